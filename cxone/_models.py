@@ -1,0 +1,228 @@
+"""Pydantic models of what goes over the wire: camelCase there, snake_case here.
+
+Request models validate strictly (a bad campaign is reported before any request is sent);
+response models keep whatever extra fields the server adds and never reject a contact for a
+malformed optional field, because one bad record must not abort an export.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    WrapValidator,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+FEDERAL_START = dt.time(8, 0)
+FEDERAL_END = dt.time(21, 0)
+CampaignStatus = Literal["active", "paused"]
+WebhookEvent = Literal["omnichannel.campaign.metrics.update", "omnichannel.campaign.state.change"]
+
+
+class WireModel(BaseModel):
+    """camelCase on the wire, snake_case in Python; dump with `to_wire()`."""
+
+    model_config = ConfigDict(alias_generator=to_camel, validate_by_name=True)
+
+    def to_wire(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+class ServerModel(WireModel):
+    """A response object: unknown fields from the server are kept, not rejected."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+def _none_when_malformed(value: Any, handler) -> Any:
+    try:
+        return handler(value)
+    except ValidationError:
+        return None
+
+
+# An optional field of a server record that turns into None instead of failing the record.
+Lenient = WrapValidator(_none_when_malformed)
+
+
+class PredictiveSettings(WireModel):
+    answer_ratio: float = Field(0.85, ge=0, le=1)
+    max_calls_in_flight: int = Field(50, gt=0)
+    call_rate: float = Field(12.0, gt=0)
+    abandonment_threshold: float = Field(
+        0.03, ge=0, le=0.03, description="The FTC's 3% abandonment cap (16 CFR 310.4(b)(4))."
+    )
+
+
+class DialerConfig(WireModel):
+    type: Literal["predictive"] = "predictive"
+    predictive_settings: PredictiveSettings = Field(default_factory=PredictiveSettings)
+
+
+class DialingRules(WireModel):
+    start_time: dt.time = FEDERAL_START
+    end_time: dt.time = FEDERAL_END
+    allowed_days: list[str] = Field(default_factory=lambda: list(WEEKDAYS[:5]), min_length=1)
+
+    @field_validator("allowed_days")
+    @classmethod
+    def _known_days(cls, days: list[str]) -> list[str]:
+        unknown = [day for day in days if day not in WEEKDAYS]
+        if unknown:
+            raise ValueError(f"unknown day names {unknown}; use {list(WEEKDAYS)}")
+        if len(set(days)) != len(days):
+            raise ValueError("allowed_days lists a day twice")
+        return days
+
+    @model_validator(mode="after")
+    def _inside_federal_window(self) -> DialingRules:
+        if not FEDERAL_START <= self.start_time < self.end_time <= FEDERAL_END:
+            raise ValueError(
+                f"dialing window {self.start_time}-{self.end_time} must lie inside "
+                f"{FEDERAL_START}-{FEDERAL_END} and start before it ends"
+            )
+        return self
+
+
+class RateLimits(WireModel):
+    max_calls_per_contact_per_day: int = Field(1, gt=0)
+    max_calls_per_contact_per_week: int = Field(3, gt=0)
+    max_calls_per_day: int = Field(5000, gt=0)
+
+
+class ComplianceConfig(WireModel):
+    time_zone: str = "America/New_York"
+    dialing_rules: DialingRules = Field(default_factory=DialingRules)
+    rate_limits: RateLimits = Field(default_factory=RateLimits)
+
+    @field_validator("time_zone")
+    @classmethod
+    def _iana_zone(cls, zone: str) -> str:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{zone!r} is not an IANA time zone") from None
+        return zone
+
+
+class FailoverConfig(WireModel):
+    enabled: bool = True
+    threshold_type: Literal["success_rate"] = "success_rate"
+    threshold_value: float = Field(0.15, ge=0, le=1)
+    evaluation_window_minutes: int = Field(30, gt=0)
+
+
+class CampaignPayload(WireModel):
+    """The body of a create-campaign request, with the tutorial's defaults.
+
+    Every rule of the described API is checked here, and pydantic reports all violations
+    of one payload together.
+
+    Example:
+        >>> from cxone import CampaignPayload
+        >>> payload = CampaignPayload(name="Renewals", contact_list_id="CL-1")
+        >>> payload.to_wire()["dialerConfig"]["predictiveSettings"]["abandonmentThreshold"]
+        0.03
+    """
+
+    name: str = Field(min_length=1, max_length=255)
+    description: str = ""
+    status: CampaignStatus = "active"
+    dialer_config: DialerConfig = Field(default_factory=DialerConfig)
+    compliance_config: ComplianceConfig = Field(default_factory=ComplianceConfig)
+    contact_list_id: str = Field(min_length=1)
+    queue_id: str = "default_outbound_queue"
+    failover_config: FailoverConfig = Field(default_factory=FailoverConfig)
+
+
+class Campaign(ServerModel):
+    """A campaign as the server returns it."""
+
+    id: str
+    name: str
+    status: str
+
+
+class CampaignList(ServerModel):
+    campaigns: list[Campaign]
+    total_count: int
+
+
+class OutboundConsent(ServerModel):
+    call: Annotated[bool | None, Lenient] = None
+    revoked_at: Annotated[str | None, Lenient] = None
+
+
+class ConsentFlags(ServerModel):
+    outbound: Annotated[OutboundConsent | None, Lenient] = None
+
+
+class Attempts(ServerModel):
+    last24h: Annotated[int | None, Lenient] = Field(None, alias="last24h")
+    last7d: Annotated[int | None, Lenient] = Field(None, alias="last7d")
+
+
+class Contact(ServerModel):
+    """One contact record. Only `id` is required; malformed optional fields become None."""
+
+    id: str
+    phone_number: Annotated[str | None, Lenient] = None
+    first_name: Annotated[str | None, Lenient] = None
+    last_name: Annotated[str | None, Lenient] = None
+    postal_code: Annotated[str | None, Lenient] = None
+    state: Annotated[str | None, Lenient] = None
+    consent_flags: Annotated[ConsentFlags | None, Lenient] = None
+    do_not_call: Annotated[bool | None, Lenient] = None
+    attempts: Annotated[Attempts | None, Lenient] = None
+    last_modified_time: Annotated[str | None, Lenient] = None
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_as_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) else value
+
+    @field_validator("phone_number", "postal_code", mode="before")
+    @classmethod
+    def _number_as_text(cls, value: Any) -> Any:
+        # Spreadsheets turn numbers and ZIPs into integers; keep them as the digits they were.
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+class ContactPage(ServerModel):
+    contacts: list[Contact]
+    page: int
+    page_size: int
+    total_count: int
+
+
+class CampaignMetrics(ServerModel):
+    success_rate: float
+    active_calls: int = 0
+    calls_attempted: int = 0
+    calls_connected: int = 0
+    failover_triggered: bool = False
+    last_updated: dt.datetime | None = None
+
+
+class WebhookRegistration(WireModel):
+    """The body of a webhook registration."""
+
+    name: str = Field(min_length=1)
+    callback_url: str = Field(pattern=r"^https?://")
+    events: list[WebhookEvent] = Field(min_length=1)
+    enabled: bool = True
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
+class Webhook(ServerModel):
+    id: str

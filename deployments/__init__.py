@@ -1,0 +1,1 @@
+"""Deployment definitions (prefect.yaml) and a local `serve` entry point for the flows."""

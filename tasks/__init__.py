@@ -1,0 +1,4 @@
+"""Thin Prefect tasks over `cxone` and `compliance`: open a client, call it, map errors.
+
+May import `cxone`, `compliance` and `blocks`; never imported by them.
+"""
