@@ -1,0 +1,30 @@
+"""A local CXone for tests and the demo; imports no project package.
+
+An in-memory implementation of the server side of the described API (SPEC.md section 1),
+with a /_sim/ control API for faults, metrics and seeded contact lists.
+"""
+
+from .app import create_app
+from .auth import SCOPES
+from .config import DEV_WEBHOOK_SECRET, SimulatorConfig
+from .contacts import ZONES, generate_contacts
+from .faults import ConnectionDropped
+from .server import serve_in_thread
+from .transport import SimulatorTransport, asgi_transport
+from .webhooks import EVENT_TYPES, METRICS_UPDATE, STATE_CHANGE
+
+__all__ = [
+    "DEV_WEBHOOK_SECRET",
+    "EVENT_TYPES",
+    "METRICS_UPDATE",
+    "SCOPES",
+    "STATE_CHANGE",
+    "ZONES",
+    "ConnectionDropped",
+    "SimulatorConfig",
+    "SimulatorTransport",
+    "asgi_transport",
+    "create_app",
+    "generate_contacts",
+    "serve_in_thread",
+]

@@ -1,0 +1,156 @@
+"""The /_sim/ control API: tests and the demo drive the simulator through it.
+
+No auth, no rate limit, no faults (those middlewares only look at /api/ paths).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .campaigns import METRIC_FIELDS
+from .config import ConfigPatch, SimulatorConfig
+from .contactlists import ContactList, ContactListError
+from .contacts import generate_contacts
+from .errors import ApiError, invalid, pydantic_problems
+from .faults import FaultSpec
+from .state import sim
+from .webhooks import METRICS_UPDATE
+
+router = APIRouter(prefix="/_sim")
+
+# Enough for the largest benchmarks while keeping one request from exhausting memory.
+MAX_GENERATED_CONTACTS = 2_000_000
+
+
+class NewContactList(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    list_id: str = Field(min_length=1)
+    count: int = Field(ge=0, le=MAX_GENERATED_CONTACTS)
+    seed: int | None = None  # None: the configured seed
+
+
+class ContactUpsert(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    contacts: list[dict]
+
+
+class MetricsUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    successRate: float | None = Field(None, ge=0, le=1)
+    callsAttempted: int | None = Field(None, ge=0)
+    callsConnected: int | None = Field(None, ge=0)
+    activeCalls: int | None = Field(None, ge=0)
+    failoverTriggered: bool | None = None
+
+
+def _contact_list(request: Request, list_id: str) -> ContactList:
+    contacts = sim(request).contact_lists.get(list_id)
+    if contacts is None:
+        raise ApiError(404, f"contact list {list_id!r} not found")
+    return contacts
+
+
+@router.post("/reset")
+async def reset(request: Request) -> JSONResponse:
+    sim(request).reset()
+    return JSONResponse({"reset": True})
+
+
+@router.get("/config")
+async def get_config(request: Request) -> JSONResponse:
+    return JSONResponse(sim(request).config.public())
+
+
+@router.patch("/config")
+async def patch_config(request: Request, patch: ConfigPatch) -> JSONResponse:
+    state = sim(request)
+    merged = {**state.config.model_dump(), **patch.model_dump(exclude_unset=True)}
+    try:
+        config = SimulatorConfig.model_validate(merged)
+    except ValidationError as exc:
+        raise invalid("config", pydantic_problems(exc.errors())) from None
+    state.set_config(config)
+    return JSONResponse(config.public())
+
+
+@router.post("/contactlists", status_code=201)
+async def create_contact_list(request: Request, body: NewContactList) -> JSONResponse:
+    state = sim(request)
+    seed = state.config.seed if body.seed is None else body.seed
+    state.contact_lists[body.list_id] = ContactList(generate_contacts(body.count, seed))
+    return JSONResponse({"list_id": body.list_id, "count": body.count}, status_code=201)
+
+
+@router.post("/contactlists/{list_id}/contacts")
+async def upsert_contacts(request: Request, list_id: str, body: ContactUpsert) -> JSONResponse:
+    contacts = _contact_list(request, list_id)
+    try:
+        upserted = contacts.upsert(body.contacts)
+    except ContactListError as exc:
+        raise ApiError(400, str(exc)) from None
+    return JSONResponse({"list_id": list_id, "upserted": upserted, "count": len(contacts)})
+
+
+@router.delete("/contactlists/{list_id}/contacts/{contact_id}", status_code=204)
+async def delete_contact(request: Request, list_id: str, contact_id: str) -> Response:
+    if not _contact_list(request, list_id).delete(contact_id):
+        raise ApiError(404, f"contact {contact_id!r} not found in list {list_id!r}")
+    return Response(status_code=204)
+
+
+@router.get("/campaigns")
+async def all_campaigns(request: Request) -> JSONResponse:
+    return JSONResponse({"campaigns": sim(request).campaigns.all()})
+
+
+@router.put("/campaigns/{campaign_id}/metrics")
+async def set_metrics(request: Request, campaign_id: str, body: MetricsUpdate) -> JSONResponse:
+    state = sim(request)
+    metrics = state.campaigns.update_metrics(campaign_id, body.model_dump(exclude_none=True))
+    state.webhooks.publish(
+        METRICS_UPDATE,
+        {"campaignId": campaign_id, **{field: metrics[field] for field in METRIC_FIELDS}},
+    )
+    return JSONResponse(metrics)
+
+
+@router.post("/faults", status_code=201)
+async def add_fault(request: Request, spec: FaultSpec) -> JSONResponse:
+    state = sim(request)
+    if spec.kind == "expire_tokens":
+        # Takes effect now, on every token issued so far; nothing left to consume later.
+        state.tokens.expire_all()
+        spec = spec.model_copy(update={"count": 0})
+    return JSONResponse(state.faults.add(spec), status_code=201)
+
+
+@router.get("/faults")
+async def list_faults(request: Request) -> JSONResponse:
+    return JSONResponse({"faults": sim(request).faults.all()})
+
+
+@router.delete("/faults", status_code=204)
+async def clear_faults(request: Request) -> Response:
+    sim(request).faults.clear()
+    return Response(status_code=204)
+
+
+@router.get("/requests")
+async def list_requests(request: Request) -> JSONResponse:
+    return JSONResponse({"requests": list(sim(request).requests)})
+
+
+@router.delete("/requests", status_code=204)
+async def clear_requests(request: Request) -> Response:
+    sim(request).requests.clear()
+    return Response(status_code=204)
+
+
+@router.get("/webhook-deliveries")
+async def webhook_deliveries(request: Request) -> JSONResponse:
+    return JSONResponse({"deliveries": sim(request).webhooks.deliveries})

@@ -1,0 +1,70 @@
+"""All in-memory state of one simulator app, and its reset."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from .auth import TokenStore
+from .campaigns import Campaigns
+from .config import SimulatorConfig
+from .contactlists import ContactList
+from .contacts import generate_contacts
+from .faults import Faults
+from .idempotency import IdempotencyStore
+from .ratelimit import TokenBucket
+from .requestlog import new_request_log
+from .webhooks import Webhooks
+
+
+class SimState:
+    """Lives on `app.state.sim`. Stores are cleared in place, so middlewares that hold them
+    stay wired after a reset."""
+
+    def __init__(self, config: SimulatorConfig) -> None:
+        self.config = config
+        self._bucket: TokenBucket | None = None
+        self.tokens = TokenStore()
+        self.idempotency = IdempotencyStore()
+        self.campaigns = Campaigns()
+        self.contact_lists: dict[str, ContactList] = {}
+        self.webhooks = Webhooks(lambda: self.config)
+        self.faults = Faults()
+        self.requests = new_request_log()
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to a fresh start under the current config."""
+        for store in (
+            self.tokens,
+            self.idempotency,
+            self.campaigns,
+            self.webhooks,
+            self.faults,
+            self.requests,
+        ):
+            store.clear()
+        self.contact_lists = {
+            list_id: ContactList(generate_contacts(count, self.config.seed))
+            for list_id, count in self.config.contact_lists.items()
+        }
+        self.set_config(self.config)
+
+    def set_config(self, config: SimulatorConfig) -> None:
+        self.config = config
+        self._bucket = None  # a new config starts with a full bucket
+
+    def bucket(self) -> TokenBucket | None:
+        """The rate limiter for the current config (None: no limit). Rebuilt when the rate or
+        burst changed, even by direct assignment to `config`."""
+        rate = self.config.rate_limit_per_second
+        if rate is None:
+            return None
+        burst = self.config.rate_limit_burst or max(1.0, rate)  # under 1 nothing would pass
+        if self._bucket is None or (self._bucket.rate, self._bucket.burst) != (rate, burst):
+            self._bucket = TokenBucket(rate, burst)
+        return self._bucket
+
+
+def sim(request: Request) -> SimState:
+    """The state of the app serving `request`."""
+    return request.app.state.sim
