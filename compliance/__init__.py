@@ -2,3 +2,9 @@
 
 Pure pandas and numpy on plain data. Never imports Prefect or the API client: tasks wrap it.
 """
+
+from ._evaluate import evaluate
+from ._policy import REASONS, CallingPolicy
+from ._report import suppression_report
+
+__all__ = ["REASONS", "CallingPolicy", "evaluate", "suppression_report"]

@@ -1,0 +1,75 @@
+"""The knobs of an evaluation: calling window, per-contact caps, which state rules apply."""
+
+from __future__ import annotations
+
+from datetime import time
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Confidence = Literal["high", "medium", "low"]
+
+# Precedence order: when several reasons apply, the first one in this tuple is reported.
+REASONS: tuple[str, ...] = (
+    "invalid_phone",
+    "dnc",
+    "consent_revoked",
+    "no_consent",
+    "frequency_cap",
+    "unknown_timezone",
+    "state_restricted_day",
+    "outside_calling_hours",
+)
+
+# Federal hours: 47 CFR 64.1200(c)(1) and 16 CFR 310.4(c), at the called party's location.
+_FEDERAL_EARLIEST = time(8, 0)
+_FEDERAL_LATEST = time(21, 0)
+
+
+class CallingPolicy(BaseModel):
+    """How strictly `evaluate` judges contacts.
+
+    Attributes:
+        federal_start: First local minute a call may be placed, in every candidate zone.
+        federal_end: Calls must start before this local time (21:00 itself is outside).
+        max_attempts_24h: A contact with this many attempts in the last 24 h is capped.
+        max_attempts_7d: A contact with this many attempts in the last 7 days is capped.
+        enforced_confidence: State rules (and holiday lists) are enforced when their
+            confidence in `compliance/data/state_rules.csv` is one of these.
+        block_unknown_timezone: When no time zone can be derived, block the contact
+            (`unknown_timezone`); when False, judge it in every contiguous-US zone instead.
+
+    Example:
+        >>> from datetime import time
+        >>> CallingPolicy(federal_start=time(9, 0)).federal_window_minutes
+        (540, 1260)
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    federal_start: time = _FEDERAL_EARLIEST
+    federal_end: time = _FEDERAL_LATEST
+    max_attempts_24h: int = Field(default=1, ge=0)
+    max_attempts_7d: int = Field(default=3, ge=0)
+    enforced_confidence: frozenset[Confidence] = frozenset({"high", "medium"})
+    block_unknown_timezone: bool = True
+
+    @model_validator(mode="after")
+    def _window_inside_federal_hours(self) -> CallingPolicy:
+        for value in (self.federal_start, self.federal_end):
+            # The evaluation works on whole minutes; a zone-aware time would be ambiguous.
+            if value.second or value.microsecond or value.tzinfo is not None:
+                raise ValueError("federal_start and federal_end must be naive whole minutes")
+        if not _FEDERAL_EARLIEST <= self.federal_start < self.federal_end <= _FEDERAL_LATEST:
+            raise ValueError(
+                "the calling window must lie inside 08:00-21:00 and start before it ends"
+            )
+        return self
+
+    @property
+    def federal_window_minutes(self) -> tuple[int, int]:
+        """The calling window as (start, end) minutes after local midnight."""
+        return (
+            self.federal_start.hour * 60 + self.federal_start.minute,
+            self.federal_end.hour * 60 + self.federal_end.minute,
+        )

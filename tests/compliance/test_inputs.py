@@ -1,0 +1,343 @@
+"""Input handling: formats, odd cells, missing columns, caps, reason precedence."""
+
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import compliance
+from compliance import REASONS, CallingPolicy
+
+MIDDAY = "2026-11-30T18:00:00Z"  # Monday, 13:00 ET / 10:00 PT: inside every window
+NY = "2127365000"
+
+
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "(212) 736-5000",
+        "212.736.5000",
+        "+1-212-736-5000",
+        "12127365000",
+        "2127365000",
+        " 1 (212) 736 5000 ",
+        "212/736-5000",
+        2127365000,
+        2127365000.0,
+        np.int64(12127365000),
+    ],
+)
+def test_common_formats_normalise_to_e164(judge, phone):
+    row = judge(MIDDAY, phone=phone)
+
+    assert (row.reason, row.phone_e164) == ("ok", "+12127365000")
+
+
+@pytest.mark.parametrize(
+    "phone",
+    [
+        None,
+        np.nan,
+        "",
+        "   ",
+        "hello",
+        "736-5000",  # no area code
+        "+2127365000",  # +212 is Morocco
+        "+44 20 7946 0958",
+        "1212736500",  # NPA cannot start with 1
+        "212736500012",
+        "(212) 736-5000 x12",
+        "1-800-FLOWERS",
+        "0127365000",
+        "2121111234",  # exchange cannot start with 1
+        True,
+        ["2127365000"],
+        {"number": "2127365000"},
+        -2127365000,
+        2127365000.5,
+    ],
+)
+def test_unparseable_numbers_are_invalid(judge, phone):
+    row = judge(MIDDAY, phone=phone, dnc=True)
+
+    assert row.reason == "invalid_phone"
+    assert pd.isna(row.phone_e164)
+    assert pd.isna(row.next_callable_at)
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (True, "ok"),
+        ("true", "ok"),
+        (" Yes ", "ok"),
+        ("1", "ok"),
+        (1, "ok"),
+        (1.0, "ok"),
+        (np.True_, "ok"),
+        (False, "no_consent"),
+        ("false", "no_consent"),
+        ("no", "no_consent"),
+        (0, "no_consent"),
+        ("maybe", "no_consent"),
+        ("", "no_consent"),
+        (None, "no_consent"),
+        (np.nan, "no_consent"),
+        (pd.NA, "no_consent"),
+        (2, "no_consent"),
+        ([True], "no_consent"),
+    ],
+)
+def test_consent_values(judge, value, reason):
+    assert judge(MIDDAY, phone=NY, consent_call=value).reason == reason
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("2026-01-01T00:00:00Z", "consent_revoked"),
+        (pd.Timestamp("2026-11-01", tz="UTC"), "consent_revoked"),
+        # A revocation recorded for later still counts: the conservative reading.
+        (pd.Timestamp("2027-01-01", tz="UTC"), "consent_revoked"),
+        ("yes", "consent_revoked"),
+        (True, "consent_revoked"),
+        (None, "ok"),
+        (np.nan, "ok"),
+        (pd.NaT, "ok"),
+        ("", "ok"),
+        ("  ", "ok"),
+        ("null", "ok"),
+        ("None", "ok"),
+        (False, "ok"),
+    ],
+)
+def test_revocation_values(judge, value, reason):
+    assert judge(MIDDAY, phone=NY, consent_revoked_at=value).reason == reason
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (True, "dnc"),
+        ("TRUE", "dnc"),
+        ("y", "dnc"),
+        (1, "dnc"),
+        (False, "ok"),
+        (None, "ok"),
+        ("", "ok"),
+        ("garbage", "ok"),
+        (np.nan, "ok"),
+    ],
+)
+def test_dnc_values(judge, value, reason):
+    # Unknown DNC means the list was not marked: it does not block.
+    assert judge(MIDDAY, phone=NY, dnc=value).reason == reason
+
+
+@pytest.mark.parametrize(
+    ("attempts_24h", "attempts_7d", "reason"),
+    [
+        (0, 0, "ok"),
+        (1, 0, "frequency_cap"),
+        ("1", 0, "frequency_cap"),
+        (0.5, 0, "ok"),
+        (0, 2, "ok"),
+        (0, 3, "frequency_cap"),
+        (0, "3.0", "frequency_cap"),
+        (None, None, "ok"),
+        (np.nan, np.nan, "ok"),
+        ("x", "many", "ok"),
+        (-4, -1, "ok"),
+        (np.inf, 0, "ok"),
+        ([1], {"n": 1}, "ok"),
+    ],
+)
+def test_attempt_caps(judge, attempts_24h, attempts_7d, reason):
+    row = judge(MIDDAY, phone=NY, attempts_24h=attempts_24h, attempts_7d=attempts_7d)
+
+    assert row.reason == reason
+
+
+@pytest.mark.parametrize(
+    ("phone", "attempts_24h", "reason"),
+    [
+        (NY, 3, "ok"),  # policy allows 5
+        ("3055771234", 3, "frequency_cap"),  # Florida: 3 per 24 h
+        ("3055771234", 2, "ok"),
+        ("4052321234", 3, "frequency_cap"),  # Oklahoma: 3 per 24 h
+        ("2076261234", 1, "frequency_cap"),  # Maine: 1 per 8 h, enforced as 1 per 24 h
+    ],
+)
+def test_state_caps_apply_when_stricter(judge, phone, attempts_24h, reason):
+    policy = CallingPolicy(max_attempts_24h=5, max_attempts_7d=10)
+    row = judge("2026-11-30T19:00:00Z", policy, phone=phone, attempts_24h=attempts_24h)
+
+    assert row.reason == reason
+
+
+@pytest.mark.parametrize(
+    ("postal_code", "zones"),
+    [
+        ("90210", "America/Los_Angeles;America/New_York"),
+        ("90210-1234", "America/Los_Angeles;America/New_York"),
+        ("902101234", "America/Los_Angeles;America/New_York"),
+        (90210, "America/Los_Angeles;America/New_York"),
+        (90210.0, "America/Los_Angeles;America/New_York"),
+        ("501", "America/New_York"),  # 00501, leading zeros lost in a spreadsheet
+        ("ABCDE", "America/New_York"),
+        ("00000", "America/New_York"),
+        (None, "America/New_York"),
+        ("", "America/New_York"),
+        (["90210"], "America/New_York"),
+    ],
+)
+def test_postal_code_values(judge, postal_code, zones):
+    assert judge(MIDDAY, phone=NY, postal_code=postal_code).time_zones == zones
+
+
+@pytest.mark.parametrize(
+    ("state", "states"),
+    [
+        ("fl", "FL;NY"),
+        (" Florida ", "FL;NY"),
+        ("FL", "FL;NY"),
+        ("ZZ", "NY"),
+        (None, "NY"),
+        (12, "NY"),
+        ("", "NY"),
+    ],
+)
+def test_state_values(judge, state, states):
+    assert judge(MIDDAY, phone=NY, state=state).states == states
+
+
+# Several reasons at once: the first in REASONS wins.
+@pytest.mark.parametrize(
+    ("columns", "at", "reason"),
+    [
+        ({"phone": "nope", "dnc": True, "consent_call": None}, MIDDAY, "invalid_phone"),
+        ({"dnc": True, "consent_revoked_at": "2026-01-01", "consent_call": None}, MIDDAY, "dnc"),
+        ({"consent_revoked_at": "2026-01-01", "consent_call": None}, MIDDAY, "consent_revoked"),
+        ({"consent_call": None, "attempts_24h": 9}, MIDDAY, "no_consent"),
+        ({"phone": "8005550100", "attempts_24h": 9}, MIDDAY, "frequency_cap"),
+        ({"phone": "8005550100"}, "2026-11-29T04:00:00Z", "unknown_timezone"),
+        ({"phone": "2053221234"}, "2026-11-30T04:00:00Z", "state_restricted_day"),
+    ],
+)
+def test_reason_precedence(judge, columns, at, reason):
+    row = judge(at, **{"phone": NY, **columns})
+
+    assert row.reason == reason
+    assert pd.isna(row.next_callable_at) == (reason not in {"state_restricted_day"})
+
+
+def test_reasons_are_the_spec_codes_in_precedence_order():
+    assert REASONS == (
+        "invalid_phone",
+        "dnc",
+        "consent_revoked",
+        "no_consent",
+        "frequency_cap",
+        "unknown_timezone",
+        "state_restricted_day",
+        "outside_calling_hours",
+    )
+
+
+def test_missing_optional_columns_mean_unknown():
+    contacts = pd.DataFrame({"contact_id": ["a", "b"], "phone": [NY, "3055771234"]})
+
+    out = compliance.evaluate(contacts, pd.Timestamp(MIDDAY))
+
+    # Consent unknown: blocked. Nothing else is required to decide.
+    assert out["reason"].tolist() == ["no_consent", "no_consent"]
+    assert out["time_zones"].tolist() == ["America/New_York", "America/New_York"]
+
+
+def test_output_keeps_rows_index_order_and_input():
+    contacts = pd.DataFrame(
+        {
+            "contact_id": ["z", "y", "x", "w"],
+            "phone": [NY, None, "3055771234", NY],
+            "consent_call": [True, True, False, True],
+        },
+        index=[10, 3, 3, -1],
+    )
+    before = contacts.copy()
+
+    out = compliance.evaluate(contacts, pd.Timestamp(MIDDAY))
+
+    pd.testing.assert_frame_equal(contacts, before)
+    pd.testing.assert_frame_equal(out[contacts.columns], contacts)
+    assert out["reason"].tolist() == ["ok", "invalid_phone", "no_consent", "ok"]
+    assert out["dialable"].dtype == bool
+    assert str(out["next_callable_at"].dtype) == "datetime64[ns, UTC]"
+
+
+def test_empty_frame():
+    out = compliance.evaluate(pd.DataFrame({"contact_id": [], "phone": []}), pd.Timestamp(MIDDAY))
+
+    assert len(out) == 0
+    assert {"dialable", "reason", "time_zones", "next_callable_at"} <= set(out.columns)
+
+
+def test_next_callable_at_is_the_exact_instant_when_dialable(judge):
+    at = "2026-11-30T18:00:17.250Z"
+
+    assert judge(at, phone=NY).next_callable_at == pd.Timestamp(at)
+
+
+def test_at_in_any_zone_is_the_same_instant(judge):
+    eastern = pd.Timestamp("2026-11-30 07:59", tz="America/New_York")
+
+    row = judge(eastern.isoformat(), phone=NY)
+
+    assert row.next_callable_at == pd.Timestamp("2026-11-30T13:00Z")
+
+
+def test_missing_required_columns_are_named():
+    with pytest.raises(ValueError, match="contact_id, phone"):
+        compliance.evaluate(pd.DataFrame({"name": ["x"]}), pd.Timestamp(MIDDAY))
+
+
+def test_duplicated_input_columns_are_rejected():
+    contacts = pd.DataFrame([["a", NY, True, False]], columns=["contact_id", "phone", "dnc", "dnc"])
+
+    with pytest.raises(ValueError, match="duplicated columns: dnc"):
+        compliance.evaluate(contacts, pd.Timestamp(MIDDAY))
+
+
+@pytest.mark.parametrize(
+    ("contacts", "at"),
+    [
+        ([{"contact_id": "a", "phone": NY}], pd.Timestamp(MIDDAY)),
+        (pd.DataFrame({"contact_id": ["a"], "phone": [NY]}), MIDDAY),
+    ],
+)
+def test_wrong_argument_types_are_rejected(contacts, at):
+    with pytest.raises(TypeError):
+        compliance.evaluate(contacts, at)
+
+
+def test_naive_instant_is_rejected():
+    contacts = pd.DataFrame({"contact_id": ["a"], "phone": [NY]})
+
+    with pytest.raises(ValueError, match="timezone-aware"):
+        compliance.evaluate(contacts, datetime(2026, 11, 30, 12, 0))
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"federal_start": "07:59"},
+        {"federal_end": "21:01"},
+        {"federal_start": "12:00", "federal_end": "12:00"},
+        {"federal_start": "09:00:30"},
+        {"max_attempts_24h": -1},
+        {"enforced_confidence": {"certain"}},
+    ],
+)
+def test_policy_rejects_unsafe_settings(settings):
+    with pytest.raises(ValueError):
+        CallingPolicy(**settings)

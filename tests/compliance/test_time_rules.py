@@ -1,0 +1,638 @@
+"""Calling windows, day rules, zones and next_callable_at at fixed instants (all UTC)."""
+
+import pandas as pd
+import pytest
+
+from compliance import CallingPolicy
+
+NY = "2127365000"  # New York, Eastern; NY rule = federal hours
+
+# phone, extra columns, instant, expected reason, expected next_callable_at (None: the instant)
+CASES = [
+    # Federal window 08:00 <= t < 21:00 local, both boundaries.
+    pytest.param(NY, {}, "2026-11-30T13:00:00Z", "ok", None, id="0800-is-inside"),
+    pytest.param(
+        NY,
+        {},
+        "2026-11-30T12:59:59Z",
+        "outside_calling_hours",
+        "2026-11-30T13:00Z",
+        id="0759:59-is-outside",
+    ),
+    pytest.param(NY, {}, "2026-12-01T01:59:59Z", "ok", None, id="2059:59-is-inside"),
+    pytest.param(
+        NY,
+        {},
+        "2026-12-01T02:00:00Z",
+        "outside_calling_hours",
+        "2026-12-01T13:00Z",
+        id="2100-is-outside",
+    ),
+    # Daylight saving: the offset changes, the local window does not.
+    pytest.param(NY, {}, "2026-03-08T12:00:00Z", "ok", None, id="dst-start-day-0800-EDT"),
+    pytest.param(
+        NY,
+        {},
+        "2026-03-08T11:59:00Z",
+        "outside_calling_hours",
+        "2026-03-08T12:00Z",
+        id="dst-start-day-0759-EDT",
+    ),
+    pytest.param(
+        NY,
+        {},
+        "2026-03-08T02:30:00Z",
+        "outside_calling_hours",
+        "2026-03-08T12:00Z",
+        id="next-across-spring-forward",
+    ),
+    pytest.param(
+        NY,
+        {},
+        "2026-11-01T12:30:00Z",
+        "outside_calling_hours",
+        "2026-11-01T13:00Z",
+        id="dst-end-day-0730-EST",
+    ),
+    pytest.param(
+        NY,
+        {},
+        "2026-11-01T01:30:00Z",
+        "outside_calling_hours",
+        "2026-11-01T13:00Z",
+        id="next-across-fall-back",
+    ),
+    # Zones without DST or far from the mainland.
+    pytest.param("6022531234", {}, "2026-07-01T15:00:00Z", "ok", None, id="arizona-summer-0800"),
+    pytest.param(
+        "6022531234",
+        {},
+        "2026-07-01T14:59:00Z",
+        "outside_calling_hours",
+        "2026-07-01T15:00Z",
+        id="arizona-summer-0759",
+    ),
+    pytest.param("6022531234", {}, "2026-01-15T15:00:00Z", "ok", None, id="arizona-winter-0800"),
+    pytest.param("8085861234", {}, "2026-07-01T18:00:00Z", "ok", None, id="hawaii-0800"),
+    pytest.param(
+        "8085861234",
+        {},
+        "2026-07-01T17:59:00Z",
+        "outside_calling_hours",
+        "2026-07-01T18:00Z",
+        id="hawaii-0759",
+    ),
+    pytest.param("9072691234", {}, "2026-01-15T17:00:00Z", "ok", None, id="alaska-0800"),
+    pytest.param(
+        "9072691234",
+        {},
+        "2026-01-15T16:59:00Z",
+        "outside_calling_hours",
+        "2026-01-15T17:00Z",
+        id="alaska-0759",
+    ),
+    pytest.param("7877221234", {}, "2026-07-01T12:00:00Z", "ok", None, id="puerto-rico-summer"),
+    pytest.param("7877221234", {}, "2026-01-15T12:00:00Z", "ok", None, id="puerto-rico-winter"),
+    pytest.param(
+        NY,
+        {},
+        "2026-01-15T12:00:00Z",
+        "outside_calling_hours",
+        "2026-01-15T13:00Z",
+        id="new-york-same-instant",
+    ),
+    # Split area codes: the exchange decides the zone.
+    pytest.param(
+        "8504341234",
+        {},
+        "2026-11-30T13:30:00Z",
+        "outside_calling_hours",
+        "2026-11-30T14:00Z",
+        id="850-pensacola-central",
+    ),
+    pytest.param(
+        "8506441234", {}, "2026-11-30T13:30:00Z", "ok", None, id="850-tallahassee-eastern"
+    ),
+    pytest.param(
+        "2086671234",
+        {},
+        "2026-11-30T15:30:00Z",
+        "outside_calling_hours",
+        "2026-11-30T16:00Z",
+        id="208-coeur-dalene-pacific",
+    ),
+    pytest.param("2083451234", {}, "2026-11-30T15:30:00Z", "ok", None, id="208-boise-mountain"),
+    pytest.param("5418891234", {}, "2026-11-30T15:30:00Z", "ok", None, id="541-ontario-mountain"),
+    pytest.param(
+        "5413441234",
+        {},
+        "2026-11-30T15:30:00Z",
+        "outside_calling_hours",
+        "2026-11-30T16:00Z",
+        id="541-eugene-pacific",
+    ),
+    pytest.param(
+        "7012251234",
+        {},
+        "2026-11-30T14:30:00Z",
+        "outside_calling_hours",
+        "2026-11-30T15:00Z",
+        id="701-dickinson-mountain",
+    ),
+    pytest.param("7012221234", {}, "2026-11-30T14:30:00Z", "ok", None, id="701-bismarck-central"),
+    pytest.param(
+        "8124221234",
+        {},
+        "2026-11-30T13:30:00Z",
+        "outside_calling_hours",
+        "2026-11-30T14:00Z",
+        id="812-evansville-central",
+    ),
+    pytest.param(
+        "8123301234", {}, "2026-11-30T13:30:00Z", "ok", None, id="812-bloomington-eastern"
+    ),
+    # SD: ATDS weekdays 09:00-21:00, on top of the split 605 area code.
+    pytest.param("6053361234", {}, "2026-11-30T15:30:00Z", "ok", None, id="605-sioux-falls-0930"),
+    pytest.param(
+        "6053411234",
+        {},
+        "2026-11-30T15:30:00Z",
+        "outside_calling_hours",
+        "2026-11-30T16:00Z",
+        id="605-rapid-city-0830",
+    ),
+    pytest.param(
+        "6053361234",
+        {},
+        "2026-11-28T18:00:00Z",
+        "state_restricted_day",
+        "2026-11-30T15:00Z",
+        id="sd-saturday-closed",
+    ),
+    # ZIP and number disagree: the call must be allowed in both zones.
+    pytest.param(
+        NY,
+        {"postal_code": "90210"},
+        "2026-11-30T13:00:00Z",
+        "outside_calling_hours",
+        "2026-11-30T16:00Z",
+        id="ny-number-la-zip-morning",
+    ),
+    pytest.param(
+        NY,
+        {"postal_code": "90210"},
+        "2026-12-01T02:30:00Z",
+        "outside_calling_hours",
+        "2026-12-01T16:00Z",
+        id="ny-number-la-zip-evening",
+    ),
+    pytest.param(
+        NY,
+        {"postal_code": "90210"},
+        "2026-11-30T18:00:00Z",
+        "ok",
+        None,
+        id="ny-number-la-zip-midday",
+    ),
+    # Non-geographic numbers: ZIP, then state, else unknown.
+    pytest.param(
+        "8005550100", {}, "2026-11-30T18:00:00Z", "unknown_timezone", "NaT", id="toll-free-alone"
+    ),
+    pytest.param(
+        "8005550100",
+        {"postal_code": "10001"},
+        "2026-11-30T13:00:00Z",
+        "ok",
+        None,
+        id="toll-free-with-zip",
+    ),
+    pytest.param(
+        "8005550100",
+        {"state": "TX"},
+        "2026-11-30T14:30:00Z",
+        "outside_calling_hours",
+        "2026-11-30T15:00Z",
+        id="toll-free-texas-central-and-mountain",
+    ),
+    # State hours (the area code is enough: FL, OK and CT presume in-state).
+    pytest.param(
+        "3055771234",
+        {},
+        "2026-12-01T01:30:00Z",
+        "outside_calling_hours",
+        "2026-12-01T13:00Z",
+        id="fl-2030",
+    ),
+    pytest.param(NY, {}, "2026-12-01T01:30:00Z", "ok", None, id="ny-2030"),
+    pytest.param(
+        "3055771234",
+        {"state": "NY", "postal_code": "10001"},
+        "2026-12-01T01:30:00Z",
+        "outside_calling_hours",
+        "2026-12-01T13:00Z",
+        id="fl-area-code-ny-resident",
+    ),
+    pytest.param(
+        NY,
+        {"state": "FL"},
+        "2026-12-01T01:30:00Z",
+        "outside_calling_hours",
+        "2026-12-01T13:00Z",
+        id="declared-fl-state",
+    ),
+    pytest.param(
+        NY,
+        {"postal_code": "33101"},
+        "2026-12-01T01:30:00Z",
+        "outside_calling_hours",
+        "2026-12-01T13:00Z",
+        id="fl-zip",
+    ),
+    pytest.param(
+        "4052321234",
+        {},
+        "2026-12-01T02:30:00Z",
+        "outside_calling_hours",
+        "2026-12-01T15:00Z",
+        id="ok-2030-and-adad-0900",
+    ),
+    pytest.param(
+        "4052321234",
+        {},
+        "2026-11-30T14:30:00Z",
+        "outside_calling_hours",
+        "2026-11-30T15:00Z",
+        id="ok-adad-0830",
+    ),
+    pytest.param("4052321234", {}, "2026-11-30T15:00:00Z", "ok", None, id="ok-0900"),
+    pytest.param(
+        "2032271234",
+        {},
+        "2026-11-30T13:30:00Z",
+        "outside_calling_hours",
+        "2026-11-30T14:00Z",
+        id="ct-0830",
+    ),
+    pytest.param(
+        "2032271234",
+        {},
+        "2026-12-01T01:00:00Z",
+        "outside_calling_hours",
+        "2026-12-01T14:00Z",
+        id="ct-2000",
+    ),
+    pytest.param(
+        "7024551234",
+        {},
+        "2026-11-30T16:30:00Z",
+        "outside_calling_hours",
+        "2026-11-30T17:00Z",
+        id="nv-0830",
+    ),
+    pytest.param(
+        "5058271234",
+        {},
+        "2026-11-30T15:30:00Z",
+        "outside_calling_hours",
+        "2026-11-30T16:00Z",
+        id="nm-0830",
+    ),
+    pytest.param(
+        "2076261234",
+        {},
+        "2026-11-30T22:30:00Z",
+        "outside_calling_hours",
+        "2026-12-01T14:00Z",
+        id="me-1730",
+    ),
+    pytest.param(
+        "2076261234",
+        {},
+        "2026-11-28T16:00:00Z",
+        "state_restricted_day",
+        "2026-11-30T14:00Z",
+        id="me-saturday",
+    ),
+    # Sundays and Saturdays.
+    pytest.param(
+        "2053221234",
+        {},
+        "2026-11-29T18:00:00Z",
+        "state_restricted_day",
+        "2026-11-30T14:00Z",
+        id="al-sunday",
+    ),
+    pytest.param(
+        "2053221234",
+        {},
+        "2026-11-30T04:00:00Z",
+        "state_restricted_day",
+        "2026-11-30T14:00Z",
+        id="al-sunday-night-day-wins-over-hours",
+    ),
+    pytest.param(
+        "2053221234",
+        {},
+        "2026-11-29T02:30:00Z",
+        "outside_calling_hours",
+        "2026-11-30T14:00Z",
+        id="al-saturday-2030",
+    ),
+    pytest.param(
+        "5045231234",
+        {},
+        "2026-11-29T18:00:00Z",
+        "state_restricted_day",
+        "2026-11-30T14:00Z",
+        id="la-sunday",
+    ),
+    pytest.param(
+        "8015381234",
+        {},
+        "2026-11-29T18:00:00Z",
+        "state_restricted_day",
+        "2026-11-30T15:00Z",
+        id="ut-sunday",
+    ),
+    pytest.param(
+        "6019611234",
+        {},
+        "2026-11-29T18:00:00Z",
+        "state_restricted_day",
+        "2026-11-30T14:00Z",
+        id="ms-sunday",
+    ),
+    pytest.param(
+        "4012221234",
+        {},
+        "2026-11-28T14:30:00Z",
+        "outside_calling_hours",
+        "2026-11-28T15:00Z",
+        id="ri-saturday-0930",
+    ),
+    pytest.param(
+        "4012221234",
+        {},
+        "2026-11-28T22:00:00Z",
+        "outside_calling_hours",
+        "2026-11-30T14:00Z",
+        id="ri-saturday-1700",
+    ),
+    pytest.param(
+        "4012221234",
+        {},
+        "2026-11-30T23:00:00Z",
+        "outside_calling_hours",
+        "2026-12-01T14:00Z",
+        id="ri-weekday-1800",
+    ),
+    pytest.param(
+        "4012221234",
+        {},
+        "2026-11-29T16:00:00Z",
+        "state_restricted_day",
+        "2026-11-30T14:00Z",
+        id="ri-sunday",
+    ),
+    # Holidays.
+    pytest.param(
+        "8015381234",
+        {},
+        "2026-07-24T18:00:00Z",
+        "state_restricted_day",
+        "2026-07-25T14:00Z",
+        id="ut-pioneer-day",
+    ),
+    pytest.param(
+        "2155611234",
+        {},
+        "2026-04-03T16:00:00Z",
+        "state_restricted_day",
+        "2026-04-04T12:00Z",
+        id="pa-good-friday",
+    ),
+    pytest.param(
+        "2155611234",
+        {},
+        "2027-06-14T16:00:00Z",
+        "state_restricted_day",
+        "2027-06-15T12:00Z",
+        id="pa-flag-day",
+    ),
+    pytest.param(
+        "2155611234",
+        {},
+        "2026-11-03T16:00:00Z",
+        "state_restricted_day",
+        "2026-11-04T13:00Z",
+        id="pa-election-day",
+    ),
+    pytest.param(
+        "2155611234",
+        {},
+        "2026-11-26T16:00:00Z",
+        "state_restricted_day",
+        "2026-11-28T13:00Z",
+        id="pa-thanksgiving-and-day-after",
+    ),
+    pytest.param(NY, {}, "2026-11-26T16:00:00Z", "ok", None, id="ny-thanksgiving-open"),
+    pytest.param(
+        "4012221234",
+        {},
+        "2026-05-04T16:00:00Z",
+        "state_restricted_day",
+        "2026-05-05T13:00Z",
+        id="ri-independence-day",
+    ),
+    pytest.param(
+        "4012221234",
+        {},
+        "2026-08-10T16:00:00Z",
+        "state_restricted_day",
+        "2026-08-11T13:00Z",
+        id="ri-victory-day",
+    ),
+    pytest.param(
+        "5045231234",
+        {},
+        "2026-02-17T18:00:00Z",
+        "state_restricted_day",
+        "2026-02-18T14:00Z",
+        id="la-mardi-gras",
+    ),
+    pytest.param(
+        "2053221234",
+        {},
+        "2026-12-25T18:00:00Z",
+        "state_restricted_day",
+        "2026-12-26T14:00Z",
+        id="al-christmas",
+    ),
+    pytest.param(
+        "6019611234", {}, "2026-12-25T18:00:00Z", "ok", None, id="ms-holiday-ban-repealed"
+    ),
+    # Mississippi's "Central Standard Time": 08:00 CST is 09:00 CDT in summer.
+    pytest.param(
+        "6019611234",
+        {},
+        "2026-07-01T13:30:00Z",
+        "outside_calling_hours",
+        "2026-07-01T14:00Z",
+        id="ms-summer-0830-cdt",
+    ),
+    pytest.param("6019611234", {}, "2026-01-14T14:00:00Z", "ok", None, id="ms-winter-0800-cst"),
+    pytest.param(
+        "6019611234",
+        {},
+        "2026-07-02T01:00:00Z",
+        "outside_calling_hours",
+        "2026-07-02T14:00Z",
+        id="ms-summer-2000-cdt",
+    ),
+    # Effective dates: Oregon's 20:00 end applies from 2026-01-01.
+    pytest.param("5032291234", {}, "2026-01-01T04:30:00Z", "ok", None, id="or-2030-before-2026"),
+    pytest.param(
+        "5032291234",
+        {},
+        "2026-01-03T04:30:00Z",
+        "outside_calling_hours",
+        "2026-01-03T16:00Z",
+        id="or-2030-from-2026",
+    ),
+    # Low-confidence rows are not enforced by default.
+    pytest.param("2147481234", {}, "2026-11-29T16:00:00Z", "ok", None, id="tx-sunday-1000"),
+    pytest.param("5025841234", {}, "2026-11-30T14:30:00Z", "ok", None, id="ky-0930"),
+]
+
+
+@pytest.mark.parametrize(("phone", "extra", "at", "reason", "next_at"), CASES)
+def test_time_rules(judge, phone, extra, at, reason, next_at):
+    row = judge(at, phone=phone, **extra)
+
+    assert row.reason == reason
+    assert row.dialable == (reason == "ok")
+    expected = pd.Timestamp(next_at or at)
+    if pd.isna(expected):
+        assert pd.isna(row.next_callable_at)
+    else:
+        assert row.next_callable_at == expected
+
+
+# phone, policy, instant, expected reason, expected next_callable_at (None: the instant)
+POLICY_CASES = [
+    pytest.param(
+        "2147481234",
+        CallingPolicy(enforced_confidence={"high", "medium", "low"}),
+        "2026-11-29T16:00:00Z",
+        "outside_calling_hours",
+        "2026-11-29T18:00Z",
+        id="tx-sunday-noon-when-low-enforced",
+    ),
+    pytest.param(
+        "5025841234",
+        CallingPolicy(enforced_confidence={"high", "medium", "low"}),
+        "2026-11-30T14:30:00Z",
+        "outside_calling_hours",
+        "2026-11-30T15:00Z",
+        id="ky-1000-when-low-enforced",
+    ),
+    pytest.param(
+        "6019611234",
+        CallingPolicy(enforced_confidence={"high"}),
+        "2026-07-01T13:30:00Z",
+        "ok",
+        None,
+        id="ms-cst-reading-is-medium",
+    ),
+    pytest.param(
+        "2155611234",
+        CallingPolicy(enforced_confidence={"high"}),
+        "2027-06-14T16:00:00Z",
+        "ok",
+        None,
+        id="pa-holiday-list-is-medium",
+    ),
+    pytest.param(
+        "2053221234",
+        CallingPolicy(enforced_confidence={"high"}),
+        "2026-11-29T18:00:00Z",
+        "state_restricted_day",
+        "2026-11-30T14:00Z",
+        id="al-sunday-is-high",
+    ),
+    pytest.param(
+        NY,
+        CallingPolicy(federal_start="09:00", federal_end="20:00"),
+        "2026-11-30T13:30:00Z",
+        "outside_calling_hours",
+        "2026-11-30T14:00Z",
+        id="narrower-window-start",
+    ),
+    pytest.param(
+        NY,
+        CallingPolicy(federal_start="09:00", federal_end="20:00"),
+        "2026-12-01T01:00:00Z",
+        "outside_calling_hours",
+        "2026-12-01T14:00Z",
+        id="narrower-window-end",
+    ),
+    pytest.param(
+        "8005550100",
+        CallingPolicy(block_unknown_timezone=False),
+        "2026-11-30T16:00:00Z",
+        "ok",
+        None,
+        id="unknown-zone-judged-everywhere",
+    ),
+    pytest.param(
+        "8005550100",
+        CallingPolicy(block_unknown_timezone=False),
+        "2026-11-30T14:00:00Z",
+        "outside_calling_hours",
+        "2026-11-30T16:00Z",
+        id="unknown-zone-waits-for-pacific",
+    ),
+]
+
+
+@pytest.mark.parametrize(("phone", "policy", "at", "reason", "next_at"), POLICY_CASES)
+def test_policy_changes_what_is_enforced(judge, phone, policy, at, reason, next_at):
+    row = judge(at, policy, phone=phone)
+
+    assert row.reason == reason
+    assert row.next_callable_at == pd.Timestamp(next_at or at)
+
+
+def test_candidate_zones_are_listed(judge):
+    assert judge("2026-11-30T18:00Z", phone=NY, postal_code="90210").time_zones == (
+        "America/Los_Angeles;America/New_York"
+    )
+    assert judge("2026-11-30T18:00Z", phone="8005550100", state="FL").time_zones == (
+        "America/Chicago;America/New_York"
+    )
+    assert judge("2026-11-30T18:00Z", phone="8005550100").time_zones == ""
+    unknown = judge(
+        "2026-11-30T18:00Z", CallingPolicy(block_unknown_timezone=False), phone="8005550100"
+    )
+    assert unknown.time_zones.split(";") == sorted(
+        [
+            "America/Chicago",
+            "America/Denver",
+            "America/Los_Angeles",
+            "America/New_York",
+            "America/Phoenix",
+        ]
+    )
+
+
+def test_consent_does_not_lift_hours(judge):
+    # Utah's Sunday ban exempts consented calls; dialers apply it anyway.
+    row = judge("2026-11-29T18:00Z", phone="8015381234", consent_call=True)
+
+    assert row.reason == "state_restricted_day"
+
+
+def test_applicable_states_are_listed_declared_first(judge):
+    row = judge("2026-11-30T18:00Z", phone="3055771234", postal_code="10001", state="CT")
+
+    assert row.states == "CT;NY;FL"
