@@ -8,9 +8,12 @@ NPA-NXX, and the geocoder gives the state of each area code.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from dataclasses import dataclass
 from functools import cache
+from importlib import resources
 from numbers import Real
 from zoneinfo import available_timezones
 
@@ -129,6 +132,19 @@ def _geocoded_state(npa: int) -> str | None:
     return _GEOCODER_NAMES.get(description) or normalise_state(description)
 
 
+NPA_STATES_FILE = "data/npa_states.csv"
+
+
+def npa_states_from_package() -> dict[int, str]:
+    """Area code -> state or territory, from libphonenumber's geocoder.
+
+    The geocoder's data for +1 takes ~100 MB once loaded, so `python -m
+    compliance.refresh_data` ships this table as a CSV and `npa_states` reads that instead.
+    """
+    found = {npa: _geocoded_state(npa) for npa in range(200, 1000)}
+    return {npa: state for npa, state in found.items() if state}
+
+
 @cache
 def npa_states() -> np.ndarray:
     """Area code (0-999) -> index into `state_codes()`, -1 when not a US jurisdiction.
@@ -139,8 +155,9 @@ def npa_states() -> np.ndarray:
     """
     codes = {code: index for index, code in enumerate(state_codes())}
     table = np.full(1000, -1, dtype=np.int16)
-    for npa in range(200, 1000):
-        table[npa] = codes.get(_geocoded_state(npa) or "", -1)
+    text = resources.files("compliance").joinpath(NPA_STATES_FILE).read_text("utf-8")
+    for npa, state in list(csv.reader(io.StringIO(text)))[1:]:
+        table[int(npa)] = codes.get(state, -1)
     return table
 
 
@@ -156,7 +173,9 @@ def _scalar_text(value: object) -> str | None:
 
 def _as_text(values: pd.Series) -> pa.Array:
     if isinstance(values.dtype, pd.StringDtype):
-        return pa.array(values.array)
+        text = pa.array(values.array)
+        # A column built by concatenating frames is Arrow-chunked: one contiguous array here.
+        return text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
     if pd.api.types.is_bool_dtype(values.dtype):
         return pa.nulls(len(values), pa.string())
     if pd.api.types.is_numeric_dtype(values.dtype):

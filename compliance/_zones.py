@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 import re
 from functools import cache
+from importlib import resources
 from numbers import Real
 from zoneinfo import available_timezones
 
@@ -25,16 +28,16 @@ CONTIGUOUS_US_ZONES = frozenset(
 _ZIP = re.compile(r"(\d{3,5})(?:-?\d{4})?")
 
 
-@cache
-def zip_table() -> dict[str, tuple[str | None, str]]:
-    """ZIP code -> (IANA zone or None, state), from the `zipcodes` package.
+ZIP_PLACES_FILE = "data/zip_places.csv"
 
-    Zones the zone database does not know (the package has a few, e.g. blanks for
-    military ZIPs) become None: that ZIP then adds a state but no zone.
 
-    Example:
-        >>> zip_table()["85001"]
-        ('America/Phoenix', 'AZ')
+def zip_table_from_package() -> dict[str, tuple[str | None, str]]:
+    """ZIP code -> (IANA zone or None, state), built from the `zipcodes` package.
+
+    Zones the zone database does not know (the package has a few, e.g. blanks for military
+    ZIPs) become None: that ZIP then adds a state but no zone. The package holds ~140 MB of
+    records once loaded, so `python -m compliance.refresh_data` ships this table as a CSV and
+    `zip_table` reads that instead.
     """
     known = available_timezones()
     return {
@@ -44,6 +47,21 @@ def zip_table() -> dict[str, tuple[str | None, str]]:
         )
         for entry in zipcodes.list_all()
     }
+
+
+@cache
+def zip_table() -> dict[str, tuple[str | None, str]]:
+    """ZIP code -> (IANA zone or None, state), from the shipped `data/zip_places.csv`.
+
+    Example:
+        >>> zip_table()["85001"]
+        ('America/Phoenix', 'AZ')
+    """
+    rows = csv.reader(
+        io.StringIO(resources.files("compliance").joinpath(ZIP_PLACES_FILE).read_text("utf-8"))
+    )
+    next(rows)  # header
+    return {code: (zone or None, state) for code, zone, state in rows}
 
 
 @cache
