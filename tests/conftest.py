@@ -1,7 +1,61 @@
-"""Test-run environment: loopback only, no telemetry, a throwaway Prefect home."""
+"""Test-run environment and shared fixtures: loopback only, no telemetry, a throwaway Prefect.
+
+Fixtures that start servers start and stop them themselves: one temporary Prefect server for
+the whole session (started only when a test needs it) and one simulator on 127.0.0.1.
+"""
 
 import os
 import tempfile
 
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
-os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="prefect-home-"))
+os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="prefect-home-")
+os.environ.pop("PREFECT_API_URL", None)
+os.environ.pop("PREFECT_API_KEY", None)
+
+import httpx
+import pytest
+
+SIM_CLIENT_SECRET = "sim-secret"
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """One temporary Prefect server (SQLite) for every test that runs flows."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture(scope="session")
+def sim_url():
+    """A simulator on a real loopback socket, shared by the session; tests reset it."""
+    from simulator import SimulatorConfig, create_app, serve_in_thread
+
+    config = SimulatorConfig(
+        contact_lists={"CL-1": 400, "CL-EMPTY": 0}, seed=11, webhook_retry_delays=[0.05, 0.1]
+    )
+    with serve_in_thread(create_app(config)) as url:
+        yield url
+
+
+@pytest.fixture
+def sim(sim_url):
+    """The simulator's control API, reset before the test."""
+    with httpx.Client(base_url=sim_url, timeout=30) as control:
+        control.post("/_sim/reset").raise_for_status()
+        yield control
+
+
+@pytest.fixture
+async def credentials_block(prefect_harness, sim) -> str:
+    """A saved CXoneCredentials block pointing at the simulator; returns its name."""
+    from blocks import CXoneCredentials
+
+    await CXoneCredentials(
+        client_id="sim-client",
+        client_secret=SIM_CLIENT_SECRET,
+        base_url=str(sim.base_url).rstrip("/"),
+        requests_per_minute=6000,
+    ).asave("cxone-test", overwrite=True)
+    return "cxone-test"

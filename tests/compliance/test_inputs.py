@@ -341,3 +341,34 @@ def test_naive_instant_is_rejected():
 def test_policy_rejects_unsafe_settings(settings):
     with pytest.raises(ValueError):
         CallingPolicy(**settings)
+
+
+def test_arrow_chunked_and_nullable_columns_match_object_columns():
+    # What the export builds: frames of Arrow text, nullable booleans and integers, concatenated
+    # page by page, so each column is Arrow-chunked.
+    rows = {
+        "contact_id": ["a", "b", "c", "d"],
+        "phone": ["(212) 736-5000", None, "+1-305-555-0100", "bad"],
+        "state": ["NY", None, "FL", "TX"],
+        "consent_call": [True, True, None, True],
+        "dnc": [False, None, False, True],
+        "attempts_24h": [0, None, 5, 0],
+    }
+    dtypes = {"consent_call": "boolean", "dnc": "boolean", "attempts_24h": "Int64"}
+    typed = pd.concat(
+        [
+            pd.DataFrame(
+                {k: pd.array(v[i : i + 2], dtype=dtypes.get(k, "str")) for k, v in rows.items()}
+            )
+            for i in (0, 2)
+        ],
+        ignore_index=True,
+    )
+    plain = pd.DataFrame(rows, dtype=object)
+    at = datetime.fromisoformat(MIDDAY)
+
+    got = compliance.evaluate(typed, at)[["reason", "time_zones"]]
+    expected = compliance.evaluate(plain, at)[["reason", "time_zones"]]
+
+    pd.testing.assert_frame_equal(got, expected)
+    assert list(got["reason"]) == ["ok", "invalid_phone", "no_consent", "invalid_phone"]

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from cxone import (
     CampaignPayload,
-    Contact,
+    ContactPage,
     CXoneAuthError,
     CXoneClient,
     CXoneConflict,
@@ -169,25 +169,41 @@ def test_payload_round_trips_the_tutorial_defaults():
     assert wire["failoverConfig"]["thresholdValue"] == 0.15
 
 
-def test_contact_keeps_extras_and_survives_malformed_optional_fields():
-    contact = Contact.model_validate(
-        {
-            "id": 7,
-            "phoneNumber": 2127365000,
-            "consentFlags": "yes",
-            "attempts": {"last24h": "many", "last7d": 2},
-            "doNotCall": {"odd": 1},
-            "loyaltyTier": "gold",
-        }
-    )
+def _page(*contacts):
+    return {"contacts": list(contacts), "page": 1, "pageSize": 100, "totalCount": len(contacts)}
+
+
+def test_contact_page_keeps_extras_and_blanks_only_malformed_fields():
+    good = {"id": "c2", "phoneNumber": "+12127365000", "doNotCall": False}
+    odd = {
+        "id": 7,
+        "phoneNumber": 2127365000,
+        "consentFlags": {"outbound": {"call": "maybe", "revokedAt": "2026-01-01T00:00:00Z"}},
+        "attempts": {"last24h": "many", "last7d": 2},
+        "doNotCall": {"odd": 1},
+        "loyaltyTier": "gold",
+    }
+    page = ContactPage.model_validate(_page(good, odd))
+    first, contact = page.contacts
+    assert first.model_dump(exclude_none=True) == {
+        "id": "c2",
+        "phone_number": "+12127365000",
+        "do_not_call": False,
+    }
     assert contact.id == "7"
     assert contact.phone_number == "2127365000"
-    assert contact.consent_flags is None
+    assert contact.consent_flags.outbound.call is None
+    assert contact.consent_flags.outbound.revoked_at == "2026-01-01T00:00:00Z"
     assert contact.do_not_call is None
     assert (contact.attempts.last24h, contact.attempts.last7d) == (None, 2)
     assert contact.model_dump(by_alias=True)["loyaltyTier"] == "gold"
+    assert odd["doNotCall"] == {"odd": 1}, "the raw record is not modified"
 
 
-def test_contact_without_id_is_rejected():
+def test_contact_without_usable_id_fails_the_page():
     with pytest.raises(ValidationError):
-        Contact.model_validate({"phoneNumber": "+12127365000"})
+        ContactPage.model_validate(_page({"phoneNumber": "+12127365000"}))
+    with pytest.raises(ValidationError):
+        ContactPage.model_validate(_page({"id": None}))
+    with pytest.raises(ValidationError):
+        ContactPage.model_validate(_page("not a record"))

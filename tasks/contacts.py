@@ -1,0 +1,141 @@
+"""Tasks of the segmented export: fetch contacts into a DataFrame, evaluate, write segments."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+import compliance
+from blocks import CXoneCredentials
+from cxone import Contact
+
+from .errors import RETRY_DELAYS, RETRY_JITTER, retry_transient
+
+# Columns handed to the compliance engine, plus the names kept for the dialer's list, with
+# compact dtypes: Arrow-backed text and nullable booleans and integers hold a large list in a
+# fraction of the memory Python objects would take.
+CONTACT_COLUMNS = {
+    "contact_id": "str",
+    "phone": "str",
+    "first_name": "str",
+    "last_name": "str",
+    "postal_code": "str",
+    "state": "str",
+    "consent_call": "boolean",
+    "consent_revoked_at": "str",
+    "dnc": "boolean",
+    "attempts_24h": "Int64",
+    "attempts_7d": "Int64",
+}
+CHUNK_ROWS = 5_000  # pages are turned into frames this many rows at a time
+
+
+def contacts_frame(contacts: Iterable[Contact]) -> pd.DataFrame:
+    """Flatten contact records into the compliance engine's input columns.
+
+    Missing nested objects give None, never an error: the engine treats unknowns
+    conservatively (no consent means not dialable).
+    """
+    columns: dict[str, list] = {name: [] for name in CONTACT_COLUMNS}
+    for c in contacts:
+        outbound = c.consent_flags.outbound if c.consent_flags else None
+        values = (
+            c.id,
+            c.phone_number,
+            c.first_name,
+            c.last_name,
+            c.postal_code,
+            c.state,
+            outbound.call if outbound else None,
+            outbound.revoked_at if outbound else None,
+            c.do_not_call,
+            c.attempts.last24h if c.attempts else None,
+            c.attempts.last7d if c.attempts else None,
+        )
+        for name, value in zip(CONTACT_COLUMNS, values, strict=True):
+            columns[name].append(value)
+    return pd.DataFrame(
+        {name: pd.array(values, dtype=CONTACT_COLUMNS[name]) for name, values in columns.items()}
+    )
+
+
+@task(
+    name="fetch-contacts",
+    retries=len(RETRY_DELAYS),
+    retry_delay_seconds=RETRY_DELAYS,
+    retry_jitter_factor=RETRY_JITTER,
+    retry_condition_fn=retry_transient,
+    cache_policy=NO_CACHE,
+)
+async def fetch_contacts(
+    credentials: CXoneCredentials, contact_list_id: str, query: str
+) -> pd.DataFrame:
+    """Every contact of the list matching `query`, once each, as a DataFrame.
+
+    Pages are converted to frames every few thousand rows, so the raw records of at most one
+    chunk are held at a time.
+    """
+    logger = get_run_logger()
+    chunks: list[pd.DataFrame] = []
+    pending: list[Contact] = []
+    async with credentials.get_client() as client:
+        async for page in client.iter_contacts(contact_list_id, query=query):
+            pending.extend(page)
+            if len(pending) >= CHUNK_ROWS:
+                chunks.append(contacts_frame(pending))
+                pending = []
+    chunks.append(contacts_frame(pending))
+    frame = pd.concat(chunks, ignore_index=True)
+    logger.info("Fetched %d contacts of list %s with query %r", len(frame), contact_list_id, query)
+    return frame
+
+
+@task(name="evaluate-contacts", cache_policy=NO_CACHE)
+def evaluate_contacts(contacts: pd.DataFrame, at: dt.datetime) -> pd.DataFrame:
+    """Run the compliance engine: one reason per contact, `ok` when dialable."""
+    return compliance.evaluate(contacts, at)
+
+
+def write_private(frame: pd.DataFrame, path: Path, fmt: str) -> None:
+    """Write atomically with mode 0600: the file holds personal data.
+
+    The data goes to a private temporary file beside `path` first and is then renamed over it,
+    so a reader never sees half a file and an old file's looser mode is never kept.
+    """
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mkstemp: mode 0600
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            if fmt == "csv":
+                frame.to_csv(handle, index=False)
+            else:
+                frame.to_parquet(handle, index=False)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@task(name="write-segments", cache_policy=NO_CACHE)
+def write_segments(evaluated: pd.DataFrame, output_dir: str) -> dict[str, str]:
+    """Write dialable and suppressed contacts as CSV and Parquet; returns the paths."""
+    directory = Path(output_dir)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    dialable = evaluated["dialable"].astype(bool)
+    paths = {}
+    for name, rows in (("dialable", dialable), ("suppressed", ~dialable)):
+        frame = evaluated[rows]  # one segment at a time keeps the peak low
+        if name == "dialable":
+            frame = frame.drop(columns=["reason"])
+        for fmt in ("csv", "parquet"):
+            path = directory / f"{name}.{fmt}"
+            write_private(frame, path, fmt)
+            paths[f"{name}_{fmt}"] = str(path)
+        del frame
+    return paths

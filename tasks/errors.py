@@ -1,0 +1,27 @@
+"""Which CXone failures a Prefect task should retry."""
+
+from __future__ import annotations
+
+from prefect import Task
+from prefect.client.schemas.objects import TaskRun
+from prefect.states import State
+
+from cxone import CXoneConflict, CXoneRateLimited, CXoneServerError
+
+RETRY_DELAYS = [1, 4, 16]
+RETRY_JITTER = 0.5
+
+
+async def retry_transient(task: Task, task_run: TaskRun, state: State) -> bool:
+    """Retry server errors, rate limits and conflicts; never other client errors.
+
+    A 400, 401, 403 or 404 will answer the same way next time, so retrying only delays the
+    failure; anything that is not a CXone error (a bug) is not retried either.
+    """
+    try:
+        await state.aresult()
+    except (CXoneServerError, CXoneRateLimited, CXoneConflict):
+        return True
+    except Exception:
+        return False
+    return False

@@ -1,0 +1,170 @@
+"""export_segmented_contacts end to end against the simulator under the Prefect test harness."""
+
+import datetime as dt
+import logging
+import stat
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from prefect.client.orchestration import get_client
+
+from flows.export import export_segmented_contacts
+from simulator import generate_contacts
+
+from ..conftest import SIM_CLIENT_SECRET
+
+# A Monday afternoon in every US zone: the window rules let most consented contacts through.
+AT = dt.datetime(2026, 11, 30, 19, 0, tzinfo=dt.UTC)
+
+
+def segments(summary):
+    dialable = pd.read_csv(summary["dialable_path"], dtype=str)
+    suppressed = pd.read_csv(summary["suppressed_path"], dtype=str)
+    return dialable, suppressed
+
+
+def consented_ids(count=400, seed=11):
+    return {
+        c["id"]
+        for c in generate_contacts(count, seed)
+        if ((c.get("consentFlags") or {}).get("outbound") or {}).get("call") is True
+    }
+
+
+async def test_every_contact_lands_in_exactly_one_segment(sim, credentials_block, tmp_path):
+    summary = await export_segmented_contacts(
+        "CL-1", output_dir=str(tmp_path), credentials_block=credentials_block, at=AT
+    )
+    dialable, suppressed = segments(summary)
+    assert summary["fetched"] == summary["dialable"] + summary["suppressed"]
+    assert (len(dialable), len(suppressed)) == (summary["dialable"], summary["suppressed"])
+    ids = [*dialable["contact_id"], *suppressed["contact_id"]]
+    assert len(ids) == len(set(ids))
+    assert set(ids) == consented_ids()
+    assert summary["dialable"] > 0 and summary["suppressed"] > 0
+    assert sum(summary["by_reason"].values()) == summary["fetched"]
+    assert suppressed["reason"].notna().all() and "ok" not in set(suppressed["reason"])
+    assert summary["query"] == "consentFlags.outbound.call==true" and not summary["fell_back"]
+    for path in [*tmp_path.iterdir()]:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    assert {p.name for p in tmp_path.iterdir()} == {
+        "dialable.csv", "suppressed.csv", "dialable.parquet", "suppressed.parquet",
+    }  # fmt: skip
+    parquet = pd.read_parquet(tmp_path / "suppressed.parquet")
+    assert list(parquet["contact_id"]) == list(suppressed["contact_id"])
+
+
+async def test_at_night_everyone_is_outside_calling_hours(sim, credentials_block, tmp_path):
+    night = dt.datetime(2026, 11, 30, 8, 0, tzinfo=dt.UTC)  # 03:00 in New York, 22:00 in Hawaii
+    summary = await export_segmented_contacts(
+        "CL-1", output_dir=str(tmp_path), credentials_block=credentials_block, at=night
+    )
+    assert summary["dialable"] == 0
+    assert summary["by_reason"]["outside_calling_hours"] > 0
+
+
+async def test_429_and_5xx_during_export_lose_nothing(sim, credentials_block, tmp_path):
+    for fault in (
+        {"kind": "server_error", "count": 3, "path": "/contacts"},
+        {"kind": "rate_limit", "count": 3, "path": "/contacts", "retry_after": 0},
+        {"kind": "drop", "count": 2, "path": "/contacts"},
+    ):
+        sim.post("/_sim/faults", json=fault).raise_for_status()
+    summary = await export_segmented_contacts(
+        "CL-1", output_dir=str(tmp_path), credentials_block=credentials_block, at=AT
+    )
+    dialable, suppressed = segments(summary)
+    assert {*dialable["contact_id"], *suppressed["contact_id"]} == consented_ids()
+    statuses = [r["status"] for r in sim.get("/_sim/requests").json()["requests"]]
+    assert statuses.count(429) == 3 and statuses.count(503) == 3
+
+
+async def test_bad_records_are_suppressed_not_fatal(sim, credentials_block, tmp_path):
+    consent = {"outbound": {"call": True, "revokedAt": None}}
+    bad = [
+        {"id": "c9000000", "consentFlags": consent},  # no phone at all
+        {"id": "c9000001", "phoneNumber": "call me maybe", "consentFlags": consent},
+        {
+            "id": "c9000002",
+            "phoneNumber": "+12127365000",
+            "consentFlags": consent,
+            "attempts": "lots",
+            "doNotCall": "perhaps",
+            "postalCode": {"zip": 10001},
+        },
+    ]
+    sim.post("/_sim/contactlists/CL-1/contacts", json={"contacts": bad}).raise_for_status()
+    summary = await export_segmented_contacts(
+        "CL-1", output_dir=str(tmp_path), credentials_block=credentials_block, at=AT
+    )
+    _, suppressed = segments(summary)
+    reasons = suppressed.set_index("contact_id")["reason"]
+    assert reasons["c9000000"] == "invalid_phone"
+    assert reasons["c9000001"] == "invalid_phone"
+    assert summary["fetched"] == len(consented_ids()) + 3
+
+
+async def test_empty_consent_query_falls_back_to_client_side_filtering(
+    sim, credentials_block, tmp_path, caplog
+):
+    sim.post("/_sim/contactlists", json={"list_id": "CL-NOCONSENT", "count": 0, "seed": 1})
+    unconsented = [
+        {
+            "id": f"c{i:07d}",
+            "phoneNumber": "+12127365000",
+            "consentFlags": {"outbound": {"call": False}},
+        }
+        for i in range(1, 4)
+    ]
+    sim.post(
+        "/_sim/contactlists/CL-NOCONSENT/contacts", json={"contacts": unconsented}
+    ).raise_for_status()
+    summary = await export_segmented_contacts(
+        "CL-NOCONSENT", output_dir=str(tmp_path), credentials_block=credentials_block, at=AT
+    )
+    assert summary["fell_back"] is True and summary["query"] == "true"
+    assert summary["fetched"] == 3 and summary["by_reason"] == {"no_consent": 3}
+    assert "returned no contacts" in caplog.text
+
+
+async def test_naive_at_is_refused(credentials_block, tmp_path):
+    with pytest.raises(ValueError, match="timezone-aware"):
+        await export_segmented_contacts(
+            "CL-1", output_dir=str(tmp_path), credentials_block=credentials_block,
+            at=dt.datetime(2026, 11, 30, 12, 0),
+        )  # fmt: skip
+
+
+async def test_no_secret_or_full_phone_number_in_logs_and_artifacts(
+    sim, credentials_block, tmp_path, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    sim.post(
+        "/_sim/contactlists/CL-1/contacts",
+        json={
+            "contacts": [
+                {
+                    "id": "c0000000",
+                    "phoneNumber": "212555012",
+                    "consentFlags": {"outbound": {"call": True}},
+                }
+            ]
+        },
+    ).raise_for_status()
+    summary = await export_segmented_contacts(
+        "CL-1", output_dir=str(tmp_path), credentials_block=credentials_block, at=AT
+    )
+    async with get_client() as client:
+        artifacts = await client.read_artifacts()
+        runs = await client.read_flow_runs()
+    texts = [caplog.text, *(str(a.data) for a in artifacts), *(str(r.parameters) for r in runs)]
+    assert any(a.key == "contact-suppression" for a in artifacts)
+    assert "*****5012" in caplog.text  # the invalid number is logged masked
+    phones = pd.read_csv(summary["dialable_path"], dtype=str)["phone"].head(20)
+    for text in texts:
+        assert SIM_CLIENT_SECRET not in text
+        assert "212555012" not in text
+        for phone in phones:
+            assert phone not in text
+    assert Path(summary["dialable_path"]).exists()
