@@ -6,12 +6,20 @@ because concurrent first saves of an unregistered block type race.
 """
 
 from .credentials import CXoneCredentials
+from .failover import FailoverPair, pair_block_name
 from .idempotency import IdempotencyRecord, record_name
 
-__all__ = ["CXoneCredentials", "IdempotencyRecord", "record_name"]
+__all__ = [
+    "CXoneCredentials",
+    "FailoverPair",
+    "IdempotencyRecord",
+    "pair_block_name",
+    "record_name",
+    "register_block_types",
+]
 
 
 async def register_block_types() -> None:
     """Register every block type of this package with the Prefect API (idempotent)."""
-    for block in (CXoneCredentials, IdempotencyRecord):
+    for block in (CXoneCredentials, FailoverPair, IdempotencyRecord):
         await block.aregister_type_and_schema()

@@ -6,10 +6,16 @@ import re
 import pytest
 from prefect.blocks.core import Block
 
-from blocks import CXoneCredentials, IdempotencyRecord, record_name, register_block_types
+from blocks import (
+    CXoneCredentials,
+    FailoverPair,
+    IdempotencyRecord,
+    record_name,
+    register_block_types,
+)
 from cxone import DEFAULT_SCOPES, CXoneClient
 
-BLOCKS = [CXoneCredentials, IdempotencyRecord]
+BLOCKS = [CXoneCredentials, FailoverPair, IdempotencyRecord]
 
 
 # Prefect's BlockStandardTestSuite fetches each logo over the internet; these are its checks
