@@ -8,11 +8,13 @@ because concurrent first saves of an unregistered block type race.
 from .credentials import CXoneCredentials
 from .failover import FailoverPair, pair_block_name
 from .idempotency import IdempotencyRecord, record_name
+from .loading import aload_if_exists
 
 __all__ = [
     "CXoneCredentials",
     "FailoverPair",
     "IdempotencyRecord",
+    "aload_if_exists",
     "pair_block_name",
     "record_name",
     "register_block_types",

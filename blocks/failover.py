@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from prefect.blocks.core import Block
 from pydantic import Field
 
@@ -69,4 +71,10 @@ print(pair.primary_campaign_id, pair.backup_campaign_id, pair.threshold)
     )
     episode: int = Field(
         default=1, ge=1, description="Failover episode; reset_failover opens the next one."
+    )
+    episode_started_at: dt.datetime | None = Field(
+        default=None, description="When the current episode was opened by reset_failover."
+    )
+    consecutive_low: int = Field(
+        default=0, ge=0, description="Low readings in a row so far in this episode."
     )

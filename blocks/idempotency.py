@@ -73,18 +73,23 @@ print(record.status, record.keys)
         default_factory=dict, description="The API's answer per completed step."
     )
     error: str | None = Field(default=None, description="Why the operation failed, if it did.")
+    owner: str | None = Field(
+        default=None, description="Flow run that claimed or last took over the operation."
+    )
     created_at: dt.datetime = Field(default_factory=_now, description="When it was claimed.")
     updated_at: dt.datetime = Field(default_factory=_now, description="Last change.")
 
     @classmethod
     async def aclaim(
-        cls, name: str, operation: str, steps: list[str]
+        cls, name: str, operation: str, steps: list[str], owner: str | None = None
     ) -> tuple[IdempotencyRecord, bool]:
         """Create the record (the claim) or load the existing one.
 
         Returns the record and whether this call created it.
         """
-        record = cls(operation=operation, keys={step: str(uuid.uuid4()) for step in steps})
+        record = cls(
+            operation=operation, keys={step: str(uuid.uuid4()) for step in steps}, owner=owner
+        )
         try:
             await record.asave(name, overwrite=False)
         except ValueError as exc:

@@ -12,15 +12,19 @@ RETRY_DELAYS = [1, 4, 16]
 RETRY_JITTER = 0.5
 
 
+class StatusNotConfirmed(Exception):
+    """A status change was accepted but a read-back shows the campaign in another status."""
+
+
 async def retry_transient(task: Task, task_run: TaskRun, state: State) -> bool:
-    """Retry server errors, rate limits and conflicts; never other client errors.
+    """Retry server errors, rate limits, conflicts and unconfirmed changes; no other errors.
 
     A 400, 401, 403 or 404 will answer the same way next time, so retrying only delays the
     failure; anything that is not a CXone error (a bug) is not retried either.
     """
     try:
         await state.aresult()
-    except (CXoneServerError, CXoneRateLimited, CXoneConflict):
+    except (CXoneServerError, CXoneRateLimited, CXoneConflict, StatusNotConfirmed):
         return True
     except Exception:
         return False
