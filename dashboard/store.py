@@ -1,0 +1,75 @@
+"""What the webhooks said, per campaign: recent metrics points and the latest status.
+
+Memory only: after a restart the dashboard starts empty and the health endpoint reads the API
+until new webhooks arrive.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class MetricsPoint:
+    """One metrics update, as of `at` (when the sender observed it)."""
+
+    at: dt.datetime
+    success_rate: float
+    calls_attempted: int
+    calls_connected: int
+    active_calls: int
+
+
+@dataclass
+class _Campaign:
+    points: list[MetricsPoint] = field(default_factory=list)  # oldest first
+    status: str | None = None
+    status_at: dt.datetime | None = None
+
+
+class CampaignStore:
+    """Latest metrics, the last few points and the latest status of every reporting campaign.
+
+    Deliveries can arrive out of order (a retried one after a newer one), so points are kept
+    in the order they were observed and "latest" means the newest observation, not the last
+    arrival.
+
+    Args:
+        history_points: points kept per campaign.
+    """
+
+    def __init__(self, history_points: int) -> None:
+        self._history_points = history_points
+        self._campaigns: dict[str, _Campaign] = {}
+
+    def record_metrics(self, campaign_id: str, point: MetricsPoint) -> bool:
+        """Add a point; returns whether it is now the campaign's latest."""
+        points = self._campaigns.setdefault(campaign_id, _Campaign()).points
+        bisect.insort(points, point, key=lambda p: p.at)
+        del points[: -self._history_points]
+        return points[-1] is point
+
+    def record_status(self, campaign_id: str, status: str, at: dt.datetime) -> None:
+        """Keep `status` unless a newer one is already known."""
+        campaign = self._campaigns.setdefault(campaign_id, _Campaign())
+        if campaign.status_at is None or at >= campaign.status_at:
+            campaign.status, campaign.status_at = status, at
+
+    def campaign_ids(self) -> list[str]:
+        """Every campaign a webhook has mentioned, in the order they first appeared."""
+        return list(self._campaigns)
+
+    def latest(self, campaign_id: str) -> MetricsPoint | None:
+        campaign = self._campaigns.get(campaign_id)
+        return campaign.points[-1] if campaign and campaign.points else None
+
+    def history(self, campaign_id: str) -> list[MetricsPoint]:
+        """The kept points, oldest first."""
+        campaign = self._campaigns.get(campaign_id)
+        return list(campaign.points) if campaign else []
+
+    def status(self, campaign_id: str) -> str | None:
+        campaign = self._campaigns.get(campaign_id)
+        return campaign.status if campaign else None

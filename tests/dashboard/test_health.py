@@ -1,0 +1,163 @@
+"""GET /dashboard/health: webhook data while it is recent, a fresh API read otherwise."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from blocks import CXoneCredentials, FailoverPair, IdempotencyRecord, pair_block_name, record_name
+from cxone import CampaignPayload
+from dashboard.records import failover_applied
+
+from .conftest import metrics_message, state_message
+
+HEALTH_FIELDS = {
+    "campaign_id",
+    "status",
+    "active_calls",
+    "success_rate",
+    "failover_triggered",
+    "last_metric_update",
+}
+
+
+@pytest.fixture
+async def sim_campaign(sim, credentials_block) -> str:
+    """A new active campaign in the simulator, with known metrics; returns its id."""
+    block = await CXoneCredentials.aload(credentials_block)
+    async with block.get_client() as client:
+        campaign = await client.create_campaign(
+            CampaignPayload(name="Health check", contact_list_id="CL-1")
+        )
+    metrics = {"successRate": 0.33, "callsAttempted": 80, "callsConnected": 26, "activeCalls": 4}
+    sim.put(f"/_sim/campaigns/{campaign.id}/metrics", json=metrics).raise_for_status()
+    return campaign.id
+
+
+def reads(sim, path_end: str) -> list[dict]:
+    """The GET requests the simulator received for paths ending in `path_end`."""
+    return [
+        r
+        for r in sim.get("/_sim/requests").json()["requests"]
+        if r["method"] == "GET" and r["path"].endswith(path_end)
+    ]
+
+
+def metric_reads(sim) -> list[dict]:
+    return reads(sim, "/metrics")
+
+
+@pytest.fixture
+def health_dash(make_dashboard, credentials_block):
+    return make_dashboard(credentials_block=credentials_block)
+
+
+async def health(dash, campaign_id: str):
+    return await dash.http.get("/dashboard/health", params={"campaign_id": campaign_id})
+
+
+async def test_without_webhook_data_the_api_is_read(health_dash, sim, sim_campaign):
+    response = await health(health_dash, sim_campaign)
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == HEALTH_FIELDS
+    assert body["campaign_id"] == sim_campaign
+    assert body["status"] == "active"
+    assert (body["success_rate"], body["active_calls"]) == (0.33, 4)
+    assert body["failover_triggered"] is False
+    assert body["last_metric_update"] is not None
+    [read] = metric_reads(sim)
+    assert "windowMinutes=30" in read["query"]  # the default window of an unpaired campaign
+
+
+async def test_recent_webhook_data_is_used_without_reading_metrics(health_dash, sim, sim_campaign):
+    at = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    await health_dash.deliver(metrics_message(sim_campaign, at=at, successRate=0.9, activeCalls=11))
+    await health_dash.deliver(state_message(sim_campaign, "paused"))
+    body = (await health(health_dash, sim_campaign)).json()
+    assert body == {
+        "campaign_id": sim_campaign,
+        "status": "paused",
+        "active_calls": 11,
+        "success_rate": 0.9,
+        "failover_triggered": False,
+        "last_metric_update": at.isoformat().replace("+00:00", "Z"),
+    }
+    assert metric_reads(sim) == []
+    assert reads(sim, f"/campaigns/{sim_campaign}") == []  # the status came by webhook
+
+
+async def test_status_comes_from_the_api_until_a_state_change_arrives(
+    health_dash, sim, sim_campaign
+):
+    await health_dash.deliver(metrics_message(sim_campaign, successRate=0.8))
+    body = (await health(health_dash, sim_campaign)).json()
+    assert (body["status"], body["success_rate"]) == ("active", 0.8)
+    assert metric_reads(sim) == []
+    assert len(reads(sim, f"/campaigns/{sim_campaign}")) == 1
+
+
+async def test_webhook_data_older_than_the_pairs_window_means_an_api_read(
+    make_dashboard, sim, sim_campaign, credentials_block
+):
+    await FailoverPair(
+        primary_campaign_id=sim_campaign,
+        backup_campaign_id="cmp_backup",
+        credentials_block=credentials_block,
+        window_minutes=10,
+    ).asave(pair_block_name(sim_campaign), overwrite=True)
+    # The default block does not exist: the read must use the pair's credentials block.
+    dash = make_dashboard(credentials_block="no-such-block")
+    stale = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=11)
+    assert (await dash.deliver(metrics_message(sim_campaign, at=stale, successRate=0.9))).is_success
+    body = (await health(dash, sim_campaign)).json()
+    assert (body["success_rate"], body["active_calls"]) == (0.33, 4)
+    [read] = metric_reads(sim)
+    assert "windowMinutes=10" in read["query"]
+
+
+async def test_unknown_campaign_is_404(health_dash, sim):
+    response = await health(health_dash, "cmp_does_not_exist")
+    assert response.status_code == 404
+    assert "cmp_does_not_exist" in response.json()["detail"]
+
+
+async def test_missing_credentials_block_is_503_naming_it(make_dashboard, campaign_id):
+    dash = make_dashboard(credentials_block="no-such-block")
+    response = await health(dash, campaign_id())
+    assert response.status_code == 503
+    assert "no-such-block" in response.json()["detail"]
+
+
+async def test_applied_failover_record_sets_failover_triggered(health_dash, sim_campaign):
+    await health_dash.deliver(metrics_message(sim_campaign))
+    record = IdempotencyRecord(operation=f"failover {sim_campaign}", status="pending")
+    name = record_name("failover", sim_campaign, "cmp_backup", "1")
+    await record.asave(name, overwrite=True)
+    assert (await health(health_dash, sim_campaign)).json()["failover_triggered"] is False
+    await record.aupdate(status="applied")
+    assert (await health(health_dash, sim_campaign)).json()["failover_triggered"] is True
+
+
+def test_failover_records_match_the_whole_primary_slug():
+    applied = IdempotencyRecord(operation="failover", status="applied")
+    failed = IdempotencyRecord(operation="failover", status="failed")
+    records = [("failover-cmp-a1-cmp-b-1", applied), ("failover-cmp-c-cmp-d-1", failed)]
+    assert failover_applied(records, "cmp_A1")
+    assert not failover_applied(records, "cmp_a")  # a prefix of the id, not the id
+    assert not failover_applied(records, "cmp_c")  # failed is not applied
+    assert not failover_applied([("create-campaign-cmp-a1", applied)], "cmp_a1")
+
+
+async def test_failover_flag_from_the_api_is_reported(health_dash, sim, sim_campaign):
+    sim.put(
+        f"/_sim/campaigns/{sim_campaign}/metrics", json={"failoverTriggered": True}
+    ).raise_for_status()
+    assert (await health(health_dash, sim_campaign)).json()["failover_triggered"] is True
+
+
+@pytest.mark.parametrize("params", [{}, {"campaign_id": ""}, {"campaign_id": "cmp_a/../webhooks"}])
+async def test_campaign_id_must_be_a_plain_id(health_dash, params):
+    response = await health_dash.http.get("/dashboard/health", params=params)
+    assert response.status_code == 422

@@ -1,0 +1,158 @@
+"""The page, its data, liveness, start-up configuration and the command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+
+import httpx
+import pytest
+from prefect.settings import PREFECT_API_URL, PREFECT_CLIENT_MAX_RETRIES, temporary_settings
+
+import dashboard.__main__ as cli
+from blocks import FailoverPair, IdempotencyRecord, pair_block_name, record_name
+from dashboard.app import create_app
+from dashboard.settings import DashboardSettings
+
+from .conftest import SECRET, DashboardClient, Recorder, metrics_message, state_message
+
+
+async def test_page_is_self_contained_html_with_stable_hooks(dash):
+    response = await dash.http.get("/")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    page = response.text
+    for hook in (
+        'id="campaigns"',
+        'id="failovers"',
+        'id="warnings"',
+        "dataset.campaignId",
+        'class="sparkline"',
+        "api/campaigns",
+    ):
+        assert hook in page
+    # Works offline: nothing is fetched from anywhere but this app.
+    assert "http://" not in page and "https://" not in page
+    assert not re.search(r"<script[^>]+src=|<link\b|@import|url\(", page)
+    assert "innerHTML = '<svg" in page  # only computed numbers go in as markup
+
+
+async def test_healthz(dash):
+    response = await dash.http.get("/healthz")
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+
+async def test_api_campaigns_lists_webhook_campaigns_pairs_and_failovers(dash, campaign_id):
+    reporting, paired = campaign_id(), campaign_id()
+    await dash.deliver(metrics_message(reporting, successRate=0.25, callsAttempted=40))
+    await dash.deliver(state_message(reporting, "active"))
+    await FailoverPair(
+        primary_campaign_id=paired, backup_campaign_id=f"{paired}_b", threshold=0.2
+    ).asave(pair_block_name(paired), overwrite=True)
+    older = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    failed = record_name("failover", paired, "1")
+    applied = record_name("failover", paired, "2")
+    await IdempotencyRecord(
+        operation=f"failover {paired}",
+        status="failed",
+        error="pause answered 500",
+        created_at=older,
+        updated_at=older,
+    ).asave(failed, overwrite=True)
+    await IdempotencyRecord(operation=f"failover {paired}", status="applied").asave(
+        applied, overwrite=True
+    )
+    await IdempotencyRecord(operation="create campaign", status="applied").asave(
+        record_name("create-campaign", paired), overwrite=True
+    )
+
+    body = (await dash.http.get("/api/campaigns")).json()
+    rows = {row["campaign_id"]: row for row in body["campaigns"]}
+    assert rows[reporting]["status"] == "active"
+    assert rows[reporting]["success_rate"] == 0.25
+    assert rows[reporting]["calls_attempted"] == 40
+    assert [p["success_rate"] for p in rows[reporting]["points"]] == [0.25]
+    assert rows[reporting]["pair"] is None
+    assert rows[paired]["success_rate"] is None and rows[paired]["points"] == []
+    assert rows[paired]["pair"] == {
+        "backup_campaign_id": f"{paired}_b",
+        "threshold": 0.2,
+        "window_minutes": 30,
+        "min_calls": 50,
+    }
+    assert rows[paired]["failover_triggered"] is True
+    mine = [f for f in body["failovers"] if f["name"] in (failed, applied)]
+    assert [f["name"] for f in mine] == [applied, failed]  # newest first
+    assert mine[1]["status"] == "failed" and mine[1]["error"] == "pause answered 500"
+    assert set(mine[0]) == {"name", "operation", "status", "created_at", "updated_at", "error"}
+    assert all(f["name"].startswith("failover-") for f in body["failovers"])
+    assert body["warnings"] == []
+
+
+async def test_api_campaigns_still_shows_webhook_data_when_prefect_is_down(dash, campaign_id):
+    cid = campaign_id()
+    await dash.deliver(metrics_message(cid))
+    with temporary_settings(
+        {PREFECT_API_URL: "http://127.0.0.1:9/api", PREFECT_CLIENT_MAX_RETRIES: 0}
+    ):
+        response = await dash.http.get("/api/campaigns")
+    assert response.status_code == 200
+    body = response.json()
+    assert [row["campaign_id"] for row in body["campaigns"]] == [cid]
+    assert len(body["warnings"]) == 2
+
+
+async def test_settings_are_read_from_the_environment_when_first_needed(
+    prefect_harness, monkeypatch, campaign_id
+):
+    events = Recorder()
+    monkeypatch.delenv("CXONE_WEBHOOK_SECRET", raising=False)
+    app = create_app(emit=events)  # reads nothing yet
+    monkeypatch.setenv("CXONE_WEBHOOK_SECRET", SECRET)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://d") as http:
+        response = await DashboardClient(http, events).deliver(metrics_message(campaign_id()))
+    assert response.status_code == 200
+    assert len(events.calls) == 1
+
+
+async def test_startup_logs_an_error_when_the_secret_is_missing(caplog):
+    caplog.set_level(logging.ERROR)
+    app = create_app(DashboardSettings())
+    async with app.router.lifespan_context(app):
+        [record] = [r for r in caplog.records if r.name == "dashboard.app"]
+        assert "CXONE_WEBHOOK_SECRET is not set" in record.getMessage()
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://d") as c:
+            response = await c.post("/webhooks/cxone", content=b"{}")
+    assert response.status_code == 503
+    assert response.json() == {
+        "detail": "CXONE_WEBHOOK_SECRET is not set; webhooks cannot be verified"
+    }
+
+
+def test_settings_from_env():
+    settings = DashboardSettings.from_env(
+        {"CXONE_WEBHOOK_SECRET": SECRET, "CXONE_CREDENTIALS_BLOCK": "prod-cxone"}
+    )
+    assert settings.webhook_secret.get_secret_value() == SECRET
+    assert settings.credentials_block == "prod-cxone"
+    assert SECRET not in repr(settings)
+    defaults = DashboardSettings.from_env({"CXONE_WEBHOOK_SECRET": ""})
+    assert (defaults.webhook_secret, defaults.credentials_block) == (None, "cxone")
+
+
+def test_cli_runs_uvicorn_with_the_app(monkeypatch):
+    calls = []
+    monkeypatch.setattr(cli.uvicorn, "run", lambda *args, **kwargs: calls.append((args, kwargs)))
+    cli.main(["--host", "127.0.0.1", "--port", "8780"])
+    assert calls == [
+        (("dashboard.app:app",), {"host": "127.0.0.1", "port": 8780, "log_level": "info"})
+    ]
+
+
+def test_cli_help_names_the_environment(capsys):
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["--help"])
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    assert "--port" in out and "CXONE_WEBHOOK_SECRET" in out and "CXONE_CREDENTIALS_BLOCK" in out
