@@ -1,0 +1,171 @@
+"""Start the whole system on loopback as child processes, and stop every one of them.
+
+Used by `make demo` and `benchmarks/bench_failover.py`: a Prefect server (SQLite, UI on), the
+simulator, the dashboard and the deployments' `serve` process, each logging to its own file
+under the run directory, each waited for on its health endpoint.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+HOST = "127.0.0.1"
+
+
+class StackError(RuntimeError):
+    """A service did not start; the message names it and its log file."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def new_webhook_secret() -> str:
+    """A fresh Standard Webhooks secret shared by the simulator and the dashboard."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+@dataclass
+class Service:
+    name: str
+    process: subprocess.Popen
+    log_path: Path
+
+
+@dataclass
+class LocalStack:
+    """Child processes on loopback; use as a context manager so they are always stopped."""
+
+    run_dir: Path
+    services: list[Service] = field(default_factory=list)
+    webhook_secret: str = field(default_factory=new_webhook_secret)
+    prefect_port: int = field(default_factory=free_port)
+    simulator_port: int = field(default_factory=free_port)
+    dashboard_port: int = field(default_factory=free_port)
+    runner_port: int = field(default_factory=free_port)
+
+    @property
+    def prefect_api_url(self) -> str:
+        return f"http://{HOST}:{self.prefect_port}/api"
+
+    @property
+    def prefect_ui_url(self) -> str:
+        return f"http://{HOST}:{self.prefect_port}"
+
+    @property
+    def simulator_url(self) -> str:
+        return f"http://{HOST}:{self.simulator_port}"
+
+    @property
+    def dashboard_url(self) -> str:
+        return f"http://{HOST}:{self.dashboard_port}"
+
+    def env(self, **extra: str) -> dict[str, str]:
+        """The environment every child (and this process's Prefect calls) should use."""
+        return {
+            **os.environ,
+            "PREFECT_API_URL": self.prefect_api_url,
+            "PREFECT_HOME": str(self.run_dir / "prefect-home"),
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "CXONE_WEBHOOK_SECRET": self.webhook_secret,
+            **extra,
+        }
+
+    def __enter__(self) -> LocalStack:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    def start(
+        self, name: str, args: list[str], health_url: str, timeout: float = 90.0, **env: str
+    ) -> Service:
+        """Start `python args...`, log to `<run_dir>/<name>.log`, wait until `health_url` is 200."""
+        log_path = self.run_dir / f"{name}.log"
+        log = open(log_path, "wb")  # noqa: SIM115 - the child writes to it for its lifetime
+        process = subprocess.Popen(
+            [sys.executable, *args],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=self.env(**env),
+            start_new_session=True,  # stop() signals the whole group, children included
+        )
+        log.close()
+        service = Service(name, process, log_path)
+        self.services.append(service)
+        deadline = time.monotonic() + timeout
+        while True:
+            if process.poll() is not None:
+                raise StackError(f"{name} exited with {process.returncode}; see {log_path}")
+            try:
+                if httpx.get(health_url, timeout=2).status_code == 200:
+                    return service
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise StackError(f"{name} not healthy after {timeout:.0f}s; see {log_path}")
+            time.sleep(0.25)
+
+    def start_prefect_server(self) -> Service:
+        return self.start(
+            "prefect-server",
+            ["-m", "prefect", "server", "start", "--host", HOST, "--port", str(self.prefect_port)],
+            f"{self.prefect_api_url}/health",
+            timeout=180,
+        )
+
+    def start_simulator(self, *args: str) -> Service:
+        return self.start(
+            "simulator",
+            ["-m", "simulator", "--host", HOST, "--port", str(self.simulator_port), *args],
+            f"{self.simulator_url}/_sim/config",
+        )
+
+    def start_dashboard(self, credentials_block: str = "cxone") -> Service:
+        return self.start(
+            "dashboard",
+            ["-m", "dashboard", "--host", HOST, "--port", str(self.dashboard_port)],
+            f"{self.dashboard_url}/healthz",
+            CXONE_CREDENTIALS_BLOCK=credentials_block,
+        )
+
+    def start_serve(self, *args: str) -> Service:
+        """Serve the deployments; healthy once its runner's webserver answers."""
+        return self.start(
+            "serve",
+            ["-m", "deployments.serve", *args],
+            f"http://{HOST}:{self.runner_port}/health",
+            timeout=120,
+            PREFECT_RUNNER_SERVER_ENABLE="true",
+            PREFECT_RUNNER_SERVER_HOST=HOST,
+            PREFECT_RUNNER_SERVER_PORT=str(self.runner_port),
+        )
+
+    def stop(self) -> None:
+        """Stop every service, newest first: SIGTERM to its group, SIGKILL if it lingers."""
+        while self.services:
+            service = self.services.pop()
+            if service.process.poll() is not None:
+                continue
+            try:
+                os.killpg(service.process.pid, signal.SIGTERM)
+                service.process.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(service.process.pid, signal.SIGKILL)
+                service.process.wait()
+            except ProcessLookupError:
+                pass
