@@ -62,7 +62,10 @@ async def provision_and_export(stack: LocalStack) -> tuple[dict, dict, dict]:
     with Step("Saving the credentials block and registering block types and the webhook"):
         await register_block_types()
         await CXoneCredentials(
-            client_id="sim-client", client_secret="sim-secret", base_url=stack.simulator_url
+            client_id="sim-client",
+            client_secret="sim-secret",
+            base_url=stack.simulator_url,
+            requests_per_minute=1200,  # the local simulator sets no limit of its own
         ).asave("cxone", overwrite=True)
         hook = await register_metrics_webhook(f"{stack.dashboard_url}/webhooks/cxone")
         print(f"    webhook {hook['id']} -> {stack.dashboard_url}/webhooks/cxone")

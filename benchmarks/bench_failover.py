@@ -1,0 +1,165 @@
+"""How fast does the backup take over once the primary's success rate collapses?
+
+Starts the local stack (Prefect server, simulator, dashboard, served deployments), then
+repeats: restore the pair and open a new failover episode, report a collapsed success rate,
+and time until the simulator shows the backup active.
+
+- Event path: the simulator's webhook reaches the dashboard, which emits
+  `cxone.campaign.success_rate.low`; the trigger of `failover-on-low-success` starts the run.
+- Polling path: the dashboard is stopped, so only the every-minute `monitor-campaigns`
+  schedule can notice.
+
+    python -m benchmarks.bench_failover [--event-runs 7] [--polling-runs 3]
+
+Target: event path median at most 2 s from the webhook to the backup confirmed active.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterName
+from prefect.settings import PREFECT_API_URL, temporary_settings
+
+from blocks import CXoneCredentials, FailoverPair, pair_block_name, register_block_types
+from deployments.local_stack import LocalStack
+from flows.monitor import reset_failover
+from flows.provision import provision_campaign
+from flows.webhooks import register_metrics_webhook
+
+LIST_ID = "CL-BENCH"
+TARGET_SECONDS = 2.0
+API = "/api/v2/omnichannel/campaigns"
+
+
+class Simulator:
+    def __init__(self, url: str):
+        self.http = httpx.Client(base_url=url, timeout=10)
+        token = self.http.post(
+            "/api/v2/oauth/token",
+            data={"grant_type": "client_credentials", "client_id": "sim-client",
+                  "client_secret": "sim-secret"},
+        ).json()["access_token"]  # fmt: skip
+        self.http.headers["Authorization"] = f"Bearer {token}"
+
+    def status(self, campaign_id: str) -> str:
+        return self.http.get(f"{API}/{campaign_id}").json()["status"]
+
+    def set_status(self, campaign_id: str, status: str) -> None:
+        if self.status(campaign_id) != status:
+            self.http.put(f"{API}/{campaign_id}", json={"status": status}).raise_for_status()
+
+    def metrics(self, campaign_id: str, rate: float, calls: int) -> None:
+        self.http.put(
+            f"/_sim/campaigns/{campaign_id}/metrics",
+            json={
+                "successRate": rate,
+                "callsAttempted": calls,
+                "callsConnected": int(rate * calls),
+            },
+        ).raise_for_status()
+
+
+async def setup(stack: LocalStack) -> tuple[str, str]:
+    await register_block_types()
+    await CXoneCredentials(
+        client_id="sim-client", client_secret="sim-secret", base_url=stack.simulator_url,
+        requests_per_minute=1200,
+    ).asave("cxone", overwrite=True)  # fmt: skip
+    await register_metrics_webhook(f"{stack.dashboard_url}/webhooks/cxone")
+    primary = (await provision_campaign("Bench primary", LIST_ID))["id"]
+    backup = (await provision_campaign("Bench backup", LIST_ID, initial_status="paused"))["id"]
+    await FailoverPair(primary_campaign_id=primary, backup_campaign_id=backup).asave(
+        pair_block_name(primary), overwrite=True
+    )
+    return primary, backup
+
+
+async def trigger_run_timings(since: float) -> tuple[float, float] | None:
+    """(created, started) of the newest event-triggered run, in time.time() seconds."""
+    async with get_client() as client:
+        runs = await client.read_flow_runs(
+            deployment_filter=DeploymentFilter(
+                name=DeploymentFilterName(any_=["failover-on-low-success"])
+            ),
+        )
+    runs = [r for r in runs if r.created.timestamp() >= since and r.start_time]
+    if not runs:
+        return None
+    run = max(runs, key=lambda r: r.created)
+    return run.created.timestamp(), run.start_time.timestamp()
+
+
+def collapse_and_wait(sim: Simulator, primary: str, backup: str, timeout: float) -> float:
+    asyncio.run(reset_failover(primary))
+    sim.set_status(backup, "paused")
+    sim.set_status(primary, "active")
+    sim.metrics(primary, 0.45, 300)  # healthy first, so the collapse is a change
+    time.sleep(1.0)
+    started = time.monotonic()
+    sim.metrics(primary, 0.04, 300)
+    while sim.status(backup) != "active":
+        if time.monotonic() - started > timeout:
+            raise TimeoutError(f"backup not active after {timeout:.0f}s")
+        time.sleep(0.02)
+    return time.monotonic() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--event-runs", type=int, default=7)
+    parser.add_argument("--polling-runs", type=int, default=3)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp, LocalStack(Path(tmp)) as stack:
+        print("starting the Prefect server, simulator, dashboard and deployments ...")
+        stack.start_prefect_server()
+        stack.start_simulator("--list", f"{LIST_ID}=200")
+        dashboard = stack.start_dashboard()
+        with temporary_settings({PREFECT_API_URL: stack.prefect_api_url}):
+            primary, backup = asyncio.run(setup(stack))
+            stack.start_serve(
+                "--primary", primary, "--backup", backup, "--contact-list", LIST_ID,
+                "--output-dir", str(Path(tmp) / "exports"),
+            )  # fmt: skip
+            sim = Simulator(stack.simulator_url)
+            event, pickup = [], []
+            for run in range(args.event_runs):
+                wall = time.time()
+                latency = collapse_and_wait(sim, primary, backup, timeout=60)
+                timings = asyncio.run(trigger_run_timings(wall))
+                event.append(latency)
+                if timings:
+                    created, started = timings
+                    pickup.append(started - created)
+                print(f"event run {run + 1}: backup active after {latency:.2f}s")
+            stack.services.remove(dashboard)
+            dashboard.process.terminate()
+            dashboard.process.wait(15)
+            polling = []
+            for run in range(args.polling_runs):
+                latency = collapse_and_wait(sim, primary, backup, timeout=150)
+                polling.append(latency)
+                print(f"polling run {run + 1}: backup active after {latency:.2f}s")
+    median = statistics.median(event)
+    print(f"\nevent path    median {median:.2f}s  min {min(event):.2f}s  max {max(event):.2f}s"
+          f"  (n={len(event)})")  # fmt: skip
+    if pickup:
+        print(f"  of which: triggered run created -> running {statistics.median(pickup):.2f}s "
+              "(runner poll + process start)")  # fmt: skip
+    if polling:
+        print(f"polling path  median {statistics.median(polling):.2f}s  min {min(polling):.2f}s"
+              f"  max {max(polling):.2f}s  (n={len(polling)}, schedule every 60s)")  # fmt: skip
+    ok = median <= TARGET_SECONDS
+    print(f"target: event path median <= {TARGET_SECONDS:.1f}s   {'PASS' if ok else 'MISS'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

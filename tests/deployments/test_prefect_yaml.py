@@ -1,0 +1,111 @@
+"""deployments/prefect.yaml matches the flows, mirrors definitions.py, and deploys for real."""
+
+import datetime as dt
+import importlib
+import inspect
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from prefect import Flow
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.schedules import CronSchedule
+from prefect.settings import PREFECT_API_URL
+
+from deployments.definitions import build_deployments
+
+ROOT = Path(__file__).resolve().parents[2]
+PREFECT_YAML = ROOT / "deployments" / "prefect.yaml"
+DEPLOYMENTS = yaml.safe_load(PREFECT_YAML.read_text())["deployments"]
+
+
+def load_flow(entrypoint: str) -> Flow:
+    path, name = entrypoint.split(":")
+    module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
+    flow = getattr(module, name)
+    assert isinstance(flow, Flow), entrypoint
+    return flow
+
+
+def given_parameters(deployment: dict) -> set[str]:
+    names = set(deployment.get("parameters") or {})
+    for trigger in deployment.get("triggers") or []:
+        names |= set(trigger.get("parameters") or {})
+    return names
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS, ids=lambda d: d["name"])
+def test_entrypoint_imports_and_parameters_match_the_signature(deployment):
+    flow = load_flow(deployment["entrypoint"])
+    signature = inspect.signature(flow.fn)
+    assert given_parameters(deployment) <= set(signature.parameters), deployment["name"]
+    if deployment.get("schedules") or deployment.get("triggers"):
+        # Runs nobody starts by hand must get every required parameter from the deployment.
+        required = {
+            name for name, p in signature.parameters.items() if p.default is inspect.Parameter.empty
+        }
+        assert required <= given_parameters(deployment), deployment["name"]
+    for schedule in deployment.get("schedules") or []:
+        if "cron" in schedule:
+            CronSchedule(cron=schedule["cron"], timezone=schedule["timezone"])  # validates both
+    assert deployment["work_pool"]["name"] == "cxone-process"
+
+
+def test_yaml_mirrors_the_served_definitions():
+    served = {d.name: d for d in build_deployments("P", "B", "CL")}
+    assert set(served) == {d["name"] for d in DEPLOYMENTS}
+    for deployment in DEPLOYMENTS:
+        runner = served[deployment["name"]]
+        assert runner.entrypoint.replace("\\", "/").endswith(deployment["entrypoint"])
+        assert (runner.concurrency_limit or None) == deployment.get("concurrency_limit")
+        assert len(runner.schedules or []) == len(deployment.get("schedules") or [])
+        for trigger, wanted in zip(runner.triggers, deployment.get("triggers") or [], strict=True):
+            assert trigger.parameters == wanted["parameters"]
+            assert set(trigger.expect) == set(wanted["expect"])
+        yaml_keys = set(deployment.get("parameters") or {})
+        assert yaml_keys == set(runner.parameters), deployment["name"]
+
+
+def test_export_runs_before_the_earliest_calling_window():
+    export = next(d for d in DEPLOYMENTS if d["name"] == "export-segmented-contacts")
+    (schedule,) = export["schedules"]
+    minute, hour, *every = schedule["cron"].split()
+    assert every == ["*", "*", "*"]  # daily
+    assert schedule["timezone"] == "America/New_York"
+    # 08:00 Eastern is the first legal minute anywhere in the US.
+    assert dt.time(int(hour), int(minute)) < dt.time(8, 0)
+
+
+async def test_prefect_deploy_all_against_a_local_server(prefect_harness):
+    env = {
+        **os.environ,
+        "PREFECT_API_URL": PREFECT_API_URL.value(),
+        "CXONE_PRIMARY_CAMPAIGN_ID": "cmp_primary",
+        "CXONE_BACKUP_CAMPAIGN_ID": "cmp_backup",
+        "CXONE_CONTACT_LIST_ID": "CL-DEMO",
+    }
+    prefect = [sys.executable, "-m", "prefect", "--no-prompt"]
+    for command in (
+        ["work-pool", "create", "cxone-process", "--type", "process", "--overwrite"],
+        ["deploy", "--all", "--prefect-file", str(PREFECT_YAML)],
+    ):
+        done = subprocess.run(
+            [*prefect, *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+    async with get_client() as client:
+        deployments = {d.name: d for d in await client.read_deployments()}
+        automations = await client.read_automations()
+    for name in ("provision-campaign", "export-segmented-contacts", "monitor-campaigns"):
+        assert deployments[name].work_pool_name == "cxone-process"
+    monitor = deployments["monitor-campaigns"]
+    assert monitor.parameters["primary_campaign_id"] == "cmp_primary"
+    assert monitor.schedules[0].schedule.interval == dt.timedelta(seconds=60)
+    assert deployments["export-segmented-contacts"].parameters["contact_list_id"] == "CL-DEMO"
+    (automation,) = [a for a in automations if "failover-on-low-success" in a.name]
+    assert automation.trigger.expect == {"cxone.campaign.success_rate.low"}
+    (action,) = automation.actions
+    assert action.parameters["primary_campaign_id"] == "{{ event.payload.primary_campaign_id }}"
