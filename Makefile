@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: install test lint sim demo bench
+.PHONY: install browser test lint sim demo
 
 install: $(STAMP)
 
@@ -16,11 +16,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The browser test drives Debian's Chromium through Playwright (no browser download needed).
+browser:
+	@command -v chromium >/dev/null || { \
+	  echo "Installing Debian's chromium for the browser test (needs root and apt)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint
+test: lint browser
 	$(BIN)/python -m pytest
 
 sim: install
@@ -28,6 +34,3 @@ sim: install
 
 demo: install
 	$(BIN)/python scripts/demo.py
-
-bench: install
-	$(BIN)/python -m benchmarks.bench_export

@@ -97,7 +97,20 @@ async def trigger_run_timings(since: float) -> tuple[float, float] | None:
     return run.created.timestamp(), run.start_time.timestamp()
 
 
+async def runs_in_progress() -> int:
+    async with get_client() as client:
+        runs = await client.read_flow_runs(
+            deployment_filter=DeploymentFilter(
+                name=DeploymentFilterName(any_=["failover-on-low-success", "monitor-campaigns"])
+            ),
+        )
+    return sum(r.state is not None and r.state.is_running() for r in runs)
+
+
 def collapse_and_wait(sim: Simulator, primary: str, backup: str, timeout: float) -> float:
+    # Let the previous failover's run finish, so each measurement starts from quiet.
+    while asyncio.run(runs_in_progress()):
+        time.sleep(0.2)
     asyncio.run(reset_failover(primary))
     sim.set_status(backup, "paused")
     sim.set_status(primary, "active")

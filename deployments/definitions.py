@@ -73,7 +73,8 @@ def build_deployments(
                     parameters=FAILOVER_PARAMETERS,
                 )
             ],
-            concurrency_limit=1,
+            # No concurrency limit: a run that finds the failover claimed waits for its owner
+            # and returns, while a limit would park every extra run for Prefect's slot wait.
             description="Runs the failover as soon as the dashboard reports a low success rate.",
         ),
     ]
