@@ -155,17 +155,21 @@ class LocalStack:
             PREFECT_RUNNER_SERVER_PORT=str(self.runner_port),
         )
 
+    def stop_service(self, service: Service) -> None:
+        """Stop one service: SIGTERM to its process group, SIGKILL if it lingers."""
+        self.services.remove(service)
+        if service.process.poll() is not None:
+            return
+        try:
+            os.killpg(service.process.pid, signal.SIGTERM)
+            service.process.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(service.process.pid, signal.SIGKILL)
+            service.process.wait()
+        except ProcessLookupError:
+            pass
+
     def stop(self) -> None:
-        """Stop every service, newest first: SIGTERM to its group, SIGKILL if it lingers."""
+        """Stop every service, newest first."""
         while self.services:
-            service = self.services.pop()
-            if service.process.poll() is not None:
-                continue
-            try:
-                os.killpg(service.process.pid, signal.SIGTERM)
-                service.process.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(service.process.pid, signal.SIGKILL)
-                service.process.wait()
-            except ProcessLookupError:
-                pass
+            self.stop_service(self.services[-1])

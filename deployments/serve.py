@@ -2,21 +2,26 @@
 
 The same schedules and triggers as `deployments/prefect.yaml`, without a work pool: handy on a
 laptop and in the demo. Needs a Prefect server (`prefect server start`) for schedules and
-triggers to fire.
+triggers to fire. Unless `--no-responder`, it also runs the failover in this process as soon as
+a low-success event arrives (see `deployments/responder.py`).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 
 # Pick up triggered runs within a second rather than ten: failover latency depends on it.
 os.environ.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", "1")
 
-from prefect import serve
+import asyncio
+
+from prefect import aserve
 
 from .definitions import build_deployments
+from .responder import respond_to_low_success
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -27,18 +32,30 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--credentials-block", default="cxone")
     parser.add_argument("--output-dir", default="exports")
     parser.add_argument("--monitor-seconds", type=float, default=60.0)
-    args = parser.parse_args(argv)
-    serve(
-        *build_deployments(
-            args.primary,
-            args.backup,
-            args.contact_list,
-            credentials_block=args.credentials_block,
-            output_dir=args.output_dir,
-            monitor_interval=dt.timedelta(seconds=args.monitor_seconds),
-        ),
-        limit=8,
+    parser.add_argument(
+        "--no-responder",
+        action="store_true",
+        help="leave low-success events to the deployment trigger alone (slower)",
     )
+    args = parser.parse_args(argv)
+    deployments = build_deployments(
+        args.primary,
+        args.backup,
+        args.contact_list,
+        credentials_block=args.credentials_block,
+        output_dir=args.output_dir,
+        monitor_interval=dt.timedelta(seconds=args.monitor_seconds),
+    )
+
+    async def run() -> None:
+        served = aserve(*deployments, limit=8)
+        if args.no_responder:
+            await served
+        else:
+            await asyncio.gather(served, respond_to_low_success())
+
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how one stops serving
+        asyncio.run(run())
 
 
 if __name__ == "__main__":

@@ -1,0 +1,57 @@
+"""The serving process's responder runs the failover as soon as the low-success event arrives."""
+
+import asyncio
+
+from prefect.events import emit_event
+
+from blocks import CXoneCredentials
+from cxone import CampaignPayload
+from deployments.definitions import LOW_SUCCESS_EVENT
+from deployments.responder import respond_to_low_success
+
+
+async def test_low_success_event_fails_the_pair_over(sim, credentials_block):
+    credentials = await CXoneCredentials.aload(credentials_block)
+    async with credentials.get_client() as client:
+        primary = await client.create_campaign(CampaignPayload(name="p", contact_list_id="CL-1"))
+        backup = await client.create_campaign(
+            CampaignPayload(name="b", contact_list_id="CL-1", status="paused")
+        )
+        sim.put(
+            f"/_sim/campaigns/{primary.id}/metrics",
+            json={"successRate": 0.03, "callsAttempted": 400},
+        ).raise_for_status()
+        listener = asyncio.create_task(respond_to_low_success())
+        payload = {
+            "primary_campaign_id": primary.id,
+            "backup_campaign_id": backup.id,
+            "credentials_block": credentials_block,
+            "threshold": 0.15,
+            "window_minutes": 30,
+            "min_calls": 50,
+            "success_rate": 0.03,
+            "calls_attempted": 400,
+        }
+        try:
+            for _ in range(60):
+                # Re-sent until seen: the subscription starts asynchronously, and a repeated
+                # event only meets an already-claimed failover.
+                emit_event(
+                    event=LOW_SUCCESS_EVENT,
+                    resource={"prefect.resource.id": f"cxone.campaign.{primary.id}"},
+                    payload=payload,
+                )
+                await asyncio.sleep(0.5)
+                if (await client.get_campaign(backup.id)).status == "active":
+                    break
+            assert (await client.get_campaign(primary.id)).status == "paused"
+            assert (await client.get_campaign(backup.id)).status == "active"
+        finally:
+            listener.cancel()
+            await asyncio.gather(listener, return_exceptions=True)
+    puts = [
+        r["path"].rsplit("/", 1)[1]
+        for r in sim.get("/_sim/requests").json()["requests"]
+        if r["method"] == "PUT"
+    ]
+    assert puts == [primary.id, backup.id]
