@@ -94,10 +94,15 @@ async def runs_in_progress() -> int:
     return sum(r.state is not None and r.state.is_running() for r in runs)
 
 
-def collapse_and_wait(sim: Simulator, primary: str, backup: str, timeout: float) -> float:
-    # Let the previous failover's run finish, so each measurement starts from quiet.
-    while asyncio.run(runs_in_progress()):
+def wait_for_quiet(limit: float = 30.0) -> None:
+    """Let the previous failover's runs finish, so each measurement starts from quiet."""
+    deadline = time.monotonic() + limit
+    while asyncio.run(runs_in_progress()) and time.monotonic() < deadline:
         time.sleep(0.2)
+
+
+def collapse_and_wait(sim: Simulator, primary: str, backup: str, timeout: float) -> float:
+    wait_for_quiet()
     asyncio.run(reset_failover(primary))
     sim.set_status(backup, "paused")
     sim.set_status(primary, "active")
@@ -144,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
             sim = Simulator(stack.simulator_url)
             serve = stack.start_serve(*serve_args)
             event = measure("event (responder)", args.event_runs, sim, pair, 60)
+            wait_for_quiet()  # a run cut off by stopping serve would stay "Running" forever
             stack.stop_service(serve)
             stack.start_serve(*serve_args, "--no-responder")
             trigger = measure("event (trigger only)", args.event_runs, sim, pair, 60)

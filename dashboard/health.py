@@ -15,7 +15,7 @@ from .pairs import PairDirectory, PairLookupError
 from .prefect_reads import load_block
 from .records import failover_applied, failover_records
 from .settings import DashboardSettings
-from .store import CampaignStore
+from .store import CampaignStore, utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -39,10 +39,6 @@ class HealthUnavailable(Exception):
     """The health cannot be read: no recent webhook data and the API or Prefect failed."""
 
 
-def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 class HealthReader:
     """Builds `CampaignHealth` from the store, the FailoverPair and the API.
 
@@ -62,7 +58,7 @@ class HealthReader:
         settings: DashboardSettings,
         store: CampaignStore,
         pairs: PairDirectory,
-        clock: Callable[[], dt.datetime] = _utc_now,
+        clock: Callable[[], dt.datetime] = utc_now,
     ) -> None:
         self._settings = settings
         self._store = store

@@ -11,6 +11,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 
+def utc_now() -> dt.datetime:
+    """The default clock of the dashboard's parts; each takes an injectable one for tests."""
+    return dt.datetime.now(dt.UTC)
+
+
 @dataclass(frozen=True)
 class MetricsPoint:
     """One metrics update, as of `at` (when the sender observed it)."""

@@ -17,7 +17,7 @@ from .signatures import (
     SignatureConfigError,
     SignatureVerifier,
 )
-from .store import CampaignStore, MetricsPoint
+from .store import CampaignStore, MetricsPoint, utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -30,10 +30,6 @@ class WebhookRejected(Exception):
     def __init__(self, status_code: int, reason: str) -> None:
         super().__init__(reason)
         self.status_code = status_code
-
-
-def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 class WebhookReceiver:
@@ -57,7 +53,7 @@ class WebhookReceiver:
         store: CampaignStore,
         pairs: PairDirectory,
         sender: EventSender,
-        clock: Callable[[], dt.datetime] = _utc_now,
+        clock: Callable[[], dt.datetime] = utc_now,
     ) -> None:
         self._store = store
         self._pairs = pairs

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import httpx
+from prefect.deployments import run_deployment
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from blocks import CXoneCredentials, FailoverPair, pair_block_name, register_block_types
@@ -92,6 +93,14 @@ def fail_over(stack: LocalStack, primary: dict, backup: dict) -> float:
             "--primary", primary["id"], "--backup", backup["id"], "--contact-list", LIST_ID,
             "--output-dir", str(RUN_DIR / "exports"),
         )  # fmt: skip
+    with Step(
+        "Running the export deployment once, as its daily schedule will",
+        logs=str(stack.run_dir / "serve.log"),
+    ):
+        run = run_deployment("export-segmented-contacts/export-segmented-contacts", timeout=120)
+        if not run.state.is_completed():
+            raise RuntimeError(f"the export deployment's run ended {run.state.name}")
+        print(f"    flow run {run.name}: {run.state.name}")
     logs = f"{stack.run_dir}/dashboard.log and {stack.run_dir}/serve.log"
     with Step("Collapsing the primary's success rate and waiting for the failover", logs=logs):
         started = time.monotonic()
@@ -133,7 +142,7 @@ def main() -> int:
                 print("\nKEEP=1: services stay up; press Ctrl-C to stop them.")
                 while True:
                     time.sleep(3600)
-    except (StackError, TimeoutError, httpx.HTTPError) as error:
+    except (StackError, TimeoutError, RuntimeError, httpx.HTTPError) as error:
         print(f"demo failed: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, Field
 
 from blocks import CXoneCredentials, record_name
@@ -22,7 +21,7 @@ from cxone import (
     RateLimits,
 )
 
-from .errors import RETRY_DELAYS, RETRY_JITTER, retry_transient
+from .errors import CXONE_TASK_OPTIONS
 
 
 class CampaignSettings(BaseModel):
@@ -101,14 +100,7 @@ def creation_key(payload: CampaignPayload) -> str:
     return record_name("create-campaign", payload.name, payload=payload.to_wire())
 
 
-@task(
-    name="find-or-create-campaign",
-    retries=len(RETRY_DELAYS),
-    retry_delay_seconds=RETRY_DELAYS,
-    retry_jitter_factor=RETRY_JITTER,
-    retry_condition_fn=retry_transient,
-    cache_policy=NO_CACHE,
-)
+@task(name="find-or-create-campaign", **CXONE_TASK_OPTIONS)
 async def find_or_create_campaign(
     credentials: CXoneCredentials, payload: CampaignPayload
 ) -> tuple[dict[str, Any], bool]:

@@ -16,7 +16,7 @@ import compliance
 from blocks import CXoneCredentials
 from cxone import Contact
 
-from .errors import RETRY_DELAYS, RETRY_JITTER, retry_transient
+from .errors import CXONE_TASK_OPTIONS
 
 # Columns handed to the compliance engine, plus the names kept for the dialer's list, with
 # compact dtypes: Arrow-backed text and nullable booleans and integers hold a large list in a
@@ -66,14 +66,7 @@ def contacts_frame(contacts: Iterable[Contact]) -> pd.DataFrame:
     )
 
 
-@task(
-    name="fetch-contacts",
-    retries=len(RETRY_DELAYS),
-    retry_delay_seconds=RETRY_DELAYS,
-    retry_jitter_factor=RETRY_JITTER,
-    retry_condition_fn=retry_transient,
-    cache_policy=NO_CACHE,
-)
+@task(name="fetch-contacts", **CXONE_TASK_OPTIONS)
 async def fetch_contacts(
     credentials: CXoneCredentials, contact_list_id: str, query: str
 ) -> pd.DataFrame:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from prefect import Task
+from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import TaskRun
 from prefect.states import State
 
@@ -29,3 +30,14 @@ async def retry_transient(task: Task, task_run: TaskRun, state: State) -> bool:
     except Exception:
         return False
     return False
+
+
+# The options every task that calls CXone shares: backoff with jitter, transient errors only,
+# and no result caching (a cached answer to "create" or "pause" would skip the call).
+CXONE_TASK_OPTIONS = {
+    "retries": len(RETRY_DELAYS),
+    "retry_delay_seconds": RETRY_DELAYS,
+    "retry_jitter_factor": RETRY_JITTER,
+    "retry_condition_fn": retry_transient,
+    "cache_policy": NO_CACHE,
+}

@@ -5,22 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
 
 from blocks import CXoneCredentials, FailoverPair, aload_if_exists, pair_block_name
 from cxone import CampaignStatus
 
-from .errors import RETRY_DELAYS, RETRY_JITTER, StatusNotConfirmed, retry_transient
+from .errors import CXONE_TASK_OPTIONS, StatusNotConfirmed
 
 
-@task(
-    name="read-metrics",
-    retries=len(RETRY_DELAYS),
-    retry_delay_seconds=RETRY_DELAYS,
-    retry_jitter_factor=RETRY_JITTER,
-    retry_condition_fn=retry_transient,
-    cache_policy=NO_CACHE,
-)
+@task(name="read-metrics", **CXONE_TASK_OPTIONS)
 async def read_metrics(
     credentials: CXoneCredentials, campaign_id: str, window_minutes: int
 ) -> dict:
@@ -84,12 +76,5 @@ async def _set_status_confirmed(
     return {**campaign.model_dump(mode="json"), "confirmed_at": dt.datetime.now(dt.UTC).isoformat()}
 
 
-_STATUS_TASK = {
-    "retries": len(RETRY_DELAYS),
-    "retry_delay_seconds": RETRY_DELAYS,
-    "retry_jitter_factor": RETRY_JITTER,
-    "retry_condition_fn": retry_transient,
-    "cache_policy": NO_CACHE,
-}
-pause_campaign = task(_set_status_confirmed, name="pause-campaign", **_STATUS_TASK)
-resume_campaign = task(_set_status_confirmed, name="resume-campaign", **_STATUS_TASK)
+pause_campaign = task(_set_status_confirmed, name="pause-campaign", **CXONE_TASK_OPTIONS)
+resume_campaign = task(_set_status_confirmed, name="resume-campaign", **CXONE_TASK_OPTIONS)

@@ -11,7 +11,8 @@ from flows.monitor import failover_record_name, monitor_campaigns, reset_failove
 API = "/api/v2/omnichannel/campaigns"
 
 
-def create_campaign(sim, name, status):
+def bearer(sim) -> dict:
+    """An Authorization header for calling the simulator's API directly, as an operator would."""
     token = sim.post(
         "/api/v2/oauth/token",
         data={
@@ -20,8 +21,12 @@ def create_campaign(sim, name, status):
             "client_secret": "sim-secret",
         },
     ).json()["access_token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def create_campaign(sim, name, status):
     body = {"name": name, "status": status, "contactListId": "CL-1"}
-    response = sim.post(API, json=body, headers={"Authorization": f"Bearer {token}"})
+    response = sim.post(API, json=body, headers=bearer(sim))
     response.raise_for_status()
     return response.json()["id"]
 
@@ -164,19 +169,10 @@ async def test_reset_opens_a_new_episode_that_can_fail_over_again(sim, pair, cre
     reset = await reset_failover(primary)
     assert reset["episode"] == 2
     # The operator restores the primary and parks the backup again.
-    create_token = sim.post(
-        "/api/v2/oauth/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": "sim-client",
-            "client_secret": "sim-secret",
-        },
-    ).json()["access_token"]
     for campaign, status in ((primary, "active"), (backup, "paused")):
         sim.put(
-            f"{API}/{campaign}", json={"status": status},
-            headers={"Authorization": f"Bearer {create_token}"},
-        ).raise_for_status()  # fmt: skip
+            f"{API}/{campaign}", json={"status": status}, headers=bearer(sim)
+        ).raise_for_status()
     result = await monitor(pair, credentials_block)
     assert result["action"] == "failover" and result["episode"] == 2
     assert statuses(sim) == {primary: "paused", backup: "active"}
