@@ -7,11 +7,13 @@ malformed optional field, because one bad record must not abort an export.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -44,15 +46,41 @@ class ServerModel(WireModel):
     model_config = ConfigDict(extra="allow")
 
 
-def _none_when_malformed(value: Any, handler) -> Any:
+def _set_none_at(record: Any, loc: tuple) -> bool:
+    """Blank the field at `loc` inside a raw record; False if the path is not there."""
+    *parents, leaf = loc
+    for key in parents:
+        if not isinstance(record, dict) or key not in record:
+            return False
+        record = record[key]
+    if not isinstance(record, dict) or leaf not in record or leaf == "id":
+        return False
+    record[leaf] = None
+    return True
+
+
+def _contacts_with_malformed_fields_blanked(value: Any, handler) -> Any:
+    """Validate a page's contacts; a malformed optional field becomes None, not an error.
+
+    The whole list is validated in pydantic-core first (the fast path). Only when that fails
+    are the offending fields, and only those, blanked in copies of their records before one
+    more try; a record without a usable `id` still fails the page.
+    """
     try:
         return handler(value)
-    except ValidationError:
-        return None
-
-
-# An optional field of a server record that turns into None instead of failing the record.
-Lenient = WrapValidator(_none_when_malformed)
+    except ValidationError as exc:
+        if not isinstance(value, list):
+            raise
+        blanked: dict[int, dict] = {}
+        for error in exc.errors():
+            index, *path = error["loc"]
+            record = blanked.get(index)
+            if record is None and isinstance(value[index], dict):
+                record = blanked[index] = copy.deepcopy(value[index])
+            if not path or not _set_none_at(record, tuple(path)):
+                raise
+        repaired = [blanked.get(i, record) for i, record in enumerate(value)]
+        return handler(repaired)
 
 
 class PredictiveSettings(WireModel):
@@ -100,19 +128,21 @@ class RateLimits(WireModel):
     max_calls_per_day: int = Field(5000, gt=0)
 
 
+def _iana_zone(zone: str) -> str:
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{zone!r} is not an IANA time zone") from None
+    return zone
+
+
+IanaZone = Annotated[str, AfterValidator(_iana_zone)]
+
+
 class ComplianceConfig(WireModel):
-    time_zone: str = "America/New_York"
+    time_zone: IanaZone = "America/New_York"
     dialing_rules: DialingRules = Field(default_factory=DialingRules)
     rate_limits: RateLimits = Field(default_factory=RateLimits)
-
-    @field_validator("time_zone")
-    @classmethod
-    def _iana_zone(cls, zone: str) -> str:
-        try:
-            ZoneInfo(zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{zone!r} is not an IANA time zone") from None
-        return zone
 
 
 class FailoverConfig(WireModel):
@@ -159,32 +189,32 @@ class CampaignList(ServerModel):
 
 
 class OutboundConsent(ServerModel):
-    call: Annotated[bool | None, Lenient] = None
-    revoked_at: Annotated[str | None, Lenient] = None
+    call: bool | None = None
+    revoked_at: str | None = None
 
 
 class ConsentFlags(ServerModel):
-    outbound: Annotated[OutboundConsent | None, Lenient] = None
+    outbound: OutboundConsent | None = None
 
 
 class Attempts(ServerModel):
-    last24h: Annotated[int | None, Lenient] = Field(None, alias="last24h")
-    last7d: Annotated[int | None, Lenient] = Field(None, alias="last7d")
+    last24h: int | None = Field(None, alias="last24h")
+    last7d: int | None = Field(None, alias="last7d")
 
 
 class Contact(ServerModel):
     """One contact record. Only `id` is required; malformed optional fields become None."""
 
     id: str
-    phone_number: Annotated[str | None, Lenient] = None
-    first_name: Annotated[str | None, Lenient] = None
-    last_name: Annotated[str | None, Lenient] = None
-    postal_code: Annotated[str | None, Lenient] = None
-    state: Annotated[str | None, Lenient] = None
-    consent_flags: Annotated[ConsentFlags | None, Lenient] = None
-    do_not_call: Annotated[bool | None, Lenient] = None
-    attempts: Annotated[Attempts | None, Lenient] = None
-    last_modified_time: Annotated[str | None, Lenient] = None
+    phone_number: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    postal_code: str | None = None
+    state: str | None = None
+    consent_flags: ConsentFlags | None = None
+    do_not_call: bool | None = None
+    attempts: Attempts | None = None
+    last_modified_time: str | None = None
 
     @field_validator("id", mode="before")
     @classmethod
@@ -199,7 +229,7 @@ class Contact(ServerModel):
 
 
 class ContactPage(ServerModel):
-    contacts: list[Contact]
+    contacts: Annotated[list[Contact], WrapValidator(_contacts_with_malformed_fields_blanked)]
     page: int
     page_size: int
     total_count: int

@@ -9,8 +9,10 @@ import time
 class TokenBucket:
     """Admit at most `rate` requests per second on average, with bursts up to `capacity`.
 
-    Waiters are served in arrival order (the lock is fair), so one slow caller cannot be
-    starved by a stream of new ones.
+    Implemented in its virtual-scheduling form (GCRA): each caller reserves the next send slot
+    on a fixed schedule and sleeps until it. Slots follow the schedule, not the moment a sleep
+    happened to end, so timer overshoot is not lost and a paced client really reaches `rate`.
+    Callers get slots in arrival order.
 
     Example:
         >>> import asyncio
@@ -25,25 +27,22 @@ class TokenBucket:
         self.capacity = capacity
         self._clock = clock
         self._sleep = sleep
-        self._tokens = capacity
-        self._stamp = clock()
-        self._lock = asyncio.Lock()
+        self._next_slot = clock()  # the schedule's next free send time
 
-    def _refill(self) -> None:
+    def _reserve(self) -> float:
+        """Take the next slot; returns how long to wait for it."""
         now = self._clock()
-        self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.rate)
-        self._stamp = now
+        # An idle bucket may fall behind now by at most a full burst's worth of slots.
+        slot = max(self._next_slot, now - (self.capacity - 1) / self.rate)
+        self._next_slot = slot + 1 / self.rate
+        return slot - now
 
     async def acquire(self) -> None:
-        """Wait until one request may be sent, then take its token."""
-        async with self._lock:
-            self._refill()
-            if self._tokens < 1:
-                await self._sleep((1 - self._tokens) / self.rate)
-                self._refill()
-            self._tokens -= 1
+        """Wait until one request may be sent."""
+        wait = self._reserve()
+        if wait > 0:
+            await self._sleep(wait)
 
     def pause(self, seconds: float) -> None:
-        """Empty the bucket for `seconds`, e.g. after the server said Retry-After."""
-        self._refill()
-        self._tokens = min(self._tokens, 1 - seconds * self.rate)
+        """Send nothing for `seconds`, e.g. after the server said Retry-After."""
+        self._next_slot = max(self._next_slot, self._clock() + seconds)

@@ -100,28 +100,21 @@ class ResilientTransport(httpx.AsyncBaseTransport):
             except httpx.TransportError as exc:
                 if not replay_safe or retry >= self._policy.max_retries:
                     raise
-                wait = self._policy.backoff(retry)
-                logger.warning(
-                    "%s %s failed (%s); retry %d in %.2fs",
-                    request.method,
-                    request.url.path,
-                    type(exc).__name__,
-                    retry + 1,
-                    wait,
-                )
+                outcome, wait = type(exc).__name__, self._policy.backoff(retry)
             else:
-                wait = self._retry_wait(request, response, replay_safe, retry)
+                wait = self._retry_wait(response, replay_safe, retry)
                 if wait is None:
                     return response
-                logger.warning(
-                    "%s %s answered %d; retry %d in %.2fs",
-                    request.method,
-                    request.url.path,
-                    response.status_code,
-                    retry + 1,
-                    wait,
-                )
-            if wait:
+                outcome = f"answered {response.status_code}"
+            logger.warning(
+                "%s %s %s; retry %d in %.2fs",
+                request.method, request.url.path, outcome, retry + 1, wait,
+            )  # fmt: skip
+            if outcome == "answered 429":
+                # The server is saying "slow down" to the whole client: every request sharing
+                # the bucket holds off, and this one waits for its next slot.
+                self._bucket.pause(wait)
+            else:
                 await self._policy.sleep(wait)
             retry += 1
 
@@ -140,9 +133,7 @@ class ResilientTransport(httpx.AsyncBaseTransport):
             extensions=response.extensions,
         )
 
-    def _retry_wait(
-        self, request: httpx.Request, response: httpx.Response, replay_safe: bool, retry: int
-    ) -> float | None:
+    def _retry_wait(self, response: httpx.Response, replay_safe: bool, retry: int) -> float | None:
         """Seconds to wait before retrying, or None to hand the response back."""
         status = response.status_code
         if retry >= self._policy.max_retries:
@@ -153,10 +144,7 @@ class ResilientTransport(httpx.AsyncBaseTransport):
                 return self._policy.backoff(retry)
             if retry_after > self._policy.backoff_cap:
                 return None  # the server asks for longer than we will block: report it
-            # Every request sharing the bucket holds off, not just this one; the wait itself
-            # happens when this request next takes a token.
-            self._bucket.pause(retry_after)
-            return 0.0
+            return retry_after
         if status >= 500 and replay_safe:
             return self._policy.backoff(retry)
         return None
