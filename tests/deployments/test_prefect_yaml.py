@@ -99,6 +99,10 @@ async def test_prefect_deploy_all_against_a_local_server(prefect_harness):
     async with get_client() as client:
         deployments = {d.name: d for d in await client.read_deployments()}
         automations = await client.read_automations()
+        # The session's Prefect server is shared: leave no deployments of ours behind for
+        # tests that serve deployments of the same names.
+        for deployment in deployments.values():
+            await client.delete_deployment(deployment.id)
     for name in ("provision-campaign", "export-segmented-contacts", "monitor-campaigns"):
         assert deployments[name].work_pool_name == "cxone-process"
     monitor = deployments["monitor-campaigns"]
