@@ -71,7 +71,9 @@ async def _carry_out(
     Steps already answered in the record are skipped, and a step is re-sent with the key the
     record holds, so a run that died anywhere is completed without a second effect.
     """
-    await record.aupdate(status="pending", owner=_this_run(), error=None)
+    if record.status != "pending" or record.owner != _this_run():
+        # Taking over a failed or abandoned record; a fresh claim is already ours and pending.
+        await record.aupdate(status="pending", owner=_this_run(), error=None)
     targets = {
         "pause": (pause_campaign, pair.primary_campaign_id, "paused"),
         "resume": (resume_campaign, pair.backup_campaign_id, "active"),
