@@ -16,15 +16,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import tempfile
 import time
 from collections import Counter
+from pathlib import Path
 
 import httpx
 
 from cxone import CXoneClient, CXoneConfig
+from deployments.local_stack import LocalStack
 from simulator import generate_contacts
-
-from ._simulator_process import simulator_process
 
 LIST_ID = "CL-BENCH"
 SEED = 42
@@ -125,7 +126,9 @@ def main(argv: list[str] | None = None) -> int:
         f"Exporting {args.contacts} contacts; server limit R={args.rate:g} requests/s, "
         f"{args.latency_ms:g} ms latency"
     )
-    with simulator_process(*sim_args) as base_url:
+    with tempfile.TemporaryDirectory() as logs, LocalStack(Path(logs)) as stack:
+        stack.start_simulator(*sim_args)
+        base_url = stack.simulator_url
         client = measure(
             "client (paced, x8)", base_url, lambda: client_export(base_url, args.rate), args.rate
         )

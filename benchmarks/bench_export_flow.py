@@ -17,6 +17,7 @@ import os
 import resource
 import tempfile
 import time
+from pathlib import Path
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
@@ -24,9 +25,8 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 from prefect.testing.utilities import prefect_test_harness
 
 from blocks import CXoneCredentials
+from deployments.local_stack import LocalStack
 from flows.export import export_segmented_contacts
-
-from ._simulator_process import simulator_process
 
 TARGET_MB = 600
 AT = dt.datetime(2026, 11, 30, 19, 0, tzinfo=dt.UTC)
@@ -41,14 +41,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--contacts", type=int, default=200_000)
     args = parser.parse_args(argv)
     with (
-        simulator_process("--list", f"CL-BIG={args.contacts}", startup_timeout=120) as url,
-        prefect_test_harness(server_startup_timeout=120),
         tempfile.TemporaryDirectory() as out,
+        LocalStack(Path(out) / "logs") as stack,
+        prefect_test_harness(server_startup_timeout=120),
     ):
+        stack.start_simulator("--list", f"CL-BIG={args.contacts}")
         CXoneCredentials(
             client_id="sim-client",
             client_secret="sim-secret",
-            base_url=url,
+            base_url=stack.simulator_url,
             requests_per_minute=600_000,  # the local simulator has no limit to respect
         ).save("bench", overwrite=True)
         before = peak_mb()

@@ -30,11 +30,8 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterName
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
-from blocks import CXoneCredentials, FailoverPair, pair_block_name, register_block_types
-from deployments.local_stack import LocalStack
+from deployments.local_stack import LocalStack, connect_to_simulator, provision_pair
 from flows.monitor import reset_failover
-from flows.provision import provision_campaign
-from flows.webhooks import register_metrics_webhook
 
 LIST_ID = "CL-BENCH"
 TARGET_SECONDS = 2.0
@@ -70,18 +67,9 @@ class Simulator:
 
 
 async def setup(stack: LocalStack) -> tuple[str, str]:
-    await register_block_types()
-    await CXoneCredentials(
-        client_id="sim-client", client_secret="sim-secret", base_url=stack.simulator_url,
-        requests_per_minute=1200,
-    ).asave("cxone", overwrite=True)  # fmt: skip
-    await register_metrics_webhook(f"{stack.dashboard_url}/webhooks/cxone")
-    primary = (await provision_campaign("Bench primary", LIST_ID))["id"]
-    backup = (await provision_campaign("Bench backup", LIST_ID, initial_status="paused"))["id"]
-    await FailoverPair(primary_campaign_id=primary, backup_campaign_id=backup).asave(
-        pair_block_name(primary), overwrite=True
-    )
-    return primary, backup
+    await connect_to_simulator(stack)
+    primary, backup = await provision_pair(LIST_ID, "Bench")
+    return primary["id"], backup["id"]
 
 
 async def runs_in_progress() -> int:

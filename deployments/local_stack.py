@@ -1,8 +1,9 @@
 """Start the whole system on loopback as child processes, and stop every one of them.
 
-Used by `make demo` and `benchmarks/bench_failover.py`: a Prefect server (SQLite, UI on), the
-simulator, the dashboard and the deployments' `serve` process, each logging to its own file
-under the run directory, each waited for on its health endpoint.
+Used by `make demo` and the benchmarks: a Prefect server (SQLite, UI on), the simulator, the
+dashboard and the deployments' `serve` process, each logging to its own file under the run
+directory, each waited for on its health endpoint. `connect_to_simulator` and
+`provision_pair` then configure Prefect for that stack.
 """
 
 from __future__ import annotations
@@ -173,3 +174,33 @@ class LocalStack:
         """Stop every service, newest first."""
         while self.services:
             self.stop_service(self.services[-1])
+
+
+async def connect_to_simulator(stack: LocalStack) -> dict:
+    """Register the block types, save the `cxone` credentials for the stack's simulator and
+    subscribe its dashboard to the metrics webhook; returns the webhook."""
+    # Imported here: starting processes must not wait for the flows' imports.
+    from blocks import CXoneCredentials, register_block_types
+    from flows.webhooks import register_metrics_webhook
+
+    await register_block_types()
+    await CXoneCredentials(
+        client_id="sim-client",
+        client_secret="sim-secret",
+        base_url=stack.simulator_url,
+        requests_per_minute=1200,  # the local simulator sets no limit of its own
+    ).asave("cxone", overwrite=True)
+    return await register_metrics_webhook(f"{stack.dashboard_url}/webhooks/cxone")
+
+
+async def provision_pair(contact_list_id: str, name: str) -> tuple[dict, dict]:
+    """Provision a primary campaign and its paused backup, and save their FailoverPair."""
+    from blocks import FailoverPair, pair_block_name
+    from flows.provision import provision_campaign
+
+    primary = await provision_campaign(name, contact_list_id)
+    backup = await provision_campaign(f"{name} backup", contact_list_id, initial_status="paused")
+    await FailoverPair(primary_campaign_id=primary["id"], backup_campaign_id=backup["id"]).asave(
+        pair_block_name(primary["id"]), overwrite=True
+    )
+    return primary, backup

@@ -19,11 +19,13 @@ import httpx
 from prefect.deployments import run_deployment
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
-from blocks import CXoneCredentials, FailoverPair, pair_block_name, register_block_types
-from deployments.local_stack import LocalStack, StackError
+from deployments.local_stack import (
+    LocalStack,
+    StackError,
+    connect_to_simulator,
+    provision_pair,
+)
 from flows.export import export_segmented_contacts
-from flows.provision import provision_campaign
-from flows.webhooks import register_metrics_webhook
 
 RUN_DIR = Path(".demo")
 LIST_ID = "CL-DEMO"
@@ -61,21 +63,10 @@ def statuses(stack: LocalStack) -> dict[str, str]:
 
 async def provision_and_export(stack: LocalStack) -> tuple[dict, dict, dict]:
     with Step("Saving the credentials block and registering block types and the webhook"):
-        await register_block_types()
-        await CXoneCredentials(
-            client_id="sim-client",
-            client_secret="sim-secret",
-            base_url=stack.simulator_url,
-            requests_per_minute=1200,  # the local simulator sets no limit of its own
-        ).asave("cxone", overwrite=True)
-        hook = await register_metrics_webhook(f"{stack.dashboard_url}/webhooks/cxone")
-        print(f"    webhook {hook['id']} -> {stack.dashboard_url}/webhooks/cxone")
+        hook = await connect_to_simulator(stack)
+        print(f"    webhook {hook['id']} -> {hook['callbackUrl']}")
     with Step("Provisioning a primary campaign and a paused backup"):
-        primary = await provision_campaign("Demo renewals", LIST_ID)
-        backup = await provision_campaign("Demo renewals backup", LIST_ID, initial_status="paused")
-        await FailoverPair(
-            primary_campaign_id=primary["id"], backup_campaign_id=backup["id"]
-        ).asave(pair_block_name(primary["id"]), overwrite=True)
+        primary, backup = await provision_pair(LIST_ID, "Demo renewals")
         print(f"    primary {primary['id']} {primary['status']}, backup {backup['id']} "
               f"{backup['status']}")  # fmt: skip
     with Step(f"Exporting the primary's contact list {LIST_ID}"):
