@@ -14,10 +14,14 @@ class Campaigns:
     def __init__(self) -> None:
         self._campaigns: dict[str, dict] = {}
         self._metrics: dict[str, dict] = {}
+        # Every status change that took effect, oldest first: what tests count to prove that
+        # retries, replays and racing runs changed a campaign once.
+        self.transitions: list[dict] = []
 
     def clear(self) -> None:
         self._campaigns.clear()
         self._metrics.clear()
+        self.transitions.clear()
 
     def create(self, payload: dict) -> dict:
         """Store a validated payload as sent, plus id, status and timestamps."""
@@ -60,6 +64,9 @@ class Campaigns:
             )
         campaign["status"] = status
         campaign["updatedAt"] = now_iso()
+        self.transitions.append(
+            {"campaignId": campaign_id, "status": status, "at": campaign["updatedAt"]}
+        )
         if status == "paused":
             self._metrics[campaign_id]["activeCalls"] = 0
         return campaign

@@ -108,6 +108,12 @@ async def all_campaigns(request: Request) -> JSONResponse:
     return JSONResponse({"campaigns": sim(request).campaigns.all()})
 
 
+@router.get("/transitions")
+async def transitions(request: Request) -> JSONResponse:
+    """Status changes that took effect (replays and 409s are not changes), oldest first."""
+    return JSONResponse({"transitions": sim(request).campaigns.transitions})
+
+
 @router.put("/campaigns/{campaign_id}/metrics")
 async def set_metrics(request: Request, campaign_id: str, body: MetricsUpdate) -> JSONResponse:
     state = sim(request)

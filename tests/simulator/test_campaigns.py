@@ -84,6 +84,9 @@ async def test_status_change_409_when_unchanged_and_replay_with_key(
     assert again.status_code == 200
     assert again.json() == paused.json()
     assert (await client.put(url, json={"status": "paused"}, headers=headers)).status_code == 409
+    # Only the one change that took effect is a transition: not the replay, not the 409s.
+    transitions = (await client.get("/_sim/transitions")).json()["transitions"]
+    assert [(t["campaignId"], t["status"]) for t in transitions] == [(campaign["id"], "paused")]
 
 
 async def test_idempotency_key_on_another_path_is_422(
