@@ -1,59 +1,71 @@
 """How fast does the backup take over once the primary's success rate collapses?
 
-Starts the local stack (Prefect server, simulator, dashboard, served deployments), then
-repeats: restore the pair and open a new failover episode, report a collapsed success rate,
-and time until the simulator shows the backup active.
+Starts a local stack (Prefect server, simulator, dashboard), provisions a pair, then repeats:
+restore the pair (`restore_primary`), report a healthy rate, report a collapsed rate, and time
+until the simulator shows the backup active. Each failover is split into legs from the
+timestamps the system leaves behind:
 
-- Event path: the simulator's webhook reaches the dashboard, which emits
-  `cxone.campaign.success_rate.low`; the serving process's responder runs the failover flow
-  at once (and the trigger of `failover-on-low-success` starts a run that finds it done).
-- Trigger-only path: the same with `serve --no-responder`: the trigger's run alone.
-- Polling path: the dashboard is stopped, so only the every-minute `monitor-campaigns`
-  schedule can notice.
+- webhook -> event: the simulator's webhook reaches the dashboard, which emits
+  `cxone.campaign.success_rate.low` (the event's `occurred`);
+- event -> run: the responder receives it and creates the flow run (the run's `created`);
+- run -> claim: the run loads the pair, reads the metrics, decides and claims the record;
+- pause: pause sent and confirmed (the record's `pause.confirmed_at`);
+- resume: resume sent and confirmed (`resume.confirmed_at`);
+- seen: the benchmark's poll sees the backup active.
 
-    python -m benchmarks.bench_failover [--event-runs 7] [--polling-runs 3]
+Paths:
+- `serve` (the demo's): `python -m deployments.serve`, whose process also runs the responder.
+- `production`: deployments applied with `prefect deploy --all` from `deployments/prefect.yaml`
+  on a process work pool with a process worker, and the responder as its own service.
 
-Target: event path median at most 2 s from the webhook to the backup confirmed active.
+    python -m benchmarks.bench_failover [--runs 10] [--path serve|production|both]
+
+Target (failover issue): median at most 1.0 s and 90th percentile at most 2.0 s from the
+low-success webhook to the backup confirmed active.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterName
+from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
+from blocks import FailoverPair, failover_identity, load_state, operation
+from deployments.definitions import LOW_SUCCESS_EVENT
 from deployments.local_stack import LocalStack, connect_to_simulator, provision_pair
-from flows.monitor import reset_failover
+from flows.monitor import restore_primary
 
+ROOT = Path(__file__).resolve().parents[1]
 LIST_ID = "CL-BENCH"
-TARGET_SECONDS = 2.0
-API = "/api/v2/omnichannel/campaigns"
+TARGET_MEDIAN = 1.0
+TARGET_P90 = 2.0
+LEGS = ("webhook->event", "event->run", "run->claim", "pause", "resume", "seen")
+
+
+def percentile(values: list[float], share: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, round(share * len(ordered) + 0.5) - 1))]
 
 
 class Simulator:
     def __init__(self, url: str):
         self.http = httpx.Client(base_url=url, timeout=10)
-        token = self.http.post(
-            "/api/v2/oauth/token",
-            data={"grant_type": "client_credentials", "client_id": "sim-client",
-                  "client_secret": "sim-secret"},
-        ).json()["access_token"]  # fmt: skip
-        self.http.headers["Authorization"] = f"Bearer {token}"
 
     def status(self, campaign_id: str) -> str:
-        return self.http.get(f"{API}/{campaign_id}").json()["status"]
-
-    def set_status(self, campaign_id: str, status: str) -> None:
-        if self.status(campaign_id) != status:
-            self.http.put(f"{API}/{campaign_id}", json={"status": status}).raise_for_status()
+        campaigns = self.http.get("/_sim/campaigns").json()["campaigns"]
+        return next(c["status"] for c in campaigns if c["id"] == campaign_id)
 
     def metrics(self, campaign_id: str, rate: float, calls: int) -> None:
         self.http.put(
@@ -66,90 +78,124 @@ class Simulator:
         ).raise_for_status()
 
 
-async def setup(stack: LocalStack) -> tuple[str, str]:
-    await connect_to_simulator(stack)
-    primary, backup = await provision_pair(LIST_ID, "Bench")
-    return primary["id"], backup["id"]
-
-
-async def runs_in_progress() -> int:
+async def legs_of(primary: str, backup: str, started: dt.datetime, seen: dt.datetime) -> dict:
+    """Each leg's seconds, from the event, the flow run and the failover record."""
+    pair = FailoverPair(primary_campaign_id=primary, backup_campaign_id=backup)
+    identity = failover_identity(pair, (await load_state(primary)).episode)
+    record = await operation.load(identity)
+    while record.status != "applied":  # the run records the resume just after it is seen
+        await asyncio.sleep(0.05)
+        record = await operation.load(identity)
     async with get_client() as client:
-        runs = await client.read_flow_runs(
-            deployment_filter=DeploymentFilter(
-                name=DeploymentFilterName(any_=["failover-on-low-success", "monitor-campaigns"])
+        events = await client.read_events(
+            EventFilter(
+                event=EventNameFilter(name=[LOW_SUCCESS_EVENT]),
+                occurred=EventOccurredFilter(since=started),
             ),
+            limit=50,  # the server's maximum page
         )
-    return sum(r.state is not None and r.state.is_running() for r in runs)
+        run = await client.read_flow_run(record.owner)
+    low = min(e.occurred for e in events.events if e.resource.id == f"cxone.campaign.{primary}")
+    pause = dt.datetime.fromisoformat(record.answers["pause"]["confirmed_at"])
+    resume = dt.datetime.fromisoformat(record.answers["resume"]["confirmed_at"])
+    marks = [started, low, run.created, record.created_at, pause, resume, seen]
+    return {leg: (marks[i + 1] - marks[i]).total_seconds() for i, leg in enumerate(LEGS)}
 
 
-def wait_for_quiet(limit: float = 30.0) -> None:
-    """Let the previous failover's runs finish, so each measurement starts from quiet."""
-    deadline = time.monotonic() + limit
-    while asyncio.run(runs_in_progress()) and time.monotonic() < deadline:
-        time.sleep(0.2)
-
-
-def collapse_and_wait(sim: Simulator, primary: str, backup: str, timeout: float) -> float:
-    wait_for_quiet()
-    asyncio.run(reset_failover(primary))
-    sim.set_status(backup, "paused")
-    sim.set_status(primary, "active")
+def failover_once(sim: Simulator, primary: str, backup: str) -> dict:
+    asyncio.run(restore_primary(primary))
     sim.metrics(primary, 0.45, 300)  # healthy first, so the collapse is a change
     time.sleep(1.0)
-    started = time.monotonic()
+    started = dt.datetime.now(dt.UTC)
+    begin = time.monotonic()
     sim.metrics(primary, 0.04, 300)
     while sim.status(backup) != "active":
-        if time.monotonic() - started > timeout:
-            raise TimeoutError(f"backup not active after {timeout:.0f}s")
-        time.sleep(0.02)
-    return time.monotonic() - started
+        if time.monotonic() - begin > 60:
+            raise TimeoutError("backup not active after 60s")
+        time.sleep(0.01)
+    total = time.monotonic() - begin
+    legs = asyncio.run(legs_of(primary, backup, started, dt.datetime.now(dt.UTC)))
+    time.sleep(1.5)  # let the run finish its announcement before the next restore
+    return {"total": total, **legs}
 
 
-def measure(label: str, runs: int, sim: Simulator, pair: tuple[str, str], timeout: float):
-    latencies = []
-    for run in range(runs):
-        latencies.append(collapse_and_wait(sim, *pair, timeout=timeout))
-        print(f"{label} run {run + 1}: backup active after {latencies[-1]:.2f}s", flush=True)
-    return latencies
+def measure(label: str, runs: int, sim: Simulator, pair: tuple[str, str]) -> list[dict]:
+    results = []
+    for number in range(1, runs + 1):
+        result = failover_once(sim, *pair)
+        results.append(result)
+        legs = "  ".join(f"{leg} {result[leg]:.3f}" for leg in LEGS)
+        print(f"{label} run {number}: {result['total']:.3f}s  ({legs})", flush=True)
+    return results
 
 
-def report(label: str, latencies: list[float], note: str) -> None:
-    if latencies:
-        print(f"{label:<22} median {statistics.median(latencies):5.2f}s  "
-              f"min {min(latencies):5.2f}s  max {max(latencies):5.2f}s  "
-              f"(n={len(latencies)}; {note})")  # fmt: skip
+def report(label: str, results: list[dict]) -> bool:
+    totals = [r["total"] for r in results]
+    median, p90 = statistics.median(totals), percentile(totals, 0.9)
+    print(
+        f"\n{label}: median {median:.3f}s  p90 {p90:.3f}s  min {min(totals):.3f}s  "
+        f"max {max(totals):.3f}s  (n={len(totals)})"
+    )
+    whole = sum(statistics.median([r[leg] for r in results]) for leg in LEGS)
+    for leg in LEGS:
+        leg_median = statistics.median([r[leg] for r in results])
+        print(f"  {leg:<16} median {leg_median:.3f}s  ({leg_median / whole:5.1%} of the legs)")
+    ok = median <= TARGET_MEDIAN and p90 <= TARGET_P90
+    print(
+        f"  target median <= {TARGET_MEDIAN:.1f}s, p90 <= {TARGET_P90:.1f}s: "
+        f"{'PASS' if ok else 'MISS'}"
+    )
+    return ok
+
+
+def deploy_production(stack: LocalStack, pair: tuple[str, str]) -> None:
+    """`prefect deploy --all` from prefect.yaml, as the README's production path does."""
+    env = stack.env(
+        CXONE_PRIMARY_CAMPAIGN_ID=pair[0],
+        CXONE_BACKUP_CAMPAIGN_ID=pair[1],
+        CXONE_CONTACT_LIST_ID=LIST_ID,
+    )
+    prefect = [sys.executable, "-m", "prefect", "--no-prompt"]
+    for command in (
+        ["work-pool", "create", "cxone-process", "--type", "process", "--overwrite"],
+        ["deploy", "--all", "--prefect-file", "deployments/prefect.yaml"],
+    ):
+        subprocess.run([*prefect, *command], cwd=ROOT, env=env, check=True, capture_output=True)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--event-runs", type=int, default=7)
-    parser.add_argument("--polling-runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--path", choices=["serve", "production", "both"], default="both")
     args = parser.parse_args(argv)
+    outcome = True
     with tempfile.TemporaryDirectory() as tmp, LocalStack(Path(tmp)) as stack:
-        print("starting the Prefect server, simulator, dashboard and deployments ...")
+        print("starting the Prefect server, simulator and dashboard ...", flush=True)
         stack.start_prefect_server()
         stack.start_simulator("--list", f"{LIST_ID}=200")
-        dashboard = stack.start_dashboard()
+        stack.start_dashboard()
         with temporary_settings({PREFECT_API_URL: stack.prefect_api_url}):
-            pair = asyncio.run(setup(stack))
-            serve_args = ["--primary", pair[0], "--backup", pair[1], "--contact-list", LIST_ID,
-                          "--output-dir", str(Path(tmp) / "exports")]  # fmt: skip
+            asyncio.run(connect_to_simulator(stack))
+            primary, backup = asyncio.run(provision_pair(LIST_ID, "Bench"))
+            pair = (primary["id"], backup["id"])
             sim = Simulator(stack.simulator_url)
-            serve = stack.start_serve(*serve_args)
-            event = measure("event (responder)", args.event_runs, sim, pair, 60)
-            wait_for_quiet()  # a run cut off by stopping serve would stay "Running" forever
-            stack.stop_service(serve)
-            stack.start_serve(*serve_args, "--no-responder")
-            trigger = measure("event (trigger only)", args.event_runs, sim, pair, 60)
-            stack.stop_service(dashboard)
-            polling = measure("polling", args.polling_runs, sim, pair, 150)
-    print()
-    report("event path", event, "serve's responder runs the flow in its warm process")
-    report("trigger-only path", trigger, "deployment trigger: runner poll + new process")
-    report("polling path", polling, "dashboard stopped; monitor-campaigns every 60s")
-    ok = statistics.median(event) <= TARGET_SECONDS
-    print(f"target: event path median <= {TARGET_SECONDS:.1f}s   {'PASS' if ok else 'MISS'}")
-    return 0 if ok else 1
+            if args.path in ("serve", "both"):
+                serve = stack.start_serve(
+                    "--primary", pair[0], "--backup", pair[1], "--contact-list", LIST_ID,
+                    "--output-dir", str(Path(tmp) / "exports"),
+                )  # fmt: skip
+                results = measure("serve", args.runs, sim, pair)
+                stack.stop_service(serve)
+                outcome &= report("serve path (serve process with its responder)", results)
+            if args.path in ("production", "both"):
+                deploy_production(stack, pair)
+                stack.start_worker()
+                stack.start_responder()
+                results = measure("production", args.runs, sim, pair)
+                outcome &= report(
+                    "production path (prefect.yaml, process worker, responder service)", results
+                )
+    return 0 if outcome else 1
 
 
 if __name__ == "__main__":

@@ -1,27 +1,64 @@
-"""Prefect blocks: CXone credentials and idempotency records.
+"""Prefect blocks: CXone credentials, failover pairs and their state, idempotency records.
 
 Wraps `cxone` configuration for storage in Prefect; imported by `tasks` and `flows`.
-Register the types once with `prefect block register -m blocks` (the flows also do it),
-because concurrent first saves of an unregistered block type race.
+`blocks.operation` is the one exactly-once mechanism every flow uses. Register the types with
+`prefect block register -m blocks` (the flows also do it, once per process, safely under races).
 """
 
-from .credentials import CXoneCredentials
-from .failover import FailoverPair, pair_block_name
-from .idempotency import IdempotencyRecord, record_name
-from .loading import aload_if_exists
+from . import operation
+from ._documents import read as read_block
+from ._documents import read_all as read_blocks
+from ._documents import register
+from .credentials import CXoneCredentials, MissingBlock, load_credentials
+from .failover import (
+    AmbiguousPair,
+    FailoverPair,
+    FailoverState,
+    failover_identity,
+    find_pair,
+    load_state,
+    open_episode,
+    pair_block_name,
+    restore_identity,
+    save_state,
+    state_block_name,
+)
+from .idempotency import IdempotencyRecord, OperationTakeover, digest, document_name, record_name
+
+BLOCK_TYPES = (CXoneCredentials, FailoverPair, FailoverState, IdempotencyRecord, OperationTakeover)
 
 __all__ = [
+    "BLOCK_TYPES",
+    "AmbiguousPair",
     "CXoneCredentials",
     "FailoverPair",
+    "FailoverState",
     "IdempotencyRecord",
-    "aload_if_exists",
+    "MissingBlock",
+    "OperationTakeover",
+    "digest",
+    "document_name",
+    "failover_identity",
+    "find_pair",
+    "load_credentials",
+    "load_state",
+    "open_episode",
+    "operation",
     "pair_block_name",
+    "read_block",
+    "read_blocks",
     "record_name",
     "register_block_types",
+    "restore_identity",
+    "save_state",
+    "state_block_name",
 ]
 
 
 async def register_block_types() -> None:
-    """Register every block type of this package with the Prefect API (idempotent)."""
-    for block in (CXoneCredentials, FailoverPair, IdempotencyRecord):
-        await block.aregister_type_and_schema()
+    """Register every block type of this package with the Prefect API.
+
+    Once per process and API; concurrent first registrations from several processes are safe.
+    """
+    for block in BLOCK_TYPES:
+        await register(block)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import httpx
 from prefect.blocks.core import Block
+from prefect.exceptions import ObjectNotFound
 from pydantic import Field, SecretStr
 
-from cxone import DEFAULT_BASE_URL, DEFAULT_SCOPES, CXoneClient, CXoneConfig
+from cxone import DEFAULT_BASE_URL, DEFAULT_SCOPES, SHARED_TOKENS, CXoneClient, CXoneConfig
 
 
 class CXoneCredentials(Block):
@@ -53,6 +54,21 @@ async with credentials.get_client() as client:
     requests_per_minute: int = Field(
         default=100, gt=0, description="Client-side request rate limit for this tenant."
     )
+    timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=60,
+        description="Deadline of one attempt of an API call, answer included, in seconds.",
+    )
+    max_retries: int = Field(
+        default=3, ge=0, le=10, description="Retries of a failed API call after the first try."
+    )
+    deadline_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=60,
+        description="Deadline of one API call with all its retries and waits, in seconds.",
+    )
 
     def get_config(self) -> CXoneConfig:
         """The client configuration these credentials describe."""
@@ -62,8 +78,39 @@ async with credentials.get_client() as client:
             client_secret=self.client_secret,
             scopes=self.scopes,
             requests_per_minute=self.requests_per_minute,
+            timeout_seconds=self.timeout_seconds,
+            max_retries=self.max_retries,
+            deadline_seconds=self.deadline_seconds,
         )
 
     def get_client(self, transport: httpx.AsyncBaseTransport | None = None) -> CXoneClient:
-        """A new `CXoneClient`; open it inside the task that uses it (clients are loop-bound)."""
-        return CXoneClient(self.get_config(), transport=transport)
+        """A new `CXoneClient`; open it inside the task that uses it (clients are loop-bound).
+
+        Clients of the same credentials share their access token within the process.
+        """
+        return CXoneClient(self.get_config(), transport=transport, token_cache=SHARED_TOKENS)
+
+
+class MissingBlock(ValueError):
+    """No block document is saved under the name a flow was given."""
+
+
+async def load_credentials(reference: str) -> Block:
+    """The credentials block `reference` names: a CXoneCredentials block's name, or
+    `"<block-type-slug>/<name>"` for any credentials block type, as `Block.load` takes.
+
+    Raises:
+        MissingBlock: nothing is saved under that name; the message says how to create it.
+    """
+    slug, _, name = reference.rpartition("/")
+    block_type = Block if slug else CXoneCredentials
+    try:
+        return await block_type.aload(reference)
+    except ValueError as exc:
+        if not isinstance(exc.__cause__, ObjectNotFound):
+            raise
+    kind = slug or CXoneCredentials.get_block_type_slug()
+    raise MissingBlock(
+        f"no {kind} block named {name!r} is saved on this Prefect server; create it first "
+        f"(see the README's Configuration section) or pass --credentials-block"
+    )

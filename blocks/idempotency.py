@@ -1,9 +1,13 @@
 """Idempotency records: one block document per logical operation, claimed atomically.
 
-The Prefect server refuses a second block document with the same name, so creating the
-record with `save(name, overwrite=False)` is the claim: exactly one caller succeeds. The record
-then holds the idempotency keys each step sends, so a run that dies mid-way is finished by the
-next one with the same keys and the API replays instead of acting twice.
+The Prefect server refuses a second block document of the same type and name, so creating the
+record is the claim: exactly one caller succeeds. The record then holds the key each step
+sends, each step's answer, and who holds the operation until when (the lease), so a run that
+dies anywhere is finished by the next one with the same keys. `blocks.operation` is the one
+piece of code that works these records.
+
+What a record is about lives in its fields (`kind`, `subject`, `episode`), never in its name:
+the name is derived from a digest of those fields so that different ids cannot collide.
 """
 
 from __future__ import annotations
@@ -12,95 +16,173 @@ import datetime as dt
 import hashlib
 import json
 import re
-import uuid
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from prefect.blocks.core import Block
-from prefect.exceptions import ObjectAlreadyExists
 from pydantic import Field
 
 RecordStatus = Literal["pending", "applied", "failed"]
+_NOT_NAME = re.compile(r"[^a-z0-9]+")
+_LABEL_LENGTH = 24
 
 
-def record_name(*parts: str, payload: Any = None) -> str:
-    """A valid, deterministic block name from the operation's parts (and an optional payload).
-
-    Example:
-        >>> record_name("failover", "cmp_A1", "cmp_B2")
-        'failover-cmp-a1-cmp-b2'
-    """
-    slug = "-".join(re.sub(r"[^a-z0-9]+", "-", p.lower()).strip("-") for p in parts)
-    if payload is not None:
-        digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
-        slug = f"{slug}-{digest[:16]}"
-    return slug
-
-
-def _now() -> dt.datetime:
+def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def digest(value: Any, length: int = 20) -> str:
+    """A hex digest of a JSON-able value, independent of dict key order.
+
+    Example:
+        >>> digest({"b": 1, "a": 2}) == digest({"a": 2, "b": 1})
+        True
+    """
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:length]
+
+
+def document_name(kind: str, label: str, identity: Any) -> str:
+    """A valid block name: `kind`, a readable label, and a digest of the exact identity.
+
+    The label only helps a human scanning the UI; the digest keeps `cmp_a` and `CMP-A` (or
+    `cmp_a` and `cmp_a_2`) apart. Nothing ever parses a name back.
+
+    Example:
+        >>> document_name("failover", "cmp_A1", ["cmp_A1"]) == document_name(
+        ...     "failover", "cmp_A1", ["cmp-a1"])
+        False
+        >>> document_name("pair", "Renewals Q4", ["x"]).startswith("pair-renewals-q4-")
+        True
+    """
+    slug = _NOT_NAME.sub("-", label.lower()).strip("-")[:_LABEL_LENGTH].strip("-")
+    return "-".join(part for part in (kind, slug, digest(identity)) if part)
+
+
+def record_name(kind: str, subject: Mapping[str, str], episode: int | None = None) -> str:
+    """The name of the record of one operation.
+
+    Example:
+        >>> record_name("failover", {"primary_campaign_id": "cmp_a"}, 1) != record_name(
+        ...     "failover", {"primary_campaign_id": "cmp_a"}, 2)
+        True
+    """
+    # The label comes from the ids in key order, so one identity always has one name.
+    label = " ".join(value for _, value in sorted(subject.items()))
+    return document_name(kind, label, {"kind": kind, "subject": dict(subject), "ep": episode})
+
+
 class IdempotencyRecord(Block):
-    """The state of one logical operation (a failover, a campaign creation).
+    """The state of one logical operation (a failover, a restore, a campaign creation).
 
     Example:
         ```python
         from blocks import IdempotencyRecord
 
-        record, claimed = IdempotencyRecord.claim("failover-cmp-a-cmp-b-1", steps=["pause"])
+        record = IdempotencyRecord.load("BLOCK_NAME")
+        print(record.summary())
         ```
     """
 
     _block_type_name = "CXone Idempotency Record"
     _description = (
-        "One logical CXone operation (failover, campaign creation): its status, the "
-        "idempotency keys it sends and the API's answers. Created atomically as a claim."
+        "One logical CXone operation (failover, restore, campaign creation, webhook or "
+        "dial-list upload): what it is about, its steps with the idempotency key each sends, "
+        "the answers, and which flow run holds it until when. Created atomically as a claim."
     )
     _documentation_url = "https://docs.prefect.io/v3/develop/blocks"
     _code_example = """```python
 from blocks import IdempotencyRecord
 
 record = IdempotencyRecord.load("BLOCK_NAME")
-print(record.status, record.keys)
+print(record.summary())
 ```"""
 
-    operation: str = Field(description="What this record is for, e.g. failover of A to B.")
+    kind: str = Field(description="What sort of operation: failover, restore, provision, ....")
+    subject: dict[str, str] = Field(
+        default_factory=dict, description="The exact ids the operation acts on."
+    )
+    episode: int | None = Field(default=None, description="The failover episode, if any.")
+    operation: str = Field(description="What this operation does, in words.")
     status: RecordStatus = Field(default="pending", description="pending, applied or failed.")
+    steps: list[str] = Field(default_factory=list, description="The steps, in order.")
     keys: dict[str, str] = Field(
         default_factory=dict, description="Idempotency key per step, re-sent on every retry."
     )
     answers: dict[str, Any] = Field(
-        default_factory=dict, description="The API's answer per completed step."
+        default_factory=dict, description="What each completed step confirmed."
     )
-    error: str | None = Field(default=None, description="Why the operation failed, if it did.")
-    owner: str | None = Field(
-        default=None, description="Flow run that claimed or last took over the operation."
+    history: list[str] = Field(
+        default_factory=list, description="What happened, one line per event, oldest first."
     )
-    created_at: dt.datetime = Field(default_factory=_now, description="When it was claimed.")
-    updated_at: dt.datetime = Field(default_factory=_now, description="Last change.")
+    error: str | None = Field(default=None, description="Why the last attempt failed, if it did.")
+    owner: str | None = Field(default=None, description="Id of the flow run holding it.")
+    owner_name: str | None = Field(default=None, description="Name of the flow run holding it.")
+    generation: int = Field(
+        default=1, ge=1, description="How many holders it has had (1 + takeovers)."
+    )
+    lease_expires_at: dt.datetime | None = Field(
+        default=None, description="The holder must renew before this time or may be replaced."
+    )
+    attempts: int = Field(default=0, ge=0, description="Attempts that failed so far.")
+    next_attempt_at: dt.datetime | None = Field(
+        default=None, description="No new attempt before this time after a failure."
+    )
+    created_at: dt.datetime = Field(default_factory=utc_now, description="When it was claimed.")
+    updated_at: dt.datetime = Field(default_factory=utc_now, description="Last change.")
 
-    @classmethod
-    async def aclaim(
-        cls, name: str, operation: str, steps: list[str], owner: str | None = None
-    ) -> tuple[IdempotencyRecord, bool]:
-        """Create the record (the claim) or load the existing one.
+    def done(self, step: str) -> bool:
+        """Whether `step` was carried out and confirmed."""
+        return step in self.answers
 
-        Returns the record and whether this call created it.
-        """
-        record = cls(
-            operation=operation, keys={step: str(uuid.uuid4()) for step in steps}, owner=owner
-        )
-        try:
-            await record.asave(name, overwrite=False)
-        except ValueError as exc:
-            if not isinstance(exc.__cause__, ObjectAlreadyExists):
-                raise
-            return await cls.aload(name), False
-        return record, True
+    def summary(self) -> str:
+        """One line for people: what, to which ids, in what state, since when."""
+        ids = ", ".join(f"{key}={value}" for key, value in self.subject.items())
+        steps = ", ".join(f"{s} {'done' if self.done(s) else 'to do'}" for s in self.steps)
+        return f"{self.operation} [{ids}] is {self.status} ({steps}); updated {self.updated_at}"
 
-    async def aupdate(self, **changes: Any) -> None:
-        """Change fields and persist; only the holder of the claim calls this."""
-        for field, value in changes.items():
-            setattr(self, field, value)
-        self.updated_at = _now()
-        await self.asave(self._block_document_name, overwrite=True)
+
+class OperationTakeover(Block):
+    """Proof that one run took over an operation's record in one generation.
+
+    Saving it with a name derived from the record and the generation is atomic, so when the
+    holder of a record died, exactly one of the runs that notice becomes the next holder.
+
+    Example:
+        ```python
+        from blocks import OperationTakeover
+
+        takeover = OperationTakeover.load("BLOCK_NAME")
+        print(takeover.record, takeover.generation, takeover.owner_name)
+        ```
+    """
+
+    _block_type_name = "CXone Operation Takeover"
+    _description = (
+        "Records that a flow run took over an unfinished CXone operation from a holder that "
+        "died or failed: the record, the generation and the new holder."
+    )
+    _documentation_url = "https://docs.prefect.io/v3/develop/blocks"
+    _code_example = """```python
+from blocks import OperationTakeover
+
+takeover = OperationTakeover.load("BLOCK_NAME")
+print(takeover.record, takeover.generation, takeover.owner_name)
+```"""
+
+    record: str = Field(description="Name of the IdempotencyRecord taken over.")
+    generation: int = Field(ge=2, description="The generation this takeover starts.")
+    owner: str | None = Field(default=None, description="Id of the flow run that took over.")
+    owner_name: str | None = Field(default=None, description="Name of that flow run.")
+    reason: str = Field(default="", description="Why the previous holder was replaced.")
+    taken_at: dt.datetime = Field(default_factory=utc_now, description="When.")
+
+
+def takeover_name(record: str, generation: int) -> str:
+    """Where the takeover that starts `generation` of `record` is saved.
+
+    Example:
+        >>> takeover_name("failover-x-0a1b", 2)
+        'failover-x-0a1b-g2'
+    """
+    return f"{record}-g{generation}"

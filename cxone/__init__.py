@@ -36,6 +36,7 @@ from ._models import (
     WebhookRegistration,
 )
 from ._platform import CampaignPlatform
+from ._tokens import SHARED_TOKENS, TokenCache
 from ._transport import IDEMPOTENCY_HEADER, RetryPolicy
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_SCOPES",
     "IDEMPOTENCY_HEADER",
+    "SHARED_TOKENS",
     "CXoneAuthError",
     "CXoneClient",
     "CXoneConfig",
@@ -70,6 +72,7 @@ __all__ = [
     "PredictiveSettings",
     "RateLimits",
     "RetryPolicy",
+    "TokenCache",
     "Webhook",
     "WebhookRegistration",
 ]

@@ -15,6 +15,7 @@ import httpx
 
 from ._config import CXoneConfig
 from ._exceptions import CXoneAuthError, CXoneInvalidResponse, CXoneServerError
+from ._tokens import TokenCache, token_key
 from ._transport import REPLAY_SAFE_EXTENSION
 
 TOKEN_PATH = "/api/v2/oauth/token"
@@ -40,6 +41,7 @@ class ClientCredentialsAuth(httpx.Auth):
         config: the tenant's settings (client id and secret, scopes, refresh margin).
         send: sends the token request; the client passes its rate-limited, retrying transport.
         clock: monotonic seconds, injectable for tests.
+        cache: tokens shared with other clients of the same credentials (none by default).
     """
 
     requires_response_body = True
@@ -49,10 +51,18 @@ class ClientCredentialsAuth(httpx.Auth):
         config: CXoneConfig,
         send: Callable[[httpx.Request], Awaitable[httpx.Response]],
         clock: Callable[[], float] = time.monotonic,
+        cache: TokenCache | None = None,
     ):
         self._config = config
         self._send = send
         self._clock = clock
+        self._cache = cache
+        self._key = token_key(
+            config.base_url,
+            config.client_id,
+            config.client_secret.get_secret_value(),
+            config.scopes,
+        )
         self._token: str | None = None
         self._refresh_at = 0.0
         self._lock = asyncio.Lock()
@@ -76,7 +86,13 @@ class ClientCredentialsAuth(httpx.Auth):
         async with self._lock:
             fresh = self._token is not None and self._clock() < self._refresh_at
             if not fresh or self._token == stale:
-                await self._refresh()
+                shared = self._cache.get(self._key, self._clock()) if self._cache else None
+                if shared is not None and shared[0] != stale:
+                    self._token, self._refresh_at = shared
+                else:
+                    await self._refresh()
+                    if self._cache is not None:
+                        self._cache.put(self._key, self._token, self._refresh_at)
             return self._token
 
     async def _refresh(self) -> None:

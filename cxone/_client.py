@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import re
+import ssl
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -35,11 +38,23 @@ from ._models import (
     WebhookRegistration,
 )
 from ._ratelimit import TokenBucket
+from ._tokens import TokenCache
 from ._transport import IDEMPOTENCY_HEADER, ResilientTransport, RetryPolicy
 
 API = "/api/v2/omnichannel"
 CONSENTED_QUERY = "consentFlags.outbound.call==true"
 SCOPE_PATTERN = re.compile(r"\b[a-z]+(?::[a-z]+)+\b")
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    # Building one costs ~50 ms of CPU (it loads the CA bundle); a task opens a client each time.
+    return httpx.create_ssl_context()
+
+
+def network_transport() -> httpx.AsyncHTTPTransport:
+    """A socket transport that reuses the process's one TLS context."""
+    return httpx.AsyncHTTPTransport(verify=_tls_context())
 
 
 def _error_for(response: httpx.Response) -> CXoneError:
@@ -75,6 +90,8 @@ class CXoneClient:
         transport: what sits below the retry layer; default real HTTP. Tests pass
             `simulator.asgi_transport(app)` to talk to an in-process simulator.
         retry_policy: override the retry timing (tests inject a fake sleep).
+        token_cache: share tokens with other clients of the same credentials (the
+            credentials blocks pass the process-wide `SHARED_TOKENS`).
 
     Example:
         >>> import asyncio
@@ -91,6 +108,7 @@ class CXoneClient:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         retry_policy: RetryPolicy | None = None,
+        token_cache: TokenCache | None = None,
     ):
         self.config = config
         policy = retry_policy or RetryPolicy(
@@ -101,9 +119,11 @@ class CXoneClient:
         rate = config.requests_per_minute / 60
         self._bucket = TokenBucket(rate, max(1.0, config.burst or rate), sleep=policy.sleep)
         self._transport = ResilientTransport(
-            transport or httpx.AsyncHTTPTransport(), self._bucket, policy
+            transport or network_transport(), self._bucket, policy, config.timeout_seconds
         )
-        self.auth = ClientCredentialsAuth(config, self._transport.handle_async_request)
+        self.auth = ClientCredentialsAuth(
+            config, self._transport.handle_async_request, cache=token_cache
+        )
         self._http = httpx.AsyncClient(
             base_url=config.base_url,
             transport=self._transport,
@@ -137,16 +157,24 @@ class CXoneClient:
         """Send one request and return its JSON body, or raise the matching `CXoneError`.
 
         State-changing methods always carry `X-Idempotency-Key` (a fresh one unless given),
-        and every retry of this call re-sends the same key.
+        and every retry of this call re-sends the same key. The whole call, retries and
+        waits included, ends within `config.deadline_seconds`.
         """
         headers = {}
         if method.upper() not in ("GET", "HEAD"):
             headers[IDEMPOTENCY_HEADER] = idempotency_key or str(uuid.uuid4())
         url = f"{self.config.base_url}{path}"
         try:
-            response = await self._http.request(
-                method, path, params=params, json=json, headers=headers
-            )
+            async with asyncio.timeout(self.config.deadline_seconds):
+                response = await self._http.request(
+                    method, path, params=params, json=json, headers=headers
+                )
+        except TimeoutError:
+            raise CXoneServerError(
+                f"{method} {url} did not complete within its "
+                f"{self.config.deadline_seconds:g}s deadline",
+                url=url,
+            ) from None
         except httpx.TimeoutException:
             raise CXoneServerError(f"{method} {url} timed out", url=url) from None
         except httpx.TransportError as exc:

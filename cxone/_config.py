@@ -33,10 +33,15 @@ class CXoneConfig(BaseModel):
     burst: float | None = Field(
         None, gt=0, description="Token-bucket size; default one second's worth of requests."
     )
-    timeout_seconds: float = Field(30.0, gt=0, description="Per-request timeout.")
-    max_retries: int = Field(5, ge=0, description="Retries of one request after the first try.")
+    timeout_seconds: float = Field(
+        10.0, gt=0, description="Deadline of one attempt: connect, send and the whole answer."
+    )
+    max_retries: int = Field(3, ge=0, description="Retries of one request after the first try.")
+    deadline_seconds: float = Field(
+        30.0, gt=0, description="Deadline of one call: every attempt and wait between them."
+    )
     backoff_base_seconds: float = Field(0.5, ge=0, description="First backoff step.")
-    backoff_cap_seconds: float = Field(30.0, ge=0, description="Longest single backoff wait.")
+    backoff_cap_seconds: float = Field(10.0, ge=0, description="Longest single backoff wait.")
     token_refresh_margin_seconds: float = Field(
         60.0, ge=0, description="Refresh the token this long before it expires."
     )

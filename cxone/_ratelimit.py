@@ -27,7 +27,8 @@ class TokenBucket:
         self.capacity = capacity
         self._clock = clock
         self._sleep = sleep
-        self._next_slot = clock()  # the schedule's next free send time
+        # The schedule's next free send time; a new bucket starts full (a burst is ready).
+        self._next_slot = clock() - (capacity - 1) / rate
 
     def _reserve(self) -> float:
         """Take the next slot; returns how long to wait for it."""

@@ -8,6 +8,9 @@ bucket first. Failures are retried only where a replay cannot do a second effect
 - 5xx, timeouts and dropped connections are retried for GET/HEAD, for PUT/POST that carry an
   idempotency key (the server replays the first answer), and for requests marked replay-safe
   through the `cxone_replay_safe` request extension (the token request).
+
+Each attempt has a deadline for the whole exchange, not only per read: a server that trickles
+one byte every few seconds would otherwise hold a request for ever.
 """
 
 from __future__ import annotations
@@ -85,10 +88,17 @@ class ResilientTransport(httpx.AsyncBaseTransport):
     retried like one dropped before it.
     """
 
-    def __init__(self, inner: httpx.AsyncBaseTransport, bucket: TokenBucket, policy: RetryPolicy):
+    def __init__(
+        self,
+        inner: httpx.AsyncBaseTransport,
+        bucket: TokenBucket,
+        policy: RetryPolicy,
+        attempt_timeout: float = 10.0,
+    ):
         self._inner = inner
         self._bucket = bucket
         self._policy = policy
+        self._attempt_timeout = attempt_timeout
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         replay_safe = is_replay_safe(request)
@@ -119,11 +129,17 @@ class ResilientTransport(httpx.AsyncBaseTransport):
             retry += 1
 
     async def _send_and_read(self, request: httpx.Request) -> httpx.Response:
-        response = await self._inner.handle_async_request(request)
         try:
-            raw = b"".join([chunk async for chunk in response.stream])
-        finally:
-            await response.aclose()
+            async with asyncio.timeout(self._attempt_timeout):
+                response = await self._inner.handle_async_request(request)
+                try:
+                    raw = b"".join([chunk async for chunk in response.stream])
+                finally:
+                    await response.aclose()
+        except TimeoutError:
+            raise httpx.ReadTimeout(
+                f"no complete answer within {self._attempt_timeout:g}s", request=request
+            ) from None
         # Raw bytes keep Content-Encoding valid; httpx decodes them when the caller reads.
         return httpx.Response(
             response.status_code,

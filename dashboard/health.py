@@ -8,12 +8,11 @@ from collections.abc import Callable
 
 from pydantic import BaseModel
 
-from blocks import CXoneCredentials
+from blocks import MissingBlock, load_credentials
 from cxone import Campaign, CampaignMetrics, CXoneError, CXoneNotFound
 
 from .pairs import PairDirectory, PairLookupError
-from .prefect_reads import load_block
-from .records import failover_applied, failover_records
+from .records import load_history
 from .settings import DashboardSettings
 from .store import CampaignStore, utc_now
 
@@ -125,19 +124,20 @@ class HealthReader:
             logger.warning("no status for campaign %s: %s", campaign_id, type(exc).__name__)
             return None
 
-    async def _credentials(self, name: str) -> CXoneCredentials:
+    async def _credentials(self, name: str):
         try:
-            block = await load_block(CXoneCredentials, name)
+            return await load_credentials(name)
+        except MissingBlock as exc:
+            raise HealthUnavailable(str(exc)) from None
         except Exception as exc:
             logger.error("could not load credentials block %r: %s", name, type(exc).__name__)
             raise HealthUnavailable("the Prefect API could not load the credentials") from None
-        if block is None:
-            raise HealthUnavailable(f"no CXoneCredentials block named {name!r}")
-        return block
 
     async def _failover_applied(self, campaign_id: str) -> bool:
+        """Whether the pair of `campaign_id` failed over (or half did) in its episode."""
         try:
-            return failover_applied(await failover_records(), campaign_id)
+            status = (await load_history()).status(campaign_id)
         except Exception as exc:
             logger.error("could not read failover records: %s", type(exc).__name__)
             return False
+        return status in ("failed_over", "failover_incomplete")

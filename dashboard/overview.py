@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from blocks import FailoverPair, IdempotencyRecord
 
 from .pairs import list_pairs
-from .records import failover_applied, failover_records
+from .records import History, PairStatus, load_history
 from .store import CampaignStore
 
 logger = logging.getLogger(__name__)
@@ -40,10 +40,17 @@ class CampaignRow(BaseModel):
     points: list[Point]
     pair: PairInfo | None
     failover_triggered: bool
+    failover_status: PairStatus | None
 
 
 class FailoverEntry(BaseModel):
+    """One failover or restore of a pair."""
+
     name: str
+    kind: str
+    primary_campaign_id: str | None
+    backup_campaign_id: str | None
+    episode: int | None
     operation: str
     status: str
     created_at: dt.datetime
@@ -60,7 +67,7 @@ class Overview(BaseModel):
 
 
 def _row(
-    campaign_id: str, store: CampaignStore, pair: FailoverPair | None, applied: bool
+    campaign_id: str, store: CampaignStore, pair: FailoverPair | None, status: PairStatus | None
 ) -> CampaignRow:
     latest = store.latest(campaign_id)
     return CampaignRow(
@@ -72,12 +79,15 @@ def _row(
         last_metric_update=latest.at if latest else None,
         points=[Point(at=p.at, success_rate=p.success_rate) for p in store.history(campaign_id)],
         pair=PairInfo.model_validate(pair, from_attributes=True) if pair else None,
-        failover_triggered=applied,
+        failover_triggered=status in ("failed_over", "failover_incomplete"),
+        failover_status=status,
     )
 
 
 def _entry(name: str, record: IdempotencyRecord) -> FailoverEntry:
-    return FailoverEntry.model_validate({"name": name, **record.model_dump()})
+    return FailoverEntry.model_validate(
+        {**record.model_dump(), **record.subject, "name": name},
+    )
 
 
 async def overview(store: CampaignStore) -> Overview:
@@ -95,18 +105,16 @@ async def overview(store: CampaignStore) -> Overview:
         warnings.append("failover pairs could not be read from Prefect")
         pairs = {}
     try:
-        records = await failover_records()
+        history = await load_history()
     except Exception as exc:
         logger.error("could not list failover records: %s", type(exc).__name__)
         warnings.append("failover history could not be read from Prefect")
-        records = []
+        history = History([], {})
     campaign_ids = dict.fromkeys([*store.campaign_ids(), *pairs])
     return Overview(
-        campaigns=[
-            _row(cid, store, pairs.get(cid), failover_applied(records, cid)) for cid in campaign_ids
-        ],
+        campaigns=[_row(cid, store, pairs.get(cid), history.status(cid)) for cid in campaign_ids],
         failovers=sorted(
-            (_entry(name, record) for name, record in records),
+            (_entry(name, record) for name, record in history.records),
             key=lambda entry: entry.created_at,
             reverse=True,
         ),

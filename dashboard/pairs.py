@@ -7,9 +7,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
-from blocks import FailoverPair, pair_block_name
-
-from .prefect_reads import load_block, read_all
+from blocks import FailoverPair, find_pair, read_blocks
 
 logger = logging.getLogger(__name__)
 
@@ -22,14 +20,9 @@ class PairLookupError(Exception):
     """The Prefect API could not say whether the campaign has a FailoverPair."""
 
 
-async def load_pair(campaign_id: str) -> FailoverPair | None:
-    """The FailoverPair whose primary is `campaign_id`, or None when none is saved."""
-    return await load_block(FailoverPair, pair_block_name(campaign_id))
-
-
 async def list_pairs() -> list[FailoverPair]:
     """Every saved FailoverPair."""
-    return [pair for _, pair in await read_all(FailoverPair)]
+    return [pair for _, pair in await read_blocks(FailoverPair)]
 
 
 class PairDirectory:
@@ -41,14 +34,14 @@ class PairDirectory:
 
     Args:
         ttl_seconds: how long an answer is reused.
-        load: the uncached lookup; default `load_pair`.
+        load: the uncached lookup; default `blocks.find_pair`.
         clock: monotonic seconds; injectable for tests.
     """
 
     def __init__(
         self,
         ttl_seconds: float,
-        load: Callable[[str], Awaitable[FailoverPair | None]] = load_pair,
+        load: Callable[[str], Awaitable[FailoverPair | None]] = find_pair,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._ttl = ttl_seconds

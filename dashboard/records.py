@@ -1,31 +1,64 @@
-"""Failover history: the IdempotencyRecord blocks the failover flow claims, one per failover."""
+"""Failover history: the failover and restore records and each pair's state, read by fields.
+
+A record says what it is about in its fields (`kind`, `subject`, `episode`); its name is a
+digest and is never matched.
+"""
 
 from __future__ import annotations
 
-from blocks import IdempotencyRecord, record_name
+from dataclasses import dataclass
+from typing import Literal
 
-from .prefect_reads import read_all
+from blocks import FailoverState, IdempotencyRecord, read_blocks
 
-FAILOVER_PREFIX = record_name("failover") + "-"
+PAIR_KINDS = ("failover", "restore")
+PairStatus = Literal["failed_over", "failover_incomplete", "restored"]
 
 
-async def failover_records() -> list[tuple[str, IdempotencyRecord]]:
-    """Every failover record as (block name, record)."""
-    return [
+@dataclass(frozen=True)
+class History:
+    """Every failover and restore record, and the episode each primary is in."""
+
+    records: list[tuple[str, IdempotencyRecord]]
+    episodes: dict[str, int]
+
+    def record(self, kind: str, primary: str, episode: int) -> IdempotencyRecord | None:
+        for _, record in self.records:
+            if (
+                record.kind == kind
+                and record.episode == episode
+                and record.subject.get("primary_campaign_id") == primary
+            ):
+                return record
+        return None
+
+    def status(self, primary: str) -> PairStatus | None:
+        """Where the pair of `primary` stands in its current episode.
+
+        "failover_incomplete" means the primary was paused by a failover whose backup is not
+        confirmed active: possibly nothing is dialling.
+        """
+        episode = self.episodes.get(primary, 1)
+        failover = self.record("failover", primary, episode)
+        if failover is not None:
+            if failover.status == "applied":
+                return "failed_over"
+            if failover.done("pause"):
+                return "failover_incomplete"
+        restore = self.record("restore", primary, episode - 1)
+        if restore is not None and restore.status == "applied":
+            return "restored"
+        return None
+
+
+async def load_history() -> History:
+    """Read the records and states from Prefect."""
+    records = [
         (name, record)
-        for name, record in await read_all(IdempotencyRecord)
-        if name.startswith(FAILOVER_PREFIX)
+        for name, record in await read_blocks(IdempotencyRecord)
+        if record.kind in PAIR_KINDS
     ]
-
-
-def failover_applied(records: list[tuple[str, IdempotencyRecord]], campaign_id: str) -> bool:
-    """Whether an applied failover record exists for `campaign_id` as the primary.
-
-    Record names start with `record_name("failover", primary_id)`, followed by `-` and
-    whatever else identifies the failover (or nothing).
-    """
-    prefix = record_name("failover", campaign_id)
-    return any(
-        record.status == "applied" and (name == prefix or name.startswith(prefix + "-"))
-        for name, record in records
-    )
+    episodes = {
+        state.primary_campaign_id: state.episode for _, state in await read_blocks(FailoverState)
+    }
+    return History(records, episodes)

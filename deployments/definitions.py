@@ -4,28 +4,44 @@ from __future__ import annotations
 
 import datetime as dt
 
+from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 from prefect.deployments.runner import RunnerDeployment
 from prefect.events import DeploymentEventTrigger
+from prefect.events.schemas.automations import Posture
 from prefect.schedules import Cron, Interval
 
+from flows._events import EVALUATED
 from flows.export import export_segmented_contacts
 from flows.monitor import monitor_campaigns
 from flows.provision import provision_campaign
 
 LOW_SUCCESS_EVENT = "cxone.campaign.success_rate.low"
-# Every parameter of the failover run comes from the event, which the dashboard fills from
-# the pair's FailoverPair block: the block is the one place a pair is configured.
+# The failover run gets only the pair's ids from the event; thresholds and the rest are read
+# from the pair's FailoverPair block, the one place a pair is configured.
 FAILOVER_PARAMETERS = {
     name: f"{{{{ event.payload.{name} }}}}"
-    for name in (
-        "primary_campaign_id",
-        "backup_campaign_id",
-        "credentials_block",
-        "threshold",
-        "window_minutes",
-        "min_calls",
-    )
+    for name in ("primary_campaign_id", "backup_campaign_id", "credentials_block")
 }
+# The responder (deployments/responder.py) evaluates the pair within a second of the low
+# event and announces it with `cxone.campaign.evaluated`. The trigger is the safety net: it
+# starts a run only when no evaluation followed the low event within this window, so it does
+# not compete with the responder for the CPU when the responder is up.
+SAFETY_NET_SECONDS = 10
+FAILOVER_TRIGGER = DeploymentEventTrigger(
+    name="Fail over when no responder evaluated a low success rate",
+    description=(
+        "A low-success event for a campaign was not followed by an evaluation of its pair "
+        f"within {SAFETY_NET_SECONDS} s (the responder is down or busy): run the failover."
+    ),
+    posture=Posture.Proactive,
+    after={LOW_SUCCESS_EVENT},
+    expect={EVALUATED},
+    for_each={"prefect.resource.id"},
+    match={"prefect.resource.id": "cxone.campaign.*"},
+    within=dt.timedelta(seconds=SAFETY_NET_SECONDS),
+    threshold=1,
+    parameters=FAILOVER_PARAMETERS,
+)
 EXPORT_CRON = "30 7 * * *"  # daily, before 08:00 in the earliest US zone
 EXPORT_TIMEZONE = "America/New_York"
 
@@ -57,7 +73,10 @@ def build_deployments(
         monitor_campaigns.to_deployment(
             name="monitor-campaigns",
             schedules=[Interval(monitor_interval)],
-            concurrency_limit=1,
+            # One run at a time; a run due while one is still going is cancelled, not queued.
+            concurrency_limit=ConcurrencyLimitConfig(
+                limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW
+            ),
             parameters={
                 "primary_campaign_id": primary_campaign_id,
                 "backup_campaign_id": backup_campaign_id,
@@ -66,15 +85,12 @@ def build_deployments(
         ),
         monitor_campaigns.to_deployment(
             name="failover-on-low-success",
-            triggers=[
-                DeploymentEventTrigger(
-                    expect={LOW_SUCCESS_EVENT},
-                    match={"prefect.resource.id": "cxone.campaign.*"},
-                    parameters=FAILOVER_PARAMETERS,
-                )
-            ],
-            # No concurrency limit: a run that finds the failover claimed waits for its owner
+            triggers=[FAILOVER_TRIGGER],
+            # No concurrency limit: a run that finds the failover claimed waits for its holder
             # and returns, while a limit would park every extra run for Prefect's slot wait.
-            description="Runs the failover as soon as the dashboard reports a low success rate.",
+            description=(
+                "Safety net: runs the failover when a low success rate was not evaluated by "
+                "the responder within seconds."
+            ),
         ),
     ]

@@ -93,9 +93,16 @@ class LocalStack:
         self.stop()
 
     def start(
-        self, name: str, args: list[str], health_url: str, timeout: float = 90.0, **env: str
+        self,
+        name: str,
+        args: list[str],
+        health_url: str | None = None,
+        timeout: float = 90.0,
+        ready_line: str | None = None,
+        **env: str,
     ) -> Service:
-        """Start `python args...`, log to `<run_dir>/<name>.log`, wait until `health_url` is 200."""
+        """Start `python args...`, log to `<run_dir>/<name>.log`, and wait until it is ready:
+        `health_url` answers 200, or its log shows `ready_line`."""
         log_path = self.run_dir / f"{name}.log"
         log = open(log_path, "wb")  # noqa: SIM115 - the child writes to it for its lifetime
         process = subprocess.Popen(
@@ -112,11 +119,15 @@ class LocalStack:
         while True:
             if process.poll() is not None:
                 raise StackError(f"{name} exited with {process.returncode}; see {log_path}")
-            try:
-                if httpx.get(health_url, timeout=2).status_code == 200:
+            if ready_line is not None:
+                if ready_line in log_path.read_text(errors="replace"):
                     return service
-            except httpx.HTTPError:
-                pass
+            else:
+                try:
+                    if httpx.get(health_url, timeout=2).status_code == 200:
+                        return service
+                except httpx.HTTPError:
+                    pass
             if time.monotonic() > deadline:
                 raise StackError(f"{name} not healthy after {timeout:.0f}s; see {log_path}")
             time.sleep(0.25)
@@ -154,6 +165,21 @@ class LocalStack:
             PREFECT_RUNNER_SERVER_ENABLE="true",
             PREFECT_RUNNER_SERVER_HOST=HOST,
             PREFECT_RUNNER_SERVER_PORT=str(self.runner_port),
+        )
+
+    def start_responder(self) -> Service:
+        """The low-success responder as its own long-lived service (the production shape)."""
+        return self.start(
+            "responder", ["-m", "deployments.responder"], ready_line="Listening for", timeout=120
+        )
+
+    def start_worker(self, name: str = "worker", pool: str = "cxone-process") -> Service:
+        """A process worker on `pool` (create the pool first)."""
+        return self.start(
+            name,
+            ["-m", "prefect", "worker", "start", "--pool", pool, "--name", name],
+            ready_line="started!",
+            timeout=120,
         )
 
     def stop_service(self, service: Service) -> None:

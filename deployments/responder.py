@@ -1,47 +1,96 @@
-"""Run the failover in the serving process the moment the low-success event arrives.
+"""The responder: run the failover the moment a low-success event arrives.
 
-The `failover-on-low-success` trigger starts a new flow-run process, which costs a runner poll
-and a Python start-up (2-3 s here). This listener, running in the already warm `serve`
-process, calls the same flow directly; the triggered run that follows finds the failover
-claimed or done and returns. The trigger stays the path that works when no serve process is
-listening (workers pulling from a pool).
+`python -m deployments.responder` runs it as a long-lived service beside the workers (the
+fast path in production); `python -m deployments.serve` also runs it in its serving process.
+A deployment trigger would start a new flow-run process for each event (a runner or worker
+poll plus a Python start-up: seconds); this warm process calls the flow directly. The
+`failover-on-low-success` trigger stays as the safety net: it fires only when no evaluation
+follows a low event within seconds (see `deployments/definitions.py`).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import contextlib
 import datetime as dt
-import logging
 
 from prefect.events.clients import get_events_subscriber
 from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter
+from prefect.logging import get_logger
 
+from blocks import register_block_types
 from flows.monitor import monitor_campaigns
 
 from .definitions import FAILOVER_PARAMETERS, LOW_SUCCESS_EVENT
 
-logger = logging.getLogger("deployments.responder")
+# Prefect's logger tree: its console handler shows INFO lines in the service's log.
+logger = get_logger("responder")
 
 
-async def _fail_over(parameters: dict) -> None:
-    try:
-        result = await monitor_campaigns(**parameters)
-        logger.info("Responded to %s: %s", LOW_SUCCESS_EVENT, result["action"])
-    except Exception:
-        # The flow run records its own failure; the listener must keep listening.
-        logger.exception("Failover for %s failed", parameters.get("primary_campaign_id"))
+class Responder:
+    """Runs `monitor_campaigns` for each low-success event; one run per pair at a time.
+
+    A low reading arrives with every metrics update while a campaign is low; while a run for
+    that pair is going, further events for it are dropped (the run reads fresh metrics).
+    """
+
+    def __init__(self) -> None:
+        self._running: dict[str, asyncio.Task] = {}
+
+    def handle(self, payload: dict) -> asyncio.Task | None:
+        """Start a run for the pair the event names, unless one is going."""
+        parameters = {name: payload[name] for name in FAILOVER_PARAMETERS}
+        primary = parameters["primary_campaign_id"]
+        if primary in self._running:
+            return None
+        task = asyncio.create_task(self._run(parameters))
+        self._running[primary] = task
+        task.add_done_callback(lambda _: self._running.pop(primary, None))
+        return task
+
+    async def _run(self, parameters: dict) -> None:
+        try:
+            result = await monitor_campaigns(**parameters)
+            logger.info(
+                "Responded to %s for %s: %s",
+                LOW_SUCCESS_EVENT,
+                parameters["primary_campaign_id"],
+                result["action"],
+            )
+        except Exception:
+            # The flow run records its own failure; the listener must keep listening.
+            logger.exception("Failover for %s failed", parameters["primary_campaign_id"])
+
+    async def wait(self) -> None:
+        await asyncio.gather(*self._running.values(), return_exceptions=True)
 
 
 async def respond_to_low_success() -> None:
-    """Listen for low-success events from now on and run the failover for each."""
+    """Listen for low-success events from now on and run the failover for each pair."""
+    await register_block_types()  # before the first event: keeps it off the hot path
     events = EventFilter(
         event=EventNameFilter(name=[LOW_SUCCESS_EVENT]),
         occurred=EventOccurredFilter(since=dt.datetime.now(dt.UTC)),  # no backlog replay
     )
-    running: set[asyncio.Task] = set()
-    async with get_events_subscriber(filter=events) as subscriber:
-        async for event in subscriber:
-            parameters = {name: event.payload[name] for name in FAILOVER_PARAMETERS}
-            task = asyncio.create_task(_fail_over(parameters))
-            running.add(task)
-            task.add_done_callback(running.discard)
+    responder = Responder()
+    try:
+        async with get_events_subscriber(filter=events) as subscriber:
+            logger.info("Listening for %s", LOW_SUCCESS_EVENT)
+            async for event in subscriber:
+                responder.handle(event.payload)
+    finally:
+        await responder.wait()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m deployments.responder", description=__doc__.splitlines()[0]
+    )
+    parser.parse_args(argv)
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how one stops it
+        asyncio.run(respond_to_low_success())
+
+
+if __name__ == "__main__":
+    main()

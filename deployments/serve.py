@@ -20,6 +20,7 @@ import asyncio
 
 from prefect import aserve
 
+from .automations import ensure_automations
 from .definitions import build_deployments
 from .responder import respond_to_low_success
 
@@ -48,6 +49,7 @@ def main(argv: list[str] | None = None) -> None:
     )
 
     async def run() -> None:
+        await ensure_automations()
         served = aserve(*deployments, limit=8)
         if args.no_responder:
             await served

@@ -11,7 +11,7 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import acreate_table_artifact
 
 import compliance
-from blocks import CXoneCredentials
+from blocks import load_credentials
 from cxone import CONSENTED_QUERY
 from tasks.contacts import evaluate_contacts, fetch_contacts, write_segments
 from tasks.masking import mask_phone
@@ -19,7 +19,7 @@ from tasks.masking import mask_phone
 ALL_CONTACTS_QUERY = "true"
 
 
-@flow(name="export-segmented-contacts")
+@flow(name="export-segmented-contacts", timeout_seconds=3 * 3600)
 async def export_segmented_contacts(
     contact_list_id: str,
     output_dir: str = "exports",
@@ -58,7 +58,7 @@ async def export_segmented_contacts(
         at = dt.datetime.now(dt.UTC)
     elif at.tzinfo is None or at.utcoffset() is None:
         raise ValueError(f"`at` must be timezone-aware, got naive {at.isoformat()}")
-    credentials = await CXoneCredentials.aload(credentials_block)
+    credentials = await load_credentials(credentials_block)
 
     query = CONSENTED_QUERY
     contacts = await fetch_contacts(credentials, contact_list_id, query)

@@ -10,13 +10,25 @@ from typing import Literal
 from prefect import flow, get_run_logger
 from prefect.artifacts import acreate_markdown_artifact
 
-from blocks import CXoneCredentials, register_block_types
-from tasks.campaigns import CampaignSettings, CampaignSpec, find_or_create_campaign
+from blocks import digest, load_credentials, operation, register_block_types
+from tasks.campaigns import (
+    CampaignSettings,
+    CampaignSpec,
+    find_or_create_campaign,
+    read_provisioned_campaign,
+)
+
+HOLDER_WAIT_SECONDS = 120.0
 
 
 # Parameters are validated by CampaignSpec in one pass (so every violation is reported at
 # once), not piecemeal by Prefect; the UI still renders the form from the annotations.
-@flow(name="provision-campaign", validate_parameters=False)
+@flow(
+    name="provision-campaign",
+    flow_run_name="provision {campaign_name}",
+    validate_parameters=False,
+    timeout_seconds=300,
+)
 async def provision_campaign(
     campaign_name: str,
     contact_list_id: str,
@@ -27,21 +39,27 @@ async def provision_campaign(
 ) -> dict:
     """Create a predictive outbound campaign, or adopt the identical one that already exists.
 
-    Re-running with the same arguments returns the same campaign and creates nothing. A
-    campaign with the same name but other settings is reported field by field, never
-    overwritten or duplicated. Use `initial_status="paused"` for a backup campaign that must
-    not dial until a failover resumes it.
+    Re-running with the same arguments returns the same campaign and creates nothing, also
+    when runs race or one died after the platform created the campaign. A campaign with the
+    same name but other settings is reported field by field, never overwritten or
+    duplicated. Use `initial_status="paused"` for a backup campaign that must not dial until
+    a failover resumes it.
 
     Args:
         campaign_name: Unique campaign name.
         contact_list_id: The contact list the campaign dials.
-        credentials_block: Name of the saved CXoneCredentials block.
+        credentials_block: A CXoneCredentials block's name, or '<block-type-slug>/<name>'.
         timezone: IANA zone of the campaign's own schedule.
         initial_status: "active" to dial at once, "paused" for a backup.
         settings: Dialer, window, rate-limit and failover settings (tutorial defaults).
 
     Returns:
         The campaign as the API returns it, with its `id`.
+
+    Raises:
+        pydantic.ValidationError: the spec breaks a rule; every violation is listed.
+        CampaignSpecMismatch: a campaign of that name exists with other settings.
+        ProvisionedCampaignGone: the campaign this spec created was deleted since.
 
     Example:
         ```python
@@ -63,9 +81,35 @@ async def provision_campaign(
     )  # every violation at once, before any request
     payload = spec.payload()
     await register_block_types()
-    credentials = await CXoneCredentials.aload(credentials_block)
-    campaign, created = await find_or_create_campaign(credentials, payload)
-    verb = "Created" if created else "Adopted existing"
+    credentials = await load_credentials(credentials_block)
+    identity = operation.OperationIdentity(
+        "provision",
+        {
+            "campaign_name": campaign_name,
+            "spec": digest(payload.to_wire()),
+            "credentials_block": credentials_block,
+        },
+    )
+    while True:
+        record = await operation.settle(
+            identity, await operation.load(identity), HOLDER_WAIT_SECONDS
+        )
+        if record is not None and record.status == "applied":
+            campaign_id = record.answers["create"]["id"]
+            campaign = await read_provisioned_campaign(credentials, campaign_id, identity.name)
+            campaign["created"] = False
+            break
+        try:
+            async with operation.hold(
+                identity, ["create"], f"provision campaign {campaign_name!r}", record, False
+            ) as held:
+                campaign = await held.step(
+                    "create", lambda key: find_or_create_campaign(credentials, payload, key)
+                )
+            break
+        except operation.OperationTaken:
+            continue  # a racing run holds it: wait for its outcome
+    verb = "Created" if campaign.pop("created") else "Adopted existing"
     logger.info("%s campaign %s (%s)", verb, campaign["id"], campaign["status"])
     await acreate_markdown_artifact(
         key="provisioned-campaign",
@@ -74,7 +118,6 @@ async def provision_campaign(
             f"| field | value |\n|---|---|\n"
             f"| id | `{campaign['id']}` |\n| status | {campaign['status']} |\n"
             f"| contact list | `{contact_list_id}` |\n| time zone | {timezone} |\n"
-            f"| API | {credentials.base_url} |\n"
         ),
         description=f"{verb} campaign {campaign['name']}",
     )
@@ -82,7 +125,9 @@ async def provision_campaign(
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=provision_campaign.__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m flows.provision", description=provision_campaign.__doc__.splitlines()[0]
+    )
     parser.add_argument("campaign_name")
     parser.add_argument("contact_list_id")
     parser.add_argument("--credentials-block", default="cxone")

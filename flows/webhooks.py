@@ -8,13 +8,19 @@ import json
 
 from prefect import flow, get_run_logger
 
-from blocks import CXoneCredentials, IdempotencyRecord, record_name, register_block_types
+from blocks import load_credentials, operation, register_block_types
 from cxone import WebhookRegistration
+from tasks.webhooks import register_webhook
 
+HOLDER_WAIT_SECONDS = 60.0
 EVENTS = ["omnichannel.campaign.metrics.update", "omnichannel.campaign.state.change"]
 
 
-@flow(name="register-metrics-webhook")
+@flow(
+    name="register-metrics-webhook",
+    flow_run_name="register webhook {name}",
+    timeout_seconds=300,
+)
 async def register_metrics_webhook(
     callback_url: str,
     credentials_block: str = "cxone",
@@ -22,13 +28,13 @@ async def register_metrics_webhook(
 ) -> dict:
     """Subscribe the dashboard to campaign metrics and state changes, once.
 
-    The registration is recorded in an IdempotencyRecord named after the webhook's name and
-    URL, and sent with the record's idempotency key: re-runs return the first registration
-    instead of adding a second subscription that would deliver every event twice.
+    The registration is an exactly-once operation on the webhook's name, URL and credentials:
+    re-runs and racing runs return the first registration instead of adding a second
+    subscription that would deliver every event twice.
 
     Args:
         callback_url: Where CXone posts events, e.g. https://dashboard.example.com/webhooks/cxone.
-        credentials_block: Name of the saved CXoneCredentials block.
+        credentials_block: A CXoneCredentials block's name, or '<block-type-slug>/<name>'.
         name: The webhook's name on the platform.
 
     Returns:
@@ -36,27 +42,31 @@ async def register_metrics_webhook(
     """
     logger = get_run_logger()
     await register_block_types()
-    record_id = record_name("webhook", name, callback_url)
-    record, _ = await IdempotencyRecord.aclaim(
-        record_id, f"register webhook {name} -> {callback_url}", ["register"]
+    identity = operation.OperationIdentity(
+        "webhook",
+        {"name": name, "callback_url": callback_url, "credentials_block": credentials_block},
     )
-    if record.status == "applied":
+    record = await operation.settle(identity, await operation.load(identity), HOLDER_WAIT_SECONDS)
+    if record is not None and record.status == "applied":
         logger.info("Webhook %s already registered as %s", name, record.answers["register"]["id"])
         return record.answers["register"]
-    credentials = await CXoneCredentials.aload(credentials_block)
+    credentials = await load_credentials(credentials_block)
     registration = WebhookRegistration(name=name, callback_url=callback_url, events=EVENTS)
-    async with credentials.get_client() as client:
-        webhook = await client.register_webhook(
-            registration, idempotency_key=record.keys["register"]
+    async with operation.hold(
+        identity, ["register"], f"register webhook {name} -> {callback_url}", record, False
+    ) as held:
+        answer = await held.step(
+            "register", lambda key: register_webhook(credentials, registration, key)
         )
-    answer = webhook.model_dump(mode="json", by_alias=True)
-    await record.aupdate(status="applied", answers={"register": answer})
-    logger.info("Registered webhook %s as %s", name, webhook.id)
+    logger.info("Registered webhook %s as %s", name, answer["id"])
     return answer
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=register_metrics_webhook.__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m flows.webhooks",
+        description=register_metrics_webhook.__doc__.splitlines()[0],
+    )
     parser.add_argument("callback_url")
     parser.add_argument("--credentials-block", default="cxone")
     parser.add_argument("--name", default="campaign-health-dashboard")

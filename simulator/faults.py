@@ -14,7 +14,13 @@ from .errors import error_response
 from .paths import is_api_request
 
 FaultKind = Literal[
-    "drop_after_commit", "drop", "server_error", "rate_limit", "slow", "expire_tokens"
+    "drop_after_commit",
+    "drop",
+    "server_error",
+    "rate_limit",
+    "slow",
+    "slow_after_commit",
+    "expire_tokens",
 ]
 
 
@@ -109,10 +115,27 @@ class FaultMiddleware:
             )
         elif kind == "drop_after_commit":
             await self._commit_then_drop(scope, receive, send)
+        elif kind == "slow_after_commit":
+            await self._commit_then_wait(scope, receive, send, fault["delay_ms"] / 1000)
         else:
             if kind == "slow":
                 await asyncio.sleep(fault["delay_ms"] / 1000)
             await self.app(scope, receive, send)
+
+    async def _commit_then_wait(
+        self, scope: Scope, receive: Receive, send: Send, seconds: float
+    ) -> None:
+        """Run the handler to completion (its effect is applied), then hold the answer back:
+        a client that dies meanwhile never learns that its request took effect."""
+        sent: list[Message] = []
+
+        async def keep(message: Message) -> None:
+            sent.append(message)
+
+        await self.app(scope, receive, keep)
+        await asyncio.sleep(seconds)
+        for message in sent:
+            await send(message)
 
     async def _commit_then_drop(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Run the handler to completion (its effect and idempotent answer are stored), then

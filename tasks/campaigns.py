@@ -7,12 +7,13 @@ from typing import Any
 from prefect import get_run_logger, task
 from pydantic import BaseModel, Field
 
-from blocks import CXoneCredentials, record_name
+from blocks import CXoneCredentials, IdempotencyRecord
 from cxone import (
     Campaign,
     CampaignPayload,
     CampaignStatus,
     ComplianceConfig,
+    CXoneNotFound,
     DialerConfig,
     DialingRules,
     FailoverConfig,
@@ -21,7 +22,7 @@ from cxone import (
     RateLimits,
 )
 
-from .errors import CXONE_TASK_OPTIONS
+from .errors import CXONE_TASK_OPTIONS, ONE_CALL_SECONDS, TWO_CALLS_SECONDS
 
 
 class CampaignSettings(BaseModel):
@@ -95,23 +96,18 @@ def spec_differences(
     return found
 
 
-def creation_key(payload: CampaignPayload) -> str:
-    """The idempotency key of creating this exact campaign: same name and spec, same key."""
-    return record_name("create-campaign", payload.name, payload=payload.to_wire())
-
-
-@task(name="find-or-create-campaign", **CXONE_TASK_OPTIONS)
+@task(name="find-or-create-campaign", timeout_seconds=TWO_CALLS_SECONDS, **CXONE_TASK_OPTIONS)
 async def find_or_create_campaign(
-    credentials: CXoneCredentials, payload: CampaignPayload
-) -> tuple[dict[str, Any], bool]:
+    credentials: CXoneCredentials, payload: CampaignPayload, idempotency_key: str
+) -> dict[str, Any]:
     """Adopt the campaign with this name if it matches the spec, else create it once.
 
     Looking up the name first makes a retry after a create whose answer was lost find the
-    campaign instead of creating a second one; the deterministic idempotency key covers the
+    campaign instead of creating a second one; the provisioning record's key covers the
     window in which the server has committed but not yet listed it.
 
     Returns:
-        The campaign as the API returns it, and whether this call created it.
+        The campaign as the API returns it, plus `created`: whether this call created it.
 
     Raises:
         CampaignSpecMismatch: a campaign of that name exists with different settings, or
@@ -136,9 +132,33 @@ async def find_or_create_campaign(
             logger.info(
                 "Campaign %r already exists as %s; adopting it", payload.name, campaign["id"]
             )
-            return campaign, False
-        created: Campaign = await client.create_campaign(
-            payload, idempotency_key=creation_key(payload)
-        )
+            return {**campaign, "created": False}
+        created: Campaign = await client.create_campaign(payload, idempotency_key=idempotency_key)
         logger.info("Created campaign %r as %s (%s)", created.name, created.id, created.status)
-        return created.model_dump(mode="json", by_alias=True), True
+        return {**created.model_dump(mode="json", by_alias=True), "created": True}
+
+
+class ProvisionedCampaignGone(LookupError):
+    """A campaign recorded as provisioned no longer exists on the platform."""
+
+
+@task(name="read-provisioned-campaign", timeout_seconds=ONE_CALL_SECONDS, **CXONE_TASK_OPTIONS)
+async def read_provisioned_campaign(
+    credentials: CXoneCredentials, campaign_id: str, record_name: str
+) -> dict[str, Any]:
+    """The campaign a provisioning record created, as the platform holds it now.
+
+    Raises:
+        ProvisionedCampaignGone: it was deleted; the message names the record to delete
+            before provisioning again (re-creating it unasked could race another run).
+    """
+    async with credentials.get_client() as client:
+        try:
+            campaign = await client.get_campaign(campaign_id)
+        except CXoneNotFound:
+            raise ProvisionedCampaignGone(
+                f"campaign {campaign_id} was provisioned by record {record_name} but no longer "
+                f"exists; to provision it again, delete that record first: prefect block delete "
+                f"{IdempotencyRecord.get_block_type_slug()}/{record_name}"
+            ) from None
+    return campaign.model_dump(mode="json", by_alias=True)

@@ -7,15 +7,18 @@ import pytest
 from prefect.blocks.core import Block
 
 from blocks import (
+    BLOCK_TYPES,
     CXoneCredentials,
-    FailoverPair,
-    IdempotencyRecord,
+    MissingBlock,
+    _documents,
+    load_credentials,
+    operation,
     record_name,
     register_block_types,
 )
 from cxone import DEFAULT_SCOPES, CXoneClient
 
-BLOCKS = [CXoneCredentials, FailoverPair, IdempotencyRecord]
+BLOCKS = list(BLOCK_TYPES)
 
 
 # Prefect's BlockStandardTestSuite fetches each logo over the internet; these are its checks
@@ -58,34 +61,115 @@ async def test_credentials_round_trip_keeps_the_secret_usable(prefect_harness):
     assert loaded.base_url == "http://127.0.0.1:1"
 
 
-def test_record_names_are_deterministic_valid_block_names():
-    name = record_name("create-campaign", "Renewals Q4/2026", payload={"b": 1, "a": [2]})
-    assert name == record_name("create-campaign", "Renewals Q4/2026", payload={"a": [2], "b": 1})
-    assert name != record_name("create-campaign", "Renewals Q4/2026", payload={"a": [3], "b": 1})
-    assert re.fullmatch(r"[a-z0-9-]+", name)
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ({"primary": "cmp_A"}, {"primary": "cmp_a"}),  # case
+        ({"primary": "cmp_a"}, {"primary": "cmp-a"}),  # separator
+        ({"primary": "cmp_a"}, {"primary": "cmp_a_2"}),  # suffix
+        ({"primary": "a", "backup": "b"}, {"primary": "a", "backup": "c"}),
+        ({"name": "Renewals Q4/2026"}, {"name": "Renewals Q4 2026"}),
+    ],
+)
+def test_record_names_never_collide_for_different_ids(a, b):
+    assert record_name("failover", a, 1) != record_name("failover", b, 1)
+    assert record_name("failover", a, 1) != record_name("failover", a, 2)
+    for name in (record_name("failover", a, 1), record_name("provision", b)):
+        assert re.fullmatch(r"[a-z0-9-]+", name)
+    assert record_name("x", {"b": "1", "a": "2"}) == record_name("x", {"a": "2", "b": "1"})
 
 
-async def test_eight_concurrent_claims_give_exactly_one_winner(prefect_harness):
+async def test_eight_concurrent_claims_give_exactly_one_holder(prefect_harness):
     await register_block_types()
-    results = await asyncio.gather(
-        *(
-            IdempotencyRecord.aclaim("race-1", "race test", steps=["pause", "resume"])
-            for _ in range(8)
-        )
-    )
-    winners = [record for record, created in results if created]
-    assert len(winners) == 1
-    # Everyone sees the winner's keys, so whoever continues sends the same keys.
-    assert {tuple(record.keys.values()) for record, _ in results} == {
-        tuple(winners[0].keys.values())
-    }
+    identity = operation.OperationIdentity("test", {"id": "race-1"})
+
+    async def claim():
+        try:
+            async with operation.hold(identity, ["a"], "race test"):
+                return "held"
+        except operation.OperationTaken:
+            return "taken"
+
+    results = await asyncio.gather(*(claim() for _ in range(8)))
+    assert sorted(results) == ["held"] + ["taken"] * 7
+    record = await operation.load(identity)
+    assert record.status == "applied" and record.kind == "test"
 
 
-async def test_record_updates_persist(prefect_harness):
+async def test_steps_are_recorded_once_with_their_keys(prefect_harness):
     await register_block_types()
-    record, created = await IdempotencyRecord.aclaim("persist-1", "persist test", steps=["a"])
-    assert created and record.status == "pending"
-    await record.aupdate(status="applied", answers={"a": {"status": "paused"}})
-    loaded = await IdempotencyRecord.aload("persist-1")
-    assert loaded.status == "applied" and loaded.answers == {"a": {"status": "paused"}}
-    assert loaded.updated_at >= loaded.created_at
+    identity = operation.OperationIdentity("test", {"id": "steps-1"})
+    sent: list[str] = []
+
+    async def act(key: str) -> dict:
+        sent.append(key)
+        return {"key": key}
+
+    async with operation.hold(identity, ["a", "b"], "steps test") as held:
+        first = await held.step("a", act)
+        assert await held.step("a", act) == first  # a recorded step is not sent again
+        await held.step("b", act)
+    record = await operation.load(identity)
+    assert sent == [record.keys["a"], record.keys["b"]]
+    assert record.answers == {"a": {"key": sent[0]}, "b": {"key": sent[1]}}
+    assert record.status == "applied" and record.lease_expires_at is None
+    assert [line.split(" ", 2)[2] for line in record.history] == [
+        "claimed by a process outside Prefect",
+        "a confirmed",
+        "b confirmed",
+        "applied",
+    ]
+
+
+async def test_a_failed_step_is_retried_after_a_backoff_by_one_taker(prefect_harness, monkeypatch):
+    await register_block_types()
+    identity = operation.OperationIdentity("test", {"id": "backoff-1"})
+    with pytest.raises(RuntimeError, match="platform down"):
+        async with operation.hold(identity, ["a"], "backoff test") as held:
+            await held.step("a", _fail)
+    record = await operation.load(identity)
+    assert (record.status, record.attempts) == ("failed", 1)
+    assert record.error == "step a: RuntimeError: platform down"
+    with pytest.raises(operation.RetryLater):
+        async with operation.hold(identity, ["a"], "backoff test", record):
+            pass
+    later = record.next_attempt_at
+    monkeypatch.setattr(operation, "clock", lambda: later)
+
+    async def take_over():
+        try:
+            async with operation.hold(identity, ["a"], "backoff test", record) as held:
+                await held.step("a", _succeed)
+                return "held"
+        except operation.OperationTaken:
+            return "taken"
+
+    assert sorted(await asyncio.gather(*(take_over() for _ in range(4)))) == [
+        "held",
+        "taken",
+        "taken",
+        "taken",
+    ]
+    record = await operation.load(identity)
+    assert (record.status, record.generation) == ("applied", 2)
+
+
+async def _fail(key: str) -> dict:
+    raise RuntimeError("platform down")
+
+
+async def _succeed(key: str) -> dict:
+    return {"ok": True}
+
+
+async def test_block_type_registration_is_idempotent_under_races(prefect_harness, monkeypatch):
+    # Forget this process's registrations so that every call goes to the server at once.
+    monkeypatch.setattr(_documents, "_registered", {})
+    await asyncio.gather(*(_documents.register(block) for block in BLOCKS for _ in range(4)))
+
+
+async def test_a_missing_credentials_block_is_named(prefect_harness):
+    with pytest.raises(MissingBlock, match="no cxone-credentials block named 'nope'"):
+        await load_credentials("nope")
+    with pytest.raises(MissingBlock, match="no cxone-access-key block named 'nope'"):
+        await load_credentials("cxone-access-key/nope")

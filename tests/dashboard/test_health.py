@@ -8,7 +8,7 @@ import pytest
 
 from blocks import CXoneCredentials, FailoverPair, IdempotencyRecord, pair_block_name, record_name
 from cxone import CampaignPayload
-from dashboard.records import failover_applied
+from dashboard.records import History
 
 from .conftest import metrics_message, state_message
 
@@ -130,24 +130,56 @@ async def test_missing_credentials_block_is_503_naming_it(make_dashboard, campai
     assert "no-such-block" in response.json()["detail"]
 
 
+def pair_record(kind: str, primary: str, status: str, episode: int = 1, **fields):
+    subject = {"primary_campaign_id": primary, "backup_campaign_id": "cmp_backup"}
+    record = IdempotencyRecord(
+        kind=kind, subject=subject, episode=episode, operation=kind, status=status, **fields
+    )
+    return record_name(kind, subject, episode), record
+
+
 async def test_applied_failover_record_sets_failover_triggered(health_dash, sim_campaign):
     await health_dash.deliver(metrics_message(sim_campaign))
-    record = IdempotencyRecord(operation=f"failover {sim_campaign}", status="pending")
-    name = record_name("failover", sim_campaign, "cmp_backup", "1")
+    name, record = pair_record("failover", sim_campaign, "pending")
     await record.asave(name, overwrite=True)
     assert (await health(health_dash, sim_campaign)).json()["failover_triggered"] is False
-    await record.aupdate(status="applied")
+    record.status = "applied"
+    await record.asave(name, overwrite=True)
     assert (await health(health_dash, sim_campaign)).json()["failover_triggered"] is True
 
 
-def test_failover_records_match_the_whole_primary_slug():
-    applied = IdempotencyRecord(operation="failover", status="applied")
-    failed = IdempotencyRecord(operation="failover", status="failed")
-    records = [("failover-cmp-a1-cmp-b-1", applied), ("failover-cmp-c-cmp-d-1", failed)]
-    assert failover_applied(records, "cmp_A1")
-    assert not failover_applied(records, "cmp_a")  # a prefix of the id, not the id
-    assert not failover_applied(records, "cmp_c")  # failed is not applied
-    assert not failover_applied([("create-campaign-cmp-a1", applied)], "cmp_a1")
+@pytest.mark.parametrize(
+    ("records", "episodes", "campaign", "status"),
+    [
+        ([pair_record("failover", "cmp_A1", "applied")], {}, "cmp_A1", "failed_over"),
+        # Another id (case, separator, prefix, suffix) is another pair.
+        ([pair_record("failover", "cmp_A1", "applied")], {}, "cmp_a1", None),
+        ([pair_record("failover", "cmp_A1", "applied")], {}, "cmp-A1", None),
+        ([pair_record("failover", "cmp_A1", "applied")], {}, "cmp_A", None),
+        ([pair_record("failover", "cmp_A", "applied")], {}, "cmp_A_2", None),
+        # Failed before the pause: nothing happened. After it: nothing may be dialling.
+        ([pair_record("failover", "cmp_c", "failed")], {}, "cmp_c", None),
+        (
+            [pair_record("failover", "cmp_c", "failed", answers={"pause": {}})],
+            {},
+            "cmp_c",
+            "failover_incomplete",
+        ),
+        # The failover of an earlier episode was restored.
+        (
+            [
+                pair_record("failover", "cmp_d", "applied", 1),
+                pair_record("restore", "cmp_d", "applied", 1),
+            ],
+            {"cmp_d": 2},
+            "cmp_d",
+            "restored",
+        ),
+        ([pair_record("provision", "cmp_e", "applied")], {}, "cmp_e", None),
+    ],
+)
+def test_pair_status_comes_from_record_fields(records, episodes, campaign, status):
+    assert History(records, episodes).status(campaign) == status
 
 
 async def test_failover_flag_from_the_api_is_reported(health_dash, sim, sim_campaign):

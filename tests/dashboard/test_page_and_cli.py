@@ -11,7 +11,14 @@ import pytest
 from prefect.settings import PREFECT_API_URL, PREFECT_CLIENT_MAX_RETRIES, temporary_settings
 
 import dashboard.__main__ as cli
-from blocks import FailoverPair, IdempotencyRecord, pair_block_name, record_name
+from blocks import (
+    FailoverPair,
+    FailoverState,
+    IdempotencyRecord,
+    pair_block_name,
+    record_name,
+    state_block_name,
+)
 from dashboard.app import create_app
 from dashboard.settings import DashboardSettings
 
@@ -51,20 +58,31 @@ async def test_api_campaigns_lists_webhook_campaigns_pairs_and_failovers(dash, c
         primary_campaign_id=paired, backup_campaign_id=f"{paired}_b", threshold=0.2
     ).asave(pair_block_name(paired), overwrite=True)
     older = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
-    failed = record_name("failover", paired, "1")
-    applied = record_name("failover", paired, "2")
+    subject = {"primary_campaign_id": paired, "backup_campaign_id": f"{paired}_b"}
+    failed = record_name("failover", subject, 1)
+    applied = record_name("failover", subject, 2)
     await IdempotencyRecord(
+        kind="failover",
+        subject=subject,
+        episode=1,
         operation=f"failover {paired}",
         status="failed",
         error="pause answered 500",
         created_at=older,
         updated_at=older,
     ).asave(failed, overwrite=True)
-    await IdempotencyRecord(operation=f"failover {paired}", status="applied").asave(
-        applied, overwrite=True
+    await IdempotencyRecord(
+        kind="failover",
+        subject=subject,
+        episode=2,
+        operation=f"failover {paired}",
+        status="applied",
+    ).asave(applied, overwrite=True)
+    await FailoverState(primary_campaign_id=paired, episode=2).asave(
+        state_block_name(paired), overwrite=True
     )
-    await IdempotencyRecord(operation="create campaign", status="applied").asave(
-        record_name("create-campaign", paired), overwrite=True
+    await IdempotencyRecord(kind="provision", operation="create campaign", status="applied").asave(
+        record_name("provision", {"campaign_name": paired}), overwrite=True
     )
 
     body = (await dash.http.get("/api/campaigns")).json()
@@ -82,11 +100,17 @@ async def test_api_campaigns_lists_webhook_campaigns_pairs_and_failovers(dash, c
         "min_calls": 50,
     }
     assert rows[paired]["failover_triggered"] is True
+    assert rows[paired]["failover_status"] == "failed_over"
     mine = [f for f in body["failovers"] if f["name"] in (failed, applied)]
     assert [f["name"] for f in mine] == [applied, failed]  # newest first
     assert mine[1]["status"] == "failed" and mine[1]["error"] == "pause answered 500"
-    assert set(mine[0]) == {"name", "operation", "status", "created_at", "updated_at", "error"}
-    assert all(f["name"].startswith("failover-") for f in body["failovers"])
+    assert (mine[0]["kind"], mine[0]["episode"], mine[0]["primary_campaign_id"]) == (
+        "failover",
+        2,
+        paired,
+    )
+    assert mine[0]["backup_campaign_id"] == f"{paired}_b"
+    assert {f["kind"] for f in body["failovers"]} <= {"failover", "restore"}
     assert body["warnings"] == []
 
 

@@ -8,9 +8,8 @@ import logging
 import pytest
 from prefect.blocks.core import Block
 
-from blocks import FailoverPair
+from blocks import FailoverPair, read_block, read_blocks
 from dashboard.pairs import PairDirectory, PairLookupError
-from dashboard.prefect_reads import load_block, read_all
 from dashboard.signatures import TOLERANCE_SECONDS, ReplayWindow
 
 
@@ -113,5 +112,5 @@ class NeverSaved(Block):
 
 
 async def test_reading_a_block_type_never_registered_finds_nothing(prefect_harness):
-    assert await read_all(NeverSaved) == []
-    assert await load_block(NeverSaved, "anything") is None
+    assert await read_blocks(NeverSaved) == []
+    assert await read_block(NeverSaved, "anything") is None

@@ -15,7 +15,7 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.schedules import CronSchedule
 from prefect.settings import PREFECT_API_URL
 
-from deployments.definitions import build_deployments
+from deployments.definitions import FAILOVER_TRIGGER, LOW_SUCCESS_EVENT, build_deployments
 
 ROOT = Path(__file__).resolve().parents[2]
 PREFECT_YAML = ROOT / "deployments" / "prefect.yaml"
@@ -60,11 +60,21 @@ def test_yaml_mirrors_the_served_definitions():
     for deployment in DEPLOYMENTS:
         runner = served[deployment["name"]]
         assert runner.entrypoint.replace("\\", "/").endswith(deployment["entrypoint"])
-        assert (runner.concurrency_limit or None) == deployment.get("concurrency_limit")
+        limit = deployment.get("concurrency_limit")
+        if limit is None:
+            assert runner.concurrency_limit is None, deployment["name"]
+        else:
+            assert runner.concurrency_limit == limit["limit"]
+            strategy = runner.concurrency_options.collision_strategy
+            assert strategy.value == limit["collision_strategy"]
         assert len(runner.schedules or []) == len(deployment.get("schedules") or [])
         for trigger, wanted in zip(runner.triggers, deployment.get("triggers") or [], strict=True):
             assert trigger.parameters == wanted["parameters"]
             assert set(trigger.expect) == set(wanted["expect"])
+            assert set(trigger.after) == set(wanted["after"])
+            assert trigger.posture.value == wanted["posture"]
+            assert trigger.within.total_seconds() == wanted["within"]
+            assert (trigger.name, trigger.description) == (wanted["name"], wanted["description"])
         yaml_keys = set(deployment.get("parameters") or {})
         assert yaml_keys == set(runner.parameters), deployment["name"]
 
@@ -109,7 +119,10 @@ async def test_prefect_deploy_all_against_a_local_server(prefect_harness):
     assert monitor.parameters["primary_campaign_id"] == "cmp_primary"
     assert monitor.schedules[0].schedule.interval == dt.timedelta(seconds=60)
     assert deployments["export-segmented-contacts"].parameters["contact_list_id"] == "CL-DEMO"
-    (automation,) = [a for a in automations if "failover-on-low-success" in a.name]
-    assert automation.trigger.expect == {"cxone.campaign.success_rate.low"}
+    (automation,) = [a for a in automations if a.trigger.after == {LOW_SUCCESS_EVENT}]
+    assert automation.name == FAILOVER_TRIGGER.name
+    assert automation.description == FAILOVER_TRIGGER.description
+    assert automation.trigger.posture.value == "Proactive"
+    assert automation.trigger.expect == {"cxone.campaign.evaluated"}
     (action,) = automation.actions
-    assert action.parameters["primary_campaign_id"] == "{{ event.payload.primary_campaign_id }}"
+    assert action.parameters == FAILOVER_TRIGGER.parameters

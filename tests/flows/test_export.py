@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from prefect.client.orchestration import get_client
 
+from blocks import CXoneCredentials
 from flows.export import export_segmented_contacts
 from simulator import generate_contacts
 
@@ -65,6 +66,10 @@ async def test_at_night_everyone_is_outside_calling_hours(sim, credentials_block
 
 
 async def test_429_and_5xx_during_export_lose_nothing(sim, credentials_block, tmp_path):
+    # Eight failures of the first page in a row: more than the default retry budget (3).
+    patient = await CXoneCredentials.aload(credentials_block)
+    patient.max_retries = 10
+    await patient.asave("cxone-patient", overwrite=True)
     for fault in (
         {"kind": "server_error", "count": 3, "path": "/contacts"},
         {"kind": "rate_limit", "count": 3, "path": "/contacts", "retry_after": 0},
@@ -72,7 +77,7 @@ async def test_429_and_5xx_during_export_lose_nothing(sim, credentials_block, tm
     ):
         sim.post("/_sim/faults", json=fault).raise_for_status()
     summary = await export_segmented_contacts(
-        "CL-1", output_dir=str(tmp_path), credentials_block=credentials_block, at=AT
+        "CL-1", output_dir=str(tmp_path), credentials_block="cxone-patient", at=AT
     )
     dialable, suppressed = segments(summary)
     assert {*dialable["contact_id"], *suppressed["contact_id"]} == consented_ids()

@@ -1,61 +1,34 @@
-"""monitor_campaigns and reset_failover against the simulator under the Prefect harness."""
+"""monitor_campaigns, restore_primary and reset_failover against the simulator."""
 
 import asyncio
+import datetime as dt
+import functools
 
 import pytest
 
-from blocks import FailoverPair, IdempotencyRecord, pair_block_name, register_block_types
-from cxone import CXoneAuthError
-from flows.monitor import failover_record_name, monitor_campaigns, reset_failover
+import blocks.credentials
+from blocks import (
+    FailoverPair,
+    IdempotencyRecord,
+    _documents,
+    failover_identity,
+    find_pair,
+    load_state,
+    operation,
+    pair_block_name,
+    register_block_types,
+)
+from cxone import CXoneAuthError, CXoneConfig
+from flows.monitor import (
+    FailoverIncomplete,
+    PairMismatch,
+    RestoreRefused,
+    monitor_campaigns,
+    reset_failover,
+    restore_primary,
+)
 
-API = "/api/v2/omnichannel/campaigns"
-
-
-def bearer(sim) -> dict:
-    """An Authorization header for calling the simulator's API directly, as an operator would."""
-    token = sim.post(
-        "/api/v2/oauth/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": "sim-client",
-            "client_secret": "sim-secret",
-        },
-    ).json()["access_token"]
-    return {"Authorization": f"Bearer {token}"}
-
-
-def create_campaign(sim, name, status):
-    body = {"name": name, "status": status, "contactListId": "CL-1"}
-    response = sim.post(API, json=body, headers=bearer(sim))
-    response.raise_for_status()
-    return response.json()["id"]
-
-
-@pytest.fixture
-def pair(sim, credentials_block):
-    primary = create_campaign(sim, "primary", "active")
-    backup = create_campaign(sim, "backup", "paused")
-    sim.delete("/_sim/requests")
-    return primary, backup
-
-
-def set_metrics(sim, campaign_id, rate, calls):
-    sim.put(
-        f"/_sim/campaigns/{campaign_id}/metrics",
-        json={"successRate": rate, "callsAttempted": calls, "callsConnected": int(rate * calls)},
-    ).raise_for_status()
-
-
-def status_changes(sim):
-    return [
-        (r["path"].rsplit("/", 1)[1], r["status"], r["idempotency_key"])
-        for r in sim.get("/_sim/requests").json()["requests"]
-        if r["method"] in ("PUT", "POST", "PATCH", "DELETE") and "/campaigns" in r["path"]
-    ]
-
-
-def statuses(sim):
-    return {c["id"]: c["status"] for c in sim.get("/_sim/campaigns").json()["campaigns"]}
+from .conftest import add_fault, create_campaign, set_metrics, set_status, statuses, transitions
 
 
 async def monitor(pair, credentials_block, **kwargs):
@@ -63,18 +36,24 @@ async def monitor(pair, credentials_block, **kwargs):
     return await monitor_campaigns(primary, backup, credentials_block=credentials_block, **kwargs)
 
 
+async def failover_record(primary: str) -> IdempotencyRecord:
+    pair = await find_pair(primary)
+    state = await load_state(primary)
+    return await operation.load(failover_identity(pair, state.episode))
+
+
 async def test_healthy_campaign_needs_nothing(sim, pair, credentials_block):
     set_metrics(sim, pair[0], 0.42, 300)
     result = await monitor(pair, credentials_block)
     assert result["action"] == "none"
-    assert status_changes(sim) == []
+    assert transitions(sim) == []
 
 
 async def test_low_rate_with_few_calls_is_insufficient_data(sim, pair, credentials_block):
     set_metrics(sim, pair[0], 0.02, 49)
     result = await monitor(pair, credentials_block, min_calls=50)
     assert result["action"] == "insufficient_data"
-    assert status_changes(sim) == []
+    assert transitions(sim) == []
 
 
 async def test_low_rate_pauses_primary_then_resumes_backup_once(sim, pair, credentials_block):
@@ -82,56 +61,54 @@ async def test_low_rate_pauses_primary_then_resumes_backup_once(sim, pair, crede
     set_metrics(sim, primary, 0.05, 200)
     result = await monitor(pair, credentials_block)
     assert result["action"] == "failover"
-    changes = status_changes(sim)
-    assert [(campaign, status) for campaign, status, _ in changes] == [
-        (primary, 200),
-        (backup, 200),
-    ]
-    assert statuses(sim) == {primary: "paused", backup: "active"}
+    assert transitions(sim) == [(primary, "paused"), (backup, "active")]
     record = await IdempotencyRecord.aload(result["record"])
-    assert record.status == "applied"
-    assert [key for _, _, key in changes] == [record.keys["pause"], record.keys["resume"]]
+    assert record.status == "applied" and record.kind == "failover"
+    assert record.subject == {"primary_campaign_id": primary, "backup_campaign_id": backup}
+    assert record.episode == 1
+    puts = [r for r in sim.get("/_sim/requests").json()["requests"] if r["method"] == "PUT"]
+    assert [r["idempotency_key"] for r in puts] == [record.keys["pause"], record.keys["resume"]]
 
-    sim.delete("/_sim/requests")
     again = await monitor(pair, credentials_block)
     assert again["action"] == "already_failed_over"
-    assert status_changes(sim) == []
+    assert len(transitions(sim)) == 2
 
 
 async def test_resume_dropped_after_commit_still_resumes_once(sim, pair, credentials_block):
     primary, backup = pair
     set_metrics(sim, primary, 0.05, 200)
-    sim.post(
-        "/_sim/faults", json={"kind": "drop_after_commit", "method": "PUT", "path": backup}
-    ).raise_for_status()
+    add_fault(sim, kind="drop_after_commit", method="PUT", path=backup)
     result = await monitor(pair, credentials_block)
     assert result["action"] == "failover"
-    resumes = [c for c in status_changes(sim) if c[0] == backup]
+    assert transitions(sim) == [(primary, "paused"), (backup, "active")]
+    resumes = [
+        r for r in sim.get("/_sim/requests").json()["requests"]
+        if r["method"] == "PUT" and r["path"].endswith(backup)
+    ]  # fmt: skip
     # The retry re-sends the same key and the server replays its first answer.
-    assert [status for _, status, _ in resumes] == ["dropped", 200]
-    assert len({key for _, _, key in resumes}) == 1
-    assert statuses(sim) == {primary: "paused", backup: "active"}
+    assert [r["status"] for r in resumes] == ["dropped", 200]
+    assert len({r["idempotency_key"] for r in resumes}) == 1
 
 
-async def test_refused_pause_leaves_the_backup_untouched(sim, pair, credentials_block):
+async def test_refused_pause_leaves_the_backup_untouched_and_retries_after_a_backoff(
+    sim, pair, credentials_block, clock
+):
     primary, backup = pair
     set_metrics(sim, primary, 0.05, 200)
-    sim.post(
-        "/_sim/faults",
-        json={"kind": "server_error", "status": 403, "method": "PUT", "path": primary},
-    ).raise_for_status()
+    add_fault(sim, kind="server_error", status=403, method="PUT", path=primary)
     with pytest.raises(CXoneAuthError):
         await monitor(pair, credentials_block)
-    assert [c[0] for c in status_changes(sim)] == [primary]
-    assert statuses(sim) == {primary: "active", backup: "paused"}
-    pair_block = await FailoverPair.aload(pair_block_name(primary))
-    record = await IdempotencyRecord.aload(failover_record_name(pair_block))
-    assert record.status == "failed" and "pause" in record.error
+    assert transitions(sim) == []
+    record = await failover_record(primary)
+    assert record.status == "failed" and "step pause" in record.history[-1]
+    assert record.attempts == 1 and record.next_attempt_at > clock()
 
-    # Once the platform accepts the pause again, the next run finishes with the same keys.
+    with pytest.raises(operation.RetryLater, match="next attempt at"):
+        await monitor(pair, credentials_block)
+    clock.advance(operation.retry_delay(1).total_seconds())
     result = await monitor(pair, credentials_block)
     assert result["action"] == "failover"
-    assert statuses(sim) == {primary: "paused", backup: "active"}
+    assert transitions(sim) == [(primary, "paused"), (backup, "active")]
 
 
 async def test_eight_concurrent_monitors_fail_over_exactly_once(sim, pair, credentials_block):
@@ -140,39 +117,176 @@ async def test_eight_concurrent_monitors_fail_over_exactly_once(sim, pair, crede
     await register_block_types()
     results = await asyncio.gather(*(monitor(pair, credentials_block) for _ in range(8)))
     assert sorted(r["action"] for r in results) == ["already_failed_over"] * 7 + ["failover"]
-    assert [c[0] for c in status_changes(sim)] == [primary, backup]
+    assert transitions(sim) == [(primary, "paused"), (backup, "active")]
 
 
-async def test_a_run_that_died_between_steps_is_completed_without_repeating(
-    sim, pair, credentials_block
+async def test_a_holder_that_died_after_the_pause_is_taken_over_whatever_the_metrics(
+    sim, pair, credentials_block, clock
 ):
     primary, backup = pair
     set_metrics(sim, primary, 0.05, 200)
-    first = await monitor(pair, credentials_block)  # creates the pair block and does it all
-    record = await IdempotencyRecord.aload(first["record"])
-    # Rewind the record to "paused the primary, then died": resume not yet answered.
-    await record.aupdate(status="pending", owner=None, answers={"pause": record.answers["pause"]})
-    sim.put(f"/_sim/campaigns/{backup}/metrics", json={"successRate": 0.5}).raise_for_status()
+    # The resume never gets through (every try of the call answers 503)...
+    add_fault(sim, kind="server_error", status=503, method="PUT", path=backup, count=4)
+    with pytest.raises(FailoverIncomplete):
+        await monitor(pair, credentials_block)
+    record = await failover_record(primary)
+    # ... and the record is rewound to "paused the primary, then died holding the lease".
+    record.status, record.lease_expires_at = "pending", clock() + dt.timedelta(seconds=5)
+    await _documents.update(record, "status", "lease_expires_at")
+    set_metrics(sim, primary, 0.0, 0)  # the paused primary's window is empty
     sim.delete("/_sim/requests")
+    clock.advance(6)
 
     result = await monitor(pair, credentials_block)
     assert result["action"] == "failover"
     assert "unfinished" in result["reason"]
     # Only the resume is sent again, with the record's key; the pause is not repeated.
-    assert [(c[0], c[2]) for c in status_changes(sim)] == [(backup, record.keys["resume"])]
+    puts = [r for r in sim.get("/_sim/requests").json()["requests"] if r["method"] == "PUT"]
+    assert [(r["path"].rsplit("/", 1)[1], r["idempotency_key"]) for r in puts] == [
+        (backup, record.keys["resume"])
+    ]
+    assert transitions(sim) == [(primary, "paused"), (backup, "active")]
+    taken = await failover_record(primary)
+    assert taken.generation == 2 and any("taken over" in line for line in taken.history)
 
 
-async def test_reset_opens_a_new_episode_that_can_fail_over_again(sim, pair, credentials_block):
+async def test_a_resume_failing_thirty_times_is_completed_by_a_later_run(
+    sim, pair, credentials_block, clock, monkeypatch
+):
+    primary, backup = pair
+    # Quick client backoff; each run's call still tries 1 + max_retries times.
+    monkeypatch.setattr(
+        blocks.credentials, "CXoneConfig", functools.partial(CXoneConfig, backoff_base_seconds=0)
+    )
+    set_metrics(sim, primary, 0.05, 200)
+    add_fault(sim, kind="server_error", status=503, method="PUT", path=backup, count=30)
+    with pytest.raises(FailoverIncomplete, match="primary is paused"):
+        await monitor(pair, credentials_block)
+    assert statuses(sim) == {primary: "paused", backup: "paused"}
+    # The paused primary's window empties: a fresh decision would say insufficient_data.
+    set_metrics(sim, primary, 0.0, 0)
+    runs = 1
+    while True:
+        clock.advance(operation.MAX_RETRY_SECONDS)
+        runs += 1
+        try:
+            result = await monitor(pair, credentials_block)
+            break
+        except FailoverIncomplete:
+            assert runs < 12, "the failover was never completed"
+    assert result["action"] == "failover"
+    assert transitions(sim) == [(primary, "paused"), (backup, "active")]
+    assert (await failover_record(primary)).attempts == runs - 1
+
+
+async def test_a_configured_pair_survives_runs_that_pass_only_ids(sim, pair, credentials_block):
+    primary, backup = pair
+    configured = FailoverPair(
+        primary_campaign_id=primary,
+        backup_campaign_id=backup,
+        credentials_block=credentials_block,
+        threshold=0.30,
+        window_minutes=10,
+        min_calls=5,
+    )
+    await configured.asave(pair_block_name(primary), overwrite=True)
+    set_metrics(sim, primary, 0.25, 6)  # low for 0.30 over 5 calls; too few for the defaults
+    result = await monitor_campaigns(primary, backup, credentials_block=credentials_block)
+    assert result["action"] == "failover"
+    saved = await FailoverPair.aload(pair_block_name(primary))
+    assert (saved.threshold, saved.window_minutes, saved.min_calls) == (0.30, 10, 5)
+    requests = sim.get("/_sim/requests").json()["requests"]
+    reads = [r["query"] for r in requests if "metrics" in r["path"] and r["status"] == 200]
+    assert reads == ["windowMinutes=10"]
+
+
+async def test_explicit_settings_apply_to_that_run_only(sim, pair, credentials_block):
+    primary = pair[0]
+    set_metrics(sim, primary, 0.25, 6)
+    assert (await monitor(pair, credentials_block))["action"] == "insufficient_data"
+    assert (await monitor(pair, credentials_block, min_calls=5, threshold=0.3))["action"] == (
+        "failover"
+    )
+    saved = await find_pair(primary)  # created with the defaults by the first run
+    assert (saved.threshold, saved.min_calls) == (0.15, 50)
+
+
+async def test_a_run_naming_another_backup_is_refused(sim, pair, credentials_block):
+    primary, _ = pair
+    set_metrics(sim, primary, 0.42, 300)
+    await monitor(pair, credentials_block)
+    other = create_campaign(sim, "other backup", "paused")
+    with pytest.raises(PairMismatch, match="edit the pair block"):
+        await monitor_campaigns(primary, other, credentials_block=credentials_block)
+
+
+@pytest.mark.parametrize("bad", ["", ".", "..", "{{ $CXONE_PRIMARY_CAMPAIGN_ID }}", "a/b"])
+async def test_malformed_ids_fail_at_the_start_of_the_run(sim, credentials_block, bad):
+    with pytest.raises(Exception, match="primary_campaign_id"):
+        await monitor_campaigns(bad, "cmp_backup", credentials_block=credentials_block)
+    assert sim.get("/_sim/requests").json()["requests"] == []
+
+
+async def test_ids_that_differ_by_case_separator_or_suffix_never_share_a_record(
+    sim, credentials_block
+):
+    ids = ["cmp_A", "cmp_a", "cmp-a", "cmp_a_2"]
+    records = set()
+    for primary in ids:
+        pair = FailoverPair(primary_campaign_id=primary, backup_campaign_id="cmp_b")
+        records.add(failover_identity(pair, 1).name)
+        records.add(pair_block_name(primary))
+    assert len(records) == 2 * len(ids)
+    # End to end: two real campaigns whose ids differ only by a suffix.
+    primary = create_campaign(sim, "p", "active")
+    backup = create_campaign(sim, "b", "paused")
+    set_metrics(sim, primary, 0.05, 200)
+    await monitor_campaigns(primary, backup, credentials_block=credentials_block)
+    assert await find_pair(primary + "_2") is None
+    suffixed = FailoverPair(primary_campaign_id=primary + "_2", backup_campaign_id=backup)
+    assert await operation.load(failover_identity(suffixed, 1)) is None
+
+
+async def test_restore_then_a_new_collapse_fails_over_exactly_once_more(
+    sim, pair, credentials_block
+):
     primary, backup = pair
     set_metrics(sim, primary, 0.05, 200)
     assert (await monitor(pair, credentials_block))["action"] == "failover"
-    reset = await reset_failover(primary)
-    assert reset["episode"] == 2
-    # The operator restores the primary and parks the backup again.
-    for campaign, status in ((primary, "active"), (backup, "paused")):
-        sim.put(
-            f"{API}/{campaign}", json={"status": status}, headers=bearer(sim)
-        ).raise_for_status()
+
+    restored = await restore_primary(primary)
+    assert restored["action"] == "restored" and restored["episode"] == 2
+    assert statuses(sim) == {primary: "active", backup: "paused"}
+    assert (await restore_primary(primary))["action"] == "nothing_to_restore"
+    set_metrics(sim, primary, 0.45, 300)
+    assert (await monitor(pair, credentials_block))["action"] == "none"
+
+    set_metrics(sim, primary, 0.05, 200)
+    results = await asyncio.gather(*(monitor(pair, credentials_block) for _ in range(3)))
+    assert sorted(r["action"] for r in results) == ["already_failed_over"] * 2 + ["failover"]
+    assert {r["episode"] for r in results} == {2}
+    assert transitions(sim) == [
+        (primary, "paused"),
+        (backup, "active"),
+        (backup, "paused"),
+        (primary, "active"),
+        (primary, "paused"),
+        (backup, "active"),
+    ]
+
+
+async def test_reset_refuses_while_the_primary_is_paused_unless_forced(
+    sim, pair, credentials_block
+):
+    primary, backup = pair
+    set_metrics(sim, primary, 0.05, 200)
+    await monitor(pair, credentials_block)
+    with pytest.raises(RestoreRefused, match="still paused"):
+        await reset_failover(primary)
+    forced = await reset_failover(primary, force=True)
+    assert forced["episode"] == 2
+    # The operator restored by hand; the next collapse fails over in the new episode.
+    set_status(sim, primary, "active")
+    set_status(sim, backup, "paused")
     result = await monitor(pair, credentials_block)
     assert result["action"] == "failover" and result["episode"] == 2
-    assert statuses(sim) == {primary: "paused", backup: "active"}

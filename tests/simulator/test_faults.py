@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 
@@ -88,6 +89,22 @@ async def test_slow_delays_the_response(client: httpx.AsyncClient, headers: dict
     started = time.perf_counter()
     assert (await client.get(CAMPAIGNS, headers=headers)).status_code == 200
     assert time.perf_counter() - started >= 0.2
+
+
+async def test_slow_after_commit_applies_before_it_answers(
+    client: httpx.AsyncClient, headers: dict, campaign_payload
+) -> None:
+    campaign = (await client.post(CAMPAIGNS, json=campaign_payload(), headers=headers)).json()
+    await fault(client, "slow_after_commit", method="PUT", delay_ms=300)
+    pausing = asyncio.create_task(
+        client.put(f"{CAMPAIGNS}/{campaign['id']}", json={"status": "paused"}, headers=headers)
+    )
+    await asyncio.sleep(0.1)
+    # Applied while the answer is still held back.
+    assert not pausing.done()
+    [transition] = (await client.get("/_sim/transitions")).json()["transitions"]
+    assert transition["status"] == "paused"
+    assert (await pausing).json()["status"] == "paused"
 
 
 async def test_expire_tokens_invalidates_every_issued_token(

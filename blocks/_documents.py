@@ -1,0 +1,153 @@
+"""Block documents with one API call per read or write.
+
+`Block.save` re-registers the block type and schema before every write (several API calls)
+and cannot say "create only". The exactly-once operations write on the failover's hot path, so
+they register each block type once per process and API, and then create, read and update
+documents with the client directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, TypeVar
+from uuid import UUID
+
+import httpx
+from prefect.blocks.core import Block
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.actions import BlockDocumentCreate, BlockDocumentUpdate
+from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound, PrefectHTTPStatusError
+from prefect.settings import PREFECT_API_URL
+from pydantic import ValidationError
+
+B = TypeVar("B", bound=Block)
+
+# The Prefect server's default maximum page: it refuses a larger one rather than truncating,
+# so a shorter page is the last.
+PAGE_SIZE = 200
+_REGISTRATION_TRIES = 3
+
+# On SQLite, a PATCH that meets a concurrent writer answers 503 at once (its read snapshot is
+# stale); the Prefect client would wait 2 s, then 4 s, before retrying. A record update on
+# the failover's hot path retries within milliseconds instead, then falls back to the client.
+_QUICK_RETRY_DELAYS = (0.005, 0.01, 0.02, 0.04) + (0.05,) * 60
+
+# (API URL, block class) -> (block type id, block schema id) on that API.
+_registered: dict[tuple[str | None, type[Block]], tuple[UUID, UUID]] = {}
+
+
+class DocumentExists(Exception):
+    """A block document of that type and name already exists: someone else made the claim."""
+
+
+async def register(block_type: type[Block]) -> tuple[UUID, UUID]:
+    """Register `block_type` with the current API once per process; returns its type and
+    schema ids.
+
+    Idempotent under races: when another process registers the same type between this one's
+    read and create, the server answers "already exists" and the next try reads it.
+
+    Raises:
+        ObjectAlreadyExists: still racing after three tries (not seen in practice).
+    """
+    key = (PREFECT_API_URL.value(), block_type)
+    if key not in _registered:
+        for attempt in range(_REGISTRATION_TRIES):
+            try:
+                await block_type.aregister_type_and_schema()
+                break
+            except ObjectAlreadyExists:
+                if attempt == _REGISTRATION_TRIES - 1:
+                    raise
+        _registered[key] = (block_type._block_type_id, block_type._block_schema_id)
+    return _registered[key]
+
+
+async def create(block: Block, name: str) -> None:
+    """Save `block` as a new document called `name`: the atomic claim.
+
+    Raises:
+        DocumentExists: a document of this type and name exists already.
+    """
+    type_id, schema_id = await register(type(block))
+    data = block.model_dump(mode="json", by_alias=True, context={"include_secrets": True})
+    async with get_client() as client:
+        try:
+            created = await client.create_block_document(
+                BlockDocumentCreate(
+                    name=name, block_schema_id=schema_id, block_type_id=type_id, data=data
+                )
+            )
+        except ObjectAlreadyExists:
+            raise DocumentExists(f"{type(block).get_block_type_slug()}/{name}") from None
+    block._block_document_name, block._block_document_id = created.name, created.id
+
+
+async def update(block: B, *fields: str) -> None:
+    """Write `fields` of a block read or created through this module (a partial update).
+
+    Only the named fields are sent, and the server merges them into the stored document, so
+    two writers of different fields (a step's answer, a lease renewal) never undo each other.
+    """
+    await register(type(block))
+    data: dict[str, Any] = block.model_dump(mode="json", include=set(fields))
+    update = BlockDocumentUpdate(data=data, merge_existing_data=True)
+    async with get_client() as client:
+        request = client._client.build_request(
+            "PATCH",
+            f"/block_documents/{block._block_document_id}",
+            json=update.model_dump(mode="json", exclude_unset=True),
+        )
+        for delay in _QUICK_RETRY_DELAYS:
+            # httpx's own send: one try, without the Prefect client's slow retries.
+            response = await httpx.AsyncClient.send(client._client, request)
+            if response.status_code != 503:
+                response.raise_for_status()
+                return
+            await asyncio.sleep(delay)
+        await client.update_block_document(block._block_document_id, update)
+
+
+async def read(block_type: type[B], name: str) -> B | None:
+    """The document of `block_type` saved as `name`, or None when there is none.
+
+    Raises:
+        pydantic.ValidationError: the stored document no longer fits the block.
+    """
+    try:
+        return await block_type.aload(name)
+    except ValueError as exc:  # Prefect wraps the API's ObjectNotFound in a ValueError
+        if isinstance(exc.__cause__, ObjectNotFound):
+            return None
+        raise
+
+
+async def read_all(block_type: type[B]) -> list[tuple[str, B]]:
+    """Every saved document of `block_type` as (name, block), in the API's order.
+
+    A block type never registered has no documents. A document that no longer fits the
+    block's schema is skipped rather than hiding all the others.
+    """
+    slug = block_type.get_block_type_slug()
+    found: list[tuple[str, B]] = []
+    async with get_client() as client:
+        offset = 0
+        while True:
+            try:
+                page = await client.read_block_documents_by_type(
+                    block_type_slug=slug, offset=offset, limit=PAGE_SIZE, include_secrets=False
+                )
+            except PrefectHTTPStatusError as exc:
+                if exc.response.status_code == 404:  # the type was never registered
+                    return []
+                raise
+            for document in page:
+                try:
+                    block = block_type.model_validate(document.data)
+                except ValidationError:
+                    continue
+                block._block_document_name, block._block_document_id = document.name, document.id
+                found.append((document.name, block))
+            if len(page) < PAGE_SIZE:
+                return found
+            offset += PAGE_SIZE

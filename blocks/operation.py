@@ -1,0 +1,357 @@
+"""Exactly-once operations: a claim, a key per step, a lease, and takeover.
+
+Every operation that must happen once whatever runs race for it or die half-way (a failover,
+a restore, a campaign creation, a webhook registration, a dial-list upload) goes through this
+module:
+
+1. **Claim.** The first run creates the operation's `IdempotencyRecord`; the server refuses a
+   second document of that name, so exactly one run holds it.
+2. **A key per step.** The record holds an idempotency key for each named step. A step is
+   sent with its key and its answer is recorded once confirmed; a recorded step is never sent
+   again.
+3. **A lease.** The holder renews `lease_expires_at` while it works. Nobody acts beside a live
+   holder: other runs wait for it (`settle`).
+4. **Takeover.** A run may take over a record whose lease lapsed, whose holder's flow run has
+   ended, or that failed (after its backoff). Creating an `OperationTakeover` document for the
+   next generation is the atomic claim of the takeover. Taking over is safe because every step
+   re-sends the key stored for it (the platform replays instead of acting twice) and is
+   confirmed by reading the campaign back; on a platform without keys, steps are written to
+   read before they write. The dead holder's requests cannot still be in flight either: each
+   API call has a deadline well under the lease.
+
+A holder whose lease lapsed and was taken over stops at its next step (`LeaseLost`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import os
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+from prefect.client.orchestration import get_client
+from prefect.context import FlowRunContext
+from prefect.exceptions import ObjectNotFound
+from prefect.states import Crashed
+
+from . import _documents
+from .idempotency import IdempotencyRecord, OperationTakeover, record_name, takeover_name
+
+logger = logging.getLogger(__name__)
+
+LEASE_ENV = "CXONE_OPERATION_LEASE_SECONDS"
+DEFAULT_LEASE_SECONDS = 30.0
+FIRST_RETRY_SECONDS = 5.0
+MAX_RETRY_SECONDS = 300.0
+POLL_SECONDS = 0.2
+OWNER_CHECK_SECONDS = 1.0
+FINISH_TIMEOUT_SECONDS = 10.0
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+# Every lease and backoff decision reads this clock; tests replace it to move time on.
+clock: Callable[[], dt.datetime] = utc_now
+
+
+def lease_seconds() -> float:
+    """How long a holder's lease lasts: `CXONE_OPERATION_LEASE_SECONDS`, default 30."""
+    return float(os.environ.get(LEASE_ENV) or DEFAULT_LEASE_SECONDS)
+
+
+def retry_delay(attempts: int) -> dt.timedelta:
+    """How long to wait after the `attempts`-th failure before the next attempt.
+
+    Example:
+        >>> [retry_delay(n).total_seconds() for n in (1, 2, 3, 8, 9)]
+        [5.0, 10.0, 20.0, 300.0, 300.0]
+    """
+    return dt.timedelta(seconds=min(MAX_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2 ** (attempts - 1)))
+
+
+class OperationTaken(Exception):
+    """Another run claimed or took over the operation first; wait for it with `settle`."""
+
+
+class OperationBusy(Exception):
+    """A live holder kept the operation for longer than this run would wait."""
+
+
+class RetryLater(Exception):
+    """The operation failed recently; its next attempt is not due yet."""
+
+    def __init__(self, record: IdempotencyRecord) -> None:
+        super().__init__(
+            f"{record.operation}: attempt {record.attempts} failed ({record.error}); "
+            f"next attempt at {record.next_attempt_at:%Y-%m-%d %H:%M:%S} UTC"
+        )
+        self.record = record
+
+
+class LeaseLost(Exception):
+    """This run's lease lapsed and another run took the operation over."""
+
+
+@dataclass(frozen=True)
+class OperationIdentity:
+    """What an operation acts on, exactly: its kind, the ids, and the episode."""
+
+    kind: str
+    subject: Mapping[str, str] = field(default_factory=dict)
+    episode: int | None = None
+
+    @property
+    def name(self) -> str:
+        return record_name(self.kind, self.subject, self.episode)
+
+
+def _this_run() -> tuple[str | None, str | None]:
+    context = FlowRunContext.get()
+    if context is None or context.flow_run is None:
+        return None, None
+    return str(context.flow_run.id), context.flow_run.name
+
+
+def _stamp(text: str) -> str:
+    return f"{clock():%Y-%m-%d %H:%M:%S}Z {text}"
+
+
+async def load(identity: OperationIdentity) -> IdempotencyRecord | None:
+    """The operation's record, or None while nobody has claimed it."""
+    return await _documents.read(IdempotencyRecord, identity.name)
+
+
+def _lease_lapsed(record: IdempotencyRecord) -> bool:
+    return record.lease_expires_at is None or record.lease_expires_at <= clock()
+
+
+async def _owner_run_ended(record: IdempotencyRecord) -> bool:
+    """Whether the holder's flow run is over (or is this very run, retried)."""
+    if record.owner is None:
+        return False
+    if record.owner == _this_run()[0]:
+        return True
+    async with get_client() as client:
+        try:
+            run = await client.read_flow_run(uuid.UUID(record.owner))
+        except ObjectNotFound:
+            return True
+    return run.state is not None and run.state.is_final()
+
+
+async def settle(
+    identity: OperationIdentity, record: IdempotencyRecord | None, max_wait: float
+) -> IdempotencyRecord | None:
+    """Wait while a live holder works on the operation; return the record once nobody
+    live holds it (applied, failed, or abandoned by a holder that died).
+
+    Raises:
+        OperationBusy: the holder stayed alive and busy for `max_wait` seconds.
+    """
+    deadline = asyncio.get_running_loop().time() + max_wait
+    next_owner_check = 0.0
+    while record is not None and record.status == "pending" and not _lease_lapsed(record):
+        now = asyncio.get_running_loop().time()
+        if now >= next_owner_check:
+            if await _owner_run_ended(record):
+                return record
+            next_owner_check = now + OWNER_CHECK_SECONDS
+        if now > deadline:
+            raise OperationBusy(
+                f"{record.operation} is still held by flow run "
+                f"{record.owner_name or record.owner} after {max_wait:.0f}s"
+            )
+        await asyncio.sleep(POLL_SECONDS)
+        record = await load(identity)
+    return record
+
+
+class HeldOperation:
+    """An operation this run holds: run its steps, keep the lease, finish it."""
+
+    def __init__(self, record: IdempotencyRecord, lease: float) -> None:
+        self.record = record
+        self._lease = lease
+        self._lost = False
+        self._current: str | None = None  # the step in progress, named in a failure
+
+    @property
+    def name(self) -> str:
+        return self.record._block_document_name
+
+    async def step(self, name: str, action: Callable[[str], Awaitable[dict[str, Any]]]) -> dict:
+        """Carry out step `name` once: `action(key)` unless the record has its answer.
+
+        Raises:
+            LeaseLost: another run took the operation over; this run must stop.
+        """
+        if self.record.done(name):
+            return self.record.answers[name]
+        if self._lost:
+            raise LeaseLost(f"{self.record.operation}: another run took over")
+        self._current = name
+        answer = await action(self.record.keys[name])
+        self._current = None
+        self.record.answers = {**self.record.answers, name: answer}
+        await self._write(f"{name} confirmed", "answers")
+        return answer
+
+    async def note(self, text: str) -> None:
+        """Add a line to the record's history."""
+        await self._write(text)
+
+    async def _write(self, event: str, *fields: str, **changes: Any) -> None:
+        for key, value in changes.items():
+            setattr(self.record, key, value)
+        self.record.history = [*self.record.history, _stamp(event)]
+        self.record.updated_at = clock()
+        await _documents.update(self.record, *fields, *changes, "history", "updated_at")
+
+    async def _renew(self) -> None:
+        """Extend the lease every third of it, until cancelled or taken over."""
+        successor = takeover_name(self.name, self.record.generation + 1)
+        while True:
+            await asyncio.sleep(self._lease / 3)
+            if await _documents.read(OperationTakeover, successor) is not None:
+                self._lost = True
+                logger.warning("%s was taken over by another run", self.record.operation)
+                return
+            self.record.lease_expires_at = clock() + dt.timedelta(seconds=self._lease)
+            await _documents.update(self.record, "lease_expires_at")
+
+    async def _apply(self) -> None:
+        await self._write(
+            "applied", status="applied", lease_expires_at=None, error=None, next_attempt_at=None
+        )
+
+    async def _fail(self, error: BaseException) -> None:
+        attempts = self.record.attempts + 1
+        text = f"{type(error).__name__}: {error}"
+        if self._current is not None:
+            text = f"step {self._current}: {text}"
+        await self._write(
+            f"attempt {attempts} failed: {text}",
+            status="failed",
+            error=text,
+            attempts=attempts,
+            next_attempt_at=clock() + retry_delay(attempts),
+            lease_expires_at=None,
+        )
+
+
+async def _claim(
+    identity: OperationIdentity, steps: list[str], description: str, lease: float
+) -> IdempotencyRecord:
+    owner, owner_name = _this_run()
+    now = clock()
+    record = IdempotencyRecord(
+        kind=identity.kind,
+        subject=dict(identity.subject),
+        episode=identity.episode,
+        operation=description,
+        steps=steps,
+        keys={step: str(uuid.uuid4()) for step in steps},
+        owner=owner,
+        owner_name=owner_name,
+        lease_expires_at=now + dt.timedelta(seconds=lease),
+        history=[_stamp(f"claimed by {owner_name or 'a process outside Prefect'}")],
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        await _documents.create(record, identity.name)
+    except _documents.DocumentExists:
+        raise OperationTaken(identity.name) from None
+    return record
+
+
+async def _retire(owner: str, reason: str) -> None:
+    """Mark a dead holder's flow run Crashed: a killed process never reports its own end."""
+    try:
+        async with get_client() as client:
+            run = await client.read_flow_run(uuid.UUID(owner))
+            if run.state is not None and not run.state.is_final():
+                await client.set_flow_run_state(run.id, Crashed(message=reason), force=True)
+    except Exception as exc:  # the takeover stands whether or not the old run can be marked
+        logger.warning("could not mark flow run %s crashed: %s", owner, exc)
+
+
+async def _take_over(record: IdempotencyRecord, lease: float, backoff: bool) -> IdempotencyRecord:
+    name = record._block_document_name
+    if record.status == "failed":
+        if backoff and record.next_attempt_at is not None and clock() < record.next_attempt_at:
+            raise RetryLater(record)
+        reason = f"attempt {record.attempts} failed: {record.error}"
+    else:
+        holder = record.owner_name or record.owner or "a process outside Prefect"
+        reason = f"holder {holder} stopped renewing its lease or ended"
+    owner, owner_name = _this_run()
+    generation = record.generation + 1
+    while True:
+        takeover = OperationTakeover(
+            record=name, generation=generation, owner=owner, owner_name=owner_name, reason=reason
+        )
+        try:
+            await _documents.create(takeover, takeover_name(name, generation))
+            break
+        except _documents.DocumentExists:
+            other = await _documents.read(OperationTakeover, takeover_name(name, generation))
+            if other is not None and clock() - other.taken_at < dt.timedelta(seconds=lease):
+                raise OperationTaken(name) from None
+            generation += 1  # that taker died before it could update the record
+    if record.status == "pending" and record.owner and record.owner != owner:
+        await _retire(record.owner, f"lease lapsed; operation {name} taken over by {owner_name}")
+    record.generation, record.owner, record.owner_name = generation, owner, owner_name
+    record.status, record.lease_expires_at = "pending", clock() + dt.timedelta(seconds=lease)
+    record.history = [*record.history, _stamp(f"taken over by {owner_name}: {reason}")]
+    record.updated_at = clock()
+    fields = ("generation", "owner", "owner_name", "status", "lease_expires_at", "history")
+    await _documents.update(record, *fields, "updated_at")
+    return record
+
+
+@asynccontextmanager
+async def hold(
+    identity: OperationIdentity,
+    steps: list[str],
+    description: str,
+    record: IdempotencyRecord | None = None,
+    backoff: bool = True,
+) -> AsyncIterator[HeldOperation]:
+    """Claim the operation (no `record` yet) or take over `record`, and hold it.
+
+    Inside the block, run the steps with `HeldOperation.step`. Leaving it normally marks the
+    operation applied; an exception marks it failed with a backoff before the next attempt
+    (`backoff=False`: an operator's re-run may retry at once), and is re-raised.
+
+    Raises:
+        OperationTaken: another run claimed or took it over first.
+        RetryLater: `record` failed and its next attempt is not due yet.
+    """
+    lease = lease_seconds()
+    if record is None:
+        record = await _claim(identity, steps, description, lease)
+    else:
+        record = await _take_over(record, lease, backoff)
+    held = HeldOperation(record, lease)
+    renewer = asyncio.create_task(held._renew())
+    try:
+        yield held
+    except BaseException as exc:
+        renewer.cancel()
+        if not isinstance(exc, LeaseLost):
+            # Shielded: a flow timeout cancels this scope, and the failure must still be
+            # recorded. If even this write fails, the lapsing lease lets the next run in.
+            with anyio.CancelScope(shield=True), anyio.move_on_after(FINISH_TIMEOUT_SECONDS):
+                await held._fail(exc)
+        raise
+    renewer.cancel()
+    await held._apply()
