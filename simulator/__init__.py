@@ -2,10 +2,15 @@
 
 An in-memory implementation of the server side of the described API (SPEC.md section 1),
 with a /_sim/ control API for faults, metrics and seeded contact lists.
+
+`create_app(config, clock=...)` reads one clock for token expiry, rate limiting and every
+timestamp: the system clock by default, or a `FakeClock` that tests move with `advance()` (or
+`POST /_sim/clock/advance`) instead of sleeping.
 """
 
 from .app import create_app
 from .auth import SCOPES
+from .clock import Clock, FakeClock, SystemClock
 from .config import DEV_WEBHOOK_SECRET, SimulatorConfig
 from .contacts import ZONES, generate_contacts
 from .faults import ConnectionDropped
@@ -20,9 +25,12 @@ __all__ = [
     "SCOPES",
     "STATE_CHANGE",
     "ZONES",
+    "Clock",
     "ConnectionDropped",
+    "FakeClock",
     "SimulatorConfig",
     "SimulatorTransport",
+    "SystemClock",
     "asgi_transport",
     "create_app",
     "generate_contacts",
