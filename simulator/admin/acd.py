@@ -8,6 +8,7 @@
   body "No known way to render data". 406 because the server cannot produce what was asked
   for; the real status was not found, and a non-JSON body makes a careless client fail.
 - A bearer token the issuer issued, still live on the simulator's clock; 401 otherwise.
+- Checked in that order (version, Accept, token), before the operation reads its body.
 - Paging with `skip` (default 0) and `top` (default 50, at most 100: a larger `top` is
   quietly cut to 100, so a client must page by `totalRecords`).
 - An empty result is 204 with no body. Operations the sources type without an answer

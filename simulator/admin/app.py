@@ -3,6 +3,10 @@
 They are separate apps so that, served on separate ports, a client that guesses the API host
 from the issuer's (or hard-codes one) fails: it must take `api_endpoint` from tenant
 discovery.
+
+Both apps log their requests and take faults from the one store the `/_sim/admin/` control
+API fills (a fault's `path` picks the app: `/auth/token` or `/skills`). Latency and the rate
+limit apply to the ACD API only: the sources say nothing of limits on the token endpoints.
 """
 
 from __future__ import annotations

@@ -133,10 +133,11 @@ class DncGroups:
         group.updated = now
         return results
 
-    def search(self, phone: str) -> list[tuple[DncGroup, str, dict]]:
+    def search(self, phone: str) -> list[tuple[DncGroup, dict]]:
+        """The groups that hold a ten-digit number now, each with its entry for it."""
         now = self._clock.now()
         return [
-            (group, phone, group.active(now)[phone])
+            (group, group.active(now)[phone])
             for group in self._groups.all()
             if phone in group.active(now)
         ]

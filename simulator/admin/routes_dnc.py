@@ -74,7 +74,7 @@ async def search(request: Request) -> Response:
             "formattedPhone": phone,
             **{k: v for k, v in record_view(phone, entry).items() if k != "phoneNumber"},
         }
-        for group, phone, entry in state.dnc.search(phone)
+        for group, entry in state.dnc.search(phone)
     ]
     return JSONResponse({"searchResults": results}) if results else no_content()
 

@@ -123,7 +123,9 @@ class Skills:
         strategy = item.get("outboundStrategy")
         if not isinstance(outbound, bool):
             return "isOutbound must be a boolean"
-        if outbound and not isinstance(strategy, str):
+        if strategy is not None and not isinstance(strategy, str):
+            return "outboundStrategy must be a string"
+        if outbound and not strategy:
             return "outboundStrategy is required for an outbound skill"
         if strategy == PERSONAL_CONNECTION and (media != PHONE or not outbound):
             return "a Personal Connection skill must be an outbound phone skill (mediaTypeId 4)"

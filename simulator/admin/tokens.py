@@ -80,7 +80,8 @@ class AdminTokens:
     def expire_all(self) -> None:
         """Expire every access token issued so far (refresh tokens stay usable)."""
         now = self._clock.now().timestamp()
-        for token, expiry in self._access.items():
+        # A copy: the issuer's thread may add tokens while the API's thread expires them.
+        for token, expiry in list(self._access.items()):
             self._access[token] = min(expiry, now)
 
     def check(self, authorization: str | None) -> None:

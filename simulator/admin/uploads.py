@@ -4,10 +4,11 @@ Submission (`POST /lists/call-lists/{listId}/upload`) checks the body and the fi
 and answers 400 for a violation, creating no job: the file limits (records, bytes, characters
 per record: the platform's 500,000 / 256 MB / 512, configurable), UTF-8, a header row, and
 every column the list's mapping names. A record's characters are its fields joined by commas.
+Blank lines are skipped; rows are numbered from the header (row 1).
 
 Rows are then parsed with the list's mapping. A row without an external id or without a
 valid phone number in any destination column is rejected (counted in `invalidRecords`, listed
-by the control API with its line and reason); the rest are the job's records.
+by the control API with its row number and reason); the rest are the job's records.
 
 A job completes asynchronously, on the simulator's clock: once `job_duration_seconds` have
 passed since submission AND it has answered `job_polls_before_complete` status polls with
@@ -100,7 +101,10 @@ def _rows(list_file: str, config: AdminConfig) -> list[list[str]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise bad_request("the file is not UTF-8") from None
-    rows = [row for row in csv.reader(io.StringIO(text, newline="")) if any(row)]
+    try:
+        rows = [row for row in csv.reader(io.StringIO(text, newline=""), strict=True) if any(row)]
+    except csv.Error as exc:
+        raise bad_request(f"the file is not CSV: {exc}") from None
     if len(rows) - 1 > config.max_upload_records:
         raise bad_request(
             f"the file has {len(rows) - 1} records; the limit is {config.max_upload_records}"
@@ -130,12 +134,12 @@ def parse_file(
     if missing:
         raise bad_request(f"the file has no column {', '.join(map(repr, missing))}")
     records, rejected = [], []
-    for line, row in enumerate(rows[1:], start=2):
+    for number, row in enumerate(rows[1:], start=2):
         values = dict(zip(header, (value.strip() for value in row), strict=False))
         record = _record(calling_list, values, upload.default_time_zone)
         problem = _record_problem(record, calling_list)
         if problem:
-            rejected.append({"line": line, "externalId": record["ExternalId"], "reason": problem})
+            rejected.append({"row": number, "externalId": record["ExternalId"], "reason": problem})
         else:
             records.append(record)
     return records, rejected

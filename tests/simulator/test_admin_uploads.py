@@ -84,7 +84,7 @@ async def test_rows_without_an_id_or_a_valid_phone_are_rejected(
     await acd.finish((await acd.upload(list_id, rows)).json()["jobId"])
     shown = await control_list(api, list_id)
     assert [r["ExternalId"] for r in shown["records"]] == ["ok"]
-    assert [(r["line"], r["reason"]) for r in shown["rejected"]] == [
+    assert [(r["row"], r["reason"]) for r in shown["rejected"]] == [
         (3, "no valid phone number"),
         (4, "no external id"),
         (5, "no valid phone number"),
@@ -118,6 +118,7 @@ async def test_start_skill_starts_the_skill_when_the_job_completes(
         ({"max_record_chars": 12}, CSV, "the limit is 12"),
         ({}, "contact_id,phone\nc1,\xe9\n".encode("latin-1"), "not UTF-8"),
         ({}, b"\n\n", "no header row"),
+        ({}, b'contact_id,phone\nc1,"2125550101\n', "not CSV"),
         ({}, b"id,telephone\nc1,2125550101\n", "'contact_id', 'phone'"),
     ],
 )
