@@ -94,3 +94,23 @@ async def test_deleting_a_list_with_a_pending_upload_needs_force_delete(
     assert forced.status_code == 202
     job = await acd.job(job_id)
     assert (job["isCancelled"], job["isComplete"]) == (True, False)
+
+
+async def test_custom_fields_and_the_default_time_zone_fill_records(acd: Acd) -> None:
+    query = {"listName": "Zones", "externalIdColumn": "contact_id", "timeZoneColumn": "tz"}
+    body = {
+        "destinationMappings": [{"fieldName": "PhoneNumber", "fieldValue": "phone"}],
+        "customFieldMappings": [{"fieldName": "Segment", "fieldValue": "segment"}],
+    }
+    list_id = (await acd.post("/lists/call-lists", params=query, json=body)).json()["listId"]
+    rows = (
+        "contact_id,phone,tz,segment\nc1,2125550101,Pacific Standard Time,gold\nc2,2125550102,,\n"
+    )
+    job = await acd.upload(list_id, rows, defaultTimeZone="Eastern Standard Time")
+    await acd.finish(job.json()["jobId"])
+    detail = await acd.get(f"/lists/call-lists/{list_id}", params={"includeRecords": "true"})
+    records = detail.json()["resultSet"]["contactRecords"]
+    assert [(r["TimeZone"], r["Segment"]) for r in records] == [
+        ("Pacific Standard Time", "gold"),
+        ("Eastern Standard Time", ""),
+    ]
