@@ -1,4 +1,10 @@
-"""`python -m simulator`: serve a local CXone on 127.0.0.1 for the demo and manual tests."""
+"""`python -m simulator`: serve a local CXone on 127.0.0.1 for the demo and manual tests.
+
+One process serves the described API on `--port` (default 8765) and the NICE CXone stand-in
+beside it: its API on `--admin-port` and its issuer on `--issuer-port` (default: the next
+two ports, 8766 and 8767 for the default `--port`; 0 picks free ports). All three read one
+system clock. The banner prints every credential and URL.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,9 @@ import argparse
 
 import uvicorn
 
+from .admin import AdminConfig, AdminUrls, create_admin_apps, serve_admin_in_thread
 from .app import create_app
+from .clock import SystemClock
 from .config import DEV_WEBHOOK_SECRET, SimulatorConfig
 from .server import quiet_injected_drops
 
@@ -40,7 +48,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--burst", type=float, default=None, help="bucket size (default: rate)")
     parser.add_argument("--latency-ms", type=float, default=0, help="added to every /api/ call")
     parser.add_argument("--token-ttl", type=float, default=3600, help="token lifetime, seconds")
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--admin-port", type=int, default=None, help="stand-in API port (default: --port + 1)"
+    )
+    parser.add_argument(
+        "--issuer-port", type=int, default=None, help="stand-in issuer port (default: --port + 2)"
+    )
+    args = parser.parse_args(argv)
+    # Port 0 (any free port) for the described API means free ports for the stand-in too.
+    if args.admin_port is None:
+        args.admin_port = args.port + 1 if args.port else 0
+    if args.issuer_port is None:
+        args.issuer_port = args.port + 2 if args.port else 0
+    return args
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -53,17 +73,29 @@ def main(argv: list[str] | None = None) -> None:
         latency_ms=args.latency_ms,
         token_ttl_seconds=args.token_ttl,
     )
-    app = create_app(config)
-    print(f"CXone simulator on http://{args.host}:{args.port}")
-    print(f"  client_id={config.client_id} client_secret={config.client_secret}")
-    print(f"  contact lists: {', '.join(f'{k}={v}' for k, v in config.contact_lists.items())}")
-    if config.webhook_secret == DEV_WEBHOOK_SECRET:
-        print(f"  webhooks signed with the dev secret {DEV_WEBHOOK_SECRET}")
-    else:
-        print("  webhooks signed with CXONE_WEBHOOK_SECRET")
-    print(f"  control API: http://{args.host}:{args.port}/_sim/config", flush=True)
+    clock = SystemClock()
+    app = create_app(config, clock)
+    admin = create_admin_apps(clock=clock)
     quiet_injected_drops()
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    with serve_admin_in_thread(admin, args.host, args.admin_port, args.issuer_port) as urls:
+        print(f"CXone simulator on http://{args.host}:{args.port}")
+        print(f"  client_id={config.client_id} client_secret={config.client_secret}")
+        print(f"  contact lists: {', '.join(f'{k}={v}' for k, v in config.contact_lists.items())}")
+        if config.webhook_secret == DEV_WEBHOOK_SECRET:
+            print(f"  webhooks signed with the dev secret {DEV_WEBHOOK_SECRET}")
+        else:
+            print("  webhooks signed with CXONE_WEBHOOK_SECRET")
+        print(f"  control API: http://{args.host}:{args.port}/_sim/config")
+        _print_admin_banner(admin.state.config, urls)
+        uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+
+
+def _print_admin_banner(config: AdminConfig, urls: AdminUrls) -> None:
+    print(f"NICE CXone stand-in: issuer {urls.issuer}, API {urls.api}")
+    print(f"  access key id={config.access_key_id} secret={config.access_key_secret}")
+    print(f"  app client_id={config.client_id} client_secret={config.client_secret}")
+    print(f"  tenantId={config.tenant_id}")
+    print(f"  control API: {urls.api}/_sim/admin/config", flush=True)
 
 
 if __name__ == "__main__":

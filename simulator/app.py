@@ -7,19 +7,23 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from .config import SimulatorConfig
+from .clock import Clock, SystemClock
+from .config import ConfigPatch, SimulatorConfig
 from .errors import install_error_handlers
 from .faults import FaultMiddleware
+from .paths import is_api_request
 from .ratelimit import ThrottleMiddleware
 from .requestlog import RequestLogMiddleware
 from .routes_api import router as api_router
 from .routes_control import router as control_router
-from .state import SimState
+from .routes_shared import control_router as shared_control_router
+from .state import SimState, sim
 
 
-def create_app(config: SimulatorConfig | None = None) -> FastAPI:
-    """A simulator with its own fresh state (on `app.state.sim`)."""
-    state = SimState(config or SimulatorConfig())
+def create_app(config: SimulatorConfig | None = None, clock: Clock | None = None) -> FastAPI:
+    """A simulator with its own fresh state (on `app.state.sim`) reading `clock` (default:
+    the system clock) for token expiry, rate limiting and timestamps."""
+    state = SimState(config or SimulatorConfig(), clock or SystemClock())
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -30,10 +34,13 @@ def create_app(config: SimulatorConfig | None = None) -> FastAPI:
     app.state.sim = state
     install_error_handlers(app)
     app.include_router(api_router)
+    app.include_router(shared_control_router("/_sim", sim, SimulatorConfig, ConfigPatch))
     app.include_router(control_router)
     # Added innermost first. The log sees every request (dropped ones too); a fault wins over
     # the rate limit; the throttle only delays or refuses what reaches the handlers.
-    app.add_middleware(ThrottleMiddleware, state=state)
-    app.add_middleware(FaultMiddleware, faults=state.faults)
-    app.add_middleware(RequestLogMiddleware, log=state.requests)
+    app.add_middleware(ThrottleMiddleware, state=state, matches=is_api_request)
+    app.add_middleware(FaultMiddleware, faults=state.faults, matches=is_api_request)
+    app.add_middleware(
+        RequestLogMiddleware, log=state.requests, clock=state.clock, matches=is_api_request
+    )
     return app

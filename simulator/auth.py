@@ -5,9 +5,10 @@ from __future__ import annotations
 import hmac
 import math
 import secrets
-import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from .clock import Clock
 from .errors import ApiError
 
 CAMPAIGNS_WRITE = "omnichannel:campaigns:write"
@@ -22,11 +23,12 @@ _BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
 @dataclass
 class _Token:
     scopes: frozenset[str]
-    expires_at: float  # time.monotonic()
+    expires_at: datetime
 
 
 class TokenStore:
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
         self._tokens: dict[str, _Token] = {}
 
     def clear(self) -> None:
@@ -51,7 +53,7 @@ class TokenStore:
         requested = form.get("scope", "").split()
         scopes = [scope for scope in SCOPES if scope in requested] if requested else list(SCOPES)
         token = secrets.token_urlsafe(32)
-        self._tokens[token] = _Token(frozenset(scopes), time.monotonic() + ttl)
+        self._tokens[token] = _Token(frozenset(scopes), self._clock.now() + timedelta(seconds=ttl))
         return {
             "access_token": token,
             "token_type": "Bearer",
@@ -60,7 +62,7 @@ class TokenStore:
         }
 
     def expire_all(self) -> None:
-        now = time.monotonic()
+        now = self._clock.now()
         for token in self._tokens.values():
             token.expires_at = min(token.expires_at, now)
 
@@ -72,7 +74,7 @@ class TokenStore:
         token = self._tokens.get(value.strip())
         if token is None:
             raise ApiError(401, "unknown access token", _BEARER_CHALLENGE)
-        if token.expires_at <= time.monotonic():
+        if token.expires_at <= self._clock.now():
             raise ApiError(401, "access token expired", _BEARER_CHALLENGE)
         if scope not in token.scopes:
             raise ApiError(403, f"the access token lacks the required scope {scope}", scope=scope)

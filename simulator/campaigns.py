@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import secrets
 
-from .clock import now_iso
+from .clock import Clock, iso
 from .errors import ApiError
 
 METRIC_FIELDS = ("successRate", "callsAttempted", "callsConnected", "activeCalls")
 
 
 class Campaigns:
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
         self._campaigns: dict[str, dict] = {}
         self._metrics: dict[str, dict] = {}
         # Every status change that took effect, oldest first: what tests count to prove that
@@ -26,7 +27,7 @@ class Campaigns:
     def create(self, payload: dict) -> dict:
         """Store a validated payload as sent, plus id, status and timestamps."""
         campaign_id = "cmp_" + secrets.token_hex(5)
-        now = now_iso()
+        now = iso(self._clock.now())
         campaign = {
             **payload,
             "id": campaign_id,
@@ -63,7 +64,7 @@ class Campaigns:
                 409, f"campaign {campaign_id!r} is already {status}", currentStatus=status
             )
         campaign["status"] = status
-        campaign["updatedAt"] = now_iso()
+        campaign["updatedAt"] = iso(self._clock.now())
         self.transitions.append(
             {"campaignId": campaign_id, "status": status, "at": campaign["updatedAt"]}
         )
@@ -78,5 +79,5 @@ class Campaigns:
     def update_metrics(self, campaign_id: str, values: dict) -> dict:
         metrics = self.metrics(campaign_id)
         metrics.update(values)
-        metrics["lastUpdated"] = now_iso()
+        metrics["lastUpdated"] = iso(self._clock.now())
         return metrics

@@ -1,4 +1,8 @@
-"""Injected faults for /api/ requests, switched on from tests through /_sim/faults."""
+"""Injected faults for API requests, switched on from tests through a /_sim/ faults endpoint.
+
+The middleware takes a predicate from `paths`, so one implementation serves the described API
+and both apps of the NICE CXone stand-in.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import error_response
-from .paths import is_api_request
+from .paths import RequestFilter
 
 FaultKind = Literal[
     "drop_after_commit",
@@ -92,12 +96,13 @@ def _start_of_undelivered_answer() -> Message:
 
 
 class FaultMiddleware:
-    def __init__(self, app: ASGIApp, faults: Faults) -> None:
+    def __init__(self, app: ASGIApp, faults: Faults, matches: RequestFilter) -> None:
         self.app = app
         self.faults = faults
+        self.matches = matches
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not is_api_request(scope):
+        if not self.matches(scope):
             await self.app(scope, receive, send)
             return
         fault = self.faults.take(scope["method"], scope["path"])

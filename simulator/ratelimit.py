@@ -1,34 +1,41 @@
-"""Traffic shaping for /api/ requests: configured latency and a token-bucket rate limit."""
+"""Traffic shaping for API requests: configured latency and a token-bucket rate limit.
+
+>>> from datetime import UTC, datetime
+>>> from .clock import FakeClock
+>>> clock = FakeClock(datetime(2026, 1, 1, tzinfo=UTC))
+>>> limiter = RateLimiter(clock)
+>>> [limiter.wait(rate=2, burst=1) for _ in range(2)]
+[0.0, 0.5]
+>>> _ = clock.advance(0.5)
+>>> limiter.wait(rate=2, burst=1)
+0.0
+"""
 
 from __future__ import annotations
 
 import asyncio
 import math
-import time
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .clock import Clock
 from .errors import error_response
-from .paths import is_api_request
-
-if TYPE_CHECKING:
-    from .state import SimState
+from .paths import RequestFilter
 
 
 class TokenBucket:
-    """`rate` tokens per second, holding at most `burst`; starts full."""
+    """`rate` tokens per second, holding at most `burst`; starts full at `now` (seconds)."""
 
-    def __init__(self, rate: float, burst: float) -> None:
+    def __init__(self, rate: float, burst: float, now: float) -> None:
         self.rate = rate
         self.burst = burst
         self._tokens = burst
-        self._at = time.monotonic()
+        self._at = now
 
-    def take(self) -> float:
+    def take(self, now: float) -> float:
         """0.0 if a request may pass (and uses a token), else seconds until one may."""
-        now = time.monotonic()
-        self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
+        self._tokens = min(self.burst, self._tokens + max(0.0, now - self._at) * self.rate)
         self._at = now
         if self._tokens >= 1:
             self._tokens -= 1
@@ -36,20 +43,56 @@ class TokenBucket:
         return (1 - self._tokens) / self.rate
 
 
+class RateLimiter:
+    """The bucket for the current rate and burst, refilled by the simulator's clock; a new
+    bucket (full) whenever the settings change or `reset` is called."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._bucket: TokenBucket | None = None
+
+    def reset(self) -> None:
+        self._bucket = None
+
+    def wait(self, rate: float | None, burst: float | None) -> float:
+        """0.0 if a request may pass now (None rate: no limit), else seconds to wait."""
+        if rate is None:
+            return 0.0
+        burst = burst or max(1.0, rate)  # under 1 nothing would ever pass
+        now = self._clock.now().timestamp()
+        if self._bucket is None or (self._bucket.rate, self._bucket.burst) != (rate, burst):
+            self._bucket = TokenBucket(rate, burst, now)
+        return self._bucket.take(now)
+
+
+class TrafficSettings(Protocol):
+    rate_limit_per_second: float | None
+    rate_limit_burst: float | None
+    latency_ms: float
+    retry_after_header: bool
+
+
+class Shaped(Protocol):
+    """A simulator state: its current settings and its limiter."""
+
+    config: TrafficSettings
+    limiter: RateLimiter
+
+
 class ThrottleMiddleware:
-    def __init__(self, app: ASGIApp, state: SimState) -> None:
+    def __init__(self, app: ASGIApp, state: Shaped, matches: RequestFilter) -> None:
         self.app = app
         self.state = state
+        self.matches = matches
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not is_api_request(scope):
+        if not self.matches(scope):
             await self.app(scope, receive, send)
             return
         config = self.state.config
         if config.latency_ms:
             await asyncio.sleep(config.latency_ms / 1000)
-        bucket = self.state.bucket()
-        wait = bucket.take() if bucket else 0.0
+        wait = self.state.limiter.wait(config.rate_limit_per_second, config.rate_limit_burst)
         if wait:
             headers = {"Retry-After": str(math.ceil(wait))} if config.retry_after_header else None
             response = error_response(429, "rate limit exceeded", headers)

@@ -1,4 +1,4 @@
-"""A log of every /api/ request, for tests that count calls or check retries."""
+"""A log of every API request, for tests that count calls or check retries."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from collections import deque
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .clock import now_iso
+from .clock import Clock, iso
 from .faults import ConnectionDropped
-from .paths import is_api_request
+from .paths import RequestFilter
 
 # Bounded so a long demo cannot grow it without end; far above what any test reads.
 MAX_LOGGED_REQUESTS = 100_000
@@ -19,12 +19,16 @@ def new_request_log() -> deque[dict]:
 
 
 class RequestLogMiddleware:
-    def __init__(self, app: ASGIApp, log: deque[dict]) -> None:
+    def __init__(
+        self, app: ASGIApp, log: deque[dict], clock: Clock, matches: RequestFilter
+    ) -> None:
         self.app = app
         self.log = log
+        self.clock = clock
+        self.matches = matches
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not is_api_request(scope):
+        if not self.matches(scope):
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
@@ -38,7 +42,7 @@ class RequestLogMiddleware:
                 if b"x-idempotency-key" in headers
                 else None
             ),
-            "at": now_iso(),
+            "at": iso(self.clock.now()),
         }
         self.log.append(entry)
 

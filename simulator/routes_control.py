@@ -1,20 +1,20 @@
 """The /_sim/ control API: tests and the demo drive the simulator through it.
 
-No auth, no rate limit, no faults (those middlewares only look at /api/ paths).
+No auth, no rate limit, no faults (those middlewares only look at /api/ paths). Reset, config,
+faults, the request log and the clock come from `routes_shared`; this router adds contact
+lists, campaigns, metrics, transitions and webhook deliveries.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from .campaigns import METRIC_FIELDS
-from .config import ConfigPatch, SimulatorConfig
 from .contactlists import ContactList, ContactListError
 from .contacts import generate_contacts
-from .errors import ApiError, invalid, pydantic_problems
-from .faults import FaultSpec
+from .errors import ApiError
 from .state import sim
 from .webhooks import METRICS_UPDATE
 
@@ -53,29 +53,6 @@ def _contact_list(request: Request, list_id: str) -> ContactList:
     if contacts is None:
         raise ApiError(404, f"contact list {list_id!r} not found")
     return contacts
-
-
-@router.post("/reset")
-async def reset(request: Request) -> JSONResponse:
-    sim(request).reset()
-    return JSONResponse({"reset": True})
-
-
-@router.get("/config")
-async def get_config(request: Request) -> JSONResponse:
-    return JSONResponse(sim(request).config.public())
-
-
-@router.patch("/config")
-async def patch_config(request: Request, patch: ConfigPatch) -> JSONResponse:
-    state = sim(request)
-    merged = {**state.config.model_dump(), **patch.model_dump(exclude_unset=True)}
-    try:
-        config = SimulatorConfig.model_validate(merged)
-    except ValidationError as exc:
-        raise invalid("config", pydantic_problems(exc.errors())) from None
-    state.set_config(config)
-    return JSONResponse(config.public())
 
 
 @router.post("/contactlists", status_code=201)
@@ -123,38 +100,6 @@ async def set_metrics(request: Request, campaign_id: str, body: MetricsUpdate) -
         {"campaignId": campaign_id, **{field: metrics[field] for field in METRIC_FIELDS}},
     )
     return JSONResponse(metrics)
-
-
-@router.post("/faults", status_code=201)
-async def add_fault(request: Request, spec: FaultSpec) -> JSONResponse:
-    state = sim(request)
-    if spec.kind == "expire_tokens":
-        # Takes effect now, on every token issued so far; nothing left to consume later.
-        state.tokens.expire_all()
-        spec = spec.model_copy(update={"count": 0})
-    return JSONResponse(state.faults.add(spec), status_code=201)
-
-
-@router.get("/faults")
-async def list_faults(request: Request) -> JSONResponse:
-    return JSONResponse({"faults": sim(request).faults.all()})
-
-
-@router.delete("/faults", status_code=204)
-async def clear_faults(request: Request) -> Response:
-    sim(request).faults.clear()
-    return Response(status_code=204)
-
-
-@router.get("/requests")
-async def list_requests(request: Request) -> JSONResponse:
-    return JSONResponse({"requests": list(sim(request).requests)})
-
-
-@router.delete("/requests", status_code=204)
-async def clear_requests(request: Request) -> Response:
-    sim(request).requests.clear()
-    return Response(status_code=204)
 
 
 @router.get("/webhook-deliveries")

@@ -6,12 +6,13 @@ from fastapi import Request
 
 from .auth import TokenStore
 from .campaigns import Campaigns
+from .clock import Clock
 from .config import SimulatorConfig
 from .contactlists import ContactList
 from .contacts import generate_contacts
 from .faults import Faults
 from .idempotency import IdempotencyStore
-from .ratelimit import TokenBucket
+from .ratelimit import RateLimiter
 from .requestlog import new_request_log
 from .webhooks import Webhooks
 
@@ -20,14 +21,15 @@ class SimState:
     """Lives on `app.state.sim`. Stores are cleared in place, so middlewares that hold them
     stay wired after a reset."""
 
-    def __init__(self, config: SimulatorConfig) -> None:
+    def __init__(self, config: SimulatorConfig, clock: Clock) -> None:
         self.config = config
-        self._bucket: TokenBucket | None = None
-        self.tokens = TokenStore()
+        self.clock = clock
+        self.limiter = RateLimiter(clock)
+        self.tokens = TokenStore(clock)
         self.idempotency = IdempotencyStore()
-        self.campaigns = Campaigns()
+        self.campaigns = Campaigns(clock)
         self.contact_lists: dict[str, ContactList] = {}
-        self.webhooks = Webhooks(lambda: self.config)
+        self.webhooks = Webhooks(lambda: self.config, clock)
         self.faults = Faults()
         self.requests = new_request_log()
         self.reset()
@@ -51,18 +53,7 @@ class SimState:
 
     def set_config(self, config: SimulatorConfig) -> None:
         self.config = config
-        self._bucket = None  # a new config starts with a full bucket
-
-    def bucket(self) -> TokenBucket | None:
-        """The rate limiter for the current config (None: no limit). Rebuilt when the rate or
-        burst changed, even by direct assignment to `config`."""
-        rate = self.config.rate_limit_per_second
-        if rate is None:
-            return None
-        burst = self.config.rate_limit_burst or max(1.0, rate)  # under 1 nothing would pass
-        if self._bucket is None or (self._bucket.rate, self._bucket.burst) != (rate, burst):
-            self._bucket = TokenBucket(rate, burst)
-        return self._bucket
+        self.limiter.reset()  # a new config starts with a full bucket
 
 
 def sim(request: Request) -> SimState:

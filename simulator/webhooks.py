@@ -5,15 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 import httpx
 from standardwebhooks import Webhook
 
-from .clock import now_iso
+from .clock import Clock, iso
 from .config import SimulatorConfig
 
 METRICS_UPDATE = "omnichannel.campaign.metrics.update"
@@ -22,13 +21,13 @@ EVENT_TYPES = (METRICS_UPDATE, STATE_CHANGE)
 _DELIVERY_TIMEOUT_SECONDS = 5.0
 
 
-def signed_headers(secret: str, message_id: str, body: str) -> dict[str, str]:
-    """The three Standard Webhooks headers for `body`, signed now."""
-    seconds = int(time.time())
-    signature = Webhook(secret).sign(message_id, datetime.fromtimestamp(seconds, UTC), body)
+def signed_headers(secret: str, message_id: str, body: str, at: datetime) -> dict[str, str]:
+    """The three Standard Webhooks headers for `body`, signed at `at` (whole seconds)."""
+    at = at.replace(microsecond=0)
+    signature = Webhook(secret).sign(message_id, at, body)
     return {
         "webhook-id": message_id,
-        "webhook-timestamp": str(seconds),
+        "webhook-timestamp": str(int(at.timestamp())),
         "webhook-signature": signature,
     }
 
@@ -36,8 +35,9 @@ def signed_headers(secret: str, message_id: str, body: str) -> dict[str, str]:
 class Webhooks:
     """Registrations, the delivery log, and the asyncio tasks still delivering."""
 
-    def __init__(self, config: Callable[[], SimulatorConfig]) -> None:
+    def __init__(self, config: Callable[[], SimulatorConfig], clock: Clock) -> None:
         self._config = config  # read at publish time: PATCH /_sim/config applies at once
+        self._clock = clock
         self.registrations: dict[str, dict] = {}
         self.deliveries: list[dict] = []
         self._tasks: set[asyncio.Task] = set()
@@ -63,14 +63,14 @@ class Webhooks:
             "events": list(body["events"]),
             "enabled": body.get("enabled", True),
             "headers": dict(body.get("headers") or {}),
-            "createdAt": now_iso(),
+            "createdAt": iso(self._clock.now()),
         }
         self.registrations[webhook["id"]] = webhook
         return webhook
 
     def publish(self, event_type: str, data: dict) -> None:
         """Start one delivery per enabled subscriber; must run on the event loop."""
-        body = json.dumps({"type": event_type, "timestamp": now_iso(), "data": data})
+        body = json.dumps({"type": event_type, "timestamp": iso(self._clock.now()), "data": data})
         config = self._config()
         for webhook in self.registrations.values():
             if not webhook["enabled"] or event_type not in webhook["events"]:
@@ -93,6 +93,7 @@ class Webhooks:
                     body,
                     config.webhook_secret,
                     list(config.webhook_retry_delays),
+                    self._clock,
                 )
             )
             self._tasks.add(task)
@@ -100,7 +101,12 @@ class Webhooks:
 
 
 async def _deliver(
-    record: dict, custom_headers: dict[str, str], body: str, secret: str, delays: list[float]
+    record: dict,
+    custom_headers: dict[str, str],
+    body: str,
+    secret: str,
+    delays: list[float],
+    clock: Clock,
 ) -> None:
     """POST until a 2xx, waiting `delays` between attempts; one message id for all of them."""
     # The client lives in the delivering coroutine so it belongs to the loop running it.
@@ -110,7 +116,7 @@ async def _deliver(
             headers = {
                 **custom_headers,
                 "content-type": "application/json",
-                **signed_headers(secret, record["message_id"], body),
+                **signed_headers(secret, record["message_id"], body, clock.now()),
             }
             try:
                 response = await client.post(record["url"], content=body, headers=headers)

@@ -30,6 +30,11 @@ def test_cli_arguments() -> None:
     args = parse_args(["--port", "9000", "--list", "A=5", "--list", "B=7", "--rate-limit", "4"])
     assert (args.host, args.port, args.rate_limit) == ("127.0.0.1", 9000, 4.0)
     assert args.lists == [("A", 5), ("B", 7)]
+    assert (args.admin_port, args.issuer_port) == (9001, 9002)  # the stand-in's defaults
+    free = parse_args(["--port", "0"])
+    assert (free.admin_port, free.issuer_port) == (0, 0)
+    chosen = parse_args(["--admin-port", "7001", "--issuer-port", "7002"])
+    assert (chosen.port, chosen.admin_port, chosen.issuer_port) == (8765, 7001, 7002)
     with pytest.raises(SystemExit):
         parse_args(["--list", "no-count"])
 
@@ -50,6 +55,7 @@ def test_cli_serves_and_prints_credentials() -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     command = [sys.executable, "-m", "simulator", "--port", str(port), "--list", "CL-X=20"]
+    command += ["--admin-port", "0", "--issuer-port", "0"]  # the stand-in on free ports
     process = subprocess.Popen(
         command,
         cwd=PROJECT,  # so `-m simulator` finds this checkout

@@ -1,0 +1,194 @@
+"""The stand-in's own control API under /_sim/admin/ on the API app: no auth, no rate limit,
+no faults. Reset, config, faults, the request log and the clock come from `routes_shared`;
+this router adds:
+
+- `GET /_sim/admin/skills` -> every skill with `isRunning` (always present here),
+  `activeCalls` and `listed` (whether `GET /skills` shows it yet).
+- `PUT /_sim/admin/skills/{id}/active-calls` `{"activeCalls": n}`: calls in progress, which a
+  plain stop leaves running and a forced stop ends.
+- `POST /_sim/admin/skills/{id}/activity` `{"at"?, "dials", "connects",
+  "rightPartyConnects", "abandons", "handled", "offered"}` (counts default to 0, `at` to
+  now) -> 201; `GET` lists what was recorded. Summaries sum it by `at`.
+- `GET /_sim/admin/transitions`: the starts and stops that took effect, oldest first,
+  `{skillId, action: "start"|"stop", via: "api"|"upload", force, endedCalls, at}`.
+- `GET /_sim/admin/campaigns`.
+- `GET /_sim/admin/lists[/{id}]`: lists (deleted ones too, flagged) with their `records`
+  (each flagged `scrubbed` when a DNC group scrubbing one of the list's skills holds its
+  number), `duplicateExternalIds` `{externalId: count}` and `rejected` rows.
+- `GET /_sim/admin/jobs`: upload jobs with their outcome, polls, counts and rejected rows.
+- `POST /_sim/admin/jobs/next` `{"outcome": "complete"|"never_complete"|"cancel"}`: what the
+  next submitted job does; `PUT /_sim/admin/jobs/{id}` with the same body changes a job.
+- `GET /_sim/admin/dnc-groups`: groups with every number (expired ones too, flagged).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..clock import iso
+from .activity import COUNTS
+from .calllists import CallingList
+from .dnc import DncGroup, record_view
+from .state import AdminState, admin_state
+from .uploads import Outcome
+
+
+async def _settled(request: Request) -> None:
+    admin_state(request).settle()
+
+
+router = APIRouter(prefix="/_sim/admin", dependencies=[Depends(_settled)])
+
+
+class ActiveCalls(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    activeCalls: int = Field(ge=0)
+
+
+class Activity(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    at: datetime | None = None
+    dials: int = Field(0, ge=0)
+    connects: int = Field(0, ge=0)
+    rightPartyConnects: int = Field(0, ge=0)
+    abandons: int = Field(0, ge=0)
+    handled: int = Field(0, ge=0)
+    offered: int = Field(0, ge=0)
+
+
+class JobOutcome(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Outcome
+
+
+def _skill_view(state: AdminState, skill_id: int, listed: set[int]) -> dict:
+    return state.skills.view(skill_id) | {
+        "isRunning": state.skills.is_running(skill_id),
+        "activeCalls": state.skills.active_calls[skill_id],
+        "listed": skill_id in listed,
+    }
+
+
+def _activity_view(records: list[dict]) -> list[dict]:
+    return [{**record, "at": iso(record["at"])} for record in records]
+
+
+def _list_view(state: AdminState, calling_list: CallingList) -> dict:
+    now = state.clock.now()
+    blocked = {
+        phone
+        for group in state.dnc.all()
+        if set(group.scrubbed_skill_ids) & set(calling_list.skill_ids)
+        for phone in group.active(now)
+    }
+    phone_fields = [phone_field for phone_field, _ in calling_list.destinations]
+    return calling_list.summary(state.skill_names()) | {
+        "deleted": calling_list.deleted,
+        "records": [
+            {**record, "scrubbed": any(record.get(f) in blocked for f in phone_fields)}
+            for record in calling_list.records
+        ],
+        "duplicateExternalIds": calling_list.duplicates(),
+        "rejected": calling_list.rejected,
+    }
+
+
+def _group_view(state: AdminState, group: DncGroup) -> dict:
+    now = state.clock.now()
+    active = group.active(now)
+    return group.view(now) | {
+        "numbers": [
+            {**record_view(phone, entry), "active": phone in active}
+            for phone, entry in group.numbers.items()
+        ],
+        "scrubbedSkillIds": group.scrubbed_skill_ids,
+    }
+
+
+@router.get("/skills")
+async def skills(request: Request) -> JSONResponse:
+    state = admin_state(request)
+    listed = set(state.skills.listed(state.config.listing_delay_seconds))
+    views = [_skill_view(state, skill_id, listed) for skill_id in state.skills.all()]
+    return JSONResponse({"skills": views})
+
+
+@router.put("/skills/{skill_id}/active-calls")
+async def set_active_calls(request: Request, skill_id: int, body: ActiveCalls) -> JSONResponse:
+    state = admin_state(request)
+    state.skills.get(skill_id)
+    state.skills.active_calls[skill_id] = body.activeCalls
+    return JSONResponse({"skillId": skill_id, "activeCalls": body.activeCalls})
+
+
+@router.post("/skills/{skill_id}/activity", status_code=201)
+async def add_activity(request: Request, skill_id: int, body: Activity) -> JSONResponse:
+    state = admin_state(request)
+    state.skills.get(skill_id)
+    at = body.at or state.clock.now()
+    at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    state.activity.add(skill_id, at, {count: getattr(body, count) for count in COUNTS})
+    records = _activity_view(state.activity.records(skill_id))
+    return JSONResponse({"skillId": skill_id, "activity": records}, status_code=201)
+
+
+@router.get("/skills/{skill_id}/activity")
+async def activity(request: Request, skill_id: int) -> JSONResponse:
+    state = admin_state(request)
+    state.skills.get(skill_id)
+    records = _activity_view(state.activity.records(skill_id))
+    return JSONResponse({"skillId": skill_id, "activity": records})
+
+
+@router.get("/transitions")
+async def transitions(request: Request) -> JSONResponse:
+    return JSONResponse({"transitions": admin_state(request).skills.transitions})
+
+
+@router.get("/campaigns")
+async def campaigns(request: Request) -> JSONResponse:
+    return JSONResponse({"campaigns": admin_state(request).campaigns.all()})
+
+
+@router.get("/lists")
+async def lists(request: Request) -> JSONResponse:
+    state = admin_state(request)
+    views = [_list_view(state, cl) for cl in state.lists.all(include_deleted=True)]
+    return JSONResponse({"lists": views})
+
+
+@router.get("/lists/{list_id}")
+async def one_list(request: Request, list_id: int) -> JSONResponse:
+    state = admin_state(request)
+    return JSONResponse(_list_view(state, state.lists.get(list_id)))
+
+
+@router.get("/jobs")
+async def jobs(request: Request) -> JSONResponse:
+    return JSONResponse({"jobs": [job.control_view() for job in admin_state(request).jobs.all()]})
+
+
+@router.post("/jobs/next")
+async def next_job(request: Request, body: JobOutcome) -> JSONResponse:
+    admin_state(request).jobs.next_outcome = body.outcome
+    return JSONResponse({"next": body.outcome})
+
+
+@router.put("/jobs/{job_id}")
+async def set_job_outcome(request: Request, job_id: int, body: JobOutcome) -> JSONResponse:
+    job = admin_state(request).jobs.get(job_id)
+    job.outcome = body.outcome
+    return JSONResponse(job.control_view())
+
+
+@router.get("/dnc-groups")
+async def dnc_groups(request: Request) -> JSONResponse:
+    state = admin_state(request)
+    return JSONResponse({"dncGroups": [_group_view(state, g) for g in state.dnc.all()]})

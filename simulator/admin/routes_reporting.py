@@ -1,0 +1,62 @@
+"""Interval summaries (Reporting API), under `/inContactAPI/services/v{N}.0`.
+
+- `GET /skills/{id}/summary?startDate=&endDate=` -> `{"skillSummaries": [row]}`.
+- `GET /skills/summary?startDate=&endDate=[&isOutbound=]` -> one row per skill, 204 when
+  none match.
+
+Both dates are required, in UTC with a literal Z, start before end (400 otherwise). A row
+sums the skill's activity in [startDate, endDate) and answers numbers as strings (see
+`activity`). There are no metric webhooks on this platform: clients poll.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from .acd import no_content, query_flag
+from .activity import summary_row
+from .dates import parse_utc_z
+from .errors import bad_request
+from .state import AdminState, admin_state
+
+router = APIRouter()
+
+
+def _interval(request: Request) -> tuple[datetime, datetime]:
+    start = parse_utc_z(request.query_params.get("startDate"))
+    end = parse_utc_z(request.query_params.get("endDate"))
+    if start is None or end is None:
+        raise bad_request("startDate and endDate are required, ISO 8601 in UTC ending in Z")
+    if start >= end:
+        raise bad_request("startDate must be before endDate")
+    return start, end
+
+
+def _row(state: AdminState, skill_id: int, interval: tuple[datetime, datetime]) -> dict:
+    return summary_row(
+        state.skills.view(skill_id),
+        state.activity.totals(skill_id, *interval),
+        state.skills.active_calls[skill_id],
+    )
+
+
+# Declared before the skills router's /skills/{skill_id}, which would take "summary".
+@router.get("/skills/summary")
+async def all_summaries(request: Request) -> Response:
+    state = admin_state(request)
+    interval = _interval(request)
+    rows = [_row(state, skill_id, interval) for skill_id in state.skills.all()]
+    if "isOutbound" in request.query_params:
+        outbound = query_flag(request, "isOutbound")
+        rows = [row for row in rows if row["isOutbound"] is outbound]
+    return JSONResponse({"skillSummaries": rows}) if rows else no_content()
+
+
+@router.get("/skills/{skill_id}/summary")
+async def skill_summary(request: Request, skill_id: int) -> JSONResponse:
+    state = admin_state(request)
+    state.skills.get(skill_id)
+    return JSONResponse({"skillSummaries": [_row(state, skill_id, _interval(request))]})
