@@ -30,6 +30,7 @@ PAGE = """<!doctype html>
   .sparkline { width: 120px; height: 28px; display: block; }
   .sparkline polyline { fill: none; stroke: #2e5aac; stroke-width: 1.5; }
   .sparkline line { stroke: #b42318; stroke-width: 1; stroke-dasharray: 3 2; }
+  tr.alert td { background: #fef3f2; color: #b42318; font-weight: 600; }
   #warnings { color: #b42318; }
   #updated, .empty { color: #5b6475; }
 </style>
@@ -42,14 +43,14 @@ PAGE = """<!doctype html>
 <table>
   <thead><tr><th>Campaign</th><th>Status</th><th class="num">Success rate</th>
   <th class="num">Attempted</th><th class="num">Active</th><th>Trend</th><th>Backup</th>
-  <th>Failed over</th></tr></thead>
+  <th>Failover</th></tr></thead>
   <tbody id="campaigns"><tr class="empty"><td colspan="8">No campaigns yet.</td></tr></tbody>
 </table>
 <h2>Failover history</h2>
 <table>
-  <thead><tr><th>Record</th><th>Operation</th><th>Status</th><th>Created</th><th>Updated</th>
-  <th>Error</th></tr></thead>
-  <tbody id="failovers"><tr class="empty"><td colspan="6">No failovers.</td></tr></tbody>
+  <thead><tr><th>What</th><th>Primary</th><th>Backup</th><th class="num">Episode</th>
+  <th>Status</th><th>Started</th><th>Updated</th><th>Error</th></tr></thead>
+  <tbody id="failovers"><tr class="empty"><td colspan="8">No failovers.</td></tr></tbody>
 </table>
 <script>
 "use strict";
@@ -112,19 +113,29 @@ function renderCampaigns(campaigns) {
     cell(row, c.active_calls, "active-calls num");
     cell(row, "", "trend").replaceChildren(sparkline(c.points, threshold));
     cell(row, c.pair ? c.pair.backup_campaign_id : null, "backup");
-    cell(row, c.failover_triggered ? "yes" : "no", "failover-triggered");
+    cell(row, FAILOVER_TEXT[c.failover_status] || "no", "failover-status");
+    if (c.failover_status === "failover_incomplete") row.classList.add("alert");
   }
 }
+
+const FAILOVER_TEXT = {
+  failed_over: "failed over",
+  failover_incomplete: "INCOMPLETE: primary paused, backup not resumed",
+  restored: "restored",
+};
 
 function renderFailovers(failovers) {
   const body = document.getElementById("failovers");
   body.replaceChildren();
-  if (!failovers.length) return emptyRow(body, 6, "No failovers.");
+  if (!failovers.length) return emptyRow(body, 8, "No failovers.");
   for (const f of failovers) {
     const row = body.insertRow();
     row.dataset.failover = f.name;
-    cell(row, f.name, "name");
-    cell(row, f.operation, "operation");
+    row.title = f.operation + " (record " + f.name + ")";
+    cell(row, f.kind, "kind");
+    cell(row, f.primary_campaign_id, "primary");
+    cell(row, f.backup_campaign_id, "backup");
+    cell(row, f.episode, "episode num");
     cell(row, f.status, "status status-" + f.status);
     cell(row, when(f.created_at), "created-at");
     cell(row, when(f.updated_at), "updated-at");

@@ -6,10 +6,7 @@ claim, a key per step, the lease, takeover of a dead or failed holder) is `block
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import datetime as dt
-import json
 from typing import Annotated
 
 from prefect import flow, get_run_logger
@@ -38,6 +35,7 @@ from blocks import (
 from failover import FailoverPolicy, History, Reading, decide
 from tasks.failover import pause_campaign, read_metrics, read_status, resume_campaign
 
+from . import _cli
 from ._events import EVALUATED, FAILOVER, FAILOVER_INCOMPLETE, RESTORED, emit_pair_event
 
 # A campaign id as the platforms issue them: no empty value, no path tricks, no template left
@@ -422,17 +420,40 @@ async def reset_failover(primary_campaign_id: CampaignId, force: bool = False) -
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m flows.monitor", description=monitor_campaigns.__doc__.splitlines()[0]
+    cli = _cli.parser("python -m flows.monitor", __doc__.splitlines()[0])
+    commands = cli.add_subparsers(dest="command", required=True)
+    check = commands.add_parser(
+        "run", help="evaluate the pair once and fail over if needed (monitor_campaigns)"
     )
-    parser.add_argument("primary_campaign_id")
-    parser.add_argument("backup_campaign_id")
-    parser.add_argument("--credentials-block", default="cxone")
-    parser.add_argument("--threshold", type=float, default=None)
-    parser.add_argument("--window-minutes", type=int, default=None)
-    parser.add_argument("--min-calls", type=int, default=None)
-    args = parser.parse_args(argv)
-    print(json.dumps(asyncio.run(monitor_campaigns(**vars(args))), indent=2))
+    check.add_argument("primary_campaign_id", help="the campaign to watch")
+    check.add_argument("backup_campaign_id", help="the paused campaign that takes over")
+    check.add_argument(
+        "--credentials-block",
+        default="cxone",
+        help="credentials for a pair not configured yet: NAME or TYPE-SLUG/NAME "
+        "(default: %(default)s)",
+    )
+    check.add_argument(
+        "--threshold", type=float, help="success rate 0-1, this run only (default: the pair's)"
+    )
+    check.add_argument(
+        "--window-minutes", type=int, help="minutes of calls, this run only (default: the pair's)"
+    )
+    check.add_argument(
+        "--min-calls", type=int, help="calls needed, this run only (default: the pair's)"
+    )
+    restore = commands.add_parser("restore", help="fail back after a failover (restore_primary)")
+    restore.add_argument("primary_campaign_id", help="the primary to bring back")
+    reset = commands.add_parser(
+        "reset", help="open a new episode without failing back (reset_failover)"
+    )
+    reset.add_argument("primary_campaign_id", help="the primary whose pair to reset")
+    reset.add_argument("--force", action="store_true", help="even though the primary is paused")
+    args = cli.parse_args(argv)
+    options = {k: v for k, v in vars(args).items() if k not in ("command", "debug")}
+    flows = {"run": monitor_campaigns, "restore": restore_primary, "reset": reset_failover}
+    errors = (PairMismatch, RestoreRefused, FailoverIncomplete, operation.RetryLater)
+    _cli.run(args, lambda: flows[args.command](**options), errors)
 
 
 if __name__ == "__main__":

@@ -81,6 +81,12 @@ async def test_page_shows_campaigns_sparklines_and_failover_history(
                 timeout=15_000,
             )
             rate_text = await row.locator(".success-rate").inner_text()
+            await page.wait_for_function(
+                """id => document.querySelector(`tr[data-campaign-id="${id}"] .failover-status`)
+                        ?.textContent === 'failed over'""",
+                arg=primary.id,
+                timeout=15_000,
+            )
             points = await row.locator("svg.sparkline").evaluate(
                 "svg => svg.querySelector('polyline, path')?.getAttribute('points')"
                 " || svg.querySelector('path')?.getAttribute('d') || ''"
@@ -93,5 +99,6 @@ async def test_page_shows_campaigns_sparklines_and_failover_history(
 
     assert "8" in rate_text  # 8% is the latest reading
     assert len(points.split()) >= 4 or points.count("L") >= 3  # one point per reading
-    assert primary.id in history_text and "applied" in history_text
+    assert primary.id in history_text and backup.id in history_text
+    assert "failover" in history_text and "applied" in history_text
     assert failed == []  # nothing external, nothing broken

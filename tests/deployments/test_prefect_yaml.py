@@ -126,3 +126,21 @@ async def test_prefect_deploy_all_against_a_local_server(prefect_harness):
     assert automation.trigger.expect == {"cxone.campaign.evaluated"}
     (action,) = automation.actions
     assert action.parameters == FAILOVER_TRIGGER.parameters
+
+
+async def test_a_deployment_without_campaign_ids_is_refused_when_applied(prefect_harness):
+    env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(), "CXONE_CONTACT_LIST_ID": "CL"}
+    for name in ("CXONE_PRIMARY_CAMPAIGN_ID", "CXONE_BACKUP_CAMPAIGN_ID"):
+        env.pop(name, None)
+    prefect = [sys.executable, "-m", "prefect", "--no-prompt"]
+    for command in (
+        ["work-pool", "create", "cxone-process", "--type", "process", "--overwrite"],
+        ["deploy", "--name", "monitor-campaigns", "--prefect-file", str(PREFECT_YAML)],
+    ):
+        done = subprocess.run(
+            [*prefect, *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180
+        )
+    assert done.returncode != 0
+    assert "Validation failed for field 'primary_campaign_id'" in done.stdout + done.stderr
+    async with get_client() as client:
+        assert "monitor-campaigns" not in {d.name for d in await client.read_deployments()}

@@ -38,7 +38,7 @@ def monitor_process(primary: str, backup: str, credentials_block: str, api_url: 
         "PREFECT_API_URL": api_url,
         "CXONE_OPERATION_LEASE_SECONDS": LEASE_SECONDS,
     }
-    command = [sys.executable, "-m", "flows.monitor", primary, backup]
+    command = [sys.executable, "-m", "flows.monitor", "run", primary, backup]
     return asyncio.create_subprocess_exec(
         *command,
         "--credentials-block",
