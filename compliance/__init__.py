@@ -1,4 +1,4 @@
-"""Pre-dial eligibility rules: consent, DNC, frequency caps, federal and state calling windows.
+"""Pre-dial eligibility rules: consent, DNC, frequency caps, federal, state and Canadian windows.
 
 Pure pandas and numpy on plain data. Never imports Prefect or the API client: tasks wrap it.
 """
