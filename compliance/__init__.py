@@ -3,8 +3,8 @@
 Pure pandas and numpy on plain data. Never imports Prefect or the API client: tasks wrap it.
 """
 
-from ._evaluate import evaluate
+from ._evaluate import evaluate, evaluate_day
 from ._policy import REASONS, CallingPolicy
 from ._report import suppression_report
 
-__all__ = ["REASONS", "CallingPolicy", "evaluate", "suppression_report"]
+__all__ = ["REASONS", "CallingPolicy", "evaluate", "evaluate_day", "suppression_report"]

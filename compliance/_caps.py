@@ -9,8 +9,14 @@ count alone, as do all rows when the column is absent.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
+
+DAY_NS = 24 * 3600 * 1_000_000_000
+WEEK_NS = 7 * DAY_NS
+NAT = np.iinfo(np.int64).min
 
 
 def _group_sum(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
@@ -49,6 +55,24 @@ def person_totals(
     return totals
 
 
+def latest_per_person(instants: np.ndarray, person: np.ndarray | None) -> np.ndarray:
+    """Per row: the latest instant (ns) among its person's rows; NaT stays NaT alone."""
+    if person is None or not (person >= 0).any():
+        return instants
+    has = (person >= 0) & (instants != NAT)
+    latest = np.full(int(person.max()) + 1, NAT, dtype=np.int64)
+    np.maximum.at(latest, person[has], instants[has])
+    return np.where(person >= 0, np.maximum(latest[np.maximum(person, 0)], instants), instants)
+
+
+@dataclass(frozen=True)
+class Caps:
+    """Which rows are capped, and from when the cap lifts (ns; NaT when not known)."""
+
+    capped: np.ndarray
+    lifts_at: np.ndarray
+
+
 def judge_caps(
     row_24h: np.ndarray,
     row_7d: np.ndarray,
@@ -56,12 +80,25 @@ def judge_caps(
     policy_24h: int,
     policy_7d: int,
     state_24h: np.ndarray,
-) -> np.ndarray:
-    """Which rows are capped: the campaign's caps on the row's counts, the states' on the person's.
+    last_attempt: np.ndarray | None,
+) -> Caps:
+    """Apply the campaign's caps to the row's counts and the states' to the person's.
+
+    The cap lifts when the count can drop below it: 24 h after the last attempt for a
+    24-hour cap, 7 days after it for the 7-day cap (conservative: earlier attempts in the
+    window are older, so the count is below the cap by then at the latest).
 
     Example:
-        >>> judge_caps(np.array([1.0, 0.0]), np.array([1.0, 0.0]), np.array([1.0, 3.0]),
-        ...            2, 3, np.array([9.0, 3.0])).tolist()
-        [False, True]
+        >>> caps = judge_caps(np.array([1.0, 0.0]), np.array([1.0, 0.0]), np.array([1.0, 3.0]),
+        ...                   2, 3, np.array([9.0, 3.0]), np.array([0, 60_000_000_000]))
+        >>> caps.capped.tolist(), int(caps.lifts_at[1] // DAY_NS), caps.lifts_at[0] == NAT
+        ([False, True], 1, np.True_)
     """
-    return (row_24h >= policy_24h) | (person_24h >= state_24h) | (row_7d >= policy_7d)
+    over_24h = (row_24h >= policy_24h) | (person_24h >= state_24h)
+    over_7d = row_7d >= policy_7d
+    capped = over_24h | over_7d
+    if last_attempt is None:
+        return Caps(capped, np.full(len(capped), NAT, dtype=np.int64))
+    known = capped & (last_attempt != NAT)
+    lifts = np.where(over_7d, last_attempt + WEEK_NS, last_attempt + DAY_NS)
+    return Caps(capped, np.where(known, lifts, NAT))

@@ -1,21 +1,23 @@
-"""`evaluate`: may each contact be dialled at an instant, and if not, why and when.
+"""`evaluate` and `evaluate_day`: may each contact be dialled (now, or today), and if not, why.
 
-It judges per distinct combination of candidate locations and broadcasts back to the rows.
+Both judge per distinct combination of candidate locations and broadcast back to the rows.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ._caps import judge_caps, person_totals
+from ._caps import NAT, Caps, judge_caps, latest_per_person, person_totals
 from ._inputs import (
     attempt_count,
     group_codes,
+    instant_ns,
     is_dnc,
     is_revoked,
     is_true,
@@ -41,15 +43,16 @@ OPTIONAL = (
     "attempts_7d",
     "person_id",
     "subject",
+    "last_attempt_at",
 )
 _LABELS = pa.array([*REASONS, "ok"], pa.large_string())
 _OK = len(REASONS)
+_CAPPED = REASONS.index("frequency_cap")
 _UNKNOWN_ZONE = REASONS.index("unknown_timezone")
 _RESTRICTED_DAY = REASONS.index("state_restricted_day")
 _OUTSIDE_HOURS = REASONS.index("outside_calling_hours")
 _TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
 _MINUTE_NS = 60_000_000_000
-_NAT = np.iinfo(np.int64).min
 # The earliest local midnight anywhere (UTC+14): caps take effect then, the conservative side.
 _EARLIEST_OFFSET = timedelta(hours=14)
 
@@ -105,8 +108,11 @@ class _Contacts:
 
     phones: Phones
     reason: np.ndarray  # the first non-time reason per row, else _OK
+    caps: Caps
     zone_row: np.ndarray  # id into zone_list
     zone_list: list[frozenset[str]]
+    local_row: np.ndarray  # id into local_list
+    local_list: list[str | None]  # the contact's primary local zone
     rule_row: np.ndarray  # id into rule_list
     rule_list: list[tuple[Rule, ...]]
     place_lists: list[tuple[str, ...]]
@@ -167,6 +173,12 @@ def _read(contacts: pd.DataFrame, policy: CallingPolicy, cap_date: date) -> _Con
         ]
     )
     zone_row = zone_ids[zone_codes]
+    local_ids, local_list = _ids(
+        [
+            candidates.local_zone(phone_set, said_list[said] if said >= 0 else None, place)
+            for phone_set, _, said, place in zone_keys
+        ]
+    )
 
     place_codes, place_keys = _distinct_rows(
         [declared, said_row, phones.npa_state, phones.country],
@@ -190,13 +202,17 @@ def _read(contacts: pd.DataFrame, policy: CallingPolicy, cap_date: date) -> _Con
     subject = group_codes(_column(contacts, "subject"), n) if person is not None else None
     row_24h = per_distinct(_column(contacts, "attempts_24h"), n, attempt_count, 0.0, float)
     row_7d = per_distinct(_column(contacts, "attempts_7d"), n, attempt_count, 0.0, float)
-    capped = judge_caps(
+    last = _column(contacts, "last_attempt_at")
+    caps = judge_caps(
         row_24h,
         row_7d,
         person_totals(row_24h, person, subject),
         policy.max_attempts_24h,
         policy.max_attempts_7d,
         _cap_limits(rule_list, cap_date)[rule_row],
+        None
+        if last is None
+        else latest_per_person(per_distinct(last, n, instant_ns, NAT, np.int64), person),
     )
     zone_known = np.array([bool(zones) for zones in zone_list], dtype=bool)[zone_row]
     reason = np.select(
@@ -206,7 +222,7 @@ def _read(contacts: pd.DataFrame, policy: CallingPolicy, cap_date: date) -> _Con
             per_distinct(_column(contacts, "dnc"), n, is_dnc, False, bool),
             per_distinct(_column(contacts, "consent_revoked_at"), n, is_revoked, False, bool),
             ~per_distinct(_column(contacts, "consent_call"), n, is_true, False, bool),
-            capped,
+            caps.capped,
             ~zone_known,
         ],
         range(_UNKNOWN_ZONE + 1),
@@ -215,8 +231,11 @@ def _read(contacts: pd.DataFrame, policy: CallingPolicy, cap_date: date) -> _Con
     return _Contacts(
         phones=phones,
         reason=reason,
+        caps=caps,
         zone_row=zone_row,
         zone_list=zone_list,
+        local_row=local_ids[zone_codes],
+        local_list=local_list,
         rule_row=rule_row,
         rule_list=rule_list,
         place_lists=[tuple(state_codes()[p] for p in group) for group in place_index_lists],
@@ -224,6 +243,55 @@ def _read(contacts: pd.DataFrame, policy: CallingPolicy, cap_date: date) -> _Con
         time_row=time_row,
         time_keys=time_keys,
     )
+
+
+def _after_caps(data: _Contacts, grid: CallingGrid, reason: np.ndarray) -> np.ndarray:
+    """Grid minute from which capped rows are callable again (-1: unknown or beyond the grid)."""
+    minute = np.full(len(reason), -1, dtype=np.int64)
+    zone_known = np.array([bool(zones) for zones in data.zone_list], dtype=bool)
+    rows = np.flatnonzero(
+        (reason == _CAPPED) & (data.caps.lifts_at != NAT) & zone_known[data.zone_row]
+    )
+    rows = rows[np.argsort(data.time_row[rows], kind="stable")]
+    for chosen in np.split(rows, np.flatnonzero(np.diff(data.time_row[rows])) + 1):
+        if not len(chosen):
+            continue
+        allowed = np.flatnonzero(grid.allowed(*data.time_combination(data.time_row[chosen[0]])))
+        wanted = np.maximum(grid.minute_of(data.caps.lifts_at[chosen]), 0)
+        position = np.searchsorted(allowed, wanted)
+        found = position < len(allowed)
+        minute[chosen] = np.where(found, allowed[np.minimum(position, len(allowed) - 1)], -1)
+    return minute
+
+
+def _grid_ns(grid: CallingGrid, minute: np.ndarray) -> np.ndarray:
+    return np.where(minute >= 0, grid.start.value + minute * _MINUTE_NS, NAT)
+
+
+def _categorical(codes: np.ndarray, texts: list[str | None]) -> pd.Categorical:
+    """Text per row as a categorical: codes into `texts`, None standing for a missing value."""
+    categories: dict[str, int] = {}
+    recode = np.array(
+        [-1 if text is None else categories.setdefault(text, len(categories)) for text in texts]
+    )
+    return pd.Categorical.from_codes(
+        recode[codes] if len(recode) else codes, categories=list(categories)
+    )
+
+
+def _local_text(ns: np.ndarray, zone_ids: np.ndarray, zones: list[str | None]) -> pd.Categorical:
+    """ISO-8601 text with offset of each instant in its row's zone; missing for NaT or no zone.
+
+    Few distinct values: a categorical, built without writing a string per row.
+    """
+    instants, stamps = pd.factorize(ns)
+    codes, pairs = pd.factorize(instants.astype(np.int64) * (len(zones) + 1) + zone_ids)
+    texts = []
+    for pair in pairs:
+        stamp, zone = int(stamps[pair // (len(zones) + 1)]), zones[pair % (len(zones) + 1)]
+        usable = stamp != NAT and zone is not None
+        texts.append(pd.Timestamp(stamp, tz="UTC").tz_convert(zone).isoformat() if usable else None)
+    return _categorical(codes, texts)
 
 
 def evaluate(
@@ -235,7 +303,7 @@ def evaluate(
         contacts: Required columns `contact_id`, `phone`; optional `postal_code` (US ZIP or
             Canadian postal code), `state` (state or province), `consent_call`,
             `consent_revoked_at`, `dnc`, `attempts_24h`, `attempts_7d`, `person_id`,
-            `subject` (an absent column means unknown). Odd cells never
+            `subject`, `last_attempt_at` (an absent column means unknown). Odd cells never
             raise and fail closed: only a clear true is consent; a DNC value that is not
             clearly false, and a revocation that is not clearly empty, block; an attempt count
             that is not a whole non-negative number is over every cap.
@@ -246,9 +314,11 @@ def evaluate(
         The same rows (same index and order) with added columns `dialable`, `reason` (the
         first of `REASONS` that applies, else "ok"), `time_zones` (";"-joined candidate
         zones), `phone_e164`, `states` (applicable states and provinces, the declared one
-        first) and `next_callable_at` (UTC: `at` itself when dialable; for window and day
-        rules the first minute within 8 days that every rule allows; NaT when another reason
-        blocks).
+        first), `next_callable_at` (UTC: `at` itself when dialable; for window and day rules
+        and for a frequency cap with `last_attempt_at`, the first minute within 8 days that
+        every rule allows; NaT when time cannot cure the reason) and `next_callable_local`
+        (that instant as ISO-8601 text in the contact's primary zone; a categorical, as the
+        other local-time columns: few distinct values).
 
     Raises:
         TypeError: `contacts` is not a DataFrame or `at` not a datetime.
@@ -259,8 +329,8 @@ def evaluate(
         >>> contacts = pd.DataFrame({"contact_id": ["c1"], "phone": ["(212) 736-5000"],
         ...                          "consent_call": [True]})
         >>> row = evaluate(contacts, datetime(2026, 11, 30, 15, 0, tzinfo=timezone.utc)).iloc[0]
-        >>> row.dialable, row.reason, row.time_zones
-        (np.True_, 'ok', 'America/New_York')
+        >>> row.dialable, row.reason, row.time_zones, row.next_callable_local
+        (np.True_, 'ok', 'America/New_York', '2026-11-30T10:00:00-05:00')
     """
     _check_contacts(contacts)
     if not isinstance(at, datetime):
@@ -279,8 +349,107 @@ def evaluate(
     reason[open_rows & (status == Status.RESTRICTED_DAY)] = _RESTRICTED_DAY
     reason[open_rows & (status == Status.OUTSIDE_HOURS)] = _OUTSIDE_HOURS
 
-    # Only the window and day rules have a "later": other reasons give NaT.
-    timed = (reason >= _RESTRICTED_DAY) & (reason != _OK) & (first >= 0)
-    next_ns = np.where(timed, grid.start.value + first * _MINUTE_NS, _NAT)
+    # Window and day rules, and caps that lift, have a "later": other reasons give NaT.
+    timed = (reason >= _RESTRICTED_DAY) & (reason != _OK)
+    minute = np.where(timed, first, -1)
+    minute = np.where(reason == _CAPPED, _after_caps(data, grid, reason), minute)
+    next_ns = _grid_ns(grid, minute)
     next_ns[reason == _OK] = at_utc.as_unit("ns").value
-    return data.output(contacts, reason, next_callable_at=_utc(next_ns))
+    return data.output(
+        contacts,
+        reason,
+        next_callable_at=_utc(next_ns),
+        next_callable_local=_local_text(next_ns, data.local_row, data.local_list),
+    )
+
+
+def _day_bounds(day: object, zone: object) -> tuple[pd.Timestamp, int]:
+    if isinstance(day, datetime) or not isinstance(day, date):
+        raise TypeError("day must be a datetime.date (a calendar date, not a datetime)")
+    try:
+        tz = ZoneInfo(zone) if isinstance(zone, str) else None
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = None
+    if tz is None:
+        raise ValueError(f"zone must be an IANA time zone name, not {zone!r}")
+    start, end = (
+        pd.Timestamp(datetime.combine(day + timedelta(days=offset), time(), tz)).tz_convert("UTC")
+        for offset in (0, 1)
+    )
+    return start, int((end - start) // pd.Timedelta(minutes=1))
+
+
+def evaluate_day(
+    contacts: pd.DataFrame,
+    day: date,
+    zone: str = "America/New_York",
+    policy: CallingPolicy | None = None,
+) -> pd.DataFrame:
+    """Decide who may be called on a campaign day, and when: a day list made before the day.
+
+    The day is [day 00:00, next day 00:00) in the campaign's zone `zone`. A contact is
+    dialable when every candidate zone and every applicable rule leave at least one legal
+    minute inside it (the same intersection as `evaluate`).
+
+    Args:
+        contacts: The columns `evaluate` takes.
+        day: A calendar date in `zone`.
+        zone: The campaign's IANA time zone.
+        policy: As for `evaluate`.
+
+    Returns:
+        The rows with `evaluate`'s columns (`next_callable_at` is `callable_from` for a
+        dialable row, else the first legal minute after the day for window and day reasons,
+        or when a frequency cap lifts) plus `callable_from` and `callable_until` (UTC, the
+        first contiguous legal interval of the day; NaT when not dialable), `local_zone`
+        (the primary zone: the number's, else the postal code's, else the declared place's
+        first) and `callable_from_local`, `callable_until_local` (ISO-8601 text in it).
+
+    Raises:
+        TypeError: `contacts` is not a DataFrame or `day` not a date.
+        ValueError: A required column is missing or duplicated, or `zone` is not an IANA zone.
+
+    Example:
+        >>> from datetime import date
+        >>> contacts = pd.DataFrame({"contact_id": ["c1"], "phone": ["(808) 586-1234"],
+        ...                          "consent_call": [True]})
+        >>> row = evaluate_day(contacts, date(2026, 11, 30)).iloc[0]
+        >>> row.callable_from_local, row.callable_until_local
+        ('2026-11-29T19:00:00-10:00', '2026-11-29T21:00:00-10:00')
+    """
+    _check_contacts(contacts)
+    start, day_minutes = _day_bounds(day, zone)
+    policy = policy or CallingPolicy()
+    data = _read(contacts, policy, day)
+    grid = CallingGrid(start.floor("min"))
+
+    windows = [
+        grid.judge_day(*data.time_combination(i), day_minutes) for i in range(len(data.time_keys))
+    ]
+    table = np.array(
+        [(w.first, w.until, w.closed, w.next_after) for w in windows], dtype=np.int64
+    ).reshape(-1, 4)
+    first, until, closed, after = table[data.time_row].T
+    reason = data.reason.copy()
+    shut = (reason == _OK) & (first < 0)
+    reason[shut] = np.where(closed[shut] == 1, _RESTRICTED_DAY, _OUTSIDE_HOURS)
+
+    dialable = reason == _OK
+    from_ns = _grid_ns(grid, np.where(dialable, first, -1))
+    until_ns = _grid_ns(grid, np.where(dialable, until, -1))
+    timed = (reason == _RESTRICTED_DAY) | (reason == _OUTSIDE_HOURS)
+    minute = np.where(timed, after, -1)
+    minute = np.where(reason == _CAPPED, _after_caps(data, grid, reason), minute)
+    next_ns = np.where(dialable, from_ns, _grid_ns(grid, minute))
+    local_row, local_names = data.local_row, data.local_list
+    return data.output(
+        contacts,
+        reason,
+        next_callable_at=_utc(next_ns),
+        next_callable_local=_local_text(next_ns, local_row, local_names),
+        callable_from=_utc(from_ns),
+        callable_until=_utc(until_ns),
+        local_zone=_categorical(local_row, local_names),
+        callable_from_local=_local_text(from_ns, local_row, local_names),
+        callable_until_local=_local_text(until_ns, local_row, local_names),
+    )

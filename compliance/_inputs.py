@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from datetime import datetime
 from numbers import Real
 
 import numpy as np
@@ -22,6 +23,8 @@ _TRUE = frozenset({"true", "t", "yes", "y", "1"})
 _FALSE = frozenset({"false", "f", "no", "n", "0", "off"})
 # Text that means "no value": blanks and the export artefacts of missing values.
 _BLANK = frozenset({"", "none", "null", "nan", "nat", "<na>"})
+# The latest offset in use (UTC-12): a naive time read there is the latest instant it can be.
+_LATEST_READING = pd.Timedelta(hours=12)
 
 
 def _distinct(values: pd.Series) -> tuple[np.ndarray, list[object]]:
@@ -134,6 +137,27 @@ def attempt_count(value: object) -> float:
         return math.inf
     number = float(value)
     return number if math.isfinite(number) and number >= 0 and number.is_integer() else math.inf
+
+
+def instant_ns(value: object) -> int:
+    """A time cell as UTC nanoseconds; a naive one is read at UTC-12, its latest instant.
+
+    Unreadable cells give the int64 minimum (NaT).
+
+    Example:
+        >>> instant_ns("2026-11-30T10:00:00Z") == pd.Timestamp("2026-11-30T10:00Z").value
+        True
+    """
+    if isinstance(value, bool | np.bool_) or not isinstance(value, str | datetime | np.datetime64):
+        return pd.NaT.value
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError, OverflowError):
+        return pd.NaT.value
+    if stamp is pd.NaT:
+        return pd.NaT.value
+    stamp = stamp.tz_convert("UTC") if stamp.tzinfo else stamp.tz_localize("UTC") + _LATEST_READING
+    return stamp.as_unit("ns").value
 
 
 def state_index(value: object) -> int:

@@ -106,6 +106,12 @@ class Candidates:
             )
         return zones
 
+    def local_zone(self, phone_set: int, code: Postal | None, declared: int) -> str | None:
+        """The primary local zone: the number's, else the postal code's, else the declared
+        place's most common one (first in sorted order where a set has no order)."""
+        number = sorted(zone_sets()[phone_set])
+        return next(iter((*number, *(code.zones if code else ()), *place_zones(declared))), None)
+
     def places(self, declared: int, code: Postal | None, npa_place: int) -> tuple[int, ...]:
         """Applicable places without repeats: declared first (the report files under it)."""
         found = (declared, code.place if code else -1, npa_place)

@@ -7,6 +7,7 @@ come from the zone database through pandas, so DST, Arizona, Hawaii and the rest
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import IntEnum
 
 import numpy as np
@@ -26,6 +27,19 @@ class Status(IntEnum):
     OK = 0
     RESTRICTED_DAY = 1  # some rule closes the whole local day
     OUTSIDE_HOURS = 2
+
+
+@dataclass(frozen=True)
+class DayWindow:
+    """What a combination of zones and rules allows in the first `day_minutes` of the grid.
+
+    All values are grid minute indexes; -1 where there is none (within the grid).
+    """
+
+    first: int  # first allowed minute of the day
+    until: int  # end (exclusive) of the contiguous allowed run that starts at `first`
+    closed: bool  # some rule closes a local day that overlaps the day
+    next_after: int  # first allowed minute at or after the day's end
 
 
 def _first(mask: np.ndarray) -> int:
@@ -57,6 +71,10 @@ class CallingGrid:
         self._masks: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
         # Many combinations share a zone and a set of rules: combine those once.
         self._zone_rules: dict[tuple[str, tuple[Rule, ...]], tuple[np.ndarray, np.ndarray]] = {}
+
+    def minute_of(self, ns: np.ndarray) -> np.ndarray:
+        """Grid minute index of UTC nanosecond instants, rounded up (a partial minute waits)."""
+        return -((self.start.value - ns) // 60_000_000_000)
 
     def _clock_name(self, zone: str) -> str:
         """The first zone seen with the same local clock over the whole grid."""
@@ -127,6 +145,10 @@ class CallingGrid:
             np.logical_or.reduce([closed for _, closed in masks]),
         )
 
+    def allowed(self, zones: frozenset[str], rules: tuple[Rule, ...]) -> np.ndarray:
+        """Minutes every rule allows in every zone."""
+        return self._combined(zones, rules)[0]
+
     def judge(self, zones: frozenset[str], rules: tuple[Rule, ...]) -> tuple[Status, int]:
         """Status at the first minute when every rule must allow the call in every zone.
 
@@ -138,3 +160,30 @@ class CallingGrid:
         if first == 0:
             return Status.OK, 0
         return (Status.RESTRICTED_DAY if closed[0] else Status.OUTSIDE_HOURS), first
+
+    def judge_day(
+        self, zones: frozenset[str], rules: tuple[Rule, ...], day_minutes: int
+    ) -> DayWindow:
+        """The first contiguous allowed interval within the grid's first `day_minutes`.
+
+        Example:
+            >>> from compliance._rules import Rule
+            >>> grid = CallingGrid(pd.Timestamp("2026-11-30 05:00", tz="UTC"))  # 00:00 ET
+            >>> rule = Rule("US-FED", "US", week=((480, 1260),) * 7)
+            >>> grid.judge_day(frozenset({"America/New_York"}), (rule,), 1440)
+            DayWindow(first=480, until=1260, closed=False, next_after=1920)
+        """
+        allowed, closed = self._combined(zones, rules)
+        in_day = allowed[:day_minutes]
+        first = _first(in_day)
+        until = -1
+        if first >= 0:
+            gap = _first(~in_day[first:])
+            until = day_minutes if gap < 0 else first + gap
+        after = _first(allowed[day_minutes:])
+        return DayWindow(
+            first=first,
+            until=until,
+            closed=bool(closed[:day_minutes].any()),
+            next_after=after + day_minutes if after >= 0 else -1,
+        )
