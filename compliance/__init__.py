@@ -1,10 +1,10 @@
-"""Pre-dial eligibility rules: consent, DNC, frequency caps, federal and state calling windows.
+"""Pre-dial eligibility rules: consent, DNC, frequency caps, federal, state and Canadian windows.
 
 Pure pandas and numpy on plain data. Never imports Prefect or the API client: tasks wrap it.
 """
 
-from ._evaluate import evaluate
+from ._evaluate import evaluate, evaluate_day
 from ._policy import REASONS, CallingPolicy
 from ._report import suppression_report
 
-__all__ = ["REASONS", "CallingPolicy", "evaluate", "suppression_report"]
+__all__ = ["REASONS", "CallingPolicy", "evaluate", "evaluate_day", "suppression_report"]

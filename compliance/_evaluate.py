@@ -1,19 +1,36 @@
-"""`evaluate`: may each contact be dialled at a given instant, and if not, why and when."""
+"""`evaluate` and `evaluate_day`: may each contact be dialled (now, or today), and if not, why.
+
+Both judge per distinct combination of candidate locations and broadcast back to the rows.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ._inputs import attempt_count, is_set, is_true, per_distinct, state_index, zip_places
-from ._phones import parse_phones, zone_sets
+from ._caps import NAT, Caps, judge_caps, latest_per_person, person_totals
+from ._inputs import (
+    attempt_count,
+    group_codes,
+    instant_ns,
+    is_dnc,
+    is_revoked,
+    is_true,
+    per_distinct,
+    postal_places,
+    state_index,
+)
+from ._phones import OTHER_COUNTRY, Phones, parse_phones, zone_sets
+from ._places import Candidates
 from ._policy import REASONS, CallingPolicy
-from ._rules import Rule, enforced_rules, federal_rule
+from ._rules import Rule
 from ._windows import CallingGrid, Status
-from ._zones import CONTIGUOUS_US_ZONES, state_codes, state_zones, zip_zones
+from ._zones import state_codes
 
 REQUIRED = ("contact_id", "phone")
 OPTIONAL = (
@@ -24,11 +41,18 @@ OPTIONAL = (
     "dnc",
     "attempts_24h",
     "attempts_7d",
+    "person_id",
+    "subject",
+    "last_attempt_at",
 )
 _LABELS = pa.array([*REASONS, "ok"], pa.large_string())
 _OK = len(REASONS)
-_UNKNOWN_ZONE = -1  # a time status beyond Status: no zone to judge the window in
+_CAPPED = REASONS.index("frequency_cap")
+_UNKNOWN_ZONE = REASONS.index("unknown_timezone")
+_RESTRICTED_DAY = REASONS.index("state_restricted_day")
+_OUTSIDE_HOURS = REASONS.index("outside_calling_hours")
 _TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
+_MINUTE_NS = 60_000_000_000
 # The earliest local midnight anywhere (UTC+14): caps take effect then, the conservative side.
 _EARLIEST_OFFSET = timedelta(hours=14)
 
@@ -37,7 +61,7 @@ def _column(contacts: pd.DataFrame, name: str) -> pd.Series | None:
     return contacts[name] if name in contacts.columns else None
 
 
-def _check(contacts: object, at: object) -> None:
+def _check_contacts(contacts: object) -> None:
     if not isinstance(contacts, pd.DataFrame):
         raise TypeError("contacts must be a pandas DataFrame")
     missing = [name for name in REQUIRED if name not in contacts.columns]
@@ -46,53 +70,6 @@ def _check(contacts: object, at: object) -> None:
     duplicated = sorted({name for name in contacts.columns[contacts.columns.duplicated()]})
     if set(duplicated) & {*REQUIRED, *OPTIONAL}:
         raise ValueError(f"contacts has duplicated columns: {', '.join(duplicated)}")
-    if not isinstance(at, datetime):
-        raise TypeError("at must be a datetime")
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise ValueError("at must be timezone-aware (a naive datetime has no instant)")
-
-
-class _Places:
-    """Zones, states and rules of distinct input combinations, judged once each."""
-
-    def __init__(self, policy: CallingPolicy, at: pd.Timestamp, zip_zones: tuple[str, ...]):
-        self.policy = policy
-        self.grid = CallingGrid(at.floor("min"))
-        self.cap_date = (at + _EARLIEST_OFFSET).date()
-        self.zip_zones = zip_zones
-        self.federal = federal_rule(policy)
-        self.by_state = enforced_rules(policy.enforced_confidence)
-
-    def zones(self, phone_set: int, zip_zone: int, fallback_state: int) -> frozenset[str]:
-        """The number's zones plus the ZIP's; without either, the declared state's zones."""
-        zones = zone_sets()[phone_set] | (
-            {self.zip_zones[zip_zone]} if zip_zone >= 0 else frozenset()
-        )
-        if not zones and fallback_state >= 0:
-            zones = state_zones().get(state_codes()[fallback_state], frozenset())
-        if not zones and not self.policy.block_unknown_timezone:
-            zones = CONTIGUOUS_US_ZONES
-        return zones
-
-    def states(self, *indexes: int) -> tuple[str, ...]:
-        """Applicable states without repeats, in the order given."""
-        return tuple(dict.fromkeys(state_codes()[index] for index in indexes if index >= 0))
-
-    def rules(self, states: tuple[str, ...]) -> tuple[Rule, ...]:
-        return (self.federal, *(rule for state in states for rule in self.by_state.get(state, ())))
-
-    def cap_24h(self, rules: tuple[Rule, ...]) -> int:
-        caps = [
-            rule.max_attempts_24h
-            for rule in rules
-            if rule.max_attempts_24h is not None
-            and (rule.effective is None or rule.effective <= self.cap_date)
-        ]
-        return min([self.policy.max_attempts_24h, *caps])
-
-    def judge(self, zones: frozenset[str], rules: tuple[Rule, ...]) -> tuple[int, int]:
-        """(time status, index of the first allowed grid minute or -1)."""
-        return self.grid.judge(zones, rules) if zones else (_UNKNOWN_ZONE, -1)
 
 
 def _distinct_rows(parts: list[np.ndarray], sizes: list[int]) -> tuple[np.ndarray, list[tuple]]:
@@ -101,6 +78,7 @@ def _distinct_rows(parts: list[np.ndarray], sizes: list[int]) -> tuple[np.ndarra
     for part, size in zip(parts, sizes, strict=True):
         key = key * (size + 1) + (part.astype(np.int64) + 1)  # +1: -1 means "none"
     codes, keys = pd.factorize(key)
+    keys = np.asarray(keys)  # numpy arithmetic below, not pandas Index arithmetic
     columns = []
     for size in reversed(sizes):
         keys, column = np.divmod(keys, size + 1)
@@ -116,12 +94,204 @@ def _ids(values: list) -> tuple[np.ndarray, list]:
     )
 
 
-def _joined(groups: list, order) -> pa.Array:
-    return pa.array([";".join(order(group)) for group in groups], pa.large_string())
-
-
 def _text(values: pa.Array) -> pd.api.extensions.ExtensionArray:
     return pd.array(values, dtype=_TEXT)
+
+
+def _utc(ns: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    return pd.DatetimeIndex(ns.view("datetime64[ns]")).tz_localize("UTC").array
+
+
+@dataclass
+class _Contacts:
+    """Everything about the rows that does not depend on the time judged."""
+
+    phones: Phones
+    reason: np.ndarray  # the first non-time reason per row, else _OK
+    caps: Caps
+    zone_row: np.ndarray  # id into zone_list
+    zone_list: list[frozenset[str]]
+    local_row: np.ndarray  # id into local_list
+    local_list: list[str | None]  # the contact's primary local zone
+    rule_row: np.ndarray  # id into rule_list
+    rule_list: list[tuple[Rule, ...]]
+    place_lists: list[tuple[str, ...]]
+    place_row: np.ndarray  # id into place_lists
+    time_row: np.ndarray  # id into time_keys
+    time_keys: list[tuple[int, int]]  # (zone id, rule id)
+
+    def time_combination(self, index: int) -> tuple[frozenset[str], tuple[Rule, ...]]:
+        zone_id, rule_id = self.time_keys[index]
+        return self.zone_list[zone_id], self.rule_list[rule_id]
+
+    def output(self, contacts: pd.DataFrame, reason: np.ndarray, **columns) -> pd.DataFrame:
+        zones = pa.array([";".join(sorted(zones)) for zones in self.zone_list], pa.large_string())
+        places = pa.array([";".join(group) for group in self.place_lists], pa.large_string())
+        return contacts.assign(
+            dialable=reason == _OK,
+            reason=_text(_LABELS.take(pa.array(reason))),
+            time_zones=_text(zones.take(pa.array(self.zone_row))),
+            phone_e164=_text(self.phones.e164),
+            states=_text(places.take(pa.array(self.place_row))),
+            **columns,
+        )
+
+
+def _cap_limits(rule_list: list[tuple[Rule, ...]], cap_date: date) -> np.ndarray:
+    """Per rule combination: the strictest state cap in force on `cap_date` (inf if none)."""
+    limits = []
+    for rules in rule_list:
+        caps = [
+            rule.max_attempts_24h
+            for rule in rules
+            if rule.max_attempts_24h is not None
+            and (rule.effective is None or rule.effective <= cap_date)
+        ]
+        limits.append(min(caps, default=np.inf))
+    return np.array(limits, dtype=float)
+
+
+def _read(contacts: pd.DataFrame, policy: CallingPolicy, cap_date: date) -> _Contacts:
+    n = len(contacts)
+    phones = parse_phones(contacts["phone"])
+    postal_row, postal_keys = postal_places(_column(contacts, "postal_code"), n)
+    declared = per_distinct(_column(contacts, "state"), n, state_index, -1, np.int16)
+    candidates = Candidates(policy, postal_keys)
+    # Postal codes are many (42,000 ZIPs) but say few things: judge what they say, not them.
+    said_ids, said_list = _ids(candidates.postals)
+    said_row = np.append(said_ids, -1)[postal_row] if len(said_ids) else postal_row
+    n_places, n_said = len(state_codes()), len(said_list)
+
+    zone_codes, zone_keys = _distinct_rows(
+        [phones.zone_set, phones.country, said_row, declared],
+        [len(zone_sets()), OTHER_COUNTRY + 1, n_said, n_places],
+    )
+    zone_ids, zone_list = _ids(
+        [
+            candidates.zones(phone_set, country, said_list[said] if said >= 0 else None, place)
+            for phone_set, country, said, place in zone_keys
+        ]
+    )
+    zone_row = zone_ids[zone_codes]
+    local_ids, local_list = _ids(
+        [
+            candidates.local_zone(phone_set, said_list[said] if said >= 0 else None, place)
+            for phone_set, _, said, place in zone_keys
+        ]
+    )
+
+    place_codes, place_keys = _distinct_rows(
+        [declared, said_row, phones.npa_state, phones.country],
+        [n_places, n_said, n_places, OTHER_COUNTRY + 1],
+    )
+    place_tuples = [
+        candidates.places(stated, said_list[said] if said >= 0 else None, npa_place)
+        for stated, said, npa_place, _ in place_keys
+    ]
+    rule_ids, rule_list = _ids(
+        [
+            candidates.rules(places, key[3])
+            for places, key in zip(place_tuples, place_keys, strict=True)
+        ]
+    )
+    place_ids, place_index_lists = _ids(place_tuples)
+    rule_row = rule_ids[place_codes]
+    time_row, time_keys = _distinct_rows([zone_row, rule_row], [len(zone_list), len(rule_list)])
+
+    person = group_codes(_column(contacts, "person_id"), n)
+    subject = group_codes(_column(contacts, "subject"), n) if person is not None else None
+    row_24h = per_distinct(_column(contacts, "attempts_24h"), n, attempt_count, 0.0, float)
+    row_7d = per_distinct(_column(contacts, "attempts_7d"), n, attempt_count, 0.0, float)
+    last = _column(contacts, "last_attempt_at")
+    caps = judge_caps(
+        row_24h,
+        row_7d,
+        person_totals(row_24h, person, subject),
+        policy.max_attempts_24h,
+        policy.max_attempts_7d,
+        _cap_limits(rule_list, cap_date)[rule_row],
+        None
+        if last is None
+        else latest_per_person(per_distinct(last, n, instant_ns, NAT, np.int64), person),
+    )
+    zone_known = np.array([bool(zones) for zones in zone_list], dtype=bool)[zone_row]
+    reason = np.select(
+        [
+            ~phones.valid,
+            phones.country == OTHER_COUNTRY,
+            per_distinct(_column(contacts, "dnc"), n, is_dnc, False, bool),
+            per_distinct(_column(contacts, "consent_revoked_at"), n, is_revoked, False, bool),
+            ~per_distinct(_column(contacts, "consent_call"), n, is_true, False, bool),
+            caps.capped,
+            ~zone_known,
+        ],
+        range(_UNKNOWN_ZONE + 1),
+        default=_OK,
+    )
+    return _Contacts(
+        phones=phones,
+        reason=reason,
+        caps=caps,
+        zone_row=zone_row,
+        zone_list=zone_list,
+        local_row=local_ids[zone_codes],
+        local_list=local_list,
+        rule_row=rule_row,
+        rule_list=rule_list,
+        place_lists=[tuple(state_codes()[p] for p in group) for group in place_index_lists],
+        place_row=place_ids[place_codes],
+        time_row=time_row,
+        time_keys=time_keys,
+    )
+
+
+def _after_caps(data: _Contacts, grid: CallingGrid, reason: np.ndarray) -> np.ndarray:
+    """Grid minute from which capped rows are callable again (-1: unknown or beyond the grid)."""
+    minute = np.full(len(reason), -1, dtype=np.int64)
+    zone_known = np.array([bool(zones) for zones in data.zone_list], dtype=bool)
+    rows = np.flatnonzero(
+        (reason == _CAPPED) & (data.caps.lifts_at != NAT) & zone_known[data.zone_row]
+    )
+    rows = rows[np.argsort(data.time_row[rows], kind="stable")]
+    for chosen in np.split(rows, np.flatnonzero(np.diff(data.time_row[rows])) + 1):
+        if not len(chosen):
+            continue
+        allowed = np.flatnonzero(grid.allowed(*data.time_combination(data.time_row[chosen[0]])))
+        wanted = np.maximum(grid.minute_of(data.caps.lifts_at[chosen]), 0)
+        position = np.searchsorted(allowed, wanted)
+        found = position < len(allowed)
+        minute[chosen] = np.where(found, allowed[np.minimum(position, len(allowed) - 1)], -1)
+    return minute
+
+
+def _grid_ns(grid: CallingGrid, minute: np.ndarray) -> np.ndarray:
+    return np.where(minute >= 0, grid.start.value + minute * _MINUTE_NS, NAT)
+
+
+def _categorical(codes: np.ndarray, texts: list[str | None]) -> pd.Categorical:
+    """Text per row as a categorical: codes into `texts`, None standing for a missing value."""
+    categories: dict[str, int] = {}
+    recode = np.array(
+        [-1 if text is None else categories.setdefault(text, len(categories)) for text in texts]
+    )
+    return pd.Categorical.from_codes(
+        recode[codes] if len(recode) else codes, categories=list(categories)
+    )
+
+
+def _local_text(ns: np.ndarray, zone_ids: np.ndarray, zones: list[str | None]) -> pd.Categorical:
+    """ISO-8601 text with offset of each instant in its row's zone; missing for NaT or no zone.
+
+    Few distinct values: a categorical, built without writing a string per row.
+    """
+    instants, stamps = pd.factorize(ns)
+    codes, pairs = pd.factorize(instants.astype(np.int64) * (len(zones) + 1) + zone_ids)
+    texts = []
+    for pair in pairs:
+        stamp, zone = int(stamps[pair // (len(zones) + 1)]), zones[pair % (len(zones) + 1)]
+        usable = stamp != NAT and zone is not None
+        texts.append(pd.Timestamp(stamp, tz="UTC").tz_convert(zone).isoformat() if usable else None)
+    return _categorical(codes, texts)
 
 
 def evaluate(
@@ -130,90 +300,156 @@ def evaluate(
     """Decide for every contact whether it may be dialled at `at`, and if not, why and when.
 
     Args:
-        contacts: Required columns `contact_id`, `phone`; optional `postal_code`, `state`,
-            `consent_call`, `consent_revoked_at`, `dnc`, `attempts_24h`, `attempts_7d`
-            (an absent column means unknown). Odd cells never raise: missing consent is
-            `no_consent`; any non-blank revocation is `consent_revoked`, whatever its date;
-            unknown DNC or attempts do not block.
+        contacts: Required columns `contact_id`, `phone`; optional `postal_code` (US ZIP or
+            Canadian postal code), `state` (state or province), `consent_call`,
+            `consent_revoked_at`, `dnc`, `attempts_24h`, `attempts_7d`, `person_id`,
+            `subject`, `last_attempt_at` (an absent column means unknown). Odd cells never
+            raise and fail closed: only a clear true is consent; a DNC value that is not
+            clearly false, and a revocation that is not clearly empty, block; an attempt count
+            that is not a whole non-negative number is over every cap.
         at: The instant of the call; must be timezone-aware.
-        policy: Calling window, caps and enforced state rules; defaults to `CallingPolicy()`.
+        policy: Calling window, caps and enforced rules; defaults to `CallingPolicy()`.
 
     Returns:
         The same rows (same index and order) with added columns `dialable`, `reason` (the
         first of `REASONS` that applies, else "ok"), `time_zones` (";"-joined candidate
-        zones), `next_callable_at` (UTC; `at` itself when dialable, the first minute within
-        8 days that the window and day rules allow, NaT when another reason blocks),
-        `phone_e164` and `states` (applicable states, the declared one first).
+        zones), `phone_e164`, `states` (applicable states and provinces, the declared one
+        first), `next_callable_at` (UTC: `at` itself when dialable; for window and day rules
+        and for a frequency cap with `last_attempt_at`, the first minute within 8 days that
+        every rule allows; NaT when time cannot cure the reason) and `next_callable_local`
+        (that instant as ISO-8601 text in the contact's primary zone; a categorical, as the
+        other local-time columns: few distinct values).
 
     Raises:
-        ValueError: A required column is missing or `at` is naive.
+        TypeError: `contacts` is not a DataFrame or `at` not a datetime.
+        ValueError: A required column is missing or duplicated, or `at` is naive.
 
     Example:
         >>> from datetime import datetime, timezone
         >>> contacts = pd.DataFrame({"contact_id": ["c1"], "phone": ["(212) 736-5000"],
         ...                          "consent_call": [True]})
         >>> row = evaluate(contacts, datetime(2026, 11, 30, 15, 0, tzinfo=timezone.utc)).iloc[0]
-        >>> row.dialable, row.reason, row.time_zones
-        (np.True_, 'ok', 'America/New_York')
+        >>> row.dialable, row.reason, row.time_zones, row.next_callable_local
+        (np.True_, 'ok', 'America/New_York', '2026-11-30T10:00:00-05:00')
     """
-    _check(contacts, at)
+    _check_contacts(contacts)
+    if not isinstance(at, datetime):
+        raise TypeError("at must be a datetime")
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError("at must be timezone-aware (a naive datetime has no instant)")
     policy = policy or CallingPolicy()
     at_utc = pd.Timestamp(at).tz_convert("UTC")
-    n = len(contacts)
+    data = _read(contacts, policy, (at_utc + _EARLIEST_OFFSET).date())
+    grid = CallingGrid(at_utc.floor("min"))
 
-    phones = parse_phones(contacts["phone"])
-    zip_zone_names = zip_zones()
-    zip_zone, zip_state = zip_places(_column(contacts, "postal_code"), n, zip_zone_names)
-    state = per_distinct(_column(contacts, "state"), n, state_index, -1, np.int16)
+    judged = np.array([grid.judge(*data.time_combination(i)) for i in range(len(data.time_keys))])
+    status, first = judged[data.time_row].T if len(judged) else np.zeros((2, 0), dtype=np.int64)
+    reason = data.reason.copy()
+    open_rows = reason == _OK
+    reason[open_rows & (status == Status.RESTRICTED_DAY)] = _RESTRICTED_DAY
+    reason[open_rows & (status == Status.OUTSIDE_HOURS)] = _OUTSIDE_HOURS
 
-    # Place and time are judged per distinct combination, then broadcast back to the rows.
-    places = _Places(policy, at_utc, zip_zone_names)
-    n_states = len(state_codes())
-    fallback = np.where((phones.zone_set == 0) & (zip_zone < 0), state, -1)
-    zone_codes, zone_keys = _distinct_rows(
-        [phones.zone_set, zip_zone, fallback], [len(zone_sets()), len(zip_zone_names), n_states]
-    )
-    zone_ids, zone_list = _ids([places.zones(*key) for key in zone_keys])
-    zone_row = zone_ids[zone_codes]
-    # The declared state first: the suppression report files a contact under it.
-    state_row, state_keys = _distinct_rows([state, zip_state, phones.npa_state], [n_states] * 3)
-    state_lists = [places.states(*key) for key in state_keys]
-    rule_ids, rule_list = _ids([places.rules(states) for states in state_lists])
-    rule_row = rule_ids[state_row]
-    time_codes, time_keys = _distinct_rows([zone_row, rule_row], [len(zone_list), len(rule_list)])
-    judged = np.array([places.judge(zone_list[z], rule_list[r]) for z, r in time_keys])
-    status, first = judged[time_codes].T if len(judged) else np.zeros((2, 0), dtype=np.int64)
-    cap_24h = np.array([places.cap_24h(rules) for rules in rule_list])[rule_row]
-
-    attempts_24h = per_distinct(_column(contacts, "attempts_24h"), n, attempt_count, 0.0, float)
-    attempts_7d = per_distinct(_column(contacts, "attempts_7d"), n, attempt_count, 0.0, float)
-    reason = np.select(
-        [
-            ~phones.valid,
-            per_distinct(_column(contacts, "dnc"), n, is_true, False, bool),
-            per_distinct(_column(contacts, "consent_revoked_at"), n, is_set, False, bool),
-            ~per_distinct(_column(contacts, "consent_call"), n, is_true, False, bool),
-            (attempts_24h >= cap_24h) | (attempts_7d >= policy.max_attempts_7d),
-            status == _UNKNOWN_ZONE,
-            status == Status.RESTRICTED_DAY,
-            status == Status.OUTSIDE_HOURS,
-        ],
-        range(len(REASONS)),
-        default=_OK,
-    )
-
-    # Only the window and day rules have a "later": other reasons give NaT.
-    grid_start = places.grid.start.value
-    timed = (reason >= REASONS.index("state_restricted_day")) & (first >= 0)
-    next_ns = np.where(timed, grid_start + first * 60_000_000_000, np.iinfo(np.int64).min)
+    # Window and day rules, and caps that lift, have a "later": other reasons give NaT.
+    timed = (reason >= _RESTRICTED_DAY) & (reason != _OK)
+    minute = np.where(timed, first, -1)
+    minute = np.where(reason == _CAPPED, _after_caps(data, grid, reason), minute)
+    next_ns = _grid_ns(grid, minute)
     next_ns[reason == _OK] = at_utc.as_unit("ns").value
-    next_at = pd.DatetimeIndex(next_ns.view("datetime64[ns]")).tz_localize("UTC")
+    return data.output(
+        contacts,
+        reason,
+        next_callable_at=_utc(next_ns),
+        next_callable_local=_local_text(next_ns, data.local_row, data.local_list),
+    )
 
-    return contacts.assign(
-        dialable=reason == _OK,
-        reason=_text(_LABELS.take(pa.array(reason))),
-        time_zones=_text(_joined(zone_list, sorted).take(pa.array(zone_row))),
-        next_callable_at=next_at.array,
-        phone_e164=_text(phones.e164),
-        states=_text(_joined(state_lists, tuple).take(pa.array(state_row))),
+
+def _day_bounds(day: object, zone: object) -> tuple[pd.Timestamp, int]:
+    if isinstance(day, datetime) or not isinstance(day, date):
+        raise TypeError("day must be a datetime.date (a calendar date, not a datetime)")
+    try:
+        tz = ZoneInfo(zone) if isinstance(zone, str) else None
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = None
+    if tz is None:
+        raise ValueError(f"zone must be an IANA time zone name, not {zone!r}")
+    start, end = (
+        pd.Timestamp(datetime.combine(day + timedelta(days=offset), time(), tz)).tz_convert("UTC")
+        for offset in (0, 1)
+    )
+    return start, int((end - start) // pd.Timedelta(minutes=1))
+
+
+def evaluate_day(
+    contacts: pd.DataFrame,
+    day: date,
+    zone: str = "America/New_York",
+    policy: CallingPolicy | None = None,
+) -> pd.DataFrame:
+    """Decide who may be called on a campaign day, and when: a day list made before the day.
+
+    The day is [day 00:00, next day 00:00) in the campaign's zone `zone`. A contact is
+    dialable when every candidate zone and every applicable rule leave at least one legal
+    minute inside it (the same intersection as `evaluate`).
+
+    Args:
+        contacts: The columns `evaluate` takes.
+        day: A calendar date in `zone`.
+        zone: The campaign's IANA time zone.
+        policy: As for `evaluate`.
+
+    Returns:
+        The rows with `evaluate`'s columns (`next_callable_at` is `callable_from` for a
+        dialable row, else the first legal minute after the day for window and day reasons,
+        or when a frequency cap lifts) plus `callable_from` and `callable_until` (UTC, the
+        first contiguous legal interval of the day; NaT when not dialable), `local_zone`
+        (the primary zone: the number's, else the postal code's, else the declared place's
+        first) and `callable_from_local`, `callable_until_local` (ISO-8601 text in it).
+
+    Raises:
+        TypeError: `contacts` is not a DataFrame or `day` not a date.
+        ValueError: A required column is missing or duplicated, or `zone` is not an IANA zone.
+
+    Example:
+        >>> from datetime import date
+        >>> contacts = pd.DataFrame({"contact_id": ["c1"], "phone": ["(808) 586-1234"],
+        ...                          "consent_call": [True]})
+        >>> row = evaluate_day(contacts, date(2026, 11, 30)).iloc[0]
+        >>> row.callable_from_local, row.callable_until_local
+        ('2026-11-29T19:00:00-10:00', '2026-11-29T21:00:00-10:00')
+    """
+    _check_contacts(contacts)
+    start, day_minutes = _day_bounds(day, zone)
+    policy = policy or CallingPolicy()
+    data = _read(contacts, policy, day)
+    grid = CallingGrid(start.floor("min"))
+
+    windows = [
+        grid.judge_day(*data.time_combination(i), day_minutes) for i in range(len(data.time_keys))
+    ]
+    table = np.array(
+        [(w.first, w.until, w.closed, w.next_after) for w in windows], dtype=np.int64
+    ).reshape(-1, 4)
+    first, until, closed, after = table[data.time_row].T
+    reason = data.reason.copy()
+    shut = (reason == _OK) & (first < 0)
+    reason[shut] = np.where(closed[shut] == 1, _RESTRICTED_DAY, _OUTSIDE_HOURS)
+
+    dialable = reason == _OK
+    from_ns = _grid_ns(grid, np.where(dialable, first, -1))
+    until_ns = _grid_ns(grid, np.where(dialable, until, -1))
+    timed = (reason == _RESTRICTED_DAY) | (reason == _OUTSIDE_HOURS)
+    minute = np.where(timed, after, -1)
+    minute = np.where(reason == _CAPPED, _after_caps(data, grid, reason), minute)
+    next_ns = np.where(dialable, from_ns, _grid_ns(grid, minute))
+    local_row, local_names = data.local_row, data.local_list
+    return data.output(
+        contacts,
+        reason,
+        next_callable_at=_utc(next_ns),
+        next_callable_local=_local_text(next_ns, local_row, local_names),
+        callable_from=_utc(from_ns),
+        callable_until=_utc(until_ns),
+        local_zone=_categorical(local_row, local_names),
+        callable_from_local=_local_text(from_ns, local_row, local_names),
+        callable_until_local=_local_text(until_ns, local_row, local_names),
     )

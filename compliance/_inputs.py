@@ -1,23 +1,30 @@
 """Lenient readers for the optional contact columns, judged once per distinct value.
 
-Nothing here raises on odd cells: nulls, NaN, empty strings, unhashable objects and
-unexpected types all read as the value that blocks (consent) or that states nothing.
+Nothing here raises on odd cells, and every odd cell fails closed: only a clear true is
+consent, any DNC value that is not clearly false is DNC, any revocation that is not clearly
+empty is a revocation, and an attempt count that is not a clear count is over every cap.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from datetime import datetime
 from numbers import Real
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from ._zones import normalise_state, normalise_zip, state_codes, zip_table
+from ._zones import canadian_province, normalise_state, normalise_zip, state_codes, zip_table
 
 _TRUE = frozenset({"true", "t", "yes", "y", "1"})
-# Cells of a revocation column that say "not revoked" (export artefacts of missing values).
-_BLANK = frozenset({"", "none", "null", "nan", "nat", "false"})
+_FALSE = frozenset({"false", "f", "no", "n", "0", "off"})
+# Text that means "no value": blanks and the export artefacts of missing values.
+_BLANK = frozenset({"", "none", "null", "nan", "nat", "<na>"})
+# The latest offset in use (UTC-12): a naive time read there is the latest instant it can be.
+_LATEST_READING = pd.Timedelta(hours=12)
 
 
 def _distinct(values: pd.Series) -> tuple[np.ndarray, list[object]]:
@@ -25,7 +32,7 @@ def _distinct(values: pd.Series) -> tuple[np.ndarray, list[object]]:
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
     except TypeError:  # unhashable cells (lists, dicts): judge their text instead
         codes, uniques = pd.factorize(values.astype(str), use_na_sentinel=True)
-    return codes, list(uniques)
+    return codes, uniques.tolist()  # one conversion, not an iteration over Arrow scalars
 
 
 def _broadcast(codes: np.ndarray, judged: list[object], missing: object, dtype) -> np.ndarray:
@@ -48,8 +55,35 @@ def per_distinct(
     return _broadcast(codes, [judge(value) for value in uniques], missing, dtype)
 
 
+def group_codes(values: pd.Series | None, n: int) -> np.ndarray | None:
+    """Dense codes of a grouping column (person, subject); -1 for blank cells; None if absent.
+
+    Example:
+        >>> group_codes(pd.Series(["p1", None, "p1", " "]), 4).tolist()
+        [0, -1, 0, -1]
+    """
+    if values is None:
+        return None
+    try:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    except TypeError:  # unhashable cells: group by their text
+        codes, uniques = pd.factorize(values.astype(str), use_na_sentinel=True)
+    try:  # text ids (the usual case): one vectorised pass
+        text = pc.utf8_lower(pc.utf8_trim_whitespace(pa.array(uniques, pa.large_string())))
+        blank = pc.fill_null(pc.is_in(text, pa.array(sorted(_BLANK))), False).to_numpy(False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        blank = np.array([_is_blank(value) for value in uniques.tolist()], dtype=bool)
+    return np.where(np.append(blank, True)[codes], -1, codes).astype(np.int64)
+
+
+def _is_blank(value: object) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in _BLANK
+    return isinstance(value, float) and math.isnan(value)
+
+
 def is_true(value: object) -> bool:
-    """True for True, 1 and "true"/"t"/"yes"/"y"/"1" in any case; False otherwise."""
+    """Consent: True for True, 1 and "true"/"t"/"yes"/"y"/"1" in any case; False otherwise."""
     if isinstance(value, bool | np.bool_):
         return bool(value)
     if isinstance(value, Real):
@@ -57,55 +91,106 @@ def is_true(value: object) -> bool:
     return isinstance(value, str) and value.strip().lower() in _TRUE
 
 
-def is_set(value: object) -> bool:
-    """Whether a revocation cell records a revocation (any timestamp or non-blank text)."""
+def is_dnc(value: object) -> bool:
+    """DNC unless clearly false: False, 0, "false"/"f"/"no"/"n"/"0"/"off", or blank.
+
+    Example:
+        >>> [is_dnc(v) for v in (False, "No", "", "DNC", "yes ", 2, "[True]")]
+        [False, False, False, True, True, True, True]
+    """
     if isinstance(value, bool | np.bool_):
         return bool(value)
+    if isinstance(value, Real):
+        return value != 0
     if isinstance(value, str):
-        return value.strip().lower() not in _BLANK
+        text = value.strip().lower()
+        return text not in _FALSE and text not in _BLANK
     return True
 
 
+def is_revoked(value: object) -> bool:
+    """A revocation unless clearly empty: any timestamp, number, flag, object or non-blank text.
+
+    Example:
+        >>> [is_revoked(v) for v in ("", " null ", "2026-01-01", 1700000000, True, False, {})]
+        [False, False, True, True, True, True, True]
+    """
+    return not _is_blank(value)
+
+
 def attempt_count(value: object) -> float:
-    """A non-negative attempt count; anything unreadable counts as 0."""
-    if isinstance(value, bool | np.bool_):
-        return 0.0
+    """A whole, non-negative attempt count; blank is 0, anything else odd is infinite.
+
+    Example:
+        >>> [attempt_count(v) for v in (2, "3.0", " ", -1, float("inf"), 0.5, "x", True)]
+        [2.0, 3.0, 0.0, inf, inf, inf, inf, inf]
+    """
     if isinstance(value, str):
-        try:
-            value = float(value.strip())
-        except ValueError:
+        text = value.strip()
+        if text.lower() in _BLANK:
             return 0.0
-    if not isinstance(value, Real):
-        return 0.0
+        try:
+            value = float(text)
+        except ValueError:
+            return math.inf
+    if isinstance(value, bool | np.bool_) or not isinstance(value, Real):
+        return math.inf
     number = float(value)
-    return number if math.isfinite(number) and number > 0 else 0.0
+    return number if math.isfinite(number) and number >= 0 and number.is_integer() else math.inf
+
+
+def instant_ns(value: object) -> int:
+    """A time cell as UTC nanoseconds; a naive one is read at UTC-12, its latest instant.
+
+    Unreadable cells give the int64 minimum (NaT).
+
+    Example:
+        >>> instant_ns("2026-11-30T10:00:00Z") == pd.Timestamp("2026-11-30T10:00Z").value
+        True
+    """
+    if isinstance(value, bool | np.bool_) or not isinstance(value, str | datetime | np.datetime64):
+        return pd.NaT.value
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError, OverflowError):
+        return pd.NaT.value
+    if stamp is pd.NaT:
+        return pd.NaT.value
+    stamp = stamp.tz_convert("UTC") if stamp.tzinfo else stamp.tz_localize("UTC") + _LATEST_READING
+    return stamp.as_unit("ns").value
 
 
 def state_index(value: object) -> int:
-    """Index of the cell's state in `state_codes()`, -1 when not a known state."""
+    """Index of the cell's state or province in `state_codes()`, -1 when not a known one."""
     code = normalise_state(value)
     return state_codes().index(code) if code else -1
 
 
-def zip_places(
-    values: pd.Series | None, n: int, zone_names: tuple[str, ...]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per row: index of the ZIP's zone in `zone_names` and of its state in `state_codes()`.
+def postal_key(value: object) -> str | None:
+    """What identifies a postal code cell: "Z:" and a known ZIP code, or "P:" and a province.
 
-    Unknown or unreadable ZIP codes (and an absent column) give -1 for both.
+    Example:
+        >>> postal_key("10001-1234"), postal_key("m5v 3l9"), postal_key("ABCDE")
+        ('Z:10001', 'P:ON', None)
+    """
+    table = zip_table()
+    # Most cells are already clean 5-digit strings: look them up before normalising.
+    code = value if isinstance(value, str) and value in table else normalise_zip(value)
+    if code in table:
+        return f"Z:{code}"
+    province = canadian_province(value)
+    return f"P:{province}" if province else None
+
+
+def postal_places(values: pd.Series | None, n: int) -> tuple[np.ndarray, list[str]]:
+    """Per row: an id of what its postal code says, and per id the `postal_key`.
+
+    Unknown or unreadable codes (and an absent column) give -1.
     """
     if values is None:
-        return np.full(n, -1, dtype=np.int16), np.full(n, -1, dtype=np.int16)
-    states = {code: index for index, code in enumerate(state_codes())}
-    zones = {zone: index for index, zone in enumerate(zone_names)}
-    table = zip_table()
+        return np.full(n, -1, dtype=np.int32), []
     codes, uniques = _distinct(values)
-    # Most cells are already clean 5-digit strings: look them up before normalising.
-    entries = [
-        (table.get(value) if isinstance(value, str) else None)
-        or table.get(normalise_zip(value) or "", (None, None))
-        for value in uniques
-    ]
-    zone = _broadcast(codes, [zones.get(zone, -1) for zone, _ in entries], -1, np.int16)
-    state = _broadcast(codes, [states.get(state, -1) for _, state in entries], -1, np.int16)
-    return zone, state
+    keys: dict[str, int] = {}
+    judged = [postal_key(value) for value in uniques]
+    ids = [-1 if key is None else keys.setdefault(key, len(keys)) for key in judged]
+    return _broadcast(codes, ids, -1, np.int32), list(keys)

@@ -1,9 +1,9 @@
-"""Phone numbers, vectorised: NANP normalisation, validity, zones and area-code state.
+"""Phone numbers, vectorised: NANP normalisation, validity, country, zones and area-code place.
 
 Everything comes from libphonenumber's data (the `phonenumbers` package), read once: the
 number-type patterns of the +1 regions give validity and whether a number is geographic (run
 as one RE2 regex over the whole column), the time-zone prefix table gives the zones of each
-NPA-NXX, and the geocoder gives the state of each area code.
+NPA-NXX, and the region and geocoder give the country and state or province of each area code.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from phonenumbers import PhoneMetadata, geocoder, tzdata
 
-from ._zones import normalise_state, state_codes
+from ._zones import CANADIAN_PROVINCES, normalise_state, state_codes
 
 _NANP = 1
 # Number types that libphonenumber does not tie to a place (phonenumberutil.number_type checks
@@ -42,10 +42,16 @@ _NON_GEOGRAPHIC_TYPES = (
 _PREFIX_DIGITS = 6  # NPA-NXX: the deepest NANP key of the time-zone data
 _TERRITORIES = frozenset({"PR", "GU", "VI", "AS", "MP"})  # +1 regions that are US jurisdictions
 _GEOCODER_NAMES = {"Washington State": "WA", "Washington D.C.": "DC"}
+# Country of a number, as stored per area code: the US (states and territories), Canada, or
+# another +1 country (Jamaica, the Bahamas ...), which the engine refuses as unsupported.
+NO_COUNTRY, US, CANADA, OTHER_COUNTRY = 0, 1, 2, 3
+_COUNTRY_CODES = {"": NO_COUNTRY, "US": US, "CA": CANADA}
+
 # Separators of the common written forms: (212) 736-5000, 212.736.5000, +1-212-736-5000.
 _SEPARATOR_BYTES = np.zeros(256, dtype=bool)
 _SEPARATOR_BYTES[list(b" \t().-/")] = True
-_SHAPE = r"^(?:\+?1)?\d{10}$"
+_DIGIT_BYTES = np.zeros(256, dtype=bool)
+_DIGIT_BYTES[list(b"0123456789")] = True
 
 
 def _alternation(patterns: set[str]) -> str:
@@ -118,47 +124,126 @@ def zone_sets() -> tuple[frozenset[str], ...]:
     return _prefix_zone_sets()[1]
 
 
-def _geocoded_state(npa: int) -> str | None:
-    number = phonenumbers.PhoneNumber(country_code=_NANP, national_number=npa * 10**7 + 2_000_000)
-    region = phonenumbers.region_code_for_number(number)
-    if region in _TERRITORIES:
-        return region
-    if region != "US":
-        return None
+def _region_pattern(region: str) -> str:
+    metadata = PhoneMetadata.metadata_for_region(region)
+    patterns = {
+        desc.national_number_pattern
+        for kind in (*_NON_GEOGRAPHIC_TYPES, "fixed_line", "mobile")
+        if (desc := getattr(metadata, kind)) is not None and desc.national_number_pattern
+    }
+    return _alternation(patterns)
+
+
+def _region_samples() -> dict[int, tuple[str, int]]:
+    """Area code -> (region, a valid national number), as `region_code_for_number` decides.
+
+    Regions with leading digits are told apart by those alone; the US and Canada (tried in
+    libphonenumber's order, US first) by which one's patterns an exchange of the code matches.
+    """
+    found: dict[int, tuple[str, int]] = {}
+    for npa in range(200, 1000):
+        for region in phonenumbers.COUNTRY_CODE_TO_REGION_CODE[_NANP]:
+            leading = PhoneMetadata.metadata_for_region(region).leading_digits
+            if leading and re.match(leading, f"{npa}2000000"):
+                found[npa] = (region, npa * 10**7 + 2_000_000)
+                break
+    numbers = np.arange(200, 1000)[:, None] * 10**7 + np.arange(200, 1000)[None, :] * 10**4
+    text = pc.cast(pa.array(numbers.ravel()), pa.string())
+    for region in ("CA", "US"):  # US last: it wins where both match (toll-free)
+        hits = pc.match_substring_regex(text, _region_pattern(region)).to_numpy(False)
+        for number in numbers.ravel()[hits]:
+            npa = int(number // 10**7)
+            if npa not in found or found[npa][0] in ("CA", "US"):
+                found[npa] = (region, int(number))
+    return found
+
+
+def _geocoded_place(number: phonenumbers.PhoneNumber, region: str) -> str:
+    """The state or province of an area code; ";"-joined where it serves several (902)."""
     description = geocoder.description_for_valid_number(number, "en")
     suffix = re.search(r", ([A-Z]{2})$", description)
     if suffix:
         return suffix.group(1)
-    return _GEOCODER_NAMES.get(description) or normalise_state(description)
+    places = [_GEOCODER_NAMES.get(name) or normalise_state(name) for name in description.split("/")]
+    # A Canadian code for a US number (or the reverse) would be a geocoder oddity: drop it.
+    if not all(places) or any((p in CANADIAN_PROVINCES) != (region == "CA") for p in places):
+        return ""
+    return ";".join(places)
 
 
-NPA_STATES_FILE = "data/npa_states.csv"
+def npa_places_from_package() -> dict[int, tuple[str, str]]:
+    """Area code -> (country, state or province), from libphonenumber's region and geocoder.
 
-
-def npa_states_from_package() -> dict[int, str]:
-    """Area code -> state or territory, from libphonenumber's geocoder.
-
-    The geocoder's data for +1 takes ~100 MB once loaded, so `python -m
-    compliance.refresh_data` ships this table as a CSV and `npa_states` reads that instead.
+    The country is "US" (territories included), "CA", or the region code of another +1
+    country. The place is empty where the area code names none (toll-free), ";"-joined where
+    it names several (902: Nova Scotia and Prince Edward Island). The geocoder's data for +1
+    takes ~100 MB once loaded, so `python -m compliance.refresh_data` ships this table as a
+    CSV and `npa_states` and `npa_countries` read that instead.
     """
-    found = {npa: _geocoded_state(npa) for npa in range(200, 1000)}
-    return {npa: state for npa, state in found.items() if state}
+    found: dict[int, tuple[str, str]] = {}
+    for npa, (region, national) in sorted(_region_samples().items()):
+        if region in _TERRITORIES:
+            found[npa] = ("US", region)
+        elif region in ("US", "CA"):
+            number = phonenumbers.PhoneNumber(country_code=_NANP, national_number=national)
+            found[npa] = (region, _geocoded_place(number, region))
+        else:
+            found[npa] = (region, "")
+    return found
+
+
+NPA_PLACES_FILE = "data/npa_states.csv"
 
 
 @cache
+def _npa_tables() -> tuple[np.ndarray, np.ndarray]:
+    codes = {code: index for index, code in enumerate(state_codes())}
+    places = np.full(1000, -1, dtype=np.int16)
+    countries = np.full(1000, NO_COUNTRY, dtype=np.int8)
+    text = resources.files("compliance").joinpath(NPA_PLACES_FILE).read_text("utf-8")
+    for npa, country, place in list(csv.reader(io.StringIO(text)))[1:]:
+        places[int(npa)] = codes.get(place, -1)  # -1 too for an area code of several places
+        countries[int(npa)] = _COUNTRY_CODES.get(country, OTHER_COUNTRY)
+    return places, countries
+
+
 def npa_states() -> np.ndarray:
-    """Area code (0-999) -> index into `state_codes()`, -1 when not a US jurisdiction.
+    """Area code (0-999) -> index into `state_codes()` of its state or province, -1 when none.
 
     Example:
-        >>> state_codes()[npa_states()[305]]
-        'FL'
+        >>> [state_codes()[npa_states()[npa]] for npa in (305, 416)]
+        ['FL', 'ON']
     """
-    codes = {code: index for index, code in enumerate(state_codes())}
-    table = np.full(1000, -1, dtype=np.int16)
-    text = resources.files("compliance").joinpath(NPA_STATES_FILE).read_text("utf-8")
-    for npa, state in list(csv.reader(io.StringIO(text)))[1:]:
-        table[int(npa)] = codes.get(state, -1)
-    return table
+    return _npa_tables()[0]
+
+
+def npa_countries() -> np.ndarray:
+    """Area code (0-999) -> US, CANADA, OTHER_COUNTRY or NO_COUNTRY (unassigned).
+
+    Example:
+        >>> [int(npa_countries()[npa]) for npa in (212, 604, 876)] == [US, CANADA, OTHER_COUNTRY]
+        True
+    """
+    return _npa_tables()[1]
+
+
+@cache
+def province_zones() -> dict[str, frozenset[str]]:
+    """Canadian province -> every zone libphonenumber gives any of its area codes' exchanges.
+
+    Example:
+        >>> sorted(province_zones()["SK"])
+        ['America/Regina', 'America/Winnipeg']
+    """
+    prefixes, sets = _prefix_zone_sets()
+    zones: dict[str, set[str]] = {}
+    text = resources.files("compliance").joinpath(NPA_PLACES_FILE).read_text("utf-8")
+    for npa, country, places in list(csv.reader(io.StringIO(text)))[1:]:
+        if country == "CA" and places:
+            ids = np.unique(prefixes[int(npa) * 1000 : (int(npa) + 1) * 1000])
+            for province in places.split(";"):  # an area code of several provinces serves each
+                zones.setdefault(province, set()).update(*(sets[i] for i in ids))
+    return {province: frozenset(found) for province, found in zones.items()}
 
 
 def _scalar_text(value: object) -> str | None:
@@ -192,46 +277,91 @@ class Phones:
     """Per-row results of `parse_phones`."""
 
     valid: np.ndarray  # bool
+    country: np.ndarray  # int8: US, CANADA, OTHER_COUNTRY; NO_COUNTRY when invalid
     zone_set: np.ndarray  # int16 id into zone_sets(); 0 when the number gives no zone
-    npa_state: np.ndarray  # int16 index into state_codes(); -1 when none
+    npa_state: np.ndarray  # int16 index into state_codes() of the area code's place; -1: none
     e164: pa.Array  # "+1NPANXXXXXX", null when invalid
 
 
-def _without_separators(text: pa.Array) -> pa.Array:
-    """The strings with separator bytes removed, on the raw Arrow buffers (one numpy pass)."""
-    text = pa.concat_arrays([text.cast(pa.large_string())])  # offset 0, one chunk
-    n = len(text)
-    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[: n + 1]
-    data = np.frombuffer(text.buffers()[2] or b"", dtype=np.uint8)[: offsets[-1]]
-    keep = ~_SEPARATOR_BYTES[data]
-    kept_before = np.concatenate(([0], np.cumsum(keep, dtype=np.int64)))
+def _buffers(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Offsets (int64, n + 1) and bytes of a string array, read in place where possible."""
+    if text.offset:  # a slice: copy into an array of its own
+        text = pa.concat_arrays([text])
+    wide = pa.types.is_large_string(text.type)
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64 if wide else np.int32)
+    offsets = offsets[: len(text) + 1].astype(np.int64, copy=False)
+    return offsets, np.frombuffer(text.buffers()[2] or b"", dtype=np.uint8)[: offsets[-1]]
+
+
+def _without_separators(text: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Offsets, bytes and validity of the strings with separator bytes removed (numpy only)."""
+    offsets, data = _buffers(text)
+    separator = _SEPARATOR_BYTES[data]
+    # Each offset moves back by the separators before it (a search, not a running sum: faster).
+    kept_offsets = offsets - np.searchsorted(np.flatnonzero(separator), offsets)
+    return kept_offsets, data[~separator], text.is_valid().to_numpy(zero_copy_only=False)
+
+
+def _well_shaped(offsets: np.ndarray, data: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """Ten digits, optionally after "1" or "+1" (what `^(?:\\+?1)?\\d{10}$` matches)."""
+    lengths = np.diff(offsets)
+    others = np.diff(np.searchsorted(np.flatnonzero(~_DIGIT_BYTES[data]), offsets))
+    padded = np.append(data, np.zeros(2, dtype=np.uint8))  # the first two bytes of any string
+    head, second = padded[offsets[:-1]], padded[offsets[:-1] + 1]
+    return present & (
+        ((lengths == 10) & (others == 0))
+        | ((lengths == 11) & (others == 0) & (head == ord("1")))
+        | ((lengths == 12) & (others == 1) & (head == ord("+")) & (second == ord("1")))
+    )
+
+
+@cache
+def _split_npas() -> np.ndarray:
+    """Area code -> whether its region's mobile and fixed-line patterns differ."""
+    split = np.zeros(1000, dtype=bool)
+    for region in phonenumbers.COUNTRY_CODE_TO_REGION_CODE[_NANP]:
+        metadata = PhoneMetadata.metadata_for_region(region)
+        if metadata.mobile.national_number_pattern == metadata.fixed_line.national_number_pattern:
+            continue
+        leading = metadata.leading_digits or "$^"  # regions without leading digits never split
+        split |= [bool(re.match(leading, f"{npa}2000000")) for npa in range(1000)]
+    return split
+
+
+def _last_ten_digits(
+    offsets: np.ndarray, data: np.ndarray, shaped: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The last ten digits of well-shaped cells as bytes (n x 10, "0"s elsewhere) and ints."""
+    padded = np.append(data, np.full(10, ord("0"), dtype=np.uint8))
+    ends = np.where(shaped, offsets[1:], 10)  # unshaped rows read bytes they then overwrite
+    digits = np.empty((len(ends), 10), dtype=np.uint8)
+    numbers = np.zeros(len(ends), dtype=np.int64)
+    for k in range(10):  # ten gathers of n bytes, not one index array ten times the size
+        digits[:, k] = padded[ends - 10 + k]
+        numbers = numbers * 10 + (digits[:, k].astype(np.int64) - ord("0"))
+    digits[~shaped] = ord("0")
+    return digits, np.where(shaped, numbers, 0)
+
+
+def _strings(characters: np.ndarray, present: np.ndarray) -> pa.Array:
+    """Fixed-width strings (one row of `characters` each) as Arrow text, null where not present."""
+    n, width = characters.shape
     return pa.LargeStringArray.from_buffers(
         n,
-        pa.py_buffer(kept_before[offsets]),
-        pa.py_buffer(data[keep]),
-        text.buffers()[0],
+        pa.py_buffer(np.arange(0, width * n + 1, width, dtype=np.int64)),
+        pa.py_buffer(np.ascontiguousarray(characters)),
+        pa.array(present).buffers()[1],
     )
 
 
-def _last_ten_digits(cleaned: pa.Array, shaped: np.ndarray) -> tuple[pa.Array, np.ndarray]:
-    """The national numbers of well-shaped cells as 10-character strings (else null) and ints."""
-    n = len(cleaned)
-    ends = np.frombuffer(cleaned.buffers()[1], dtype=np.int64)[1 : n + 1]
-    data = np.frombuffer(cleaned.buffers()[2] or b"", dtype=np.uint8)
-    digits = np.full((n, 10), ord("0"), dtype=np.uint8)
-    digits[shaped] = data[ends[shaped][:, None] - np.arange(10, 0, -1)]
-    numbers = (digits - ord("0")).astype(np.int64) @ 10 ** np.arange(9, -1, -1, dtype=np.int64)
-    strings = pa.LargeStringArray.from_buffers(
-        n,
-        pa.py_buffer(np.arange(0, 10 * n + 1, 10, dtype=np.int64)),
-        pa.py_buffer(digits),
-        pa.array(shaped).buffers()[1],
-    )
-    return strings, numbers
+def _countries(valid: np.ndarray, npa: np.ndarray) -> np.ndarray:
+    country = npa_countries()[npa]
+    # A valid number of an area code the table lacks fails closed: refused as unsupported.
+    return np.where(valid, np.where(country == NO_COUNTRY, OTHER_COUNTRY, country), NO_COUNTRY)
 
 
 def parse_phones(values: pd.Series) -> Phones:
-    """Normalise any common US format and look up validity, zones and area-code state.
+    """Normalise any common format and look up validity, country, zones and area-code place.
 
     A number is valid when, after dropping separators and an optional leading 1 or +1, its
     10 digits match a number type of a +1 region (as `phonenumbers.is_valid_number`).
@@ -243,26 +373,38 @@ def parse_phones(values: pd.Series) -> Phones:
         ([['America/Chicago'], [], []], [True, True, False])
     """
     patterns = _patterns()
-    cleaned = _without_separators(_as_text(values))
-    shaped = pc.fill_null(pc.match_substring_regex(cleaned, _SHAPE), False).to_numpy(
-        zero_copy_only=False
-    )
-    national, digits = _last_ten_digits(cleaned, shaped)
+    offsets, data, present = _without_separators(_as_text(values))
+    shaped = _well_shaped(offsets, data, present)
+    digits, numbers = _last_ten_digits(offsets, data, shaped)
+    national = _strings(digits, shaped)
 
-    def matches(pattern: str) -> np.ndarray:
-        return pc.fill_null(pc.match_substring_regex(national, pattern), False).to_numpy(
-            zero_copy_only=False
-        )
+    def matches(pattern: str, rows: np.ndarray) -> np.ndarray:
+        """Whether the chosen rows' national numbers match (False for the other rows)."""
+        found = np.zeros(len(rows), dtype=bool)
+        if rows.any():
+            chosen = national.filter(pa.array(rows)) if rows.mean() < 0.5 else national
+            hits = pc.fill_null(pc.match_substring_regex(chosen, pattern), False)
+            found[rows] = hits.to_numpy(zero_copy_only=False)[rows if chosen is national else ...]
+        return found
 
-    valid = matches(patterns.any_type)
-    mobile_only = matches(patterns.split_mobile) & ~matches(patterns.split_fixed)
-    geographic = valid & ~matches(patterns.non_geographic) & ~mobile_only
-    digits = np.where(valid, digits, 0)
+    valid = matches(patterns.any_type, shaped)
+    npa = np.where(valid, numbers // 10**7, 0)
+    # Non-geographic numbers live only in area codes that name no place (a test checks it),
+    # and mobile and fixed patterns differ only in some regions: test just those rows.
+    non_geographic = matches(patterns.non_geographic, valid & (npa_states()[npa] < 0))
+    split = valid & _split_npas()[npa]
+    mobile_only = matches(patterns.split_mobile, split) & ~matches(patterns.split_fixed, split)
+    geographic = valid & ~non_geographic & ~mobile_only
+    numbers = np.where(valid, numbers, 0)
     prefix_table, _ = _prefix_zone_sets()
-    zone_set = np.where(geographic, prefix_table[digits // 10 ** (10 - _PREFIX_DIGITS)], 0)
+    zone_set = np.where(geographic, prefix_table[numbers // 10 ** (10 - _PREFIX_DIGITS)], 0)
+    e164 = np.empty((len(valid), 12), dtype=np.uint8)
+    e164[:, :2] = np.frombuffer(b"+1", dtype=np.uint8)
+    e164[:, 2:] = digits
     return Phones(
         valid=valid,
+        country=_countries(valid, numbers // 10**7),
         zone_set=zone_set.astype(np.int16),
-        npa_state=npa_states()[digits // 10**7],
-        e164=pc.utf8_replace_slice(pc.if_else(valid, national, None), 0, 0, "+1"),
+        npa_state=npa_states()[numbers // 10**7],
+        e164=_strings(e164, valid),
     )

@@ -1,4 +1,7 @@
-"""The knobs of an evaluation: calling window, per-contact caps, which state rules apply."""
+"""The knobs of an evaluation: calling window, per-contact caps, which state rules apply.
+
+One `CallingPolicy` per campaign: flows pass the campaign's own window and caps.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ Confidence = Literal["high", "medium", "low"]
 # Precedence order: when several reasons apply, the first one in this tuple is reported.
 REASONS: tuple[str, ...] = (
     "invalid_phone",
+    "unsupported_country",  # a +1 number of a country other than the US and Canada
     "dnc",
     "consent_revoked",
     "no_consent",
@@ -30,14 +34,18 @@ class CallingPolicy(BaseModel):
     """How strictly `evaluate` judges contacts.
 
     Attributes:
-        federal_start: First local minute a call may be placed, in every candidate zone.
-        federal_end: Calls must start before this local time (21:00 itself is outside).
-        max_attempts_24h: A contact with this many attempts in the last 24 h is capped.
-        max_attempts_7d: A contact with this many attempts in the last 7 days is capped.
-        enforced_confidence: State rules (and holiday lists) are enforced when their
-            confidence in `compliance/data/state_rules.csv` is one of these.
+        federal_start: First local minute a US call may be placed, in every candidate zone.
+        federal_end: US calls must start before this local time (21:00 itself is outside).
+        max_attempts_24h: The campaign's own cap: a contact (one row, one number) with this
+            many attempts in the last 24 h is capped. State caps (FL, MD, OK, OR: 3 per 24 h;
+            ME: 1) count the person's attempts over all their numbers and apply on top.
+        max_attempts_7d: The campaign's cap for the last 7 days, per contact.
+        enforced_confidence: Rules (and holiday lists) of `compliance/data/state_rules.csv`
+            are enforced when their confidence is one of these. Every level by default:
+            "low" marks rules that could not be verified and are blocked conservatively.
         block_unknown_timezone: When no time zone can be derived, block the contact
-            (`unknown_timezone`); when False, judge it in every contiguous-US zone instead.
+            (`unknown_timezone`); when False, judge it in every zone of its country (every
+            US zone, Alaska, Hawaii and the territories included) instead.
 
     Example:
         >>> from datetime import time
@@ -51,7 +59,7 @@ class CallingPolicy(BaseModel):
     federal_end: time = _FEDERAL_LATEST
     max_attempts_24h: int = Field(default=1, ge=0)
     max_attempts_7d: int = Field(default=3, ge=0)
-    enforced_confidence: frozenset[Confidence] = frozenset({"high", "medium"})
+    enforced_confidence: frozenset[Confidence] = frozenset({"high", "medium", "low"})
     block_unknown_timezone: bool = True
 
     @model_validator(mode="after")

@@ -1,4 +1,4 @@
-"""Calling rules as data: the federal window from the policy, state rules from the CSV."""
+"""Calling rules as data: the US federal window from the policy, other rules from the CSV."""
 
 from __future__ import annotations
 
@@ -10,21 +10,24 @@ from functools import cache
 from importlib import resources
 from zoneinfo import ZoneInfo
 
-from ._holidays import KNOWN_CALENDARS
+from ._holidays import is_known_calendar
 from ._policy import CallingPolicy
 
 Window = tuple[int, int] | None  # (start, end) minutes after local midnight; None = closed
 _OPEN_DAY: Window = (0, 24 * 60)
 _HOURS = re.compile(r"(\d\d):(\d\d)-(\d\d):(\d\d)")
 _CONFIDENCE = frozenset({"high", "medium", "low"})
+US_FEDERAL = "US"  # the place code of the federal rule
+CANADA_WIDE = "CAN"  # the place code in state_rules.csv of rules for all of Canada
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: rules are built once
 class Rule:
     """One calling rule: hours per weekday, closed holidays, an optional cap.
 
     `week` holds seven windows, Monday first. `clock_zone` None means the called party's
-    zones. A rule applies from local midnight of `effective` (None = always).
+    zones. A rule applies from local midnight of `effective` (None = always). `state` is the
+    place the rule belongs to: a state or province code, "US" or "CAN" for a whole country.
     """
 
     rule_id: str
@@ -37,6 +40,8 @@ class Rule:
     confidence: str = "high"
     holiday_confidence: str = ""
     citation: str = ""
+    scope: str = ""
+    notes: str = ""
 
     def enforced_part(self, levels: frozenset[str]) -> Rule | None:
         """The parts of this rule enforced at the given confidence levels, or None."""
@@ -61,9 +66,10 @@ def federal_rule(policy: CallingPolicy) -> Rule:
     """
     return Rule(
         rule_id="US-FED",
-        state="US",
+        state=US_FEDERAL,
         week=(policy.federal_window_minutes,) * 7,
         citation="47 CFR 64.1200(c)(1); 16 CFR 310.4(c)",
+        scope="telephone solicitation (TCPA) and telemarketing (TSR); window set by the policy",
     )
 
 
@@ -84,7 +90,7 @@ def _rule(row: dict[str, str]) -> Rule:
     rule_id = row["rule_id"]
     weekday, saturday, sunday = (_window(row[day], rule_id) for day in ("mon_fri", "sat", "sun"))
     calendars = tuple(name for name in row["holidays"].split(";") if name)
-    unknown = set(calendars) - KNOWN_CALENDARS
+    unknown = {name for name in calendars if not is_known_calendar(name)}
     if unknown:
         raise ValueError(f"state rule {rule_id}: unknown holiday calendars {sorted(unknown)}")
     confidences = {row["confidence"], row["holiday_confidence"] or row["confidence"]}
@@ -105,6 +111,8 @@ def _rule(row: dict[str, str]) -> Rule:
         confidence=row["confidence"],
         holiday_confidence=row["holiday_confidence"],
         citation=row["citation"],
+        scope=row["scope"],
+        notes=row["notes"],
     )
 
 
@@ -126,7 +134,7 @@ def state_rules() -> tuple[Rule, ...]:
 
 @cache
 def enforced_rules(levels: frozenset[str]) -> dict[str, tuple[Rule, ...]]:
-    """State code -> the parts of its rules enforced at these confidence levels."""
+    """Place code ("CAN" for Canada-wide) -> the parts of its rules enforced at these levels."""
     by_state: dict[str, list[Rule]] = {}
     for rule in state_rules():
         part = rule.enforced_part(levels)

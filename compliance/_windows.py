@@ -1,4 +1,4 @@
-"""When calls are allowed, minute by minute, for 8 days from the evaluation instant.
+"""When calls are allowed, minute by minute, for 8 days from a start instant.
 
 Every rule boundary is a whole local minute and every zone offset a whole number of minutes,
 so permission is constant within each UTC minute and a minute grid is exact. Local clocks
@@ -7,6 +7,7 @@ come from the zone database through pandas, so DST, Arizona, Hawaii and the rest
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import IntEnum
 
 import numpy as np
@@ -28,6 +29,23 @@ class Status(IntEnum):
     OUTSIDE_HOURS = 2
 
 
+@dataclass(frozen=True)
+class DayWindow:
+    """What a combination of zones and rules allows in the first `day_minutes` of the grid.
+
+    All values are grid minute indexes; -1 where there is none (within the grid).
+    """
+
+    first: int  # first allowed minute of the day
+    until: int  # end (exclusive) of the contiguous allowed run that starts at `first`
+    closed: bool  # some rule closes a local day that overlaps the day
+    next_after: int  # first allowed minute at or after the day's end
+
+
+def _first(mask: np.ndarray) -> int:
+    return int(mask.argmax()) if mask.any() else -1
+
+
 class CallingGrid:
     """Calling permission per UTC minute from `start` for `GRID_DAYS` days.
 
@@ -46,28 +64,47 @@ class CallingGrid:
         self.start = start
         self._utc = pd.date_range(start, periods=GRID_MINUTES, freq="min")
         self._clocks: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        # Zones whose clocks agree over the grid (New York, Detroit, Toronto ...) share masks.
+        self._clock_names: dict[str, str] = {}
+        self._signatures: dict[tuple[int, ...], str] = {}
         # Keyed by rule id: ids are unique among the rules of one evaluation.
-        self._masks: dict[tuple[str, str], tuple[np.ndarray, bool]] = {}
+        self._masks: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+        # Many combinations share a zone and a set of rules: combine those once.
+        self._zone_rules: dict[tuple[str, tuple[Rule, ...]], tuple[np.ndarray, np.ndarray]] = {}
+
+    def minute_of(self, ns: np.ndarray) -> np.ndarray:
+        """Grid minute index of UTC nanosecond instants, rounded up (a partial minute waits)."""
+        return -((self.start.value - ns) // 60_000_000_000)
+
+    def _clock_name(self, zone: str) -> str:
+        """The first zone seen with the same local clock over the whole grid."""
+        if zone not in self._clock_names:
+            local = self._utc.tz_convert(zone).tz_localize(None)
+            offsets = (local.to_numpy() - self._utc.tz_localize(None).to_numpy()).astype(np.int64)
+            shift = np.flatnonzero(np.diff(offsets))
+            signature = (int(offsets[0]), *shift.tolist(), *offsets[shift + 1].tolist())
+            self._clock_names[zone] = self._signatures.setdefault(signature, zone)
+            if self._clock_names[zone] == zone:
+                minute = (local.hour * 60 + local.minute).to_numpy()
+                days = local.to_numpy().astype("datetime64[D]").astype(np.int64)
+                self._clocks[zone] = minute, local.day_of_week.to_numpy(), days
+        return self._clock_names[zone]
 
     def _clock(self, zone: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Local minute of day, weekday (Monday 0) and day number (days since 1970-01-01)."""
-        if zone not in self._clocks:
-            local = self._utc.tz_convert(zone).tz_localize(None)
-            minute = (local.hour * 60 + local.minute).to_numpy()
-            days = local.to_numpy().astype("datetime64[D]").astype(np.int64)
-            self._clocks[zone] = minute, local.day_of_week.to_numpy(), days
-        return self._clocks[zone]
+        return self._clocks[self._clock_name(zone)]
 
     def _closed_day_numbers(self, rule: Rule, days: np.ndarray) -> np.ndarray:
+        # One year either side: an observed date can fall in the neighbouring year.
         first, last = (pd.Timestamp(int(day), unit="D").year for day in (days[0], days[-1]))
         closed = set().union(
-            *(closed_days(rule.state, rule.holidays, year) for year in range(first, last + 1))
+            *(closed_days(rule.state, rule.holidays, year) for year in range(first - 1, last + 2))
         )
         return np.array([day.toordinal() - _EPOCH_ORDINAL for day in closed], dtype=np.int64)
 
-    def rule_mask(self, rule: Rule, zone: str) -> tuple[np.ndarray, bool]:
-        """Minutes the rule allows in `zone`, and whether it closes the first minute's day."""
-        zone = rule.clock_zone or zone
+    def rule_masks(self, rule: Rule, zone: str) -> tuple[np.ndarray, np.ndarray]:
+        """Minutes the rule allows in `zone`, and minutes on a local day the rule closes."""
+        zone = self._clock_name(rule.clock_zone or zone)
         key = (rule.rule_id, zone)
         if key not in self._masks:
             minute, weekday, days = self._clock(zone)
@@ -81,8 +118,36 @@ class CallingGrid:
                 before = days < rule.effective.toordinal() - _EPOCH_ORDINAL
                 allowed |= before
                 open_day |= before
-            self._masks[key] = allowed, not open_day[0]
+            self._masks[key] = allowed, ~open_day
         return self._masks[key]
+
+    def _zone_masks(self, zone: str, rules: tuple[Rule, ...]) -> tuple[np.ndarray, np.ndarray]:
+        key = (zone, rules)
+        if key not in self._zone_rules:
+            allowed = np.ones(GRID_MINUTES, dtype=bool)
+            closed = np.zeros(GRID_MINUTES, dtype=bool)
+            for rule in rules:
+                rule_allowed, rule_closed = self.rule_masks(rule, zone)
+                allowed &= rule_allowed
+                closed |= rule_closed
+            self._zone_rules[key] = allowed, closed
+        return self._zone_rules[key]
+
+    def _combined(self, zones: frozenset[str], rules: tuple[Rule, ...]):
+        clocks = {self._clock_name(zone) for zone in zones}
+        masks = [self._zone_masks(zone, rules) for zone in clocks]
+        if len(masks) == 1:
+            return masks[0]
+        if not masks:  # no zone to judge in: the caller reports unknown_timezone
+            return np.ones(GRID_MINUTES, dtype=bool), np.zeros(GRID_MINUTES, dtype=bool)
+        return (
+            np.logical_and.reduce([allowed for allowed, _ in masks]),
+            np.logical_or.reduce([closed for _, closed in masks]),
+        )
+
+    def allowed(self, zones: frozenset[str], rules: tuple[Rule, ...]) -> np.ndarray:
+        """Minutes every rule allows in every zone."""
+        return self._combined(zones, rules)[0]
 
     def judge(self, zones: frozenset[str], rules: tuple[Rule, ...]) -> tuple[Status, int]:
         """Status at the first minute when every rule must allow the call in every zone.
@@ -90,14 +155,35 @@ class CallingGrid:
         Returns:
             The status and the index of the first allowed minute (-1 if none in the grid).
         """
-        allowed = np.ones(GRID_MINUTES, dtype=bool)
-        closed = False
-        for zone in zones:
-            for rule in rules:
-                mask, closes = self.rule_mask(rule, zone)
-                allowed &= mask
-                closed |= closes
-        first = int(allowed.argmax()) if allowed.any() else -1
+        allowed, closed = self._combined(zones, rules)
+        first = _first(allowed)
         if first == 0:
             return Status.OK, 0
-        return (Status.RESTRICTED_DAY if closed else Status.OUTSIDE_HOURS), first
+        return (Status.RESTRICTED_DAY if closed[0] else Status.OUTSIDE_HOURS), first
+
+    def judge_day(
+        self, zones: frozenset[str], rules: tuple[Rule, ...], day_minutes: int
+    ) -> DayWindow:
+        """The first contiguous allowed interval within the grid's first `day_minutes`.
+
+        Example:
+            >>> from compliance._rules import Rule
+            >>> grid = CallingGrid(pd.Timestamp("2026-11-30 05:00", tz="UTC"))  # 00:00 ET
+            >>> rule = Rule("US-FED", "US", week=((480, 1260),) * 7)
+            >>> grid.judge_day(frozenset({"America/New_York"}), (rule,), 1440)
+            DayWindow(first=480, until=1260, closed=False, next_after=1920)
+        """
+        allowed, closed = self._combined(zones, rules)
+        in_day = allowed[:day_minutes]
+        first = _first(in_day)
+        until = -1
+        if first >= 0:
+            gap = _first(~in_day[first:])
+            until = day_minutes if gap < 0 else first + gap
+        after = _first(allowed[day_minutes:])
+        return DayWindow(
+            first=first,
+            until=until,
+            closed=bool(closed[:day_minutes].any()),
+            next_after=after + day_minutes if after >= 0 else -1,
+        )

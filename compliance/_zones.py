@@ -1,4 +1,8 @@
-"""Offline geography: ZIP code -> (zone, state), state -> zones, state names -> codes."""
+"""Offline geography: postal codes -> (zones, place), place -> zones, place names -> codes.
+
+A place is a USPS state, territory or military code, or a Canadian province or territory code.
+US and Canadian codes never collide (CA is California; Canada's rules use the code CAN).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import csv
 import io
 import math
 import re
+from collections import Counter
 from functools import cache
 from importlib import resources
 from numbers import Real
@@ -14,21 +19,38 @@ from zoneinfo import available_timezones
 import holidays
 import zipcodes
 
-# Judged instead of an unknown zone when the policy does not block unknown zones.
-CONTIGUOUS_US_ZONES = frozenset(
-    {
-        "America/New_York",
-        "America/Chicago",
-        "America/Denver",
-        "America/Phoenix",
-        "America/Los_Angeles",
-    }
-)
+CANADIAN_PROVINCES = frozenset(holidays.CA.subdivisions)
+# US jurisdictions under the TCPA: the states, DC and the inhabited territories. The freely
+# associated states (FM, MH, PW) have US ZIP codes but are not US jurisdictions.
+_NOT_US = frozenset({"FM", "MH", "PW"})
 
 _ZIP = re.compile(r"(\d{3,5})(?:-?\d{4})?")
-
+# Canada Post: the first letter of a postal code names the province (X: NT or NU, see below).
+_POSTAL = re.compile(r"([ABCEGHJ-NPRSTVXY])\d[ABCEGHJ-NPR-TV-Z](?:\s?\d[ABCEGHJ-NPR-TV-Z]\d)?")
+_POSTAL_PROVINCES = {
+    "A": "NL",
+    "B": "NS",
+    "C": "PE",
+    "E": "NB",
+    "G": "QC",
+    "H": "QC",
+    "J": "QC",
+    "K": "ON",
+    "L": "ON",
+    "M": "ON",
+    "N": "ON",
+    "P": "ON",
+    "R": "MB",
+    "S": "SK",
+    "T": "AB",
+    "V": "BC",
+    "X": "NT",
+    "Y": "YT",
+}
+_NUNAVUT_AREAS = ("X0A", "X0B", "X0C")  # the forward sortation areas of Nunavut
 
 ZIP_PLACES_FILE = "data/zip_places.csv"
+ZONE_OVERRIDES_FILE = "data/zone_overrides.csv"
 
 
 def zip_table_from_package() -> dict[str, tuple[str | None, str]]:
@@ -49,6 +71,12 @@ def zip_table_from_package() -> dict[str, tuple[str | None, str]]:
     }
 
 
+def _data_rows(name: str) -> list[list[str]]:
+    text = resources.files("compliance").joinpath(name).read_text("utf-8")
+    lines = [line for line in text.splitlines() if line and not line.startswith("#")]
+    return list(csv.reader(io.StringIO("\n".join(lines))))[1:]
+
+
 @cache
 def zip_table() -> dict[str, tuple[str | None, str]]:
     """ZIP code -> (IANA zone or None, state), from the shipped `data/zip_places.csv`.
@@ -57,50 +85,89 @@ def zip_table() -> dict[str, tuple[str | None, str]]:
         >>> zip_table()["85001"]
         ('America/Phoenix', 'AZ')
     """
-    rows = csv.reader(
-        io.StringIO(resources.files("compliance").joinpath(ZIP_PLACES_FILE).read_text("utf-8"))
+    return {code: (zone or None, state) for code, zone, state in _data_rows(ZIP_PLACES_FILE)}
+
+
+@cache
+def zone_overrides() -> dict[str, frozenset[str]]:
+    """ZIP code -> every zone its area can be in, where one zone per ZIP is wrong.
+
+    From `data/zone_overrides.csv` (Navajo Nation and Hopi land, see the file's header).
+
+    Example:
+        >>> sorted(zone_overrides()["86045"])
+        ['America/Denver', 'America/Phoenix']
+    """
+    return {
+        code: frozenset(zones.split(";")) for code, zones, *_ in _data_rows(ZONE_OVERRIDES_FILE)
+    }
+
+
+def zip_zone_set(code: str) -> frozenset[str]:
+    """The zones of a ZIP code: its override, else its table zone, else none."""
+    if code in zone_overrides():
+        return zone_overrides()[code]
+    zone = zip_table().get(code, (None, None))[0]
+    return frozenset({zone}) if zone else frozenset()
+
+
+@cache
+def state_zones() -> dict[str, tuple[str, ...]]:
+    """US place -> every zone seen among its ZIP codes, the most common first.
+
+    Example:
+        >>> state_zones()["FL"]
+        ('America/New_York', 'America/Chicago')
+    """
+    counts: dict[str, Counter] = {}
+    for code, (_, state) in zip_table().items():
+        for zone in zip_zone_set(code):
+            counts.setdefault(state, Counter())[zone] += 1
+    return {
+        state: tuple(zone for zone, _ in found.most_common()) for state, found in counts.items()
+    }
+
+
+@cache
+def us_zones() -> frozenset[str]:
+    """Every zone of a US state, DC or inhabited territory, Alaska and Hawaii included."""
+    return frozenset(
+        zone for state, zones in state_zones().items() if state not in _NOT_US for zone in zones
     )
-    next(rows)  # header
-    return {code: (zone or None, state) for code, zone, state in rows}
-
-
-@cache
-def zip_zones() -> tuple[str, ...]:
-    """The distinct zones of the ZIP table, sorted."""
-    return tuple(sorted({zone for zone, _ in zip_table().values() if zone}))
-
-
-@cache
-def state_zones() -> dict[str, frozenset[str]]:
-    """State -> every zone seen among its ZIP codes (e.g. FL -> New_York and Chicago)."""
-    zones: dict[str, set[str]] = {}
-    for zone, state in zip_table().values():
-        if zone is not None:
-            zones.setdefault(state, set()).add(zone)
-    return {state: frozenset(found) for state, found in zones.items()}
 
 
 @cache
 def state_codes() -> tuple[str, ...]:
-    """Every state, territory and military-post code that the data can name, sorted."""
+    """Every place code the data can name: US states, territories, military posts, provinces."""
     return tuple(
-        sorted(set(holidays.US.subdivisions) | {state for _, state in zip_table().values()})
+        sorted(
+            set(holidays.US.subdivisions)
+            | {state for _, state in zip_table().values()}
+            | CANADIAN_PROVINCES
+        )
     )
+
+
+@cache
+def canadian_places() -> frozenset[int]:
+    """Indexes into `state_codes()` of the Canadian provinces and territories."""
+    return frozenset(i for i, code in enumerate(state_codes()) if code in CANADIAN_PROVINCES)
 
 
 @cache
 def _state_lookup() -> dict[str, str]:
     lookup = {code.upper(): code for code in state_codes()}
-    lookup.update({name.upper(): code for name, code in holidays.US.subdivisions_aliases.items()})
+    for country in (holidays.CA, holidays.US):  # US last: a US name wins a clash
+        lookup.update({name.upper(): code for name, code in country.subdivisions_aliases.items()})
     return lookup
 
 
 def normalise_state(value: object) -> str | None:
-    """A USPS state code from a code or a name in any case, else None.
+    """A USPS state or Canadian province code from a code or a name in any case, else None.
 
     Example:
-        >>> normalise_state(" new york "), normalise_state("fl"), normalise_state(7)
-        ('NY', 'FL', None)
+        >>> normalise_state(" new york "), normalise_state("fl"), normalise_state("Ontario")
+        ('NY', 'FL', 'ON')
     """
     if not isinstance(value, str):
         return None
@@ -125,3 +192,18 @@ def normalise_zip(value: object) -> str | None:
         return None
     match = _ZIP.fullmatch(value.strip())
     return match.group(1).zfill(5) if match else None
+
+
+def canadian_province(value: object) -> str | None:
+    """The province of a Canadian postal code (or its first three characters), else None.
+
+    Example:
+        >>> canadian_province("m5v 3l9"), canadian_province("X0A 0H0"), canadian_province("90210")
+        ('ON', 'NU', None)
+    """
+    if not isinstance(value, str):
+        return None
+    text = value.strip().upper()
+    if not _POSTAL.fullmatch(text):
+        return None
+    return "NU" if text.startswith(_NUNAVUT_AREAS) else _POSTAL_PROVINCES[text[0]]

@@ -17,6 +17,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    JsonValue,
     ValidationError,
     WrapValidator,
     field_validator,
@@ -188,9 +189,12 @@ class CampaignList(ServerModel):
     total_count: int
 
 
+# Fields where a blanked value would let a call through (an unreadable revocation or DNC flag
+# would read as "none") take any JSON value as it came: the compliance engine blocks what is
+# not clearly empty or false, and the suppressed file shows it.
 class OutboundConsent(ServerModel):
-    call: bool | None = None
-    revoked_at: str | None = None
+    call: bool | None = None  # malformed: blanked, which reads as no consent
+    revoked_at: JsonValue = None  # normally an ISO-8601 time
 
 
 class ConsentFlags(ServerModel):
@@ -198,12 +202,16 @@ class ConsentFlags(ServerModel):
 
 
 class Attempts(ServerModel):
-    last24h: int | None = Field(None, alias="last24h")
-    last7d: int | None = Field(None, alias="last7d")
+    last24h: JsonValue = Field(None, alias="last24h")  # normally a count
+    last7d: JsonValue = Field(None, alias="last7d")
 
 
 class Contact(ServerModel):
-    """One contact record. Only `id` is required; malformed optional fields become None."""
+    """One contact record. Only `id` is required; malformed optional fields become None.
+
+    Except where None would let a call through: a DNC flag, revocation time or attempt count
+    (or attempts object) is kept as it came, and the compliance engine blocks an odd one.
+    """
 
     id: str
     phone_number: str | None = None
@@ -212,8 +220,9 @@ class Contact(ServerModel):
     postal_code: str | None = None
     state: str | None = None
     consent_flags: ConsentFlags | None = None
-    do_not_call: bool | None = None
-    attempts: Attempts | None = None
+    do_not_call: JsonValue = None  # normally a boolean
+    # An object is read as Attempts; anything else ("lots") is kept as it came.
+    attempts: Attempts | JsonValue = Field(None, union_mode="left_to_right")
     last_modified_time: str | None = None
 
     @field_validator("id", mode="before")

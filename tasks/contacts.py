@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from prefect import get_run_logger, task
@@ -19,8 +21,9 @@ from cxone import Contact
 from .errors import CXONE_TASK_OPTIONS
 
 # Columns handed to the compliance engine, plus the names kept for the dialer's list, with
-# compact dtypes: Arrow-backed text and nullable booleans and integers hold a large list in a
-# fraction of the memory Python objects would take.
+# compact dtypes: Arrow-backed text and nullable booleans hold a large list in a fraction of
+# the memory Python objects would take. DNC, revocation and attempts are text: they carry a
+# malformed value as it came (the engine blocks it, the suppressed file shows it).
 CONTACT_COLUMNS = {
     "contact_id": "str",
     "phone": "str",
@@ -30,22 +33,36 @@ CONTACT_COLUMNS = {
     "state": "str",
     "consent_call": "boolean",
     "consent_revoked_at": "str",
-    "dnc": "boolean",
-    "attempts_24h": "Int64",
-    "attempts_7d": "Int64",
+    "dnc": "str",
+    "attempts_24h": "str",
+    "attempts_7d": "str",
 }
+
 CHUNK_ROWS = 5_000  # pages are turned into frames this many rows at a time
+
+
+def _as_text(value: Any) -> str | None:
+    """A cell as text: strings as they are, numbers and flags as Python writes them, else JSON."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool | int | float):
+        return str(value)
+    return json.dumps(value, default=str)
 
 
 def contacts_frame(contacts: Iterable[Contact]) -> pd.DataFrame:
     """Flatten contact records into the compliance engine's input columns.
 
     Missing nested objects give None, never an error: the engine treats unknowns
-    conservatively (no consent means not dialable).
+    conservatively (no consent means not dialable). A malformed attempts object counts for
+    both attempt columns.
     """
     columns: dict[str, list] = {name: [] for name in CONTACT_COLUMNS}
     for c in contacts:
         outbound = c.consent_flags.outbound if c.consent_flags else None
+        # An attempts object that did not validate is kept raw: it stands for both counts.
+        kept = c.attempts is not None and not hasattr(c.attempts, "last24h")
+        attempts, odd_attempts = (None, c.attempts) if kept else (c.attempts, None)
         values = (
             c.id,
             c.phone_number,
@@ -54,10 +71,10 @@ def contacts_frame(contacts: Iterable[Contact]) -> pd.DataFrame:
             c.postal_code,
             c.state,
             outbound.call if outbound else None,
-            outbound.revoked_at if outbound else None,
-            c.do_not_call,
-            c.attempts.last24h if c.attempts else None,
-            c.attempts.last7d if c.attempts else None,
+            _as_text(outbound.revoked_at) if outbound else None,
+            _as_text(c.do_not_call),
+            _as_text(attempts.last24h if attempts else odd_attempts),
+            _as_text(attempts.last7d if attempts else odd_attempts),
         )
         for name, value in zip(CONTACT_COLUMNS, values, strict=True):
             columns[name].append(value)

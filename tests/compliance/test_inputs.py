@@ -101,7 +101,14 @@ def test_consent_values(judge, value, reason):
         # A revocation recorded for later still counts: the conservative reading.
         (pd.Timestamp("2027-01-01", tz="UTC"), "consent_revoked"),
         ("yes", "consent_revoked"),
+        # Not clearly empty: odd cells that the client once blanked, now kept and blocking.
         (True, "consent_revoked"),
+        (1700000000, "consent_revoked"),
+        ({"at": "2026-01-01"}, "consent_revoked"),
+        (["2026-01-01"], "consent_revoked"),
+        (False, "consent_revoked"),
+        ("false", "consent_revoked"),
+        (0, "consent_revoked"),
         (None, "ok"),
         (np.nan, "ok"),
         (pd.NaT, "ok"),
@@ -109,7 +116,6 @@ def test_consent_values(judge, value, reason):
         ("  ", "ok"),
         ("null", "ok"),
         ("None", "ok"),
-        (False, "ok"),
     ],
 )
 def test_revocation_values(judge, value, reason):
@@ -123,15 +129,29 @@ def test_revocation_values(judge, value, reason):
         ("TRUE", "dnc"),
         ("y", "dnc"),
         (1, "dnc"),
+        # Not clearly false: blocks (these came out dialable before).
+        ("DNC", "dnc"),
+        ("X", "dnc"),
+        (2, "dnc"),
+        ("yes ", "dnc"),
+        ([True], "dnc"),
+        ({"flag": False}, "dnc"),
+        ("garbage", "dnc"),
+        (-1, "dnc"),
         (False, "ok"),
+        (0, "ok"),
+        ("false", "ok"),
+        (" No ", "ok"),
+        ("n", "ok"),
+        ("0", "ok"),
+        ("off", "ok"),
+        # Blank: the list was not marked.
         (None, "ok"),
         ("", "ok"),
-        ("garbage", "ok"),
         (np.nan, "ok"),
     ],
 )
 def test_dnc_values(judge, value, reason):
-    # Unknown DNC means the list was not marked: it does not block.
     assert judge(MIDDAY, phone=NY, dnc=value).reason == reason
 
 
@@ -141,16 +161,23 @@ def test_dnc_values(judge, value, reason):
         (0, 0, "ok"),
         (1, 0, "frequency_cap"),
         ("1", 0, "frequency_cap"),
-        (0.5, 0, "ok"),
         (0, 2, "ok"),
         (0, 3, "frequency_cap"),
         (0, "3.0", "frequency_cap"),
         (None, None, "ok"),
         (np.nan, np.nan, "ok"),
-        ("x", "many", "ok"),
-        (-4, -1, "ok"),
-        (np.inf, 0, "ok"),
-        ([1], {"n": 1}, "ok"),
+        ("", " ", "ok"),
+        # Odd counts are over every cap: nobody knows how often the person was called.
+        (np.inf, 0, "frequency_cap"),
+        (0, -np.inf, "frequency_cap"),
+        (-4, 0, "frequency_cap"),
+        (0, -1, "frequency_cap"),
+        (0.5, 0, "frequency_cap"),
+        ("x", 0, "frequency_cap"),
+        (0, "many", "frequency_cap"),
+        ([1], 0, "frequency_cap"),
+        (0, {"n": 1}, "frequency_cap"),
+        (True, 0, "frequency_cap"),
     ],
 )
 def test_attempt_caps(judge, attempts_24h, attempts_7d, reason):
@@ -217,6 +244,7 @@ def test_state_values(judge, state, states):
     ("columns", "at", "reason"),
     [
         ({"phone": "nope", "dnc": True, "consent_call": None}, MIDDAY, "invalid_phone"),
+        ({"phone": "8765551234", "dnc": True}, MIDDAY, "unsupported_country"),
         ({"dnc": True, "consent_revoked_at": "2026-01-01", "consent_call": None}, MIDDAY, "dnc"),
         ({"consent_revoked_at": "2026-01-01", "consent_call": None}, MIDDAY, "consent_revoked"),
         ({"consent_call": None, "attempts_24h": 9}, MIDDAY, "no_consent"),
@@ -235,6 +263,7 @@ def test_reason_precedence(judge, columns, at, reason):
 def test_reasons_are_the_spec_codes_in_precedence_order():
     assert REASONS == (
         "invalid_phone",
+        "unsupported_country",
         "dnc",
         "consent_revoked",
         "no_consent",
@@ -243,6 +272,124 @@ def test_reasons_are_the_spec_codes_in_precedence_order():
         "state_restricted_day",
         "outside_calling_hours",
     )
+
+
+# phone, person ids, subjects, 24-hour attempts -> expected reasons (policy: 5 per 24 h)
+PERSON_CASES = [
+    pytest.param(
+        ["3055771234", "3055771235"], None, None, [2, 1], ["ok", "ok"], id="no-person-column"
+    ),
+    pytest.param(
+        ["3055771234", "3055771235"],
+        ["p1", "p1"],
+        None,
+        [2, 1],
+        ["frequency_cap", "frequency_cap"],
+        id="florida-person-two-numbers",
+    ),
+    pytest.param(
+        ["3055771234", "3055771235"],
+        ["p1", "p2"],
+        None,
+        [2, 1],
+        ["ok", "ok"],
+        id="two-people",
+    ),
+    pytest.param(
+        ["3055771234", "3055771235"],
+        ["p1", None],
+        None,
+        [2, 1],
+        ["ok", "ok"],
+        id="blank-person-counts-alone",
+    ),
+    pytest.param(
+        ["3055771234", "3055771235"],
+        ["p1", "p1"],
+        ["loan", "card"],
+        [2, 1],
+        ["ok", "ok"],
+        id="different-subjects",
+    ),
+    pytest.param(
+        ["3055771234", "3055771235", "3055771236"],
+        ["p1", "p1", "p1"],
+        ["loan", "card", None],
+        [1, 1, 1],
+        ["ok", "ok", "frequency_cap"],
+        id="no-subject-counts-towards-every-subject",
+    ),
+    pytest.param(
+        ["3055771234", "3055771235", "3055771236"],
+        ["p1", "p1", "p1"],
+        ["loan", "loan", None],
+        [1, 1, 1],
+        ["frequency_cap", "frequency_cap", "frequency_cap"],
+        id="same-subject",
+    ),
+    pytest.param(
+        ["3055771234", "3055771235"],
+        ["p1", "p1"],
+        None,
+        [np.inf, 0],
+        ["frequency_cap", "frequency_cap"],
+        id="odd-count-caps-the-person",
+    ),
+    pytest.param(
+        [NY, "2127365001"],
+        ["p1", "p1"],
+        None,
+        [2, 2],
+        ["ok", "ok"],
+        id="new-york-has-no-person-cap",
+    ),
+    pytest.param(
+        [NY, "3055771234"],
+        ["p1", "p1"],
+        None,
+        [2, 1],
+        ["ok", "frequency_cap"],
+        id="florida-number-counts-new-york-attempts",
+    ),
+]
+
+
+@pytest.mark.parametrize(("phones", "people", "subjects", "attempts", "reasons"), PERSON_CASES)
+def test_state_caps_count_a_persons_attempts_over_all_numbers(
+    phones, people, subjects, attempts, reasons
+):
+    columns = {"contact_id": range(len(phones)), "phone": phones, "consent_call": True}
+    columns["attempts_24h"] = attempts
+    if people is not None:
+        columns["person_id"] = people
+    if subjects is not None:
+        columns["subject"] = subjects
+    policy = CallingPolicy(max_attempts_24h=5, max_attempts_7d=10)
+
+    out = compliance.evaluate(pd.DataFrame(columns), pd.Timestamp(MIDDAY), policy)
+
+    assert out["reason"].tolist() == reasons
+
+
+@pytest.mark.parametrize(
+    ("settings", "attempts_24h", "attempts_7d", "reason"),
+    [
+        ({}, 0, 2, "ok"),
+        ({}, 1, 0, "frequency_cap"),
+        ({"max_attempts_24h": 2}, 1, 0, "ok"),
+        ({"max_attempts_24h": 2}, 2, 0, "frequency_cap"),
+        ({"max_attempts_7d": 5}, 0, 4, "ok"),
+        ({"max_attempts_7d": 5}, 0, 5, "frequency_cap"),
+        ({"max_attempts_24h": 0}, 0, 0, "frequency_cap"),
+    ],
+)
+def test_campaign_caps_are_configurable(judge, settings, attempts_24h, attempts_7d, reason):
+    row = judge(
+        MIDDAY, CallingPolicy(**settings), phone=NY, attempts_24h=attempts_24h,
+        attempts_7d=attempts_7d,
+    )  # fmt: skip
+
+    assert row.reason == reason
 
 
 def test_missing_optional_columns_mean_unknown():
@@ -335,6 +482,8 @@ def test_naive_instant_is_rejected():
         {"federal_start": "12:00", "federal_end": "12:00"},
         {"federal_start": "09:00:30"},
         {"max_attempts_24h": -1},
+        {"max_attempts_7d": -2},
+        {"max_attempts_24h": "many"},
         {"enforced_confidence": {"certain"}},
     ],
 )

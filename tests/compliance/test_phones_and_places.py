@@ -1,10 +1,13 @@
 """Phone parsing agrees with libphonenumber; area-code states and ZIP zones are right."""
 
 import collections
+from zoneinfo import available_timezones
 
 import numpy as np
 import pandas as pd
 import phonenumbers
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 import zipcodes
 from hypothesis import given, settings
@@ -12,10 +15,22 @@ from hypothesis import strategies as st
 from phonenumbers import timezone as phone_timezone
 from phonenumbers.tzdata import TIMEZONE_DATA
 
-from compliance._phones import npa_states, parse_phones, zone_sets
-from compliance._zones import state_codes, state_zones, zip_table
+from compliance._phones import (
+    CANADA,
+    OTHER_COUNTRY,
+    US,
+    _patterns,
+    npa_countries,
+    npa_states,
+    parse_phones,
+    province_zones,
+    zone_sets,
+)
+from compliance._zones import state_codes, state_zones, zip_table, zip_zone_set, zone_overrides
 
 WHOLE_CONTINENT = set(TIMEZONE_DATA["1"])
+TERRITORIES = ("PR", "GU", "VI", "AS", "MP")
+DENVER, PHOENIX = "America/Denver", "America/Phoenix"
 
 
 def _library_view(national: int) -> tuple[bool, set[str]]:
@@ -124,13 +139,68 @@ def test_area_code_states_agree_with_zip_area_codes():
         npa: (state_codes()[npa_states()[npa]], counter.most_common(1)[0][0])
         for npa, counter in votes.items()
         if npa_states()[npa] >= 0
+        and npa_countries()[npa] == US  # border ZIPs list Canadian area codes too
         and state_codes()[npa_states()[npa]] != counter.most_common(1)[0][0]
     }
 
     assert disagree == {}
     assert (npa_states() >= 0).sum() > 330
-    assert npa_states()[416] == -1  # Toronto is not a US state
-    assert npa_states()[800] == -1
+    assert state_codes()[npa_states()[416]] == "ON"  # Toronto: a province, not a state
+    assert npa_countries()[416] == CANADA
+    assert npa_states()[800] == -1 and npa_countries()[800] == US
+
+
+@pytest.mark.parametrize(
+    ("phone", "region"),
+    [
+        ("2127365000", "US"),
+        ("7877221234", "PR"),
+        ("6714771234", "GU"),
+        ("4165551234", "CA"),
+        ("6045551234", "CA"),
+        ("8765551234", "JM"),
+        ("2423221234", "BS"),
+        ("8095551234", "DO"),
+        ("8005550100", "US"),
+    ],
+)
+def test_country_of_a_number_is_libphonenumbers_region(phone, region):
+    phones = parse_phones(pd.Series([phone]))
+    expected = {"CA": CANADA, "US": US, "PR": US, "GU": US}.get(region, OTHER_COUNTRY)
+
+    assert phonenumbers.region_code_for_number(phonenumbers.parse("+1" + phone)) == region
+    assert phones.country[0] == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(2_000_000_000, 9_999_999_999), min_size=1, max_size=50))
+def test_countries_match_libphonenumber(numbers):
+    phones = parse_phones(pd.Series([str(n) for n in numbers]))
+    for i, national in enumerate(numbers):
+        number = phonenumbers.PhoneNumber(country_code=1, national_number=national)
+        if not phonenumbers.is_valid_number(number):
+            continue
+        region = phonenumbers.region_code_for_number(number)
+        expected = {"US": US, "CA": CANADA, **dict.fromkeys(TERRITORIES, US)}.get(
+            region, OTHER_COUNTRY
+        )
+        assert phones.country[i] == expected, national
+
+
+def test_non_geographic_numbers_only_in_area_codes_without_a_place():
+    # parse_phones tests the non-geographic patterns only where the area code names no place.
+    numbers = np.arange(200, 1000)[:, None] * 10**7 + np.arange(200, 1000)[None, :] * 10**4
+    for line in (0, 5555, 9999):
+        text = pa.array((numbers.ravel() + line).astype(str))
+        hits = pc.match_substring_regex(text, _patterns().non_geographic).to_numpy(False)
+        npas = np.unique(numbers.ravel()[hits] // 10**7)
+        assert (npa_states()[npas] < 0).all(), npas[npa_states()[npas] >= 0]
+
+
+def test_canadian_provinces_have_zones():
+    assert set(province_zones()) >= {"ON", "QC", "BC", "AB", "MB", "SK", "NS", "NB", "NL"}
+    assert "America/St_Johns" in province_zones()["NL"]
+    assert "America/Vancouver" in province_zones()["BC"]
 
 
 def test_zip_table_and_state_zones():
@@ -140,7 +210,39 @@ def test_zip_table_and_state_zones():
     assert table["96813"] == ("Pacific/Honolulu", "HI")
     assert table["00501"][1] == "NY"
     assert all(zone is None or "/" in zone for zone, _ in table.values())
-    assert state_zones()["FL"] == {"America/New_York", "America/Chicago"}
+    assert state_zones()["FL"] == ("America/New_York", "America/Chicago")  # most ZIPs first
     # The Navajo Nation keeps daylight saving time, the rest of Arizona does not.
-    assert state_zones()["AZ"] == {"America/Phoenix", "America/Denver"}
-    assert state_zones()["HI"] == {"Pacific/Honolulu"}
+    assert set(state_zones()["AZ"]) == {"America/Phoenix", "America/Denver"}
+    assert state_zones()["HI"] == ("Pacific/Honolulu",)
+
+
+def test_every_navajo_zip_of_the_table_is_judged_in_both_arizona_zones():
+    # The zipcodes package puts Navajo Nation ZIPs in Denver; each may reach Phoenix-time land.
+    navajo = {
+        code for code, (zone, state) in zip_table().items() if (zone, state) == (DENVER, "AZ")
+    }
+
+    assert len(navajo) >= 25
+    assert all(zip_zone_set(code) == {DENVER, PHOENIX} for code in navajo)
+
+
+@pytest.mark.parametrize(
+    ("postal_code", "zones"),
+    [
+        ("86045", {DENVER, PHOENIX}),  # Tuba City (Navajo) and Moenkopi (Hopi)
+        ("86039", {DENVER, PHOENIX}),  # Kykotsmovi (Hopi), bordering Navajo chapters
+        ("86515", {DENVER, PHOENIX}),  # Window Rock
+        ("86047", {DENVER, PHOENIX}),  # Winslow: Dilkon and other Navajo chapters
+        ("85001", {PHOENIX}),  # Phoenix
+        ("84536", {DENVER}),  # Monument Valley, Utah: Navajo, but Utah keeps DST too
+        ("87313", {DENVER}),  # Crownpoint, New Mexico
+    ],
+)
+def test_tribal_land_zips(postal_code, zones):
+    assert zip_zone_set(postal_code) == zones
+
+
+def test_zone_overrides_are_well_formed():
+    for code, zones in zone_overrides().items():
+        assert code in zip_table() and zip_table()[code][1] == "AZ"
+        assert zones <= available_timezones()

@@ -1,6 +1,6 @@
 """The shipped lookup tables agree with the packages they are built from."""
 
-from compliance._phones import npa_states, npa_states_from_package
+from compliance._phones import CANADA, US, npa_countries, npa_places_from_package, npa_states
 from compliance._zones import state_codes, zip_table, zip_table_from_package
 
 
@@ -9,8 +9,18 @@ def test_zip_table_matches_the_zipcodes_package():
     assert zip_table() == zip_table_from_package()
 
 
-def test_area_code_states_match_the_geocoder():
+def test_area_code_places_match_the_geocoder():
     # If this fails after upgrading `phonenumbers`, run `python -m compliance.refresh_data`.
+    derived = npa_places_from_package()
     shipped = {npa: state_codes()[i] for npa, i in enumerate(npa_states()) if i >= 0}
-    assert shipped == npa_states_from_package()
-    assert shipped[305] == "FL" and shipped[405] == "OK" and shipped[203] == "CT"
+    assert shipped == {
+        npa: place for npa, (_, place) in derived.items() if place and ";" not in place
+    }
+    assert shipped[305] == "FL" and shipped[405] == "OK" and shipped[604] == "BC"
+    countries = {US: "US", CANADA: "CA"}
+    assert {
+        npa: countries.get(int(code), "other") for npa, code in enumerate(npa_countries()) if code
+    } == {
+        npa: country if country in ("US", "CA") else "other"
+        for npa, (country, _) in derived.items()
+    }

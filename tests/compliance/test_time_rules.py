@@ -4,8 +4,10 @@ import pandas as pd
 import pytest
 
 from compliance import CallingPolicy
+from compliance._zones import us_zones
 
 NY = "2127365000"  # New York, Eastern; NY rule = federal hours
+MIDDAY = "2026-11-30T18:00:00Z"  # a Monday, inside every window
 
 # phone, extra columns, instant, expected reason, expected next_callable_at (None: the instant)
 CASES = [
@@ -175,7 +177,7 @@ CASES = [
         {"postal_code": "90210"},
         "2026-11-30T13:00:00Z",
         "outside_calling_hours",
-        "2026-11-30T16:00Z",
+        "2026-11-30T17:00Z",  # the ZIP brings California's device rule: 09:00 PT
         id="ny-number-la-zip-morning",
     ),
     pytest.param(
@@ -183,7 +185,7 @@ CASES = [
         {"postal_code": "90210"},
         "2026-12-01T02:30:00Z",
         "outside_calling_hours",
-        "2026-12-01T16:00Z",
+        "2026-12-01T17:00Z",
         id="ny-number-la-zip-evening",
     ),
     pytest.param(
@@ -211,7 +213,7 @@ CASES = [
         {"state": "TX"},
         "2026-11-30T14:30:00Z",
         "outside_calling_hours",
-        "2026-11-30T15:00Z",
+        "2026-11-30T16:00Z",  # Texas 09:00 in its western, Mountain part
         id="toll-free-texas-central-and-mountain",
     ),
     # State hours (the area code is enough: FL, OK and CT presume in-state).
@@ -237,7 +239,7 @@ CASES = [
         {"state": "FL"},
         "2026-12-01T01:30:00Z",
         "outside_calling_hours",
-        "2026-12-01T13:00Z",
+        "2026-12-01T14:00Z",  # Florida's zones count too: 08:00 in its Central part
         id="declared-fl-state",
     ),
     pytest.param(
@@ -416,7 +418,7 @@ CASES = [
         {},
         "2027-06-14T16:00:00Z",
         "state_restricted_day",
-        "2027-06-15T12:00Z",
+        "2027-06-15T13:00Z",  # SB 992 (blocked, unverified): from 09:00
         id="pa-flag-day",
     ),
     pytest.param(
@@ -424,7 +426,7 @@ CASES = [
         {},
         "2026-11-03T16:00:00Z",
         "state_restricted_day",
-        "2026-11-04T13:00Z",
+        "2026-11-04T14:00Z",
         id="pa-election-day",
     ),
     pytest.param(
@@ -432,7 +434,7 @@ CASES = [
         {},
         "2026-11-26T16:00:00Z",
         "state_restricted_day",
-        "2026-11-28T13:00Z",
+        "2026-11-28T14:00Z",
         id="pa-thanksgiving-and-day-after",
     ),
     pytest.param(NY, {}, "2026-11-26T16:00:00Z", "ok", None, id="ny-thanksgiving-open"),
@@ -499,9 +501,224 @@ CASES = [
         "2026-01-03T16:00Z",
         id="or-2030-from-2026",
     ),
-    # Low-confidence rows are not enforced by default.
-    pytest.param("2147481234", {}, "2026-11-29T16:00:00Z", "ok", None, id="tx-sunday-1000"),
-    pytest.param("5025841234", {}, "2026-11-30T14:30:00Z", "ok", None, id="ky-0930"),
+    # Unverified (low-confidence) rows are enforced by default: blocked until read.
+    pytest.param(
+        "5025841234",
+        {},
+        "2026-11-30T14:30:00Z",
+        "outside_calling_hours",
+        "2026-11-30T15:00Z",
+        id="ky-0930-unverified-10am-start",
+    ),
+    pytest.param(
+        "3077771234",
+        {},
+        "2026-12-01T03:30:00Z",
+        "outside_calling_hours",
+        "2026-12-01T15:00Z",
+        id="wy-2030-unverified-8pm-end",
+    ),
+    # Texas 301.051: 9-9 Monday to Saturday, noon-9 Sunday.
+    pytest.param(
+        "2147481234",
+        {},
+        "2026-11-30T14:30:00Z",
+        "outside_calling_hours",
+        "2026-11-30T15:00Z",
+        id="tx-weekday-0830",
+    ),
+    pytest.param(
+        "2147481234",
+        {},
+        "2026-11-29T16:00:00Z",
+        "outside_calling_hours",
+        "2026-11-29T18:00Z",
+        id="tx-sunday-1000",
+    ),
+    pytest.param("2147481234", {}, "2026-11-30T02:30:00Z", "ok", None, id="tx-sunday-2030"),
+    # Device rules, enforced for every call: California 9-9 California time, SC 8-7, IL 9-9.
+    pytest.param(
+        "2136241234",
+        {},
+        "2026-11-30T16:30:00Z",
+        "outside_calling_hours",
+        "2026-11-30T17:00Z",
+        id="ca-adad-0830",
+    ),
+    pytest.param("2136241234", {}, "2026-12-01T04:30:00Z", "ok", None, id="ca-adad-2030"),
+    pytest.param(
+        "8037341234",
+        {},
+        "2026-12-01T00:30:00Z",
+        "outside_calling_hours",
+        "2026-12-01T13:00Z",
+        id="sc-adad-1930",
+    ),
+    pytest.param(
+        "3122221234",
+        {},
+        "2026-11-30T14:30:00Z",
+        "outside_calling_hours",
+        "2026-11-30T15:00Z",
+        id="il-autodialer-0830",
+    ),
+    # Pennsylvania SB 992 (unverified, blocked) from 2026-10-18: no Sundays, 9-7.
+    pytest.param(
+        "2155611234",
+        {},
+        "2026-11-29T18:00:00Z",
+        "state_restricted_day",
+        "2026-11-30T14:00Z",
+        id="pa-sb992-sunday",
+    ),
+    pytest.param("2155611234", {}, "2026-10-11T18:00:00Z", "ok", None, id="pa-sunday-before-sb992"),
+    pytest.param(
+        "2155611234",
+        {},
+        "2026-12-01T00:30:00Z",
+        "outside_calling_hours",
+        "2026-12-01T14:00Z",
+        id="pa-sb992-1930",
+    ),
+    # Utah's own calendar: Juneteenth on the Monday before a Friday June 19; Good Friday.
+    pytest.param(
+        "8015381234",
+        {},
+        "2026-06-15T18:00:00Z",
+        "state_restricted_day",
+        "2026-06-16T14:00Z",
+        id="ut-juneteenth-moved-to-monday",
+    ),
+    pytest.param("8015381234", {}, "2026-06-19T18:00:00Z", "ok", None, id="ut-june-19-open"),
+    pytest.param(
+        "8015381234",
+        {},
+        "2026-04-03T18:00:00Z",
+        "state_restricted_day",
+        "2026-04-04T14:00Z",
+        id="ut-good-friday",
+    ),
+    pytest.param(
+        "8015381234",
+        {},
+        "2027-11-02T18:00:00Z",
+        "state_restricted_day",
+        "2027-11-03T14:00Z",
+        id="ut-election-day-from-2027-unverified",
+    ),
+    # Louisiana: every day of R.S. 1:55, e.g. All Saints' Day and the Battle of New Orleans.
+    pytest.param(
+        "5045231234",
+        {},
+        "2027-11-01T18:00:00Z",
+        "state_restricted_day",
+        "2027-11-03T13:00Z",  # November 2 is election day, closed as well
+        id="la-all-saints-day",
+    ),
+    pytest.param(
+        "5045231234",
+        {},
+        "2027-01-08T18:00:00Z",
+        "state_restricted_day",
+        "2027-01-09T14:00Z",
+        id="la-battle-of-new-orleans",
+    ),
+    # The declared state is a candidate location even when number and ZIP give a zone.
+    pytest.param(
+        NY,
+        {"state": "HI"},
+        "2026-11-30T14:00:00Z",
+        "outside_calling_hours",
+        "2026-11-30T18:00Z",
+        id="ny-number-declared-hawaii",
+    ),
+    pytest.param(
+        NY,
+        {"state": "CA", "postal_code": "10001"},
+        "2026-11-30T16:30:00Z",
+        "outside_calling_hours",
+        "2026-11-30T17:00Z",
+        id="ny-number-and-zip-declared-california",
+    ),
+    # Canada: CRTC hours (weekdays 9:00-21:30, weekends 10:00-18:00), local time, no US rules.
+    pytest.param(
+        "4165551234",
+        {},
+        "2026-11-30T13:30:00Z",
+        "outside_calling_hours",
+        "2026-11-30T14:00Z",
+        id="toronto-weekday-0830",
+    ),
+    pytest.param("4165551234", {}, "2026-12-01T02:15:00Z", "ok", None, id="toronto-weekday-2115"),
+    pytest.param(
+        "4165551234",
+        {},
+        "2026-12-01T02:30:00Z",
+        "outside_calling_hours",
+        "2026-12-01T14:00Z",
+        id="toronto-weekday-2130",
+    ),
+    pytest.param(
+        "4165551234",
+        {},
+        "2026-11-28T14:30:00Z",
+        "outside_calling_hours",
+        "2026-11-28T15:00Z",
+        id="toronto-saturday-0930",
+    ),
+    pytest.param(
+        "4165551234",
+        {},
+        "2026-11-28T23:00:00Z",
+        "outside_calling_hours",
+        "2026-11-29T15:00Z",
+        id="toronto-saturday-1800",
+    ),
+    pytest.param(
+        "6045551234",
+        {},
+        "2026-08-03T20:00:00Z",
+        "state_restricted_day",
+        "2026-08-04T16:00Z",
+        id="vancouver-bc-day-holiday",
+    ),
+    pytest.param(
+        NY,
+        {"postal_code": "M5V 3L9"},
+        "2026-11-30T14:30:00Z",
+        "outside_calling_hours",
+        "2026-11-30T15:00Z",
+        id="us-number-canadian-postal-code",
+    ),
+    # Other +1 countries are refused, never judged by the US window.
+    pytest.param("8765551234", {}, MIDDAY, "unsupported_country", "NaT", id="jamaica"),
+    pytest.param("2423221234", {}, MIDDAY, "unsupported_country", "NaT", id="bahamas"),
+    pytest.param("6714771234", {}, "2026-11-30T23:00:00Z", "ok", None, id="guam-us-territory"),
+    # Tribal land: the Navajo Nation keeps daylight time, Arizona and the Hopi do not.
+    pytest.param(
+        "8005550100",
+        {"postal_code": "86045"},  # Tuba City (Navajo) and Moenkopi (Hopi)
+        "2026-07-02T03:30:00Z",
+        "outside_calling_hours",
+        "2026-07-02T15:00Z",
+        id="tuba-city-summer-2130-mdt",
+    ),
+    pytest.param(
+        "8005550100",
+        {"postal_code": "85001"},
+        "2026-07-02T03:30:00Z",
+        "ok",
+        None,
+        id="phoenix-summer-2030-mst",
+    ),
+    pytest.param(
+        "8005550100",
+        {"postal_code": "86515"},  # Window Rock: the ZIP table says Denver only
+        "2026-07-01T14:30:00Z",
+        "outside_calling_hours",
+        "2026-07-01T15:00Z",
+        id="window-rock-summer-0730-mst",
+    ),
 ]
 
 
@@ -521,20 +738,12 @@ def test_time_rules(judge, phone, extra, at, reason, next_at):
 # phone, policy, instant, expected reason, expected next_callable_at (None: the instant)
 POLICY_CASES = [
     pytest.param(
-        "2147481234",
-        CallingPolicy(enforced_confidence={"high", "medium", "low"}),
-        "2026-11-29T16:00:00Z",
-        "outside_calling_hours",
-        "2026-11-29T18:00Z",
-        id="tx-sunday-noon-when-low-enforced",
-    ),
-    pytest.param(
         "5025841234",
-        CallingPolicy(enforced_confidence={"high", "medium", "low"}),
+        CallingPolicy(enforced_confidence={"high", "medium"}),
         "2026-11-30T14:30:00Z",
-        "outside_calling_hours",
-        "2026-11-30T15:00Z",
-        id="ky-1000-when-low-enforced",
+        "ok",
+        None,
+        id="ky-unverified-rule-dropped-by-counsel",
     ),
     pytest.param(
         "6019611234",
@@ -579,18 +788,18 @@ POLICY_CASES = [
     pytest.param(
         "8005550100",
         CallingPolicy(block_unknown_timezone=False),
-        "2026-11-30T16:00:00Z",
+        "2026-11-30T22:30:00Z",
         "ok",
         None,
-        id="unknown-zone-judged-everywhere",
+        id="unknown-zone-judged-in-every-us-zone",
     ),
     pytest.param(
         "8005550100",
         CallingPolicy(block_unknown_timezone=False),
-        "2026-11-30T14:00:00Z",
+        "2026-11-30T18:00:00Z",  # 13:00 ET but 08:00 in Hawaii, 04:00 in Guam
         "outside_calling_hours",
-        "2026-11-30T16:00Z",
-        id="unknown-zone-waits-for-pacific",
+        "2026-11-30T22:00Z",  # 08:00 in Guam; Puerto Rico closes at 01:00Z
+        id="unknown-zone-waits-for-guam",
     ),
 ]
 
@@ -610,19 +819,21 @@ def test_candidate_zones_are_listed(judge):
     assert judge("2026-11-30T18:00Z", phone="8005550100", state="FL").time_zones == (
         "America/Chicago;America/New_York"
     )
+    assert judge("2026-11-30T18:00Z", phone=NY, state="HI").time_zones == (
+        "America/New_York;Pacific/Honolulu"
+    )
+    assert judge("2026-11-30T18:00Z", phone="8005550100", postal_code="86045").time_zones == (
+        "America/Denver;America/Phoenix"
+    )
     assert judge("2026-11-30T18:00Z", phone="8005550100").time_zones == ""
     unknown = judge(
         "2026-11-30T18:00Z", CallingPolicy(block_unknown_timezone=False), phone="8005550100"
     )
-    assert unknown.time_zones.split(";") == sorted(
-        [
-            "America/Chicago",
-            "America/Denver",
-            "America/Los_Angeles",
-            "America/New_York",
-            "America/Phoenix",
-        ]
+    zones = unknown.time_zones.split(";")
+    assert {"Pacific/Honolulu", "America/Anchorage", "America/Puerto_Rico", "Pacific/Guam"} <= set(
+        zones
     )
+    assert zones == sorted(us_zones()) and "Pacific/Palau" not in zones  # not a US jurisdiction
 
 
 def test_consent_does_not_lift_hours(judge):
@@ -636,3 +847,9 @@ def test_applicable_states_are_listed_declared_first(judge):
     row = judge("2026-11-30T18:00Z", phone="3055771234", postal_code="10001", state="CT")
 
     assert row.states == "CT;NY;FL"
+
+
+def test_a_canadian_number_gets_canadian_rules_not_us_ones(judge):
+    row = judge("2026-11-30T18:00Z", phone="4165551234")
+
+    assert (row.states, row.time_zones) == ("ON", "America/Toronto")

@@ -192,12 +192,44 @@ def test_contact_page_keeps_extras_and_blanks_only_malformed_fields():
     }
     assert contact.id == "7"
     assert contact.phone_number == "2127365000"
-    assert contact.consent_flags.outbound.call is None
+    assert contact.consent_flags.outbound.call is None  # blanked: reads as no consent
     assert contact.consent_flags.outbound.revoked_at == "2026-01-01T00:00:00Z"
-    assert contact.do_not_call is None
-    assert (contact.attempts.last24h, contact.attempts.last7d) == (None, 2)
+    # Kept as they came: blanking them would read as "not DNC" and "no attempts".
+    assert contact.do_not_call == {"odd": 1}
+    assert (contact.attempts.last24h, contact.attempts.last7d) == ("many", 2)
     assert contact.model_dump(by_alias=True)["loyaltyTier"] == "gold"
     assert odd["doNotCall"] == {"odd": 1}, "the raw record is not modified"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("doNotCall", "DNC"),
+        ("doNotCall", "X"),
+        ("doNotCall", 2),
+        ("doNotCall", "yes "),
+        ("doNotCall", [True]),
+        ("revokedAt", 1700000000),
+        ("revokedAt", True),
+        ("revokedAt", {"at": "2026-01-01"}),
+        ("attempts", "lots"),
+    ],
+)
+def test_malformed_safety_fields_are_kept_raw(field, value):
+    record = {"id": "c1", "phoneNumber": "+12127365000", "attempts": {"last24h": 0}}
+    if field == "revokedAt":
+        record["consentFlags"] = {"outbound": {"call": True, "revokedAt": value}}
+    else:
+        record[field] = value
+
+    contact = ContactPage.model_validate(_page(record)).contacts[0]
+
+    kept = {
+        "doNotCall": contact.do_not_call,
+        "revokedAt": contact.consent_flags.outbound.revoked_at if contact.consent_flags else None,
+        "attempts": contact.attempts,
+    }
+    assert kept[field] == value
 
 
 def test_contact_without_usable_id_fails_the_page():

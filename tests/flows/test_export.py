@@ -108,6 +108,39 @@ async def test_bad_records_are_suppressed_not_fatal(sim, credentials_block, tmp_
     assert reasons["c9000000"] == "invalid_phone"
     assert reasons["c9000001"] == "invalid_phone"
     assert summary["fetched"] == len(consented_ids()) + 3
+    # An unreadable DNC flag fails closed, and the suppressed file keeps it as it came.
+    assert reasons["c9000002"] == "dnc"
+    assert suppressed.set_index("contact_id").loc["c9000002", "dnc"] == "perhaps"
+
+
+async def test_odd_safety_cells_block_and_keep_their_raw_values(sim, credentials_block, tmp_path):
+    def contact(i, **fields):
+        outbound = {"call": True, "revokedAt": fields.pop("revokedAt", None)}
+        return {"id": f"c91{i:05d}", "phoneNumber": "+12127365000",
+                "consentFlags": {"outbound": outbound}, "doNotCall": False, **fields}  # fmt: skip
+
+    odd = [
+        contact(0, doNotCall="DNC"),
+        contact(1, doNotCall=2),
+        contact(2, doNotCall="yes "),
+        contact(3, doNotCall=[True]),
+        contact(4, revokedAt=1700000000),
+        contact(5, revokedAt=True),
+        contact(6, revokedAt={"at": "2026-01-01"}),
+        contact(7, attempts={"last24h": "many", "last7d": 0}),
+        contact(8, attempts="lots"),
+    ]
+    sim.post("/_sim/contactlists/CL-1/contacts", json={"contacts": odd}).raise_for_status()
+    summary = await export_segmented_contacts(
+        "CL-1", output_dir=str(tmp_path), credentials_block=credentials_block, at=AT
+    )
+    _, suppressed = segments(summary)
+    rows = suppressed.set_index("contact_id")
+    expected = ["dnc"] * 4 + ["consent_revoked"] * 3 + ["frequency_cap"] * 2
+    assert [rows.loc[f"c91{i:05d}", "reason"] for i in range(9)] == expected
+    assert list(rows.loc[["c9100000", "c9100001", "c9100003"], "dnc"]) == ["DNC", "2", "[true]"]
+    assert rows.loc["c9100004", "consent_revoked_at"] == "1700000000"
+    assert rows.loc["c9100008", "attempts_24h"] == "lots"
 
 
 async def test_empty_consent_query_falls_back_to_client_side_filtering(

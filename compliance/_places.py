@@ -1,0 +1,130 @@
+"""Candidate locations of a contact: its zones, its places and the rules they bring in.
+
+A contact can be where its number, its postal code or its declared state or province says.
+Every candidate counts: a call must be legal in each zone any of them allows, under each rule
+any of them brings in (47 CFR 64.1200(c)(1) measures the called party's local time).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from ._phones import CANADA, NO_COUNTRY, US, province_zones, zone_sets
+from ._policy import CallingPolicy
+from ._rules import CANADA_WIDE, Rule, enforced_rules, federal_rule
+from ._zones import (
+    CANADIAN_PROVINCES,
+    canadian_places,
+    state_codes,
+    state_zones,
+    us_zones,
+    zip_table,
+    zip_zone_set,
+)
+
+
+@cache
+def place_zones(place: int) -> tuple[str, ...]:
+    """Zones of a place (index into `state_codes()`), the most common first; () if unknown.
+
+    Example:
+        >>> place_zones(state_codes().index("TX"))
+        ('America/Chicago', 'America/Denver')
+    """
+    if place < 0:
+        return ()
+    code = state_codes()[place]
+    if code in CANADIAN_PROVINCES:
+        return tuple(sorted(province_zones().get(code, ())))
+    return state_zones().get(code, ())
+
+
+def place_country(place: int) -> int:
+    """US or CANADA for a place index; NO_COUNTRY for -1."""
+    if place < 0:
+        return NO_COUNTRY
+    return CANADA if place in canadian_places() else US
+
+
+@cache
+def canada_zones() -> frozenset[str]:
+    """Every zone of a Canadian province or territory."""
+    return frozenset().union(*province_zones().values())
+
+
+@dataclass(frozen=True)
+class Postal:
+    """What a postal code says: zones, place (index into `state_codes()`) and country."""
+
+    zones: tuple[str, ...]
+    place: int
+    country: int
+
+
+@cache
+def postal(key: str | None) -> Postal:
+    """Resolve a key of `postal_places` ("Z:" ZIP or "P:" province); None gives nothing.
+
+    Example:
+        >>> postal("Z:86045").zones, state_codes()[postal("Z:86045").place]
+        (('America/Denver', 'America/Phoenix'), 'AZ')
+    """
+    if key is None:
+        return Postal((), -1, NO_COUNTRY)
+    kind, code = key.split(":", 1)
+    if kind == "Z":
+        place = state_codes().index(zip_table()[code][1])
+        return Postal(tuple(sorted(zip_zone_set(code))), place, place_country(place))
+    place = state_codes().index(code)
+    return Postal(place_zones(place), place, CANADA)
+
+
+class Candidates:
+    """Zones and rules of distinct combinations of a contact's candidate locations."""
+
+    def __init__(self, policy: CallingPolicy, postal_keys: list[str]):
+        self.policy = policy
+        self.postals = [postal(key) for key in postal_keys]
+        self.us_federal = federal_rule(policy)
+        self.by_place = enforced_rules(policy.enforced_confidence)
+
+    def zones(
+        self, phone_set: int, phone_country: int, code: Postal | None, declared: int
+    ) -> frozenset[str]:
+        """Candidate zones: the number's, the postal code's and the declared place's.
+
+        Without any zone, a policy that does not block unknown zones judges the contact in
+        every zone of its countries (all US zones, Alaska, Hawaii and territories included).
+        """
+        code = code or postal(None)
+        zones = frozenset((*zone_sets()[phone_set], *code.zones, *place_zones(declared)))
+        if not zones and not self.policy.block_unknown_timezone:
+            countries = {phone_country, code.country, place_country(declared)}
+            zones = (us_zones() if US in countries else frozenset()) | (
+                canada_zones() if CANADA in countries else frozenset()
+            )
+        return zones
+
+    def local_zone(self, phone_set: int, code: Postal | None, declared: int) -> str | None:
+        """The primary local zone: the number's, else the postal code's, else the declared
+        place's most common one (first in sorted order where a set has no order)."""
+        number = sorted(zone_sets()[phone_set])
+        return next(iter((*number, *(code.zones if code else ()), *place_zones(declared))), None)
+
+    def places(self, declared: int, code: Postal | None, npa_place: int) -> tuple[int, ...]:
+        """Applicable places without repeats: declared first (the report files under it)."""
+        found = (declared, code.place if code else -1, npa_place)
+        return tuple(dict.fromkeys(place for place in found if place >= 0))
+
+    def rules(self, places: tuple[int, ...], phone_country: int) -> tuple[Rule, ...]:
+        """The country rules of every country present, then every place's own rules."""
+        countries = {phone_country, *(place_country(place) for place in places)}
+        rules: list[Rule] = []
+        if US in countries:
+            rules.append(self.us_federal)
+        if CANADA in countries:
+            rules += self.by_place.get(CANADA_WIDE, ())
+        for place in places:
+            rules += self.by_place.get(state_codes()[place], ())
+        return tuple(rules)
