@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import math
 import statistics
 import subprocess
 import sys
@@ -54,9 +55,14 @@ LEGS = ("webhook->event", "event->run", "run->claim", "pause", "resume", "seen")
 
 
 def percentile(values: list[float], share: float) -> float:
-    """Nearest-rank percentile."""
+    """Nearest-rank percentile: the smallest value with at least `share` of them at or below.
+
+    Example:
+        >>> percentile([float(n) for n in range(1, 11)], 0.9)
+        9.0
+    """
     ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(share * len(ordered) + 0.5) - 1))]
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
 class Simulator:

@@ -63,6 +63,28 @@ async def register(block_type: type[Block]) -> tuple[UUID, UUID]:
     return _registered[key]
 
 
+async def _send(method: str, path: str, body: dict[str, Any]) -> httpx.Response:
+    """Send one write to the Prefect API, retrying a busy server within milliseconds.
+
+    Both writes here are safe to repeat: a partial update writes the same fields again, and a
+    repeated create answers 409, which the claim's holder recognises as its own (its record
+    names its flow run, and `operation.settle` hands a record held by this run back to it).
+    """
+    async with get_client() as client:
+        request = client._client.build_request(method, path, json=body)
+        for delay in _QUICK_RETRY_DELAYS:
+            # httpx's own send: one try, without the Prefect client's slow retries.
+            try:
+                response = await httpx.AsyncClient.send(client._client, request)
+            except httpx.TransportError:
+                await asyncio.sleep(delay)
+                continue
+            if response.status_code != 503:
+                return response
+            await asyncio.sleep(delay)
+        return await client._client.send(request)  # the client's own retries, then its error
+
+
 async def create(block: Block, name: str) -> None:
     """Save `block` as a new document called `name`: the atomic claim.
 
@@ -71,16 +93,14 @@ async def create(block: Block, name: str) -> None:
     """
     type_id, schema_id = await register(type(block))
     data = block.model_dump(mode="json", by_alias=True, context={"include_secrets": True})
-    async with get_client() as client:
-        try:
-            created = await client.create_block_document(
-                BlockDocumentCreate(
-                    name=name, block_schema_id=schema_id, block_type_id=type_id, data=data
-                )
-            )
-        except ObjectAlreadyExists:
-            raise DocumentExists(f"{type(block).get_block_type_slug()}/{name}") from None
-    block._block_document_name, block._block_document_id = created.name, created.id
+    document = BlockDocumentCreate(
+        name=name, block_schema_id=schema_id, block_type_id=type_id, data=data
+    )
+    response = await _send("POST", "/block_documents/", document.model_dump(mode="json"))
+    if response.status_code == 409:
+        raise DocumentExists(f"{type(block).get_block_type_slug()}/{name}")
+    response.raise_for_status()
+    block._block_document_name, block._block_document_id = name, UUID(response.json()["id"])
 
 
 async def update(block: B, *fields: str) -> None:
@@ -92,20 +112,9 @@ async def update(block: B, *fields: str) -> None:
     await register(type(block))
     data: dict[str, Any] = block.model_dump(mode="json", include=set(fields))
     update = BlockDocumentUpdate(data=data, merge_existing_data=True)
-    async with get_client() as client:
-        request = client._client.build_request(
-            "PATCH",
-            f"/block_documents/{block._block_document_id}",
-            json=update.model_dump(mode="json", exclude_unset=True),
-        )
-        for delay in _QUICK_RETRY_DELAYS:
-            # httpx's own send: one try, without the Prefect client's slow retries.
-            response = await httpx.AsyncClient.send(client._client, request)
-            if response.status_code != 503:
-                response.raise_for_status()
-                return
-            await asyncio.sleep(delay)
-        await client.update_block_document(block._block_document_id, update)
+    path = f"/block_documents/{block._block_document_id}"
+    response = await _send("PATCH", path, update.model_dump(mode="json", exclude_unset=True))
+    response.raise_for_status()
 
 
 async def read(block_type: type[B], name: str) -> B | None:
