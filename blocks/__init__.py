@@ -9,7 +9,13 @@ from . import operation
 from ._documents import read as read_block
 from ._documents import read_all as read_blocks
 from ._documents import register
-from .credentials import CXoneCredentials, MissingBlock, load_credentials
+from .credentials import (
+    CXoneAccessKey,
+    CXoneCredentials,
+    MissingBlock,
+    PlatformCredentials,
+    load_credentials,
+)
 from .failover import (
     AmbiguousPair,
     FailoverPair,
@@ -25,17 +31,26 @@ from .failover import (
 )
 from .idempotency import IdempotencyRecord, OperationTakeover, digest, document_name, record_name
 
-BLOCK_TYPES = (CXoneCredentials, FailoverPair, FailoverState, IdempotencyRecord, OperationTakeover)
+BLOCK_TYPES = (
+    CXoneCredentials,
+    CXoneAccessKey,
+    FailoverPair,
+    FailoverState,
+    IdempotencyRecord,
+    OperationTakeover,
+)
 
 __all__ = [
     "BLOCK_TYPES",
     "AmbiguousPair",
+    "CXoneAccessKey",
     "CXoneCredentials",
     "FailoverPair",
     "FailoverState",
     "IdempotencyRecord",
     "MissingBlock",
     "OperationTakeover",
+    "PlatformCredentials",
     "digest",
     "document_name",
     "failover_identity",

@@ -1,4 +1,8 @@
-"""The CXone credentials block: where the API is and how to authenticate to it."""
+"""Credentials blocks, one per platform: where the API is and how to authenticate to it.
+
+Every flow takes a `credentials_block` reference and gets a client from `get_client()`; the
+block type decides which platform the flows speak (`load_credentials`).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,16 @@ from prefect.blocks.core import Block
 from prefect.exceptions import ObjectNotFound
 from pydantic import Field, SecretStr
 
-from cxone import DEFAULT_BASE_URL, DEFAULT_SCOPES, SHARED_TOKENS, CXoneClient, CXoneConfig
+from cxone import (
+    DEFAULT_BASE_URL,
+    DEFAULT_ISSUER,
+    DEFAULT_SCOPES,
+    SHARED_TOKENS,
+    AccessKeyConfig,
+    AdminClient,
+    CXoneClient,
+    CXoneConfig,
+)
 
 
 class CXoneCredentials(Block):
@@ -114,3 +127,98 @@ async def load_credentials(reference: str) -> Block:
         f"no {kind} block named {name!r} is saved on this Prefect server; create it first "
         f"(see the README's Configuration section) or pass --credentials-block"
     )
+
+
+class CXoneAccessKey(Block):
+    """Credentials for NICE CXone's published APIs: an access key, and an app registration.
+
+    Saving one and passing `"cxone-access-key/<name>"` as `credentials_block` runs every flow
+    on the real platform. With `client_id` and `client_secret` (the app NICE registers for
+    you) the token comes from the OpenID password grant; without them, from the access-key
+    endpoint. The tenant's API host is discovered unless `api_base_url` is set.
+
+    Example:
+        ```python
+        from blocks import CXoneAccessKey
+
+        CXoneAccessKey(access_key_id="AK...", access_key_secret="...").save("prod")
+        ```
+    """
+
+    _block_type_name = "CXone Access Key"
+    _block_type_slug = "cxone-access-key"
+    _description = (
+        "Access key and optional app registration for NICE CXone's published Admin and "
+        "Reporting APIs (Personal Connection skills, calling lists, DNC groups)."
+    )
+    _documentation_url = (
+        "https://developer.niceincontact.com/Documentation/APIAuthenticationAndAuthorization"
+    )
+    _code_example = """```python
+from blocks import CXoneAccessKey
+
+credentials = CXoneAccessKey.load("BLOCK_NAME")
+async with credentials.get_client() as client:
+    skill = await client.get_campaign("4100001")
+```"""
+
+    access_key_id: str = Field(description="Access key id of the CXone user the flows act as.")
+    access_key_secret: SecretStr = Field(description="The access key's secret; stored encrypted.")
+    client_id: str | None = Field(
+        default=None, description="Client id of the app registered with NICE, if any."
+    )
+    client_secret: SecretStr | None = Field(
+        default=None, description="Client secret of that app; stored encrypted."
+    )
+    issuer: str = Field(
+        default=DEFAULT_ISSUER,
+        description="The OpenID issuer (https://cxone-gov.niceincontact.com for government).",
+    )
+    api_base_url: str | None = Field(
+        default=None, description="The tenant's API host; leave empty to discover it."
+    )
+    requests_per_minute: int = Field(
+        default=600, gt=0, description="Client-side request rate limit for this tenant."
+    )
+    timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=60,
+        description="Deadline of one attempt of an API call, answer included, in seconds.",
+    )
+    max_retries: int = Field(
+        default=3, ge=0, le=10, description="Retries of a failed API call after the first try."
+    )
+    deadline_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=60,
+        description="Deadline of one API call with all its retries and waits, in seconds.",
+    )
+
+    def get_config(self) -> AccessKeyConfig:
+        """The client configuration these credentials describe."""
+        return AccessKeyConfig(
+            access_key_id=self.access_key_id,
+            access_key_secret=self.access_key_secret,
+            client_id=self.client_id,
+            client_secret=self.client_secret,
+            issuer=self.issuer,
+            api_base_url=self.api_base_url,
+            requests_per_minute=self.requests_per_minute,
+            timeout_seconds=self.timeout_seconds,
+            max_retries=self.max_retries,
+            deadline_seconds=self.deadline_seconds,
+        )
+
+    def get_client(self, transport: httpx.AsyncBaseTransport | None = None) -> AdminClient:
+        """A new `AdminClient`; open it inside the task that uses it (clients are loop-bound).
+
+        Clients of the same credentials share their access token within the process.
+        """
+        return AdminClient(self.get_config(), transport=transport, token_cache=SHARED_TOKENS)
+
+
+# What a flow's `credentials_block` may name: each type's `get_client()` gives a client of
+# the `cxone.CampaignPlatform` protocol.
+PlatformCredentials = CXoneCredentials | CXoneAccessKey

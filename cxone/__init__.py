@@ -1,11 +1,16 @@
-"""Async client for the CXone outbound API (see SPEC.md section 1).
+"""Async clients of the two platforms the product speaks, behind one protocol.
 
-Holds authentication, pacing, retries, idempotency keys, typed errors, wire models and the
-contact export. Imports httpx and pydantic only: never Prefect, never `compliance`.
+`CXoneClient` speaks the API the tutorial describes (SPEC section 1); `AdminClient` speaks
+NICE CXone's published APIs (section 4). Both hold authentication (`httpx.Auth` flows),
+pacing, retries, deadlines, typed errors and wire models, and implement `CampaignPlatform`.
+Imports httpx and pydantic only: never Prefect, never `compliance`.
 """
 
+from ._access_key_auth import AccessKeyAuth
+from ._admin import AdminClient
 from ._client import CONSENTED_QUERY, CXoneClient
-from ._config import DEFAULT_BASE_URL, DEFAULT_SCOPES, CXoneConfig
+from ._config import DEFAULT_BASE_URL, DEFAULT_ISSUER, DEFAULT_SCOPES, AccessKeyConfig, CXoneConfig
+from ._dial_lists import UPLOAD_COLUMNS, CallingListColumns, DncAddResult, UploadJob
 from ._exceptions import (
     CXoneAuthError,
     CXoneConflict,
@@ -15,6 +20,7 @@ from ._exceptions import (
     CXoneNotFound,
     CXoneRateLimited,
     CXoneServerError,
+    CXoneUnsupported,
     CXoneValidationError,
 )
 from ._models import (
@@ -36,15 +42,21 @@ from ._models import (
     WebhookRegistration,
 )
 from ._platform import CampaignPlatform
+from ._spec import CampaignSettings, CampaignSpec, CampaignSpecMismatch, DialingWindow
 from ._tokens import SHARED_TOKENS, TokenCache
 from ._transport import IDEMPOTENCY_HEADER, RetryPolicy
 
 __all__ = [
     "CONSENTED_QUERY",
     "DEFAULT_BASE_URL",
+    "DEFAULT_ISSUER",
     "DEFAULT_SCOPES",
     "IDEMPOTENCY_HEADER",
     "SHARED_TOKENS",
+    "UPLOAD_COLUMNS",
+    "AccessKeyAuth",
+    "AccessKeyConfig",
+    "AdminClient",
     "CXoneAuthError",
     "CXoneClient",
     "CXoneConfig",
@@ -55,24 +67,32 @@ __all__ = [
     "CXoneNotFound",
     "CXoneRateLimited",
     "CXoneServerError",
+    "CXoneUnsupported",
     "CXoneValidationError",
+    "CallingListColumns",
     "Campaign",
     "CampaignList",
     "CampaignMetrics",
     "CampaignPayload",
     "CampaignPlatform",
+    "CampaignSettings",
+    "CampaignSpec",
+    "CampaignSpecMismatch",
     "CampaignStatus",
     "ComplianceConfig",
     "Contact",
     "ContactPage",
     "DialerConfig",
     "DialingRules",
+    "DialingWindow",
+    "DncAddResult",
     "FailoverConfig",
     "IanaZone",
     "PredictiveSettings",
     "RateLimits",
     "RetryPolicy",
     "TokenCache",
+    "UploadJob",
     "Webhook",
     "WebhookRegistration",
 ]

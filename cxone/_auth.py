@@ -15,23 +15,11 @@ import httpx
 
 from ._config import CXoneConfig
 from ._exceptions import CXoneAuthError, CXoneInvalidResponse, CXoneServerError
+from ._session import server_message
 from ._tokens import TokenCache, token_key
 from ._transport import REPLAY_SAFE_EXTENSION
 
 TOKEN_PATH = "/api/v2/oauth/token"
-
-
-def server_message(response: httpx.Response) -> str:
-    """The human part of an error body (`message`, `error_description` or `error`), or ''."""
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text[:200]
-    if isinstance(body, dict):
-        for key in ("message", "error_description", "error"):
-            if isinstance(body.get(key), str):
-                return body[key]
-    return ""
 
 
 class ClientCredentialsAuth(httpx.Auth):

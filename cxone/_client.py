@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import functools
-import re
-import ssl
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -13,18 +9,10 @@ from typing import Any
 import httpx
 from pydantic import ValidationError
 
-from ._auth import ClientCredentialsAuth, server_message
+from ._auth import ClientCredentialsAuth
 from ._config import CXoneConfig
-from ._exceptions import (
-    CXoneAuthError,
-    CXoneConflict,
-    CXoneError,
-    CXoneInvalidResponse,
-    CXoneNotFound,
-    CXoneRateLimited,
-    CXoneServerError,
-    CXoneValidationError,
-)
+from ._dial_lists import CallingListColumns, DncAddResult, UploadJob
+from ._exceptions import CXoneConflict, CXoneInvalidResponse, CXoneUnsupported
 from ._export import export_contacts
 from ._models import (
     Campaign,
@@ -37,47 +25,13 @@ from ._models import (
     Webhook,
     WebhookRegistration,
 )
-from ._ratelimit import TokenBucket
+from ._session import ApiSession, json_of
+from ._spec import CampaignSpec, differences
 from ._tokens import TokenCache
-from ._transport import IDEMPOTENCY_HEADER, ResilientTransport, RetryPolicy
+from ._transport import IDEMPOTENCY_HEADER, RetryPolicy
 
 API = "/api/v2/omnichannel"
 CONSENTED_QUERY = "consentFlags.outbound.call==true"
-SCOPE_PATTERN = re.compile(r"\b[a-z]+(?::[a-z]+)+\b")
-
-
-@functools.cache
-def _tls_context() -> ssl.SSLContext:
-    # Building one costs ~50 ms of CPU (it loads the CA bundle); a task opens a client each time.
-    return httpx.create_ssl_context()
-
-
-def network_transport() -> httpx.AsyncHTTPTransport:
-    """A socket transport that reuses the process's one TLS context."""
-    return httpx.AsyncHTTPTransport(verify=_tls_context())
-
-
-def _error_for(response: httpx.Response) -> CXoneError:
-    """The typed exception for an error response; messages carry method, URL and status."""
-    request, status = response.request, response.status_code
-    where = f"{request.method} {request.url}"
-    detail = server_message(response)
-    message = f"{where} answered {status}" + (f": {detail}" if detail else "")
-    kwargs = {"status_code": status, "url": str(request.url)}
-    if status in (401, 403):
-        scope = SCOPE_PATTERN.search(detail) if status == 403 else None
-        return CXoneAuthError(message, missing_scope=scope and scope.group(0), **kwargs)
-    if status == 404:
-        return CXoneNotFound(message, **kwargs)
-    if status == 409:
-        return CXoneConflict(message, **kwargs)
-    if status in (400, 422):
-        return CXoneValidationError(message, server_message=detail, **kwargs)
-    if status == 429:
-        return CXoneRateLimited(message + " (retries exhausted)", **kwargs)
-    if status >= 500:
-        return CXoneServerError(message, **kwargs)
-    return CXoneError(message, **kwargs)
 
 
 class CXoneClient:
@@ -102,6 +56,9 @@ class CXoneClient:
         >>> # asyncio.run(names(CXoneConfig(client_id="...", client_secret="...")))
     """
 
+    # The described API delivers metrics by webhook; nothing needs to poll it.
+    pushes_metrics = True
+
     def __init__(
         self,
         config: CXoneConfig,
@@ -111,26 +68,16 @@ class CXoneClient:
         token_cache: TokenCache | None = None,
     ):
         self.config = config
-        policy = retry_policy or RetryPolicy(
-            max_retries=config.max_retries,
-            backoff_base=config.backoff_base_seconds,
-            backoff_cap=config.backoff_cap_seconds,
+        self._session = ApiSession(
+            requests_per_minute=config.requests_per_minute,
+            burst=config.burst,
+            timeout_seconds=config.timeout_seconds,
+            deadline_seconds=config.deadline_seconds,
+            policy=retry_policy or config.retry_policy(),
+            auth=lambda send: ClientCredentialsAuth(config, send, cache=token_cache),
+            transport=transport,
         )
-        rate = config.requests_per_minute / 60
-        self._bucket = TokenBucket(rate, max(1.0, config.burst or rate), sleep=policy.sleep)
-        self._transport = ResilientTransport(
-            transport or network_transport(), self._bucket, policy, config.timeout_seconds
-        )
-        self.auth = ClientCredentialsAuth(
-            config, self._transport.handle_async_request, cache=token_cache
-        )
-        self._http = httpx.AsyncClient(
-            base_url=config.base_url,
-            transport=self._transport,
-            auth=self.auth,
-            timeout=config.timeout_seconds,
-            headers={"Accept": "application/json"},
-        )
+        self.auth = self._session.auth
 
     def __repr__(self) -> str:
         config = self.config
@@ -143,7 +90,7 @@ class CXoneClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        await self._session.aclose()
 
     async def call_endpoint(
         self,
@@ -163,35 +110,10 @@ class CXoneClient:
         headers = {}
         if method.upper() not in ("GET", "HEAD"):
             headers[IDEMPOTENCY_HEADER] = idempotency_key or str(uuid.uuid4())
-        url = f"{self.config.base_url}{path}"
-        try:
-            async with asyncio.timeout(self.config.deadline_seconds):
-                response = await self._http.request(
-                    method, path, params=params, json=json, headers=headers
-                )
-        except TimeoutError:
-            raise CXoneServerError(
-                f"{method} {url} did not complete within its "
-                f"{self.config.deadline_seconds:g}s deadline",
-                url=url,
-            ) from None
-        except httpx.TimeoutException:
-            raise CXoneServerError(f"{method} {url} timed out", url=url) from None
-        except httpx.TransportError as exc:
-            raise CXoneServerError(
-                f"{method} {url} lost its connection ({type(exc).__name__})", url=url
-            ) from None
-        if response.is_error:
-            raise _error_for(response)
-        try:
-            return response.json()
-        except ValueError:
-            raise CXoneInvalidResponse(
-                f"{method} {url} answered {response.status_code} with a body that is not JSON "
-                f"(content-type {response.headers.get('content-type', 'missing')!r})",
-                status_code=response.status_code,
-                url=url,
-            ) from None
+        response = await self._session.send(
+            method, f"{self.config.base_url}{path}", params=params, json=json, headers=headers
+        )
+        return json_of(response)
 
     async def _call_model(self, model, method: str, path: str, **kwargs):
         body = await self.call_endpoint(method, path, **kwargs)
@@ -204,9 +126,10 @@ class CXoneClient:
             ) from None
 
     async def create_campaign(
-        self, payload: CampaignPayload, *, idempotency_key: str | None = None
+        self, spec: CampaignSpec | CampaignPayload, *, idempotency_key: str | None = None
     ) -> Campaign:
-        """Create a campaign. Pass a key derived from the payload to make re-runs safe."""
+        """Create a campaign from a spec (or a ready payload); pass the operation's key."""
+        payload = spec.payload() if isinstance(spec, CampaignSpec) else spec
         return await self._call_model(
             Campaign,
             "POST",
@@ -214,6 +137,23 @@ class CXoneClient:
             json=payload.to_wire(),
             idempotency_key=idempotency_key,
         )
+
+    async def spec_differences(self, campaign: Campaign, spec: CampaignSpec) -> list[str]:
+        """The payload fields the campaign holds otherwise; its status is how it runs, not
+        what it is (a failover resumes a backup created paused)."""
+        wanted = spec.payload().to_wire()
+        wanted.pop("status")
+        return differences(wanted, campaign.model_dump(mode="json", by_alias=True))
+
+    def made_by(self, campaign: Campaign, idempotency_key: str) -> bool:
+        # The API does not say which key created a campaign; an identical one is adopted.
+        return False
+
+    async def pause_campaign(self, campaign_id: str, *, idempotency_key: str) -> None:
+        await self.set_campaign_status(campaign_id, "paused", idempotency_key=idempotency_key)
+
+    async def resume_campaign(self, campaign_id: str, *, idempotency_key: str) -> None:
+        await self.set_campaign_status(campaign_id, "active", idempotency_key=idempotency_key)
 
     async def list_campaigns(self, name: str | None = None) -> CampaignList:
         params = {"name": name} if name is not None else None
@@ -281,6 +221,36 @@ class CXoneClient:
             f"{API}/campaigns/{campaign_id}/metrics",
             params={"windowMinutes": window_minutes},
         )
+
+    def _no_dial_lists(self) -> CXoneUnsupported:
+        return CXoneUnsupported(
+            "the described API has no calling lists, upload jobs or DNC groups; on this "
+            "platform use export_segmented_contacts, which segments the platform's own lists"
+        )
+
+    async def find_or_create_calling_list(self, name: str, columns: CallingListColumns) -> str:
+        raise self._no_dial_lists()
+
+    async def upload_calling_list(self, list_id: str, csv: bytes, **options: Any) -> str:
+        raise self._no_dial_lists()
+
+    async def upload_jobs(self, list_id: str) -> list[UploadJob]:
+        raise self._no_dial_lists()
+
+    async def get_upload_job(self, job_id: str) -> UploadJob:
+        raise self._no_dial_lists()
+
+    async def cancel_upload_job(self, job_id: str) -> None:
+        raise self._no_dial_lists()
+
+    async def find_or_create_dnc_group(self, name: str) -> str:
+        raise self._no_dial_lists()
+
+    async def dnc_numbers(self, group_id: str) -> set[str]:
+        raise self._no_dial_lists()
+
+    async def add_dnc_numbers(self, group_id: str, numbers: list[str]) -> DncAddResult:
+        raise self._no_dial_lists()
 
     async def register_webhook(
         self, registration: WebhookRegistration, *, idempotency_key: str | None = None

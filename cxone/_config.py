@@ -2,11 +2,19 @@
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from ._transport import RetryPolicy
+
 DEFAULT_BASE_URL = "https://api.cxone.com"
 DEFAULT_SCOPES = (
     "omnichannel:campaigns:write omnichannel:campaigns:read omnichannel:contactlists:read "
     "omnichannel:webhooks:write analytics:read"
 )
+
+
+def _http_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise ValueError(f"must start with http:// or https://, got {value!r}")
+    return value.rstrip("/")
 
 
 class CXoneConfig(BaseModel):
@@ -46,9 +54,60 @@ class CXoneConfig(BaseModel):
         60.0, ge=0, description="Refresh the token this long before it expires."
     )
 
-    @field_validator("base_url")
-    @classmethod
-    def _strip_slash(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError(f"base_url must start with http:// or https://, got {value!r}")
-        return value.rstrip("/")
+    def retry_policy(self) -> RetryPolicy:
+        """The retry timing these settings ask for."""
+        return RetryPolicy(
+            max_retries=self.max_retries,
+            backoff_base=self.backoff_base_seconds,
+            backoff_cap=self.backoff_cap_seconds,
+        )
+
+    _base_url = field_validator("base_url")(lambda value: _http_url(value))
+
+
+DEFAULT_ISSUER = "https://cxone.niceincontact.com"
+
+
+class AccessKeyConfig(BaseModel):
+    """Where NICE CXone's published APIs are and how to authenticate to them.
+
+    The access key (id and secret) belongs to a CXone user and carries that user's role. With
+    an app registration (`client_id`, `client_secret`) the token comes from the OpenID
+    issuer's token endpoint by the password grant; without one, from the access-key endpoint.
+    The API host is discovered from the token's tenant unless `api_base_url` is given.
+
+    Example:
+        >>> from cxone import AccessKeyConfig
+        >>> config = AccessKeyConfig(access_key_id="AK", access_key_secret="s3cret")
+        >>> "s3cret" in repr(config), config.issuer
+        (False, 'https://cxone.niceincontact.com')
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    access_key_id: str = Field(min_length=1, description="The user's access key id.")
+    access_key_secret: SecretStr = Field(description="The access key's secret.")
+    client_id: str | None = Field(None, description="The registered app's client id.")
+    client_secret: SecretStr | None = Field(None, description="The app's client secret.")
+    issuer: str = Field(DEFAULT_ISSUER, description="The OpenID issuer, without a trailing /.")
+    api_base_url: str | None = Field(None, description="The API host; skips tenant discovery.")
+    requests_per_minute: float = Field(600, gt=0, description="Client-side rate limit.")
+    burst: float | None = Field(None, gt=0, description="Token-bucket size.")
+    timeout_seconds: float = Field(10.0, gt=0, description="Deadline of one attempt.")
+    max_retries: int = Field(3, ge=0, description="Retries of one request.")
+    deadline_seconds: float = Field(30.0, gt=0, description="Deadline of one call.")
+    backoff_base_seconds: float = Field(2.0, ge=0, description="First backoff step.")
+    backoff_cap_seconds: float = Field(10.0, ge=0, description="Longest single backoff wait.")
+    token_refresh_margin_seconds: float = Field(300.0, ge=0, description="Refresh this early.")
+
+    def retry_policy(self) -> RetryPolicy:
+        """The retry timing these settings ask for."""
+        return RetryPolicy(
+            max_retries=self.max_retries,
+            backoff_base=self.backoff_base_seconds,
+            backoff_cap=self.backoff_cap_seconds,
+        )
+
+    _urls = field_validator("issuer", "api_base_url")(
+        lambda value: None if value is None else _http_url(value)
+    )

@@ -56,3 +56,7 @@ class CXoneInvalidResponse(CXoneError):
 
 class CXoneExportIncomplete(CXoneError):
     """A contact export could not account for every contact the server reported."""
+
+
+class CXoneUnsupported(CXoneError):
+    """The platform has no such operation (say, calling-list upload on the described API)."""

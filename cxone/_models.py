@@ -249,6 +249,8 @@ class CampaignMetrics(ServerModel):
     active_calls: int = 0
     calls_attempted: int = 0
     calls_connected: int = 0
+    calls_abandoned: int = 0
+    calls_handled: int = 0
     failover_triggered: bool = False
     last_updated: dt.datetime | None = None
 

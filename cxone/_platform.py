@@ -1,8 +1,9 @@
-"""What the flows need from a dialing platform, as a protocol.
+"""What the flows need from a dialing platform, as one protocol.
 
-`CXoneClient` speaks the described API. An adapter for NICE's published Admin API (access-key
-auth, Personal Connection skills started and stopped, calling-list upload jobs) implements the
-same methods, and the flows do not change.
+`CXoneClient` speaks the described API (SPEC section 1); `AdminClient` speaks NICE's published
+APIs (section 4). Tasks call these methods and never ask which platform they have: where a
+platform lacks something (the described API has no calling-list upload; NICE has no metrics
+webhook and keeps no consent data), the method raises `CXoneUnsupported` saying so.
 """
 
 from __future__ import annotations
@@ -10,37 +11,72 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Protocol, runtime_checkable
 
-from ._models import (
-    Campaign,
-    CampaignMetrics,
-    CampaignPayload,
-    CampaignStatus,
-    Contact,
-    Webhook,
-    WebhookRegistration,
-)
+from ._dial_lists import CallingListColumns, DncAddResult, UploadJob
+from ._models import Campaign, CampaignMetrics, Contact, Webhook, WebhookRegistration
+from ._spec import CampaignSpec
 
 
 @runtime_checkable
 class CampaignPlatform(Protocol):
-    async def create_campaign(
-        self, payload: CampaignPayload, *, idempotency_key: str | None = None
-    ) -> Campaign: ...
+    pushes_metrics: bool
+    """True when the platform delivers metrics by webhook; False when they must be polled."""
 
     async def find_campaigns_by_name(self, name: str) -> list[Campaign]: ...
 
-    async def get_campaign(self, campaign_id: str) -> Campaign: ...
+    async def spec_differences(self, campaign: Campaign, spec: CampaignSpec) -> list[str]:
+        """How an existing campaign differs from a spec, field by field."""
 
-    async def set_campaign_status(
-        self, campaign_id: str, status: CampaignStatus, *, idempotency_key: str | None = None
+    def made_by(self, campaign: Campaign, idempotency_key: str) -> bool:
+        """Whether `campaign` was created with this key (a create whose answer was lost)."""
+
+    async def create_campaign(
+        self, spec: CampaignSpec, *, idempotency_key: str | None = None
     ) -> Campaign: ...
 
-    def iter_contacts(self, list_id: str, *, query: str = ...) -> AsyncIterator[list[Contact]]: ...
+    async def get_campaign(self, campaign_id: str) -> Campaign:
+        """The campaign, its `status` "active" (dialling) or "paused"."""
+
+    async def pause_campaign(self, campaign_id: str, *, idempotency_key: str) -> None:
+        """Ask for the campaign to stop dialling (live calls finish); callers confirm."""
+
+    async def resume_campaign(self, campaign_id: str, *, idempotency_key: str) -> None:
+        """Ask for the campaign to dial again; callers confirm by reading it back."""
 
     async def get_metrics(self, campaign_id: str, window_minutes: int = 30) -> CampaignMetrics: ...
+
+    def iter_contacts(self, list_id: str, *, query: str = ...) -> AsyncIterator[list[Contact]]: ...
 
     async def register_webhook(
         self, registration: WebhookRegistration, *, idempotency_key: str | None = None
     ) -> Webhook: ...
+
+    async def find_or_create_calling_list(self, name: str, columns: CallingListColumns) -> str:
+        """The id of the calling list named `name`, created with `columns` if missing."""
+
+    async def upload_calling_list(
+        self,
+        list_id: str,
+        csv: bytes,
+        *,
+        file_name: str,
+        overwrite: bool,
+        skill_id: str | None,
+        time_zone: str,
+    ) -> str:
+        """Submit one upload job of CSV records; returns the job id."""
+
+    async def upload_jobs(self, list_id: str) -> list[UploadJob]:
+        """Every upload job of the list, pending ones included."""
+
+    async def get_upload_job(self, job_id: str) -> UploadJob: ...
+
+    async def cancel_upload_job(self, job_id: str) -> None: ...
+
+    async def find_or_create_dnc_group(self, name: str) -> str: ...
+
+    async def dnc_numbers(self, group_id: str) -> set[str]:
+        """Every number in the group, as 10 NANP digits."""
+
+    async def add_dnc_numbers(self, group_id: str, numbers: list[str]) -> DncAddResult: ...
 
     async def aclose(self) -> None: ...

@@ -17,8 +17,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from blocks import MissingBlock
-from cxone import CXoneAuthError, CXoneNotFound, CXoneValidationError
-from tasks.campaigns import CampaignSpecMismatch, ProvisionedCampaignGone
+from cxone import (
+    CampaignSpecMismatch,
+    CXoneAuthError,
+    CXoneNotFound,
+    CXoneUnsupported,
+    CXoneValidationError,
+)
+from tasks.campaigns import ProvisionedCampaignGone
 
 # Errors whose message tells the user what to fix; anything else is a bug or an outage.
 USER_ERRORS: tuple[type[BaseException], ...] = (
@@ -29,6 +35,7 @@ USER_ERRORS: tuple[type[BaseException], ...] = (
     CXoneAuthError,
     CXoneNotFound,
     CXoneValidationError,
+    CXoneUnsupported,
     CampaignSpecMismatch,
     ProvisionedCampaignGone,
 )

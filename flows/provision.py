@@ -11,12 +11,8 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import acreate_markdown_artifact
 
 from blocks import digest, load_credentials, operation, register_block_types
-from tasks.campaigns import (
-    CampaignSettings,
-    CampaignSpec,
-    find_or_create_campaign,
-    read_provisioned_campaign,
-)
+from cxone import CampaignSettings, CampaignSpec
+from tasks.campaigns import find_or_create_campaign, read_provisioned_campaign
 
 HOLDER_WAIT_SECONDS = 120.0
 
@@ -79,14 +75,13 @@ async def provision_campaign(
             "settings": settings or {},
         }
     )  # every violation at once, before any request
-    payload = spec.payload()
     await register_block_types()
     credentials = await load_credentials(credentials_block)
     identity = operation.OperationIdentity(
         "provision",
         {
             "campaign_name": campaign_name,
-            "spec": digest(payload.to_wire()),
+            "spec": digest(spec.model_dump(mode="json")),
             "credentials_block": credentials_block,
         },
     )
@@ -104,7 +99,7 @@ async def provision_campaign(
                 identity, ["create"], f"provision campaign {campaign_name!r}", record, False
             ) as held:
                 campaign = await held.step(
-                    "create", lambda key: find_or_create_campaign(credentials, payload, key)
+                    "create", lambda key: find_or_create_campaign(credentials, spec, key)
                 )
             break
         except operation.OperationTaken:

@@ -15,7 +15,7 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 import compliance
-from blocks import CXoneCredentials
+from blocks import PlatformCredentials
 from cxone import Contact
 
 from .errors import CXONE_TASK_OPTIONS
@@ -87,7 +87,7 @@ def contacts_frame(contacts: Iterable[Contact]) -> pd.DataFrame:
 # (10,000 pages) take 100 minutes.
 @task(name="fetch-contacts", timeout_seconds=2 * 3600, **CXONE_TASK_OPTIONS)
 async def fetch_contacts(
-    credentials: CXoneCredentials, contact_list_id: str, query: str
+    credentials: PlatformCredentials, contact_list_id: str, query: str
 ) -> pd.DataFrame:
     """Every contact of the list matching `query`, once each, as a DataFrame.
 

@@ -11,7 +11,7 @@ import datetime as dt
 
 from prefect import get_run_logger, task
 
-from blocks import CXoneCredentials
+from blocks import PlatformCredentials
 from cxone import CampaignStatus
 
 from .errors import CXONE_TASK_OPTIONS, ONE_CALL_SECONDS, THREE_CALLS_SECONDS, StatusNotConfirmed
@@ -19,7 +19,7 @@ from .errors import CXONE_TASK_OPTIONS, ONE_CALL_SECONDS, THREE_CALLS_SECONDS, S
 
 @task(name="read-metrics", timeout_seconds=ONE_CALL_SECONDS, **CXONE_TASK_OPTIONS)
 async def read_metrics(
-    credentials: CXoneCredentials, campaign_id: str, window_minutes: int
+    credentials: PlatformCredentials, campaign_id: str, window_minutes: int
 ) -> dict:
     """The campaign's success rate and call counts over the window."""
     async with credentials.get_client() as client:
@@ -28,27 +28,29 @@ async def read_metrics(
 
 
 @task(name="read-campaign-status", timeout_seconds=ONE_CALL_SECONDS, **CXONE_TASK_OPTIONS)
-async def read_status(credentials: CXoneCredentials, campaign_id: str) -> str:
+async def read_status(credentials: PlatformCredentials, campaign_id: str) -> str:
     """The campaign's status as the platform reports it now."""
     async with credentials.get_client() as client:
         return (await client.get_campaign(campaign_id)).status
 
 
 async def _change_status(
-    credentials: CXoneCredentials, campaign_id: str, status: CampaignStatus, idempotency_key: str
+    credentials: PlatformCredentials, campaign_id: str, status: CampaignStatus, idempotency_key: str
 ) -> dict:
     """Read, send the change with the operation's key if needed, read back.
 
-    The read-back is what counts: an answer can be lost after the server applied the change,
-    and a 409 (already in that status) is success only if the campaign really is there.
+    The read-back is what counts: an answer can be lost after the platform applied the
+    change, and "already in that status" is success only if the campaign really is there.
+    On NICE CXone a pause is a stop without force: live calls end normally.
 
     Raises:
         StatusNotConfirmed: the campaign is in another status after the change.
     """
-    async with credentials.get_client() as client:
-        if (await client.get_campaign(campaign_id)).status != status:
-            await client.set_campaign_status(campaign_id, status, idempotency_key=idempotency_key)
-        campaign = await client.get_campaign(campaign_id)
+    async with credentials.get_client() as platform:
+        if (await platform.get_campaign(campaign_id)).status != status:
+            change = platform.pause_campaign if status == "paused" else platform.resume_campaign
+            await change(campaign_id, idempotency_key=idempotency_key)
+        campaign = await platform.get_campaign(campaign_id)
     if campaign.status != status:
         raise StatusNotConfirmed(f"campaign {campaign_id} is {campaign.status!r}, not {status!r}")
     get_run_logger().info("Campaign %s confirmed %s", campaign_id, status)
@@ -62,7 +64,7 @@ async def _change_status(
 
 @task(name="pause-campaign", timeout_seconds=THREE_CALLS_SECONDS, **CXONE_TASK_OPTIONS)
 async def pause_campaign(
-    credentials: CXoneCredentials, campaign_id: str, idempotency_key: str
+    credentials: PlatformCredentials, campaign_id: str, idempotency_key: str
 ) -> dict:
     """Pause the campaign and confirm it paused.
 
@@ -74,7 +76,7 @@ async def pause_campaign(
 
 @task(name="resume-campaign", timeout_seconds=THREE_CALLS_SECONDS, **CXONE_TASK_OPTIONS)
 async def resume_campaign(
-    credentials: CXoneCredentials, campaign_id: str, idempotency_key: str
+    credentials: PlatformCredentials, campaign_id: str, idempotency_key: str
 ) -> dict:
     """Resume the campaign and confirm it is active.
 

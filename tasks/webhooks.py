@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prefect import task
 
-from blocks import CXoneCredentials
+from blocks import PlatformCredentials
 from cxone import WebhookRegistration
 
 from .errors import CXONE_TASK_OPTIONS, ONE_CALL_SECONDS
@@ -12,7 +12,7 @@ from .errors import CXONE_TASK_OPTIONS, ONE_CALL_SECONDS
 
 @task(name="register-webhook", timeout_seconds=ONE_CALL_SECONDS, **CXONE_TASK_OPTIONS)
 async def register_webhook(
-    credentials: CXoneCredentials, registration: WebhookRegistration, idempotency_key: str
+    credentials: PlatformCredentials, registration: WebhookRegistration, idempotency_key: str
 ) -> dict:
     """Register the subscription with the operation's key; returns the webhook (with `id`)."""
     async with credentials.get_client() as client:

@@ -7,9 +7,9 @@ import pytest
 from pydantic import ValidationError
 
 import blocks.credentials
-from cxone import CXoneConfig, CXoneServerError
+from cxone import CampaignSpecMismatch, CXoneConfig, CXoneServerError
 from flows.provision import provision_campaign
-from tasks.campaigns import CampaignSpecMismatch, ProvisionedCampaignGone
+from tasks.campaigns import ProvisionedCampaignGone
 
 
 def requests_to(sim, method, fragment):

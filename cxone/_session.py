@@ -1,0 +1,167 @@
+"""One HTTP session to a CXone API, whichever platform: pacing, retries, authentication,
+deadlines and typed errors. Both clients send every request through it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import re
+import ssl
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+
+from ._exceptions import (
+    CXoneAuthError,
+    CXoneConflict,
+    CXoneError,
+    CXoneInvalidResponse,
+    CXoneNotFound,
+    CXoneRateLimited,
+    CXoneServerError,
+    CXoneValidationError,
+)
+from ._ratelimit import TokenBucket
+from ._transport import ResilientTransport, RetryPolicy
+
+SCOPE_PATTERN = re.compile(r"\b[a-z]+(?::[a-z]+)+\b")
+Send = Callable[[httpx.Request], Awaitable[httpx.Response]]
+
+
+def server_message(response: httpx.Response) -> str:
+    """The human part of an error body (`message`, `error_description` or `error`), or ''.
+
+    Example:
+        >>> server_message(httpx.Response(400, json={"error": "x", "error_description": "y"}))
+        'y'
+    """
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200]
+    if isinstance(body, dict):
+        for key in ("message", "error_description", "errorDescription", "error"):
+            if isinstance(body.get(key), str):
+                return body[key]
+    return ""
+
+
+def error_for(response: httpx.Response) -> CXoneError:
+    """The typed exception for an error response; messages carry method, URL and status."""
+    request, status = response.request, response.status_code
+    where = f"{request.method} {request.url}"
+    detail = server_message(response)
+    message = f"{where} answered {status}" + (f": {detail}" if detail else "")
+    kwargs = {"status_code": status, "url": str(request.url)}
+    if status in (401, 403):
+        scope = SCOPE_PATTERN.search(detail) if status == 403 else None
+        return CXoneAuthError(message, missing_scope=scope and scope.group(0), **kwargs)
+    if status == 404:
+        return CXoneNotFound(message, **kwargs)
+    if status == 409:
+        return CXoneConflict(message, **kwargs)
+    if status in (400, 422):
+        return CXoneValidationError(message, server_message=detail, **kwargs)
+    if status == 429:
+        return CXoneRateLimited(message + " (retries exhausted)", **kwargs)
+    if status >= 500:
+        return CXoneServerError(message, **kwargs)
+    return CXoneError(message, **kwargs)
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    # Building one costs ~50 ms of CPU (it loads the CA bundle); a task opens a client each time.
+    return httpx.create_ssl_context()
+
+
+def network_transport() -> httpx.AsyncHTTPTransport:
+    """A socket transport that reuses the process's one TLS context."""
+    return httpx.AsyncHTTPTransport(verify=_tls_context())
+
+
+class ApiSession:
+    """Paces, retries, authenticates and bounds every request to one API.
+
+    Args:
+        requests_per_minute: the client-side rate shared by all requests, tokens included.
+        burst: token-bucket size; default one second's worth of requests.
+        timeout_seconds: deadline of one attempt (connect, send and the whole answer).
+        deadline_seconds: deadline of one call, every retry and wait included.
+        policy: retry count and backoff (tests inject a fake sleep).
+        auth: builds the `httpx.Auth` from the paced, retrying send it must use.
+        transport: what sits below the retry layer; default real sockets.
+        headers: sent with every request.
+    """
+
+    def __init__(
+        self,
+        *,
+        requests_per_minute: float,
+        burst: float | None,
+        timeout_seconds: float,
+        deadline_seconds: float,
+        policy: RetryPolicy,
+        auth: Callable[[Send], httpx.Auth],
+        transport: httpx.AsyncBaseTransport | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        rate = requests_per_minute / 60
+        self.bucket = TokenBucket(rate, max(1.0, burst or rate), sleep=policy.sleep)
+        self.transport = ResilientTransport(
+            transport or network_transport(), self.bucket, policy, timeout_seconds
+        )
+        self.auth = auth(self.transport.handle_async_request)
+        self._deadline = deadline_seconds
+        self._http = httpx.AsyncClient(
+            transport=self.transport,
+            auth=self.auth,
+            timeout=timeout_seconds,
+            headers={"Accept": "application/json", **(headers or {})},
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """Send one request; return the successful response or raise its `CXoneError`.
+
+        The whole call, retries and waits included, ends within the session's deadline.
+        """
+        try:
+            async with asyncio.timeout(self._deadline):
+                response = await self._http.request(method, url, **kwargs)
+        except TimeoutError:
+            raise CXoneServerError(
+                f"{method} {url} did not complete within its {self._deadline:g}s deadline",
+                url=url,
+            ) from None
+        except httpx.TimeoutException:
+            raise CXoneServerError(f"{method} {url} timed out", url=url) from None
+        except httpx.TransportError as exc:
+            raise CXoneServerError(
+                f"{method} {url} lost its connection ({type(exc).__name__})", url=url
+            ) from None
+        if response.is_error:
+            raise error_for(response)
+        return response
+
+
+def json_of(response: httpx.Response) -> Any:
+    """The response's JSON body.
+
+    Raises:
+        CXoneInvalidResponse: the body is not JSON.
+    """
+    try:
+        return response.json()
+    except ValueError:
+        request = response.request
+        raise CXoneInvalidResponse(
+            f"{request.method} {request.url} answered {response.status_code} with a body that "
+            f"is not JSON (content-type {response.headers.get('content-type', 'missing')!r})",
+            status_code=response.status_code,
+            url=str(request.url),
+        ) from None
