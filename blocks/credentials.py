@@ -23,7 +23,28 @@ from cxone import (
 )
 
 
-class CXoneCredentials(Block):
+class _CallLimits(Block):
+    """How long one API call may take, and how often it is retried: shared by both
+    credentials blocks, so a hung server fails a run within a bounded time."""
+
+    timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=60,
+        description="Deadline of one attempt of an API call, answer included, in seconds.",
+    )
+    max_retries: int = Field(
+        default=3, ge=0, le=10, description="Retries of a failed API call after the first try."
+    )
+    deadline_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=60,
+        description="Deadline of one API call with all its retries and waits, in seconds.",
+    )
+
+
+class CXoneCredentials(_CallLimits):
     """Credentials and limits for one CXone tenant (or the local simulator).
 
     The only thing that changes between the simulator and a real tenant: point `base_url`
@@ -66,21 +87,6 @@ async with credentials.get_client() as client:
     )
     requests_per_minute: int = Field(
         default=100, gt=0, description="Client-side request rate limit for this tenant."
-    )
-    timeout_seconds: float = Field(
-        default=10.0,
-        gt=0,
-        le=60,
-        description="Deadline of one attempt of an API call, answer included, in seconds.",
-    )
-    max_retries: int = Field(
-        default=3, ge=0, le=10, description="Retries of a failed API call after the first try."
-    )
-    deadline_seconds: float = Field(
-        default=30.0,
-        gt=0,
-        le=60,
-        description="Deadline of one API call with all its retries and waits, in seconds.",
     )
 
     def get_config(self) -> CXoneConfig:
@@ -129,7 +135,7 @@ async def load_credentials(reference: str) -> Block:
     )
 
 
-class CXoneAccessKey(Block):
+class CXoneAccessKey(_CallLimits):
     """Credentials for NICE CXone's published APIs: an access key, and an app registration.
 
     Saving one and passing `"cxone-access-key/<name>"` as `credentials_block` runs every flow
@@ -179,21 +185,6 @@ async with credentials.get_client() as client:
     )
     requests_per_minute: int = Field(
         default=600, gt=0, description="Client-side request rate limit for this tenant."
-    )
-    timeout_seconds: float = Field(
-        default=10.0,
-        gt=0,
-        le=60,
-        description="Deadline of one attempt of an API call, answer included, in seconds.",
-    )
-    max_retries: int = Field(
-        default=3, ge=0, le=10, description="Retries of a failed API call after the first try."
-    )
-    deadline_seconds: float = Field(
-        default=30.0,
-        gt=0,
-        le=60,
-        description="Deadline of one API call with all its retries and waits, in seconds.",
     )
 
     def get_config(self) -> AccessKeyConfig:

@@ -29,7 +29,7 @@ from ._config import AccessKeyConfig
 from ._dial_lists import CallingListColumns, DncAddResult, UploadJob
 from ._exceptions import CXoneInvalidResponse, CXoneUnsupported, CXoneValidationError
 from ._models import WEEKDAYS, Campaign, CampaignMetrics, Contact, Webhook, WebhookRegistration
-from ._session import ApiSession, json_of
+from ._session import SessionClient, json_of
 from ._spec import CampaignSpec, differences
 from ._tokens import TokenCache
 from ._transport import REPLAY_SAFE_EXTENSION, RetryPolicy
@@ -109,7 +109,7 @@ def _campaign(skill: dict) -> Campaign:
     )
 
 
-class AdminClient:
+class AdminClient(SessionClient):
     """Talks to NICE CXone's Admin and Reporting APIs.
 
     Use it as an async context manager, inside the event loop that uses it.
@@ -134,30 +134,16 @@ class AdminClient:
         token_cache: TokenCache | None = None,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ):
-        self.config = config
-        self._clock = clock
-        self._session = ApiSession(
-            requests_per_minute=config.requests_per_minute,
-            burst=config.burst,
-            timeout_seconds=config.timeout_seconds,
-            deadline_seconds=config.deadline_seconds,
-            policy=retry_policy or config.retry_policy(),
-            auth=lambda send: AccessKeyAuth(config, send, cache=token_cache),
-            transport=transport,
+        super().__init__(
+            config,
+            lambda send: AccessKeyAuth(config, send, cache=token_cache),
+            transport,
+            retry_policy,
         )
-        self.auth: AccessKeyAuth = self._session.auth
+        self._clock = clock
 
     def __repr__(self) -> str:
         return f"AdminClient(issuer={self.config.issuer!r}, key={self.config.access_key_id!r})"
-
-    async def __aenter__(self) -> AdminClient:
-        return self
-
-    async def __aexit__(self, *exc_info) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        await self._session.aclose()
 
     async def call(
         self,

@@ -25,7 +25,7 @@ from ._models import (
     Webhook,
     WebhookRegistration,
 )
-from ._session import ApiSession, json_of
+from ._session import SessionClient, json_of
 from ._spec import CampaignSpec, differences
 from ._tokens import TokenCache
 from ._transport import IDEMPOTENCY_HEADER, RetryPolicy
@@ -34,7 +34,7 @@ API = "/api/v2/omnichannel"
 CONSENTED_QUERY = "consentFlags.outbound.call==true"
 
 
-class CXoneClient:
+class CXoneClient(SessionClient):
     """Talks to the described CXone API; implements `CampaignPlatform`.
 
     Use it as an async context manager, inside the event loop that uses it.
@@ -67,30 +67,16 @@ class CXoneClient:
         retry_policy: RetryPolicy | None = None,
         token_cache: TokenCache | None = None,
     ):
-        self.config = config
-        self._session = ApiSession(
-            requests_per_minute=config.requests_per_minute,
-            burst=config.burst,
-            timeout_seconds=config.timeout_seconds,
-            deadline_seconds=config.deadline_seconds,
-            policy=retry_policy or config.retry_policy(),
-            auth=lambda send: ClientCredentialsAuth(config, send, cache=token_cache),
-            transport=transport,
+        super().__init__(
+            config,
+            lambda send: ClientCredentialsAuth(config, send, cache=token_cache),
+            transport,
+            retry_policy,
         )
-        self.auth = self._session.auth
 
     def __repr__(self) -> str:
         config = self.config
         return f"CXoneClient(base_url={config.base_url!r}, client_id={config.client_id!r})"
-
-    async def __aenter__(self) -> CXoneClient:
-        return self
-
-    async def __aexit__(self, *exc_info) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        await self._session.aclose()
 
     async def call_endpoint(
         self,

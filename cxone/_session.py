@@ -165,3 +165,43 @@ def json_of(response: httpx.Response) -> Any:
             status_code=response.status_code,
             url=str(request.url),
         ) from None
+
+
+class SessionClient:
+    """What both platform clients share: one `ApiSession` from their config, and the async
+    context manager that closes it.
+
+    Args:
+        config: the platform's settings (rate, burst, timeouts, retry timing).
+        auth: builds the platform's `httpx.Auth` from the session's paced send.
+        transport: what sits below the retry layer; default real HTTP.
+        retry_policy: override the retry timing (tests inject a fake sleep).
+    """
+
+    def __init__(
+        self,
+        config: Any,
+        auth: Callable[[Send], httpx.Auth],
+        transport: httpx.AsyncBaseTransport | None,
+        retry_policy: RetryPolicy | None,
+    ) -> None:
+        self.config = config
+        self._session = ApiSession(
+            requests_per_minute=config.requests_per_minute,
+            burst=config.burst,
+            timeout_seconds=config.timeout_seconds,
+            deadline_seconds=config.deadline_seconds,
+            policy=retry_policy or config.retry_policy(),
+            auth=auth,
+            transport=transport,
+        )
+        self.auth = self._session.auth
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._session.aclose()
