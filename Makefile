@@ -1,11 +1,12 @@
-# Works on a machine with only python3, git and make: everything else lands in .venv.
+# Works on a machine with only python3, git and make: everything else lands in .venv (and,
+# through apt as root, Debian's chromium and postgresql where they are missing).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: install browser test lint sim demo
+.PHONY: install browser postgres test stack-test lint sim demo stack stack-down
 
 install: $(STAMP)
 
@@ -22,6 +23,12 @@ browser:
 	  echo "Installing Debian's chromium for the browser test (needs root and apt)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
+# The production-shaped stack runs its Prefect server on Debian's PostgreSQL.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  echo "Installing Debian's postgresql for the stack (needs root and apt)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -29,8 +36,18 @@ lint: install
 test: lint browser
 	$(BIN)/python -m pytest
 
+# The production topology end to end (PostgreSQL, a server, two workers); CI runs it too.
+stack-test: install postgres
+	$(BIN)/python -m pytest -m stack tests/stack
+
 sim: install
 	$(BIN)/python -m simulator --host 127.0.0.1 --port 8765
 
 demo: install
 	$(BIN)/python scripts/demo.py
+
+stack: install postgres
+	$(BIN)/python scripts/stack.py up
+
+stack-down: install
+	$(BIN)/python scripts/stack.py down

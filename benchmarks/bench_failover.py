@@ -154,13 +154,9 @@ def report(label: str, results: list[dict]) -> bool:
     return ok
 
 
-def deploy_production(stack: LocalStack, pair: tuple[str, str]) -> None:
+def deploy_production(stack: LocalStack) -> None:
     """`prefect deploy --all` from prefect.yaml, as the README's production path does."""
-    env = stack.env(
-        CXONE_PRIMARY_CAMPAIGN_ID=pair[0],
-        CXONE_BACKUP_CAMPAIGN_ID=pair[1],
-        CXONE_CONTACT_LIST_ID=LIST_ID,
-    )
+    env = stack.env(CXONE_CONTACT_LIST_ID=LIST_ID)
     prefect = [sys.executable, "-m", "prefect", "--no-prompt"]
     for command in (
         ["work-pool", "create", "cxone-process", "--type", "process", "--overwrite"],
@@ -187,14 +183,13 @@ def main(argv: list[str] | None = None) -> int:
             sim = Simulator(stack.simulator_url)
             if args.path in ("serve", "both"):
                 serve = stack.start_serve(
-                    "--primary", pair[0], "--backup", pair[1], "--contact-list", LIST_ID,
-                    "--output-dir", str(Path(tmp) / "exports"),
-                )  # fmt: skip
+                    "--contact-list", LIST_ID, "--output-dir", str(Path(tmp) / "exports")
+                )
                 results = measure("serve", args.runs, sim, pair)
                 stack.stop_service(serve)
                 outcome &= report("serve path (serve process with its responder)", results)
             if args.path in ("production", "both"):
-                deploy_production(stack, pair)
+                deploy_production(stack)
                 stack.start_worker()
                 stack.start_responder()
                 results = measure("production", args.runs, sim, pair)

@@ -9,14 +9,19 @@ documents with the client directly.
 from __future__ import annotations
 
 import asyncio
+import functools
+import random
+import weakref
+from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 from uuid import UUID
 
 import httpx
 from prefect.blocks.core import Block
-from prefect.client.orchestration import get_client
+from prefect.client.orchestration import PrefectClient, get_client
 from prefect.client.schemas.actions import BlockDocumentCreate, BlockDocumentUpdate
-from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound, PrefectHTTPStatusError
+from prefect.client.schemas.objects import BlockDocument
+from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 from prefect.settings import PREFECT_API_URL
 from pydantic import ValidationError
 
@@ -27,10 +32,22 @@ B = TypeVar("B", bound=Block)
 PAGE_SIZE = 200
 _REGISTRATION_TRIES = 3
 
-# On SQLite, a PATCH that meets a concurrent writer answers 503 at once (its read snapshot is
+# On SQLite, a write that meets a concurrent writer answers 503 at once (its read snapshot is
 # stale); the Prefect client would wait 2 s, then 4 s, before retrying. A record update on
-# the failover's hot path retries within milliseconds instead, then falls back to the client.
-_QUICK_RETRY_DELAYS = (0.005, 0.01, 0.02, 0.04) + (0.05,) * 60
+# the failover's hot path retries within milliseconds instead, with random waits so that the
+# writers that collided do not collide again, then falls back to the client.
+_QUICK_RETRY_FIRST, _QUICK_RETRY_CAP, _QUICK_RETRY_BUDGET = 0.005, 0.25, 10.0
+
+
+def _quick_retry_delays() -> Iterator[float]:
+    """Exponential backoff with full jitter, for about `_QUICK_RETRY_BUDGET` seconds."""
+    ceiling, spent = _QUICK_RETRY_FIRST, 0.0
+    while spent < _QUICK_RETRY_BUDGET:
+        delay = random.uniform(0, ceiling)
+        spent += delay
+        yield delay
+        ceiling = min(ceiling * 2, _QUICK_RETRY_CAP)
+
 
 # (API URL, block class) -> (block type id, block schema id) on that API.
 _registered: dict[tuple[str | None, type[Block]], tuple[UUID, UUID]] = {}
@@ -63,8 +80,22 @@ async def register(block_type: type[Block]) -> tuple[UUID, UUID]:
     return _registered[key]
 
 
+def _dump_context(block_type: type[Block]) -> dict[str, Any] | None:
+    """Dump secrets as their values, and only for a block that has some: with that context
+    Prefect rebuilds the block's JSON schema for every field of every dump."""
+    return {"include_secrets": True} if _has_secrets(block_type) else None
+
+
+@functools.cache
+def _has_secrets(block_type: type[Block]) -> bool:
+    return bool(block_type.model_json_schema().get("secret_fields"))
+
+
 async def _send(method: str, path: str, body: dict[str, Any]) -> httpx.Response:
     """Send one write to the Prefect API, retrying a busy server within milliseconds.
+
+    A write that met a busy server retries behind this process's other retrying writes, one
+    at a time: on SQLite, writers that retry together collide again.
 
     Both writes here are safe to repeat: a partial update writes the same fields again, and a
     repeated create answers 409, which the claim's holder recognises as its own (its record
@@ -72,17 +103,40 @@ async def _send(method: str, path: str, body: dict[str, Any]) -> httpx.Response:
     """
     async with get_client() as client:
         request = client._client.build_request(method, path, json=body)
-        for delay in _QUICK_RETRY_DELAYS:
-            # httpx's own send: one try, without the Prefect client's slow retries.
-            try:
-                response = await httpx.AsyncClient.send(client._client, request)
-            except httpx.TransportError:
+        response = await _try_once(client, request)
+        if response is not None:
+            return response
+        async with _retry_gate():
+            for delay in _quick_retry_delays():
                 await asyncio.sleep(delay)
-                continue
-            if response.status_code != 503:
-                return response
-            await asyncio.sleep(delay)
+                response = await _try_once(client, request)
+                if response is not None:
+                    return response
         return await client._client.send(request)  # the client's own retries, then its error
+
+
+async def _try_once(client: PrefectClient, request: httpx.Request) -> httpx.Response | None:
+    """One try with httpx's own send (without the Prefect client's slow retries); None when
+    the server was busy or unreachable."""
+    try:
+        response = await httpx.AsyncClient.send(client._client, request)
+    except httpx.TransportError:
+        return None
+    return None if response.status_code == 503 else response
+
+
+# One gate per event loop: a lock belongs to the loop it first waited in, and every
+# `asyncio.run` (each flow called from a script) brings a new loop.
+_retry_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _retry_gate() -> asyncio.Lock:
+    loop = asyncio.get_running_loop()
+    if loop not in _retry_gates:
+        _retry_gates[loop] = asyncio.Lock()
+    return _retry_gates[loop]
 
 
 async def create(block: Block, name: str) -> None:
@@ -92,7 +146,7 @@ async def create(block: Block, name: str) -> None:
         DocumentExists: a document of this type and name exists already.
     """
     type_id, schema_id = await register(type(block))
-    data = block.model_dump(mode="json", by_alias=True, context={"include_secrets": True})
+    data = block.model_dump(mode="json", by_alias=True, context=_dump_context(type(block)))
     document = BlockDocumentCreate(
         name=name, block_schema_id=schema_id, block_type_id=type_id, data=data
     )
@@ -110,7 +164,9 @@ async def update(block: B, *fields: str) -> None:
     two writers of different fields (a step's answer, a lease renewal) never undo each other.
     """
     await register(type(block))
-    data: dict[str, Any] = block.model_dump(mode="json", include=set(fields))
+    data: dict[str, Any] = block.model_dump(
+        mode="json", include=set(fields), context=_dump_context(type(block))
+    )
     update = BlockDocumentUpdate(data=data, merge_existing_data=True)
     path = f"/block_documents/{block._block_document_id}"
     response = await _send("PATCH", path, update.model_dump(mode="json", exclude_unset=True))
@@ -132,24 +188,44 @@ async def read(block_type: type[B], name: str) -> B | None:
 
 
 async def read_all(block_type: type[B]) -> list[tuple[str, B]]:
-    """Every saved document of `block_type` as (name, block), in the API's order.
+    """Every saved document of `block_type` as (name, block), by name.
 
     A block type never registered has no documents. A document that no longer fits the
     block's schema is skipped rather than hiding all the others.
     """
-    slug = block_type.get_block_type_slug()
+    return await _read_filtered(block_type, {"is_anonymous": {"eq_": False}})
+
+
+async def read_named(block_type: type[B], names: Iterable[str]) -> dict[str, B]:
+    """The documents of `block_type` saved under `names`, in a few calls instead of one each
+    (names without a document are left out).
+    """
+    wanted = sorted(set(names))
+    found: dict[str, B] = {}
+    for start in range(0, len(wanted), PAGE_SIZE):
+        chunk = {"name": {"any_": wanted[start : start + PAGE_SIZE]}}
+        found.update(await _read_filtered(block_type, chunk))
+    return found
+
+
+async def _read_filtered(block_type: type[B], documents: dict[str, Any]) -> list[tuple[str, B]]:
+    """The documents of `block_type` matching the `documents` filter, page by page."""
     found: list[tuple[str, B]] = []
+    query: dict[str, Any] = {
+        "block_types": {"slug": {"any_": [block_type.get_block_type_slug()]}},
+        "block_documents": documents,
+        "sort": "NAME_ASC",
+        "limit": PAGE_SIZE,
+        "include_secrets": False,
+    }
     async with get_client() as client:
         offset = 0
         while True:
-            try:
-                page = await client.read_block_documents_by_type(
-                    block_type_slug=slug, offset=offset, limit=PAGE_SIZE, include_secrets=False
-                )
-            except PrefectHTTPStatusError as exc:
-                if exc.response.status_code == 404:  # the type was never registered
-                    return []
-                raise
+            # The filter endpoint pages; the by-type endpoint ignores offset and limit.
+            response = await client._client.post(
+                "/block_documents/filter", json={**query, "offset": offset}
+            )
+            page = BlockDocument.model_validate_list(response.json())
             for document in page:
                 try:
                     block = block_type.model_validate(document.data)

@@ -15,6 +15,7 @@ from cxone import (
     DEFAULT_BASE_URL,
     DEFAULT_ISSUER,
     DEFAULT_SCOPES,
+    SHARED_BUCKETS,
     SHARED_TOKENS,
     AccessKeyConfig,
     AdminClient,
@@ -105,9 +106,15 @@ async with credentials.get_client() as client:
     def get_client(self, transport: httpx.AsyncBaseTransport | None = None) -> CXoneClient:
         """A new `CXoneClient`; open it inside the task that uses it (clients are loop-bound).
 
-        Clients of the same credentials share their access token within the process.
+        Clients of the same credentials share their access token and their rate limit within
+        the process.
         """
-        return CXoneClient(self.get_config(), transport=transport, token_cache=SHARED_TOKENS)
+        return CXoneClient(
+            self.get_config(),
+            transport=transport,
+            token_cache=SHARED_TOKENS,
+            buckets=SHARED_BUCKETS,
+        )
 
 
 class MissingBlock(ValueError):
@@ -205,9 +212,15 @@ async with credentials.get_client() as client:
     def get_client(self, transport: httpx.AsyncBaseTransport | None = None) -> AdminClient:
         """A new `AdminClient`; open it inside the task that uses it (clients are loop-bound).
 
-        Clients of the same credentials share their access token within the process.
+        Clients of the same credentials share their access token and their rate limit within
+        the process.
         """
-        return AdminClient(self.get_config(), transport=transport, token_cache=SHARED_TOKENS)
+        return AdminClient(
+            self.get_config(),
+            transport=transport,
+            token_cache=SHARED_TOKENS,
+            buckets=SHARED_BUCKETS,
+        )
 
 
 # What a flow's `credentials_block` may name: each type's `get_client()` gives a client of

@@ -13,6 +13,8 @@ import datetime as dt
 from prefect.blocks.core import Block
 from pydantic import Field
 
+from failover import DEFAULT_WARNING, SAFE_HARBOR
+
 from . import _documents
 from .idempotency import document_name
 from .operation import OperationIdentity
@@ -100,6 +102,12 @@ print(pair.primary_campaign_id, pair.backup_campaign_id, pair.threshold)
     cooldown_minutes: int = Field(
         default=0, ge=0, description="Minutes after a restore during which no failover starts."
     )
+    abandonment_warning: float = Field(
+        default=DEFAULT_WARNING,
+        gt=0,
+        lt=SAFE_HARBOR,
+        description="Warn at this 30-day abandonment rate; at 3% the campaign is paused.",
+    )
 
 
 class FailoverState(Block):
@@ -138,6 +146,21 @@ print(state.primary_campaign_id, state.episode, state.consecutive_low)
     consecutive_low: int = Field(
         default=0, ge=0, description="Low readings in a row so far in this episode."
     )
+    abandonment_rate: float | None = Field(
+        default=None, description="The dialling campaign's 30-day abandonment rate, last read."
+    )
+    abandonment_level: str | None = Field(
+        default=None, description="ok, warning, over or no_answered_calls, last read."
+    )
+    abandonment_campaign_id: str | None = Field(
+        default=None, description="The campaign the abandonment was read for."
+    )
+    abandonment_checked_at: dt.datetime | None = Field(
+        default=None, description="When the abandonment rate was last read."
+    )
+    guard_trips: int = Field(
+        default=0, ge=0, description="Times the abandonment guard paused a campaign of the pair."
+    )
 
 
 async def find_pair(primary_campaign_id: str) -> FailoverPair | None:
@@ -175,8 +198,15 @@ async def load_state(primary_campaign_id: str) -> FailoverState:
 
 
 async def save_state(state: FailoverState) -> None:
-    """Keep the state (runtime data only: never a pair's configuration)."""
-    await state.asave(state_block_name(state.primary_campaign_id), overwrite=True)
+    """Keep the state (runtime data only: never a pair's configuration), whole."""
+    if state._block_document_id is None:
+        try:
+            await _documents.create(state, state_block_name(state.primary_campaign_id))
+            return
+        except _documents.DocumentExists:  # kept meanwhile by a racing run: write over it
+            kept = await _documents.read(FailoverState, state_block_name(state.primary_campaign_id))
+            state._block_document_id = kept._block_document_id
+    await _documents.update(state, *FailoverState.model_fields)
 
 
 def failover_identity(pair: FailoverPair, episode: int) -> OperationIdentity:
@@ -187,6 +217,13 @@ def failover_identity(pair: FailoverPair, episode: int) -> OperationIdentity:
 def restore_identity(pair: FailoverPair, episode: int) -> OperationIdentity:
     """The fail-back that closes `episode` of `pair`."""
     return OperationIdentity("restore", _subject(pair), episode)
+
+
+def guard_identity(pair: FailoverPair, campaign_id: str, trip: int) -> OperationIdentity:
+    """The abandonment guard's `trip`-th pause of a campaign of `pair`."""
+    return OperationIdentity(
+        "abandonment-pause", {**_subject(pair), "campaign_id": campaign_id}, trip
+    )
 
 
 def _subject(pair: FailoverPair) -> dict[str, str]:

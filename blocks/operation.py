@@ -29,7 +29,7 @@ import datetime as dt
 import logging
 import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -127,6 +127,12 @@ def _stamp(text: str) -> str:
 async def load(identity: OperationIdentity) -> IdempotencyRecord | None:
     """The operation's record, or None while nobody has claimed it."""
     return await _documents.read(IdempotencyRecord, identity.name)
+
+
+async def load_many(identities: Iterable[OperationIdentity]) -> dict[str, IdempotencyRecord]:
+    """The records of the claimed ones among `identities`, by name, read together (a fleet's
+    in a few calls instead of one each)."""
+    return await _documents.read_named(IdempotencyRecord, (i.name for i in identities))
 
 
 def _lease_lapsed(record: IdempotencyRecord) -> bool:
@@ -237,12 +243,15 @@ class HeldOperation:
         text = f"{type(error).__name__}: {error}"
         if self._current is not None:
             text = f"step {self._current}: {text}"
+        # A run stopped from outside (cancelled, terminated) says nothing about the platform:
+        # the next run may go on at once. Only errors wait for the backoff.
+        interrupted = not isinstance(error, Exception)
         await self._write(
-            f"attempt {attempts} failed: {text}",
+            f"attempt {attempts} {'interrupted' if interrupted else 'failed'}: {text}",
             status="failed",
             error=text,
             attempts=attempts,
-            next_attempt_at=clock() + retry_delay(attempts),
+            next_attempt_at=None if interrupted else clock() + retry_delay(attempts),
             lease_expires_at=None,
         )
 

@@ -24,6 +24,7 @@ from ._exceptions import (
     CXoneValidationError,
 )
 from ._models import (
+    ID_PATTERN,
     Campaign,
     CampaignList,
     CampaignMetrics,
@@ -36,12 +37,14 @@ from ._models import (
     DialingRules,
     FailoverConfig,
     IanaZone,
+    PlatformId,
     PredictiveSettings,
     RateLimits,
     Webhook,
     WebhookRegistration,
 )
 from ._platform import CampaignPlatform
+from ._ratelimit import SHARED_BUCKETS, BucketRegistry
 from ._spec import CampaignSettings, CampaignSpec, CampaignSpecMismatch, DialingWindow
 from ._tokens import SHARED_TOKENS, TokenCache
 from ._transport import IDEMPOTENCY_HEADER, RetryPolicy
@@ -52,11 +55,14 @@ __all__ = [
     "DEFAULT_ISSUER",
     "DEFAULT_SCOPES",
     "IDEMPOTENCY_HEADER",
+    "ID_PATTERN",
+    "SHARED_BUCKETS",
     "SHARED_TOKENS",
     "UPLOAD_COLUMNS",
     "AccessKeyAuth",
     "AccessKeyConfig",
     "AdminClient",
+    "BucketRegistry",
     "CXoneAuthError",
     "CXoneClient",
     "CXoneConfig",
@@ -88,6 +94,7 @@ __all__ = [
     "DncAddResult",
     "FailoverConfig",
     "IanaZone",
+    "PlatformId",
     "PredictiveSettings",
     "RateLimits",
     "RetryPolicy",

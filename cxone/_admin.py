@@ -29,9 +29,10 @@ from ._config import AccessKeyConfig
 from ._dial_lists import CallingListColumns, DncAddResult, UploadJob
 from ._exceptions import CXoneInvalidResponse, CXoneUnsupported, CXoneValidationError
 from ._models import WEEKDAYS, Campaign, CampaignMetrics, Contact, Webhook, WebhookRegistration
+from ._ratelimit import BucketRegistry
 from ._session import SessionClient, json_of
 from ._spec import CampaignSpec, differences
-from ._tokens import TokenCache
+from ._tokens import TokenCache, token_key
 from ._transport import REPLAY_SAFE_EXTENSION, RetryPolicy
 
 BASE_PATH = "/incontactapi/services"
@@ -119,6 +120,7 @@ class AdminClient(SessionClient):
         transport: what sits below the retry layer; default real HTTP.
         retry_policy: override the retry timing (tests inject a fake sleep).
         token_cache: share tokens with other clients of the same credentials.
+        buckets: share the rate limit with other clients of the same tenant.
         clock: UTC now, for metric windows; injectable for tests.
     """
 
@@ -132,6 +134,7 @@ class AdminClient(SessionClient):
         transport: httpx.AsyncBaseTransport | None = None,
         retry_policy: RetryPolicy | None = None,
         token_cache: TokenCache | None = None,
+        buckets: BucketRegistry | None = None,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ):
         super().__init__(
@@ -139,6 +142,7 @@ class AdminClient(SessionClient):
             lambda send: AccessKeyAuth(config, send, cache=token_cache),
             transport,
             retry_policy,
+            rate=(buckets, token_key(config.issuer, config.access_key_id)) if buckets else None,
         )
         self._clock = clock
 

@@ -25,9 +25,10 @@ from ._models import (
     Webhook,
     WebhookRegistration,
 )
+from ._ratelimit import BucketRegistry
 from ._session import SessionClient, json_of
 from ._spec import CampaignSpec, differences
-from ._tokens import TokenCache
+from ._tokens import TokenCache, token_key
 from ._transport import IDEMPOTENCY_HEADER, RetryPolicy
 
 API = "/api/v2/omnichannel"
@@ -46,6 +47,8 @@ class CXoneClient(SessionClient):
         retry_policy: override the retry timing (tests inject a fake sleep).
         token_cache: share tokens with other clients of the same credentials (the
             credentials blocks pass the process-wide `SHARED_TOKENS`).
+        buckets: share the rate limit with other clients of the same tenant (the
+            credentials blocks pass the process-wide `SHARED_BUCKETS`).
 
     Example:
         >>> import asyncio
@@ -66,12 +69,14 @@ class CXoneClient(SessionClient):
         transport: httpx.AsyncBaseTransport | None = None,
         retry_policy: RetryPolicy | None = None,
         token_cache: TokenCache | None = None,
+        buckets: BucketRegistry | None = None,
     ):
         super().__init__(
             config,
             lambda send: ClientCredentialsAuth(config, send, cache=token_cache),
             transport,
             retry_policy,
+            rate=(buckets, token_key(config.base_url, config.client_id)) if buckets else None,
         )
 
     def __repr__(self) -> str:
@@ -201,12 +206,14 @@ class CXoneClient(SessionClient):
             yield contacts
 
     async def get_metrics(self, campaign_id: str, window_minutes: int = 30) -> CampaignMetrics:
-        return await self._call_model(
+        metrics = await self._call_model(
             CampaignMetrics,
             "GET",
             f"{API}/campaigns/{campaign_id}/metrics",
             params={"windowMinutes": window_minutes},
         )
+        # Connected calls are the ones answered and handed to an agent.
+        return metrics.model_copy(update={"calls_handled": metrics.calls_connected})
 
     def _no_dial_lists(self) -> CXoneUnsupported:
         return CXoneUnsupported(

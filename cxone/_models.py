@@ -18,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     JsonValue,
+    StringConstraints,
     ValidationError,
     WrapValidator,
     field_validator,
@@ -267,3 +268,9 @@ class WebhookRegistration(WireModel):
 
 class Webhook(ServerModel):
     id: str
+
+
+# An id as the platforms issue them (a campaign, a skill, a contact list): no empty value, no
+# path tricks (".", ".."), no template left unrendered ("{{ $VAR }}").
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"
+PlatformId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]

@@ -47,3 +47,28 @@ class TokenBucket:
     def pause(self, seconds: float) -> None:
         """Send nothing for `seconds`, e.g. after the server said Retry-After."""
         self._next_slot = max(self._next_slot, self._clock() + seconds)
+
+
+class BucketRegistry:
+    """Token buckets shared by every client of one process that talks to one tenant: the
+    tenant's rate limit counts them all together, and a flow opens a client per task.
+
+    Example:
+        >>> registry = BucketRegistry()
+        >>> registry.get("tenant-a", 10, 10) is registry.get("tenant-a", 10, 10)
+        True
+    """
+
+    def __init__(self) -> None:
+        self._buckets: dict[str, TokenBucket] = {}
+
+    def get(self, key: str, rate: float, capacity: float) -> TokenBucket:
+        """The bucket for `key`; a new one when the configured rate changed."""
+        bucket = self._buckets.get(key)
+        if bucket is None or (bucket.rate, bucket.capacity) != (rate, capacity):
+            bucket = self._buckets[key] = TokenBucket(rate, capacity)
+        return bucket
+
+
+# The process-wide registry the credentials blocks' clients share.
+SHARED_BUCKETS = BucketRegistry()

@@ -23,7 +23,7 @@ from ._exceptions import (
     CXoneServerError,
     CXoneValidationError,
 )
-from ._ratelimit import TokenBucket
+from ._ratelimit import BucketRegistry, TokenBucket
 from ._transport import ResilientTransport, RetryPolicy
 
 SCOPE_PATTERN = re.compile(r"\b[a-z]+(?::[a-z]+)+\b")
@@ -94,6 +94,7 @@ class ApiSession:
         auth: builds the `httpx.Auth` from the paced, retrying send it must use.
         transport: what sits below the retry layer; default real sockets.
         headers: sent with every request.
+        bucket: a token bucket shared with other sessions to the same tenant, if any.
     """
 
     def __init__(
@@ -107,9 +108,10 @@ class ApiSession:
         auth: Callable[[Send], httpx.Auth],
         transport: httpx.AsyncBaseTransport | None = None,
         headers: dict[str, str] | None = None,
+        bucket: TokenBucket | None = None,
     ) -> None:
         rate = requests_per_minute / 60
-        self.bucket = TokenBucket(rate, max(1.0, burst or rate), sleep=policy.sleep)
+        self.bucket = bucket or TokenBucket(rate, max(1.0, burst or rate), sleep=policy.sleep)
         self.transport = ResilientTransport(
             transport or network_transport(), self.bucket, policy, timeout_seconds
         )
@@ -176,6 +178,8 @@ class SessionClient:
         auth: builds the platform's `httpx.Auth` from the session's paced send.
         transport: what sits below the retry layer; default real HTTP.
         retry_policy: override the retry timing (tests inject a fake sleep).
+        rate: a registry of buckets shared per tenant, and this client's key in it; None
+            paces this client alone.
     """
 
     def __init__(
@@ -184,9 +188,16 @@ class SessionClient:
         auth: Callable[[Send], httpx.Auth],
         transport: httpx.AsyncBaseTransport | None,
         retry_policy: RetryPolicy | None,
+        rate: tuple[BucketRegistry, str] | None = None,
     ) -> None:
         self.config = config
+        bucket = None
+        if rate is not None:
+            per_second = config.requests_per_minute / 60
+            registry, key = rate
+            bucket = registry.get(key, per_second, max(1.0, config.burst or per_second))
         self._session = ApiSession(
+            bucket=bucket,
             requests_per_minute=config.requests_per_minute,
             burst=config.burst,
             timeout_seconds=config.timeout_seconds,

@@ -12,7 +12,7 @@ from prefect.schedules import Cron, Interval
 
 from flows._events import EVALUATED
 from flows.export import export_segmented_contacts
-from flows.monitor import monitor_campaigns
+from flows.monitor import monitor_campaigns, monitor_fleet, restore_primary
 from flows.provision import provision_campaign
 
 LOW_SUCCESS_EVENT = "cxone.campaign.success_rate.low"
@@ -44,22 +44,25 @@ FAILOVER_TRIGGER = DeploymentEventTrigger(
 )
 EXPORT_CRON = "30 7 * * *"  # daily, before 08:00 in the earliest US zone
 EXPORT_TIMEZONE = "America/New_York"
+# One run at a time; a run due while one is still going is cancelled, not queued.
+ONE_AT_A_TIME = ConcurrencyLimitConfig(
+    limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW
+)
 
 
 def build_deployments(
-    primary_campaign_id: str,
-    backup_campaign_id: str,
     contact_list_id: str,
     credentials_block: str = "cxone",
     output_dir: str = "exports",
     monitor_interval: dt.timedelta = dt.timedelta(minutes=1),
 ) -> list[RunnerDeployment]:
-    """Deployments for one primary/backup pair and its contact list."""
+    """Every deployment of the product; each shows its flow's docstring as its description.
+
+    The fleet is every saved `FailoverPair`: adding a pair needs no deployment change.
+    """
     return [
         provision_campaign.to_deployment(
-            name="provision-campaign",
-            parameters={"credentials_block": credentials_block},
-            description="Ad hoc: create or adopt a campaign.",
+            name="provision-campaign", parameters={"credentials_block": credentials_block}
         ),
         export_segmented_contacts.to_deployment(
             name="export-segmented-contacts",
@@ -70,27 +73,15 @@ def build_deployments(
                 "credentials_block": credentials_block,
             },
         ),
-        monitor_campaigns.to_deployment(
-            name="monitor-campaigns",
+        monitor_fleet.to_deployment(
+            name="monitor-fleet",
             schedules=[Interval(monitor_interval)],
-            # One run at a time; a run due while one is still going is cancelled, not queued.
-            concurrency_limit=ConcurrencyLimitConfig(
-                limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW
-            ),
-            parameters={
-                "primary_campaign_id": primary_campaign_id,
-                "backup_campaign_id": backup_campaign_id,
-                "credentials_block": credentials_block,
-            },
+            concurrency_limit=ONE_AT_A_TIME,
         ),
+        # No concurrency limit: a run that finds the failover claimed waits for its holder
+        # and returns, while a limit would park every extra run for Prefect's slot wait.
         monitor_campaigns.to_deployment(
-            name="failover-on-low-success",
-            triggers=[FAILOVER_TRIGGER],
-            # No concurrency limit: a run that finds the failover claimed waits for its holder
-            # and returns, while a limit would park every extra run for Prefect's slot wait.
-            description=(
-                "Safety net: runs the failover when a low success rate was not evaluated by "
-                "the responder within seconds."
-            ),
+            name="failover-on-low-success", triggers=[FAILOVER_TRIGGER]
         ),
+        restore_primary.to_deployment(name="restore-primary"),
     ]

@@ -21,7 +21,18 @@ from pathlib import Path
 
 import httpx
 
+from .postgres import Cluster
+
 HOST = "127.0.0.1"
+SIMULATOR = ("-m", "simulator")
+PORT_FIELDS = (
+    "prefect_port",
+    "simulator_port",
+    "admin_api_port",
+    "issuer_port",
+    "dashboard_port",
+    "runner_port",
+)
 
 
 class StackError(RuntimeError):
@@ -29,9 +40,19 @@ class StackError(RuntimeError):
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` distinct free ports: held open together, so none is handed out twice."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind((HOST, 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 def new_webhook_secret() -> str:
@@ -53,10 +74,18 @@ class LocalStack:
     run_dir: Path
     services: list[Service] = field(default_factory=list)
     webhook_secret: str = field(default_factory=new_webhook_secret)
-    prefect_port: int = field(default_factory=free_port)
-    simulator_port: int = field(default_factory=free_port)
-    dashboard_port: int = field(default_factory=free_port)
-    runner_port: int = field(default_factory=free_port)
+    prefect_port: int = 0
+    simulator_port: int = 0
+    admin_api_port: int = 0
+    issuer_port: int = 0
+    dashboard_port: int = 0
+    runner_port: int = 0
+
+    def __post_init__(self) -> None:
+        # Ports left at 0 get distinct free ones.
+        names = [n for n in PORT_FIELDS if getattr(self, n) == 0]
+        for name, port in zip(names, free_ports(len(names)), strict=True):
+            setattr(self, name, port)
 
     @property
     def prefect_api_url(self) -> str:
@@ -69,6 +98,16 @@ class LocalStack:
     @property
     def simulator_url(self) -> str:
         return f"http://{HOST}:{self.simulator_port}"
+
+    @property
+    def admin_api_url(self) -> str:
+        """The NICE CXone stand-in's API (what tenant discovery answers)."""
+        return f"http://{HOST}:{self.admin_api_port}"
+
+    @property
+    def issuer_url(self) -> str:
+        """The NICE CXone stand-in's OpenID issuer."""
+        return f"http://{HOST}:{self.issuer_port}"
 
     @property
     def dashboard_url(self) -> str:
@@ -99,14 +138,15 @@ class LocalStack:
         health_url: str | None = None,
         timeout: float = 90.0,
         ready_line: str | None = None,
+        program: list[str] | None = None,
         **env: str,
     ) -> Service:
-        """Start `python args...`, log to `<run_dir>/<name>.log`, and wait until it is ready:
-        `health_url` answers 200, or its log shows `ready_line`."""
+        """Start `python args...` (or `program + args`), log to `<run_dir>/<name>.log`, and
+        wait until it is ready: `health_url` answers 200, or its log shows `ready_line`."""
         log_path = self.run_dir / f"{name}.log"
         log = open(log_path, "wb")  # noqa: SIM115 - the child writes to it for its lifetime
         process = subprocess.Popen(
-            [sys.executable, *args],
+            [*(program or [sys.executable]), *args],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=self.env(**env),
@@ -132,20 +172,43 @@ class LocalStack:
                 raise StackError(f"{name} not healthy after {timeout:.0f}s; see {log_path}")
             time.sleep(0.25)
 
-    def start_prefect_server(self) -> Service:
+    def start_prefect_server(self, database_url: str | None = None) -> Service:
+        """Prefect's server, on SQLite under the run directory or on `database_url`."""
+        database = {"PREFECT_API_DATABASE_CONNECTION_URL": database_url} if database_url else {}
         return self.start(
             "prefect-server",
             ["-m", "prefect", "server", "start", "--host", HOST, "--port", str(self.prefect_port)],
             f"{self.prefect_api_url}/health",
             timeout=180,
+            **database,
         )
+
+    def start_postgres(self, port: int | None = None) -> Cluster:
+        """A PostgreSQL cluster under the run directory, on 127.0.0.1; returns it."""
+        cluster = Cluster(self.run_dir / "postgres", port or free_port())
+        cluster.initialise()
+        self.start(
+            "postgres",
+            [],
+            program=cluster.server_command(),
+            ready_line="database system is ready to accept connections",
+            timeout=60,
+        )
+        cluster.create_database()
+        return cluster
 
     def start_simulator(self, *args: str) -> Service:
         return self.start(
             "simulator",
-            ["-m", "simulator", "--host", HOST, "--port", str(self.simulator_port), *args],
+            [*SIMULATOR, *self._simulator_ports(), *args],
             f"{self.simulator_url}/_sim/config",
         )
+
+    def _simulator_ports(self) -> list[str]:
+        return [
+            *("--host", HOST, "--port", str(self.simulator_port)),
+            *("--admin-port", str(self.admin_api_port), "--issuer-port", str(self.issuer_port)),
+        ]
 
     def start_dashboard(self, credentials_block: str = "cxone") -> Service:
         return self.start(
@@ -173,13 +236,22 @@ class LocalStack:
             "responder", ["-m", "deployments.responder"], ready_line="Listening for", timeout=120
         )
 
-    def start_worker(self, name: str = "worker", pool: str = "cxone-process") -> Service:
-        """A process worker on `pool` (create the pool first)."""
+    def start_worker(
+        self,
+        name: str = "worker",
+        pool: str = "cxone-process",
+        limit: int | None = None,
+        **env: str,
+    ) -> Service:
+        """A process worker on `pool` (create the pool first) running at most `limit` flow runs
+        at once; `env` reaches its flow runs."""
+        command = ["-m", "prefect", "worker", "start", "--pool", pool, "--name", name]
         return self.start(
             name,
-            ["-m", "prefect", "worker", "start", "--pool", pool, "--name", name],
+            command + (["--limit", str(limit)] if limit else []),
             ready_line="started!",
             timeout=120,
+            **env,
         )
 
     def stop_service(self, service: Service) -> None:

@@ -27,8 +27,6 @@ from .responder import respond_to_low_success
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--primary", required=True, help="primary campaign id")
-    parser.add_argument("--backup", required=True, help="backup campaign id")
     parser.add_argument("--contact-list", required=True, help="contact list to export daily")
     parser.add_argument("--credentials-block", default="cxone")
     parser.add_argument("--output-dir", default="exports")
@@ -40,8 +38,6 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     deployments = build_deployments(
-        args.primary,
-        args.backup,
         args.contact_list,
         credentials_block=args.credentials_block,
         output_dir=args.output_dir,

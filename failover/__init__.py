@@ -1,9 +1,27 @@
-"""The failover decision: plain functions on plain data, no I/O, no Prefect.
+"""Failover and abandonment decisions: plain functions on plain data, no I/O, no Prefect.
 
-`flows.monitor` feeds it a metrics reading, the pair's policy and its recent history, and
-acts on the answer.
+`flows.monitor` feeds them a metrics reading, the pair's policy and its recent history, and
+acts on the answers.
 """
 
+from .abandonment import (
+    DEFAULT_WARNING,
+    SAFE_HARBOR,
+    AbandonmentReading,
+    AbandonmentVerdict,
+    judge_abandonment,
+)
 from .decision import Decision, FailoverPolicy, History, Reading, decide
 
-__all__ = ["Decision", "FailoverPolicy", "History", "Reading", "decide"]
+__all__ = [
+    "DEFAULT_WARNING",
+    "SAFE_HARBOR",
+    "AbandonmentReading",
+    "AbandonmentVerdict",
+    "Decision",
+    "FailoverPolicy",
+    "History",
+    "Reading",
+    "decide",
+    "judge_abandonment",
+]

@@ -10,6 +10,7 @@ from typing import Any
 
 from prefect.events import emit_event
 
+ABANDONMENT_HIGH = "cxone.campaign.abandonment.high"
 EVALUATED = "cxone.campaign.evaluated"
 FAILOVER = "cxone.campaign.failover"
 FAILOVER_INCOMPLETE = "cxone.campaign.failover.incomplete"

@@ -12,7 +12,7 @@ from prefect.artifacts import acreate_table_artifact
 
 import compliance
 from blocks import load_credentials
-from cxone import CONSENTED_QUERY
+from cxone import CONSENTED_QUERY, PlatformId
 from tasks.contacts import evaluate_contacts, fetch_contacts, write_segments
 from tasks.masking import mask_phone
 
@@ -21,7 +21,7 @@ ALL_CONTACTS_QUERY = "true"
 
 @flow(name="export-segmented-contacts", timeout_seconds=3 * 3600)
 async def export_segmented_contacts(
-    contact_list_id: str,
+    contact_list_id: PlatformId,
     output_dir: str = "exports",
     credentials_block: str = "cxone",
     at: dt.datetime | None = None,

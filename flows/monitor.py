@@ -1,25 +1,24 @@
-"""Flows: evaluate a pair and fail over exactly once; fail back; open a new episode.
+"""Flows: evaluate one pair or the whole fleet, fail over exactly once; fail back; reset.
 
-`monitor_campaigns` reads as decide -> pause -> resume -> announce. The exactly-once part (the
-claim, a key per step, the lease, takeover of a dead or failed holder) is `blocks.operation`.
+One pair's evaluation (guard -> decide -> pause -> resume -> announce) is `flows/_pairs.py`;
+the exactly-once part (the claim, a key per step, the lease, takeover of a dead or failed
+holder) is `blocks.operation`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Annotated
+import asyncio
+from collections import Counter
 
 from prefect import flow, get_run_logger
-from prefect.artifacts import acreate_markdown_artifact
+from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 from prefect.client.orchestration import get_client
 from prefect.context import FlowRunContext
 from prefect.states import Completed
-from pydantic import StringConstraints
 
 from blocks import (
     FailoverPair,
     FailoverState,
-    IdempotencyRecord,
     _documents,
     failover_identity,
     find_pair,
@@ -28,37 +27,34 @@ from blocks import (
     open_episode,
     operation,
     pair_block_name,
+    read_blocks,
     register_block_types,
     restore_identity,
-    save_state,
 )
-from failover import FailoverPolicy, History, Reading, decide
-from tasks.failover import pause_campaign, read_metrics, read_status, resume_campaign
+from cxone import PlatformId
+from tasks.failover import pause_campaign, read_fleet_metrics, read_status, resume_campaign
 
 from . import _cli
-from ._events import EVALUATED, FAILOVER, FAILOVER_INCOMPLETE, RESTORED, emit_pair_event
+from ._events import EVALUATED, RESTORED, emit_pair_event
+from ._pairs import HOLDER_WAIT_SECONDS, FailoverIncomplete, PairRun, evaluate_pair
 
-# A campaign id as the platforms issue them: no empty value, no path tricks, no template left
-# unrendered. Checked when a deployment is applied (it is in the parameter schema) and when
-# a run starts.
-CampaignId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")]
+# Checked when a deployment is applied (it is in the parameter schema) and when a run starts.
+CampaignId = PlatformId
 
-FAILOVER_STEPS = ["pause", "resume"]
 RESTORE_STEPS = ["pause-backup", "resume-primary", "close-episode"]
-# How long a run waits for another live run holding the same failover (it renews a 30 s
-# lease; a dead one is taken over once its lease lapses).
-HOLDER_WAIT_SECONDS = 60.0
-# Documented bound of one monitor run when the API hangs: three tasks of at most three calls
-# each, every call within the credentials' deadline (30 s by default, at most 60 s).
+# Documented bound of one monitor run when the API hangs: at most four reads and two status
+# changes of three calls, every call within the credentials' deadline (30 s, at most 60 s).
 MONITOR_TIMEOUT_SECONDS = 600
+# A fleet run reads every pair within the API's rate limit; past this the schedule goes on.
+FLEET_TIMEOUT_SECONDS = 900
 
 
 class PairMismatch(ValueError):
     """The run names a backup other than the one saved for the primary's pair."""
 
 
-class FailoverIncomplete(RuntimeError):
-    """The primary is paused by a failover whose backup could not be resumed yet."""
+class FleetIncomplete(RuntimeError):
+    """Some pairs of the fleet could not be evaluated; the message names them."""
 
 
 class RestoreRefused(RuntimeError):
@@ -118,59 +114,8 @@ async def _rename_run(name: str) -> None:
             await client.update_flow_run(context.flow_run.id, name=name)
 
 
-def _incomplete(pair: FailoverPair, state: FailoverState, error: Exception) -> FailoverIncomplete:
-    """Say loudly that nothing may be dialling: an event, and the error that fails the run."""
-    message = (
-        f"failover of {pair.primary_campaign_id} to {pair.backup_campaign_id} is incomplete: "
-        f"the primary is paused and the backup is not confirmed active ({error})"
-    )
-    emit_pair_event(
-        FAILOVER_INCOMPLETE,
-        pair.primary_campaign_id,
-        pair.backup_campaign_id,
-        episode=state.episode,
-        error=str(error),
-    )
-    return FailoverIncomplete(message)
-
-
-async def _paused_by_failover(record: IdempotencyRecord, pair: FailoverPair, credentials) -> bool:
-    """Whether this episode's failover already took the primary out of service.
-
-    A recorded pause says so; so does a paused primary after a failed attempt, whose pause
-    may have been applied with its answer lost.
-    """
-    if record.done("pause"):
-        return True
-    return await read_status(credentials, pair.primary_campaign_id) == "paused"
-
-
-async def _announce(held: operation.HeldOperation, pair: FailoverPair, reason: str) -> None:
-    pause, resume = held.record.answers["pause"], held.record.answers["resume"]
-    emit_pair_event(
-        FAILOVER,
-        pair.primary_campaign_id,
-        pair.backup_campaign_id,
-        record=held.name,
-        episode=held.record.episode,
-        reason=reason,
-    )
-    await acreate_markdown_artifact(
-        key="failover",
-        markdown=(
-            f"## Failover of `{pair.primary_campaign_id}` to `{pair.backup_campaign_id}`\n\n"
-            f"{reason}\n\n| step | campaign | status | confirmed at |\n|---|---|---|---|\n"
-            f"| pause | `{pause['id']}` | {pause['status']} | {pause['confirmed_at']} |\n"
-            f"| resume | `{resume['id']}` | {resume['status']} | {resume['confirmed_at']} |\n"
-            f"\nRecord `{held.name}` (episode {held.record.episode}). Run `restore_primary` "
-            "to fail back once the primary is fixed.\n"
-        ),
-        description=f"Failover {pair.primary_campaign_id} -> {pair.backup_campaign_id}",
-    )
-    await _rename_run(f"failover {pair.primary_campaign_id} → {pair.backup_campaign_id}")
-
-
-def _finish(result: dict, message: str) -> Completed:
+def _evaluated(result: dict) -> None:
+    """Tell the safety-net trigger (and anyone listening) that the pair was evaluated."""
     emit_pair_event(
         EVALUATED,
         result["primary_campaign_id"],
@@ -178,7 +123,6 @@ def _finish(result: dict, message: str) -> Completed:
         action=result["action"],
         reason=result.get("reason"),
     )
-    return Completed(message=message, data=result)
 
 
 @flow(
@@ -200,7 +144,8 @@ async def monitor_campaigns(
     run only. The failover pauses the primary, confirms it, and only then resumes the backup
     and confirms that; it happens once per episode however many runs (scheduled,
     event-triggered, retried, crashed) race for it. Once the primary is paused by a failover,
-    finishing is mandatory: a later run resumes the backup whatever the metrics then say.
+    finishing is mandatory: a later run resumes the backup whatever the metrics then say. The
+    dialling campaign's 30-day abandonment rate is checked too: at 3% or more it is paused.
 
     Args:
         primary_campaign_id: The campaign to watch.
@@ -213,7 +158,8 @@ async def monitor_campaigns(
 
     Returns:
         `action`: "none", "insufficient_data", "failover" or "already_failed_over", with the
-        reading, the reason, the episode and the failover record's name.
+        reading, the reason, the episode, the failover record's name and, when read, the
+        `abandonment` of the dialling campaign.
 
     Raises:
         FailoverIncomplete: the primary is paused and the backup could not be resumed (the
@@ -228,7 +174,6 @@ async def monitor_campaigns(
         result = asyncio.run(monitor_campaigns("cmp_primary", "cmp_backup"))
         ```
     """
-    logger = get_run_logger()
     await register_block_types()
     pair = await pair_for_run(
         primary_campaign_id,
@@ -236,80 +181,131 @@ async def monitor_campaigns(
         credentials_block,
         {"threshold": threshold, "window_minutes": window_minutes, "min_calls": min_calls},
     )
-    state = await load_state(primary_campaign_id)
-    identity = failover_identity(pair, state.episode)
-    result = {
-        "primary_campaign_id": primary_campaign_id,
-        "backup_campaign_id": backup_campaign_id,
-        "record": identity.name,
-        "episode": state.episode,
-    }
-    credentials = await load_credentials(pair.credentials_block)
-    decided: str | None = None
-    while True:
-        record = await operation.settle(
-            identity, await operation.load(identity), HOLDER_WAIT_SECONDS
+    run = PairRun(
+        pair,
+        await load_state(primary_campaign_id),
+        await load_credentials(pair.credentials_block),
+    )
+    result = await evaluate_pair(run)
+    _evaluated(result)
+    if result["action"] == "failover":
+        get_run_logger().info("Failed over %s to %s", primary_campaign_id, backup_campaign_id)
+        await _rename_run(f"failover {primary_campaign_id} → {backup_campaign_id}")
+    return Completed(message=f"{result['action']}: {result['reason']}", data=result)
+
+
+@flow(name="monitor-fleet", flow_run_name="monitor fleet", timeout_seconds=FLEET_TIMEOUT_SECONDS)
+async def monitor_fleet(concurrency: int = 16) -> dict:
+    """Evaluate every configured pair once, and fail over each that needs it.
+
+    The `FailoverPair` blocks are the registry: saving one, from Python or the UI, adds a
+    pair. Each pair is evaluated as `monitor_campaigns` evaluates one (same settings, same
+    exactly-once failover, same abandonment guard), the readings of each credentials block's
+    pairs through one client so that they share its rate limit. A pair that cannot be
+    evaluated is reported and does not stop the others; the run then ends Failed, naming it.
+
+    Args:
+        concurrency: Pairs evaluated (and API reads in flight) at once.
+
+    Returns:
+        `pairs`: one entry per pair with `primary_campaign_id`, `backup_campaign_id`,
+        `action` (as `monitor_campaigns`, or "error" with its `reason`), the success rate and
+        calls when read; also published as a table artifact.
+
+    Raises:
+        FleetIncomplete: some pairs could not be evaluated (the artifact lists them all).
+    """
+    await register_block_types()
+    pairs = [pair for _, pair in await read_blocks(FailoverPair)]
+    states = {s.primary_campaign_id: s for _, s in await read_blocks(FailoverState)}
+    primaries = Counter(pair.primary_campaign_id for pair in pairs)
+    rows: list[dict] = []
+    runs: list[PairRun] = []
+    for pair in pairs:
+        if primaries[pair.primary_campaign_id] > 1:
+            rows.append(_fleet_error(pair, "several FailoverPair blocks name this primary"))
+            continue
+        state = states.get(pair.primary_campaign_id) or FailoverState(
+            primary_campaign_id=pair.primary_campaign_id
         )
-        if record is not None and record.status == "applied":
-            result.update(action="already_failed_over", reason=record.operation)
-            logger.info("Already failed over in episode %d", state.episode)
-            return _finish(result, f"already failed over in episode {state.episode}")
-        committed = record is not None and (
-            record.status == "pending" or await _paused_by_failover(record, pair, credentials)
-        )
-        if committed:
-            reason = f"completing the failover left unfinished ({record.error or 'holder died'})"
-        elif decided is None:
-            metrics = await read_metrics(credentials, primary_campaign_id, pair.window_minutes)
-            decision = decide(
-                Reading(
-                    metrics["success_rate"], metrics["calls_attempted"], dt.datetime.now(dt.UTC)
-                ),
-                FailoverPolicy(
-                    threshold=pair.threshold,
-                    min_calls=pair.min_calls,
-                    consecutive_breaches=pair.consecutive_breaches,
-                    cooldown=dt.timedelta(minutes=pair.cooldown_minutes),
-                ),
-                History(state.consecutive_low, state.episode_started_at),
-            )
-            result.update(success_rate=metrics["success_rate"], calls=metrics["calls_attempted"])
-            logger.info("Decision: %s (%s)", decision.action, decision.reason)
-            if decision.action != "failover":
-                if decision.consecutive_low != state.consecutive_low:
-                    state.consecutive_low = decision.consecutive_low
-                    await save_state(state)
-                result.update(action=decision.action, reason=decision.reason)
-                return _finish(result, f"{decision.action}: {decision.reason}")
-            reason = decided = decision.reason
-        else:
-            reason = decided
+        runs.append(PairRun(pair, state, None, in_fleet=True))
+    identities = {run.primary: failover_identity(run.pair, run.state.episode) for run in runs}
+    records = await operation.load_many(identities.values())
+    for run in runs:
+        run.record = records.get(identities[run.primary].name)
+    for reference, group in _by_credentials(runs).items():
         try:
-            async with operation.hold(
-                identity,
-                FAILOVER_STEPS,
-                f"fail over {primary_campaign_id} to {backup_campaign_id}",
-                record=record,
-            ) as held:
-                await held.step(
-                    "pause", lambda key: pause_campaign(credentials, primary_campaign_id, key)
-                )
-                try:
-                    await held.step(
-                        "resume", lambda key: resume_campaign(credentials, backup_campaign_id, key)
-                    )
-                except Exception as exc:
-                    raise _incomplete(pair, state, exc) from exc
-        except operation.OperationTaken:
-            continue  # another run holds it now: wait for its outcome
-        except operation.RetryLater as exc:
-            if committed:
-                raise _incomplete(pair, state, exc) from None
-            raise
-        await _announce(held, pair, reason)
-        logger.info("Failed over %s to %s", primary_campaign_id, backup_campaign_id)
-        result.update(action="failover", reason=reason)
-        return _finish(result, f"failover: {reason}")
+            credentials = await load_credentials(reference)
+        except Exception as exc:
+            rows += [_fleet_error(run.pair, f"{type(exc).__name__}: {exc}") for run in group]
+            continue
+        windows = {run.primary: run.pair.window_minutes for run in group}
+        readings = await read_fleet_metrics(credentials, windows, concurrency)
+        for run in group:
+            run.credentials, run.metrics = credentials, readings[run.primary]
+    gate = asyncio.Semaphore(concurrency)
+
+    async def evaluate(run: PairRun) -> dict:
+        if run.credentials is None:
+            return {}  # its credentials could not be loaded: already reported
+        if "error" in run.metrics:
+            return _fleet_error(run.pair, run.metrics["error"])
+        async with gate:
+            try:
+                result = await evaluate_pair(run)
+            except Exception as exc:
+                return _fleet_error(run.pair, f"{type(exc).__name__}: {exc}")
+        _evaluated(result)
+        return result
+
+    rows += [row for row in await asyncio.gather(*(evaluate(run) for run in runs)) if row]
+    await acreate_table_artifact(
+        key="fleet",
+        table=[_fleet_row(row) for row in rows],
+        description=f"{len(rows)} pairs: " + _fleet_counts(rows),
+    )
+    errors = [row for row in rows if row["action"] == "error"]
+    if errors:
+        names = ", ".join(f"{row['primary_campaign_id']} ({row['reason']})" for row in errors)
+        raise FleetIncomplete(f"{len(errors)} of {len(rows)} pairs could not be evaluated: {names}")
+    return Completed(message=_fleet_counts(rows), data={"pairs": rows})
+
+
+def _by_credentials(runs: list[PairRun]) -> dict[str, list[PairRun]]:
+    groups: dict[str, list[PairRun]] = {}
+    for run in runs:
+        groups.setdefault(run.pair.credentials_block, []).append(run)
+    return groups
+
+
+def _fleet_error(pair: FailoverPair, reason: str) -> dict:
+    return {
+        "primary_campaign_id": pair.primary_campaign_id,
+        "backup_campaign_id": pair.backup_campaign_id,
+        "action": "error",
+        "reason": reason,
+    }
+
+
+def _fleet_row(row: dict) -> dict:
+    rate = row.get("success_rate")
+    abandonment = row.get("abandonment") or {}
+    return {
+        "primary": row["primary_campaign_id"],
+        "backup": row["backup_campaign_id"],
+        "action": row["action"],
+        "success rate": f"{rate:.1%}" if rate is not None else "",
+        "calls": row.get("calls", ""),
+        "abandonment": f"{abandonment['rate']:.2%}" if abandonment else "",
+        "reason": row.get("reason", ""),
+    }
+
+
+def _fleet_counts(rows: list[dict]) -> str:
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row["action"]] = counts.get(row["action"], 0) + 1
+    return ", ".join(f"{count} {action}" for action, count in sorted(counts.items()))
 
 
 @flow(

@@ -80,10 +80,7 @@ async def provision_and_export(stack: LocalStack) -> tuple[dict, dict, dict]:
 
 def fail_over(stack: LocalStack, primary: dict, backup: dict) -> float:
     with Step("Serving the deployments", logs=str(stack.run_dir / "serve.log")):
-        stack.start_serve(
-            "--primary", primary["id"], "--backup", backup["id"], "--contact-list", LIST_ID,
-            "--output-dir", str(RUN_DIR / "exports"),
-        )  # fmt: skip
+        stack.start_serve("--contact-list", LIST_ID, "--output-dir", str(RUN_DIR / "exports"))
     with Step(
         "Running the export deployment once, as its daily schedule will",
         logs=str(stack.run_dir / "serve.log"),

@@ -7,7 +7,9 @@ import secrets
 from .clock import Clock, iso
 from .errors import ApiError
 
-METRIC_FIELDS = ("successRate", "callsAttempted", "callsConnected", "activeCalls")
+# callsAbandoned: calls answered by a person but not connected to an agent in time (the TSR's
+# abandoned calls); callsConnected are the ones that reached an agent.
+METRIC_FIELDS = ("successRate", "callsAttempted", "callsConnected", "callsAbandoned", "activeCalls")
 
 
 class Campaigns:
@@ -42,6 +44,7 @@ class Campaigns:
             "activeCalls": 0,
             "callsAttempted": 0,
             "callsConnected": 0,
+            "callsAbandoned": 0,
             "failoverTriggered": False,
             "lastUpdated": now,
         }

@@ -44,6 +44,7 @@ class MetricsUpdate(BaseModel):
     successRate: float | None = Field(None, ge=0, le=1)
     callsAttempted: int | None = Field(None, ge=0)
     callsConnected: int | None = Field(None, ge=0)
+    callsAbandoned: int | None = Field(None, ge=0)
     activeCalls: int | None = Field(None, ge=0)
     failoverTriggered: bool | None = None
 

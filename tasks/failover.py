@@ -7,14 +7,19 @@ counts only once the campaign is seen in its new status).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 from prefect import get_run_logger, task
 
 from blocks import PlatformCredentials
-from cxone import CampaignStatus
+from cxone import CampaignStatus, CXoneError
+from failover.abandonment import WINDOW as ABANDONMENT_WINDOW
 
 from .errors import CXONE_TASK_OPTIONS, ONE_CALL_SECONDS, THREE_CALLS_SECONDS, StatusNotConfirmed
+
+# A fleet's readings share one rate limit: 500 campaigns at 100 requests a second take 5 s.
+FLEET_READ_SECONDS = 300
 
 
 @task(name="read-metrics", timeout_seconds=ONE_CALL_SECONDS, **CXONE_TASK_OPTIONS)
@@ -25,6 +30,40 @@ async def read_metrics(
     async with credentials.get_client() as client:
         metrics = await client.get_metrics(campaign_id, window_minutes=window_minutes)
     return metrics.model_dump(mode="json")
+
+
+@task(name="read-fleet-metrics", timeout_seconds=FLEET_READ_SECONDS, **CXONE_TASK_OPTIONS)
+async def read_fleet_metrics(
+    credentials: PlatformCredentials, windows: dict[str, int], concurrency: int
+) -> dict[str, dict]:
+    """Every campaign's reading over its window, through one client (one rate limit).
+
+    Returns:
+        Campaign id -> the metrics, or `{"error": ...}` for a campaign that could not be read
+        (one failure must not hide the others).
+    """
+    gate = asyncio.Semaphore(concurrency)
+
+    async def read(client, campaign_id: str, window: int) -> tuple[str, dict]:
+        async with gate:
+            try:
+                metrics = await client.get_metrics(campaign_id, window_minutes=window)
+            except CXoneError as exc:
+                return campaign_id, {"error": f"{type(exc).__name__}: {exc}"}
+        return campaign_id, metrics.model_dump(mode="json")
+
+    async with credentials.get_client() as client:
+        readings = await asyncio.gather(*(read(client, c, w) for c, w in windows.items()))
+    return dict(readings)
+
+
+@task(name="read-abandonment", timeout_seconds=ONE_CALL_SECONDS, **CXONE_TASK_OPTIONS)
+async def read_abandonment(credentials: PlatformCredentials, campaign_id: str) -> dict:
+    """The campaign's abandoned and handled calls over the rolling 30 days (16 CFR 310.4)."""
+    window = int(ABANDONMENT_WINDOW.total_seconds() // 60)
+    async with credentials.get_client() as client:
+        metrics = await client.get_metrics(campaign_id, window_minutes=window)
+    return {"abandoned": metrics.calls_abandoned, "handled": metrics.calls_handled}
 
 
 @task(name="read-campaign-status", timeout_seconds=ONE_CALL_SECONDS, **CXONE_TASK_OPTIONS)

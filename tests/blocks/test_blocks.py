@@ -154,6 +154,25 @@ async def test_a_failed_step_is_retried_after_a_backoff_by_one_taker(prefect_har
     assert (record.status, record.generation) == ("applied", 2)
 
 
+async def test_an_interrupted_holder_lets_the_next_run_go_on_at_once(prefect_harness):
+    await register_block_types()
+    identity = operation.OperationIdentity("test", {"id": "interrupted-1"})
+    with pytest.raises(SystemExit):
+        async with operation.hold(identity, ["a", "b"], "interrupted test") as held:
+            await held.step("a", _succeed)
+            await held.step("b", _exit)
+    record = await operation.load(identity)
+    assert (record.status, record.next_attempt_at) == ("failed", None)
+    assert record.history[-1].endswith("attempt 1 interrupted: step b: SystemExit: 1")
+    async with operation.hold(identity, ["a", "b"], "interrupted test", record) as held:
+        await held.step("b", _succeed)
+    assert (await operation.load(identity)).status == "applied"
+
+
+async def _exit(key: str) -> dict:
+    raise SystemExit(1)
+
+
 async def _fail(key: str) -> dict:
     raise RuntimeError("platform down")
 
@@ -173,3 +192,19 @@ async def test_a_missing_credentials_block_is_named(prefect_harness):
         await load_credentials("nope")
     with pytest.raises(MissingBlock, match="no cxone-access-key block named 'nope'"):
         await load_credentials("cxone-access-key/nope")
+
+
+class Paged(Block):
+    """A block type read in pages."""
+
+    value: int = 0
+
+
+async def test_reading_every_document_pages_through_them_all_once(prefect_harness, monkeypatch):
+    for value in range(5):
+        await _documents.create(Paged(value=value), f"paged-{value}")
+    monkeypatch.setattr(_documents, "PAGE_SIZE", 2)
+    found = await asyncio.wait_for(_documents.read_all(Paged), timeout=30)
+    assert [(name, block.value) for name, block in found] == [
+        (f"paged-{value}", value) for value in range(5)
+    ]

@@ -55,7 +55,7 @@ def test_entrypoint_imports_and_parameters_match_the_signature(deployment):
 
 
 def test_yaml_mirrors_the_served_definitions():
-    served = {d.name: d for d in build_deployments("P", "B", "CL")}
+    served = {d.name: d for d in build_deployments("CL")}
     assert set(served) == {d["name"] for d in DEPLOYMENTS}
     for deployment in DEPLOYMENTS:
         runner = served[deployment["name"]]
@@ -93,8 +93,6 @@ async def test_prefect_deploy_all_against_a_local_server(prefect_harness):
     env = {
         **os.environ,
         "PREFECT_API_URL": PREFECT_API_URL.value(),
-        "CXONE_PRIMARY_CAMPAIGN_ID": "cmp_primary",
-        "CXONE_BACKUP_CAMPAIGN_ID": "cmp_backup",
         "CXONE_CONTACT_LIST_ID": "CL-DEMO",
     }
     prefect = [sys.executable, "-m", "prefect", "--no-prompt"]
@@ -113,11 +111,16 @@ async def test_prefect_deploy_all_against_a_local_server(prefect_harness):
         # tests that serve deployments of the same names.
         for deployment in deployments.values():
             await client.delete_deployment(deployment.id)
-    for name in ("provision-campaign", "export-segmented-contacts", "monitor-campaigns"):
-        assert deployments[name].work_pool_name == "cxone-process"
-    monitor = deployments["monitor-campaigns"]
-    assert monitor.parameters["primary_campaign_id"] == "cmp_primary"
-    assert monitor.schedules[0].schedule.interval == dt.timedelta(seconds=60)
+    for deployment in DEPLOYMENTS:
+        applied = deployments[deployment["name"]]
+        assert applied.work_pool_name == "cxone-process"
+        # Each shows its flow's docstring, as the README promises.
+        docstring = load_flow(deployment["entrypoint"]).description
+        assert applied.description.splitlines()[0] == docstring.splitlines()[0]
+    fleet = deployments["monitor-fleet"]
+    assert fleet.schedules[0].schedule.interval == dt.timedelta(seconds=60)
+    assert fleet.global_concurrency_limit.limit == 1
+    assert fleet.concurrency_options.collision_strategy.value == "CANCEL_NEW"
     assert deployments["export-segmented-contacts"].parameters["contact_list_id"] == "CL-DEMO"
     (automation,) = [a for a in automations if a.trigger.after == {LOW_SUCCESS_EVENT}]
     assert automation.name == FAILOVER_TRIGGER.name
@@ -128,19 +131,19 @@ async def test_prefect_deploy_all_against_a_local_server(prefect_harness):
     assert action.parameters == FAILOVER_TRIGGER.parameters
 
 
-async def test_a_deployment_without_campaign_ids_is_refused_when_applied(prefect_harness):
-    env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(), "CXONE_CONTACT_LIST_ID": "CL"}
-    for name in ("CXONE_PRIMARY_CAMPAIGN_ID", "CXONE_BACKUP_CAMPAIGN_ID"):
-        env.pop(name, None)
+async def test_a_deployment_without_its_list_id_is_refused_when_applied(prefect_harness):
+    env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()}
+    env.pop("CXONE_CONTACT_LIST_ID", None)
     prefect = [sys.executable, "-m", "prefect", "--no-prompt"]
     for command in (
         ["work-pool", "create", "cxone-process", "--type", "process", "--overwrite"],
-        ["deploy", "--name", "monitor-campaigns", "--prefect-file", str(PREFECT_YAML)],
+        ["deploy", "--name", "export-segmented-contacts", "--prefect-file", str(PREFECT_YAML)],
     ):
         done = subprocess.run(
             [*prefect, *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180
         )
     assert done.returncode != 0
-    assert "Validation failed for field 'primary_campaign_id'" in done.stdout + done.stderr
+    assert "Validation failed for field 'contact_list_id'" in done.stdout + done.stderr
     async with get_client() as client:
-        assert "monitor-campaigns" not in {d.name for d in await client.read_deployments()}
+        deployed = {d.name for d in await client.read_deployments()}
+    assert "export-segmented-contacts" not in deployed

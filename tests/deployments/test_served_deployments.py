@@ -13,9 +13,8 @@ async def test_provision_and_export_run_as_deployments(sim, credentials_block, t
     runner = Runner(query_seconds=1, limit=2, pause_on_shutdown=False)
     # build_deployments is sync (as serve calls it); to_deployment is async-dispatched here.
     deployments = await asyncio.to_thread(
-        build_deployments, "cmp_unused", "cmp_unused", "CL-1",
-        credentials_block=credentials_block, output_dir=str(tmp_path),
-    )  # fmt: skip
+        build_deployments, "CL-1", credentials_block=credentials_block, output_dir=str(tmp_path)
+    )
     for deployment in deployments:
         await runner.aadd_deployment(deployment)
     serving = asyncio.create_task(runner.start())

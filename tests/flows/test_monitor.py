@@ -197,7 +197,8 @@ async def test_a_configured_pair_survives_runs_that_pass_only_ids(sim, pair, cre
     assert (saved.threshold, saved.window_minutes, saved.min_calls) == (0.30, 10, 5)
     requests = sim.get("/_sim/requests").json()["requests"]
     reads = [r["query"] for r in requests if "metrics" in r["path"] and r["status"] == 200]
-    assert reads == ["windowMinutes=10"]
+    # The pair's 10-minute window for the success rate (and 30 days for the abandonment).
+    assert reads == ["windowMinutes=43200", "windowMinutes=10"]
 
 
 async def test_explicit_settings_apply_to_that_run_only(sim, pair, credentials_block):

@@ -182,11 +182,18 @@ async def test_metrics_start_at_zero_and_follow_the_control_api(
         "activeCalls": 0,
         "callsAttempted": 0,
         "callsConnected": 0,
+        "callsAbandoned": 0,
         "failoverTriggered": False,
         "lastUpdated": campaign["createdAt"],
         "windowMinutes": 15,
     }
-    update = {"successRate": 0.1, "callsAttempted": 80, "callsConnected": 8, "activeCalls": 5}
+    update = {
+        "successRate": 0.1,
+        "callsAttempted": 80,
+        "callsConnected": 8,
+        "callsAbandoned": 1,
+        "activeCalls": 5,
+    }
     stored = await client.put(f"/_sim/campaigns/{campaign['id']}/metrics", json=update)
     assert stored.status_code == 200
     metrics = (await client.get(url, headers=headers)).json()

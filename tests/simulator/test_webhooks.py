@@ -119,7 +119,13 @@ async def test_metrics_and_state_changes_are_delivered_signed(
     await register(client, headers, receiver_url[1], headers={"X-Tenant": "acme"})
     await register(client, headers, receiver_url[1], events=BOTH[:1], enabled=False)
     campaign = (await client.post(CAMPAIGNS, json=campaign_payload(), headers=headers)).json()
-    metrics = {"successRate": 0.12, "callsAttempted": 100, "callsConnected": 12, "activeCalls": 4}
+    metrics = {
+        "successRate": 0.12,
+        "callsAttempted": 100,
+        "callsConnected": 12,
+        "callsAbandoned": 1,
+        "activeCalls": 4,
+    }
     await client.put(f"/_sim/campaigns/{campaign['id']}/metrics", json=metrics)
     await client.put(f"{CAMPAIGNS}/{campaign['id']}", json={"status": "paused"}, headers=headers)
     # An unchanged status (409) is no state change.

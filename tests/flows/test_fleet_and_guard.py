@@ -1,0 +1,148 @@
+"""monitor_fleet over every configured pair, and the abandonment guard, on the simulator."""
+
+from __future__ import annotations
+
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.events.filters import EventFilter, EventNameFilter, EventResourceFilter
+
+from blocks import (
+    FailoverPair,
+    FailoverState,
+    guard_identity,
+    load_state,
+    operation,
+    pair_block_name,
+    read_blocks,
+)
+from flows.monitor import FleetIncomplete, monitor_campaigns, monitor_fleet
+
+from .conftest import create_campaign, transitions
+
+
+def set_numbers(sim, campaign_id: str, rate: float, calls: int, abandoned: int = 0) -> None:
+    body = {
+        "successRate": rate,
+        "callsAttempted": calls,
+        "callsConnected": int(rate * calls),
+        "callsAbandoned": abandoned,
+    }
+    sim.put(f"/_sim/campaigns/{campaign_id}/metrics", json=body).raise_for_status()
+
+
+@pytest.fixture
+async def empty_fleet(prefect_harness):
+    """No pair left from other tests: the fleet is every FailoverPair block there is."""
+    async with get_client() as client:
+        for block in (FailoverPair, FailoverState):
+            for name, _ in await read_blocks(block):
+                document = await client.read_block_document_by_name(
+                    name, block.get_block_type_slug()
+                )
+                await client.delete_block_document(document.id)
+
+
+async def save_pair(primary: str, backup: str, credentials_block: str, **settings) -> None:
+    pair = FailoverPair(
+        primary_campaign_id=primary,
+        backup_campaign_id=backup,
+        credentials_block=credentials_block,
+        **settings,
+    )
+    await pair.asave(pair_block_name(primary), overwrite=True)
+
+
+async def test_the_fleet_fails_over_the_collapsed_pairs_once_and_reports_the_broken_one(
+    sim, credentials_block, empty_fleet
+):
+    pairs = {}
+    for name, rate in (("low-1", 0.04), ("low-2", 0.05), ("ok-1", 0.4), ("ok-2", 0.3)):
+        primary = create_campaign(sim, f"{name} p", "active")
+        backup = create_campaign(sim, f"{name} b", "paused")
+        set_numbers(sim, primary, rate, 200)
+        await save_pair(primary, backup, credentials_block)
+        pairs[name] = (primary, backup)
+    # A pair whose primary the platform does not know, and one saved under a UI-style name.
+    await save_pair("cmp_gone", "cmp_gone_b", credentials_block)
+    ui_primary = create_campaign(sim, "ui p", "active")
+    ui_backup = create_campaign(sim, "ui b", "paused")
+    set_numbers(sim, ui_primary, 0.45, 100)
+    await FailoverPair(
+        primary_campaign_id=ui_primary,
+        backup_campaign_id=ui_backup,
+        credentials_block=credentials_block,
+    ).asave("renewals-east", overwrite=True)
+
+    with pytest.raises(FleetIncomplete, match="1 of 6 pairs could not be evaluated: cmp_gone"):
+        await monitor_fleet(concurrency=4)
+
+    changes = transitions(sim)
+    for name in ("low-1", "low-2"):
+        primary, backup = pairs[name]
+        assert [c for c in changes if c[0] in pairs[name]] == [
+            (primary, "paused"),
+            (backup, "active"),
+        ]
+    assert len(changes) == 4  # nothing else changed
+    # Every pair again: the collapsed ones are failed over already, the rest stay healthy.
+    with pytest.raises(FleetIncomplete) as again:
+        await monitor_fleet(concurrency=4)
+    assert len(transitions(sim)) == 4
+    assert "cmp_gone" in str(again.value)
+
+
+async def test_a_fleet_of_healthy_pairs_completes_with_a_row_per_pair(
+    sim, credentials_block, empty_fleet
+):
+    for number in range(3):
+        primary = create_campaign(sim, f"p{number}", "active")
+        backup = create_campaign(sim, f"b{number}", "paused")
+        set_numbers(sim, primary, 0.35, 100 + number)
+        await save_pair(primary, backup, credentials_block)
+    result = await monitor_fleet()
+    assert sorted(row["action"] for row in result["pairs"]) == ["none"] * 3
+    assert sorted(row["calls"] for row in result["pairs"]) == [100, 101, 102]
+    assert transitions(sim) == []
+
+
+async def test_over_the_safe_harbor_the_primary_is_paused_and_no_backup_resumed(
+    sim, credentials_block
+):
+    primary = create_campaign(sim, "p", "active")
+    backup = create_campaign(sim, "b", "paused")
+    # 10 abandoned of 100 answered (90 handed to agents), and a collapsed success rate.
+    body = {"successRate": 0.05, "callsAttempted": 1800, "callsConnected": 90, "callsAbandoned": 10}
+    sim.put(f"/_sim/campaigns/{primary}/metrics", json=body).raise_for_status()
+
+    result = await monitor_campaigns(primary, backup, credentials_block=credentials_block)
+    assert result["action"] == "none" and "abandonment" in result["reason"]
+    assert result["abandonment"]["level"] == "over"
+    assert result["abandonment"]["rate"] == pytest.approx(0.10)
+    assert transitions(sim) == [(primary, "paused")]  # the backup stays paused
+    pair = FailoverPair(primary_campaign_id=primary, backup_campaign_id=backup)
+    record = await operation.load(guard_identity(pair, primary, 1))
+    assert record.status == "applied" and "safe harbor" in record.operation
+    assert (await load_state(primary)).guard_trips == 1
+
+    again = await monitor_campaigns(primary, backup, credentials_block=credentials_block)
+    assert again["action"] == "none"
+    assert transitions(sim) == [(primary, "paused")]
+    async with get_client() as client:
+        events = await client.read_events(
+            EventFilter(
+                event=EventNameFilter(name=["cxone.campaign.abandonment.high"]),
+                resource=EventResourceFilter(id=[f"cxone.campaign.{primary}"]),
+            ),
+            limit=50,
+        )
+    assert events.events and events.events[0].payload["level"] == "over"
+
+
+async def test_at_the_warning_level_an_event_and_no_pause(sim, credentials_block):
+    primary = create_campaign(sim, "p", "active")
+    backup = create_campaign(sim, "b", "paused")
+    set_numbers(sim, primary, 0.4, 1000, abandoned=11)  # 11 of 411 answered: 2.7%
+    result = await monitor_campaigns(primary, backup, credentials_block=credentials_block)
+    assert result["action"] == "none"
+    assert result["abandonment"]["level"] == "warning"
+    assert transitions(sim) == []
