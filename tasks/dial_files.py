@@ -46,7 +46,7 @@ import compliance
 
 SEGMENT_FILES = ("dialable.csv", "dialable.parquet", "suppressed.csv", "suppressed.parquet")
 RUN_MARKER = "run.json"
-CHUNK_ROWS = 100_000
+CHUNK_ROWS = 50_000  # ~250 MB of working memory on top of the engine's tables
 # The platform's per-file limits for a calling-list upload.
 MAX_PART_RECORDS = 500_000
 MAX_PART_BYTES = 256 * 1024 * 1024
@@ -434,8 +434,12 @@ def _segments(
 ) -> tuple[pa.Table, pa.Table]:
     """The chunk's (dialable, suppressed) rows: cells as they came plus the added columns."""
     dialable = evaluated["dialable"].to_numpy(dtype=bool)
-    kept, held = evaluated[dialable], evaluated[~dialable]
-    starts = kept["callable_from_local" if day else "next_callable_local"]
+    start = "callable_from_local" if day else "next_callable_local"
+    wanted = ["phone_e164", "local_zone", start, *(_DAY_ADDED.names if day else [])]
+    # Only the added columns: the source's cells come from `raw`, not a copy of them.
+    kept = evaluated.loc[dialable, list(dict.fromkeys(wanted))]
+    held = evaluated.loc[~dialable, _SUPPRESSED_ADDED.names]
+    starts = kept[start]
     added = {
         "phone_e164": _arrow(kept["phone_e164"], _TEXT),
         "time_zone": _arrow(kept["local_zone"], _TEXT),
@@ -576,6 +580,9 @@ def build_dial_files(
         return compliance.evaluate(contacts, at, policy, people=people)
 
     schemas = _segment_schemas(opened.schema, day)
+    # Only the columns the rules read go to pandas; the others stay in Arrow, as they came.
+    evaluated_columns = {*compliance.REQUIRED_COLUMNS, *compliance.OPTIONAL_COLUMNS}
+    judged = [name for name in opened.columns if name in evaluated_columns]
     paths = {name: directory / name for name in SEGMENT_FILES}
     counts: Counter[str] = Counter()
     read = repairs = unreadable = 0
@@ -588,7 +595,7 @@ def build_dial_files(
             ) as held,
         ):
             for chunk in opened.chunks(chunk_rows):
-                evaluated = evaluate(chunk.table.to_pandas(ignore_metadata=True))
+                evaluated = evaluate(chunk.table.select(judged).to_pandas(ignore_metadata=True))
                 dialable_rows, suppressed_rows = _segments(chunk.table, evaluated, schemas, day)
                 kept.write(dialable_rows)
                 held.write(suppressed_rows)
