@@ -52,7 +52,7 @@ MAX_PART_RECORDS = 500_000
 MAX_PART_BYTES = 256 * 1024 * 1024
 # The upload file's columns: `cxone.CallingListColumns`' defaults.
 UPLOAD_COLUMNS = ("contact_id", "phone", "state", "postal_code", "time_zone", "call_request_time")
-_CSV_BLOCK_BYTES = 1 << 20
+_READ_BYTES = 1 << 20  # CSV blocks and Parquet read buffers
 _TEXT = pa.string()
 _UTC = pa.timestamp("us", tz="UTC")
 
@@ -215,10 +215,15 @@ class ContactSource:
         wanted = list(self.columns if columns is None else columns)
         with fsspec.open(self.url, "rb", compression="infer") as handle:
             if self.format == "parquet":
-                for batch in pq.ParquetFile(handle).iter_batches(batch_size=rows, columns=wanted):
+                for batch in _parquet(handle).iter_batches(batch_size=rows, columns=wanted):
                     yield Chunk(pa.Table.from_batches([batch]))
             else:
                 yield from _csv_chunks(handle, self.columns, wanted, rows)
+
+
+def _parquet(source: BinaryIO | Path) -> pq.ParquetFile:
+    # Buffered reads, no pre-buffering: memory stays flat over many row groups (measured).
+    return pq.ParquetFile(source, pre_buffer=False, buffer_size=_READ_BYTES)
 
 
 def _format_of(url: str, given: str | None) -> Format:
@@ -248,7 +253,7 @@ def _csv_chunks(
     reader = pa_csv.open_csv(
         handle,
         read_options=pa_csv.ReadOptions(
-            column_names=list(header), skip_rows=1, block_size=_CSV_BLOCK_BYTES
+            column_names=list(header), skip_rows=1, block_size=_READ_BYTES
         ),
         parse_options=pa_csv.ParseOptions(newlines_in_values=True, invalid_row_handler=skip),
         # Binary first: cells that are not UTF-8 are repaired below instead of failing the file.
@@ -762,7 +767,7 @@ def upload_parts(
 def _dialable_batches(path: Path, rows: int) -> Iterator[pa.Table]:
     wanted = [*UPLOAD_COLUMNS, "phone_e164"]
     if path.suffix == ".parquet":
-        parquet = pq.ParquetFile(path)
+        parquet = _parquet(path)
         columns = [name for name in wanted if name in parquet.schema_arrow.names]
         for batch in parquet.iter_batches(batch_size=rows, columns=columns):
             yield pa.Table.from_batches([batch])
