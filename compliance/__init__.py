@@ -3,8 +3,20 @@
 Pure pandas and numpy on plain data. Never imports Prefect or the API client: tasks wrap it.
 """
 
+from ._caps import PersonAttempts
+from ._evaluate import OPTIONAL as OPTIONAL_COLUMNS
+from ._evaluate import REQUIRED as REQUIRED_COLUMNS
 from ._evaluate import evaluate, evaluate_day
 from ._policy import REASONS, CallingPolicy
 from ._report import suppression_report
 
-__all__ = ["REASONS", "CallingPolicy", "evaluate", "evaluate_day", "suppression_report"]
+__all__ = [
+    "OPTIONAL_COLUMNS",
+    "REASONS",
+    "REQUIRED_COLUMNS",
+    "CallingPolicy",
+    "PersonAttempts",
+    "evaluate",
+    "evaluate_day",
+    "suppression_report",
+]

@@ -9,10 +9,14 @@ count alone, as do all rows when the column is absent.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
+
+from ._inputs import attempt_count, group_keys, instant_ns, per_distinct
 
 DAY_NS = 24 * 3600 * 1_000_000_000
 WEEK_NS = 7 * DAY_NS
@@ -102,3 +106,155 @@ def judge_caps(
     known = capped & (last_attempt != NAT)
     lifts = np.where(over_7d, last_attempt + WEEK_NS, last_attempt + DAY_NS)
     return Caps(capped, np.where(known, lifts, NAT))
+
+
+def row_attempts(contacts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
+    """Each row's own attempts in the last 24 hours, and its last attempt (ns; None: no column).
+
+    Example:
+        >>> counts, last = row_attempts(pd.DataFrame({"attempts_24h": ["2", None, "x"]}))
+        >>> counts.tolist(), last
+        ([2.0, 0.0, inf], None)
+    """
+    n = len(contacts)
+    counts = per_distinct(contacts.get("attempts_24h"), n, attempt_count, 0.0, float)
+    last = contacts.get("last_attempt_at")
+    return counts, None if last is None else per_distinct(last, n, instant_ns, NAT, np.int64)
+
+
+def _pair_keys(person: np.ndarray, subject: np.ndarray) -> np.ndarray:
+    """One key per (person, subject) from their two keys (wrapping 64-bit arithmetic)."""
+    with np.errstate(over="ignore"):
+        return person * np.uint64(0x9E3779B97F4A7C15) ^ subject
+
+
+# Rows held before they are merged into the table: bounds the tally's memory on top of it.
+_MERGE_ROWS = 1_000_000
+
+
+class _KeyTable:
+    """Per distinct key: sums of some values and the latest of some instants.
+
+    Rows are added chunk by chunk and merged now and then, so the table holds one entry per
+    key plus at most `_MERGE_ROWS` (or the table's size) rows waiting to be merged.
+    """
+
+    def __init__(self, sums: int, latest: int):
+        self.keys = np.zeros(0, np.uint64)
+        self.sums = [np.zeros(0) for _ in range(sums)]
+        self.latest = [np.zeros(0, np.int64) for _ in range(latest)]
+        self._pending: list[tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]] = []
+
+    def add(self, keys: np.ndarray, sums: list[np.ndarray], latest: list[np.ndarray]) -> None:
+        self._pending.append((keys, sums, latest))
+        if sum(len(part[0]) for part in self._pending) > max(_MERGE_ROWS, len(self.keys)):
+            self.merge()
+
+    def merge(self) -> None:
+        parts = [(self.keys, self.sums, self.latest), *self._pending]
+        keys, inverse = np.unique(np.concatenate([part[0] for part in parts]), return_inverse=True)
+        self.sums = [
+            np.bincount(
+                inverse, weights=np.concatenate([part[1][i] for part in parts]), minlength=len(keys)
+            )
+            for i in range(len(self.sums))
+        ]
+        latest = []
+        for i in range(len(self.latest)):
+            latest.append(np.full(len(keys), NAT, dtype=np.int64))
+            np.maximum.at(latest[i], inverse, np.concatenate([part[2][i] for part in parts]))
+        self.keys, self.latest, self._pending = keys, latest, []
+
+    def lookup(self, wanted: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Per wanted key: its sums (0 when absent) and latest instants (NaT when absent)."""
+        at = np.minimum(np.searchsorted(self.keys, wanted), max(len(self.keys) - 1, 0))
+        found = self.keys[at] == wanted if len(self.keys) else np.zeros(len(wanted), bool)
+        return (
+            [np.where(found, values[at] if len(values) else 0.0, 0.0) for values in self.sums],
+            [np.where(found, values[at] if len(values) else NAT, NAT) for values in self.latest],
+        )
+
+
+@dataclass(frozen=True)
+class PersonAttempts:
+    """A whole list's attempts per person, for evaluating the list one chunk at a time.
+
+    `evaluate` sums a person's attempts over the rows of the frame it is given, so a person
+    whose numbers fall into different chunks would be under-counted. `PersonAttempts.tally`
+    reads the list once (only `COLUMNS` are needed); passed to each chunk's evaluation as
+    `people=`, it makes the state caps count every row of the person, exactly as one
+    evaluation of the whole list would (`person_totals` and `latest_per_person`).
+
+    Persons and subjects are keyed by a 64-bit hash of their text, and only persons with
+    attempts or a last attempt are kept: a few words each. Two ids with the same hash would
+    count as one person, which only adds attempts (a stricter cap, a later lift).
+
+    Example:
+        >>> chunks = [pd.DataFrame({"person_id": ["p1", "p2"], "attempts_24h": [2, 0]}),
+        ...           pd.DataFrame({"person_id": ["p1"], "attempts_24h": [1]})]
+        >>> people = PersonAttempts.tally(chunks)
+        >>> people.totals(chunks[1], np.array([1.0]), None)[0].tolist()
+        [3.0]
+    """
+
+    COLUMNS: ClassVar[tuple[str, ...]] = ("person_id", "subject", "attempts_24h", "last_attempt_at")
+    persons: _KeyTable  # sums: all the person's rows, their rows without a subject; latest
+    pairs: _KeyTable  # (person, subject): sums of the pair's rows
+
+    @classmethod
+    def tally(cls, frames: Iterable[pd.DataFrame]) -> PersonAttempts:
+        """Total the attempts of every person over `frames`, the chunks of one list.
+
+        Args:
+            frames: Chunks holding (some of) `COLUMNS`, the same ones in every chunk.
+
+        Returns:
+            The totals to pass to `evaluate` or `evaluate_day` as `people=`.
+        """
+        persons, pairs = _KeyTable(sums=2, latest=1), _KeyTable(sums=1, latest=0)
+        for frame in frames:
+            person = group_keys(frame.get("person_id"))
+            if person is None:
+                continue
+            counts, last = row_attempts(frame)
+            last = np.full(len(frame), NAT) if last is None else last
+            subject = group_keys(frame.get("subject"))
+            own = np.zeros(len(frame), bool) if subject is None else subject != 0
+            # A person without attempts or a last attempt adds nothing: an absent key reads 0.
+            kept = (person != 0) & ((counts > 0) | (last != NAT))
+            persons.add(
+                person[kept], [counts[kept], np.where(own, 0.0, counts)[kept]], [last[kept]]
+            )
+            if subject is not None:
+                paired = kept & own & (counts > 0)
+                pairs.add(_pair_keys(person[paired], subject[paired]), [counts[paired]], [])
+        persons.merge()
+        pairs.merge()
+        return cls(persons, pairs)
+
+    def totals(
+        self, contacts: pd.DataFrame, counts: np.ndarray, last: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Per row of one chunk: its person's attempts and latest attempt over the whole list.
+
+        Args:
+            contacts: The chunk.
+            counts: Each row's own attempts in the last 24 hours (see `row_attempts`).
+            last: Each row's own last attempt (ns), None without the column.
+
+        Returns:
+            What `person_totals` and `latest_per_person` give for the rows of the whole list.
+        """
+        person = group_keys(contacts.get("person_id"))
+        if person is None:
+            return counts, last
+        has = person != 0
+        (everyone, no_subject), (latest,) = self.persons.lookup(person)
+        totals = np.where(has, everyone, counts)
+        subject = group_keys(contacts.get("subject"))
+        if subject is not None:
+            (same,), _ = self.pairs.lookup(_pair_keys(person, subject))
+            totals = np.where(has & (subject != 0), same + no_subject, totals)
+        if last is None:
+            return totals, None
+        return totals, np.where(has, np.maximum(latest, last), last)

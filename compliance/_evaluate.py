@@ -13,11 +13,18 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ._caps import NAT, Caps, judge_caps, latest_per_person, person_totals
+from ._caps import (
+    NAT,
+    Caps,
+    PersonAttempts,
+    judge_caps,
+    latest_per_person,
+    person_totals,
+    row_attempts,
+)
 from ._inputs import (
     attempt_count,
     group_codes,
-    instant_ns,
     is_dnc,
     is_revoked,
     is_true,
@@ -133,6 +140,7 @@ class _Contacts:
             time_zones=_text(zones.take(pa.array(self.zone_row))),
             phone_e164=_text(self.phones.e164),
             states=_text(places.take(pa.array(self.place_row))),
+            local_zone=_categorical(self.local_row, self.local_list),
             **columns,
         )
 
@@ -151,7 +159,9 @@ def _cap_limits(rule_list: list[tuple[Rule, ...]], cap_date: date) -> np.ndarray
     return np.array(limits, dtype=float)
 
 
-def _read(contacts: pd.DataFrame, policy: CallingPolicy, cap_date: date) -> _Contacts:
+def _read(
+    contacts: pd.DataFrame, policy: CallingPolicy, cap_date: date, people: PersonAttempts | None
+) -> _Contacts:
     n = len(contacts)
     phones = parse_phones(contacts["phone"])
     postal_row, postal_keys = postal_places(_column(contacts, "postal_code"), n)
@@ -198,21 +208,23 @@ def _read(contacts: pd.DataFrame, policy: CallingPolicy, cap_date: date) -> _Con
     rule_row = rule_ids[place_codes]
     time_row, time_keys = _distinct_rows([zone_row, rule_row], [len(zone_list), len(rule_list)])
 
-    person = group_codes(_column(contacts, "person_id"), n)
-    subject = group_codes(_column(contacts, "subject"), n) if person is not None else None
-    row_24h = per_distinct(_column(contacts, "attempts_24h"), n, attempt_count, 0.0, float)
+    row_24h, last = row_attempts(contacts)
     row_7d = per_distinct(_column(contacts, "attempts_7d"), n, attempt_count, 0.0, float)
-    last = _column(contacts, "last_attempt_at")
+    if people is None:
+        person = group_codes(_column(contacts, "person_id"), n)
+        subject = group_codes(_column(contacts, "subject"), n) if person is not None else None
+        person_24h = person_totals(row_24h, person, subject)
+        latest = None if last is None else latest_per_person(last, person)
+    else:  # `contacts` is a chunk: the person's rows elsewhere in the list count too
+        person_24h, latest = people.totals(contacts, row_24h, last)
     caps = judge_caps(
         row_24h,
         row_7d,
-        person_totals(row_24h, person, subject),
+        person_24h,
         policy.max_attempts_24h,
         policy.max_attempts_7d,
         _cap_limits(rule_list, cap_date)[rule_row],
-        None
-        if last is None
-        else latest_per_person(per_distinct(last, n, instant_ns, NAT, np.int64), person),
+        latest,
     )
     zone_known = np.array([bool(zones) for zones in zone_list], dtype=bool)[zone_row]
     reason = np.select(
@@ -295,7 +307,11 @@ def _local_text(ns: np.ndarray, zone_ids: np.ndarray, zones: list[str | None]) -
 
 
 def evaluate(
-    contacts: pd.DataFrame, at: datetime, policy: CallingPolicy | None = None
+    contacts: pd.DataFrame,
+    at: datetime,
+    policy: CallingPolicy | None = None,
+    *,
+    people: PersonAttempts | None = None,
 ) -> pd.DataFrame:
     """Decide for every contact whether it may be dialled at `at`, and if not, why and when.
 
@@ -309,6 +325,9 @@ def evaluate(
             that is not a whole non-negative number is over every cap.
         at: The instant of the call; must be timezone-aware.
         policy: Calling window, caps and enforced rules; defaults to `CallingPolicy()`.
+        people: When `contacts` is one chunk of a longer list: the list's attempts per
+            person (`PersonAttempts.tally`), so the person-level caps count the person's rows
+            in every chunk. None: the persons' rows are all in `contacts`.
 
     Returns:
         The same rows (same index and order) with added columns `dialable`, `reason` (the
@@ -316,9 +335,10 @@ def evaluate(
         zones), `phone_e164`, `states` (applicable states and provinces, the declared one
         first), `next_callable_at` (UTC: `at` itself when dialable; for window and day rules
         and for a frequency cap with `last_attempt_at`, the first minute within 8 days that
-        every rule allows; NaT when time cannot cure the reason) and `next_callable_local`
-        (that instant as ISO-8601 text in the contact's primary zone; a categorical, as the
-        other local-time columns: few distinct values).
+        every rule allows; NaT when time cannot cure the reason), `local_zone` (the
+        contact's primary zone: the number's, else the postal code's, else the declared
+        place's first) and `next_callable_local` (that instant as ISO-8601 text in
+        `local_zone`; a categorical, as the other local-time columns: few distinct values).
 
     Raises:
         TypeError: `contacts` is not a DataFrame or `at` not a datetime.
@@ -339,7 +359,7 @@ def evaluate(
         raise ValueError("at must be timezone-aware (a naive datetime has no instant)")
     policy = policy or CallingPolicy()
     at_utc = pd.Timestamp(at).tz_convert("UTC")
-    data = _read(contacts, policy, (at_utc + _EARLIEST_OFFSET).date())
+    data = _read(contacts, policy, (at_utc + _EARLIEST_OFFSET).date(), people)
     grid = CallingGrid(at_utc.floor("min"))
 
     judged = np.array([grid.judge(*data.time_combination(i)) for i in range(len(data.time_keys))])
@@ -384,6 +404,8 @@ def evaluate_day(
     day: date,
     zone: str = "America/New_York",
     policy: CallingPolicy | None = None,
+    *,
+    people: PersonAttempts | None = None,
 ) -> pd.DataFrame:
     """Decide who may be called on a campaign day, and when: a day list made before the day.
 
@@ -396,14 +418,14 @@ def evaluate_day(
         day: A calendar date in `zone`.
         zone: The campaign's IANA time zone.
         policy: As for `evaluate`.
+        people: As for `evaluate`.
 
     Returns:
         The rows with `evaluate`'s columns (`next_callable_at` is `callable_from` for a
         dialable row, else the first legal minute after the day for window and day reasons,
         or when a frequency cap lifts) plus `callable_from` and `callable_until` (UTC, the
-        first contiguous legal interval of the day; NaT when not dialable), `local_zone`
-        (the primary zone: the number's, else the postal code's, else the declared place's
-        first) and `callable_from_local`, `callable_until_local` (ISO-8601 text in it).
+        first contiguous legal interval of the day; NaT when not dialable) and
+        `callable_from_local`, `callable_until_local` (ISO-8601 text in `local_zone`).
 
     Raises:
         TypeError: `contacts` is not a DataFrame or `day` not a date.
@@ -420,7 +442,7 @@ def evaluate_day(
     _check_contacts(contacts)
     start, day_minutes = _day_bounds(day, zone)
     policy = policy or CallingPolicy()
-    data = _read(contacts, policy, day)
+    data = _read(contacts, policy, day, people)
     grid = CallingGrid(start.floor("min"))
 
     windows = [
@@ -449,7 +471,6 @@ def evaluate_day(
         next_callable_local=_local_text(next_ns, local_row, local_names),
         callable_from=_utc(from_ns),
         callable_until=_utc(until_ns),
-        local_zone=_categorical(local_row, local_names),
         callable_from_local=_local_text(from_ns, local_row, local_names),
         callable_until_local=_local_text(until_ns, local_row, local_names),
     )

@@ -64,6 +64,11 @@ def group_codes(values: pd.Series | None, n: int) -> np.ndarray | None:
     """
     if values is None:
         return None
+    return _groups(values)[0]
+
+
+def _groups(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Dense codes (-1 for blank cells) and the distinct values they index."""
     try:
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
     except TypeError:  # unhashable cells: group by their text
@@ -73,7 +78,26 @@ def group_codes(values: pd.Series | None, n: int) -> np.ndarray | None:
         blank = pc.fill_null(pc.is_in(text, pa.array(sorted(_BLANK))), False).to_numpy(False)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         blank = np.array([_is_blank(value) for value in uniques.tolist()], dtype=bool)
-    return np.where(np.append(blank, True)[codes], -1, codes).astype(np.int64)
+    return np.where(np.append(blank, True)[codes], -1, codes).astype(np.int64), uniques
+
+
+def group_keys(values: pd.Series | None) -> np.ndarray | None:
+    """A key of each grouping cell that is the same in every frame; 0 for blank cells.
+
+    The key is a 64-bit hash of the cell's text (never 0), so rows of one person in different
+    chunks of a list meet; None when the column is absent.
+
+    Example:
+        >>> keys = group_keys(pd.Series(["p1", None, "p1", "p2"]))
+        >>> keys[0] == keys[2] != keys[3], keys[1]
+        (np.True_, np.uint64(0))
+    """
+    if values is None:
+        return None
+    codes, uniques = _groups(values)
+    hashes = pd.util.hash_array(np.array([str(value) for value in uniques], dtype=object))
+    hashes[hashes == 0] = 1  # 0 means blank
+    return np.append(hashes, np.uint64(0))[codes]  # code -1 (blank) picks the 0
 
 
 def _is_blank(value: object) -> bool:

@@ -7,6 +7,10 @@ the server's `totalCount` is watched: a pass during which it changed, or that en
 distinct contacts than it, is followed by another pass that yields only contacts not seen yet.
 A delete and an insert between the same two pages leave the count unchanged and cannot be
 seen this way; that is the limit of offset paging.
+
+`totalCount` is a hint, never a loop bound: a pass ends at the first empty page whatever the
+count claims (a server once claimed 10^12 contacts), and reads at most `max_contacts` worth of
+pages, so a server that never returns an empty or short page ends the export with an error.
 """
 
 from __future__ import annotations
@@ -22,6 +26,10 @@ from ._models import Contact, ContactPage
 logger = logging.getLogger("cxone")
 
 FetchPage = Callable[[int], Awaitable[ContactPage]]
+
+# Far above any list one export can read within its flow's timeout (at the default 100
+# requests a minute, 2 hours read 1.2 million contacts), far below a runaway server's count.
+MAX_CONTACTS = 10_000_000
 
 
 async def _pages_in_order(fetch: FetchPage, first: int, last: int, concurrency: int):
@@ -41,7 +49,11 @@ async def _pages_in_order(fetch: FetchPage, first: int, last: int, concurrency: 
 
 
 async def export_contacts(
-    fetch: FetchPage, *, concurrency: int = 4, max_passes: int = 3
+    fetch: FetchPage,
+    *,
+    concurrency: int = 4,
+    max_passes: int = 3,
+    max_contacts: int = MAX_CONTACTS,
 ) -> AsyncIterator[list[Contact]]:
     """Yield lists of contacts, each contact once, until the server's total is accounted for.
 
@@ -49,16 +61,21 @@ async def export_contacts(
         fetch: returns one page (numbered from 1) of a stable id-sorted listing.
         concurrency: pages in flight at once.
         max_passes: full passes allowed to reconcile with `totalCount`.
+        max_contacts: the most contacts one pass reads (in pages of the server's page size)
+            before giving up on reaching the end of the list.
 
     Raises:
-        CXoneExportIncomplete: fewer distinct contacts than `totalCount` after `max_passes`.
+        CXoneExportIncomplete: fewer distinct contacts than `totalCount` after `max_passes`,
+            or a pass that found no end within `max_contacts`.
     """
     seen: set[str] = set()
     duplicates = 0
     total = 0
     for attempt in range(1, max_passes + 1):
         first = await fetch(1)
-        pages = max(1, math.ceil(first.total_count / max(1, first.page_size)))
+        page_size = max(1, first.page_size)
+        limit = math.ceil(max_contacts / page_size) + 1  # +1: the empty or short last page
+        pages = min(limit, max(1, math.ceil(first.total_count / page_size)))
         total = first.total_count
         moved = False
         number, page = 1, first
@@ -76,6 +93,14 @@ async def export_contacts(
                         fresh.append(contact)
                 if fresh:
                     yield fresh
+                if not page.contacts:
+                    break  # the end of the list, whatever `totalCount` claims
+                if number >= limit:
+                    raise CXoneExportIncomplete(
+                        f"read {number:,} pages of {page_size} without reaching the end of "
+                        f"the list (the server reports {page.total_count:,} contacts); an "
+                        f"export reads at most {max_contacts:,}: split the list"
+                    )
                 if number < pages:
                     page = await anext(stream)
                 elif len(page.contacts) >= page.page_size > 0:

@@ -14,6 +14,7 @@ import compliance
 from blocks import load_credentials
 from cxone import CONSENTED_QUERY, PlatformId
 from tasks.contacts import evaluate_contacts, fetch_contacts, write_segments
+from tasks.dial_files import prepare_output_dir, write_run_marker
 from tasks.masking import mask_phone
 
 ALL_CONTACTS_QUERY = "true"
@@ -32,7 +33,11 @@ async def export_segmented_contacts(
     copies beside them), written with mode 0600. Suppressed contacts carry the reason:
     invalid number, DNC, revoked or missing consent, frequency cap, unknown time zone, a
     state's closed day, or outside the called party's local calling hours. Bad records are
-    suppressed, never fatal.
+    suppressed, never fatal; text that is not valid Unicode is repaired and counted.
+
+    The previous run's files are removed before anything is fetched, and `run.json` (this
+    summary) is written after the files: a failed run leaves no segment file, never the last
+    good run's looking current.
 
     Args:
         contact_list_id: The contact list to export.
@@ -42,8 +47,9 @@ async def export_segmented_contacts(
 
     Returns:
         `fetched`, `dialable`, `suppressed` counts (`fetched == dialable + suppressed`),
-        `by_reason`, `dialable_path`, `suppressed_path`, the Parquet paths, and `query`
-        with `fell_back` telling whether the server-side consent query returned nothing.
+        `by_reason`, `dialable_path`, `suppressed_path`, the Parquet paths, `text_repairs`
+        (cells repaired), `query` with `fell_back` telling whether the server-side consent
+        query returned nothing, and `marker_path`.
 
     Example:
         ```python
@@ -58,10 +64,11 @@ async def export_segmented_contacts(
         at = dt.datetime.now(dt.UTC)
     elif at.tzinfo is None or at.utcoffset() is None:
         raise ValueError(f"`at` must be timezone-aware, got naive {at.isoformat()}")
+    directory = prepare_output_dir(output_dir)
     credentials = await load_credentials(credentials_block)
 
     query = CONSENTED_QUERY
-    contacts = await fetch_contacts(credentials, contact_list_id, query)
+    contacts, repaired = await fetch_contacts(credentials, contact_list_id, query)
     fell_back = contacts.empty
     if fell_back:
         logger.warning(
@@ -71,10 +78,10 @@ async def export_segmented_contacts(
             contact_list_id,
         )
         query = ALL_CONTACTS_QUERY
-        contacts = await fetch_contacts(credentials, contact_list_id, query)
+        contacts, repaired = await fetch_contacts(credentials, contact_list_id, query)
 
     evaluated = evaluate_contacts(contacts, at)
-    paths = write_segments(evaluated, output_dir)
+    paths = write_segments(evaluated, str(directory))
     dialable = int(evaluated["dialable"].sum())
     by_reason = {str(k): int(v) for k, v in evaluated["reason"].value_counts().items()}
     for row in evaluated[evaluated["reason"] == "invalid_phone"].head(5).itertuples():
@@ -97,10 +104,12 @@ async def export_segmented_contacts(
         "suppressed_path": paths["suppressed_csv"],
         "dialable_parquet_path": paths["dialable_parquet"],
         "suppressed_parquet_path": paths["suppressed_parquet"],
+        "text_repairs": repaired,
         "query": query,
         "fell_back": fell_back,
         "at": at.isoformat(),
     }
+    summary["marker_path"] = str(write_run_marker(directory, summary))
     logger.info("Export of %s: %s", contact_list_id, json.dumps(by_reason, sort_keys=True))
     return summary
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 from prefect import get_run_logger, task
@@ -18,6 +16,7 @@ import compliance
 from blocks import PlatformCredentials
 from cxone import Contact
 
+from .dial_files import repair_text, write_private
 from .errors import CXONE_TASK_OPTIONS
 
 # Columns handed to the compliance engine, plus the names kept for the dialer's list, with
@@ -50,12 +49,20 @@ def _as_text(value: Any) -> str | None:
     return json.dumps(value, default=str)
 
 
-def contacts_frame(contacts: Iterable[Contact]) -> pd.DataFrame:
+class FetchedContacts(NamedTuple):
+    """A list's contacts as a frame, and how many text cells had to be repaired."""
+
+    frame: pd.DataFrame
+    text_repairs: int
+
+
+def contacts_frame(contacts: Iterable[Contact]) -> FetchedContacts:
     """Flatten contact records into the compliance engine's input columns.
 
     Missing nested objects give None, never an error: the engine treats unknowns
     conservatively (no consent means not dialable). A malformed attempts object counts for
-    both attempt columns.
+    both attempt columns. Text that cannot be stored (a lone surrogate: half an emoji, as a
+    JSON escape can carry) is repaired and counted, never fatal (see `repair_text`).
     """
     columns: dict[str, list] = {name: [] for name in CONTACT_COLUMNS}
     for c in contacts:
@@ -78,9 +85,15 @@ def contacts_frame(contacts: Iterable[Contact]) -> pd.DataFrame:
         )
         for name, value in zip(CONTACT_COLUMNS, values, strict=True):
             columns[name].append(value)
-    return pd.DataFrame(
-        {name: pd.array(values, dtype=CONTACT_COLUMNS[name]) for name, values in columns.items()}
-    )
+    arrays, repaired = {}, 0
+    for name, values in columns.items():
+        try:
+            arrays[name] = pd.array(values, dtype=CONTACT_COLUMNS[name])
+        except UnicodeEncodeError:  # the rare bad cell: repair the column, not the fast path
+            values, count = repair_text(values)
+            arrays[name] = pd.array(values, dtype=CONTACT_COLUMNS[name])
+            repaired += count
+    return FetchedContacts(pd.DataFrame(arrays), repaired)
 
 
 # Paced at the tenant's rate: at the default 100 requests a minute, a million contacts
@@ -88,14 +101,14 @@ def contacts_frame(contacts: Iterable[Contact]) -> pd.DataFrame:
 @task(name="fetch-contacts", timeout_seconds=2 * 3600, **CXONE_TASK_OPTIONS)
 async def fetch_contacts(
     credentials: PlatformCredentials, contact_list_id: str, query: str
-) -> pd.DataFrame:
+) -> FetchedContacts:
     """Every contact of the list matching `query`, once each, as a DataFrame.
 
     Pages are converted to frames every few thousand rows, so the raw records of at most one
     chunk are held at a time.
     """
     logger = get_run_logger()
-    chunks: list[pd.DataFrame] = []
+    chunks: list[FetchedContacts] = []
     pending: list[Contact] = []
     async with credentials.get_client() as client:
         async for page in client.iter_contacts(contact_list_id, query=query):
@@ -104,34 +117,18 @@ async def fetch_contacts(
                 chunks.append(contacts_frame(pending))
                 pending = []
     chunks.append(contacts_frame(pending))
-    frame = pd.concat(chunks, ignore_index=True)
+    frame = pd.concat([chunk.frame for chunk in chunks], ignore_index=True)
+    repaired = sum(chunk.text_repairs for chunk in chunks)
     logger.info("Fetched %d contacts of list %s with query %r", len(frame), contact_list_id, query)
-    return frame
+    if repaired:
+        logger.warning("Repaired %d text cells that were not valid Unicode", repaired)
+    return FetchedContacts(frame, repaired)
 
 
 @task(name="evaluate-contacts", timeout_seconds=1800, cache_policy=NO_CACHE)
 def evaluate_contacts(contacts: pd.DataFrame, at: dt.datetime) -> pd.DataFrame:
     """Run the compliance engine: one reason per contact, `ok` when dialable."""
     return compliance.evaluate(contacts, at)
-
-
-def write_private(frame: pd.DataFrame, path: Path, fmt: str) -> None:
-    """Write atomically with mode 0600: the file holds personal data.
-
-    The data goes to a private temporary file beside `path` first and is then renamed over it,
-    so a reader never sees half a file and an old file's looser mode is never kept.
-    """
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mkstemp: mode 0600
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            if fmt == "csv":
-                frame.to_csv(handle, index=False)
-            else:
-                frame.to_parquet(handle, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @task(name="write-segments", timeout_seconds=1800, cache_policy=NO_CACHE)

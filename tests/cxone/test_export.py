@@ -134,3 +134,39 @@ async def test_stopping_early_cancels_pages_in_flight():
     await stream.aclose()
     await asyncio.sleep(0.05)
     assert listing.in_flight == 0
+
+
+async def test_a_wild_total_count_ends_at_the_first_empty_page():
+    listing = FakeList(ids(25))
+    original = listing.fetch
+
+    async def claiming(page):
+        return (await original(page)).model_copy(update={"total_count": 10**12})
+
+    listing.fetch = claiming
+    with pytest.raises(CXoneExportIncomplete, match="25 distinct contacts of the 1000000000000"):
+        await collect(listing, concurrency=4, max_passes=2)
+    # Per pass: pages 1-4 (the 4th is empty) and at most `concurrency` pages started ahead.
+    assert len(listing.calls) <= 2 * (4 + 4)
+    assert max(listing.calls) <= 4 + 4
+
+
+async def test_a_server_that_never_ends_the_list_is_stopped_by_the_bound():
+    listing = FakeList(ids(10))
+    original = listing.fetch
+
+    async def endless(page):  # ignores the page number: always the same full page
+        return (await original(1)).model_copy(update={"page": page, "total_count": 10**12})
+
+    listing.fetch = endless
+    with pytest.raises(CXoneExportIncomplete, match="at most 50: split the list"):
+        await collect(listing, concurrency=2, max_contacts=50)
+    assert len(listing.calls) <= 50 // 10 + 1 + 2
+
+
+async def test_the_bound_lets_a_list_of_exactly_that_size_through():
+    listing = FakeList(ids(50))
+    assert await collect(listing, concurrency=2, max_contacts=50) == ids(50)
+    grown = FakeList(ids(45))
+    grown.before_page[2] = lambda lst: setattr(lst, "ids", ids(50))  # count said 45
+    assert await collect(grown, concurrency=1, max_contacts=50) == ids(50)

@@ -1,15 +1,18 @@
 """export_segmented_contacts end to end against the simulator under the Prefect test harness."""
 
 import datetime as dt
+import json
 import logging
 import stat
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import respx
 from prefect.client.orchestration import get_client
 
 from blocks import CXoneCredentials
+from cxone import CXoneServerError
 from flows.export import export_segmented_contacts
 from simulator import generate_contacts
 
@@ -50,8 +53,12 @@ async def test_every_contact_lands_in_exactly_one_segment(sim, credentials_block
     for path in [*tmp_path.iterdir()]:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     assert {p.name for p in tmp_path.iterdir()} == {
-        "dialable.csv", "suppressed.csv", "dialable.parquet", "suppressed.parquet",
+        "dialable.csv", "suppressed.csv", "dialable.parquet", "suppressed.parquet", "run.json",
     }  # fmt: skip
+    marker = json.loads((tmp_path / "run.json").read_text())
+    assert (marker["at"], marker["fetched"], marker["dialable"]) == (
+        AT.isoformat(), summary["fetched"], summary["dialable"],
+    )  # fmt: skip
     parquet = pd.read_parquet(tmp_path / "suppressed.parquet")
     assert list(parquet["contact_id"]) == list(suppressed["contact_id"])
 
@@ -206,3 +213,49 @@ async def test_no_secret_or_full_phone_number_in_logs_and_artifacts(
         for phone in phones:
             assert phone not in text
     assert Path(summary["dialable_path"]).exists()
+
+
+async def test_a_failed_run_leaves_no_segment_file_of_an_earlier_run(
+    sim, credentials_block, tmp_path
+):
+    first = await export_segmented_contacts(
+        "CL-1", output_dir=str(tmp_path), credentials_block=credentials_block, at=AT
+    )
+    assert Path(first["dialable_path"]).exists() and (tmp_path / "run.json").exists()
+    sim.post(
+        "/_sim/faults", json={"kind": "server_error", "count": 50, "path": "/contacts"}
+    ).raise_for_status()
+    with pytest.raises(CXoneServerError):
+        await export_segmented_contacts(
+            "CL-1", output_dir=str(tmp_path), credentials_block=credentials_block, at=AT
+        )
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+async def test_half_an_emoji_is_repaired_and_counted_not_fatal(prefect_harness, tmp_path):
+    # The server's JSON escapes a lone high surrogate: json.loads keeps it, pyarrow cannot.
+    await CXoneCredentials(client_id="c", client_secret="s", base_url="http://cxone.test").asave(
+        "cxone-emoji", overwrite=True
+    )
+    consent = '"consentFlags": {"outbound": {"call": true}}'
+    page = (
+        '{"contacts": ['
+        f'{{"id": "c1", "firstName": "Ana \\ud83d", "phoneNumber": "+12127365000", {consent}}},'
+        f'{{"id": "c2", "lastName": "D\\ud83d\\ude00az", "phoneNumber": "+12127365001", {consent}}}'
+        '], "page": 1, "pageSize": 100, "totalCount": 2}'
+    ).encode()
+    with respx.mock(assert_all_called=False) as mock:
+        mock.post("http://cxone.test/api/v2/oauth/token").respond(
+            json={"access_token": "t", "token_type": "Bearer", "expires_in": 3600}
+        )
+        mock.get(url__startswith="http://cxone.test/api/v2/omnichannel/contactlists/").respond(
+            content=page, headers={"Content-Type": "application/json"}
+        )
+        mock.route().pass_through()  # the Prefect test server
+        summary = await export_segmented_contacts(
+            "CL-EMOJI", output_dir=str(tmp_path), credentials_block="cxone-emoji", at=AT
+        )
+    assert summary["fetched"] == 2 and summary["text_repairs"] == 1
+    rows = pd.read_parquet(summary["dialable_parquet_path"]).set_index("contact_id")
+    assert rows.loc["c1", "first_name"] == "Ana \ufffd"
+    assert rows.loc["c2", "last_name"] == "D😀az"  # an escaped pair is whole, not repaired
