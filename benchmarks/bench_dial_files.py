@@ -73,7 +73,7 @@ def peak_rss_mb() -> float:
 
 def child(source: str, output_dir: str) -> None:
     """One run, in its own process: the engine, then the upload parts; prints JSON."""
-    from tasks.dial_files import build_dial_files, upload_parts
+    from dial_lists import build_dial_files, upload_parts
 
     start = time.perf_counter()
     run = build_dial_files(source, output_dir, for_day=DAY)

@@ -10,7 +10,13 @@ from ._access_key_auth import AccessKeyAuth
 from ._admin import AdminClient
 from ._client import CONSENTED_QUERY, CXoneClient
 from ._config import DEFAULT_BASE_URL, DEFAULT_ISSUER, DEFAULT_SCOPES, AccessKeyConfig, CXoneConfig
-from ._dial_lists import UPLOAD_COLUMNS, CallingListColumns, DncAddResult, UploadJob
+from ._dial_lists import (
+    UPLOAD_COLUMNS,
+    CallingListColumns,
+    DncAddResult,
+    UploadJob,
+    time_zone_name,
+)
 from ._exceptions import (
     CXoneAuthError,
     CXoneConflict,
@@ -102,4 +108,5 @@ __all__ = [
     "UploadJob",
     "Webhook",
     "WebhookRegistration",
+    "time_zone_name",
 ]

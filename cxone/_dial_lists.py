@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -15,6 +17,51 @@ UPLOAD_COLUMNS = {
     "time_zone": "TimeZone",
     "call_request_time": "CallRequestDateTime",
 }
+
+
+# NICE CXone names zones as Windows does: its skills' time-zone settings carry a
+# `standardName`. A zone is placed by its standard offset (minutes east of UTC, in January
+# for the northern zones) and whether it keeps summer time, which covers every zone a NANP
+# number or ZIP code can be in.
+_NAMES = {
+    (-660, False): "UTC-11",
+    (-600, False): "Hawaiian Standard Time",
+    (-600, True): "Aleutian Standard Time",
+    (-540, True): "Alaskan Standard Time",
+    (-480, True): "Pacific Standard Time",
+    (-420, False): "US Mountain Standard Time",
+    (-420, True): "Mountain Standard Time",
+    (-360, False): "Canada Central Standard Time",
+    (-360, True): "Central Standard Time",
+    (-300, True): "Eastern Standard Time",
+    (-240, False): "SA Western Standard Time",
+    (-240, True): "Atlantic Standard Time",
+    (-210, True): "Newfoundland Standard Time",
+    (600, False): "West Pacific Standard Time",
+}
+
+
+@functools.cache
+def time_zone_name(zone: str) -> str:
+    """The platform's name for an IANA time zone (calling-list `TimeZone`, `defaultTimeZone`).
+
+    Example:
+        >>> time_zone_name("America/Phoenix"), time_zone_name("America/Indiana/Indianapolis")
+        ('US Mountain Standard Time', 'Eastern Standard Time')
+
+    Raises:
+        ValueError: A zone outside North America and the US territories, or no IANA zone.
+    """
+    try:
+        info = ZoneInfo(zone)
+    except (ValueError, KeyError) as exc:  # ZoneInfoNotFoundError is a KeyError
+        raise ValueError(f"{zone!r} is not an IANA time zone") from exc
+    winter, summer = (dt.datetime(2026, month, 15, tzinfo=info) for month in (1, 7))
+    standard = min(winter.utcoffset(), summer.utcoffset())
+    key = (int(standard.total_seconds() // 60), winter.utcoffset() != summer.utcoffset())
+    if key not in _NAMES:
+        raise ValueError(f"no CXone time zone name is known for {zone!r}")
+    return _NAMES[key]
 
 
 class CallingListColumns(BaseModel):

@@ -13,8 +13,8 @@ from prefect.artifacts import acreate_table_artifact
 import compliance
 from blocks import load_credentials
 from cxone import CONSENTED_QUERY, PlatformId
+from dial_lists import prepare_output_dir, write_run_marker
 from tasks.contacts import evaluate_contacts, fetch_contacts, write_segments
-from tasks.dial_files import prepare_output_dir, write_run_marker
 from tasks.masking import mask_phone
 
 ALL_CONTACTS_QUERY = "true"

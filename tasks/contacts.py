@@ -15,8 +15,8 @@ from prefect.cache_policies import NO_CACHE
 import compliance
 from blocks import PlatformCredentials
 from cxone import Contact
+from dial_lists import repair_text, write_private
 
-from .dial_files import repair_text, write_private
 from .errors import CXONE_TASK_OPTIONS
 
 # Columns handed to the compliance engine, plus the names kept for the dialer's list, with

@@ -8,7 +8,16 @@ import pkgutil
 
 import pytest
 
-PACKAGES = ("blocks", "cxone", "dashboard", "deployments", "failover", "flows", "tasks")
+PACKAGES = (
+    "blocks",
+    "cxone",
+    "dashboard",
+    "deployments",
+    "dial_lists",
+    "failover",
+    "flows",
+    "tasks",
+)
 
 
 def modules() -> list[str]:

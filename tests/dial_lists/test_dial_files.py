@@ -16,7 +16,7 @@ import pytest
 
 import compliance
 from compliance import CallingPolicy, PersonAttempts
-from tasks.dial_files import (
+from dial_lists import (
     RUN_MARKER,
     SEGMENT_FILES,
     UPLOAD_COLUMNS,
@@ -353,14 +353,15 @@ def test_upload_parts_hold_every_dialable_contact_once_within_the_limits(tmp_pat
     assert [p.number for p in parts] == list(range(1, len(parts) + 1)) and len(parts) > 3
     assert [p.overwrite for p in parts] == [True] + [False] * (len(parts) - 1)
     assert all(len(p.data) <= 700 and p.records <= 20 for p in parts)
-    assert any(len(p.data) > 700 - 60 for p in parts)  # the byte limit is what cut them
+    # The byte limit is what cut them: no room was left for another record (about 71 bytes).
+    assert all(len(p.data) > 700 - 72 for p in parts[:-1])
     records = [row for p in parts for row in read_part(p.data)]
     assert all(len(read_part(p.data)) == p.records for p in parts)
     assert [r["contact_id"] for r in records] == list(frame["contact_id"])
     assert list(records[0]) == list(UPLOAD_COLUMNS)
     assert records[1] == {
         "contact_id": "c001", "phone": "2127365001", "state": "NY", "postal_code": "10001",
-        "time_zone": "America/New_York", "call_request_time": "2026-11-30 08:00:00",
+        "time_zone": "Eastern Standard Time", "call_request_time": "2026-11-30 08:00:00",
     }  # fmt: skip
     assert records[0]["state"] == 'N"Y'
     by_records = list(upload_parts(run.dialable_parquet_path, max_records=20))
