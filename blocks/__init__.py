@@ -1,4 +1,5 @@
-"""Prefect blocks: CXone credentials, failover pairs and their state, idempotency records.
+"""Prefect blocks: CXone credentials, failover pairs and their state, dial-list sync state,
+idempotency records.
 
 Wraps `cxone` configuration for storage in Prefect; imported by `tasks` and `flows`.
 `blocks.operation` is the one exactly-once mechanism every flow uses. Register the types with
@@ -15,6 +16,13 @@ from .credentials import (
     MissingBlock,
     PlatformCredentials,
     load_credentials,
+)
+from .dial_lists import (
+    DialListSync,
+    load_sync_state,
+    save_sync_state,
+    sync_state_name,
+    upload_identity,
 )
 from .failover import (
     AmbiguousPair,
@@ -39,6 +47,7 @@ BLOCK_TYPES = (
     FailoverState,
     IdempotencyRecord,
     OperationTakeover,
+    DialListSync,
 )
 
 __all__ = [
@@ -46,6 +55,7 @@ __all__ = [
     "AmbiguousPair",
     "CXoneAccessKey",
     "CXoneCredentials",
+    "DialListSync",
     "FailoverPair",
     "FailoverState",
     "IdempotencyRecord",
@@ -59,6 +69,7 @@ __all__ = [
     "guard_identity",
     "load_credentials",
     "load_state",
+    "load_sync_state",
     "open_episode",
     "operation",
     "pair_block_name",
@@ -68,7 +79,10 @@ __all__ = [
     "register_block_types",
     "restore_identity",
     "save_state",
+    "save_sync_state",
     "state_block_name",
+    "sync_state_name",
+    "upload_identity",
 ]
 
 

@@ -173,6 +173,18 @@ async def update(block: B, *fields: str) -> None:
     response.raise_for_status()
 
 
+async def keep(block: Block, name: str) -> None:
+    """Save `block` as `name`, whole: create it, or write every field over the kept one
+    (runtime state, which its flows alone write)."""
+    if block._block_document_id is None:
+        try:
+            await create(block, name)
+            return
+        except DocumentExists:  # kept meanwhile by a racing run: write over it
+            block._block_document_id = (await read(type(block), name))._block_document_id
+    await update(block, *type(block).model_fields)
+
+
 async def read(block_type: type[B], name: str) -> B | None:
     """The document of `block_type` saved as `name`, or None when there is none.
 

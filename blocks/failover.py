@@ -199,14 +199,7 @@ async def load_state(primary_campaign_id: str) -> FailoverState:
 
 async def save_state(state: FailoverState) -> None:
     """Keep the state (runtime data only: never a pair's configuration), whole."""
-    if state._block_document_id is None:
-        try:
-            await _documents.create(state, state_block_name(state.primary_campaign_id))
-            return
-        except _documents.DocumentExists:  # kept meanwhile by a racing run: write over it
-            kept = await _documents.read(FailoverState, state_block_name(state.primary_campaign_id))
-            state._block_document_id = kept._block_document_id
-    await _documents.update(state, *FailoverState.model_fields)
+    await _documents.keep(state, state_block_name(state.primary_campaign_id))
 
 
 def failover_identity(pair: FailoverPair, episode: int) -> OperationIdentity:

@@ -201,7 +201,7 @@ class HeldOperation:
         """
         if self.record.done(name):
             return self.record.answers[name]
-        if self._lost:
+        if self._lost or await self._taken_over():  # fenced: a holder that stalled stops here
             raise LeaseLost(f"{self.record.operation}: another run took over")
         self._current = name
         answer = await action(self.record.keys[name])
@@ -221,14 +221,19 @@ class HeldOperation:
         self.record.updated_at = clock()
         await _documents.update(self.record, *fields, *changes, "history", "updated_at")
 
+    async def _taken_over(self) -> bool:
+        """Whether another run took the operation over (then this one has lost it)."""
+        successor = takeover_name(self.name, self.record.generation + 1)
+        if not self._lost and await _documents.read(OperationTakeover, successor) is not None:
+            self._lost = True
+            logger.warning("%s was taken over by another run", self.record.operation)
+        return self._lost
+
     async def _renew(self) -> None:
         """Extend the lease every third of it, until cancelled or taken over."""
-        successor = takeover_name(self.name, self.record.generation + 1)
         while True:
             await asyncio.sleep(self._lease / 3)
-            if await _documents.read(OperationTakeover, successor) is not None:
-                self._lost = True
-                logger.warning("%s was taken over by another run", self.record.operation)
+            if await self._taken_over():
                 return
             self.record.lease_expires_at = clock() + dt.timedelta(seconds=self._lease)
             await _documents.update(self.record, "lease_expires_at")

@@ -27,6 +27,7 @@ from ._exceptions import (
     CXoneRateLimited,
     CXoneServerError,
     CXoneUnsupported,
+    CXoneUploadFailed,
     CXoneValidationError,
 )
 from ._models import (
@@ -80,6 +81,7 @@ __all__ = [
     "CXoneRateLimited",
     "CXoneServerError",
     "CXoneUnsupported",
+    "CXoneUploadFailed",
     "CXoneValidationError",
     "CallingListColumns",
     "Campaign",

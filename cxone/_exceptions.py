@@ -60,3 +60,7 @@ class CXoneExportIncomplete(CXoneError):
 
 class CXoneUnsupported(CXoneError):
     """The platform has no such operation (say, calling-list upload on the described API)."""
+
+
+class CXoneUploadFailed(CXoneError):
+    """A calling-list upload job was cancelled, or did not complete within its time limit."""

@@ -1,4 +1,4 @@
-"""The four deployments, defined once for `prefect.serve` (prefect.yaml mirrors them)."""
+"""The deployments, defined once for `prefect.serve` (prefect.yaml mirrors them)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from prefect.events.schemas.automations import Posture
 from prefect.schedules import Cron, Interval
 
 from flows._events import EVALUATED
+from flows.dial_list import sync_dial_list
 from flows.export import export_segmented_contacts
 from flows.monitor import monitor_campaigns, monitor_fleet, restore_primary
 from flows.provision import provision_campaign
@@ -42,7 +43,9 @@ FAILOVER_TRIGGER = DeploymentEventTrigger(
     threshold=1,
     parameters=FAILOVER_PARAMETERS,
 )
-EXPORT_CRON = "30 7 * * *"  # daily, before 08:00 in the earliest US zone
+# Daily, before the first legal minute anywhere: 08:00 in Puerto Rico is 07:00 Eastern in
+# winter, and in Newfoundland 06:30. A day list does not depend on the hour it is made.
+EXPORT_CRON = "30 5 * * *"
 EXPORT_TIMEZONE = "America/New_York"
 # One run at a time; a run due while one is still going is cancelled, not queued.
 ONE_AT_A_TIME = ConcurrencyLimitConfig(
@@ -55,6 +58,9 @@ def build_deployments(
     credentials_block: str = "cxone",
     output_dir: str = "exports",
     monitor_interval: dt.timedelta = dt.timedelta(minutes=1),
+    dial_list_source: str = "contacts.parquet",
+    calling_list: str = "Daily dial list",
+    dial_list_credentials: str = "cxone-access-key/prod",
 ) -> list[RunnerDeployment]:
     """Every deployment of the product; each shows its flow's docstring as its description.
 
@@ -71,6 +77,19 @@ def build_deployments(
                 "contact_list_id": contact_list_id,
                 "output_dir": output_dir,
                 "credentials_block": credentials_block,
+                "for_day": "today",
+            },
+        ),
+        sync_dial_list.to_deployment(
+            name="sync-dial-list",
+            schedules=[Cron(EXPORT_CRON, timezone=EXPORT_TIMEZONE)],
+            concurrency_limit=ONE_AT_A_TIME,
+            parameters={
+                "source": dial_list_source,
+                "calling_list": calling_list,
+                "credentials_block": dial_list_credentials,
+                "output_dir": "dial-lists",
+                "for_day": "today",
             },
         ),
         monitor_fleet.to_deployment(

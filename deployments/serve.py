@@ -31,6 +31,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--credentials-block", default="cxone")
     parser.add_argument("--output-dir", default="exports")
     parser.add_argument("--monitor-seconds", type=float, default=60.0)
+    parser.add_argument("--dial-list-source", default="contacts.parquet", help="daily CRM file")
+    parser.add_argument("--calling-list", default="Daily dial list")
+    parser.add_argument("--dial-list-credentials", default="cxone-access-key/prod")
     parser.add_argument(
         "--no-responder",
         action="store_true",
@@ -42,6 +45,9 @@ def main(argv: list[str] | None = None) -> None:
         credentials_block=args.credentials_block,
         output_dir=args.output_dir,
         monitor_interval=dt.timedelta(seconds=args.monitor_seconds),
+        dial_list_source=args.dial_list_source,
+        calling_list=args.calling_list,
+        dial_list_credentials=args.dial_list_credentials,
     )
 
     async def run() -> None:

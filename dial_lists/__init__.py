@@ -1,6 +1,6 @@
 """Contact files for dial lists: read a source in chunks, evaluate it, write the segment files.
 
-No Prefect here: `tasks.dial_files` wraps the evaluation as a task, and the daily sync
+No Prefect here: `tasks.dial_lists` wraps the evaluation as a task, and the daily sync
 (`flows.dial_list`) and the export (`flows.export`) run on this package.
 
 - `open_source` opens a CSV or Parquet file (a local path or any URL `fsspec` can open) and
@@ -18,6 +18,7 @@ after a failed run the directory holds no segment file at all, never yesterday's
 """
 
 from ._build import DialFiles, Progress, build_dial_files
+from ._days import ForDay, campaign_day
 from ._files import (
     RUN_MARKER,
     SEGMENT_FILES,
@@ -40,10 +41,12 @@ __all__ = [
     "Chunk",
     "ContactSource",
     "DialFiles",
+    "ForDay",
     "MissingColumnsError",
     "Progress",
     "UploadPart",
     "build_dial_files",
+    "campaign_day",
     "open_source",
     "prepare_output_dir",
     "private_file",

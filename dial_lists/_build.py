@@ -28,7 +28,12 @@ _UTC = pa.timestamp("us", tz="UTC")
 
 # Columns the engine adds (a source column of the same name is replaced by them).
 _SUPPRESSED_ADDED = pa.schema(
-    [("reason", _TEXT), ("next_callable_at", _UTC), ("next_callable_local", _TEXT)]
+    [
+        ("phone_e164", _TEXT),  # the DNC sync adds revoked and DNC numbers in this form
+        ("reason", _TEXT),
+        ("next_callable_at", _UTC),
+        ("next_callable_local", _TEXT),
+    ]
 )
 _DIALABLE_ADDED = pa.schema(
     [("phone_e164", _TEXT), ("time_zone", _TEXT), ("call_request_time", _TEXT)]
@@ -228,9 +233,9 @@ def build_dial_files(
       wall time the contact may first be called, "YYYY-MM-DD HH:MM:SS": `callable_from`
       for a day list, `at` otherwise) and, for a day list, `callable_from`,
       `callable_until` (UTC), `callable_from_local`, `callable_until_local` (ISO-8601).
-    - `suppressed.csv` / `.parquet`: the source's columns as they came, then `reason`,
-      `next_callable_at` (UTC; empty when time cannot cure the reason) and
-      `next_callable_local`.
+    - `suppressed.csv` / `.parquet`: the source's columns as they came, then `phone_e164`
+      (empty when the number is unusable), `reason`, `next_callable_at` (UTC; empty when
+      time cannot cure the reason) and `next_callable_local`.
 
     An added column replaces a source column of the same name. CSV cells are all text;
     instants in the CSV files read "2026-03-09T13:00:00Z".

@@ -13,7 +13,7 @@ from prefect.artifacts import acreate_table_artifact
 import compliance
 from blocks import load_credentials
 from cxone import CONSENTED_QUERY, PlatformId
-from dial_lists import prepare_output_dir, write_run_marker
+from dial_lists import ForDay, campaign_day, prepare_output_dir, write_run_marker
 from tasks.contacts import evaluate_contacts, fetch_contacts, write_segments
 from tasks.masking import mask_phone
 
@@ -26,8 +26,11 @@ async def export_segmented_contacts(
     output_dir: str = "exports",
     credentials_block: str = "cxone",
     at: dt.datetime | None = None,
+    for_day: ForDay = None,
+    zone: str = "America/New_York",
 ) -> dict:
-    """Fetch a contact list and split it into who may be dialled at `at` and who may not.
+    """Fetch a contact list and split it into who may be dialled at `at` (or on `for_day`)
+    and who may not.
 
     Every fetched contact lands in exactly one of `dialable.csv` and `suppressed.csv` (Parquet
     copies beside them), written with mode 0600. Suppressed contacts carry the reason:
@@ -43,7 +46,13 @@ async def export_segmented_contacts(
         contact_list_id: The contact list to export.
         output_dir: Directory for the segment files (created 0700 if missing).
         credentials_block: Name of the saved CXoneCredentials block.
-        at: The instant the list is evaluated for (timezone-aware); default now.
+        at: The instant the list is evaluated for (timezone-aware); default now, unless
+            `for_day` is given.
+        for_day: Build a day list for this date in `zone` instead ("today": the date there
+            when the run starts): a contact is dialable when it has a legal window that day,
+            with `callable_from` and `callable_until` (UTC and local); a suppressed one gets
+            `next_callable_at` when time cures its reason.
+        zone: The campaign's IANA time zone, for `for_day`.
 
     Returns:
         `fetched`, `dialable`, `suppressed` counts (`fetched == dialable + suppressed`),
@@ -60,9 +69,12 @@ async def export_segmented_contacts(
         ```
     """
     logger = get_run_logger()
-    if at is None:
+    for_day = campaign_day(for_day, zone)
+    if at is not None and for_day is not None:
+        raise ValueError("give at most one of for_day (a day list) and at (an instant)")
+    if at is None and for_day is None:
         at = dt.datetime.now(dt.UTC)
-    elif at.tzinfo is None or at.utcoffset() is None:
+    elif at is not None and (at.tzinfo is None or at.utcoffset() is None):
         raise ValueError(f"`at` must be timezone-aware, got naive {at.isoformat()}")
     directory = prepare_output_dir(output_dir)
     credentials = await load_credentials(credentials_block)
@@ -80,18 +92,19 @@ async def export_segmented_contacts(
         query = ALL_CONTACTS_QUERY
         contacts, repaired = await fetch_contacts(credentials, contact_list_id, query)
 
-    evaluated = evaluate_contacts(contacts, at)
+    evaluated = evaluate_contacts(contacts, at, for_day, zone)
     paths = write_segments(evaluated, str(directory))
     dialable = int(evaluated["dialable"].sum())
     by_reason = {str(k): int(v) for k, v in evaluated["reason"].value_counts().items()}
     for row in evaluated[evaluated["reason"] == "invalid_phone"].head(5).itertuples():
         logger.info("Suppressed %s: unusable number %s", row.contact_id, mask_phone(row.phone))
 
+    when = f"for {for_day} ({zone})" if for_day else f"at {at.isoformat()}"
     await acreate_table_artifact(
         key="contact-suppression",
         table=compliance.suppression_report(evaluated),
         description=(
-            f"List {contact_list_id} at {at.isoformat()}: {dialable} dialable, "
+            f"List {contact_list_id} {when}: {dialable} dialable, "
             f"{len(evaluated) - dialable} suppressed"
         ),
     )
@@ -107,7 +120,9 @@ async def export_segmented_contacts(
         "text_repairs": repaired,
         "query": query,
         "fell_back": fell_back,
-        "at": at.isoformat(),
+        "at": at.isoformat() if at else None,
+        "for_day": for_day.isoformat() if for_day else None,
+        "zone": zone,
     }
     summary["marker_path"] = str(write_run_marker(directory, summary))
     logger.info("Export of %s: %s", contact_list_id, json.dumps(by_reason, sort_keys=True))
@@ -120,6 +135,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--output-dir", default="exports")
     parser.add_argument("--credentials-block", default="cxone")
     parser.add_argument("--at", type=dt.datetime.fromisoformat, default=None)
+    parser.add_argument("--for-day", help="a date (YYYY-MM-DD) or 'today'", default=None)
+    parser.add_argument("--zone", default="America/New_York")
     args = parser.parse_args(argv)
     print(json.dumps(asyncio.run(export_segmented_contacts(**vars(args))), indent=2))
 

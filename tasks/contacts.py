@@ -126,8 +126,16 @@ async def fetch_contacts(
 
 
 @task(name="evaluate-contacts", timeout_seconds=1800, cache_policy=NO_CACHE)
-def evaluate_contacts(contacts: pd.DataFrame, at: dt.datetime) -> pd.DataFrame:
-    """Run the compliance engine: one reason per contact, `ok` when dialable."""
+def evaluate_contacts(
+    contacts: pd.DataFrame,
+    at: dt.datetime | None,
+    for_day: dt.date | None = None,
+    zone: str = "America/New_York",
+) -> pd.DataFrame:
+    """Run the compliance engine: one reason per contact, `ok` when dialable; a day list
+    (`compliance.evaluate_day`) when `for_day` is given, else the instant `at`."""
+    if for_day is not None:
+        return compliance.evaluate_day(contacts, for_day, zone)
     return compliance.evaluate(contacts, at)
 
 

@@ -59,3 +59,28 @@ async def credentials_block(prefect_harness, sim) -> str:
         requests_per_minute=6000,
     ).asave("cxone-test", overwrite=True)
     return "cxone-test"
+
+
+@pytest.fixture(scope="session")
+def admin_urls():
+    """The NICE CXone stand-in (issuer and API on their own ports), shared by the session."""
+    from simulator import serve_admin_in_thread
+
+    with serve_admin_in_thread() as urls:
+        yield urls
+
+
+@pytest.fixture
+async def nice_credentials(prefect_harness, admin_urls) -> str:
+    """A saved CXoneAccessKey block for the NICE CXone stand-in; returns its reference."""
+    from blocks import CXoneAccessKey
+
+    await CXoneAccessKey(
+        access_key_id="sim-access-key",
+        access_key_secret="sim-access-secret",
+        client_id="sim-app",
+        client_secret="sim-app-secret",
+        issuer=admin_urls.issuer,
+        requests_per_minute=6000,
+    ).asave("nice-test", overwrite=True)
+    return "cxone-access-key/nice-test"

@@ -14,16 +14,8 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from blocks import CXoneAccessKey, load_credentials
+from blocks import load_credentials
 from cxone import CampaignSpec
-from simulator import serve_admin_in_thread
-
-
-@pytest.fixture(scope="session")
-def admin_urls() -> Iterator:
-    """The NICE CXone stand-in (issuer and API on their own ports), shared by the session."""
-    with serve_admin_in_thread() as urls:
-        yield urls
 
 
 @dataclass
@@ -105,7 +97,9 @@ class Platform:
 
 
 @pytest.fixture(params=["described", "admin"])
-async def platform(request, sim, credentials_block, admin_urls) -> Iterator[Platform]:
+async def platform(
+    request, sim, credentials_block, admin_urls, nice_credentials
+) -> Iterator[Platform]:
     if request.param == "described":
         yield Platform("described", credentials_block, sim, "/_sim")
         return
@@ -113,12 +107,4 @@ async def platform(request, sim, credentials_block, admin_urls) -> Iterator[Plat
         # No reset: the stand-in would hand out the same skill ids again, and the session's
         # Prefect server keeps pair state by campaign id. Faults are per test.
         control.delete("/_sim/admin/faults").raise_for_status()
-        await CXoneAccessKey(
-            access_key_id="sim-access-key",
-            access_key_secret="sim-access-secret",
-            client_id="sim-app",
-            client_secret="sim-app-secret",
-            issuer=admin_urls.issuer,
-            requests_per_minute=6000,
-        ).asave("nice-test", overwrite=True)
-        yield Platform("admin", "cxone-access-key/nice-test", control, "/_sim/admin")
+        yield Platform("admin", nice_credentials, control, "/_sim/admin")

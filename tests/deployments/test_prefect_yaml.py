@@ -79,14 +79,16 @@ def test_yaml_mirrors_the_served_definitions():
         assert yaml_keys == set(runner.parameters), deployment["name"]
 
 
-def test_export_runs_before_the_earliest_calling_window():
-    export = next(d for d in DEPLOYMENTS if d["name"] == "export-segmented-contacts")
-    (schedule,) = export["schedules"]
+@pytest.mark.parametrize("name", ["export-segmented-contacts", "sync-dial-list"])
+def test_the_daily_lists_are_day_lists_made_before_the_earliest_calling_window(name):
+    daily = next(d for d in DEPLOYMENTS if d["name"] == name)
+    (schedule,) = daily["schedules"]
     minute, hour, *every = schedule["cron"].split()
     assert every == ["*", "*", "*"]  # daily
     assert schedule["timezone"] == "America/New_York"
-    # 08:00 Eastern is the first legal minute anywhere in the US.
-    assert dt.time(int(hour), int(minute)) < dt.time(8, 0)
+    # The first legal minute anywhere: 08:00 in Newfoundland (UTC-3:30) is 06:30 Eastern.
+    assert dt.time(int(hour), int(minute)) < dt.time(6, 30)
+    assert daily["parameters"]["for_day"] == "today"
 
 
 async def test_prefect_deploy_all_against_a_local_server(prefect_harness):
@@ -94,6 +96,8 @@ async def test_prefect_deploy_all_against_a_local_server(prefect_harness):
         **os.environ,
         "PREFECT_API_URL": PREFECT_API_URL.value(),
         "CXONE_CONTACT_LIST_ID": "CL-DEMO",
+        "CXONE_DIAL_LIST_SOURCE": "crm/contacts.parquet",
+        "CXONE_CALLING_LIST": "Renewals",
     }
     prefect = [sys.executable, "-m", "prefect", "--no-prompt"]
     for command in (

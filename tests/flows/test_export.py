@@ -72,6 +72,29 @@ async def test_at_night_everyone_is_outside_calling_hours(sim, credentials_block
     assert summary["by_reason"]["outside_calling_hours"] > 0
 
 
+async def test_a_day_list_built_at_night_holds_who_may_be_called_that_day(
+    sim, credentials_block, tmp_path
+):
+    night = dt.datetime(2026, 11, 30, 8, 0, tzinfo=dt.UTC)
+    instant = await export_segmented_contacts(
+        "CL-1", output_dir=str(tmp_path / "now"), credentials_block=credentials_block, at=night
+    )
+    day = await export_segmented_contacts(
+        "CL-1",
+        output_dir=str(tmp_path / "day"),
+        credentials_block=credentials_block,
+        for_day=dt.date(2026, 11, 30),
+    )
+    assert (instant["dialable"], day["fetched"]) == (0, instant["fetched"])
+    assert day["dialable"] > 0 and "outside_calling_hours" not in day["by_reason"]
+    assert (day["for_day"], day["zone"], day["at"]) == ("2026-11-30", "America/New_York", None)
+    dialable = pd.read_parquet(tmp_path / "day" / "dialable.parquet")
+    assert (dialable["callable_from"] < dialable["callable_until"]).all()
+    # Within the federal hours in the contact's own zone (8:00 to 21:00).
+    assert (dialable["callable_from_local"].str[11:16] >= "08:00").all()
+    assert (dialable["callable_until_local"].str[11:16] <= "21:00").all()
+
+
 async def test_429_and_5xx_during_export_lose_nothing(sim, credentials_block, tmp_path):
     # Eight failures of the first page in a row: more than the default retry budget (3).
     patient = await CXoneCredentials.aload(credentials_block)

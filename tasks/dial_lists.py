@@ -1,0 +1,182 @@
+"""Tasks of the dial-list sync: evaluate the contact file, then the calling list, its upload
+jobs and the DNC group on the platform.
+
+The evaluation is `dial_lists.build_dial_files` as a task. The platform tasks are thin: one
+client, a few calls; the flow (`flows.dial_list`) orders them inside the exactly-once upload.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from blocks import PlatformCredentials
+from cxone import CallingListColumns, CXoneUploadFailed, CXoneValidationError, UploadJob
+from dial_lists import UploadPart, build_dial_files
+from tasks.masking import mask_phone
+
+from .errors import CXONE_TASK_OPTIONS, TWO_CALLS_SECONDS
+
+# A day list of millions of contacts takes minutes; hours means something is stuck.
+write_dial_files = task(name="write-dial-files", timeout_seconds=3 * 3600, cache_policy=NO_CACHE)(
+    build_dial_files
+)
+
+# Job status polls start quick (the stand-in and small lists finish in seconds) and slow down
+# to this (a large list takes minutes on the platform).
+MAX_POLL_SECONDS = 10.0
+# Room, on top of the job's own time limit, for the submission and the cancel calls.
+CALLS_MARGIN_SECONDS = 150
+
+
+@task(name="find-calling-list", timeout_seconds=TWO_CALLS_SECONDS, **CXONE_TASK_OPTIONS)
+async def find_calling_list(credentials: PlatformCredentials, name: str) -> str:
+    """The id of the calling list named `name`, created with this product's columns if missing.
+
+    Raises:
+        CXoneUnsupported: the platform has no calling lists (the described API).
+    """
+    async with credentials.get_client() as client:
+        return await client.find_or_create_calling_list(name, CallingListColumns())
+
+
+@task(name="find-dnc-group", timeout_seconds=TWO_CALLS_SECONDS, **CXONE_TASK_OPTIONS)
+async def find_dnc_group(credentials: PlatformCredentials, name: str) -> str:
+    """The id of the DNC group named `name`, created if missing."""
+    async with credentials.get_client() as client:
+        return await client.find_or_create_dnc_group(name)
+
+
+async def _wait(client, job_id: str, deadline: float) -> UploadJob:
+    """Poll the job until it finished or the deadline (monotonic) passed."""
+    delay = 0.05
+    while True:
+        job = await client.get_upload_job(job_id)
+        if job.finished or time.monotonic() >= deadline:
+            return job
+        await asyncio.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+        delay = min(delay * 2, MAX_POLL_SECONDS)
+
+
+@task(name="settle-upload-jobs", **CXONE_TASK_OPTIONS)
+async def settle_upload_jobs(
+    credentials: PlatformCredentials, list_id: str, timeout_seconds: float
+) -> list[str]:
+    """Cancel every unfinished upload job of the list and wait until each has stopped.
+
+    Run before a sync's first upload: a job left by a run that died could otherwise complete
+    after this sync's overwrite and add its records again.
+
+    Returns:
+        The ids of the jobs that were unfinished (each is now cancelled or complete).
+
+    Raises:
+        CXoneUploadFailed: a job still runs `timeout_seconds` after it was cancelled.
+    """
+    async with credentials.get_client() as client:
+        pending = [job for job in await client.upload_jobs(list_id) if not job.finished]
+        deadline = time.monotonic() + timeout_seconds
+        for job in pending:
+            try:
+                await client.cancel_upload_job(job.job_id)
+            except CXoneValidationError:  # it finished between the listing and the cancel
+                if not (await client.get_upload_job(job.job_id)).finished:
+                    raise
+        for job in pending:
+            if not (await _wait(client, job.job_id, deadline)).finished:
+                raise CXoneUploadFailed(
+                    f"upload job {job.job_id} of calling list {list_id} was cancelled but "
+                    f"still runs after {timeout_seconds:.0f}s; this sync uploads nothing"
+                )
+    if pending:
+        get_run_logger().warning(
+            "Stopped unfinished upload jobs of calling list %s: %s",
+            list_id,
+            ", ".join(job.job_id for job in pending),
+        )
+    return [job.job_id for job in pending]
+
+
+@task(name="upload-part", **CXONE_TASK_OPTIONS)
+async def upload_part(
+    credentials: PlatformCredentials,
+    list_id: str,
+    part: UploadPart,
+    *,
+    file_name: str,
+    skill_id: str | None,
+    time_zone: str,
+    timeout_seconds: float,
+) -> dict:
+    """Submit one part as an upload job and wait until the job completed.
+
+    The first part replaces the list's records, later ones are appended. The skill is never
+    started by the upload.
+
+    Returns:
+        `job_id`, `records` (in the part) and `completed_at`.
+
+    Raises:
+        CXoneUploadFailed: the job was cancelled, or did not complete within
+            `timeout_seconds` (it is then cancelled, so that it cannot complete later).
+    """
+    async with credentials.get_client() as client:
+        job_id = await client.upload_calling_list(
+            list_id,
+            part.data,
+            file_name=file_name,
+            overwrite=part.overwrite,
+            skill_id=skill_id,
+            time_zone=time_zone,
+        )
+        get_run_logger().info(
+            "Upload job %s: part %d (%d records) of calling list %s",
+            job_id,
+            part.number,
+            part.records,
+            list_id,
+        )
+        job = await _wait(client, job_id, time.monotonic() + timeout_seconds)
+        if not job.finished:
+            await client.cancel_upload_job(job_id)
+            raise CXoneUploadFailed(
+                f"upload job {job_id} (part {part.number} of calling list {list_id}) did not "
+                f"complete within {timeout_seconds:.0f}s and was cancelled"
+            )
+    if job.is_cancelled:
+        raise CXoneUploadFailed(
+            f"upload job {job_id} (part {part.number} of calling list {list_id}) was "
+            "cancelled on the platform"
+        )
+    completed = job.completed_at.isoformat() if job.completed_at else None
+    return {"job_id": job_id, "records": part.records, "completed_at": completed}
+
+
+@task(name="add-dnc-numbers", **CXONE_TASK_OPTIONS)
+async def add_dnc_numbers(
+    credentials: PlatformCredentials, group_id: str, numbers: list[str]
+) -> dict:
+    """Add the numbers the group does not hold yet (a set: a re-run adds nothing).
+
+    Args:
+        numbers: Ten NANP digits each.
+
+    Returns:
+        `already` (in the group before), `added`, and `failures`: (number, error) pairs the
+        platform refused, numbers masked to their last four digits.
+    """
+    async with credentials.get_client() as client:
+        held = await client.dnc_numbers(group_id)
+        new = sorted(set(numbers) - held)
+        result = await client.add_dnc_numbers(group_id, new) if new else None
+    failures = [(mask_phone(number), error) for number, error in result.failures] if result else []
+    for number, error in failures[:20]:
+        get_run_logger().warning("DNC group %s refused %s: %s", group_id, number, error)
+    return {
+        "already": len(set(numbers) & held),
+        "added": result.added if result else 0,
+        "failures": failures,
+    }
