@@ -50,7 +50,8 @@ class DialListSync(Block):
     _code_example = """```python
 from blocks import DialListSync
 
-print(DialListSync.load("BLOCK_NAME").last_sync)
+sync = DialListSync.load("BLOCK_NAME")
+print(sync.last_sync)
 ```"""
 
     calling_list_id: str = Field(min_length=1, description="The calling list's platform id.")

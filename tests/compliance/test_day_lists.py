@@ -286,7 +286,7 @@ PHONES = st.sampled_from(
 PLACES = st.sampled_from([None, "HI", "FL", "TX", "ON", "AZ", "96813", "86045", "10001"])
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(st.tuples(PHONES, PLACES, PLACES), min_size=1, max_size=6),
     st.dates(min_value=date(2026, 1, 1), max_value=date(2027, 12, 31)),

@@ -12,7 +12,7 @@ import respx
 from prefect.client.orchestration import get_client
 
 from blocks import CXoneCredentials
-from cxone import CXoneServerError
+from cxone import CXoneServerError, RetryPolicy
 from flows.export import export_segmented_contacts
 from simulator import generate_contacts
 
@@ -95,7 +95,11 @@ async def test_a_day_list_built_at_night_holds_who_may_be_called_that_day(
     assert (dialable["callable_until_local"].str[11:16] <= "21:00").all()
 
 
-async def test_429_and_5xx_during_export_lose_nothing(sim, credentials_block, tmp_path):
+async def test_429_and_5xx_during_export_lose_nothing(
+    sim, credentials_block, tmp_path, monkeypatch
+):
+    # The backoff's length is not under test: short waits keep the test quick.
+    monkeypatch.setattr(RetryPolicy, "backoff", lambda self, retry: 0.01)
     # Eight failures of the first page in a row: more than the default retry budget (3).
     patient = await CXoneCredentials.aload(credentials_block)
     patient.max_retries = 10

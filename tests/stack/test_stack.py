@@ -18,12 +18,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pandas as pd
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.deployments import run_deployment
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
-from blocks import CXoneCredentials, FailoverPair, failover_identity, operation
+from blocks import CXoneAccessKey, CXoneCredentials, FailoverPair, failover_identity, operation
 from deployments.local_stack import LocalStack
 
 pytestmark = pytest.mark.stack
@@ -34,6 +35,22 @@ CAMPAIGNS = "/api/v2/omnichannel/campaigns"
 # Short, so that a killed worker's failover is taken over quickly; long enough that sixteen
 # flow-run processes starting at once on two cores do not starve a live holder past it.
 LEASE_SECONDS = "10"
+CALLING_LIST = "Stack renewals"
+DIAL_LIST_SOURCE = Path(tempfile.gettempdir()) / "cxone-stack-test" / "crm.parquet"
+
+
+def crm_file() -> pd.DataFrame:
+    """Three New Yorkers who consented, and one who revoked."""
+    phones = ["(212) 736-5000", "(212) 736-5001", "(212) 736-5002", "(212) 736-5003"]
+    return pd.DataFrame(
+        {
+            "contact_id": ["a", "b", "c", "revoked"],
+            "phone": phones,
+            "consent_call": ["true"] * 4,
+            "consent_revoked_at": ["", "", "", "2026-10-01T12:00:00Z"],
+            "state": ["NY"] * 4,
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +61,13 @@ def stack() -> Iterator[LocalStack]:
             cluster = stack.start_postgres()
             stack.start_prefect_server(cluster.url())
             stack.start_simulator("--list", "CL-1=300")
-            env = stack.env(CXONE_CONTACT_LIST_ID="CL-1")
+            DIAL_LIST_SOURCE.parent.mkdir(parents=True, exist_ok=True)
+            crm_file().to_parquet(DIAL_LIST_SOURCE, index=False)
+            env = stack.env(
+                CXONE_CONTACT_LIST_ID="CL-1",
+                CXONE_DIAL_LIST_SOURCE=str(DIAL_LIST_SOURCE),
+                CXONE_CALLING_LIST=CALLING_LIST,
+            )
             prefect = [sys.executable, "-m", "prefect", "--no-prompt"]
             for command in (
                 ["work-pool", "create", "cxone-process", "--type", "process", "--overwrite"],
@@ -64,6 +87,15 @@ def stack() -> Iterator[LocalStack]:
                         base_url=stack.simulator_url,
                         requests_per_minute=6000,
                     ).asave("cxone", overwrite=True)
+                )
+                asyncio.run(  # the deployments' NICE block, "cxone-access-key/prod"
+                    CXoneAccessKey(
+                        access_key_id="sim-access-key",
+                        access_key_secret="sim-access-secret",
+                        client_id="sim-app",
+                        client_secret="sim-app-secret",
+                        issuer=stack.issuer_url,
+                    ).asave("prod", overwrite=True)
                 )
                 yield stack
 
@@ -180,3 +212,12 @@ async def test_a_worker_killed_mid_failover_is_finished_by_the_other(stack):
 async def test_the_export_runs_from_the_pool(stack):
     run = await run_deployment("export-segmented-contacts/export-segmented-contacts", timeout=240)
     assert run.state.is_completed(), run.state.message
+
+
+async def test_the_dial_list_sync_runs_from_the_pool(stack):
+    run = await run_deployment("sync-dial-list/sync-dial-list", timeout=240)
+    assert run.state.is_completed(), run.state.message
+    control = httpx.Client(base_url=f"{stack.admin_api_url}/_sim/admin", timeout=30)
+    (found,) = [i for i in control.get("/lists").json()["lists"] if i["listName"] == CALLING_LIST]
+    listed = control.get(f"/lists/{found['listId']}").json()
+    assert sorted(record["ExternalId"] for record in listed["records"]) == ["a", "b", "c"]

@@ -1,0 +1,231 @@
+"""Day lists of 1,000,000 and 5,000,000 contacts through `sync_dial_list`, upload included.
+
+Generates realistic contacts (`bench_compliance.make_contacts`: real ZIPs and area codes,
+damaged cells, Canadian and Jamaican numbers, the columns the export gives, and a last
+attempt for some) into Parquet files, chunk by chunk. With `--people` every contact also has
+a `person_id` shared with a row half the file away, so the person tally (the first pass) runs
+(reported without a target, as `bench_compliance` reports its person variant).
+
+Starts a Prefect server and the simulator (its NICE CXone stand-in takes the uploads). Each
+run is a child process that runs the whole flow for a day list: evaluation into the segment
+files, the calling list replaced through upload jobs of at most 500,000 records, and the DNC
+group. The child reports its wall time, the time spent evaluating and uploading (its task
+runs' durations) and its peak resident memory (VmHWM). Counts are checked exactly: read =
+rows = dialable + suppressed, and (1M) the calling list holds exactly the dialable ids.
+
+    python -m benchmarks.bench_dial_list [--sizes 1000000 5000000] [--runs 3] [--people]
+
+Targets (dial-list issue): 1M peak RSS at most 600 MB; 5M peak within 10% of the 1M figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+DAY = dt.date(2026, 12, 1)
+TARGET_1M_MB = 600
+TARGET_FLAT = 0.10
+CREDENTIALS = "cxone-access-key/bench"
+GENERATE_ROWS = 500_000
+
+
+def generate(rows: int, path: Path, people: bool) -> None:
+    """Write `rows` contacts to a Parquet file, `GENERATE_ROWS` at a time."""
+    from benchmarks.bench_compliance import make_contacts  # its ZIP table loads in a child
+
+    writer = None
+    for start in range(0, rows, GENERATE_ROWS):
+        n = min(GENERATE_ROWS, rows - start)
+        frame = make_contacts(n, seed=start + 1)
+        index = np.arange(start, start + n)
+        frame["contact_id"] = [f"c{i:08d}" for i in index]
+        # Mixed cells as a CSV export gives them: text, so one type per column.
+        for name in ("consent_call", "attempts_24h"):
+            frame[name] = [None if v is None else str(v) for v in frame[name]]
+        if people:
+            frame["person_id"] = [f"p{i % (rows // 2)}" for i in index]  # i and i + rows/2
+        rng = np.random.default_rng(start)
+        last = np.where(rng.random(n) < 0.3, "2026-11-30T15:00:00Z", None)
+        frame["last_attempt_at"] = last
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if writer is None:
+            writer = pq.ParquetWriter(path, table.schema)
+        writer.write_table(table, row_group_size=100_000)
+    writer.close()
+
+
+def peak_rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
+def child(source: str, output_dir: str, calling_list: str) -> None:
+    """One run, in its own process (PREFECT_API_URL set): the whole flow; prints JSON."""
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
+
+    from flows.dial_list import sync_dial_list
+
+    async def run() -> tuple[dict, dict[str, float]]:
+        summary = await sync_dial_list(
+            source, calling_list, CREDENTIALS, dnc_group=f"{calling_list} DNC", for_day=DAY,
+            output_dir=output_dir,
+        )  # fmt: skip
+        # Time spent evaluating and uploading: the durations of the run's task runs by task.
+        durations: dict[str, float] = {}
+        async with get_client() as client:
+            runs = FlowRunFilter(name=FlowRunFilterName(any_=[f"sync {calling_list}"]))
+            for task_run in await client.read_task_runs(flow_run_filter=runs, limit=200):
+                task = task_run.name.rsplit("-", 1)[0]
+                spent = task_run.total_run_time.total_seconds()
+                durations[task] = durations.get(task, 0.0) + spent
+        return summary, durations
+
+    start = time.perf_counter()
+    summary, durations = asyncio.run(run())
+    elapsed = time.perf_counter() - start
+    rows = pq.ParquetFile(source).metadata.num_rows
+    print(
+        json.dumps(
+            {
+                "rows": rows,
+                "dialable": summary["dialable"],
+                "suppressed": summary["suppressed"],
+                "parts": len(summary["job_ids"]),
+                "evaluate_s": durations.get("write-dial-files", 0.0),
+                "upload_s": durations.get("upload-part", 0.0),
+                "total_s": elapsed,
+                "peak_mb": peak_rss_mb(),
+                "calling_list_id": summary["calling_list_id"],
+                "dialable_path": summary["dialable_parquet_path"],
+                "exact": summary["read"] == rows == summary["dialable"] + summary["suppressed"]
+                and summary["uploaded"] == summary["dialable"],
+            }
+        )
+    )
+
+
+def measure(stack, source: Path, output_dir: Path, calling_list: str) -> dict:
+    command = [sys.executable, "-m", "benchmarks.bench_dial_list", "--child"]
+    result = subprocess.run(
+        [*command, str(source), str(output_dir), calling_list],
+        env=stack.env(),
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def list_holds_exactly(stack, run: dict) -> bool:
+    """The stand-in's calling list holds each dialable id once, and nothing else."""
+    import httpx
+
+    url = f"{stack.admin_api_url}/_sim/admin/lists/{run['calling_list_id']}"
+    listed = httpx.get(url, timeout=600).json()
+    held = [record["ExternalId"] for record in listed["records"]]
+    dialable = pq.read_table(run["dialable_path"], columns=["contact_id"])["contact_id"]
+    return len(held) == len(set(held)) and set(held) == set(dialable.to_pylist())
+
+
+def spread(values: list[float], unit: str, digits: int = 0) -> str:
+    return (
+        f"median {statistics.median(values):,.{digits}f} {unit} "
+        f"(min {min(values):,.{digits}f}, max {max(values):,.{digits}f})"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 5_000_000])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--people", action="store_true", help="add a person_id (no target)")
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        child(*args.child)
+        return 0
+    from deployments.local_stack import LocalStack
+
+    peaks: dict[int, float] = {}
+    ok = True
+    with tempfile.TemporaryDirectory() as work, LocalStack(Path(work) / "stack") as stack:
+        print("starting the Prefect server and the simulator ...", flush=True)
+        stack.start_prefect_server()
+        stack.start_simulator()
+        save_credentials(stack)
+        for size in args.sizes:
+            source = Path(work) / f"contacts-{size}.parquet"
+            start = time.perf_counter()
+            generate(size, source, args.people)
+            print(f"{size:,} contacts generated in {time.perf_counter() - start:.0f} s", flush=True)
+            runs = []
+            for number in range(args.runs):
+                run = measure(stack, source, Path(work) / "out", f"bench-{size}-{number}")
+                run["exact"] &= size > 1_000_000 or list_holds_exactly(stack, run)
+                runs.append(run)
+            first = runs[0]
+            print(f"  dialable / suppressed  {first['dialable']:,} / {first['suppressed']:,}, "
+                  f"{first['parts']} upload job(s)")  # fmt: skip
+            print(f"  flow wall time         {spread([r['total_s'] for r in runs], 's', 1)}")
+            print(f"    evaluating           {spread([r['evaluate_s'] for r in runs], 's', 1)}")
+            print(f"    uploading            {spread([r['upload_s'] for r in runs], 's', 1)}")
+            print(f"  peak RSS               {spread([r['peak_mb'] for r in runs], 'MB')}")
+            exact = all(r["exact"] for r in runs)
+            what = "counts" + (" and the list's ids" if size <= 1_000_000 else "")
+            print(f"  exact {what:<17}{'PASS' if exact else 'MISS'}", flush=True)
+            ok &= exact
+            peaks[size] = statistics.median(r["peak_mb"] for r in runs)
+            source.unlink()
+    if 1_000_000 in peaks and not args.people:
+        hit = peaks[1_000_000] <= TARGET_1M_MB
+        ok &= hit
+        print(f"1M peak RSS {peaks[1_000_000]:.0f} MB   target <= {TARGET_1M_MB} MB   "
+              f"{'PASS' if hit else 'MISS'}")  # fmt: skip
+        for size in sorted(set(peaks) - {1_000_000}):
+            growth = peaks[size] / peaks[1_000_000] - 1
+            flat = abs(growth) <= TARGET_FLAT
+            ok &= flat
+            print(f"{size / 1e6:g}M peak RSS {peaks[size]:.0f} MB: {growth:+.1%} of 1M   "
+                  f"target within {TARGET_FLAT:.0%}   {'PASS' if flat else 'MISS'}")  # fmt: skip
+    return 0 if ok else 1
+
+
+def save_credentials(stack) -> None:
+    """The NICE credentials block the runs use, for the stack's stand-in."""
+    import asyncio
+
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from blocks import CXoneAccessKey
+
+    with temporary_settings({PREFECT_API_URL: stack.prefect_api_url}):
+        asyncio.run(
+            CXoneAccessKey(
+                access_key_id="sim-access-key",
+                access_key_secret="sim-access-secret",
+                client_id="sim-app",
+                client_secret="sim-app-secret",
+                issuer=stack.issuer_url,
+            ).asave(CREDENTIALS.split("/")[1], overwrite=True)
+        )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
