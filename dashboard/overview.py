@@ -9,8 +9,9 @@ from pydantic import BaseModel
 
 from blocks import FailoverPair, IdempotencyRecord
 
-from .pairs import list_pairs
-from .records import History, PairStatus, load_history
+from .names import CampaignNames
+from .pairs import PairCache
+from .records import History, HistoryCache, PairStatus
 from .store import CampaignStore
 
 logger = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ class PairInfo(BaseModel):
 
 
 class CampaignRow(BaseModel):
-    """One monitored campaign: what its webhooks said and how it is paired."""
+    """One monitored campaign: what its readings said and how it is paired."""
 
     campaign_id: str
     status: str | None
@@ -59,10 +60,15 @@ class FailoverEntry(BaseModel):
 
 
 class Overview(BaseModel):
-    """The `/api/campaigns` answer; `warnings` says which Prefect reads failed."""
+    """The `/api/campaigns` answer.
+
+    `names` maps the campaign ids mentioned (rows, backups, failovers) to the platform's
+    names, for those read so far; `warnings` says which Prefect reads failed.
+    """
 
     campaigns: list[CampaignRow]
     failovers: list[FailoverEntry]
+    names: dict[str, str]
     warnings: list[str]
 
 
@@ -90,33 +96,42 @@ def _entry(name: str, record: IdempotencyRecord) -> FailoverEntry:
     )
 
 
-async def overview(store: CampaignStore) -> Overview:
-    """Every campaign that sent webhooks or is the primary of a FailoverPair, and every
-    failover record, newest first.
+async def overview(
+    store: CampaignStore, pairs: PairCache, history: HistoryCache, names: CampaignNames
+) -> Overview:
+    """Every campaign that sent readings or is the primary of a FailoverPair, every failover
+    record (newest first), and the names known of the campaigns they mention. Names not
+    known yet are asked for, and show on a later refresh.
 
-    A Prefect API failure leaves out what it would have added and says so in `warnings`,
-    so the webhook data still shows during an outage.
+    Pairs come from the background listing, the history from its short cache. A Prefect
+    API failure leaves out what it would have added and says so in `warnings`, so the
+    readings still show during an outage.
     """
     warnings: list[str] = []
-    try:
-        pairs = {pair.primary_campaign_id: pair for pair in await list_pairs()}
-    except Exception as exc:
-        logger.error("could not list FailoverPairs: %s", type(exc).__name__)
+    if not pairs.listing.ok:
         warnings.append("failover pairs could not be read from Prefect")
-        pairs = {}
     try:
-        history = await load_history()
+        failovers = await history.get()
     except Exception as exc:
         logger.error("could not list failover records: %s", type(exc).__name__)
         warnings.append("failover history could not be read from Prefect")
-        history = History([], {})
-    campaign_ids = dict.fromkeys([*store.campaign_ids(), *pairs])
-    return Overview(
-        campaigns=[_row(cid, store, pairs.get(cid), history.status(cid)) for cid in campaign_ids],
-        failovers=sorted(
-            (_entry(name, record) for name, record in history.records),
-            key=lambda entry: entry.created_at,
-            reverse=True,
-        ),
-        warnings=warnings,
+        failovers = History([], {})
+    rows = [
+        _row(cid, store, pairs.pair_for(cid), failovers.status(cid))
+        for cid in dict.fromkeys([*store.campaign_ids(), *pairs.listing.pairs])
+    ]
+    entries = sorted(
+        (_entry(name, record) for name, record in failovers.records),
+        key=lambda entry: entry.created_at,
+        reverse=True,
     )
+    mentioned = dict.fromkeys(
+        [
+            *(row.campaign_id for row in rows),
+            *(row.pair.backup_campaign_id for row in rows if row.pair),
+            *(cid for e in entries for cid in (e.primary_campaign_id, e.backup_campaign_id) if cid),
+        ]
+    )
+    names.want(mentioned)
+    known = {cid: name for cid in mentioned if (name := names.name(cid)) is not None}
+    return Overview(campaigns=rows, failovers=entries, names=known, warnings=warnings)

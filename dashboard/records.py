@@ -6,10 +6,13 @@ digest and is never matched.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
 
 from blocks import FailoverState, IdempotencyRecord, read_blocks
+
+from .cache import TtlCache
 
 PAIR_KINDS = ("failover", "restore")
 PairStatus = Literal["failed_over", "failover_incomplete", "restored"]
@@ -62,3 +65,26 @@ async def load_history() -> History:
         state.primary_campaign_id: state.episode for _, state in await read_blocks(FailoverState)
     }
     return History(records, episodes)
+
+
+class HistoryCache:
+    """`load_history()`, reused for `ttl_seconds`: the history reads every record block, and
+    neither page refreshes nor health requests should repeat that many times a second.
+
+    Args:
+        ttl_seconds: how long one reading of the history is reused.
+        load: reads the history; default `load_history`.
+    """
+
+    def __init__(
+        self, ttl_seconds: float, load: Callable[[], Awaitable[History]] = load_history
+    ) -> None:
+        self._cache: TtlCache[None, History] = TtlCache(lambda _: load(), ttl_seconds)
+
+    async def get(self) -> History:
+        """The failover history.
+
+        Raises:
+            Exception: the Prefect API failed (now, or within `ttl_seconds`).
+        """
+        return await self._cache.get(None)
