@@ -16,7 +16,8 @@ import httpx
 from prefect.blocks.core import Block
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import BlockDocumentCreate, BlockDocumentUpdate
-from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound, PrefectHTTPStatusError
+from prefect.client.schemas.objects import BlockDocument
+from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 from prefect.settings import PREFECT_API_URL
 from pydantic import ValidationError
 
@@ -132,24 +133,29 @@ async def read(block_type: type[B], name: str) -> B | None:
 
 
 async def read_all(block_type: type[B]) -> list[tuple[str, B]]:
-    """Every saved document of `block_type` as (name, block), in the API's order.
+    """Every saved document of `block_type` as (name, block), in name order.
 
-    A block type never registered has no documents. A document that no longer fits the
-    block's schema is skipped rather than hiding all the others.
+    Pages through `/block_documents/filter`, which honours `offset` and `limit`: the
+    by-type route (`read_block_documents_by_type`) ignores both and answers every document,
+    so paging it never ends once a type has `PAGE_SIZE` documents. A block type never
+    registered has no documents. A document that no longer fits the block's schema is
+    skipped rather than hiding all the others.
     """
-    slug = block_type.get_block_type_slug()
+    query = {
+        "block_types": {"slug": {"any_": [block_type.get_block_type_slug()]}},
+        "block_documents": {"is_anonymous": {"eq_": False}},
+        "include_secrets": False,
+        "sort": "NAME_ASC",
+        "limit": PAGE_SIZE,
+    }
     found: list[tuple[str, B]] = []
     async with get_client() as client:
         offset = 0
         while True:
-            try:
-                page = await client.read_block_documents_by_type(
-                    block_type_slug=slug, offset=offset, limit=PAGE_SIZE, include_secrets=False
-                )
-            except PrefectHTTPStatusError as exc:
-                if exc.response.status_code == 404:  # the type was never registered
-                    return []
-                raise
+            response = await client.request(
+                "POST", "/block_documents/filter", json={**query, "offset": offset}
+            )
+            page = BlockDocument.model_validate_list(response.json())
             for document in page:
                 try:
                     block = block_type.model_validate(document.data)

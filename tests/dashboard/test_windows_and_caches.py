@@ -195,3 +195,20 @@ class NeverSaved(Block):
 async def test_reading_a_block_type_never_registered_finds_nothing(prefect_harness):
     assert await read_blocks(NeverSaved) == []
     assert await read_block(NeverSaved, "anything") is None
+
+
+class Paged(Block):
+    """A block type of its own, for counting what a listing returns."""
+
+    value: int = 0
+
+
+async def test_listing_pages_through_every_document(prefect_harness, monkeypatch):
+    # The by-type route answers every document whatever the page: paging it never ended
+    # once a type had a full page (200 FailoverPairs hung the dashboard's listing).
+    monkeypatch.setattr("blocks._documents.PAGE_SIZE", 5)
+    for n in range(12):
+        await Paged(value=n).asave(f"paged-{n:02d}", overwrite=True)
+    async with asyncio.timeout(30):
+        found = await read_blocks(Paged)
+    assert [block.value for _, block in found] == list(range(12))
