@@ -67,12 +67,10 @@ class TtlCache(Generic[K, V]):
         # Shielded: one caller giving up (a cancelled request) must not cancel the others'.
         return await asyncio.shield(self._loading[key])
 
-    def peek(self, key: K) -> V | None:
-        """The answer for `key` if one is cached and fresh (a failure reads as None)."""
+    def holds(self, key: K) -> bool:
+        """Whether a fresh answer (or failure) for `key` is cached: `get` would not load."""
         cached = self._answers.get(key)
-        if cached is None or self._clock() >= cached[0] or isinstance(cached[1], BaseException):
-            return None
-        return cached[1]
+        return cached is not None and self._clock() < cached[0]
 
     async def _fill(self, key: K) -> V:
         try:

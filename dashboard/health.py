@@ -165,9 +165,12 @@ class HealthReader:
         credentials = self._pairs.credentials_for(campaign_id, self._settings.credentials_block)
         latest = self._store.latest(campaign_id)
         if latest is None or latest.at < self._clock() - dt.timedelta(minutes=window):
-            if not self.is_known(campaign_id) and (wait := self._budget.take()):
+            key = (campaign_id, credentials, window)
+            # Only a read that would reach the tenant spends the budget; a cached answer does not.
+            unknown = not (self.is_known(campaign_id) or self._reads.holds(key))
+            if unknown and (wait := self._budget.take()):
                 raise TooManyLookups(math.ceil(wait))
-            campaign, metrics = await self._reads.get((campaign_id, credentials, window))
+            campaign, metrics = await self._reads.get(key)
             self._found.add(campaign_id)
             return CampaignHealth(
                 campaign_id=campaign_id,

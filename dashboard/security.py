@@ -29,14 +29,14 @@ def inline_source(text: str) -> str:
 
 def content_security_policy(style: str, script: str) -> str:
     """A policy for a self-contained page: its one inline style and script, requests to its
-    own origin, images from its origin or inline, nothing else, and no framing."""
+    own origin, images from its origin, nothing else, and no framing."""
     return "; ".join(
         [
             "default-src 'none'",
             f"script-src {inline_source(script)}",
             f"style-src {inline_source(style)}",
             "connect-src 'self'",
-            "img-src 'self' data:",
+            "img-src 'self'",
             "base-uri 'none'",
             "form-action 'none'",
             "frame-ancestors 'none'",

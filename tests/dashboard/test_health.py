@@ -217,6 +217,16 @@ async def test_random_unknown_ids_reach_the_tenant_only_within_the_budget(health
     assert len(token_requests(sim)) <= 1  # one token, shared by every read
 
 
+async def test_asking_again_for_the_same_unknown_id_spends_no_budget(
+    make_dashboard, sim, credentials_block
+):
+    dash = await make_dashboard(credentials_block=credentials_block, unknown_lookups_per_minute=1)
+    answers = [await health(dash, "cmp_nowhere") for _ in range(5)]
+    assert [a.status_code for a in answers] == [404] * 5  # the first answer, reused
+    assert (await health(dash, "cmp_elsewhere")).status_code == 429
+    assert len(reads(sim, "")) - len(token_requests(sim)) == 1
+
+
 async def test_tokens_are_shared_by_every_app_in_the_process(
     make_dashboard, sim, credentials_block
 ):
