@@ -76,6 +76,7 @@ class Sent:
     """What the clients saw: each delivery's latency, answer and send time."""
 
     latencies: list[float] = field(default_factory=list)
+    second: list[int] = field(default_factory=list)  # the schedule's second of each delivery
     statuses: list[int] = field(default_factory=list)
     sent_at: dict[str, dt.datetime] = field(default_factory=dict)  # campaign -> send time
     seconds: float = 0.0  # from the first send to the last answer
@@ -117,6 +118,7 @@ async def send_all(
                 except httpx.HTTPError:
                     sent.statuses.append(0)
                 sent.latencies.append(time.monotonic() - began)
+                sent.second.append(int(index * interval))
 
         await asyncio.gather(*(client() for _ in range(clients)))
         sent.seconds = time.monotonic() - start
@@ -235,6 +237,15 @@ def report(
         f"\n{len(campaigns)} deliveries in {sent.seconds:.2f} s: "
         f"{len(campaigns) / sent.seconds:.0f}/s; latency p50 {p50 * 1000:.1f} ms, "
         f"p99 {p99 * 1000:.1f} ms, max {max(latencies) * 1000:.1f} ms"
+    )
+    by_second: dict[int, list[float]] = {}
+    for second, latency in zip(sent.second, latencies, strict=True):
+        by_second.setdefault(second, []).append(latency)
+    worst = max(by_second, key=lambda second: max(by_second[second]))
+    print(
+        "  p99 per second of the schedule (ms): "
+        + " ".join(f"{percentile(by_second[s], 0.99) * 1000:.0f}" for s in sorted(by_second))
+        + f"; slowest second {worst}"
     )
     print(f"  refused or failed: {refused}; not stored exactly once: {lost}")
     print(

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from blocks import FailoverPair, read_blocks
 
+from .threads import off_the_loop
+
 logger = logging.getLogger(__name__)
 
 # A listing that takes longer is abandoned (and counts as failed); the next one starts on time.
@@ -18,8 +20,8 @@ LISTING_TIMEOUT_SECONDS = 10.0
 
 
 async def list_pairs() -> list[FailoverPair]:
-    """Every saved FailoverPair."""
-    return [pair for _, pair in await read_blocks(FailoverPair)]
+    """Every saved FailoverPair, read off the app's event loop."""
+    return [pair for _, pair in await off_the_loop(lambda: read_blocks(FailoverPair))]
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import Literal
 from blocks import FailoverState, IdempotencyRecord, read_blocks
 
 from .cache import TtlCache
+from .threads import off_the_loop
 
 PAIR_KINDS = ("failover", "restore")
 PairStatus = Literal["failed_over", "failover_incomplete", "restored"]
@@ -73,11 +74,13 @@ class HistoryCache:
 
     Args:
         ttl_seconds: how long one reading of the history is reused.
-        load: reads the history; default `load_history`.
+        load: reads the history; default `load_history`, off the app's event loop.
     """
 
     def __init__(
-        self, ttl_seconds: float, load: Callable[[], Awaitable[History]] = load_history
+        self,
+        ttl_seconds: float,
+        load: Callable[[], Awaitable[History]] = lambda: off_the_loop(load_history),
     ) -> None:
         self._cache: TtlCache[None, History] = TtlCache(lambda _: load(), ttl_seconds)
 

@@ -10,7 +10,8 @@ import logging
 
 import pytest
 
-from blocks import FailoverPair
+from blocks import FailoverPair, pair_block_name
+from dashboard.app import create_app
 from dashboard.events import EventSender
 from dashboard.pairs import PairCache
 from dashboard.readings import ReadingPipeline
@@ -18,7 +19,14 @@ from dashboard.settings import DashboardSettings
 from dashboard.store import CampaignStore, MetricsPoint
 from dashboard.webhooks import WebhookReceiver
 
-from .conftest import SECRET, Recorder, Seconds, metrics_message, sign_headers
+from .conftest import (
+    SECRET,
+    TEST_SETTINGS,
+    Recorder,
+    Seconds,
+    metrics_message,
+    sign_headers,
+)
 
 LOW = "cxone.campaign.success_rate.low"
 UPDATED = "cxone.campaign.metrics.updated"
@@ -221,3 +229,18 @@ async def test_an_emit_failure_is_logged_and_the_pipeline_goes_on(running, caplo
     await parts.pipeline.settled()
     assert caplog.text.count("could not emit cxone.campaign.metrics.updated") == 2
     assert caplog.records[-1].levelno == logging.ERROR
+
+
+async def test_readings_still_queued_at_shutdown_get_their_events(prefect_harness, campaign_id):
+    paired = campaign_id()
+    await pair(paired).asave(pair_block_name(paired), overwrite=True)
+    events = Recorder()
+    app = create_app(DashboardSettings(**TEST_SETTINGS), emit=events)
+    async with app.router.lifespan_context(app):
+        receiver = app.state.dashboard.receiver
+        for n, cid in enumerate([paired] + [campaign_id() for _ in range(49)]):
+            body = json.dumps(metrics_message(cid, successRate=0.05, callsAttempted=300))
+            receiver.receive(body.encode(), sign_headers(body, msg_id=f"msg_{cid}_{n}"))
+        # The server stops here, before the pipeline's task has run once.
+    assert len(events.named(UPDATED)) == 50
+    assert [e["resource"]["cxone.campaign.id"] for e in events.named(LOW)] == [paired]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 
 import pytest
 from prefect.blocks.core import Block
 
 from blocks import FailoverPair, read_block, read_blocks
 from dashboard.cache import TtlCache
-from dashboard.pairs import PairCache
+from dashboard.pairs import PairCache, list_pairs
 from dashboard.signatures import TOLERANCE_SECONDS, ReplayWindow
 
 from .conftest import Seconds
@@ -196,6 +197,18 @@ class NeverSaved(Block):
 async def test_reading_a_block_type_never_registered_finds_nothing(prefect_harness):
     assert await read_blocks(NeverSaved) == []
     assert await read_block(NeverSaved, "anything") is None
+
+
+async def test_the_pair_listing_parses_off_the_apps_event_loop(monkeypatch):
+    threads = []
+
+    async def read_blocks_here(block_type):
+        threads.append(threading.current_thread())
+        return [("pair-a", PAIR_A)]
+
+    monkeypatch.setattr("dashboard.pairs.read_blocks", read_blocks_here)
+    assert await list_pairs() == [PAIR_A]
+    assert threads and threads[0] is not threading.current_thread()
 
 
 class Paged(Block):
