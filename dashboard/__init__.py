@@ -1,10 +1,13 @@
-"""FastAPI service that receives CXone metrics webhooks and serves the health dashboard.
+"""FastAPI service that receives CXone metrics webhooks, polls platforms that push none,
+and serves the health dashboard.
 
-Deliveries are verified (Standard Webhooks), stored in memory per campaign, and turned into
-Prefect events: `cxone.campaign.metrics.updated` for each update, and
-`cxone.campaign.success_rate.low` when a campaign with a saved `FailoverPair` falls below
-its threshold over enough calls (a deployment trigger starts the failover flow from it).
-Run it with `python -m dashboard`; the app is `dashboard.app:app`.
+Deliveries are verified (Standard Webhooks), stored in memory per campaign and acknowledged
+at once; behind them (`readings.py`) each reading becomes Prefect events:
+`cxone.campaign.metrics.updated` for each, and `cxone.campaign.success_rate.low` when a
+campaign with a saved `FailoverPair` falls below its threshold over enough calls (the
+responder, or a deployment trigger, starts the failover from it). Pairs on NICE CXone, which
+has no metrics webhook, are polled (`poller.py`) into the same path. Run it with
+`python -m dashboard`; the app is `dashboard.app:app`.
 
 May import `cxone`, `blocks` and Prefect's event and client APIs; never imported by `cxone`
 or `compliance`.

@@ -6,7 +6,7 @@ import argparse
 
 import uvicorn
 
-from .settings import CREDENTIALS_ENV, SECRET_ENV
+from .settings import CREDENTIALS_ENV, POLL_ENV, SECRET_ENV
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -17,9 +17,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             "GET /dashboard/health?campaign_id=, GET / (page), GET /api/campaigns."
         ),
         epilog=(
-            f"Environment: {SECRET_ENV} (whsec_ secret shared with CXone; required for "
-            f"webhooks), {CREDENTIALS_ENV} (CXoneCredentials block for API reads; default "
-            "'cxone'), and Prefect's own PREFECT_API_URL."
+            f"Environment: {SECRET_ENV} (whsec_ secret shared with CXone, at least 24 bytes; "
+            f"required for webhooks), {CREDENTIALS_ENV} (credentials block for reads of "
+            f"campaigns no FailoverPair names; default 'cxone'), {POLL_ENV} (how often pairs "
+            "on platforms without metrics webhooks, such as NICE CXone, are polled; default "
+            "15, 0 disables), and Prefect's own PREFECT_API_URL."
         ),
     )
     parser.add_argument(

@@ -1,55 +1,130 @@
 """The FastAPI app: webhook intake, campaign health, the page and its data.
 
 `app` is built at import without reading anything; the settings come from the environment
-when the app starts (or on its first request, for servers that skip the lifespan).
+when the app starts. Its lifespan starts the background work (the pair listing, the event
+pipeline, the poller and the name reader) and stops it; a server must run the lifespan
+(uvicorn does by default), and until it has, the data routes answer 503.
 """
 
 from __future__ import annotations
 
-import functools
+import asyncio
+import contextlib
+import datetime as dt
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi import FastAPI, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from blocks.ids import CAMPAIGN_ID_PATTERN
+
+from .clients import PlatformClients
 from .events import Emit, EventSender
-from .health import CampaignHealth, CampaignNotFound, HealthReader, HealthUnavailable
+from .favicon import FAVICON
+from .health import (
+    CampaignHealth,
+    CampaignNotFound,
+    HealthReader,
+    HealthUnavailable,
+    TooManyLookups,
+)
+from .names import CampaignNames
 from .overview import Overview, overview
-from .page import PAGE
-from .pairs import PairDirectory
+from .page import CONTENT_SECURITY_POLICY, PAGE
+from .pairs import PairCache
+from .poller import MetricsPoller
+from .readings import ReadingPipeline
+from .records import HistoryCache
+from .security import SecurityHeaders
 from .settings import DashboardSettings
-from .store import CampaignStore
+from .store import CampaignStore, utc_now
 from .webhooks import WebhookReceiver, WebhookRejected
 
 logger = logging.getLogger(__name__)
 
 # Far above any metrics message; stops a caller from making the app buffer a huge body.
 MAX_BODY_BYTES = 64 * 1024
+# How long shutdown waits for a last pair listing, so that waiting readings still get checked.
+SHUTDOWN_LISTING_SECONDS = 5.0
 
 
-@dataclass(frozen=True)
+@dataclass
 class Dashboard:
-    """The parts one app shares between its routes."""
+    """The parts one running app shares between its routes and background tasks."""
 
+    settings: DashboardSettings
     store: CampaignStore
+    pairs: PairCache
+    readings: ReadingPipeline
     receiver: WebhookReceiver
+    clients: PlatformClients
+    history: HistoryCache
     health: HealthReader
+    names: CampaignNames
+    poller: MetricsPoller
+    tasks: list[asyncio.Task] = field(default_factory=list)
 
     @classmethod
-    def build(cls, settings: DashboardSettings, emit: Emit | None) -> Dashboard:
+    def build(
+        cls, settings: DashboardSettings, emit: Emit | None, clock: Callable[[], dt.datetime]
+    ) -> Dashboard:
         store = CampaignStore(settings.history_points)
-        pairs = PairDirectory(settings.pair_cache_seconds)
-        receiver = WebhookReceiver(settings, store, pairs, EventSender(emit))
-        if receiver.config_error:
-            logger.error("webhook intake disabled: %s", receiver.config_error)
-        return cls(store, receiver, HealthReader(settings, store, pairs))
+        pairs = PairCache(settings.pair_cache_seconds)
+        readings = ReadingPipeline(store, pairs, EventSender(emit), settings.event_queue_capacity)
+        receiver = WebhookReceiver(settings, store, readings, clock)
+        clients = PlatformClients()
+        history = HistoryCache(settings.history_cache_seconds)
+        return cls(
+            settings=settings,
+            store=store,
+            pairs=pairs,
+            readings=readings,
+            receiver=receiver,
+            clients=clients,
+            history=history,
+            health=HealthReader(settings, store, pairs, clients, history, clock),
+            names=CampaignNames(
+                clients,
+                lambda cid: pairs.credentials_for(cid, settings.credentials_block),
+                settings.name_cache_seconds,
+            ),
+            poller=MetricsPoller(
+                pairs, clients, readings, settings.poll_seconds, settings.poll_concurrency, clock
+            ),
+        )
+
+    async def start(self) -> None:
+        """List the pairs once (so the first readings find them), then start the tasks."""
+        if self.receiver.config_error:
+            logger.error("webhook intake disabled: %s", self.receiver.config_error)
+        await self.pairs.refresh()
+        background: list[Coroutine[Any, Any, None]] = [
+            self.pairs.run(),
+            self.readings.run(),
+            self.names.run(),
+        ]
+        if self.settings.poll_seconds > 0:
+            background.append(self.poller.run())
+        self.tasks = [asyncio.create_task(work) for work in background]
+
+    async def stop(self) -> None:
+        """Stop the tasks, then emit what is still queued and check what still waits."""
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        self.readings.drain()
+        if self.readings.pending():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(SHUTDOWN_LISTING_SECONDS):
+                    await self.pairs.refresh()
+        await self.clients.aclose()
 
 
-def _error(status_code: int, message: str) -> JSONResponse:
-    return JSONResponse({"detail": message}, status_code=status_code)
+def _error(status_code: int, message: str, **headers: str) -> JSONResponse:
+    return JSONResponse({"detail": message}, status_code=status_code, headers=headers)
 
 
 async def _read_body(request: Request) -> bytes | None:
@@ -63,61 +138,93 @@ async def _read_body(request: Request) -> bytes | None:
     return b"".join(chunks)
 
 
-def create_app(settings: DashboardSettings | None = None, emit: Emit | None = None) -> FastAPI:
+class NotStarted(Exception):
+    """The app's lifespan has not run, so there is nothing to answer from."""
+
+
+def create_app(
+    settings: DashboardSettings | None = None,
+    emit: Emit | None = None,
+    clock: Callable[[], dt.datetime] = utc_now,
+) -> FastAPI:
     """Build a dashboard app.
 
     Args:
         settings: the configuration; default `DashboardSettings.from_env()`, read when the
-            app starts or first serves a request.
+            app starts.
         emit: called like `prefect.events.emit_event` for every event; default that function.
             Tests pass a recorder.
+        clock: UTC now, for timestamps and their tolerance; tests pass a fake one.
     """
 
-    @functools.cache
-    def dashboard() -> Dashboard:
-        return Dashboard.build(settings or DashboardSettings.from_env(), emit)
-
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        dashboard()  # reads the settings now, so a missing secret is logged at startup
-        yield
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        dashboard = Dashboard.build(settings or DashboardSettings.from_env(), emit, clock)
+        await dashboard.start()
+        app.state.dashboard = dashboard
+        try:
+            yield
+        finally:
+            del app.state.dashboard
+            await dashboard.stop()
 
     app = FastAPI(
         title="CXone campaign dashboard",
         summary="Receives CXone metrics webhooks, emits Prefect events, shows campaign health.",
         lifespan=lifespan,
     )
+    app.add_middleware(SecurityHeaders)
+
+    def running() -> Dashboard:
+        dashboard = getattr(app.state, "dashboard", None)
+        if dashboard is None:
+            raise NotStarted
+        return dashboard
+
+    @app.exception_handler(NotStarted)
+    async def not_started(_: Request, __: NotStarted) -> JSONResponse:
+        return _error(503, "the dashboard is not running (its server must run the lifespan)")
 
     @app.post("/webhooks/cxone", summary="Receive a signed CXone webhook delivery")
     async def receive_webhook(request: Request) -> JSONResponse:
+        receiver = running().receiver
         body = await _read_body(request)
         if body is None:
             return _error(413, f"body larger than {MAX_BODY_BYTES} bytes")
         try:
-            receipt = await dashboard().receiver.receive(body, request.headers)
+            receipt = receiver.receive(body, request.headers)
         except WebhookRejected as exc:
             return _error(exc.status_code, str(exc))
         return JSONResponse({"status": receipt})
 
     @app.get("/dashboard/health", response_model=CampaignHealth, summary="One campaign's health")
     async def campaign_health(
-        # The id becomes part of an API path: no slashes or other surprises.
-        campaign_id: str = Query(pattern=r"^[\w.:-]{1,200}$"),
+        # The id becomes part of an API path: an id, never `..` or other path pieces.
+        campaign_id: str = Query(pattern=CAMPAIGN_ID_PATTERN),
     ) -> CampaignHealth | JSONResponse:
         try:
-            return await dashboard().health.read(campaign_id)
+            return await running().health.read(campaign_id)
         except CampaignNotFound as exc:
             return _error(404, str(exc))
         except HealthUnavailable as exc:
             return _error(503, str(exc))
+        except TooManyLookups as exc:
+            return _error(429, str(exc), **{"Retry-After": str(exc.retry_after)})
 
     @app.get("/api/campaigns", response_model=Overview, summary="The page's data")
     async def campaigns() -> Overview:
-        return await overview(dashboard().store)
+        dashboard = running()
+        return await overview(dashboard.store, dashboard.pairs, dashboard.history, dashboard.names)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def page() -> HTMLResponse:
-        return HTMLResponse(PAGE)
+        return HTMLResponse(PAGE, headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY})
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> Response:
+        return Response(
+            FAVICON, media_type="image/x-icon", headers={"Cache-Control": "max-age=86400"}
+        )
 
     @app.get("/healthz", summary="Liveness")
     async def healthz() -> dict[str, str]:

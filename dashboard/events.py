@@ -1,4 +1,4 @@
-"""The Prefect events the dashboard emits, and a sender that never lets emission fail a webhook.
+"""The Prefect events the dashboard emits, and a sender whose failures are logged, not raised.
 
 `cxone.campaign.success_rate.low` carries everything the failover flow needs as parameters,
 because its deployment trigger templates them from `event.payload`.
@@ -16,14 +16,14 @@ from prefect.events import emit_event
 
 from blocks import FailoverPair
 
-from .store import MetricsPoint
+from .store import MetricsPoint, Reading
 
 logger = logging.getLogger(__name__)
 
 METRICS_UPDATED = "cxone.campaign.metrics.updated"
 SUCCESS_RATE_LOW = "cxone.campaign.success_rate.low"
 
-# Fixed so that the same delivery always yields the same event id: Prefect then treats an
+# Fixed so that the same reading always yields the same event id: Prefect then treats an
 # event re-emitted after a dashboard restart (which forgets seen webhook ids) as a duplicate.
 _EVENT_ID_NAMESPACE = uuid.UUID("5b0f3c1e-6f0e-4d57-9a53-2f4c8f1d7a10")
 
@@ -38,7 +38,7 @@ class CampaignEvent:
     event: str
     campaign_id: str
     payload: dict[str, Any]
-    webhook_id: str
+    reading_id: str
 
     @property
     def resource(self) -> dict[str, str]:
@@ -49,19 +49,21 @@ class CampaignEvent:
 
     @property
     def id(self) -> uuid.UUID:
-        return uuid.uuid5(_EVENT_ID_NAMESPACE, f"{self.event}/{self.webhook_id}")
+        return uuid.uuid5(_EVENT_ID_NAMESPACE, f"{self.event}/{self.reading_id}")
 
 
-def metrics_updated(campaign_id: str, point: MetricsPoint, webhook_id: str) -> CampaignEvent:
-    """The event every metrics update emits."""
+def metrics_updated(reading: Reading) -> CampaignEvent:
+    """The event every metrics reading emits."""
+    point = reading.point
     payload = {
         "success_rate": point.success_rate,
         "calls_attempted": point.calls_attempted,
         "calls_connected": point.calls_connected,
         "active_calls": point.active_calls,
-        "webhook_id": webhook_id,
+        "source": reading.source,
+        "reading_id": reading.reading_id,
     }
-    return CampaignEvent(METRICS_UPDATED, campaign_id, payload, webhook_id)
+    return CampaignEvent(METRICS_UPDATED, reading.campaign_id, payload, reading.reading_id)
 
 
 def is_low(pair: FailoverPair, point: MetricsPoint) -> bool:
@@ -69,7 +71,7 @@ def is_low(pair: FailoverPair, point: MetricsPoint) -> bool:
     return point.success_rate < pair.threshold and point.calls_attempted >= pair.min_calls
 
 
-def success_rate_low(pair: FailoverPair, point: MetricsPoint, webhook_id: str) -> CampaignEvent:
+def success_rate_low(pair: FailoverPair, reading: Reading) -> CampaignEvent:
     """The event that triggers the failover of `pair`; its payload holds the flow parameters."""
     payload = {
         "primary_campaign_id": pair.primary_campaign_id,
@@ -78,11 +80,12 @@ def success_rate_low(pair: FailoverPair, point: MetricsPoint, webhook_id: str) -
         "threshold": pair.threshold,
         "window_minutes": pair.window_minutes,
         "min_calls": pair.min_calls,
-        "success_rate": point.success_rate,
-        "calls_attempted": point.calls_attempted,
-        "webhook_id": webhook_id,
+        "success_rate": reading.point.success_rate,
+        "calls_attempted": reading.point.calls_attempted,
+        "source": reading.source,
+        "reading_id": reading.reading_id,
     }
-    return CampaignEvent(SUCCESS_RATE_LOW, pair.primary_campaign_id, payload, webhook_id)
+    return CampaignEvent(SUCCESS_RATE_LOW, pair.primary_campaign_id, payload, reading.reading_id)
 
 
 class EventSender:
@@ -104,10 +107,10 @@ class EventSender:
         except Exception as exc:
             # The metrics are already stored; the next update emits again.
             logger.error(
-                "could not emit %s for campaign %s (webhook %s): %s: %s",
+                "could not emit %s for campaign %s (reading %s): %s: %s",
                 event.event,
                 event.campaign_id,
-                event.webhook_id,
+                event.reading_id,
                 type(exc).__name__,
                 exc,
             )

@@ -1,22 +1,39 @@
-"""One campaign's health, from recent webhook data or, failing that, a fresh API read."""
+"""One campaign's health, from recent readings or, failing that, a cached platform read.
+
+The endpoint is unauthenticated, so what it may make the tenant do is bounded:
+
+- **Known campaigns** are those the dashboard has readings of (webhooks or polls), those a
+  FailoverPair names (primary or backup), and those a platform read has found. Their reads
+  go through one shared client per credentials block (its rate limit holds for all of them)
+  and each answer is reused for `health_cache_seconds`, so a burst costs one read.
+- **Unknown campaigns** reach the tenant only within a small budget
+  (`unknown_lookups_per_minute` for all of them together); beyond it the answer is 429 with
+  `Retry-After`, without any call. A campaign found this way becomes known.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
+import time
+from collections import deque
 from collections.abc import Callable
 
 from pydantic import BaseModel
 
-from blocks import MissingBlock, load_credentials
 from cxone import Campaign, CampaignMetrics, CXoneError, CXoneNotFound
 
-from .pairs import PairDirectory, PairLookupError
-from .records import load_history
+from .cache import TtlCache
+from .clients import ClientUnavailable, PlatformClients
+from .pairs import PairCache
+from .records import HistoryCache
 from .settings import DashboardSettings
 from .store import CampaignStore, utc_now
 
 logger = logging.getLogger(__name__)
+
+_WINDOW_SECONDS = 60.0
 
 
 class CampaignHealth(BaseModel):
@@ -31,55 +48,130 @@ class CampaignHealth(BaseModel):
 
 
 class CampaignNotFound(Exception):
-    """The API does not know the campaign and no webhook has reported it."""
+    """The platform does not know the campaign and no reading has reported it."""
 
 
 class HealthUnavailable(Exception):
-    """The health cannot be read: no recent webhook data and the API or Prefect failed."""
+    """The health cannot be read: no recent readings and the platform or Prefect failed."""
+
+
+class TooManyLookups(Exception):
+    """The budget for campaigns the dashboard does not know is spent for now.
+
+    `retry_after` is the whole seconds until the next lookup is allowed.
+    """
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            f"too many lookups of campaigns this dashboard does not know; retry in {retry_after} s"
+        )
+        self.retry_after = retry_after
+
+
+class LookupBudget:
+    """At most `per_minute` lookups in any 60 seconds; refuses rather than waits.
+
+    Args:
+        per_minute: the budget, at least 1.
+        clock: monotonic seconds; injectable for tests.
+
+    Example:
+        >>> now = [0.0]
+        >>> budget = LookupBudget(2, clock=lambda: now[0])
+        >>> [budget.take() for _ in range(3)]
+        [0.0, 0.0, 60.0]
+        >>> now[0] = 60.0
+        >>> budget.take()
+        0.0
+    """
+
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self._per_minute = per_minute
+        self._clock = clock
+        self._taken: deque[float] = deque()
+
+    def take(self) -> float:
+        """Take one lookup: 0.0 when allowed, else the seconds until one is."""
+        now = self._clock()
+        while self._taken and self._taken[0] <= now - _WINDOW_SECONDS:
+            self._taken.popleft()
+        if len(self._taken) >= self._per_minute:
+            return self._taken[0] + _WINDOW_SECONDS - now
+        self._taken.append(now)
+        return 0.0
 
 
 class HealthReader:
-    """Builds `CampaignHealth` from the store, the FailoverPair and the API.
+    """Builds `CampaignHealth` from the store, the pairs, the failover history and the API.
 
-    Webhook data counts while it is younger than the pair's `window_minutes` (or the
-    settings' default for an unpaired campaign); older or absent data means a fresh read of
-    the campaign and its metrics with the pair's credentials block (or the default one).
+    Readings count while they are younger than the pair's `window_minutes` (or the
+    settings' default for a campaign no pair names); older or absent ones mean a platform
+    read of the campaign and its metrics with the pair's credentials block (or the default).
 
     Args:
         settings: the dashboard settings.
-        store: the webhook data.
-        pairs: FailoverPair lookups.
+        store: the readings.
+        pairs: the pair listing.
+        clients: the dashboard's platform clients.
+        history: the failover history.
         clock: UTC now; injectable for tests.
+        monotonic: monotonic seconds, for the caches and the budget; injectable for tests.
     """
 
     def __init__(
         self,
         settings: DashboardSettings,
         store: CampaignStore,
-        pairs: PairDirectory,
+        pairs: PairCache,
+        clients: PlatformClients,
+        history: HistoryCache,
         clock: Callable[[], dt.datetime] = utc_now,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._settings = settings
         self._store = store
         self._pairs = pairs
+        self._clients = clients
+        self._history = history
         self._clock = clock
+        ttl = settings.health_cache_seconds
+        self._reads: TtlCache[tuple[str, str, int], tuple[Campaign, CampaignMetrics]] = TtlCache(
+            self._read_api, ttl, clock=monotonic
+        )
+        self._statuses: TtlCache[tuple[str, str], str | None] = TtlCache(
+            self._read_status, ttl, clock=monotonic
+        )
+        self._budget = LookupBudget(settings.unknown_lookups_per_minute, monotonic)
+        self._found: set[str] = set()
+
+    def is_known(self, campaign_id: str) -> bool:
+        """Whether the dashboard knows the campaign (see the module docstring)."""
+        return (
+            campaign_id in self._store
+            or self._pairs.naming(campaign_id) is not None
+            or campaign_id in self._found
+        )
 
     async def read(self, campaign_id: str) -> CampaignHealth:
         """The campaign's health.
 
         Raises:
-            CampaignNotFound: no webhook data and the API answers 404.
-            HealthUnavailable: no recent webhook data and the API read failed.
+            CampaignNotFound: no readings and the platform answers 404.
+            HealthUnavailable: no recent readings and the platform read failed.
+            TooManyLookups: an unknown campaign, and the budget for those is spent.
         """
-        try:
-            pair = await self._pairs.get(campaign_id)
-        except PairLookupError:
-            pair = None  # already logged; the defaults still give an answer
+        pair = self._pairs.naming(campaign_id)
         window = pair.window_minutes if pair else self._settings.window_minutes
-        credentials = pair.credentials_block if pair else self._settings.credentials_block
+        credentials = self._pairs.credentials_for(campaign_id, self._settings.credentials_block)
         latest = self._store.latest(campaign_id)
         if latest is None or latest.at < self._clock() - dt.timedelta(minutes=window):
-            campaign, metrics = await self._read_api(campaign_id, credentials, window)
+            key = (campaign_id, credentials, window)
+            # Only a read that would reach the tenant spends the budget; a cached answer does not.
+            unknown = not (self.is_known(campaign_id) or self._reads.holds(key))
+            if unknown and (wait := self._budget.take()):
+                raise TooManyLookups(math.ceil(wait))
+            campaign, metrics = await self._reads.get(key)
+            self._found.add(campaign_id)
             return CampaignHealth(
                 campaign_id=campaign_id,
                 status=campaign.status,
@@ -92,21 +184,21 @@ class HealthReader:
         return CampaignHealth(
             campaign_id=campaign_id,
             status=self._store.status(campaign_id)
-            or await self._read_status(campaign_id, credentials),
+            or await self._statuses.get((campaign_id, credentials)),
             active_calls=latest.active_calls,
             success_rate=latest.success_rate,
             failover_triggered=await self._failover_applied(campaign_id),
             last_metric_update=latest.at,
         )
 
-    async def _read_api(
-        self, campaign_id: str, credentials: str, window: int
-    ) -> tuple[Campaign, CampaignMetrics]:
-        block = await self._credentials(credentials)
+    async def _read_api(self, key: tuple[str, str, int]) -> tuple[Campaign, CampaignMetrics]:
+        campaign_id, credentials, window = key
         try:
-            async with block.get_client() as client:
-                campaign = await client.get_campaign(campaign_id)
-                metrics = await client.get_metrics(campaign_id, window_minutes=window)
+            client = await self._clients.get(credentials)
+            campaign = await client.get_campaign(campaign_id)
+            metrics = await client.get_metrics(campaign_id, window_minutes=window)
+        except ClientUnavailable as exc:
+            raise HealthUnavailable(str(exc)) from None
         except CXoneNotFound:
             raise CampaignNotFound(f"campaign {campaign_id!r} not found") from None
         except CXoneError as exc:
@@ -114,29 +206,20 @@ class HealthReader:
             raise HealthUnavailable(f"the CXone API read failed ({type(exc).__name__})") from None
         return campaign, metrics
 
-    async def _read_status(self, campaign_id: str, credentials: str) -> str | None:
+    async def _read_status(self, key: tuple[str, str]) -> str | None:
         """The status when no state-change webhook told it; None if the API cannot say."""
+        campaign_id, credentials = key
         try:
-            block = await self._credentials(credentials)
-            async with block.get_client() as client:
-                return (await client.get_campaign(campaign_id)).status
-        except (HealthUnavailable, CXoneError) as exc:
+            client = await self._clients.get(credentials)
+            return (await client.get_campaign(campaign_id)).status
+        except (ClientUnavailable, CXoneError) as exc:
             logger.warning("no status for campaign %s: %s", campaign_id, type(exc).__name__)
             return None
-
-    async def _credentials(self, name: str):
-        try:
-            return await load_credentials(name)
-        except MissingBlock as exc:
-            raise HealthUnavailable(str(exc)) from None
-        except Exception as exc:
-            logger.error("could not load credentials block %r: %s", name, type(exc).__name__)
-            raise HealthUnavailable("the Prefect API could not load the credentials") from None
 
     async def _failover_applied(self, campaign_id: str) -> bool:
         """Whether the pair of `campaign_id` failed over (or half did) in its episode."""
         try:
-            status = (await load_history()).status(campaign_id)
+            status = (await self._history.get()).status(campaign_id)
         except Exception as exc:
             logger.error("could not read failover records: %s", type(exc).__name__)
             return False

@@ -11,6 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from blocks.ids import CAMPAIGN_ID_PATTERN
+
 METRICS_UPDATE = "omnichannel.campaign.metrics.update"
 STATE_CHANGE = "omnichannel.campaign.state.change"
 
@@ -23,7 +25,8 @@ class _Strict(BaseModel):
     model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
 
 
-CampaignId = Annotated[str, Field(min_length=1, max_length=200)]
+# Ids go into API paths later (names, health reads): the same pattern as every other entry.
+CampaignId = Annotated[str, Field(pattern=CAMPAIGN_ID_PATTERN)]
 Count = Annotated[int, Field(ge=0)]
 
 

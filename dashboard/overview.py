@@ -1,4 +1,4 @@
-"""The data behind the page: monitored campaigns and the failover history."""
+"""The data behind the page: monitored campaigns, the failover history and the dial lists."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ import logging
 
 from pydantic import BaseModel
 
-from blocks import FailoverPair, IdempotencyRecord
+from blocks import DialListSync, FailoverPair, IdempotencyRecord
 
-from .pairs import list_pairs
-from .records import History, PairStatus, load_history
+from .names import CampaignNames
+from .pairs import PairCache
+from .records import History, HistoryCache, PairStatus
 from .store import CampaignStore
 
 logger = logging.getLogger(__name__)
@@ -28,8 +29,17 @@ class PairInfo(BaseModel):
     min_calls: int
 
 
+class Abandonment(BaseModel):
+    """The abandonment guard's last reading of a campaign (over the rolling 30 days)."""
+
+    rate: float | None
+    level: str
+    checked_at: dt.datetime | None
+
+
 class CampaignRow(BaseModel):
-    """One monitored campaign: what its webhooks said and how it is paired."""
+    """One monitored campaign: what its readings said, how it is paired, and the abandonment
+    guard's last reading of it."""
 
     campaign_id: str
     status: str | None
@@ -41,6 +51,24 @@ class CampaignRow(BaseModel):
     pair: PairInfo | None
     failover_triggered: bool
     failover_status: PairStatus | None
+    abandonment: Abandonment | None
+
+
+class DialListEntry(BaseModel):
+    """A calling list's last dial-list sync: when, counts by reason, and where its files are."""
+
+    calling_list: str
+    calling_list_id: str
+    synced_at: dt.datetime | None
+    for_day: str | None
+    read: int | None
+    dialable: int | None
+    suppressed: int | None
+    by_reason: dict[str, int]
+    uploaded: int | None
+    dnc_added: int | None
+    dialable_path: str | None
+    suppressed_path: str | None
 
 
 class FailoverEntry(BaseModel):
@@ -59,17 +87,25 @@ class FailoverEntry(BaseModel):
 
 
 class Overview(BaseModel):
-    """The `/api/campaigns` answer; `warnings` says which Prefect reads failed."""
+    """The `/api/campaigns` answer.
+
+    `names` maps the campaign ids mentioned (rows, backups, failovers) to the platform's
+    names, for those read so far; `warnings` says which Prefect reads failed.
+    """
 
     campaigns: list[CampaignRow]
     failovers: list[FailoverEntry]
+    dial_lists: list[DialListEntry]
+    names: dict[str, str]
     warnings: list[str]
 
 
 def _row(
-    campaign_id: str, store: CampaignStore, pair: FailoverPair | None, status: PairStatus | None
+    campaign_id: str, store: CampaignStore, pair: FailoverPair | None, history: History
 ) -> CampaignRow:
     latest = store.latest(campaign_id)
+    status = history.status(campaign_id)
+    guarded = history.abandonment(campaign_id)
     return CampaignRow(
         campaign_id=campaign_id,
         status=store.status(campaign_id),
@@ -81,6 +117,36 @@ def _row(
         pair=PairInfo.model_validate(pair, from_attributes=True) if pair else None,
         failover_triggered=status in ("failed_over", "failover_incomplete"),
         failover_status=status,
+        abandonment=Abandonment(
+            rate=guarded.abandonment_rate,
+            level=guarded.abandonment_level,
+            checked_at=guarded.abandonment_checked_at,
+        )
+        if guarded
+        else None,
+    )
+
+
+def _dial_list(sync: DialListSync) -> DialListEntry:
+    last = sync.last_sync
+    return DialListEntry(
+        calling_list=sync.calling_list or last.get("calling_list", ""),
+        calling_list_id=sync.calling_list_id,
+        synced_at=last.get("synced_at") or sync.updated_at,
+        for_day=last.get("for_day"),
+        by_reason=last.get("by_reason") or {},
+        **{
+            key: last.get(key)
+            for key in (
+                "read",
+                "dialable",
+                "suppressed",
+                "uploaded",
+                "dnc_added",
+                "dialable_path",
+                "suppressed_path",
+            )
+        },
     )
 
 
@@ -90,33 +156,48 @@ def _entry(name: str, record: IdempotencyRecord) -> FailoverEntry:
     )
 
 
-async def overview(store: CampaignStore) -> Overview:
-    """Every campaign that sent webhooks or is the primary of a FailoverPair, and every
-    failover record, newest first.
+async def overview(
+    store: CampaignStore, pairs: PairCache, history: HistoryCache, names: CampaignNames
+) -> Overview:
+    """Every campaign that sent readings or is the primary of a FailoverPair, every failover
+    record (newest first), and the names known of the campaigns they mention. Names not
+    known yet are asked for, and show on a later refresh.
 
-    A Prefect API failure leaves out what it would have added and says so in `warnings`,
-    so the webhook data still shows during an outage.
+    Pairs come from the background listing, the history from its short cache. A Prefect
+    API failure leaves out what it would have added and says so in `warnings`, so the
+    readings still show during an outage.
     """
     warnings: list[str] = []
-    try:
-        pairs = {pair.primary_campaign_id: pair for pair in await list_pairs()}
-    except Exception as exc:
-        logger.error("could not list FailoverPairs: %s", type(exc).__name__)
+    if not pairs.listing.ok:
         warnings.append("failover pairs could not be read from Prefect")
-        pairs = {}
     try:
-        history = await load_history()
+        failovers = await history.get()
     except Exception as exc:
         logger.error("could not list failover records: %s", type(exc).__name__)
         warnings.append("failover history could not be read from Prefect")
-        history = History([], {})
-    campaign_ids = dict.fromkeys([*store.campaign_ids(), *pairs])
+        failovers = History([], {})
+    rows = [
+        _row(cid, store, pairs.pair_for(cid), failovers)
+        for cid in dict.fromkeys([*store.campaign_ids(), *pairs.listing.pairs])
+    ]
+    entries = sorted(
+        (_entry(name, record) for name, record in failovers.records),
+        key=lambda entry: entry.created_at,
+        reverse=True,
+    )
+    mentioned = dict.fromkeys(
+        [
+            *(row.campaign_id for row in rows),
+            *(row.pair.backup_campaign_id for row in rows if row.pair),
+            *(cid for e in entries for cid in (e.primary_campaign_id, e.backup_campaign_id) if cid),
+        ]
+    )
+    names.want(mentioned)
+    known = {cid: name for cid in mentioned if (name := names.name(cid)) is not None}
+    dial_lists = sorted(
+        (_dial_list(sync) for sync in failovers.dial_lists if sync.last_sync),
+        key=lambda entry: entry.calling_list,
+    )
     return Overview(
-        campaigns=[_row(cid, store, pairs.get(cid), history.status(cid)) for cid in campaign_ids],
-        failovers=sorted(
-            (_entry(name, record) for name, record in history.records),
-            key=lambda entry: entry.created_at,
-            reverse=True,
-        ),
-        warnings=warnings,
+        campaigns=rows, failovers=entries, dial_lists=dial_lists, names=known, warnings=warnings
     )

@@ -1,4 +1,5 @@
-"""FailoverPair lookups by primary campaign, cached briefly so webhook storms stay cheap."""
+"""Every FailoverPair, listed in the background: one listing every few seconds, however many
+campaigns report, instead of one lookup per campaign."""
 
 from __future__ import annotations
 
@@ -6,76 +7,134 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
-from blocks import FailoverPair, find_pair, read_blocks
+from blocks import FailoverPair, read_blocks
+
+from .threads import off_the_loop
 
 logger = logging.getLogger(__name__)
 
-# A lookup that takes longer is abandoned so that the webhook still answers promptly; the
-# campaign's next update tries again.
-LOOKUP_TIMEOUT_SECONDS = 3.0
-
-
-class PairLookupError(Exception):
-    """The Prefect API could not say whether the campaign has a FailoverPair."""
+# A listing that takes longer is abandoned (and counts as failed); the next one starts on time.
+LISTING_TIMEOUT_SECONDS = 10.0
 
 
 async def list_pairs() -> list[FailoverPair]:
-    """Every saved FailoverPair."""
-    return [pair for _, pair in await read_blocks(FailoverPair)]
+    """Every saved FailoverPair, read off the app's event loop."""
+    return [pair for _, pair in await off_the_loop(lambda: read_blocks(FailoverPair))]
 
 
-class PairDirectory:
-    """Answers "which pair is this campaign the primary of?" from a short-lived cache.
+@dataclass(frozen=True)
+class Listing:
+    """The outcome of one listing attempt.
 
-    Found pairs, missing pairs and failed lookups are all remembered for `ttl_seconds`: a
-    storm of webhooks (or a Prefect outage) costs at most one lookup per campaign per period.
-    Concurrent lookups for the same campaign share one request.
+    Attributes:
+        started: monotonic time the attempt started; a pair saved before then is in it.
+        pairs: primary campaign id -> pair, from this attempt or (when it failed) the last
+            one that succeeded.
+        named: every campaign id those pairs name (primaries and backups) -> its pair.
+        ok: whether this attempt succeeded.
+    """
+
+    started: float
+    pairs: dict[str, FailoverPair] = field(default_factory=dict)
+    named: dict[str, FailoverPair] = field(default_factory=dict)
+    ok: bool = False
+
+
+class PairCache:
+    """Which campaigns are monitored, from a listing of all FailoverPairs refreshed every
+    `refresh_seconds` in the background.
+
+    A listing that fails keeps the last good one (and is logged); listeners hear of every
+    attempt, so readings that wait for a listing newer than themselves are never stuck.
 
     Args:
-        ttl_seconds: how long an answer is reused.
-        load: the uncached lookup; default `blocks.find_pair`.
+        refresh_seconds: the time between the starts of two listings.
+        load: lists every pair; default `list_pairs`.
         clock: monotonic seconds; injectable for tests.
+        sleep: waits between listings; injectable for tests.
     """
 
     def __init__(
         self,
-        ttl_seconds: float,
-        load: Callable[[str], Awaitable[FailoverPair | None]] = find_pair,
+        refresh_seconds: float,
+        load: Callable[[], Awaitable[list[FailoverPair]]] = list_pairs,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        self._ttl = ttl_seconds
+        self._refresh = refresh_seconds
         self._load = load
         self._clock = clock
-        self._answers: dict[str, tuple[float, FailoverPair | PairLookupError | None]] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._sleep = sleep
+        self.listing = Listing(started=float("-inf"))
+        self._listeners: list[Callable[[Listing], None]] = []
+        self._ambiguous: frozenset[str] = frozenset()
 
-    async def get(self, campaign_id: str) -> FailoverPair | None:
-        """The campaign's pair, or None when it is not monitored.
+    def on_listing(self, listener: Callable[[Listing], None]) -> None:
+        """Call `listener` after every listing attempt, failed ones included."""
+        self._listeners.append(listener)
 
-        Raises:
-            PairLookupError: the Prefect API failed (now or within the last `ttl_seconds`).
-        """
-        async with self._locks.setdefault(campaign_id, asyncio.Lock()):
-            cached = self._answers.get(campaign_id)
-            if cached is not None and self._clock() < cached[0]:
-                answer = cached[1]
-            else:
-                answer = await self._lookup(campaign_id)
-                self._answers[campaign_id] = (self._clock() + self._ttl, answer)
-        if isinstance(answer, PairLookupError):
-            raise PairLookupError(str(answer))  # a fresh one: re-raising would grow its traceback
-        return answer
+    def pair_for(self, primary_campaign_id: str) -> FailoverPair | None:
+        """The pair whose primary is exactly this campaign, as last listed."""
+        return self.listing.pairs.get(primary_campaign_id)
 
-    async def _lookup(self, campaign_id: str) -> FailoverPair | PairLookupError | None:
+    def naming(self, campaign_id: str) -> FailoverPair | None:
+        """The listed pair that names this campaign, as its primary or its backup."""
+        return self.listing.named.get(campaign_id)
+
+    def credentials_for(self, campaign_id: str, default: str) -> str:
+        """The credentials block of the pair naming this campaign, else `default`."""
+        pair = self.naming(campaign_id)
+        return pair.credentials_block if pair else default
+
+    def pairs(self) -> list[FailoverPair]:
+        return list(self.listing.pairs.values())
+
+    async def refresh(self) -> Listing:
+        """List every pair now; returns (and announces) the new listing."""
+        started = self._clock()
         try:
-            async with asyncio.timeout(LOOKUP_TIMEOUT_SECONDS):
-                return await self._load(campaign_id)
+            async with asyncio.timeout(LISTING_TIMEOUT_SECONDS):
+                pairs = await self._load()
         except Exception as exc:
             logger.error(
-                "could not look up the FailoverPair of campaign %s: %s: %s",
-                campaign_id,
+                "could not list FailoverPairs (the last good listing stays in use): %s: %s",
                 type(exc).__name__,
                 exc,
             )
-            return PairLookupError(f"FailoverPair lookup failed ({type(exc).__name__})")
+            last = self.listing
+            self.listing = Listing(started, last.pairs, last.named, ok=False)
+        else:
+            by_primary = self._by_primary(pairs)
+            named = {pair.backup_campaign_id: pair for pair in by_primary.values()}
+            named.update(by_primary)  # a campaign that is one pair's primary answers for it
+            self.listing = Listing(started, by_primary, named, ok=True)
+        for listener in self._listeners:
+            listener(self.listing)
+        return self.listing
+
+    def _by_primary(self, pairs: list[FailoverPair]) -> dict[str, FailoverPair]:
+        """Pairs by primary, without primaries that several pairs name: the failover flow
+        refuses those (`AmbiguousPair`), so no low event should start it."""
+        by_primary: dict[str, FailoverPair] = {}
+        ambiguous: set[str] = set()
+        for pair in pairs:
+            if by_primary.setdefault(pair.primary_campaign_id, pair) is not pair:
+                ambiguous.add(pair.primary_campaign_id)
+        if ambiguous != self._ambiguous:  # said once, not on every listing
+            for primary in sorted(ambiguous - self._ambiguous):
+                logger.error(
+                    "several FailoverPairs name primary %s: it is not monitored until all "
+                    "but one are deleted",
+                    primary,
+                )
+            self._ambiguous = frozenset(ambiguous)
+        return {primary: pair for primary, pair in by_primary.items() if primary not in ambiguous}
+
+    async def run(self) -> None:
+        """Refresh forever, one listing every `refresh_seconds` (start to start) after the
+        one the caller made with `refresh`."""
+        while True:
+            await self._sleep(max(0.0, self.listing.started + self._refresh - self._clock()))
+            await self.refresh()

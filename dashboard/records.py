@@ -1,4 +1,5 @@
-"""Failover history: the failover and restore records and each pair's state, read by fields.
+"""Failover history: the failover and restore records, each pair's state (episode and the
+abandonment guard's last reading) and each calling list's last dial-list sync, read by fields.
 
 A record says what it is about in its fields (`kind`, `subject`, `episode`); its name is a
 digest and is never matched.
@@ -6,10 +7,14 @@ digest and is never matched.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Literal
 
-from blocks import FailoverState, IdempotencyRecord, read_blocks
+from blocks import DialListSync, FailoverState, IdempotencyRecord, read_blocks
+
+from .cache import TtlCache
+from .threads import off_the_loop
 
 PAIR_KINDS = ("failover", "restore")
 PairStatus = Literal["failed_over", "failover_incomplete", "restored"]
@@ -17,10 +22,23 @@ PairStatus = Literal["failed_over", "failover_incomplete", "restored"]
 
 @dataclass(frozen=True)
 class History:
-    """Every failover and restore record, and the episode each primary is in."""
+    """Every failover and restore record, each pair's state by primary, and every list's
+    dial-list sync state."""
 
     records: list[tuple[str, IdempotencyRecord]]
-    episodes: dict[str, int]
+    states: dict[str, FailoverState]
+    dial_lists: list[DialListSync] = field(default_factory=list)
+
+    @property
+    def episodes(self) -> dict[str, int]:
+        return {primary: state.episode for primary, state in self.states.items()}
+
+    def abandonment(self, campaign_id: str) -> FailoverState | None:
+        """The state whose last abandonment reading was of `campaign_id`, if any."""
+        for state in self.states.values():
+            if state.abandonment_campaign_id == campaign_id and state.abandonment_level:
+                return state
+        return None
 
     def record(self, kind: str, primary: str, episode: int) -> IdempotencyRecord | None:
         for _, record in self.records:
@@ -58,7 +76,31 @@ async def load_history() -> History:
         for name, record in await read_blocks(IdempotencyRecord)
         if record.kind in PAIR_KINDS
     ]
-    episodes = {
-        state.primary_campaign_id: state.episode for _, state in await read_blocks(FailoverState)
-    }
-    return History(records, episodes)
+    states = {state.primary_campaign_id: state for _, state in await read_blocks(FailoverState)}
+    dial_lists = [sync for _, sync in await read_blocks(DialListSync)]
+    return History(records, states, dial_lists)
+
+
+class HistoryCache:
+    """`load_history()`, reused for `ttl_seconds`: the history reads every record block, and
+    neither page refreshes nor health requests should repeat that many times a second.
+
+    Args:
+        ttl_seconds: how long one reading of the history is reused.
+        load: reads the history; default `load_history`, off the app's event loop.
+    """
+
+    def __init__(
+        self,
+        ttl_seconds: float,
+        load: Callable[[], Awaitable[History]] = lambda: off_the_loop(load_history),
+    ) -> None:
+        self._cache: TtlCache[None, History] = TtlCache(lambda _: load(), ttl_seconds)
+
+    async def get(self) -> History:
+        """The failover history.
+
+        Raises:
+            Exception: the Prefect API failed (now, or within `ttl_seconds`).
+        """
+        return await self._cache.get(None)

@@ -1,4 +1,4 @@
-"""Dashboard settings, read from the environment when the app first needs them."""
+"""Dashboard settings, read from the environment when the app starts."""
 
 from __future__ import annotations
 
@@ -9,21 +9,32 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 SECRET_ENV = "CXONE_WEBHOOK_SECRET"
 CREDENTIALS_ENV = "CXONE_CREDENTIALS_BLOCK"
+POLL_ENV = "CXONE_POLL_SECONDS"
 
 
 class DashboardSettings(BaseModel):
     """What one dashboard app needs to know.
 
     Attributes:
-        webhook_secret: the Standard Webhooks secret (`whsec_<base64>`) shared with CXone;
-            None leaves the webhook endpoint answering 503.
-        credentials_block: the CXoneCredentials block used for fresh API reads of a campaign
-            that no FailoverPair names.
-        window_minutes: how old webhook data may be before the health endpoint reads the API,
+        webhook_secret: the Standard Webhooks secret (`whsec_<base64>`, at least 24 bytes
+            decoded) shared with CXone; None, or an unusable one, leaves the webhook endpoint
+            answering 503 (and is logged at start-up).
+        credentials_block: the credentials block used for platform reads of a campaign that
+            no FailoverPair names.
+        window_minutes: how old readings may be before the health endpoint reads the API,
             for a campaign without a FailoverPair (a pair's own window wins).
         history_points: metrics points kept per campaign for the sparkline.
-        pair_cache_seconds: how long a FailoverPair lookup (found or missing) is reused.
+        pair_cache_seconds: how often all FailoverPairs are listed.
+        history_cache_seconds: how long one reading of the failover history is reused.
         replay_capacity: most webhook ids remembered at once for replay detection.
+        health_cache_seconds: how long a platform read for the health endpoint is reused.
+        unknown_lookups_per_minute: platform reads allowed per minute, all together, for
+            campaigns the dashboard does not know (see `dashboard.health`).
+        name_cache_seconds: how long a campaign name is shown before it is read again.
+        poll_seconds: how often the pairs on platforms without metrics webhooks are polled;
+            0 disables polling.
+        poll_concurrency: most metrics reads at once while polling.
+        event_queue_capacity: most readings waiting for their events.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -32,20 +43,35 @@ class DashboardSettings(BaseModel):
     credentials_block: str = Field(default="cxone", min_length=1)
     window_minutes: int = Field(default=30, gt=0)
     history_points: int = Field(default=60, ge=2)
-    pair_cache_seconds: float = Field(default=5.0, ge=0)
+    pair_cache_seconds: float = Field(default=5.0, gt=0)
+    history_cache_seconds: float = Field(default=5.0, ge=0)
     replay_capacity: int = Field(default=10_000, ge=1)
+    health_cache_seconds: float = Field(default=10.0, ge=0)
+    unknown_lookups_per_minute: int = Field(default=6, ge=1)
+    name_cache_seconds: float = Field(default=600.0, gt=0)
+    poll_seconds: float = Field(default=15.0, ge=0)
+    poll_concurrency: int = Field(default=8, ge=1)
+    event_queue_capacity: int = Field(default=100_000, ge=1)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> DashboardSettings:
-        """Settings from `CXONE_WEBHOOK_SECRET` and `CXONE_CREDENTIALS_BLOCK`.
+        """Settings from `CXONE_WEBHOOK_SECRET`, `CXONE_CREDENTIALS_BLOCK` and
+        `CXONE_POLL_SECONDS`; an empty variable means the default.
 
         Args:
             environ: the variables to read; default `os.environ`.
+
+        Raises:
+            pydantic.ValidationError: a value is out of range (say, a negative poll interval).
+
+        Example:
+            >>> DashboardSettings.from_env({"CXONE_POLL_SECONDS": "5"}).poll_seconds
+            5.0
         """
         environ = os.environ if environ is None else environ
-        values: dict[str, str] = {}
-        if environ.get(SECRET_ENV):
-            values["webhook_secret"] = environ[SECRET_ENV]
-        if environ.get(CREDENTIALS_ENV):
-            values["credentials_block"] = environ[CREDENTIALS_ENV]
-        return cls(**values)
+        names = {
+            SECRET_ENV: "webhook_secret",
+            CREDENTIALS_ENV: "credentials_block",
+            POLL_ENV: "poll_seconds",
+        }
+        return cls(**{field: environ[env] for env, field in names.items() if environ.get(env)})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import binascii
 import logging
 import time
@@ -16,8 +17,10 @@ from .settings import SECRET_ENV
 logger = logging.getLogger(__name__)
 
 # standardwebhooks checks timestamps against a fixed 5 minutes either way; the replay window
-# must cover the same span, so it is named once here.
+# and the check of a body's own timestamp must cover the same span, so it is named once here.
 TOLERANCE_SECONDS = 300.0
+# Standard Webhooks secrets are 24 to 64 random bytes; a shorter one is guessable.
+MIN_SECRET_BYTES = 24
 
 
 class SignatureConfigError(Exception):
@@ -32,19 +35,26 @@ class SignatureVerifier:
     """Checks the `webhook-id`, `webhook-timestamp` and `webhook-signature` headers.
 
     Args:
-        secret: the shared `whsec_<base64>` secret.
+        secret: the shared `whsec_<base64>` secret, at least `MIN_SECRET_BYTES` once decoded.
 
     Raises:
-        SignatureConfigError: the secret is not a valid Standard Webhooks secret.
+        SignatureConfigError: the secret is not a valid Standard Webhooks secret, or too short.
     """
 
     def __init__(self, secret: str) -> None:
         try:
-            self._webhook = Webhook(secret)
-        except Exception as exc:  # the library raises its own types for empty or bad base64
+            # Padding added as the library does: unpadded base64 is common in such secrets.
+            key = base64.b64decode(secret.removeprefix("whsec_") + "==")
+        except binascii.Error:
             raise SignatureConfigError(
-                f"{SECRET_ENV} is not a valid whsec_<base64> secret ({type(exc).__name__})"
+                f"{SECRET_ENV} is not a valid whsec_<base64> secret (bad base64)"
             ) from None
+        if len(key) < MIN_SECRET_BYTES:
+            raise SignatureConfigError(
+                f"{SECRET_ENV} decodes to {len(key)} bytes; Standard Webhooks secrets need at "
+                f"least {MIN_SECRET_BYTES}"
+            )
+        self._webhook = Webhook(key)
 
     def verify(self, body: bytes, headers: Mapping[str, str]) -> tuple[str, float]:
         """Check one delivery (constant-time compare, timestamp within 5 minutes either way).

@@ -1,7 +1,7 @@
-"""What the webhooks said, per campaign: recent metrics points and the latest status.
+"""What the webhooks and polls said, per campaign: recent metrics points and the latest status.
 
 Memory only: after a restart the dashboard starts empty and the health endpoint reads the API
-until new webhooks arrive.
+until new readings arrive.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Literal
 
 
 def utc_now() -> dt.datetime:
@@ -25,6 +26,26 @@ class MetricsPoint:
     calls_attempted: int
     calls_connected: int
     active_calls: int
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One stored metrics point of one campaign, on its way to becoming events.
+
+    Attributes:
+        campaign_id: the campaign.
+        point: the numbers, as stored.
+        reading_id: what makes it unique: the webhook id of a delivery, or
+            `poll:<campaign>:<time>` for a polled reading; event ids derive from it.
+        source: "webhook" or "poll".
+        received: monotonic time it was stored.
+    """
+
+    campaign_id: str
+    point: MetricsPoint
+    reading_id: str
+    source: Literal["webhook", "poll"]
+    received: float
 
 
 @dataclass
@@ -49,12 +70,11 @@ class CampaignStore:
         self._history_points = history_points
         self._campaigns: dict[str, _Campaign] = {}
 
-    def record_metrics(self, campaign_id: str, point: MetricsPoint) -> bool:
-        """Add a point; returns whether it is now the campaign's latest."""
+    def record_metrics(self, campaign_id: str, point: MetricsPoint) -> None:
+        """Add a point in the order of observation."""
         points = self._campaigns.setdefault(campaign_id, _Campaign()).points
         bisect.insort(points, point, key=lambda p: p.at)
         del points[: -self._history_points]
-        return points[-1] is point
 
     def record_status(self, campaign_id: str, status: str, at: dt.datetime) -> None:
         """Keep `status` unless a newer one is already known."""
@@ -63,8 +83,11 @@ class CampaignStore:
             campaign.status, campaign.status_at = status, at
 
     def campaign_ids(self) -> list[str]:
-        """Every campaign a webhook has mentioned, in the order they first appeared."""
+        """Every campaign a reading has mentioned, in the order they first appeared."""
         return list(self._campaigns)
+
+    def __contains__(self, campaign_id: str) -> bool:
+        return campaign_id in self._campaigns
 
     def latest(self, campaign_id: str) -> MetricsPoint | None:
         campaign = self._campaigns.get(campaign_id)

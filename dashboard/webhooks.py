@@ -1,4 +1,4 @@
-"""Handling one CXone webhook delivery: verify, validate, de-duplicate, store, emit."""
+"""Handling one CXone webhook delivery: verify, validate, de-duplicate, store, acknowledge."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Literal
 
-from .events import EventSender, is_low, metrics_updated, success_rate_low
 from .messages import MalformedMessage, MetricsUpdate, parse_message
-from .pairs import PairDirectory, PairLookupError
+from .readings import ReadingPipeline
 from .settings import SECRET_ENV, DashboardSettings
 from .signatures import (
+    TOLERANCE_SECONDS,
     InvalidSignature,
     ReplayWindow,
     SignatureConfigError,
@@ -33,17 +33,16 @@ class WebhookRejected(Exception):
 
 
 class WebhookReceiver:
-    """Turns verified deliveries into stored metrics and Prefect events.
+    """Turns verified deliveries into stored readings and statuses.
 
-    A delivery is processed at most once per webhook id. Once its data is stored, nothing
-    that goes wrong with Prefect (the pair lookup, the emission) rejects it: the sender would
-    only retry a delivery that was already received.
+    A delivery is processed at most once per webhook id, and acknowledged as soon as it is
+    stored: its events (and the FailoverPair check they need) follow behind, in the
+    `ReadingPipeline`, so no delivery waits on Prefect.
 
     Args:
         settings: holds the webhook secret.
-        store: where metrics and statuses go.
-        pairs: FailoverPair lookups for the low-success-rate rule.
-        sender: emits the events.
+        store: where statuses go.
+        readings: where metrics readings go.
         clock: UTC now; injectable for tests.
     """
 
@@ -51,13 +50,11 @@ class WebhookReceiver:
         self,
         settings: DashboardSettings,
         store: CampaignStore,
-        pairs: PairDirectory,
-        sender: EventSender,
+        readings: ReadingPipeline,
         clock: Callable[[], dt.datetime] = utc_now,
     ) -> None:
         self._store = store
-        self._pairs = pairs
-        self._sender = sender
+        self._readings = readings
         self._clock = clock
         self._replays = ReplayWindow(settings.replay_capacity)
         self._verifier: SignatureVerifier | None = None
@@ -70,12 +67,13 @@ class WebhookReceiver:
             except SignatureConfigError as exc:
                 self.config_error = str(exc)
 
-    async def receive(self, body: bytes, headers: Mapping[str, str]) -> Receipt:
-        """Process one delivery.
+    def receive(self, body: bytes, headers: Mapping[str, str]) -> Receipt:
+        """Process one delivery: nothing here waits on Prefect or the platform.
 
         Raises:
             WebhookRejected: 503 without a usable secret, 401 for a bad signature or
-                timestamp, 400 for a body that is not an accepted message.
+                signed timestamp, 400 for a body that is not an accepted message or whose own
+                timestamp lies more than `TOLERANCE_SECONDS` from now.
         """
         if self._verifier is None:
             raise WebhookRejected(503, self.config_error or "webhooks are not configured")
@@ -89,43 +87,31 @@ class WebhookReceiver:
         except MalformedMessage as exc:
             logger.warning("rejected webhook %s: malformed body: %s", webhook_id, exc)
             raise WebhookRejected(400, f"malformed webhook body: {exc}") from None
+        now = self._clock()
+        # When the data was true: the sender's timestamp, else (it is optional) the arrival.
+        at = message.timestamp or now
+        if abs((at - now).total_seconds()) > TOLERANCE_SECONDS:
+            # A reading dated ahead would stay "latest" and hide every real one after it.
+            logger.warning("rejected webhook %s: body timestamp %s", webhook_id, at.isoformat())
+            raise WebhookRejected(
+                400,
+                f"malformed webhook body: timestamp is more than {TOLERANCE_SECONDS:g} s "
+                "from the receiver's clock",
+            )
         if self._replays.seen(webhook_id):
             logger.info("ignored webhook %s: already processed", webhook_id)
             return "duplicate"
-        # Remembered before the first await, so a concurrent re-delivery is a duplicate too.
         self._replays.remember(webhook_id, signed_at)
-        # When the data was true: the sender's timestamp, else (it is optional) the arrival.
-        at = message.timestamp or self._clock()
-        if isinstance(message, MetricsUpdate):
-            await self._metrics(message, at, webhook_id)
-        else:
-            self._store.record_status(message.data.campaign_id, message.data.status, at)
-        return "accepted"
-
-    async def _metrics(self, message: MetricsUpdate, at: dt.datetime, webhook_id: str) -> None:
         data = message.data
-        point = MetricsPoint(
-            at=at,
-            success_rate=data.success_rate,
-            calls_attempted=data.calls_attempted,
-            calls_connected=data.calls_connected,
-            active_calls=data.active_calls,
-        )
-        is_latest = self._store.record_metrics(data.campaign_id, point)
-        self._sender.send(metrics_updated(data.campaign_id, point, webhook_id))
-        if not is_latest:
-            # A late delivery of older numbers must not fail over a campaign that recovered.
-            return
-        try:
-            pair = await self._pairs.get(data.campaign_id)
-        except PairLookupError:
-            return  # logged by the lookup; the next update tries again
-        if pair is not None and is_low(pair, point):
-            logger.warning(
-                "campaign %s success rate %.3f is below %.3f over %d calls",
-                data.campaign_id,
-                point.success_rate,
-                pair.threshold,
-                point.calls_attempted,
+        if isinstance(message, MetricsUpdate):
+            point = MetricsPoint(
+                at=at,
+                success_rate=data.success_rate,
+                calls_attempted=data.calls_attempted,
+                calls_connected=data.calls_connected,
+                active_calls=data.active_calls,
             )
-            self._sender.send(success_rate_low(pair, point, webhook_id))
+            self._readings.record(data.campaign_id, point, webhook_id, "webhook")
+        else:
+            self._store.record_status(data.campaign_id, data.status, at)
+        return "accepted"

@@ -377,10 +377,15 @@ async def sync_dial_list(
     }
     await _publish(summary)
     state = await load_sync_state(list_id, calling_list)
-    state.last_sync = {
-        key: summary[key]
-        for key in ("read", "dialable", "suppressed", "uploaded", "job_ids", "dnc_added")
-    } | {"for_day": summary["for_day"], "at": summary["at"], "source": source}
+    kept = ("read", "dialable", "suppressed", "by_reason", "uploaded", "job_ids", "dnc_added")
+    state.last_sync = {key: summary[key] for key in kept} | {
+        "for_day": summary["for_day"],
+        "at": summary["at"],
+        "synced_at": dt.datetime.now(dt.UTC).isoformat(),
+        "source": source,
+        "dialable_path": summary["dialable_path"],
+        "suppressed_path": summary["suppressed_path"],
+    }
     await save_sync_state(state)
     logger.info(
         "Calling list %r (%s) holds %d dialable contacts; %d suppressed; %d DNC numbers added",

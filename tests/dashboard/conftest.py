@@ -1,27 +1,41 @@
 """Fixtures for the dashboard: signed deliveries, an in-process app, recorded events.
 
-Apps are reached through httpx's ASGI transport and record events through the injectable
-`emit`, so no events reach Prefect. Campaign ids are unique per test because the Prefect
-harness (which holds FailoverPairs and failover records) is shared by the whole session.
+Apps run their lifespan (so their background work starts and stops with the test), are
+reached through httpx's ASGI transport and record events through the injectable `emit`, so
+no events reach Prefect. Campaign ids are unique per test because the Prefect harness (which
+holds FailoverPairs and failover records) is shared by the whole session.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from standardwebhooks import Webhook
 
-from dashboard.app import create_app
+from blocks import CXoneAccessKey
+from dashboard.app import Dashboard, create_app
 from dashboard.settings import DashboardSettings
+from dashboard.store import utc_now
+from simulator import AdminUrls, serve_admin_in_thread
 
 SECRET = "whsec_" + base64.b64encode(b"dashboard-tests-shared-secret-32b").decode()
+# Pairs listed often, so a reading waiting for a fresh listing waits a moment, not seconds;
+# the failover history read afresh each time; no polling unless a test asks for it.
+TEST_SETTINGS = {
+    "webhook_secret": SECRET,
+    "pair_cache_seconds": 0.1,
+    "history_cache_seconds": 0,
+    "poll_seconds": 0,
+}
 METRICS = "omnichannel.campaign.metrics.update"
 STATE = "omnichannel.campaign.state.change"
 
@@ -72,18 +86,49 @@ def state_message(campaign_id: str, status: str) -> dict:
 
 
 class DashboardClient:
-    """An app under test, an HTTP client for it, and the events it emitted."""
+    """A running app under test, an HTTP client for it, and the events it emitted."""
 
-    def __init__(self, http: httpx.AsyncClient, events: Recorder) -> None:
+    def __init__(self, app: FastAPI, http: httpx.AsyncClient, events: Recorder) -> None:
+        self.app = app
         self.http = http
         self.events = events
 
+    @property
+    def parts(self) -> Dashboard:
+        return self.app.state.dashboard
+
     async def deliver(self, message: dict | str, **signing: Any) -> httpx.Response:
-        """POST a signed delivery of `message` (a dict is sent as JSON)."""
+        """POST a signed delivery of `message` (a dict is sent as JSON), then wait until the
+        app has emitted its events."""
         body = message if isinstance(message, str) else json.dumps(message)
-        return await self.http.post(
+        response = await self.http.post(
             "/webhooks/cxone", content=body, headers=sign_headers(body, **signing)
         )
+        await self.parts.readings.settled()
+        return response
+
+
+class Seconds:
+    """Monotonic seconds that move only when a test sets `now`."""
+
+    def __init__(self, now: float = 1_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class FakeClock:
+    """UTC now that moves only when a test says so."""
+
+    def __init__(self) -> None:
+        self.now = dt.datetime.now(dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += dt.timedelta(**delta)
 
 
 @pytest.fixture
@@ -93,24 +138,52 @@ def campaign_id() -> Callable[[], str]:
 
 
 @pytest.fixture
-async def make_dashboard(prefect_harness) -> AsyncIterator[Callable[..., DashboardClient]]:
-    """`make_dashboard(emit=None, **settings)`: a new app (secret SECRET unless overridden)."""
-    clients: list[httpx.AsyncClient] = []
+async def make_dashboard(
+    prefect_harness,
+) -> AsyncIterator[Callable[..., Awaitable[DashboardClient]]]:
+    """`await make_dashboard(emit=None, clock=utc_now, **settings)`: a new running app
+    (TEST_SETTINGS unless overridden), stopped after the test."""
+    async with contextlib.AsyncExitStack() as stack:
 
-    def make(emit: Callable[..., Any] | None = None, **settings: Any) -> DashboardClient:
-        events = Recorder()
-        app = create_app(
-            DashboardSettings(**{"webhook_secret": SECRET, **settings}), emit=emit or events
-        )
-        http = httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://dash")
-        clients.append(http)
-        return DashboardClient(http, events)
+        async def make(
+            emit: Callable[..., Any] | None = None,
+            clock: Callable[[], dt.datetime] = utc_now,
+            **settings: Any,
+        ) -> DashboardClient:
+            events = Recorder()
+            app = create_app(
+                DashboardSettings(**{**TEST_SETTINGS, **settings}), emit=emit or events, clock=clock
+            )
+            await stack.enter_async_context(app.router.lifespan_context(app))
+            http = await stack.enter_async_context(
+                httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://dash")
+            )
+            return DashboardClient(app, http, events)
 
-    yield make
-    for http in clients:
-        await http.aclose()
+        yield make
 
 
 @pytest.fixture
-def dash(make_dashboard) -> DashboardClient:
-    return make_dashboard()
+async def dash(make_dashboard) -> DashboardClient:
+    return await make_dashboard()
+
+
+@pytest.fixture(scope="session")
+def nice_urls() -> Iterator[AdminUrls]:
+    """The NICE CXone stand-in (issuer and API on loopback), shared by the session."""
+    with serve_admin_in_thread() as urls:
+        yield urls
+
+
+@pytest.fixture
+async def nice_credentials(prefect_harness, nice_urls) -> str:
+    """A saved CXoneAccessKey block for the stand-in; returns its reference."""
+    await CXoneAccessKey(
+        access_key_id="sim-access-key",
+        access_key_secret="sim-access-secret",
+        client_id="sim-app",
+        client_secret="sim-app-secret",
+        issuer=nice_urls.issuer,
+        requests_per_minute=6000,
+    ).asave("nice-dashboard", overwrite=True)
+    return "cxone-access-key/nice-dashboard"

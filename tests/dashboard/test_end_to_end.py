@@ -41,7 +41,7 @@ async def test_simulator_webhook_reaches_the_dashboard_and_raises_the_low_event(
     monkeypatch.setenv("PREFECT_API_URL", get_current_settings().api.url)
     events = Recorder()
     # The session simulator signs with its default secret; share it.
-    settings = DashboardSettings(webhook_secret=SimulatorConfig().webhook_secret)
+    settings = DashboardSettings(webhook_secret=SimulatorConfig().webhook_secret, poll_seconds=0)
     block = await CXoneCredentials.aload(credentials_block)
     async with block.get_client() as client:
         campaign = await client.create_campaign(
@@ -75,11 +75,11 @@ async def test_simulator_webhook_reaches_the_dashboard_and_raises_the_low_event(
     assert low["payload"]["primary_campaign_id"] == campaign.id
     assert low["payload"]["backup_campaign_id"] == "cmp_backup"
     assert low["payload"]["calls_attempted"] == 400
-    assert low["payload"]["webhook_id"] == updated["payload"]["webhook_id"]
+    assert low["payload"]["reading_id"] == updated["payload"]["reading_id"]
     assert [(d["type"], d["delivered"], d["attempts"]) for d in deliveries] == [
         (METRICS_UPDATE, True, 1),
         (STATE_CHANGE, True, 1),
     ]
-    assert deliveries[0]["message_id"] == updated["payload"]["webhook_id"]
+    assert deliveries[0]["message_id"] == updated["payload"]["reading_id"]
     body = health.json()
     assert (body["status"], body["success_rate"], body["active_calls"]) == ("paused", 0.05, 0)

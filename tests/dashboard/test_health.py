@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
 
-from blocks import CXoneCredentials, FailoverPair, IdempotencyRecord, pair_block_name, record_name
+from blocks import (
+    CXoneCredentials,
+    FailoverPair,
+    FailoverState,
+    IdempotencyRecord,
+    pair_block_name,
+    record_name,
+)
 from cxone import CampaignPayload
 from dashboard.records import History
 
-from .conftest import metrics_message, state_message
+from .conftest import FakeClock, metrics_message, state_message
 
 HEALTH_FIELDS = {
     "campaign_id",
@@ -49,8 +57,8 @@ def metric_reads(sim) -> list[dict]:
 
 
 @pytest.fixture
-def health_dash(make_dashboard, credentials_block):
-    return make_dashboard(credentials_block=credentials_block)
+async def health_dash(make_dashboard, credentials_block):
+    return await make_dashboard(credentials_block=credentials_block)
 
 
 async def health(dash, campaign_id: str):
@@ -105,16 +113,16 @@ async def test_webhook_data_older_than_the_pairs_window_means_an_api_read(
         primary_campaign_id=sim_campaign,
         backup_campaign_id="cmp_backup",
         credentials_block=credentials_block,
-        window_minutes=10,
+        window_minutes=1,
     ).asave(pair_block_name(sim_campaign), overwrite=True)
     # The default block does not exist: the read must use the pair's credentials block.
-    dash = make_dashboard(credentials_block="no-such-block")
-    stale = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=11)
+    dash = await make_dashboard(credentials_block="no-such-block")
+    stale = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=2)
     assert (await dash.deliver(metrics_message(sim_campaign, at=stale, successRate=0.9))).is_success
     body = (await health(dash, sim_campaign)).json()
     assert (body["success_rate"], body["active_calls"]) == (0.33, 4)
     [read] = metric_reads(sim)
-    assert "windowMinutes=10" in read["query"]
+    assert "windowMinutes=1&" in read["query"] + "&"
 
 
 async def test_unknown_campaign_is_404(health_dash, sim):
@@ -124,7 +132,7 @@ async def test_unknown_campaign_is_404(health_dash, sim):
 
 
 async def test_missing_credentials_block_is_503_naming_it(make_dashboard, campaign_id):
-    dash = make_dashboard(credentials_block="no-such-block")
+    dash = await make_dashboard(credentials_block="no-such-block")
     response = await health(dash, campaign_id())
     assert response.status_code == 503
     assert "no-such-block" in response.json()["detail"]
@@ -179,7 +187,8 @@ async def test_applied_failover_record_sets_failover_triggered(health_dash, sim_
     ],
 )
 def test_pair_status_comes_from_record_fields(records, episodes, campaign, status):
-    assert History(records, episodes).status(campaign) == status
+    states = {p: FailoverState(primary_campaign_id=p, episode=e) for p, e in episodes.items()}
+    assert History(records, states).status(campaign) == status
 
 
 async def test_failover_flag_from_the_api_is_reported(health_dash, sim, sim_campaign):
@@ -193,3 +202,78 @@ async def test_failover_flag_from_the_api_is_reported(health_dash, sim, sim_camp
 async def test_campaign_id_must_be_a_plain_id(health_dash, params):
     response = await health_dash.http.get("/dashboard/health", params=params)
     assert response.status_code == 422
+
+
+@pytest.mark.parametrize("campaign_id", ["..", ".", "-cmp", "_cmp", "cmp a", "c" * 129])
+async def test_ids_that_are_not_ids_never_reach_the_api(health_dash, sim, campaign_id):
+    response = await health(health_dash, campaign_id)
+    assert response.status_code == 422
+    assert sim.get("/_sim/requests").json()["requests"] == []
+
+
+def token_requests(sim) -> list[dict]:
+    return [r for r in sim.get("/_sim/requests").json()["requests"] if "oauth/token" in r["path"]]
+
+
+async def test_random_unknown_ids_reach_the_tenant_only_within_the_budget(health_dash, sim):
+    answers = [await health(health_dash, f"cmp_random_{n:03d}") for n in range(100)]
+    statuses = [a.status_code for a in answers]
+    # The default budget: 6 lookups a minute for everything the dashboard does not know.
+    assert statuses == [404] * 6 + [429] * 94
+    assert int(answers[-1].headers["Retry-After"]) in range(1, 61)
+    assert len(reads(sim, "")) - len(token_requests(sim)) == 6  # one campaign read each
+    assert len(token_requests(sim)) <= 1  # one token, shared by every read
+
+
+async def test_asking_again_for_the_same_unknown_id_spends_no_budget(
+    make_dashboard, sim, credentials_block
+):
+    dash = await make_dashboard(credentials_block=credentials_block, unknown_lookups_per_minute=1)
+    answers = [await health(dash, "cmp_nowhere") for _ in range(5)]
+    assert [a.status_code for a in answers] == [404] * 5  # the first answer, reused
+    assert (await health(dash, "cmp_elsewhere")).status_code == 429
+    assert len(reads(sim, "")) - len(token_requests(sim)) == 1
+
+
+async def test_tokens_are_shared_by_every_app_in_the_process(
+    make_dashboard, sim, credentials_block
+):
+    dashboards = [await make_dashboard(credentials_block=credentials_block) for _ in range(3)]
+    for number, dash in enumerate(dashboards):
+        await health(dash, f"cmp_unknown_{number}")
+    assert len(reads(sim, "")) - len(token_requests(sim)) == 3
+    assert len(token_requests(sim)) <= 1  # three apps, three clients: one token
+
+
+@pytest.mark.parametrize(
+    ("minutes_later", "rate", "metric_reads_made"),
+    [(5, 0.9, 0), (11, 0.33, 1)],
+    ids=["reading-recent", "reading-older-than-the-window"],
+)
+async def test_a_burst_of_reads_of_a_known_campaign_costs_one_api_read(
+    make_dashboard, sim, sim_campaign, credentials_block, minutes_later, rate, metric_reads_made
+):
+    clock = FakeClock()
+    dash = await make_dashboard(clock=clock, credentials_block=credentials_block, window_minutes=10)
+    await dash.deliver(metrics_message(sim_campaign, at=clock.now, successRate=0.9))
+    clock.advance(minutes=minutes_later)
+    answers = await asyncio.gather(*(health(dash, sim_campaign) for _ in range(50)))
+    assert {(a.status_code, a.json()["success_rate"]) for a in answers} == {(200, rate)}
+    assert len(metric_reads(sim)) == metric_reads_made
+    assert len(reads(sim, f"/campaigns/{sim_campaign}")) == 1  # the campaign, read once
+
+
+async def test_campaigns_a_pair_names_are_known_without_the_budget(
+    make_dashboard, sim, sim_campaign, credentials_block
+):
+    await FailoverPair(
+        primary_campaign_id="cmp_elsewhere",
+        backup_campaign_id=sim_campaign,
+        credentials_block=credentials_block,
+    ).asave(pair_block_name("cmp_elsewhere"), overwrite=True)
+    dash = await make_dashboard(credentials_block="no-such-block", unknown_lookups_per_minute=1)
+    assert (await health(dash, "cmp_unknown_x")).status_code == 503  # spends the budget
+    assert (await health(dash, "cmp_unknown_y")).status_code == 429
+    response = await health(dash, sim_campaign)  # the pair's backup, with its credentials
+    assert response.status_code == 200
+    assert response.json()["success_rate"] == 0.33

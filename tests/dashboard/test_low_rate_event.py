@@ -62,7 +62,8 @@ async def test_low_event_follows_the_pairs_rule(
             "min_calls": 50,
             "success_rate": success_rate,
             "calls_attempted": calls_attempted,
-            "webhook_id": f"msg_{cid}",
+            "source": "webhook",
+            "reading_id": f"msg_{cid}",
         }
 
 
@@ -97,7 +98,7 @@ async def test_same_delivery_gives_the_same_event_id(make_dashboard, campaign_id
     cid = campaign_id()
     await save_pair(cid)
     message = metrics_message(cid, successRate=0.01, callsAttempted=300)
-    first, second = make_dashboard(), make_dashboard()
+    first, second = await make_dashboard(), await make_dashboard()
     await first.deliver(message, msg_id="msg_same")
     await second.deliver(message, msg_id="msg_same")
     assert [e["id"] for e in first.events.calls] == [e["id"] for e in second.events.calls]

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import datetime as dt
+import hashlib
+import json
 import logging
 import re
+import struct
 
 import httpx
 import pytest
 from prefect.settings import PREFECT_API_URL, PREFECT_CLIENT_MAX_RETRIES, temporary_settings
+from pydantic import ValidationError
 
 import dashboard.__main__ as cli
 from blocks import (
+    CXoneCredentials,
     FailoverPair,
     FailoverState,
     IdempotencyRecord,
@@ -19,10 +26,11 @@ from blocks import (
     record_name,
     state_block_name,
 )
+from cxone import CampaignPayload
 from dashboard.app import create_app
 from dashboard.settings import DashboardSettings
 
-from .conftest import SECRET, DashboardClient, Recorder, metrics_message, state_message
+from .conftest import SECRET, Recorder, metrics_message, sign_headers, state_message
 
 
 async def test_page_is_self_contained_html_with_stable_hooks(dash):
@@ -43,6 +51,46 @@ async def test_page_is_self_contained_html_with_stable_hooks(dash):
     assert "http://" not in page and "https://" not in page
     assert not re.search(r"<script[^>]+src=|<link\b|@import|url\(", page)
     assert "innerHTML = '<svg" in page  # only computed numbers go in as markup
+
+
+def sha256_source(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
+async def test_page_carries_security_headers_allowing_only_its_own_inline_code(dash):
+    response = await dash.http.get("/")
+    page = response.text
+    [style] = re.findall(r"<style>(.*?)</style>", page, re.S)
+    [script] = re.findall(r"<script>(.*?)</script>", page, re.S)
+    policy = dict(
+        directive.strip().split(" ", 1)
+        for directive in response.headers["content-security-policy"].split(";")
+    )
+    assert policy["default-src"] == "'none'"
+    assert policy["script-src"] == sha256_source(script)
+    assert policy["style-src"] == sha256_source(style)
+    assert policy["connect-src"] == "'self'" and policy["frame-ancestors"] == "'none'"
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+@pytest.mark.parametrize("path", ["/api/campaigns", "/healthz", "/favicon.ico", "/nowhere"])
+async def test_every_answer_forbids_sniffing_and_framing(dash, path):
+    response = await dash.http.get(path)
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-frame-options"] == "DENY"
+
+
+async def test_favicon_is_a_small_inline_icon(dash):
+    response = await dash.http.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/x-icon"
+    icon = response.content
+    reserved, kind, count = struct.unpack("<HHH", icon[:6])
+    width, height = icon[6], icon[7]
+    assert (reserved, kind, count, width, height) == (0, 1, 1, 16, 16)
+    size, offset = struct.unpack("<II", icon[14:22])
+    assert offset + size == len(icon) < 2048
 
 
 async def test_healthz(dash):
@@ -114,12 +162,15 @@ async def test_api_campaigns_lists_webhook_campaigns_pairs_and_failovers(dash, c
     assert body["warnings"] == []
 
 
-async def test_api_campaigns_still_shows_webhook_data_when_prefect_is_down(dash, campaign_id):
+async def test_api_campaigns_still_shows_webhook_data_when_prefect_is_down(
+    make_dashboard, campaign_id
+):
     cid = campaign_id()
-    await dash.deliver(metrics_message(cid))
     with temporary_settings(
         {PREFECT_API_URL: "http://127.0.0.1:9/api", PREFECT_CLIENT_MAX_RETRIES: 0}
     ):
+        dash = await make_dashboard()
+        await dash.deliver(metrics_message(cid))
         response = await dash.http.get("/api/campaigns")
     assert response.status_code == 200
     body = response.json()
@@ -127,22 +178,46 @@ async def test_api_campaigns_still_shows_webhook_data_when_prefect_is_down(dash,
     assert len(body["warnings"]) == 2
 
 
-async def test_settings_are_read_from_the_environment_when_first_needed(
+async def test_settings_are_read_from_the_environment_when_the_app_starts(
     prefect_harness, monkeypatch, campaign_id
 ):
     events = Recorder()
     monkeypatch.delenv("CXONE_WEBHOOK_SECRET", raising=False)
+    monkeypatch.setenv("CXONE_POLL_SECONDS", "0")
     app = create_app(emit=events)  # reads nothing yet
     monkeypatch.setenv("CXONE_WEBHOOK_SECRET", SECRET)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://d") as http:
-        response = await DashboardClient(http, events).deliver(metrics_message(campaign_id()))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://d") as http,
+    ):
+        body = json.dumps(metrics_message(campaign_id()))
+        response = await http.post("/webhooks/cxone", content=body, headers=sign_headers(body))
+        assert app.state.dashboard.settings.poll_seconds == 0
+        for _ in range(200):  # the event follows the answer; the low check may wait longer
+            if events.calls:
+                break
+            await asyncio.sleep(0.01)
     assert response.status_code == 200
-    assert len(events.calls) == 1
+    assert [call["event"] for call in events.calls] == ["cxone.campaign.metrics.updated"]
 
 
-async def test_startup_logs_an_error_when_the_secret_is_missing(caplog):
+async def test_data_routes_answer_503_until_the_app_has_started(campaign_id):
+    app = create_app(DashboardSettings(webhook_secret=SECRET))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://d") as http:
+        responses = [
+            await http.post("/webhooks/cxone", content=b"{}"),
+            await http.get("/dashboard/health", params={"campaign_id": campaign_id()}),
+            await http.get("/api/campaigns"),
+        ]
+        page = await http.get("/")
+    assert [r.status_code for r in responses] == [503, 503, 503]
+    assert "lifespan" in responses[0].json()["detail"]
+    assert page.status_code == 200
+
+
+async def test_startup_logs_an_error_when_the_secret_is_missing(prefect_harness, caplog):
     caplog.set_level(logging.ERROR)
-    app = create_app(DashboardSettings())
+    app = create_app(DashboardSettings(poll_seconds=0))
     async with app.router.lifespan_context(app):
         [record] = [r for r in caplog.records if r.name == "dashboard.app"]
         assert "CXONE_WEBHOOK_SECRET is not set" in record.getMessage()
@@ -161,8 +236,12 @@ def test_settings_from_env():
     assert settings.webhook_secret.get_secret_value() == SECRET
     assert settings.credentials_block == "prod-cxone"
     assert SECRET not in repr(settings)
-    defaults = DashboardSettings.from_env({"CXONE_WEBHOOK_SECRET": ""})
+    defaults = DashboardSettings.from_env({"CXONE_WEBHOOK_SECRET": "", "CXONE_POLL_SECONDS": ""})
     assert (defaults.webhook_secret, defaults.credentials_block) == (None, "cxone")
+    assert defaults.poll_seconds == 15
+    assert DashboardSettings.from_env({"CXONE_POLL_SECONDS": "0"}).poll_seconds == 0
+    with pytest.raises(ValidationError):
+        DashboardSettings.from_env({"CXONE_POLL_SECONDS": "-1"})
 
 
 def test_cli_runs_uvicorn_with_the_app(monkeypatch):
@@ -180,3 +259,31 @@ def test_cli_help_names_the_environment(capsys):
     assert exited.value.code == 0
     out = capsys.readouterr().out
     assert "--port" in out and "CXONE_WEBHOOK_SECRET" in out and "CXONE_CREDENTIALS_BLOCK" in out
+    assert "CXONE_POLL_SECONDS" in out
+
+
+async def test_names_are_read_in_the_background_and_kept(
+    make_dashboard, sim, credentials_block, campaign_id
+):
+    credentials = await CXoneCredentials.aload(credentials_block)
+    async with credentials.get_client() as client:
+        named = await client.create_campaign(
+            CampaignPayload(name="Renewals", contact_list_id="CL-1")
+        )
+    unknown = campaign_id()  # reports by webhook, but the platform does not know it
+    dash = await make_dashboard(credentials_block=credentials_block)
+    for cid in (named.id, unknown):
+        await dash.deliver(metrics_message(cid))
+    assert campaign_reads(sim) == []  # never on a delivery's path
+    for _ in range(200):
+        names = (await dash.http.get("/api/campaigns")).json()["names"]
+        if named.id in names:
+            break
+        await asyncio.sleep(0.05)
+    assert names[named.id] == "Renewals"
+    assert unknown not in names  # the platform does not know it: no name
+
+
+def campaign_reads(sim) -> list[dict]:
+    requests = sim.get("/_sim/requests").json()["requests"]
+    return [r for r in requests if r["method"] == "GET" and "/omnichannel/campaigns/" in r["path"]]

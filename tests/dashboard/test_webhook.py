@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import logging
@@ -10,6 +11,7 @@ import pytest
 from prefect.settings import PREFECT_API_URL, PREFECT_CLIENT_MAX_RETRIES, temporary_settings
 
 from .conftest import SECRET, metrics_message, sign_headers, state_message
+from .test_low_rate_event import save_pair
 
 NOW = dt.datetime.now
 
@@ -39,7 +41,8 @@ async def test_signed_metrics_are_stored_and_emitted(dash, campaign_id):
         "calls_attempted": 120,
         "calls_connected": 50,
         "active_calls": 7,
-        "webhook_id": "msg_first",
+        "source": "webhook",
+        "reading_id": "msg_first",
     }
     assert dash.events.named("cxone.campaign.success_rate.low") == []  # no FailoverPair
 
@@ -117,6 +120,38 @@ async def test_timestamp_must_be_within_five_minutes(dash, campaign_id, offset, 
     assert (cid in await campaigns(dash)) is accepted
 
 
+@pytest.mark.parametrize(
+    ("offset", "accepted"),
+    [
+        (dt.timedelta(days=30), False),
+        (dt.timedelta(minutes=6), False),
+        (dt.timedelta(minutes=-6), False),
+        (dt.timedelta(minutes=4), True),
+        (dt.timedelta(minutes=-4), True),
+    ],
+    ids=["month-ahead", "6-min-ahead", "6-min-old", "4-min-ahead", "4-min-old"],
+)
+async def test_body_timestamp_must_be_within_five_minutes_too(dash, campaign_id, offset, accepted):
+    cid = campaign_id()
+    dated = metrics_message(cid, at=NOW(dt.UTC) + offset, successRate=0.01)
+    response = await dash.deliver(dated)  # signed now: only the body's own time is off
+    assert response.status_code == (200 if accepted else 400)
+    if not accepted:
+        assert "timestamp is more than 300 s" in response.json()["detail"]
+    # A later real reading is the latest unless the dated one was accepted and is newer.
+    await dash.deliver(metrics_message(cid, successRate=0.5))
+    latest = (await campaigns(dash))[cid]["success_rate"]
+    assert latest == (0.01 if accepted and offset > dt.timedelta(0) else 0.5)
+
+
+@pytest.mark.parametrize("bad_id", ["..", ".", "a/b", "-x", "cmp x"], ids=repr)
+async def test_campaign_ids_in_bodies_must_be_ids(dash, bad_id):
+    response = await dash.deliver(metrics_message(bad_id))
+    assert response.status_code == 400
+    assert "campaignId" in response.json()["detail"]
+    assert bad_id not in await campaigns(dash)
+
+
 async def test_replayed_webhook_id_is_200_without_a_second_effect(dash, campaign_id):
     cid = campaign_id()
     first = metrics_message(cid, successRate=0.5)
@@ -192,17 +227,30 @@ async def test_oversized_body_is_413(dash):
 
 
 async def test_missing_secret_is_503_naming_the_variable(make_dashboard, campaign_id):
-    dash = make_dashboard(webhook_secret=None)
+    dash = await make_dashboard(webhook_secret=None)
     response = await dash.deliver(metrics_message(campaign_id()))
     assert response.status_code == 503
     assert "CXONE_WEBHOOK_SECRET" in response.json()["detail"]
 
 
 async def test_unusable_secret_is_503_without_echoing_it(make_dashboard, campaign_id):
-    dash = make_dashboard(webhook_secret="whsec_")
+    dash = await make_dashboard(webhook_secret="whsec_")
     response = await dash.deliver(metrics_message(campaign_id()))
     assert response.status_code == 503
     assert "CXONE_WEBHOOK_SECRET" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(("size", "accepted"), [(23, False), (24, True)])
+async def test_secrets_shorter_than_24_bytes_are_refused_at_start_up(
+    make_dashboard, campaign_id, caplog, size, accepted
+):
+    secret = "whsec_" + base64.b64encode(b"s" * size).decode()
+    dash = await make_dashboard(webhook_secret=secret)
+    response = await dash.deliver(metrics_message(campaign_id()), secret=secret)
+    assert response.status_code == (200 if accepted else 503)
+    refused = f"CXONE_WEBHOOK_SECRET decodes to {size} bytes; Standard Webhooks secrets need"
+    assert (refused in caplog.text) is not accepted  # logged when the app starts
+    assert (refused in response.text) is not accepted
 
 
 async def test_no_response_or_log_line_contains_the_secret(dash, campaign_id, caplog):
@@ -226,7 +274,7 @@ async def test_emit_failure_still_stores_and_answers_200(make_dashboard, campaig
     def broken_emit(**_):
         raise ConnectionError("events endpoint down")
 
-    dash = make_dashboard(emit=broken_emit)
+    dash = await make_dashboard(emit=broken_emit)
     cid = campaign_id()
     response = await dash.deliver(metrics_message(cid, successRate=0.3))
     assert response.status_code == 200
@@ -234,17 +282,23 @@ async def test_emit_failure_still_stores_and_answers_200(make_dashboard, campaig
     assert "could not emit cxone.campaign.metrics.updated" in caplog.text
 
 
-async def test_prefect_api_failure_still_stores_emits_and_answers_200(dash, campaign_id, caplog):
+async def test_prefect_api_failure_still_stores_emits_and_answers_200(
+    make_dashboard, campaign_id, caplog
+):
     cid = campaign_id()
+    await save_pair(cid)
+    # The app (and its background listing) starts while Prefect cannot be reached.
     with temporary_settings(
         {PREFECT_API_URL: "http://127.0.0.1:9/api", PREFECT_CLIENT_MAX_RETRIES: 0}
     ):
+        dash = await make_dashboard()
         response = await dash.deliver(metrics_message(cid, successRate=0.01, callsAttempted=999))
+        rows = await campaigns(dash)
     assert response.status_code == 200
     assert len(dash.events.named("cxone.campaign.metrics.updated")) == 1
-    assert dash.events.named("cxone.campaign.success_rate.low") == []
-    assert f"could not look up the FailoverPair of campaign {cid}" in caplog.text
-    assert (await campaigns(dash))[cid]["success_rate"] == 0.01
+    assert dash.events.named("cxone.campaign.success_rate.low") == []  # no pair is known
+    assert "could not list FailoverPairs" in caplog.text
+    assert rows[cid]["success_rate"] == 0.01
 
 
 async def test_older_delivery_after_newer_keeps_the_newer_as_latest(dash, campaign_id):
@@ -258,7 +312,7 @@ async def test_older_delivery_after_newer_keeps_the_newer_as_latest(dash, campai
 
 
 async def test_sparkline_keeps_the_last_points_only(make_dashboard, campaign_id):
-    dash = make_dashboard(history_points=3)
+    dash = await make_dashboard(history_points=3)
     cid = campaign_id()
     start = NOW(dt.UTC) - dt.timedelta(minutes=1)
     for i in range(5):

@@ -14,7 +14,14 @@ import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
-from blocks import IdempotencyRecord, _documents, load_credentials, operation, upload_identity
+from blocks import (
+    IdempotencyRecord,
+    _documents,
+    load_credentials,
+    load_sync_state,
+    operation,
+    upload_identity,
+)
 from cxone import CallingListColumns, CXoneServerError, CXoneUnsupported, CXoneUploadFailed
 from dial_lists import SEGMENT_FILES, MissingColumnsError
 from flows.dial_list import sync_dial_list
@@ -121,6 +128,10 @@ async def test_a_contact_file_becomes_exactly_the_dialable_calling_list(
     assert (await latest_artifact("dial-list-progress")).data == 100
     markdown = (await latest_artifact("dial-list")).data
     assert names[0] in markdown and summary["job_id"] in markdown
+    # What the dashboard shows of the list's last sync.
+    kept = (await load_sync_state(summary["calling_list_id"])).last_sync
+    assert kept["by_reason"] == summary["by_reason"] and kept["for_day"] == MONDAY.isoformat()
+    assert kept["dialable_path"] == summary["dialable_path"] and kept["synced_at"]
 
 
 async def test_the_same_file_synced_again_uploads_nothing_and_adds_no_number(

@@ -1,0 +1,145 @@
+"""Readings, stored at once and turned into events behind the request path.
+
+Webhook deliveries and polled readings take the same path: `ReadingPipeline.record` stores
+the point and queues it (no await, no I/O), and the pipeline's task emits the events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Literal
+
+from .events import EventSender, is_low, metrics_updated, success_rate_low
+from .pairs import Listing, PairCache
+from .store import CampaignStore, MetricsPoint, Reading
+
+logger = logging.getLogger(__name__)
+
+
+class ReadingPipeline:
+    """Stores readings and emits their events in the background.
+
+    For each reading, in arrival order, the pipeline's task emits
+    `cxone.campaign.metrics.updated`, then checks it against its campaign's FailoverPair from
+    the `PairCache` and emits `cxone.campaign.success_rate.low` when it is low.
+
+    - **Fresh enough pairs.** A reading whose campaign the current listing does not name
+      waits (without holding up the others) for a listing that started after the reading was
+      stored, so a pair saved before a delivery always applies to it. A failed listing counts,
+      with the last good pairs, so a Prefect outage delays the check by one listing at most.
+    - **Newest only (coalescing).** A reading is checked only while it is still its
+      campaign's newest observation: an older reading arriving late never fails over a
+      campaign that recovered, and of several readings of one campaign waiting for a listing
+      only the newest is checked. Every other low reading gets its own low event, whose id
+      derives from the reading, so re-emitting one (after a restart) is a duplicate Prefect
+      drops; the responder runs one failover per pair at a time.
+    - **Bounded.** At most `capacity` readings queue; past that the oldest are dropped
+      (their points stay stored, only their events are lost) with a warning.
+
+    Args:
+        store: where points go.
+        pairs: the pair listing; the pipeline listens to it.
+        sender: emits the events.
+        capacity: most readings queued at once.
+        clock: monotonic seconds, the same clock as the pair cache's.
+    """
+
+    def __init__(
+        self,
+        store: CampaignStore,
+        pairs: PairCache,
+        sender: EventSender,
+        capacity: int,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._store = store
+        self._pairs = pairs
+        self._sender = sender
+        self._capacity = capacity
+        self._clock = clock
+        self._queue: deque[Reading] = deque()
+        self._waiting: dict[str, Reading] = {}  # campaign id -> its newest reading waiting
+        self._arrived = asyncio.Event()
+        self._busy = False
+        pairs.on_listing(self._listed)
+
+    def record(
+        self,
+        campaign_id: str,
+        point: MetricsPoint,
+        reading_id: str,
+        source: Literal["webhook", "poll"],
+    ) -> None:
+        """Store the point and queue its events; returns at once."""
+        self._store.record_metrics(campaign_id, point)
+        self._queue.append(Reading(campaign_id, point, reading_id, source, self._clock()))
+        if len(self._queue) > self._capacity:
+            dropped = self._queue.popleft()
+            logger.warning(
+                "event queue full (%d readings): dropped the events of reading %s of campaign %s",
+                self._capacity,
+                dropped.reading_id,
+                dropped.campaign_id,
+            )
+        self._arrived.set()
+
+    async def run(self) -> None:
+        """Process queued readings forever."""
+        while True:
+            await self._arrived.wait()
+            self._arrived.clear()
+            while self._queue:
+                self._busy = True
+                self._process(self._queue.popleft())
+                self._busy = False
+                await asyncio.sleep(0)  # let requests in between two readings
+
+    def drain(self) -> None:
+        """Process every queued reading now (at shutdown, after `run` was cancelled)."""
+        while self._queue:
+            self._process(self._queue.popleft())
+
+    def pending(self) -> int:
+        """Readings queued, being processed, or waiting for a newer pair listing."""
+        return len(self._queue) + len(self._waiting) + self._busy
+
+    async def settled(self, poll_seconds: float = 0.005) -> None:
+        """Return once every reading recorded so far has been checked (for tests: in service
+        the pipeline never settles for long)."""
+        while self.pending():
+            await asyncio.sleep(poll_seconds)
+
+    def _process(self, reading: Reading) -> None:
+        self._sender.send(metrics_updated(reading))
+        listing = self._pairs.listing
+        if reading.campaign_id not in listing.pairs and listing.started <= reading.received:
+            if self._is_newest(reading):
+                self._waiting[reading.campaign_id] = reading  # replaces an older one
+            return
+        self._check(reading, listing)
+
+    def _listed(self, listing: Listing) -> None:
+        ready = [r for r in self._waiting.values() if r.received < listing.started]
+        for reading in ready:
+            del self._waiting[reading.campaign_id]
+            self._check(reading, listing)
+
+    def _check(self, reading: Reading, listing: Listing) -> None:
+        pair = listing.pairs.get(reading.campaign_id)
+        if pair is None or not self._is_newest(reading) or not is_low(pair, reading.point):
+            return
+        logger.warning(
+            "campaign %s success rate %.3f is below %.3f over %d calls",
+            reading.campaign_id,
+            reading.point.success_rate,
+            pair.threshold,
+            reading.point.calls_attempted,
+        )
+        self._sender.send(success_rate_low(pair, reading))
+
+    def _is_newest(self, reading: Reading) -> bool:
+        return self._store.latest(reading.campaign_id) is reading.point
