@@ -33,8 +33,10 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Two workers, a test file each at a time: each has its own Prefect server and simulator, and
+# most tests wait on servers and subprocesses, so two share the two cores well.
 test: lint browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # The production topology end to end (PostgreSQL, a server, two workers); CI runs it too.
 stack-test: install postgres

@@ -22,7 +22,7 @@ import pandas as pd
 import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
-from phonenumbers import PhoneMetadata, geocoder, tzdata
+from phonenumbers import PhoneMetadata, tzdata
 
 from ._zones import CANADIAN_PROVINCES, normalise_state, state_codes
 
@@ -160,6 +160,9 @@ def _region_samples() -> dict[int, tuple[str, int]]:
 
 def _geocoded_place(number: phonenumbers.PhoneNumber, region: str) -> str:
     """The state or province of an area code; ";"-joined where it serves several (902)."""
+    # Imported here: its data takes ~100 MB, needed only to refresh the shipped table.
+    from phonenumbers import geocoder
+
     description = geocoder.description_for_valid_number(number, "en")
     suffix = re.search(r", ([A-Z]{2})$", description)
     if suffix:

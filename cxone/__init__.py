@@ -14,6 +14,7 @@ from ._dial_lists import (
     UPLOAD_COLUMNS,
     CallingListColumns,
     DncAddResult,
+    UploadBody,
     UploadJob,
     time_zone_name,
 )
@@ -107,6 +108,7 @@ __all__ = [
     "RateLimits",
     "RetryPolicy",
     "TokenCache",
+    "UploadBody",
     "UploadJob",
     "Webhook",
     "WebhookRegistration",

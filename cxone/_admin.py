@@ -16,7 +16,6 @@ taken and named where it matters.
 from __future__ import annotations
 
 import asyncio
-import base64
 import datetime as dt
 import re
 from collections.abc import AsyncIterator, Callable
@@ -26,7 +25,7 @@ import httpx
 
 from ._access_key_auth import AccessKeyAuth
 from ._config import AccessKeyConfig
-from ._dial_lists import CallingListColumns, DncAddResult, UploadJob
+from ._dial_lists import CallingListColumns, DncAddResult, UploadBody, UploadJob
 from ._exceptions import CXoneInvalidResponse, CXoneUnsupported, CXoneValidationError
 from ._models import WEEKDAYS, Campaign, CampaignMetrics, Contact, Webhook, WebhookRegistration
 from ._ratelimit import BucketRegistry
@@ -157,17 +156,29 @@ class AdminClient(SessionClient):
         version: int = VERSION,
         params: dict[str, Any] | None = None,
         json: Any = None,
+        content: UploadBody | None = None,
         replay_safe: bool = False,
     ) -> Any:
         """One request to the tenant's API; the JSON body, or None for an empty answer.
+
+        `content` is a JSON body sent in slices, for files too large to build whole.
 
         `replay_safe` marks a write whose repetition changes nothing (start, stop), so that
         the transport may retry it after a 5xx or a dropped connection.
         """
         url = f"{await self.auth.api_endpoint()}{BASE_PATH}/v{version}.0{path}"
         extensions = {REPLAY_SAFE_EXTENSION: True} if replay_safe else None
+        headers = None
+        if content is not None:
+            headers = {"Content-Type": "application/json", "Content-Length": str(len(content))}
         response = await self._session.send(
-            method, url, params=params, json=json, extensions=extensions
+            method,
+            url,
+            params=params,
+            json=json,
+            content=content,
+            headers=headers,
+            extensions=extensions,
         )
         if response.status_code == 204 or not response.content:
             return None
@@ -399,21 +410,18 @@ class AdminClient(SessionClient):
         caller decides when a skill dials.
         """
         expires = (self._clock() + dt.timedelta(days=30)).date().isoformat()
-        body = await self.call(
-            "POST",
-            f"/lists/call-lists/{list_id}/upload",
-            json={
-                "listFile": base64.b64encode(csv).decode(),
-                "fileName": file_name,
-                "skillId": int(skill_id) if skill_id else None,
-                "defaultTimeZone": time_zone,
-                "forceOverwrite": overwrite,
-                "expirationDate": expires,
-                "startSkill": False,
-                "sendEmail": False,
-            },
-        )
-        return str((body or {}).get("jobId"))
+        fields = {
+            "fileName": file_name,
+            "skillId": int(skill_id) if skill_id else None,
+            "defaultTimeZone": time_zone,
+            "forceOverwrite": overwrite,
+            "expirationDate": expires,
+            "startSkill": False,
+            "sendEmail": False,
+        }
+        body = UploadBody(fields, csv)
+        answer = await self.call("POST", f"/lists/call-lists/{list_id}/upload", content=body)
+        return str((answer or {}).get("jobId"))
 
     async def upload_jobs(self, list_id: str) -> list[UploadJob]:
         jobs = await self._all("/lists/call-lists/jobs", "uploadJobs")

@@ -10,9 +10,19 @@ be silently dropped.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from ._models import (
     FEDERAL_END,
@@ -122,6 +132,17 @@ class CampaignSpec(_Strict):
     initial_status: CampaignStatus = "active"
     settings: CampaignSettings = Field(default_factory=CampaignSettings)
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _name_unknown_keys(cls, data: Any, handler: Any) -> CampaignSpec:
+        # Only here, at the top: every violation is still listed together, and an unknown key
+        # gets the known ones it is closest to.
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            errors = [_with_suggestion(error, cls) for error in exc.errors()]
+            raise ValidationError.from_exception_data(exc.title, errors) from None
+
     def payload(self) -> CampaignPayload:
         """The described API's create-campaign body."""
         s, window = self.settings, self.settings.dialing_rules
@@ -142,6 +163,33 @@ class CampaignSpec(_Strict):
             queue_id=s.queue_id,
             failover_config=s.failover,
         )
+
+
+def _known_keys(model: type[BaseModel], path: tuple) -> list[str]:
+    """The field names of the model found at `path` inside `model` (empty if none is)."""
+    for step in path:
+        field = model.model_fields.get(str(step))
+        annotation = field.annotation if field else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        model = annotation
+    return list(model.model_fields)
+
+
+def _with_suggestion(error: Any, root: type[BaseModel]) -> Any:
+    """An unknown-key error that names the closest known key, or all of them."""
+    if error["type"] != "extra_forbidden":
+        return error
+    *path, key = error["loc"]
+    known = _known_keys(root, tuple(path))
+    close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(known)}"
+    message = f"unknown key {str(key)!r}; " + hint.replace("{", "{{").replace("}", "}}")
+    return {
+        "type": PydanticCustomError("unknown_key", message),
+        "loc": error["loc"],
+        "input": error["input"],
+    }
 
 
 class CampaignSpecMismatch(ValueError):

@@ -9,6 +9,7 @@ directory, each waited for on its health endpoint. `connect_to_simulator` and
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import secrets
 import signal
@@ -210,12 +211,13 @@ class LocalStack:
             *("--admin-port", str(self.admin_api_port), "--issuer-port", str(self.issuer_port)),
         ]
 
-    def start_dashboard(self, credentials_block: str = "cxone") -> Service:
+    def start_dashboard(self, credentials_block: str = "cxone", **env: str) -> Service:
         return self.start(
             "dashboard",
             ["-m", "dashboard", "--host", HOST, "--port", str(self.dashboard_port)],
             f"{self.dashboard_url}/healthz",
             CXONE_CREDENTIALS_BLOCK=credentials_block,
+            **env,
         )
 
     def start_serve(self, *args: str) -> Service:
@@ -255,18 +257,26 @@ class LocalStack:
         )
 
     def stop_service(self, service: Service) -> None:
-        """Stop one service: SIGTERM to its process group, SIGKILL if it lingers."""
+        """Stop one service: SIGTERM to it alone first, so that a server or a runner ends its
+        own children (flow runs it serves are cancelled, not left Running); then to its whole
+        process group; SIGKILL if it lingers."""
         self.services.remove(service)
-        if service.process.poll() is not None:
-            return
-        try:
-            os.killpg(service.process.pid, signal.SIGTERM)
-            service.process.wait(15)
-        except subprocess.TimeoutExpired:
+        for signal_to, target, wait in (
+            (os.kill, signal.SIGTERM, 10),
+            (os.killpg, signal.SIGTERM, 5),
+            (os.killpg, signal.SIGKILL, None),
+        ):
+            if service.process.poll() is not None:
+                break
+            try:
+                signal_to(service.process.pid, target)
+                service.process.wait(wait)
+            except subprocess.TimeoutExpired:
+                continue
+            except ProcessLookupError:
+                break
+        with contextlib.suppress(ProcessLookupError):  # children that outlived their leader
             os.killpg(service.process.pid, signal.SIGKILL)
-            service.process.wait()
-        except ProcessLookupError:
-            pass
 
     def stop(self) -> None:
         """Stop every service, newest first."""
@@ -291,14 +301,45 @@ async def connect_to_simulator(stack: LocalStack) -> dict:
     return await register_metrics_webhook(f"{stack.dashboard_url}/webhooks/cxone")
 
 
-async def provision_pair(contact_list_id: str, name: str) -> tuple[dict, dict]:
+async def provision_pair(
+    contact_list_id: str, name: str, credentials_block: str = "cxone"
+) -> tuple[dict, dict]:
     """Provision a primary campaign and its paused backup, and save their FailoverPair."""
     from blocks import FailoverPair, pair_block_name
     from flows.provision import provision_campaign
 
-    primary = await provision_campaign(name, contact_list_id)
-    backup = await provision_campaign(f"{name} backup", contact_list_id, initial_status="paused")
-    await FailoverPair(primary_campaign_id=primary["id"], backup_campaign_id=backup["id"]).asave(
-        pair_block_name(primary["id"]), overwrite=True
+    options = {"credentials_block": credentials_block}
+    primary = await provision_campaign(name, contact_list_id, **options)
+    backup = await provision_campaign(
+        f"{name} backup", contact_list_id, initial_status="paused", **options
     )
+    await FailoverPair(
+        primary_campaign_id=primary["id"], backup_campaign_id=backup["id"], **options
+    ).asave(pair_block_name(primary["id"]), overwrite=True)
     return primary, backup
+
+
+def stand_in_access_key(issuer: str, requests_per_minute: int = 1200):
+    """A `CXoneAccessKey` for the simulator's NICE CXone stand-in at `issuer` (its default
+    access key and app); the local stand-in sets no rate limit of its own."""
+    from blocks import CXoneAccessKey
+
+    return CXoneAccessKey(
+        access_key_id="sim-access-key",
+        access_key_secret="sim-access-secret",
+        client_id="sim-app",
+        client_secret="sim-app-secret",
+        issuer=issuer,
+        requests_per_minute=requests_per_minute,
+    )
+
+
+async def connect_to_stand_in(stack: LocalStack, name: str = "demo") -> str:
+    """Register the block types and save a `CXoneAccessKey` for the stack's NICE CXone
+    stand-in; returns its reference, `cxone-access-key/<name>`. (NICE has no metrics
+    webhook: the dashboard polls the pairs instead.)"""
+    from blocks import register_block_types
+
+    await register_block_types()
+    await stand_in_access_key(stack.issuer_url).asave(name, overwrite=True)
+    return f"cxone-access-key/{name}"

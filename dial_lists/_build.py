@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 import compliance
 
 from ._files import SEGMENT_FILES, prepare_output_dir, private_file, write_run_marker
+from ._memory import release_memory
 from ._sources import CHUNK_ROWS, ContactSource, open_source
 from ._text import _TEXT
 
@@ -316,6 +317,7 @@ def build_dial_files(
                 unreadable += chunk.unreadable_rows
                 if on_progress is not None:
                     on_progress(Progress(read, opened.rows, dict(counts)))
+    release_memory()  # the upload comes next, in this process
     result = DialFiles(
         read=read,
         dialable=kept.rows,

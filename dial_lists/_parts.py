@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 
 from cxone import CallingListColumns, time_zone_name
 
+from ._memory import release_memory
 from ._sources import CHUNK_ROWS, _parquet, open_source
 from ._text import _TEXT
 
@@ -134,12 +135,16 @@ def upload_parts(
     number = 0
 
     def part() -> UploadPart:
-        nonlocal number
+        # Starts the next part too: the pieces are freed before the caller sends this one.
+        nonlocal number, pieces, records, size
         number += 1
-        return UploadPart(number, records, header + b"".join(pieces))
+        made = UploadPart(number, records, b"".join([header, *pieces]))
+        pieces, records, size = [], 0, 0
+        return made
 
     for batch in _dialable_batches(Path(dialable_path), batch_rows):
         lines = _upload_lines(batch)
+        release_memory()  # the batch's intermediate columns, while the part grows
         _, offsets, data = lines.buffers()
         offsets = np.frombuffer(offsets, np.int32)[lines.offset : lines.offset + len(lines) + 1]
         base, ends = int(offsets[0]), offsets[1:] - offsets[0]  # byte offset after each line
@@ -153,14 +158,12 @@ def upload_parts(
                 if not records:
                     raise ValueError(f"record {number + 1} alone is longer than {max_bytes} bytes")
                 yield part()
-                pieces, records, size = [], 0, 0
                 continue
             end = ends[start + take - 1]
             pieces.append(data[base + int(before) : base + int(end)].to_pybytes())
             records, size, start = records + take, size + int(end - before), start + take
             if records == max_records:
                 yield part()
-                pieces, records, size = [], 0, 0
     if records or not number:
         yield part()
 

@@ -21,6 +21,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -32,6 +33,7 @@ from prefect.artifacts import (
     aupdate_progress_artifact,
     update_progress_artifact,
 )
+from prefect.states import Completed
 
 from blocks import (
     PlatformCredentials,
@@ -42,12 +44,14 @@ from blocks import (
     save_sync_state,
     upload_identity,
 )
-from cxone import PlatformId, time_zone_name
+from cxone import CXoneUploadFailed, PlatformId, time_zone_name
 from dial_lists import (
+    CHUNK_ROWS,
     MAX_PART_BYTES,
     MAX_PART_RECORDS,
     DialFiles,
     ForDay,
+    MissingColumnsError,
     Progress,
     campaign_day,
     open_source,
@@ -62,6 +66,10 @@ from tasks.dial_lists import (
     upload_part,
     write_dial_files,
 )
+
+from . import _cli
+from ._run_names import for_day_run_name
+from ._suppressed import COLUMNS, SAMPLE_ROWS, publish_suppressed
 
 # Suppressed for these reasons, a number belongs in the DNC group (the FCC's 2024 revocation
 # rule gives ten business days; the sync sends it the day it is synced).
@@ -119,14 +127,18 @@ def plan_upload(
 
 
 def dnc_numbers(suppressed_path: str) -> list[str]:
-    """The ten-digit numbers of the contacts suppressed as DNC or revoked, each once."""
-    table = pq.read_table(suppressed_path, columns=["reason", "phone_e164"])
-    wanted = pc.and_(
-        pc.is_in(table["reason"], value_set=pa.array(DNC_REASONS, table["reason"].type)),
-        pc.starts_with(table["phone_e164"], "+1"),
-    )
-    numbers = pc.utf8_slice_codeunits(table.filter(wanted)["phone_e164"], 2)
-    return sorted(set(numbers.to_pylist()))
+    """The ten-digit numbers of the contacts suppressed as DNC or revoked, each once (the
+    file is read a batch at a time: it can hold millions of rows)."""
+    found: set[str] = set()
+    columns = ["reason", "phone_e164"]
+    for batch in pq.ParquetFile(suppressed_path).iter_batches(CHUNK_ROWS, columns=columns):
+        reason, phone = batch.column(0), batch.column(1)
+        wanted = pc.and_(
+            pc.is_in(reason, value_set=pa.array(DNC_REASONS, reason.type)),
+            pc.starts_with(phone, "+1"),
+        )
+        found.update(pc.utf8_slice_codeunits(phone.filter(wanted), 2).to_pylist())
+    return sorted(found)
 
 
 @dataclass
@@ -254,7 +266,11 @@ def _check(
     return at if at is not None or for_day is not None else dt.datetime.now(dt.UTC)
 
 
-@flow(name="sync-dial-list", flow_run_name="sync {calling_list}", timeout_seconds=6 * 3600)
+@flow(
+    name="sync-dial-list",
+    flow_run_name=for_day_run_name("sync", "calling_list"),
+    timeout_seconds=6 * 3600,
+)
 async def sync_dial_list(
     source: str,
     calling_list: str,
@@ -395,12 +411,25 @@ async def sync_dial_list(
         files.suppressed,
         summary["dnc_added"],
     )
-    return summary
+    message = (
+        f"{calling_list!r} holds {summary['dialable']:,} dialable contacts; "
+        f"{summary['suppressed']:,} suppressed; {summary['dnc_added']:,} DNC numbers added"
+    )
+    return Completed(message=message, data=summary)
 
 
 async def _publish(summary: dict) -> None:
-    """The counts by reason as a table, and a summary naming the list, jobs and files."""
+    """The counts by reason and the first suppressed contacts as tables, and a summary naming
+    the list, jobs and files."""
     read = summary["read"] or 1
+    suppressed = pq.ParquetFile(summary["suppressed_parquet_path"])
+    wanted = [name for name in COLUMNS if name in suppressed.schema_arrow.names]
+    first = next(suppressed.iter_batches(batch_size=SAMPLE_ROWS, columns=wanted), None)
+    await publish_suppressed(
+        first.to_pandas() if first is not None else pd.DataFrame(columns=wanted),
+        summary["suppressed"],
+        summary["suppressed_path"],
+    )
     await acreate_table_artifact(
         key="dial-list-reasons",
         table=[
@@ -436,3 +465,32 @@ async def _publish(summary: dict) -> None:
     await acreate_markdown_artifact(
         key="dial-list", markdown="\n".join(lines), description="Dial-list sync"
     )
+
+
+def main(argv: list[str] | None = None) -> None:
+    cli = _cli.parser("python -m flows.dial_list", sync_dial_list.__doc__.splitlines()[0])
+    cli.add_argument("source", help="a CSV or Parquet contact file: a path or an fsspec URL")
+    cli.add_argument("calling_list", help="the calling list's name (created if missing)")
+    _cli.credentials_option(cli)
+    cli.add_argument("--skill-id", help="the skill the list belongs to (it is never started)")
+    cli.add_argument("--dnc-group", help="the DNC group that revoked and DNC numbers go to")
+    cli.add_argument(
+        "--at",
+        type=_cli.aware_instant,
+        help="judge at this instant, ISO-8601 with a UTC offset (default: now, unless --for-day)",
+    )
+    cli.add_argument("--output-dir", default="exports", help="directory for the segment files")
+    cli.add_argument(
+        "--for-day", help="build a day list for this date (YYYY-MM-DD) or 'today' in --zone"
+    )
+    cli.add_argument("--zone", default="America/New_York", help="the campaign's IANA time zone")
+    cli.add_argument(
+        "--job-timeout-minutes", type=float, default=60, help="how long one upload job may take"
+    )
+    args = cli.parse_args(argv)
+    errors = (MissingColumnsError, CXoneUploadFailed)
+    _cli.run(args, lambda: sync_dial_list(**_cli.options(args)), errors)
+
+
+if __name__ == "__main__":
+    main()

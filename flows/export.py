@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import datetime as dt
 import json
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import acreate_table_artifact
+from prefect.states import Completed
 
 import compliance
 from blocks import load_credentials
@@ -17,10 +16,18 @@ from dial_lists import ForDay, campaign_day, prepare_output_dir, write_run_marke
 from tasks.contacts import evaluate_contacts, fetch_contacts, write_segments
 from tasks.masking import mask_phone
 
+from . import _cli
+from ._run_names import for_day_run_name
+from ._suppressed import publish_suppressed
+
 ALL_CONTACTS_QUERY = "true"
 
 
-@flow(name="export-segmented-contacts", timeout_seconds=3 * 3600)
+@flow(
+    name="export-segmented-contacts",
+    flow_run_name=for_day_run_name("export", "contact_list_id"),
+    timeout_seconds=3 * 3600,
+)
 async def export_segmented_contacts(
     contact_list_id: PlatformId,
     output_dir: str = "exports",
@@ -108,6 +115,8 @@ async def export_segmented_contacts(
             f"{len(evaluated) - dialable} suppressed"
         ),
     )
+    suppressed = evaluated[~evaluated["dialable"]]
+    await publish_suppressed(suppressed, len(suppressed), paths["suppressed_csv"])
     summary = {
         "fetched": len(contacts),
         "dialable": dialable,
@@ -126,19 +135,29 @@ async def export_segmented_contacts(
     }
     summary["marker_path"] = str(write_run_marker(directory, summary))
     logger.info("Export of %s: %s", contact_list_id, json.dumps(by_reason, sort_keys=True))
-    return summary
+    message = (
+        f"{dialable:,} dialable, {summary['suppressed']:,} suppressed of {len(contacts):,} {when}"
+    )
+    return Completed(message=message, data=summary)
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=export_segmented_contacts.__doc__.splitlines()[0])
-    parser.add_argument("contact_list_id")
-    parser.add_argument("--output-dir", default="exports")
-    parser.add_argument("--credentials-block", default="cxone")
-    parser.add_argument("--at", type=dt.datetime.fromisoformat, default=None)
-    parser.add_argument("--for-day", help="a date (YYYY-MM-DD) or 'today'", default=None)
-    parser.add_argument("--zone", default="America/New_York")
-    args = parser.parse_args(argv)
-    print(json.dumps(asyncio.run(export_segmented_contacts(**vars(args))), indent=2))
+    cli = _cli.parser("python -m flows.export", export_segmented_contacts.__doc__.splitlines()[0])
+    cli.add_argument("contact_list_id", help="the contact list to export")
+    cli.add_argument("--output-dir", default="exports", help="directory for the segment files")
+    _cli.credentials_option(cli)
+    cli.add_argument(
+        "--at",
+        type=_cli.aware_instant,
+        help="the instant to evaluate for, ISO-8601 with a UTC offset, e.g. "
+        "2026-11-30T15:00:00-05:00 (default: now, unless --for-day)",
+    )
+    cli.add_argument(
+        "--for-day", help="build a day list for this date (YYYY-MM-DD) or 'today' in --zone"
+    )
+    cli.add_argument("--zone", default="America/New_York", help="the campaign's IANA time zone")
+    args = cli.parse_args(argv)
+    _cli.run(args, lambda: export_segmented_contacts(**_cli.options(args)))
 
 
 if __name__ == "__main__":

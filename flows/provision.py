@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import json
 from typing import Literal
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import acreate_markdown_artifact
+from prefect.states import Completed
 
 from blocks import digest, load_credentials, operation, register_block_types
 from cxone import CampaignSettings, CampaignSpec
 from tasks.campaigns import find_or_create_campaign, read_provisioned_campaign
+
+from . import _cli
 
 HOLDER_WAIT_SECONDS = 120.0
 
@@ -116,21 +116,30 @@ async def provision_campaign(
         ),
         description=f"{verb} campaign {campaign['name']}",
     )
-    return campaign
+    message = f"{verb} campaign {campaign['name']!r} ({campaign['id']}, {campaign['status']})"
+    return Completed(message=message, data=campaign)
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m flows.provision", description=provision_campaign.__doc__.splitlines()[0]
+    cli = _cli.parser("python -m flows.provision", provision_campaign.__doc__.splitlines()[0])
+    cli.add_argument("campaign_name", help="unique campaign name (the skill's name on NICE)")
+    cli.add_argument("contact_list_id", help="the contact list (calling list) it dials")
+    _cli.credentials_option(cli)
+    cli.add_argument("--timezone", default="America/New_York", help="IANA zone of its schedule")
+    cli.add_argument(
+        "--initial-status",
+        choices=["active", "paused"],
+        default="active",
+        help="paused for a backup that must not dial until a failover",
     )
-    parser.add_argument("campaign_name")
-    parser.add_argument("contact_list_id")
-    parser.add_argument("--credentials-block", default="cxone")
-    parser.add_argument("--timezone", default="America/New_York")
-    parser.add_argument("--initial-status", choices=["active", "paused"], default="active")
-    args = parser.parse_args(argv)
-    campaign = asyncio.run(provision_campaign(**vars(args)))
-    print(json.dumps(campaign, indent=2))
+    cli.add_argument(
+        "--settings",
+        type=_cli.json_object,
+        help="dialer, window, rate-limit and failover settings as JSON, e.g. "
+        '\'{"dialing_rules": {"start_time": "09:00"}}\', or @FILE (default: the tutorial\'s)',
+    )
+    args = cli.parse_args(argv)
+    _cli.run(args, lambda: provision_campaign(**_cli.options(args)))
 
 
 if __name__ == "__main__":

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import json
-
 from prefect import flow, get_run_logger
+from prefect.states import Completed
 
 from blocks import load_credentials, operation, register_block_types
 from cxone import WebhookRegistration
 from tasks.webhooks import register_webhook
+
+from . import _cli
 
 HOLDER_WAIT_SECONDS = 60.0
 EVENTS = ["omnichannel.campaign.metrics.update", "omnichannel.campaign.state.change"]
@@ -59,19 +58,17 @@ async def register_metrics_webhook(
             "register", lambda key: register_webhook(credentials, registration, key)
         )
     logger.info("Registered webhook %s as %s", name, answer["id"])
-    return answer
+    return Completed(message=f"registered webhook {name} as {answer['id']}", data=answer)
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m flows.webhooks",
-        description=register_metrics_webhook.__doc__.splitlines()[0],
-    )
-    parser.add_argument("callback_url")
-    parser.add_argument("--credentials-block", default="cxone")
-    parser.add_argument("--name", default="campaign-health-dashboard")
-    args = parser.parse_args(argv)
-    print(json.dumps(asyncio.run(register_metrics_webhook(**vars(args))), indent=2))
+    cli = _cli.parser("python -m flows.webhooks", register_metrics_webhook.__doc__.splitlines()[0])
+    cli.add_argument("callback_url", help="where the platform delivers, e.g. the dashboard's "
+                     "http://127.0.0.1:8080/webhooks/cxone")  # fmt: skip
+    _cli.credentials_option(cli)
+    cli.add_argument("--name", default="campaign-health-dashboard", help="the webhook's name")
+    args = cli.parse_args(argv)
+    _cli.run(args, lambda: register_metrics_webhook(**_cli.options(args)))
 
 
 if __name__ == "__main__":

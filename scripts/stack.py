@@ -9,8 +9,10 @@
 - the deployments of `deployments/prefect.yaml` on the process pool `cxone-process`, with
   two process workers, and the automation that marks dead flow runs Crashed.
 
-It saves the `cxone` credentials block for the simulator and subscribes the dashboard to
-its webhooks, then prints what to do next. Everything keeps running after the command ends;
+It saves the `cxone` credentials block for the simulator and `cxone-access-key/prod` for
+its NICE CXone stand-in, subscribes the dashboard to the simulator's webhooks, writes a CRM
+file for the daily dial-list sync (`.stack/crm/contacts.parquet`), then prints what to do
+next. Everything keeps running after the command ends;
 `python scripts/stack.py down` stops it all (`.stack/stack.json` remembers what runs).
 """
 
@@ -31,7 +33,14 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script from the repository root
 
-from deployments.local_stack import LocalStack, StackError, connect_to_simulator  # noqa: E402
+from crm_file import write_crm_file  # noqa: E402
+
+from deployments.local_stack import (  # noqa: E402
+    LocalStack,
+    StackError,
+    connect_to_simulator,
+    connect_to_stand_in,
+)
 
 STACK_DIR = ROOT / ".stack"
 STATE = STACK_DIR / "stack.json"
@@ -44,6 +53,8 @@ PORTS = {
 }
 POSTGRES_PORT = 5433
 CONTACT_LIST = "CL-DEMO"
+CRM_FILE = STACK_DIR / "crm" / "contacts.parquet"  # the daily dial-list sync's source
+CALLING_LIST = "Stack renewals"
 WORKERS = ("worker-1", "worker-2")
 
 
@@ -66,7 +77,11 @@ def _prefect(stack: LocalStack, *command: str) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "prefect", "--no-prompt", *command],
         cwd=ROOT,
-        env=stack.env(CXONE_CONTACT_LIST_ID=CONTACT_LIST),
+        env=stack.env(
+            CXONE_CONTACT_LIST_ID=CONTACT_LIST,
+            CXONE_DIAL_LIST_SOURCE=str(CRM_FILE),
+            CXONE_CALLING_LIST=CALLING_LIST,
+        ),
         capture_output=True,
         text=True,
     )
@@ -103,6 +118,9 @@ def up() -> int:
 
             asyncio.run(ensure_automations())
             asyncio.run(connect_to_simulator(stack))
+            # The deployments' NICE CXone block, here for the stand-in.
+            asyncio.run(connect_to_stand_in(stack, "prod"))
+        write_crm_file(CRM_FILE)
     except (StackError, OSError, subprocess.SubprocessError) as error:
         print(f"stack failed: {error}", file=sys.stderr)
         stack.stop()

@@ -73,14 +73,7 @@ def admin_urls():
 @pytest.fixture
 async def nice_credentials(prefect_harness, admin_urls) -> str:
     """A saved CXoneAccessKey block for the NICE CXone stand-in; returns its reference."""
-    from blocks import CXoneAccessKey
+    from deployments.local_stack import stand_in_access_key
 
-    await CXoneAccessKey(
-        access_key_id="sim-access-key",
-        access_key_secret="sim-access-secret",
-        client_id="sim-app",
-        client_secret="sim-app-secret",
-        issuer=admin_urls.issuer,
-        requests_per_minute=6000,
-    ).asave("nice-test", overwrite=True)
+    await stand_in_access_key(admin_urls.issuer, 6000).asave("nice-test", overwrite=True)
     return "cxone-access-key/nice-test"

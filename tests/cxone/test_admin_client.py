@@ -25,6 +25,7 @@ from cxone import (
     CXoneValidationError,
     RetryPolicy,
     TokenCache,
+    UploadBody,
 )
 
 from .conftest import RecordedSleep
@@ -264,6 +265,37 @@ async def test_batch_answers_report_failures_per_item(sleep):
     assert result.added == 1 and result.failures == [("555", "Invalid phone number")]
     sent = json.loads(add.calls[0].request.content)["dncGroupRecords"]
     assert sent[0] == {"phoneNumber": 2127365000}  # an integer, as the platform wants
+
+
+@respx.mock
+async def test_an_upload_body_is_streamed_whole_and_replayed_after_a_401(sleep):
+    respx.post(f"{ISSUER}/authentication/v1/token/access-key").mock(
+        return_value=httpx.Response(200, json=TOKEN)
+    )
+    tenant_routes(respx)
+    bodies: list[tuple[str, bytes]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        bodies.append((request.headers["content-length"], request.read()))
+        if len(bodies) == 1:  # the token lapsed: the client refreshes and sends it again
+            return httpx.Response(401, json={"error": "invalid_token"})
+        return httpx.Response(202, json={"jobId": 9001})
+
+    respx.post(f"{BASE}/lists/call-lists/77/upload").mock(side_effect=answer)
+    csv = b"contact_id,phone\r\n" + b"".join(b"c%d,212736%04d\r\n" % (i, i) for i in range(70_000))
+    assert len(csv) > UploadBody.SLICE  # several slices
+    async with client(sleep) as admin:
+        job = await admin.upload_calling_list(
+            "77", csv, file_name="day.csv", overwrite=True, skill_id="5", time_zone="UTC"
+        )
+    assert job == "9001" and len(bodies) == 2
+    for length, body in bodies:
+        sent = json.loads(body)
+        assert int(length) == len(body)
+        assert base64.b64decode(sent["listFile"]) == csv
+        assert (sent["fileName"], sent["forceOverwrite"], sent["startSkill"]) == (
+            "day.csv", True, False,
+        )  # fmt: skip
 
 
 @respx.mock

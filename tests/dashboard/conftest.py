@@ -21,10 +21,10 @@ import pytest
 from fastapi import FastAPI
 from standardwebhooks import Webhook
 
-from blocks import CXoneAccessKey
 from dashboard.app import Dashboard, create_app
 from dashboard.settings import DashboardSettings
 from dashboard.store import utc_now
+from deployments.local_stack import stand_in_access_key
 from simulator import AdminUrls, serve_admin_in_thread
 
 SECRET = "whsec_" + base64.b64encode(b"dashboard-tests-shared-secret-32b").decode()
@@ -178,12 +178,5 @@ def nice_urls() -> Iterator[AdminUrls]:
 @pytest.fixture
 async def nice_credentials(prefect_harness, nice_urls) -> str:
     """A saved CXoneAccessKey block for the stand-in; returns its reference."""
-    await CXoneAccessKey(
-        access_key_id="sim-access-key",
-        access_key_secret="sim-access-secret",
-        client_id="sim-app",
-        client_secret="sim-app-secret",
-        issuer=nice_urls.issuer,
-        requests_per_minute=6000,
-    ).asave("nice-dashboard", overwrite=True)
+    await stand_in_access_key(nice_urls.issuer, 6000).asave("nice-dashboard", overwrite=True)
     return "cxone-access-key/nice-dashboard"

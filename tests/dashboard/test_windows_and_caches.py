@@ -209,20 +209,3 @@ async def test_the_pair_listing_parses_off_the_apps_event_loop(monkeypatch):
     monkeypatch.setattr("dashboard.pairs.read_blocks", read_blocks_here)
     assert await list_pairs() == [PAIR_A]
     assert threads and threads[0] is not threading.current_thread()
-
-
-class Paged(Block):
-    """A block type of its own, for counting what a listing returns."""
-
-    value: int = 0
-
-
-async def test_listing_pages_through_every_document(prefect_harness, monkeypatch):
-    # The by-type route answers every document whatever the page: paging it never ended
-    # once a type had a full page (200 FailoverPairs hung the dashboard's listing).
-    monkeypatch.setattr("blocks._documents.PAGE_SIZE", 5)
-    for n in range(12):
-        await Paged(value=n).asave(f"paged-{n:02d}", overwrite=True)
-    async with asyncio.timeout(30):
-        found = await read_blocks(Paged)
-    assert [block.value for _, block in found] == list(range(12))

@@ -286,3 +286,32 @@ async def test_half_an_emoji_is_repaired_and_counted_not_fatal(prefect_harness, 
     rows = pd.read_parquet(summary["dialable_parquet_path"]).set_index("contact_id")
     assert rows.loc["c1", "first_name"] == "Ana \ufffd"
     assert rows.loc["c2", "last_name"] == "D😀az"  # an escaped pair is whole, not repaired
+
+
+async def test_the_run_is_named_for_its_list_and_day_and_says_what_it_did(
+    sim, credentials_block, tmp_path
+):
+    state = await export_segmented_contacts(
+        "CL-1",
+        output_dir=str(tmp_path),
+        credentials_block=credentials_block,
+        for_day="2026-11-30",
+        return_state=True,
+    )
+    summary = await state.result()
+    async with get_client() as client:
+        run = await client.read_flow_run(state.state_details.flow_run_id)
+        artifacts = {a.key: a for a in await client.read_artifacts() if a.flow_run_id == run.id}
+    assert run.name == "export CL-1 for 2026-11-30"
+    assert state.message == (
+        f"{summary['dialable']:,} dialable, {summary['suppressed']:,} suppressed of "
+        f"{summary['fetched']:,} for 2026-11-30 (America/New_York)"
+    )
+    # The first suppressed contacts, one by one, masked, with where the rest is.
+    sample = artifacts["suppressed-contacts"]
+    rows = json.loads(sample.data)
+    assert 0 < len(rows) <= 200 and set(rows[0]) == {
+        "contact_id", "phone", "reason", "next_callable_local",
+    }  # fmt: skip
+    assert all(sum(c.isdigit() for c in row["phone"]) <= 4 for row in rows)  # last four only
+    assert summary["suppressed_path"] in sample.description

@@ -5,6 +5,7 @@ import datetime as dt
 import functools
 
 import pytest
+from prefect.client.orchestration import get_client
 
 import blocks.credentials
 from blocks import (
@@ -54,6 +55,25 @@ async def test_low_rate_with_few_calls_is_insufficient_data(sim, pair, credentia
     result = await monitor(pair, credentials_block, min_calls=50)
     assert result["action"] == "insufficient_data"
     assert transitions(sim) == []
+
+
+async def test_runs_are_named_for_their_pair_and_say_what_they_did(sim, pair, credentials_block):
+    primary, backup = pair
+    set_metrics(sim, primary, 0.42, 300)
+    healthy = await monitor(pair, credentials_block, return_state=True)
+    set_metrics(sim, primary, 0.05, 200)
+    failed_over = await monitor(pair, credentials_block, return_state=True)
+    again = await monitor(pair, credentials_block, return_state=True)
+    async with get_client() as client:
+        names = [
+            (await client.read_flow_run(state.state_details.flow_run_id)).name
+            for state in (healthy, failed_over)
+        ]
+    # A run that fails the pair over is renamed so, to stand out in the list of runs.
+    assert names == [f"monitor {primary}", f"failover {primary} → {backup}"]
+    assert healthy.message.startswith("none: ")
+    assert failed_over.message.startswith("failover: success rate 5.0% below 15.0%")
+    assert again.message.startswith("already_failed_over: ")
 
 
 async def test_low_rate_pauses_primary_then_resumes_backup_once(sim, pair, credentials_block):

@@ -24,8 +24,8 @@ from prefect.client.orchestration import get_client
 from prefect.deployments import run_deployment
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
-from blocks import CXoneAccessKey, CXoneCredentials, FailoverPair, failover_identity, operation
-from deployments.local_stack import LocalStack
+from blocks import CXoneCredentials, FailoverPair, failover_identity, operation
+from deployments.local_stack import LocalStack, stand_in_access_key
 
 pytestmark = pytest.mark.stack
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,15 +88,8 @@ def stack() -> Iterator[LocalStack]:
                         requests_per_minute=6000,
                     ).asave("cxone", overwrite=True)
                 )
-                asyncio.run(  # the deployments' NICE block, "cxone-access-key/prod"
-                    CXoneAccessKey(
-                        access_key_id="sim-access-key",
-                        access_key_secret="sim-access-secret",
-                        client_id="sim-app",
-                        client_secret="sim-app-secret",
-                        issuer=stack.issuer_url,
-                    ).asave("prod", overwrite=True)
-                )
+                # The deployments' NICE block, "cxone-access-key/prod".
+                asyncio.run(stand_in_access_key(stack.issuer_url).asave("prod", overwrite=True))
                 yield stack
 
 
