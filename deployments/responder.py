@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import signal
 
 from prefect.events.clients import get_events_subscriber
 from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter
@@ -89,7 +90,16 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how one stops it
-        asyncio.run(respond_to_low_success())
+        asyncio.run(_until_terminated())
+
+
+async def _until_terminated() -> None:
+    """Respond until SIGTERM, then finish the failovers already started (a service manager
+    stopping the responder must not leave a failover half done or a run Crashed)."""
+    listening = asyncio.create_task(respond_to_low_success())
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, listening.cancel)
+    with contextlib.suppress(asyncio.CancelledError):
+        await listening
 
 
 if __name__ == "__main__":

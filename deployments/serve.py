@@ -52,11 +52,16 @@ def main(argv: list[str] | None = None) -> None:
 
     async def run() -> None:
         await ensure_automations()
-        served = aserve(*deployments, limit=8)
-        if args.no_responder:
-            await served
-        else:
-            await asyncio.gather(served, respond_to_low_success())
+        responder = None if args.no_responder else asyncio.create_task(respond_to_low_success())
+        try:
+            # On SIGTERM the runner stops gracefully: the runs it serves are cancelled, not
+            # left Running, and this returns.
+            await aserve(*deployments, limit=8)
+        finally:
+            if responder is not None:  # it finishes the failovers it started, then stops
+                responder.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await responder
 
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how one stops serving
         asyncio.run(run())

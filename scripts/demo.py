@@ -75,7 +75,7 @@ def statuses(stack: LocalStack, platform: str) -> dict[str, str]:
     if platform == "described":
         campaigns = httpx.get(f"{stack.simulator_url}/_sim/campaigns").json()["campaigns"]
         return {c["id"]: c["status"] for c in campaigns}
-    skills = httpx.get(f"{stack.simulator_url}/_sim/admin/skills").json()["skills"]
+    skills = httpx.get(f"{stack.admin_api_url}/_sim/admin/skills").json()["skills"]
     return {str(s["skillId"]): "active" if s["isRunning"] else "paused" for s in skills}
 
 
@@ -86,7 +86,7 @@ def collapse(stack: LocalStack, platform: str, campaign_id: str) -> None:
         body = {"successRate": 0.04, "callsAttempted": 250, "callsConnected": 10}
         httpx.put(url, json=body).raise_for_status()
     else:
-        url = f"{stack.simulator_url}/_sim/admin/skills/{campaign_id}/activity"
+        url = f"{stack.admin_api_url}/_sim/admin/skills/{campaign_id}/activity"
         httpx.post(url, json={"dials": 250, "connects": 10, "handled": 10}).raise_for_status()
 
 
@@ -157,6 +157,20 @@ def fail_over(stack: LocalStack, platform: str, primary: dict, backup: dict) -> 
     return latency
 
 
+async def runs_settled(timeout: float = 30.0) -> None:
+    """Wait until no flow run is running: one stopped mid-flight would show as Crashed."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterStateType
+
+    busy = FlowRunFilter(state={"type": FlowRunFilterStateType(any_=["RUNNING", "PENDING"])})
+    deadline = time.monotonic() + timeout
+    async with get_client() as client:
+        while await client.read_flow_runs(flow_run_filter=busy, limit=1):
+            if time.monotonic() > deadline:
+                return
+            await asyncio.sleep(0.2)
+
+
 def main() -> int:
     keep = os.environ.get("KEEP") == "1"
     platform = os.environ.get("PLATFORM", "described")
@@ -178,6 +192,7 @@ def main() -> int:
             with temporary_settings({PREFECT_API_URL: stack.prefect_api_url}):
                 primary, backup, made = asyncio.run(provision_and_export(stack, platform))
                 latency = fail_over(stack, platform, primary, backup)
+                asyncio.run(runs_settled())  # before shutting down, so that none is cut off
             final = statuses(stack, platform)
             print(f"\nSummary ({dt.datetime.now():%Y-%m-%d %H:%M})")
             print(f"  primary {primary['id']}: {final[primary['id']]}")
