@@ -132,14 +132,15 @@ class _Contacts:
         return self.zone_list[zone_id], self.rule_list[rule_id]
 
     def output(self, contacts: pd.DataFrame, reason: np.ndarray, **columns) -> pd.DataFrame:
-        zones = pa.array([";".join(sorted(zones)) for zones in self.zone_list], pa.large_string())
-        places = pa.array([";".join(group) for group in self.place_lists], pa.large_string())
+        # Few distinct zone and place lists: categoricals, without a string per row.
+        zones = [";".join(sorted(zones)) for zones in self.zone_list]
+        places = [";".join(group) for group in self.place_lists]
         return contacts.assign(
             dialable=reason == _OK,
             reason=_text(_LABELS.take(pa.array(reason))),
-            time_zones=_text(zones.take(pa.array(self.zone_row))),
+            time_zones=_categorical(self.zone_row, zones),
             phone_e164=_text(self.phones.e164),
-            states=_text(places.take(pa.array(self.place_row))),
+            states=_categorical(self.place_row, places),
             local_zone=_categorical(self.local_row, self.local_list),
             **columns,
         )
@@ -338,7 +339,8 @@ def evaluate(
         every rule allows; NaT when time cannot cure the reason), `local_zone` (the
         contact's primary zone: the number's, else the postal code's, else the declared
         place's first) and `next_callable_local` (that instant as ISO-8601 text in
-        `local_zone`; a categorical, as the other local-time columns: few distinct values).
+        `local_zone`). `time_zones`, `states`, `local_zone` and `next_callable_local` are
+        categoricals: few distinct values, no string per row.
 
     Raises:
         TypeError: `contacts` is not a DataFrame or `at` not a datetime.
