@@ -2,7 +2,7 @@
 
 `python scripts/stack.py up` starts, under `.stack/`:
 
-- PostgreSQL (Debian's package; its data in `.stack/postgres/`, a generated password in a
+- PostgreSQL (Debian's package; its data in `.stack/logs/postgres/`, a generated password in a
   0600 file, listening on 127.0.0.1) and `prefect server start` on it (port 4200);
 - the simulator (described API on 8765, the NICE CXone stand-in on 8766 and 8767);
 - the dashboard (8780) and the low-success responder;
@@ -98,7 +98,9 @@ def up() -> int:
     STACK_DIR.mkdir(mode=0o711, exist_ok=True)
     os.chmod(STACK_DIR, 0o711)
     stack = LocalStack(STACK_DIR / "logs", **PORTS)
-    stack.run_dir.mkdir(mode=0o700, exist_ok=True)
+    # Traversable (not listable) by others: PostgreSQL's own user reaches its directory here.
+    stack.run_dir.mkdir(mode=0o711, exist_ok=True)
+    os.chmod(stack.run_dir, 0o711)
     try:
         print("Starting PostgreSQL ...", flush=True)
         cluster = stack.start_postgres(POSTGRES_PORT)
