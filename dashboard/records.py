@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 from blocks import DialListSync, FailoverState, IdempotencyRecord, read_blocks
@@ -29,26 +30,30 @@ class History:
     states: dict[str, FailoverState]
     dial_lists: list[DialListSync] = field(default_factory=list)
 
-    @property
-    def episodes(self) -> dict[str, int]:
-        return {primary: state.episode for primary, state in self.states.items()}
+    # The page asks per campaign: each lookup is an index built once per reading of the
+    # history, not a scan of every record and state per row.
+    @cached_property
+    def _records(self) -> dict[tuple[str, str, int | None], IdempotencyRecord]:
+        index: dict[tuple[str, str, int | None], IdempotencyRecord] = {}
+        for _, record in self.records:
+            key = (record.kind, record.subject.get("primary_campaign_id", ""), record.episode)
+            index.setdefault(key, record)  # the first, as a scan would find it
+        return index
+
+    @cached_property
+    def _abandonment(self) -> dict[str, FailoverState]:
+        index: dict[str, FailoverState] = {}
+        for state in self.states.values():
+            if state.abandonment_campaign_id and state.abandonment_level:
+                index.setdefault(state.abandonment_campaign_id, state)
+        return index
 
     def abandonment(self, campaign_id: str) -> FailoverState | None:
         """The state whose last abandonment reading was of `campaign_id`, if any."""
-        for state in self.states.values():
-            if state.abandonment_campaign_id == campaign_id and state.abandonment_level:
-                return state
-        return None
+        return self._abandonment.get(campaign_id)
 
     def record(self, kind: str, primary: str, episode: int) -> IdempotencyRecord | None:
-        for _, record in self.records:
-            if (
-                record.kind == kind
-                and record.episode == episode
-                and record.subject.get("primary_campaign_id") == primary
-            ):
-                return record
-        return None
+        return self._records.get((kind, primary, episode))
 
     def status(self, primary: str) -> PairStatus | None:
         """Where the pair of `primary` stands in its current episode.
@@ -56,7 +61,8 @@ class History:
         "failover_incomplete" means the primary was paused by a failover whose backup is not
         confirmed active: possibly nothing is dialling.
         """
-        episode = self.episodes.get(primary, 1)
+        state = self.states.get(primary)
+        episode = state.episode if state else 1
         failover = self.record("failover", primary, episode)
         if failover is not None:
             if failover.status == "applied":

@@ -51,7 +51,6 @@ from dial_lists import (
     MAX_PART_RECORDS,
     DialFiles,
     ForDay,
-    MissingColumnsError,
     Progress,
     campaign_day,
     open_source,
@@ -488,8 +487,8 @@ def main(argv: list[str] | None = None) -> None:
         "--job-timeout-minutes", type=float, default=60, help="how long one upload job may take"
     )
     args = cli.parse_args(argv)
-    errors = (MissingColumnsError, CXoneUploadFailed)
-    _cli.run(args, lambda: sync_dial_list(**_cli.options(args)), errors)
+    # A missing column is a ValueError, which every command line reports alone already.
+    _cli.run(args, lambda: sync_dial_list(**_cli.options(args)), (CXoneUploadFailed,))
 
 
 if __name__ == "__main__":

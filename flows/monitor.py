@@ -446,7 +446,7 @@ def main(argv: list[str] | None = None) -> None:
     reset.add_argument("primary_campaign_id", help="the primary whose pair to reset")
     reset.add_argument("--force", action="store_true", help="even though the primary is paused")
     args = cli.parse_args(argv)
-    options = {k: v for k, v in vars(args).items() if k not in ("command", "debug")}
+    options = _cli.options(args)
     flows = {"run": monitor_campaigns, "restore": restore_primary, "reset": reset_failover}
     errors = (PairMismatch, RestoreRefused, FailoverIncomplete, operation.RetryLater)
     _cli.run(args, lambda: flows[args.command](**options), errors)
