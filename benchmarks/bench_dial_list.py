@@ -29,12 +29,16 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-DAY = dt.date(2026, 12, 1)
+# The next Tuesday after today in New York: a working day, in the future (a list for a day
+# already begun starts no window before the run's own instant), the same kind of day each run.
+_TODAY = dt.datetime.now(ZoneInfo("America/New_York")).date()
+DAY = _TODAY + dt.timedelta(days=(1 - _TODAY.weekday()) % 7 or 7)
 TARGET_1M_MB = 600
 TARGET_FLAT = 0.10
 CREDENTIALS = "cxone-access-key/bench"
@@ -76,7 +80,7 @@ def peak_rss_mb() -> float:
     raise RuntimeError("no VmHWM in /proc/self/status")
 
 
-def child(source: str, output_dir: str, calling_list: str) -> None:
+def child(source: str, output_dir: str, calling_list: str, day_text: str) -> None:
     """One run, in its own process (PREFECT_API_URL set): the whole flow; prints JSON."""
     import asyncio
 
@@ -85,15 +89,17 @@ def child(source: str, output_dir: str, calling_list: str) -> None:
 
     from flows.dial_list import sync_dial_list
 
+    day = dt.date.fromisoformat(day_text)
+
     async def run() -> tuple[dict, dict[str, float]]:
         summary = await sync_dial_list(
-            source, calling_list, CREDENTIALS, dnc_group=f"{calling_list} DNC", for_day=DAY,
+            source, calling_list, CREDENTIALS, dnc_group=f"{calling_list} DNC", for_day=day,
             output_dir=output_dir,
         )  # fmt: skip
         # Time spent evaluating and uploading: the durations of the run's task runs by task.
         durations: dict[str, float] = {}
         async with get_client() as client:
-            name = f"sync {calling_list} for {DAY.isoformat()}"  # the flow's run name
+            name = f"sync {calling_list} for {day.isoformat()}"  # the flow's run name
             runs = FlowRunFilter(name=FlowRunFilterName(any_=[name]))
             for task_run in await client.read_task_runs(flow_run_filter=runs, limit=200):
                 task = task_run.name.rsplit("-", 1)[0]
@@ -130,7 +136,7 @@ def child(source: str, output_dir: str, calling_list: str) -> None:
 def measure(stack, source: Path, output_dir: Path, calling_list: str) -> dict:
     command = [sys.executable, "-m", "benchmarks.bench_dial_list", "--child"]
     result = subprocess.run(
-        [*command, str(source), str(output_dir), calling_list],
+        [*command, str(source), str(output_dir), calling_list, DAY.isoformat()],
         env=stack.env(),
         check=True,
         capture_output=True,
@@ -166,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--output", type=Path, help="keep the segment files and each run's log here"
     )
-    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         child(*args.child)

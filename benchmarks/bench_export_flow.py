@@ -55,7 +55,9 @@ def main(argv: list[str] | None = None) -> int:
         before = peak_mb()
         start = time.perf_counter()
         summary = asyncio.run(
-            export_segmented_contacts("CL-BIG", output_dir=out, credentials_block="bench", at=AT)
+            export_segmented_contacts(
+                "CL-BIG", output_dir=str(Path(out) / "exports"), credentials_block="bench", at=AT
+            )
         )
         elapsed = time.perf_counter() - start
     peak = peak_mb()

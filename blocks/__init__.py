@@ -1,5 +1,5 @@
 """Prefect blocks: CXone credentials, failover pairs and their state, dial-list sync state,
-idempotency records.
+idempotency records, and credentials for contact sources (`FileStorageCredentials`).
 
 Wraps `cxone` configuration for storage in Prefect; imported by `tasks` and `flows`.
 `blocks.operation` is the one exactly-once mechanism every flow uses. Register the types with
@@ -39,6 +39,7 @@ from .failover import (
     state_block_name,
 )
 from .idempotency import IdempotencyRecord, OperationTakeover, digest, document_name, record_name
+from .storage import FileStorageCredentials, load_storage_options, storage_options_of
 
 BLOCK_TYPES = (
     CXoneCredentials,
@@ -48,6 +49,7 @@ BLOCK_TYPES = (
     IdempotencyRecord,
     OperationTakeover,
     DialListSync,
+    FileStorageCredentials,
 )
 
 __all__ = [
@@ -58,6 +60,7 @@ __all__ = [
     "DialListSync",
     "FailoverPair",
     "FailoverState",
+    "FileStorageCredentials",
     "IdempotencyRecord",
     "MissingBlock",
     "OperationTakeover",
@@ -69,6 +72,7 @@ __all__ = [
     "guard_identity",
     "load_credentials",
     "load_state",
+    "load_storage_options",
     "load_sync_state",
     "open_episode",
     "operation",
@@ -81,6 +85,7 @@ __all__ = [
     "save_state",
     "save_sync_state",
     "state_block_name",
+    "storage_options_of",
     "sync_state_name",
     "upload_identity",
 ]

@@ -121,6 +121,32 @@ class MissingBlock(ValueError):
     """No block document is saved under the name a flow was given."""
 
 
+async def load_block(reference: str, default: type[Block], instead: str) -> Block:
+    """The block `reference` names: a `default` block's name, or `"<block-type-slug>/<name>"`
+    for a block of any type, as `Block.load` takes.
+
+    Args:
+        reference: The name or "<slug>/<name>".
+        default: The block type of a bare name.
+        instead: What else the caller can do, ending the error message ("pass ...").
+
+    Raises:
+        MissingBlock: nothing is saved under that name; the message says how to create it.
+    """
+    slug, _, name = reference.rpartition("/")
+    block_type = Block if slug else default
+    try:
+        return await block_type.aload(reference)
+    except ValueError as exc:
+        if not isinstance(exc.__cause__, ObjectNotFound):
+            raise
+    kind = slug or default.get_block_type_slug()
+    raise MissingBlock(
+        f"no {kind} block named {name!r} is saved on this Prefect server; create it first "
+        f"(see the README's Configuration section) or {instead}"
+    )
+
+
 async def load_credentials(reference: str) -> Block:
     """The credentials block `reference` names: a CXoneCredentials block's name, or
     `"<block-type-slug>/<name>"` for any credentials block type, as `Block.load` takes.
@@ -128,18 +154,7 @@ async def load_credentials(reference: str) -> Block:
     Raises:
         MissingBlock: nothing is saved under that name; the message says how to create it.
     """
-    slug, _, name = reference.rpartition("/")
-    block_type = Block if slug else CXoneCredentials
-    try:
-        return await block_type.aload(reference)
-    except ValueError as exc:
-        if not isinstance(exc.__cause__, ObjectNotFound):
-            raise
-    kind = slug or CXoneCredentials.get_block_type_slug()
-    raise MissingBlock(
-        f"no {kind} block named {name!r} is saved on this Prefect server; create it first "
-        f"(see the README's Configuration section) or pass --credentials-block"
-    )
+    return await load_block(reference, CXoneCredentials, "pass --credentials-block")
 
 
 class CXoneAccessKey(_CallLimits):

@@ -3,10 +3,12 @@
 Pure pandas and numpy on plain data. Never imports Prefect or the API client: tasks wrap it.
 """
 
+from ._blocked import Blocked
 from ._caps import PersonAttempts
 from ._evaluate import OPTIONAL as OPTIONAL_COLUMNS
 from ._evaluate import REQUIRED as REQUIRED_COLUMNS
 from ._evaluate import evaluate, evaluate_day
+from ._phones import national_numbers
 from ._policy import REASONS, CallingPolicy
 from ._report import suppression_report
 
@@ -14,9 +16,11 @@ __all__ = [
     "OPTIONAL_COLUMNS",
     "REASONS",
     "REQUIRED_COLUMNS",
+    "Blocked",
     "CallingPolicy",
     "PersonAttempts",
     "evaluate",
     "evaluate_day",
+    "national_numbers",
     "suppression_report",
 ]

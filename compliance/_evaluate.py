@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from ._blocked import CLEAR, DNC, REVOKED, Blocked, group_blocks, number_blocks, own_blocks
 from ._caps import (
     NAT,
     Caps,
@@ -25,8 +26,7 @@ from ._caps import (
 from ._inputs import (
     attempt_count,
     group_codes,
-    is_dnc,
-    is_revoked,
+    group_keys,
     is_true,
     per_distinct,
     postal_places,
@@ -54,12 +54,20 @@ OPTIONAL = (
 )
 _LABELS = pa.array([*REASONS, "ok"], pa.large_string())
 _OK = len(REASONS)
+_INVALID = REASONS.index("invalid_phone")
 _CAPPED = REASONS.index("frequency_cap")
 _UNKNOWN_ZONE = REASONS.index("unknown_timezone")
 _RESTRICTED_DAY = REASONS.index("state_restricted_day")
 _OUTSIDE_HOURS = REASONS.index("outside_calling_hours")
 _TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
 _MINUTE_NS = 60_000_000_000
+# Why a row is DNC or revoked when its own cells do not say so (ids 0-3 of `detail`).
+_FROM_OTHER_ROWS = (
+    "the number is do-not-call on another row",
+    "the person is do-not-call on another row",
+    "consent for the number was revoked on another row",
+    "the person revoked consent on another row",
+)
 # The earliest local midnight anywhere (UTC+14): caps take effect then, the conservative side.
 _EARLIEST_OFFSET = timedelta(hours=14)
 
@@ -126,6 +134,8 @@ class _Contacts:
     place_row: np.ndarray  # id into place_lists
     time_row: np.ndarray  # id into time_keys
     time_keys: list[tuple[int, int]]  # (zone id, rule id)
+    detail_row: np.ndarray  # id into detail_list; -1: nothing to add
+    detail_list: list[str | None]  # the last entry None, for -1
 
     def time_combination(self, index: int) -> tuple[frozenset[str], tuple[Rule, ...]]:
         zone_id, rule_id = self.time_keys[index]
@@ -138,6 +148,7 @@ class _Contacts:
         return contacts.assign(
             dialable=reason == _OK,
             reason=_text(_LABELS.take(pa.array(reason))),
+            detail=_categorical(self.detail_row, self.detail_list),
             time_zones=_categorical(self.zone_row, zones),
             phone_e164=_text(self.phones.e164),
             states=_categorical(self.place_row, places),
@@ -160,8 +171,49 @@ def _cap_limits(rule_list: list[tuple[Rule, ...]], cap_date: date) -> np.ndarray
     return np.array(limits, dtype=float)
 
 
+def _blocks(
+    contacts: pd.DataFrame,
+    phones: Phones,
+    person: np.ndarray | None,
+    blocked: Blocked | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row: what blocks it by its own cells, by its number and by its person (or CLEAR).
+
+    `person`: dense person codes of the frame (`group_codes`), when already computed.
+    """
+    own = own_blocks(contacts)
+    persons = _column(contacts, "person_id")
+    if blocked is None:  # the frame is the whole list: its own rows block
+        numbers = number_blocks(phones.national, own)
+        if person is None and persons is not None:
+            person = group_codes(persons, len(contacts))
+        people = np.full(len(own), CLEAR, np.int8) if person is None else group_blocks(person, own)
+        return own, numbers, people
+    keys = group_keys(persons) if len(blocked.persons) else None  # hashing ids takes time
+    people = np.full(len(own), CLEAR, np.int8) if keys is None else blocked.of_persons(keys)
+    return own, blocked.of_numbers(phones.national), people
+
+
+def _details(
+    reason: np.ndarray, phones: Phones, own: np.ndarray, number: np.ndarray
+) -> tuple[np.ndarray, list[str | None]]:
+    """Per row: an id into the returned texts of why, beyond the reason; -1 for nothing."""
+    detail = np.full(len(reason), -1, dtype=np.int16)
+    other_dnc = (reason == DNC) & (own != DNC)
+    detail[other_dnc] = np.where(number[other_dnc] == DNC, 0, 1)
+    other_revoked = (reason == REVOKED) & (own != REVOKED)
+    detail[other_revoked] = np.where(number[other_revoked] == REVOKED, 2, 3)
+    invalid = reason == _INVALID
+    detail[invalid] = len(_FROM_OTHER_ROWS) + phones.problem[invalid]
+    return detail, [*_FROM_OTHER_ROWS, *phones.problems, None]
+
+
 def _read(
-    contacts: pd.DataFrame, policy: CallingPolicy, cap_date: date, people: PersonAttempts | None
+    contacts: pd.DataFrame,
+    policy: CallingPolicy,
+    cap_date: date,
+    people: PersonAttempts | None,
+    blocked: Blocked | None,
 ) -> _Contacts:
     n = len(contacts)
     phones = parse_phones(contacts["phone"])
@@ -211,6 +263,7 @@ def _read(
 
     row_24h, last = row_attempts(contacts)
     row_7d = per_distinct(_column(contacts, "attempts_7d"), n, attempt_count, 0.0, float)
+    person = None
     if people is None:
         person = group_codes(_column(contacts, "person_id"), n)
         subject = group_codes(_column(contacts, "subject"), n) if person is not None else None
@@ -228,12 +281,14 @@ def _read(
         latest,
     )
     zone_known = np.array([bool(zones) for zones in zone_list], dtype=bool)[zone_row]
+    own, number, person_block = _blocks(contacts, phones, person, blocked)
+    block = np.minimum(own, np.minimum(number, person_block))  # DNC before a revocation
     reason = np.select(
         [
             ~phones.valid,
             phones.country == OTHER_COUNTRY,
-            per_distinct(_column(contacts, "dnc"), n, is_dnc, False, bool),
-            per_distinct(_column(contacts, "consent_revoked_at"), n, is_revoked, False, bool),
+            block == DNC,
+            block == REVOKED,
             ~per_distinct(_column(contacts, "consent_call"), n, is_true, False, bool),
             caps.capped,
             ~zone_known,
@@ -241,6 +296,7 @@ def _read(
         range(_UNKNOWN_ZONE + 1),
         default=_OK,
     )
+    detail_row, detail_list = _details(reason, phones, own, number)
     return _Contacts(
         phones=phones,
         reason=reason,
@@ -255,11 +311,18 @@ def _read(
         place_row=place_ids[place_codes],
         time_row=time_row,
         time_keys=time_keys,
+        detail_row=detail_row,
+        detail_list=detail_list,
     )
 
 
-def _after_caps(data: _Contacts, grid: CallingGrid, reason: np.ndarray) -> np.ndarray:
-    """Grid minute from which capped rows are callable again (-1: unknown or beyond the grid)."""
+def _after_caps(
+    data: _Contacts, grid: CallingGrid, reason: np.ndarray, earliest: int = 0
+) -> np.ndarray:
+    """Grid minute from which capped rows are callable again (-1: unknown or beyond the grid).
+
+    Never before the grid minute `earliest`.
+    """
     minute = np.full(len(reason), -1, dtype=np.int64)
     zone_known = np.array([bool(zones) for zones in data.zone_list], dtype=bool)
     rows = np.flatnonzero(
@@ -270,7 +333,7 @@ def _after_caps(data: _Contacts, grid: CallingGrid, reason: np.ndarray) -> np.nd
         if not len(chosen):
             continue
         allowed = np.flatnonzero(grid.allowed(*data.time_combination(data.time_row[chosen[0]])))
-        wanted = np.maximum(grid.minute_of(data.caps.lifts_at[chosen]), 0)
+        wanted = np.maximum(grid.minute_of(data.caps.lifts_at[chosen]), earliest)
         position = np.searchsorted(allowed, wanted)
         found = position < len(allowed)
         minute[chosen] = np.where(found, allowed[np.minimum(position, len(allowed) - 1)], -1)
@@ -307,12 +370,22 @@ def _local_text(ns: np.ndarray, zone_ids: np.ndarray, zones: list[str | None]) -
     return _categorical(codes, texts)
 
 
+def _instant(value: object, name: str) -> pd.Timestamp:
+    """A timezone-aware datetime as a UTC timestamp."""
+    if not isinstance(value, datetime):
+        raise TypeError(f"{name} must be a datetime")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware (a naive datetime has no instant)")
+    return pd.Timestamp(value).tz_convert("UTC")
+
+
 def evaluate(
     contacts: pd.DataFrame,
     at: datetime,
     policy: CallingPolicy | None = None,
     *,
     people: PersonAttempts | None = None,
+    blocked: Blocked | None = None,
 ) -> pd.DataFrame:
     """Decide for every contact whether it may be dialled at `at`, and if not, why and when.
 
@@ -323,24 +396,33 @@ def evaluate(
             `subject`, `last_attempt_at` (an absent column means unknown). Odd cells never
             raise and fail closed: only a clear true is consent; a DNC value that is not
             clearly false, and a revocation that is not clearly empty, block; an attempt count
-            that is not a whole non-negative number is over every cap.
+            that is not a whole non-negative number is over every cap; a phone cell that is
+            not text (a number, even a whole one: spreadsheets round long numbers) is invalid.
+            A number (in any format) or a non-blank `person_id` that is DNC or revoked on any
+            row is so on every row that carries it (one hop: the rows it blocks block
+            nothing further).
         at: The instant of the call; must be timezone-aware.
         policy: Calling window, caps and enforced rules; defaults to `CallingPolicy()`.
         people: When `contacts` is one chunk of a longer list: the list's attempts per
             person (`PersonAttempts.tally`), so the person-level caps count the person's rows
             in every chunk. None: the persons' rows are all in `contacts`.
+        blocked: When `contacts` is one chunk of a longer list: the list's DNC and revoked
+            numbers and persons (`Blocked.tally`), so a number or person blocked on a row of
+            another chunk is blocked here too. None: `contacts` is the whole list.
 
     Returns:
         The same rows (same index and order) with added columns `dialable`, `reason` (the
-        first of `REASONS` that applies, else "ok"), `time_zones` (";"-joined candidate
-        zones), `phone_e164`, `states` (applicable states and provinces, the declared one
-        first), `next_callable_at` (UTC: `at` itself when dialable; for window and day rules
-        and for a frequency cap with `last_attempt_at`, the first minute within 8 days that
-        every rule allows; NaT when time cannot cure the reason), `local_zone` (the
-        contact's primary zone: the number's, else the postal code's, else the declared
-        place's first) and `next_callable_local` (that instant as ISO-8601 text in
-        `local_zone`). `time_zones`, `states`, `local_zone` and `next_callable_local` are
-        categoricals: few distinct values, no string per row.
+        first of `REASONS` that applies, else "ok"), `detail` (why, where there is more to
+        say: what is wrong with an invalid phone cell, or that the DNC or revocation comes
+        from another row of the number or person; missing otherwise), `time_zones`
+        (";"-joined candidate zones), `phone_e164`, `states` (applicable states and
+        provinces, the declared one first), `next_callable_at` (UTC: `at` itself when
+        dialable; for window and day rules and for a frequency cap with `last_attempt_at`,
+        the first minute within 8 days that every rule allows; NaT when time cannot cure the
+        reason), `local_zone` (the contact's primary zone: the number's, else the postal
+        code's, else the declared place's first) and `next_callable_local` (that instant as
+        ISO-8601 text in `local_zone`). `detail`, `time_zones`, `states`, `local_zone` and
+        `next_callable_local` are categoricals: few distinct values, no string per row.
 
     Raises:
         TypeError: `contacts` is not a DataFrame or `at` not a datetime.
@@ -355,13 +437,9 @@ def evaluate(
         (np.True_, 'ok', 'America/New_York', '2026-11-30T10:00:00-05:00')
     """
     _check_contacts(contacts)
-    if not isinstance(at, datetime):
-        raise TypeError("at must be a datetime")
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise ValueError("at must be timezone-aware (a naive datetime has no instant)")
+    at_utc = _instant(at, "at")
     policy = policy or CallingPolicy()
-    at_utc = pd.Timestamp(at).tz_convert("UTC")
-    data = _read(contacts, policy, (at_utc + _EARLIEST_OFFSET).date(), people)
+    data = _read(contacts, policy, (at_utc + _EARLIEST_OFFSET).date(), people, blocked)
     grid = CallingGrid(at_utc.floor("min"))
 
     judged = np.array([grid.judge(*data.time_combination(i)) for i in range(len(data.time_keys))])
@@ -372,7 +450,7 @@ def evaluate(
     reason[open_rows & (status == Status.OUTSIDE_HOURS)] = _OUTSIDE_HOURS
 
     # Window and day rules, and caps that lift, have a "later": other reasons give NaT.
-    timed = (reason >= _RESTRICTED_DAY) & (reason != _OK)
+    timed = (reason == _RESTRICTED_DAY) | (reason == _OUTSIDE_HOURS)
     minute = np.where(timed, first, -1)
     minute = np.where(reason == _CAPPED, _after_caps(data, grid, reason), minute)
     next_ns = _grid_ns(grid, minute)
@@ -408,12 +486,14 @@ def evaluate_day(
     policy: CallingPolicy | None = None,
     *,
     people: PersonAttempts | None = None,
+    blocked: Blocked | None = None,
+    not_before: datetime | None = None,
 ) -> pd.DataFrame:
     """Decide who may be called on a campaign day, and when: a day list made before the day.
 
-    The day is [day 00:00, next day 00:00) in the campaign's zone `zone`. A contact is
-    dialable when every candidate zone and every applicable rule leave at least one legal
-    minute inside it (the same intersection as `evaluate`).
+    The day is [day 00:00, next day 00:00) in the campaign's zone `zone`, or its part from
+    `not_before` on. A contact is dialable when every candidate zone and every applicable
+    rule leave at least one legal minute inside it (the same intersection as `evaluate`).
 
     Args:
         contacts: The columns `evaluate` takes.
@@ -421,34 +501,57 @@ def evaluate_day(
         zone: The campaign's IANA time zone.
         policy: As for `evaluate`.
         people: As for `evaluate`.
+        blocked: As for `evaluate`.
+        not_before: The instant the list is made or uploaded (timezone-aware): each window
+            starts at it or later (rounded up to the minute), and a contact with no legal
+            minute left in the day is `outside_calling_hours` (`state_restricted_day` when a
+            rule closes its day). Before the day's start it changes nothing; after the day's
+            end nobody is dialable. None: the whole day.
 
     Returns:
         The rows with `evaluate`'s columns (`next_callable_at` is `callable_from` for a
         dialable row, else the first legal minute after the day for window and day reasons,
         or when a frequency cap lifts) plus `callable_from` and `callable_until` (UTC, the
-        first contiguous legal interval of the day; NaT when not dialable) and
-        `callable_from_local`, `callable_until_local` (ISO-8601 text in `local_zone`).
+        first contiguous legal interval of the day at or after `not_before`; NaT when not
+        dialable) and `callable_from_local`, `callable_until_local` (ISO-8601 text in
+        `local_zone`).
 
     Raises:
-        TypeError: `contacts` is not a DataFrame or `day` not a date.
-        ValueError: A required column is missing or duplicated, or `zone` is not an IANA zone.
+        TypeError: `contacts` is not a DataFrame, `day` not a date or `not_before` not a
+            datetime.
+        ValueError: A required column is missing or duplicated, `zone` is not an IANA zone,
+            or `not_before` is naive.
 
     Example:
-        >>> from datetime import date
+        Honolulu on a New York day: the evening before (00:00-02:00 in New York) is the
+        day's first legal interval; from 05:30 New York time on, it is Honolulu's morning.
+
+        >>> from datetime import date, datetime
+        >>> from zoneinfo import ZoneInfo
         >>> contacts = pd.DataFrame({"contact_id": ["c1"], "phone": ["(808) 586-1234"],
         ...                          "consent_call": [True]})
         >>> row = evaluate_day(contacts, date(2026, 11, 30)).iloc[0]
         >>> row.callable_from_local, row.callable_until_local
         ('2026-11-29T19:00:00-10:00', '2026-11-29T21:00:00-10:00')
+        >>> morning = datetime(2026, 11, 30, 5, 30, tzinfo=ZoneInfo("America/New_York"))
+        >>> row = evaluate_day(contacts, date(2026, 11, 30), not_before=morning).iloc[0]
+        >>> row.callable_from_local, row.callable_until_local
+        ('2026-11-30T08:00:00-10:00', '2026-11-30T19:00:00-10:00')
     """
     _check_contacts(contacts)
     start, day_minutes = _day_bounds(day, zone)
     policy = policy or CallingPolicy()
-    data = _read(contacts, policy, day, people)
     grid = CallingGrid(start.floor("min"))
+    earliest = later = 0
+    if not_before is not None:  # the grid minute it falls in, rounded up, within the day
+        wanted = int(grid.minute_of(_instant(not_before, "not_before").value))
+        earliest = min(max(wanted, 0), day_minutes)
+        later = max(wanted, 0)  # nothing after the day is sooner than not_before either
+    data = _read(contacts, policy, day, people, blocked)
 
     windows = [
-        grid.judge_day(*data.time_combination(i), day_minutes) for i in range(len(data.time_keys))
+        grid.judge_day(*data.time_combination(i), day_minutes, earliest, later)
+        for i in range(len(data.time_keys))
     ]
     table = np.array(
         [(w.first, w.until, w.closed, w.next_after) for w in windows], dtype=np.int64
@@ -463,7 +566,7 @@ def evaluate_day(
     until_ns = _grid_ns(grid, np.where(dialable, until, -1))
     timed = (reason == _RESTRICTED_DAY) | (reason == _OUTSIDE_HOURS)
     minute = np.where(timed, after, -1)
-    minute = np.where(reason == _CAPPED, _after_caps(data, grid, reason), minute)
+    minute = np.where(reason == _CAPPED, _after_caps(data, grid, reason, earliest), minute)
     next_ns = np.where(dialable, from_ns, _grid_ns(grid, minute))
     local_row, local_names = data.local_row, data.local_list
     return data.output(

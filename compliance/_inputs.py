@@ -74,8 +74,7 @@ def _groups(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     except TypeError:  # unhashable cells: group by their text
         codes, uniques = pd.factorize(values.astype(str), use_na_sentinel=True)
     try:  # text ids (the usual case): one vectorised pass
-        text = pc.utf8_lower(pc.utf8_trim_whitespace(pa.array(uniques, pa.large_string())))
-        blank = pc.fill_null(pc.is_in(text, pa.array(sorted(_BLANK))), False).to_numpy(False)
+        blank = blank_text(pa.array(uniques, pa.large_string()))
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         blank = np.array([_is_blank(value) for value in uniques.tolist()], dtype=bool)
     return np.where(np.append(blank, True)[codes], -1, codes).astype(np.int64), uniques
@@ -98,6 +97,17 @@ def group_keys(values: pd.Series | None) -> np.ndarray | None:
     hashes = pd.util.hash_array(np.array([str(value) for value in uniques], dtype=object))
     hashes[hashes == 0] = 1  # 0 means blank
     return np.append(hashes, np.uint64(0))[codes]  # code -1 (blank) picks the 0
+
+
+def blank_text(text: pa.Array) -> np.ndarray:
+    """Whether each text cell means "no value" (blank or an export artefact); null is not.
+
+    Example:
+        >>> blank_text(pa.array(["", " NaN ", "p1", None])).tolist()
+        [True, True, False, False]
+    """
+    found = pc.is_in(pc.utf8_lower(pc.utf8_trim_whitespace(text)), pa.array(sorted(_BLANK)))
+    return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
 
 
 def _is_blank(value: object) -> bool:

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from numbers import Real
+from numbers import Integral, Real
 from zoneinfo import available_timezones
 
 import numpy as np
@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from phonenumbers import PhoneMetadata, tzdata
 
+from ._inputs import blank_text
 from ._zones import CANADIAN_PROVINCES, normalise_state, state_codes
 
 _NANP = 1
@@ -249,30 +250,81 @@ def province_zones() -> dict[str, frozenset[str]]:
     return {province: frozenset(found) for province, found in zones.items()}
 
 
-def _scalar_text(value: object) -> str | None:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, Real) and not isinstance(value, bool | np.bool_):
-        number = float(value)
-        # Numbers typed as floats (a column with gaps) must not gain a ".0".
-        return str(int(number)) if number.is_integer() and number > 0 else None
-    return None
+# Why a phone cell is not a valid number (`Phones.problem`); a non-text cell's text follows.
+NO_NUMBER = "no number"
+SCIENTIFIC = "scientific notation: the digits were lost"
+NOT_VALID = "not a valid +1 number"
+_NOT_TEXT = "not text: {} {} cell (spreadsheets round long numbers; store phones as text)"
+# A number written by a spreadsheet in scientific notation: "1.21274E+10".
+_SCIENTIFIC_TEXT = r"^\s*[+-]?\d*[.,]?\d+\s*[eE]\s*[+-]?\d+\s*$"
 
 
-def _as_text(values: pd.Series) -> pa.Array:
+def not_text(kind: str) -> str:
+    """The detail of a phone cell that is not text, for its type name.
+
+    Example:
+        >>> not_text("int")
+        'not text: an int cell (spreadsheets round long numbers; store phones as text)'
+    """
+    return _NOT_TEXT.format("an" if kind[:1] in tuple("aeiou") else "a", kind)
+
+
+def _kind(value: object) -> str:
+    """The type of a cell as the user knows it: numpy scalars by their Python names."""
+    if isinstance(value, bool | np.bool_):
+        return "bool"
+    if isinstance(value, Integral):
+        return "int"
+    if isinstance(value, Real):
+        return "float"
+    return type(value).__name__
+
+
+@dataclass(frozen=True)
+class _Cells:
+    """A phone column read as text: only text cells count, whatever else a cell holds."""
+
+    text: pa.Array  # the text cells; null for missing and non-text cells
+    kind: np.ndarray | None  # per row: id into `kinds` of a non-text cell, else -1; None: none
+    kinds: tuple[str, ...]  # type names of the non-text cells
+
+
+def _contiguous(text: pa.Array | pa.ChunkedArray) -> pa.Array:
+    # A column built by concatenating frames is Arrow-chunked: one contiguous array here.
+    return text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+
+
+def _read_cells(values: pd.Series) -> _Cells:
+    """The text of each cell; numbers, flags and other objects are never read as digits.
+
+    A float column of 1.21274E+10 holds 12127400000, whose digits are not the customer's:
+    reading it as a phone number would dial a stranger.
+    """
+    n = len(values)
     if isinstance(values.dtype, pd.StringDtype):
-        text = pa.array(values.array)
-        # A column built by concatenating frames is Arrow-chunked: one contiguous array here.
-        return text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
-    if pd.api.types.is_bool_dtype(values.dtype):
-        return pa.nulls(len(values), pa.string())
-    if pd.api.types.is_numeric_dtype(values.dtype):
-        numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
-        # Positive whole numbers of at most 15 digits (E.164's limit); NaN compares False.
-        whole = (numbers > 0) & (numbers < 1e15) & (np.floor(numbers) == numbers)
-        integers = pa.array(np.where(whole, numbers, 0).astype(np.int64), mask=~whole)
-        return pc.cast(integers, pa.string())
-    return pa.array([_scalar_text(value) for value in values.to_numpy(dtype=object)], pa.string())
+        return _Cells(_contiguous(pa.array(values.array)), None, ())
+    if pd.api.types.is_bool_dtype(values.dtype) or pd.api.types.is_numeric_dtype(values.dtype):
+        kind = {"b": "bool", "i": "int", "u": "int", "f": "float"}.get(values.dtype.kind, "number")
+        missing = values.isna().to_numpy(dtype=bool)
+        return _Cells(pa.nulls(n, pa.large_string()), np.where(missing, -1, 0), (kind,))
+    cells = values.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(cells, skipna=True) in ("string", "empty"):
+        return _Cells(pa.array(cells, pa.large_string(), from_pandas=True), None, ())
+    try:  # judge each distinct cell once
+        codes, uniques = pd.factorize(cells, use_na_sentinel=True)
+        distinct = uniques.tolist()
+    except TypeError:  # unhashable cells (lists, dicts): each on its own
+        codes, distinct = np.arange(n), list(cells)
+        codes[pd.isna(pd.Series(cells, dtype=object)).to_numpy()] = -1
+    texts = [value if isinstance(value, str) else None for value in distinct]
+    kind_ids: dict[str, int] = {}
+    kinds = [
+        -1 if text is not None else kind_ids.setdefault(_kind(value), len(kind_ids))
+        for value, text in zip(distinct, texts, strict=True)
+    ]
+    rows = np.where(codes < 0, len(texts), codes)  # a missing cell picks the appended null
+    text = pa.array([*texts, None], pa.large_string()).take(pa.array(rows))
+    return _Cells(text, np.array([*kinds, -1], dtype=np.int64)[rows], tuple(kind_ids))
 
 
 @dataclass(frozen=True)
@@ -284,6 +336,9 @@ class Phones:
     zone_set: np.ndarray  # int16 id into zone_sets(); 0 when the number gives no zone
     npa_state: np.ndarray  # int16 index into state_codes() of the area code's place; -1: none
     e164: pa.Array  # "+1NPANXXXXXX", null when invalid
+    national: np.ndarray  # int64: the ten digits as an integer, 0 when invalid
+    problem: np.ndarray  # int16 id into `problems` of why an invalid row is invalid; -1: valid
+    problems: tuple[str, ...]  # NO_NUMBER, SCIENTIFIC, NOT_VALID, then `not_text` of each type
 
 
 def _buffers(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
@@ -363,20 +418,40 @@ def _countries(valid: np.ndarray, npa: np.ndarray) -> np.ndarray:
     return np.where(valid, np.where(country == NO_COUNTRY, OTHER_COUNTRY, country), NO_COUNTRY)
 
 
+def _problems(cells: _Cells, valid: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Why each invalid row is invalid (ids into the returned texts); -1 for valid rows."""
+    problem = np.full(len(valid), -1, dtype=np.int16)
+    rows = np.flatnonzero(~valid)
+    if len(rows):  # invalid rows are few: judge only them
+        text = cells.text.take(pa.array(rows))
+        missing = ~text.is_valid().to_numpy(zero_copy_only=False) | blank_text(text)
+        scientific = pc.fill_null(pc.match_substring_regex(text, _SCIENTIFIC_TEXT), False)
+        found = np.where(missing, 0, np.where(scientific.to_numpy(zero_copy_only=False), 1, 2))
+        if cells.kind is not None:
+            found = np.where(cells.kind[rows] >= 0, 3 + cells.kind[rows], found)
+        problem[rows] = found
+    return problem, (NO_NUMBER, SCIENTIFIC, NOT_VALID, *map(not_text, cells.kinds))
+
+
 def parse_phones(values: pd.Series) -> Phones:
     """Normalise any common format and look up validity, country, zones and area-code place.
 
     A number is valid when, after dropping separators and an optional leading 1 or +1, its
     10 digits match a number type of a +1 region (as `phonenumbers.is_valid_number`).
-    Letters, extensions and other country codes make it invalid.
+    Letters, extensions and other country codes make it invalid, and so does any cell that
+    is not text (a number, a flag, an object; a numeric column): its digits may not be the
+    ones written (a spreadsheet's 1.21274E+10 is 12127400000).
 
     Example:
         >>> phones = parse_phones(pd.Series(["(850) 434-1234", "+1-800-555-0100", "hello"]))
         >>> [sorted(zone_sets()[i]) for i in phones.zone_set], phones.valid.tolist()
         ([['America/Chicago'], [], []], [True, True, False])
+        >>> [phones.problems[i] for i in parse_phones(pd.Series(["1.21274E+10", None])).problem]
+        ['scientific notation: the digits were lost', 'no number']
     """
     patterns = _patterns()
-    offsets, data, present = _without_separators(_as_text(values))
+    cells = _read_cells(values)
+    offsets, data, present = _without_separators(cells.text)
     shaped = _well_shaped(offsets, data, present)
     digits, numbers = _last_ten_digits(offsets, data, shaped)
     national = _strings(digits, shaped)
@@ -404,10 +479,33 @@ def parse_phones(values: pd.Series) -> Phones:
     e164 = np.empty((len(valid), 12), dtype=np.uint8)
     e164[:, :2] = np.frombuffer(b"+1", dtype=np.uint8)
     e164[:, 2:] = digits
+    problem, problems = _problems(cells, valid)
     return Phones(
         valid=valid,
         country=_countries(valid, numbers // 10**7),
         zone_set=zone_set.astype(np.int16),
         npa_state=npa_states()[numbers // 10**7],
         e164=_strings(e164, valid),
+        national=numbers,
+        problem=problem,
+        problems=problems,
     )
+
+
+def national_numbers(phones: pd.Series) -> np.ndarray:
+    """The number of each valid +1 phone cell as an integer (its ten digits), 0 when invalid.
+
+    The same reading as the engine's: "(212) 736-5803" and "+12127365803" are one number,
+    and a cell that is not text is no number.
+
+    Args:
+        phones: A phone column.
+
+    Returns:
+        int64 per row.
+
+    Example:
+        >>> national_numbers(pd.Series(["(212) 736-5803", "+12127365803", 2127365803, "x"]))
+        array([2127365803, 2127365803,          0,          0])
+    """
+    return parse_phones(phones).national

@@ -13,16 +13,20 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 Confidence = Literal["high", "medium", "low"]
 
 # Precedence order: when several reasons apply, the first one in this tuple is reported.
+# `evaluate` gives the first nine; the last two are list-level reasons that the dial-list
+# engine assigns to rows `evaluate` passed (it never gives them itself).
 REASONS: tuple[str, ...] = (
     "invalid_phone",
     "unsupported_country",  # a +1 number of a country other than the US and Canada
-    "dnc",
-    "consent_revoked",
+    "dnc",  # the number or the person is do-not-call on this row or another one
+    "consent_revoked",  # consent for the number, or the person's, was revoked on some row
     "no_consent",
     "frequency_cap",
     "unknown_timezone",
     "state_restricted_day",
     "outside_calling_hours",
+    "invalid_record",  # a cell the platform cannot take (an over-long field ...): see detail
+    "duplicate",  # a later row of a contact id or number already placed in the list
 )
 
 # Federal hours: 47 CFR 64.1200(c)(1) and 16 CFR 310.4(c), at the called party's location.

@@ -162,9 +162,18 @@ class CallingGrid:
         return (Status.RESTRICTED_DAY if closed[0] else Status.OUTSIDE_HOURS), first
 
     def judge_day(
-        self, zones: frozenset[str], rules: tuple[Rule, ...], day_minutes: int
+        self,
+        zones: frozenset[str],
+        rules: tuple[Rule, ...],
+        day_minutes: int,
+        earliest: int = 0,
+        next_from: int = 0,
     ) -> DayWindow:
         """The first contiguous allowed interval within the grid's first `day_minutes`.
+
+        The interval starts at minute `earliest` or later (a day list made during the day);
+        whether a rule closes the day looks at the whole day. `next_after`, the first allowed
+        minute after the day, is also at `next_from` or later (a list made after its day).
 
         Example:
             >>> from compliance._rules import Rule
@@ -172,18 +181,22 @@ class CallingGrid:
             >>> rule = Rule("US-FED", "US", week=((480, 1260),) * 7)
             >>> grid.judge_day(frozenset({"America/New_York"}), (rule,), 1440)
             DayWindow(first=480, until=1260, closed=False, next_after=1920)
+            >>> grid.judge_day(frozenset({"America/New_York"}), (rule,), 1440, 1230).first
+            1230
         """
         allowed, closed = self._combined(zones, rules)
         in_day = allowed[:day_minutes]
-        first = _first(in_day)
+        first = _first(in_day[earliest:])
+        first = first + earliest if first >= 0 else -1
         until = -1
         if first >= 0:
             gap = _first(~in_day[first:])
             until = day_minutes if gap < 0 else first + gap
-        after = _first(allowed[day_minutes:])
+        start = max(day_minutes, next_from)
+        after = _first(allowed[start:])
         return DayWindow(
             first=first,
             until=until,
             closed=bool(closed[:day_minutes].any()),
-            next_after=after + day_minutes if after >= 0 else -1,
+            next_after=after + start if after >= 0 else -1,
         )

@@ -383,6 +383,8 @@ class AdminClient(SessionClient):
             "zipColumn": columns.zip,
             "timeZoneColumn": columns.time_zone,
             "callRequestTimeColumn": columns.call_request_time,
+            "firstNameColumn": columns.first_name,
+            "lastNameColumn": columns.last_name,
         }
         body = await self.call(
             "POST",
@@ -471,6 +473,28 @@ class AdminClient(SessionClient):
                 else:
                     result.failures.append((number, str(outcome.get("error"))))
         return result
+
+    async def scrub_skill(self, group_id: str, skill_id: str) -> None:
+        """Make the skill scrub the group: the skill never dials a number the group holds.
+
+        A DNC group blocks only the skills it scrubs. Adding a skill the group already
+        scrubs is harmless (202 again), so the request may be replayed.
+
+        Raises:
+            CXoneNotFound: The group or the skill does not exist.
+        """
+        await self.call(
+            "POST", f"/dnc-groups/{group_id}/scrubbed-skills/{skill_id}", replay_safe=True
+        )
+
+    async def scrubbed_skills(self, group_id: str) -> set[str]:
+        """The ids of every skill the group scrubs, as strings; empty when none (204).
+
+        Raises:
+            CXoneNotFound: The group does not exist.
+        """
+        skills = await self._all(f"/dnc-groups/{group_id}/scrubbed-skills", "scrubbedSkills")
+        return {str(skill["skillId"]) for skill in skills if skill.get("skillId") is not None}
 
 
 def _job(job: dict) -> UploadJob:

@@ -245,6 +245,12 @@ class CXoneClient(SessionClient):
     async def add_dnc_numbers(self, group_id: str, numbers: list[str]) -> DncAddResult:
         raise self._no_dial_lists()
 
+    async def scrub_skill(self, group_id: str, skill_id: str) -> None:
+        raise self._no_dial_lists()
+
+    async def scrubbed_skills(self, group_id: str) -> set[str]:
+        raise self._no_dial_lists()
+
     async def register_webhook(
         self, registration: WebhookRegistration, *, idempotency_key: str | None = None
     ) -> Webhook:

@@ -19,6 +19,8 @@ UPLOAD_COLUMNS = {
     "zip": "Zip",
     "time_zone": "TimeZone",
     "call_request_time": "CallRequestDateTime",
+    "first_name": "FirstName",
+    "last_name": "LastName",
 }
 
 
@@ -78,6 +80,8 @@ class CallingListColumns(BaseModel):
     zip: str = "postal_code"
     time_zone: str = "time_zone"
     call_request_time: str = "call_request_time"
+    first_name: str = "first_name"
+    last_name: str = "last_name"
 
 
 class UploadJob(BaseModel):

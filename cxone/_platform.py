@@ -79,4 +79,10 @@ class CampaignPlatform(Protocol):
 
     async def add_dnc_numbers(self, group_id: str, numbers: list[str]) -> DncAddResult: ...
 
+    async def scrub_skill(self, group_id: str, skill_id: str) -> None:
+        """Make the skill scrub the group (never dial its numbers); a repeat is harmless."""
+
+    async def scrubbed_skills(self, group_id: str) -> set[str]:
+        """The ids of every skill the group scrubs."""
+
     async def aclose(self) -> None: ...

@@ -67,6 +67,9 @@ class DialListEntry(BaseModel):
     by_reason: dict[str, int]
     uploaded: int | None
     dnc_added: int | None
+    dnc_group: str | None = None
+    scrubbed_skill: str | None = None  # the skill the DNC group scrubs, confirmed by the sync
+    unreadable: int | None = None
     dialable_path: str | None
     suppressed_path: str | None
 
@@ -143,6 +146,9 @@ def _dial_list(sync: DialListSync) -> DialListEntry:
                 "suppressed",
                 "uploaded",
                 "dnc_added",
+                "dnc_group",
+                "scrubbed_skill",
+                "unreadable",
                 "dialable_path",
                 "suppressed_path",
             )

@@ -178,6 +178,13 @@ function renderFailovers(failovers, names) {
   }
 }
 
+function dncText(l) {
+  if (!l.dnc_group) return "none named";
+  const added = l.dnc_added == null ? "" : " (+" + l.dnc_added + ")";
+  const scrub = l.scrubbed_skill ? "; scrubs skill " + l.scrubbed_skill : "; scrubs no skill";
+  return l.dnc_group + added + scrub;
+}
+
 function renderDialLists(lists) {
   const body = document.getElementById("dial-lists");
   body.replaceChildren();
@@ -192,6 +199,7 @@ function renderDialLists(lists) {
     cell(row, l.suppressed, "suppressed num");
     const reasons = Object.entries(l.by_reason).sort((a, b) => b[1] - a[1]);
     cell(row, reasons.map(([reason, n]) => reason + " " + n).join(", "), "by-reason");
+    cell(row, dncText(l), "dnc-group");
     cell(row, [l.dialable_path, l.suppressed_path].filter(Boolean).join("\\n"), "path");
   }
 }
@@ -245,8 +253,8 @@ PAGE = f"""<!doctype html>
 <h2>Dial lists</h2>
 <table>
   <thead><tr><th>Calling list</th><th>Day</th><th>Synced</th><th class="num">Dialable</th>
-  <th class="num">Suppressed</th><th>By reason</th><th>Files</th></tr></thead>
-  <tbody id="dial-lists"><tr class="empty"><td colspan="7">No dial list synced yet.</td></tr>
+  <th class="num">Suppressed</th><th>By reason</th><th>DNC group</th><th>Files</th></tr></thead>
+  <tbody id="dial-lists"><tr class="empty"><td colspan="8">No dial list synced yet.</td></tr>
   </tbody>
 </table>
 <script>{SCRIPT}</script>

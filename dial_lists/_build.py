@@ -1,4 +1,11 @@
-"""Evaluate a contact source chunk by chunk into dialable and suppressed files."""
+"""Evaluate a contact source into dialable, suppressed and unreadable files, in two passes.
+
+The first pass reads the whole source for what no single row can tell: which numbers and
+persons are DNC or revoked anywhere in it (`compliance.Blocked`), each person's attempts
+(`compliance.PersonAttempts`), and which contact ids and numbers may occur more than once
+(`RepeatFinder`). The second pass evaluates it chunk by chunk with those, finds the records
+the platform cannot take, places each contact id and number once, and writes the files.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +13,12 @@ import dataclasses
 import datetime as dt
 import os
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import Any, BinaryIO, Literal
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -19,19 +27,31 @@ import pyarrow.parquet as pq
 
 import compliance
 
-from ._files import SEGMENT_FILES, prepare_output_dir, private_file, write_run_marker
+from ._cells import neutralise_table
+from ._files import (
+    SEGMENT_FILES,
+    UNREADABLE_FILE,
+    Owner,
+    prepare_output_dir,
+    private_file,
+    write_run_marker,
+)
 from ._memory import release_memory
-from ._sources import CHUNK_ROWS, ContactSource, open_source
+from ._placement import Placement, RepeatFinder, id_keys, number_keys
+from ._records import invalid_records, upload_fields
+from ._sources import CHUNK_ROWS, ContactSource, ReadTally, UnreadableLine, open_source
 from ._text import _TEXT
 
 _UTC = pa.timestamp("us", tz="UTC")
-
+# Unreadable lines named in the summary (all of them are in the unreadable file).
+FIRST_UNREADABLE = 10
 
 # Columns the engine adds (a source column of the same name is replaced by them).
 _SUPPRESSED_ADDED = pa.schema(
     [
         ("phone_e164", _TEXT),  # the DNC sync adds revoked and DNC numbers in this form
         ("reason", _TEXT),
+        ("detail", _TEXT),  # why, where the reason alone does not say: the column, the line
         ("next_callable_at", _UTC),
         ("next_callable_local", _TEXT),
     ]
@@ -47,6 +67,13 @@ _DAY_ADDED = pa.schema(
         ("callable_until_local", _TEXT),
     ]
 )
+_UNREADABLE_SCHEMA = pa.schema([("line", pa.int64()), ("why", _TEXT), ("text", _TEXT)])
+# What the first pass reads: numbers, persons, their flags and attempts, and the ids.
+_FIRST_PASS = (
+    "contact_id",
+    *compliance.Blocked.COLUMNS,
+    *compliance.PersonAttempts.COLUMNS,
+)
 
 
 @dataclass(frozen=True)
@@ -54,19 +81,22 @@ class Progress:
     """Where a run is, after each chunk.
 
     Attributes:
-        read: Rows read so far.
+        phase: "tally" (the first pass: numbers, persons, repeats) or "evaluate".
+        read: Rows read so far in this phase.
         total: Rows in the source when known (Parquet metadata); None for CSV.
-        by_reason: Rows so far per reason ("ok" for dialable ones).
+        by_reason: Rows so far per reason ("ok" for dialable ones); empty while tallying.
     """
 
     read: int
     total: int | None
     by_reason: dict[str, int]
+    phase: Literal["tally", "evaluate"] = "evaluate"
 
 
 @dataclass(frozen=True)
 class DialFiles:
-    """What a run wrote and counted. `read == dialable + suppressed`.
+    """What a run wrote and counted. `read == dialable + suppressed`, and for a CSV source
+    `lines == read + unreadable + blank_lines` (every data line is accounted for).
 
     Attributes:
         read: Rows read and evaluated.
@@ -74,11 +104,14 @@ class DialFiles:
         suppressed: Rows in the suppressed files.
         by_reason: Rows per reason ("ok" for the dialable ones).
         text_repairs: Cells that were not valid UTF-8 and were repaired (U+FFFD).
-        unreadable_rows: CSV lines whose number of fields did not match the header; skipped
-            (never dialled), not in `read`.
-        for_day, at, zone: What the list was evaluated for.
-        dialable_path, dialable_parquet_path, suppressed_path, suppressed_parquet_path: The
-            files (the plain names are the CSV files).
+        unreadable: CSV lines that could not be read as one contact each (never dialled, not
+            in `read`): listed with their line numbers and why in `unreadable_path`.
+        blank_lines: Empty CSV lines.
+        lines: Data lines of a CSV source (the header not counted); rows of other sources.
+        first_unreadable: The first `FIRST_UNREADABLE` unreadable lines (line, why).
+        for_day, at, not_before, zone: What the list was evaluated for.
+        dialable_path, dialable_parquet_path, suppressed_path, suppressed_parquet_path,
+            unreadable_path: The files (the plain names are the CSV files).
         marker_path: `run.json` (empty in the summary it holds).
     """
 
@@ -87,21 +120,26 @@ class DialFiles:
     suppressed: int
     by_reason: dict[str, int]
     text_repairs: int
-    unreadable_rows: int
+    unreadable: int
+    blank_lines: int
+    lines: int
+    first_unreadable: list[dict[str, Any]]
     for_day: dt.date | None
     at: dt.datetime | None
+    not_before: dt.datetime | None
     zone: str
     dialable_path: str
     dialable_parquet_path: str
     suppressed_path: str
     suppressed_parquet_path: str
+    unreadable_path: str
     marker_path: str = field(default="")
 
     def summary(self) -> dict:
         """The result as JSON-ready values (dates and instants in ISO-8601)."""
         values = {name: getattr(self, name) for name in self.__dataclass_fields__}
-        values["for_day"] = self.for_day.isoformat() if self.for_day else None
-        values["at"] = self.at.isoformat() if self.at else None
+        for name in ("for_day", "at", "not_before"):
+            values[name] = values[name].isoformat() if values[name] else None
         return values
 
 
@@ -134,58 +172,130 @@ def _wall_time(local: pd.Series) -> pa.Array:
     return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), dictionary).cast(_TEXT)
 
 
-def _segments(
-    raw: pa.Table, evaluated: pd.DataFrame, schemas: tuple[pa.Schema, pa.Schema], day: bool
-) -> tuple[pa.Table, pa.Table]:
-    """The chunk's (dialable, suppressed) rows: cells as they came plus the added columns."""
-    dialable = evaluated["dialable"].to_numpy(dtype=bool)
+@dataclass
+class _Judged:
+    """One chunk's outcome: the engine's columns plus the list-level reasons."""
+
+    evaluated: pd.DataFrame
+    dialable: np.ndarray  # bool, after invalid records and duplicates
+    reason: pa.Array
+    detail: pa.Array
+    added: dict[str, pa.Array]  # the dialable rows' added columns
+
+
+def _with(values: pa.Array, mask: np.ndarray, replacements: list[str] | str) -> pa.Array:
+    """`values` with the masked rows replaced (one text, or one per masked row in order)."""
+    if not mask.any():
+        return values
+    count = int(mask.sum())
+    texts = [replacements] * count if isinstance(replacements, str) else replacements
+    return pc.replace_with_mask(values, pa.array(mask), pa.array(texts, _TEXT))
+
+
+def _judge(
+    raw: pa.Table, evaluated: pd.DataFrame, lines: np.ndarray, placement: Placement, day: bool
+) -> _Judged:
+    """Apply the list-level reasons to one evaluated chunk: records the platform cannot take
+    (`invalid_record`), then contact ids and numbers already placed (`duplicate`)."""
+    wanted = evaluated["dialable"].to_numpy(dtype=bool)
     start = "callable_from_local" if day else "next_callable_local"
-    wanted = ["phone_e164", "local_zone", start, *(_DAY_ADDED.names if day else [])]
-    # Only the added columns: the source's cells come from `raw`, not a copy of them.
-    kept = evaluated.loc[dialable, list(dict.fromkeys(wanted))]
-    held = evaluated.loc[~dialable, _SUPPRESSED_ADDED.names]
-    starts = kept[start]
+    rows = np.flatnonzero(wanted)
+    picked = pa.array(rows, pa.int64())
+    kept = evaluated.iloc[rows]
     added = {
         "phone_e164": _arrow(kept["phone_e164"], _TEXT),
         "time_zone": _arrow(kept["local_zone"], _TEXT),
-        "call_request_time": _wall_time(starts),
+        "call_request_time": _wall_time(kept[start]),
     }
     if day:
         added |= {f.name: _arrow(kept[f.name], f.type) for f in _DAY_ADDED}
-    suppressed = {f.name: _arrow(held[f.name], f.type) for f in _SUPPRESSED_ADDED}
+    cells = {name: raw.column(name).take(picked) for name in raw.column_names}
+    fields = upload_fields({**cells, **added}, len(rows))
+    bad, bad_details = invalid_records(fields)
+    invalid = np.zeros(len(wanted), dtype=bool)
+    invalid[rows[bad]] = True
+
+    placeable = wanted & ~invalid
+    e164 = pa.array(evaluated["phone_e164"], _TEXT)
+    national = pc.cast(pc.fill_null(pc.utf8_slice_codeunits(e164, 2), "0"), pa.int64())
+    duplicate, duplicate_details = placement.place(
+        placeable,
+        id_keys(raw.column("contact_id")),
+        number_keys(national.to_numpy(zero_copy_only=False)),
+        lines,
+    )
+    dialable = placeable & ~duplicate
+    reason = _with(pa.array(evaluated["reason"], _TEXT), invalid, "invalid_record")
+    reason = _with(reason, duplicate, "duplicate")
+    detail = _arrow(evaluated["detail"], _TEXT)
+    detail = _with(detail, invalid, bad_details)
+    detail = _with(detail, duplicate, duplicate_details)
+    keep = np.flatnonzero(dialable[rows])  # the placed rows among the wanted ones
+    added = {name: values.take(pa.array(keep, pa.int64())) for name, values in added.items()}
+    return _Judged(evaluated, dialable, reason, detail, added)
+
+
+def _segments(
+    raw: pa.Table, judged: _Judged, schemas: tuple[pa.Schema, pa.Schema]
+) -> tuple[pa.Table, pa.Table]:
+    """The chunk's (dialable, suppressed) rows: cells as they came plus the added columns."""
+    dialable = judged.dialable
+    held = pa.array(~dialable)
+    timed = judged.evaluated.loc[~dialable, ["next_callable_at", "next_callable_local"]]
+    # A record refused or already placed is not cured by time.
+    listed = pc.invert(
+        pc.is_in(judged.reason.filter(held), pa.array(["invalid_record", "duplicate"]))
+    )
+    suppressed = {
+        "phone_e164": _arrow(judged.evaluated.loc[~dialable, "phone_e164"], _TEXT),
+        "reason": judged.reason.filter(held),
+        "detail": judged.detail.filter(held),
+        "next_callable_at": pc.if_else(
+            listed, _arrow(timed["next_callable_at"], _UTC), pa.scalar(None, _UTC)
+        ),
+        "next_callable_local": pc.if_else(
+            listed, _arrow(timed["next_callable_local"], _TEXT), pa.scalar(None, _TEXT)
+        ),
+    }
     return tuple(
         pa.Table.from_arrays(
             [columns[f.name] if f.name in columns else rows.column(f.name) for f in schema],
             schema=schema,
         )
         for rows, columns, schema in (
-            (raw.filter(pa.array(dialable)), added, schemas[0]),
-            (raw.filter(pa.array(~dialable)), suppressed, schemas[1]),
+            (raw.filter(pa.array(dialable)), judged.added, schemas[0]),
+            (raw.filter(held), suppressed, schemas[1]),
         )
     )
 
 
+def _counts(reasons: pa.Array) -> dict[str, int]:
+    return {item["values"]: item["counts"] for item in pc.value_counts(reasons).to_pylist()}
+
+
 def _csv_ready(table: pa.Table) -> pa.Table:
-    """Timestamps as ISO-8601 text for the CSV files ("2026-03-09T13:00:00Z")."""
+    """Timestamps as ISO-8601 text ("2026-03-09T13:00:00Z") and formula-looking cells made
+    inert, for CSV files people open."""
     for i, f in enumerate(table.schema):
         if pa.types.is_timestamp(f.type):
             seconds = table.column(i).cast(pa.timestamp("s", f.type.tz), safe=False)
             fmt = "%Y-%m-%dT%H:%M:%S" + ("" if f.type.tz is None else "%z")
             text = pc.replace_substring_regex(pc.strftime(seconds, fmt), r"\+0000$", "Z")
             table = table.set_column(i, pa.field(f.name, _TEXT), text)
-    return table
+    return neutralise_table(table)
 
 
 class _SegmentWriter:
     """One segment written chunk by chunk to a CSV and a Parquet file of one fixed schema."""
 
-    def __init__(self, csv_file: BinaryIO, parquet_file: BinaryIO, schema: pa.Schema):
-        self._parquet = pq.ParquetWriter(parquet_file, schema)
+    def __init__(self, csv_file: BinaryIO, parquet_file: BinaryIO | None, schema: pa.Schema):
+        self._parquet = pq.ParquetWriter(parquet_file, schema) if parquet_file else None
         self._csv = pa_csv.CSVWriter(csv_file, _csv_ready(schema.empty_table()).schema)
         self.rows = 0
 
     def write(self, table: pa.Table) -> None:
-        self._parquet.write_table(table)
+        if self._parquet is not None:
+            self._parquet.write_table(table)
         self._csv.write_table(_csv_ready(table))
         self.rows += table.num_rows
 
@@ -194,15 +304,60 @@ class _SegmentWriter:
 
     def __exit__(self, *_exc: object) -> None:
         self._csv.close()
-        self._parquet.close()  # the footer: before the file is renamed into place
+        if self._parquet is not None:
+            self._parquet.close()  # the footer: before the file is renamed into place
 
 
-def _tally(source: ContactSource, rows: int) -> compliance.PersonAttempts:
-    """The first pass: every person's attempts over the whole source."""
-    columns = [name for name in compliance.PersonAttempts.COLUMNS if name in source.columns]
-    return compliance.PersonAttempts.tally(
-        chunk.table.to_pandas(ignore_metadata=True) for chunk in source.chunks(rows, columns)
+def _unreadable_table(lines: tuple[UnreadableLine, ...]) -> pa.Table:
+    return pa.table(
+        [
+            pa.array([u.line for u in lines], pa.int64()),
+            pa.array([u.why for u in lines], _TEXT),
+            pa.array([u.text for u in lines], _TEXT),
+        ],
+        schema=_UNREADABLE_SCHEMA,
     )
+
+
+@dataclass
+class _ListFacts:
+    """What the first pass learnt of the whole list."""
+
+    blocked: compliance.Blocked
+    people: compliance.PersonAttempts | None
+    placement: Placement
+
+
+def _first_pass(
+    source: ContactSource, rows: int, on_progress: Callable[[Progress], None] | None
+) -> _ListFacts:
+    """Read the whole list once for its blocked numbers and persons, person attempts and
+    the ids and numbers that may repeat."""
+    columns = [name for name in dict.fromkeys(_FIRST_PASS) if name in source.columns]
+    blocked = compliance.Blocked.builder()
+    repeats = RepeatFinder()
+    read = 0
+
+    def frames() -> Iterator[pd.DataFrame]:
+        nonlocal read
+        for chunk in source.chunks(rows, columns):
+            frame = chunk.table.to_pandas(ignore_metadata=True)
+            numbers = compliance.national_numbers(frame["phone"])
+            blocked.add(frame, numbers=numbers)
+            repeats.add(id_keys(chunk.table.column("contact_id")))
+            repeats.add(number_keys(numbers))
+            read += len(frame)
+            if on_progress is not None:
+                on_progress(Progress(read, source.rows, {}, "tally"))
+            yield frame
+
+    if "person_id" in columns:
+        people = compliance.PersonAttempts.tally(frames())
+    else:
+        people = None
+        for _ in frames():
+            pass
+    return _ListFacts(blocked.build(), people, repeats.placement())
 
 
 def build_dial_files(
@@ -211,23 +366,32 @@ def build_dial_files(
     *,
     for_day: dt.date | None = None,
     at: dt.datetime | None = None,
+    not_before: dt.datetime | None = None,
     zone: str = "America/New_York",
     policy: compliance.CallingPolicy | None = None,
     chunk_rows: int = CHUNK_ROWS,
     on_progress: Callable[[Progress], None] | None = None,
+    owner: Owner = "dial-list",
 ) -> DialFiles:
-    """Evaluate a contact file chunk by chunk into dialable and suppressed files.
+    """Evaluate a contact file into dialable, suppressed and unreadable files.
 
     Either a day list (`for_day`: `compliance.evaluate_day`, dialable when the contact has a
-    legal window that day) or a list for one instant (`at`: `compliance.evaluate`). Memory
-    holds one chunk whatever the source's size. With a `person_id` column the source is read
-    twice: first only the person and attempt columns, to total each person's attempts over
-    the whole file (`compliance.PersonAttempts`), so the state caps count a person's numbers
-    in every chunk exactly as one evaluation of the whole file would.
+    legal window that day at or after `not_before`) or a list for one instant (`at`:
+    `compliance.evaluate`). Memory holds one chunk and a few bytes per repeated or blocked
+    key, whatever the source's size. The source is read twice (see the module docstring),
+    so that what is true of a number or a person anywhere in it holds on every row:
 
-    Files written in `output_dir` (created 0700), each mode 0600 and renamed into place only
-    when the whole source was read; the previous run's files are removed first and `run.json`
-    (the summary) is written last:
+    - a number DNC or revoked on any row (in any written form) is suppressed on every row
+      carrying it, and so is a `person_id`; the state caps count a person's attempts on all
+      their rows;
+    - a row the platform cannot take (a blank contact id, a control character, a record over
+      512 characters) is `invalid_record`, with the column named in `detail`;
+    - a later row of a contact id or a number already placed is `duplicate` (the first one
+      stands), with the line of the first in `detail`.
+
+    Files written in `output_dir` (see `prepare_output_dir`: created 0700, owned by `owner`),
+    each mode 0600 and renamed into place only when the whole source was read; the previous
+    run's files are removed first and `run.json` (the summary) is written last:
 
     - `dialable.csv` / `.parquet`: the source's columns as they came, then `phone_e164`,
       `time_zone` (the contact's IANA zone, `local_zone`), `call_request_time` (the local
@@ -235,21 +399,26 @@ def build_dial_files(
       for a day list, `at` otherwise) and, for a day list, `callable_from`,
       `callable_until` (UTC), `callable_from_local`, `callable_until_local` (ISO-8601).
     - `suppressed.csv` / `.parquet`: the source's columns as they came, then `phone_e164`
-      (empty when the number is unusable), `reason`, `next_callable_at` (UTC; empty when
-      time cannot cure the reason) and `next_callable_local`.
+      (empty when the number is unusable), `reason`, `detail`, `next_callable_at` (UTC;
+      empty when time cannot cure the reason) and `next_callable_local`.
+    - `unreadable.csv`: `line`, `why`, `text` of each CSV line that is not one contact.
 
-    An added column replaces a source column of the same name. CSV cells are all text;
-    instants in the CSV files read "2026-03-09T13:00:00Z".
+    An added column replaces a source column of the same name. The CSV files are for people:
+    instants read "2026-03-09T13:00:00Z" and cells a spreadsheet would run as a formula are
+    prefixed with a quote (the Parquet files keep every cell as it came).
 
     Args:
         source: A path or `fsspec` URL (see `open_source`), or an opened source.
         output_dir: Where the files go.
         for_day: The campaign day, a date in `zone`.
         at: The instant of the calls (timezone-aware).
+        not_before: For a day list: no window starts before this instant (the sync's
+            instant: a list made at 05:30 gives nobody a window already over).
         zone: The campaign's IANA time zone (for `for_day`).
         policy: The campaign's calling policy; default `compliance.CallingPolicy()`.
         chunk_rows: Rows evaluated at once.
-        on_progress: Called after each chunk with a `Progress`.
+        on_progress: Called after each chunk of each pass with a `Progress`.
+        owner: The flow the output directory belongs to.
 
     Returns:
         The counts and paths.
@@ -258,7 +427,8 @@ def build_dial_files(
         ValueError: Neither or both of `for_day` and `at`, or a naive `at` (before any file
             is touched); a bad `zone`, or a bad source (see `open_source`; the previous run's
             files are removed by then, nothing is written).
-        Exception: Whatever reading or `on_progress` raises midway; no segment file is left.
+        OutputDirError: `output_dir` must not be used (see `check_output_dir`).
+        Exception: Whatever reading or `on_progress` raises midway; no output file is left.
 
     Example:
         >>> import datetime as dt, tempfile
@@ -266,57 +436,73 @@ def build_dial_files(
         >>> import pandas as pd
         >>> workdir = tempfile.TemporaryDirectory()
         >>> path = Path(workdir.name) / "contacts.csv"
-        >>> _ = path.write_text("contact_id,phone,consent_call\\n"
-        ...                     "c1,(212) 736-5000,true\\nc2,(212) 736-5001,no\\n")
+        >>> _ = path.write_text("contact_id,phone,consent_call,dnc\\n"
+        ...                     "c1,(212) 736-5000,true,\\nc2,(212) 736-5001,no,\\n"
+        ...                     "c3,212.736.5000,true,\\nc4,+1 212 736 5002,true,yes\\n"
+        ...                     "c5,2127365002,true,\\n")
         >>> run = build_dial_files(path, path.parent / "out", for_day=dt.date(2026, 3, 9))
         >>> run.read, run.dialable, run.by_reason
-        (2, 1, {'no_consent': 1, 'ok': 1})
+        (5, 1, {'dnc': 2, 'duplicate': 1, 'no_consent': 1, 'ok': 1})
         >>> pd.read_csv(run.dialable_path)[["contact_id", "call_request_time"]].iloc[0].tolist()
         ['c1', '2026-03-09 08:00:00']
         >>> workdir.cleanup()
     """
     if (for_day is None) == (at is None):
         raise ValueError("give exactly one of for_day (a day list) and at (an instant)")
-    if at is not None and (at.tzinfo is None or at.utcoffset() is None):
-        raise ValueError(f"`at` must be timezone-aware, got naive {at.isoformat()}")
-    directory = prepare_output_dir(output_dir)  # first: a bad source leaves no stale files
+    for name, instant in (("at", at), ("not_before", not_before)):
+        if instant is not None and (instant.tzinfo is None or instant.utcoffset() is None):
+            raise ValueError(f"`{name}` must be timezone-aware, got naive {instant.isoformat()}")
+    directory = prepare_output_dir(output_dir, owner)  # first: a bad source leaves no stale files
     opened = source if isinstance(source, ContactSource) else open_source(source)
-    people = _tally(opened, chunk_rows) if "person_id" in opened.columns else None
+    facts = _first_pass(opened, chunk_rows, on_progress)
     day = for_day is not None
 
     def evaluate(contacts: pd.DataFrame) -> pd.DataFrame:
+        options = {"people": facts.people, "blocked": facts.blocked}
         if day:
-            return compliance.evaluate_day(contacts, for_day, zone, policy, people=people)
-        return compliance.evaluate(contacts, at, policy, people=people)
+            return compliance.evaluate_day(
+                contacts, for_day, zone, policy, not_before=not_before, **options
+            )
+        return compliance.evaluate(contacts, at, policy, **options)
 
     schemas = _segment_schemas(opened.schema, day)
     # Only the columns the rules read go to pandas; the others stay in Arrow, as they came.
     evaluated_columns = {*compliance.REQUIRED_COLUMNS, *compliance.OPTIONAL_COLUMNS}
-    judged = [name for name in opened.columns if name in evaluated_columns]
-    paths = {name: directory / name for name in SEGMENT_FILES}
+    judged_columns = [name for name in opened.columns if name in evaluated_columns]
+    paths = {name: directory / name for name in (*SEGMENT_FILES, UNREADABLE_FILE)}
     counts: Counter[str] = Counter()
-    read = repairs = unreadable = 0
+    tally = ReadTally()
+    first_unreadable: list[dict[str, Any]] = []
+    read = repairs = 0
     with ExitStack() as files:
         handle = {name: files.enter_context(private_file(path)) for name, path in paths.items()}
-        with (
-            _SegmentWriter(handle["dialable.csv"], handle["dialable.parquet"], schemas[0]) as kept,
-            _SegmentWriter(
-                handle["suppressed.csv"], handle["suppressed.parquet"], schemas[1]
-            ) as held,
-        ):
-            for chunk in opened.chunks(chunk_rows):
-                evaluated = evaluate(chunk.table.select(judged).to_pandas(ignore_metadata=True))
-                dialable_rows, suppressed_rows = _segments(chunk.table, evaluated, schemas, day)
+        kept = files.enter_context(
+            _SegmentWriter(handle["dialable.csv"], handle["dialable.parquet"], schemas[0])
+        )
+        held = files.enter_context(
+            _SegmentWriter(handle["suppressed.csv"], handle["suppressed.parquet"], schemas[1])
+        )
+        unreadable = files.enter_context(
+            _SegmentWriter(handle[UNREADABLE_FILE], None, _UNREADABLE_SCHEMA)
+        )
+        for chunk in opened.chunks(chunk_rows, tally=tally):
+            if chunk.table.num_rows:
+                contacts = chunk.table.select(judged_columns).to_pandas(ignore_metadata=True)
+                judged = _judge(chunk.table, evaluate(contacts), chunk.lines, facts.placement, day)
+                dialable_rows, suppressed_rows = _segments(chunk.table, judged, schemas)
                 kept.write(dialable_rows)
                 held.write(suppressed_rows)
-                counts.update(
-                    {str(k): int(v) for k, v in evaluated["reason"].value_counts().items()}
-                )
-                read += chunk.table.num_rows
-                repairs += chunk.text_repairs
-                unreadable += chunk.unreadable_rows
-                if on_progress is not None:
-                    on_progress(Progress(read, opened.rows, dict(counts)))
+                counts.update(_counts(judged.reason))
+            if chunk.unreadable:
+                unreadable.write(_unreadable_table(chunk.unreadable))
+                room = FIRST_UNREADABLE - len(first_unreadable)
+                first_unreadable += [{"line": u.line, "why": u.why} for u in chunk.unreadable][
+                    : max(room, 0)
+                ]
+            read += chunk.table.num_rows
+            repairs += chunk.text_repairs
+            if on_progress is not None:
+                on_progress(Progress(read, opened.rows, dict(counts)))
     release_memory()  # the upload comes next, in this process
     result = DialFiles(
         read=read,
@@ -324,14 +510,19 @@ def build_dial_files(
         suppressed=held.rows,
         by_reason=dict(sorted(counts.items())),
         text_repairs=repairs,
-        unreadable_rows=unreadable,
+        unreadable=unreadable.rows,
+        blank_lines=tally.blank,
+        lines=tally.lines,
+        first_unreadable=first_unreadable,
         for_day=for_day,
         at=at,
+        not_before=not_before,
         zone=zone,
         dialable_path=str(paths["dialable.csv"]),
         dialable_parquet_path=str(paths["dialable.parquet"]),
         suppressed_path=str(paths["suppressed.csv"]),
         suppressed_parquet_path=str(paths["suppressed.parquet"]),
+        unreadable_path=str(paths[UNREADABLE_FILE]),
     )
     marker = write_run_marker(directory, result.summary())
     return dataclasses.replace(result, marker_path=str(marker))

@@ -11,6 +11,11 @@ from zoneinfo import ZoneInfo
 ForDay = dt.date | Literal["today"] | None
 
 
+def utc_now() -> dt.datetime:
+    """The current instant (UTC): the one clock the flows read, so tests can set it."""
+    return dt.datetime.now(dt.UTC)
+
+
 def campaign_day(for_day: ForDay, zone: str, now: dt.datetime | None = None) -> dt.date | None:
     """`for_day` as a date: "today" is the date in the campaign's `zone` at `now`.
 
@@ -30,4 +35,4 @@ def campaign_day(for_day: ForDay, zone: str, now: dt.datetime | None = None) -> 
         info = ZoneInfo(zone)
     except (ValueError, KeyError) as exc:
         raise ValueError(f"{zone!r} is not an IANA time zone") from exc
-    return (now or dt.datetime.now(dt.UTC)).astimezone(info).date()
+    return (now or utc_now()).astimezone(info).date()

@@ -11,17 +11,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cxone import CallingListColumns, time_zone_name
-
 from ._memory import release_memory
+from ._records import UPLOAD_COLUMNS, upload_fields
 from ._sources import CHUNK_ROWS, _parquet, open_source
-from ._text import _TEXT
 
 # The platform's per-file limits for a calling-list upload.
 MAX_PART_RECORDS = 500_000
 MAX_PART_BYTES = 256 * 1024 * 1024
-# The upload file's columns, in the platform's field order: `cxone.CallingListColumns`.
-UPLOAD_COLUMNS = tuple(CallingListColumns().model_dump().values())
 
 
 @dataclass(frozen=True)
@@ -44,39 +40,21 @@ class UploadPart:
         return self.number == 1
 
 
-def _csv_fields(values: pa.ChunkedArray | pa.Array) -> pa.Array:
-    """Cells as CSV fields: text, quoted (quotes doubled) when they hold a quote, comma or
-    line break; nulls empty."""
-    text = pc.fill_null(values.cast(_TEXT), "")
+def _csv_fields(text: pa.Array) -> pa.Array:
+    """Text cells as CSV fields: quoted (quotes doubled) when they hold a quote, comma or line
+    break; nulls empty."""
+    text = pc.fill_null(text, "")
     quoted = pc.binary_join_element_wise('"', pc.replace_substring(text, '"', '""'), '"', "")
     return pc.if_else(pc.match_substring_regex(text, '[",\r\n]'), quoted, text)
 
 
 def _upload_lines(batch: pa.Table) -> pa.Array:
     """One CSV line ("...\\r\\n") per dialable row, in `UPLOAD_COLUMNS` order."""
-    columns = set(batch.column_names)
-
-    def column(name: str) -> pa.Array:
-        if name in columns:
-            return batch.column(name)
-        return pa.nulls(batch.num_rows, _TEXT)
-
-    # The platform takes the ten NANP digits; every dialable number is a valid +1 number.
-    converted = {
-        "phone": pc.utf8_slice_codeunits(column("phone_e164").cast(_TEXT), 2),
-        "time_zone": _zone_names(column("time_zone")),
-    }
-    fields = [_csv_fields(converted.get(name, column(name))) for name in UPLOAD_COLUMNS]
+    columns = {name: batch.column(name) for name in batch.column_names}
+    fields = [_csv_fields(field) for field in upload_fields(columns, batch.num_rows)]
     line = pc.binary_join_element_wise(*fields, ",")
-    return pc.binary_join_element_wise(line, "", "\r\n").combine_chunks()
-
-
-def _zone_names(zones: pa.ChunkedArray | pa.Array) -> pa.Array:
-    """IANA zones as the platform names them (`cxone.time_zone_name`); a list has few."""
-    text = zones.cast(_TEXT)
-    unique = pc.unique(text).drop_null()
-    names = pa.array([time_zone_name(zone) for zone in unique.to_pylist()], _TEXT)
-    return pc.take(names, pc.index_in(text, value_set=unique))
+    lines = pc.binary_join_element_wise(line, "", "\r\n")
+    return lines.combine_chunks() if isinstance(lines, pa.ChunkedArray) else lines
 
 
 def upload_parts(
@@ -92,10 +70,11 @@ def upload_parts(
     the columns `UPLOAD_COLUMNS` only: `contact_id`, `phone` (the ten digits of
     `phone_e164`, not the source's cell), `state`, `postal_code` (as they came; empty when
     the source had none), `time_zone` (the platform's name of the contact's zone, e.g.
-    "Eastern Standard Time") and `call_request_time`. These are the default
-    `cxone.CallingListColumns`. Upload the first part with overwrite (`part.overwrite`) and
-    append the others, so the list ends up holding exactly the dialable contacts; an empty
-    dialable file still gives one part (the header alone), which empties the list.
+    "Eastern Standard Time"), `call_request_time`, `first_name` and `last_name` (as they
+    came; empty when the source had none). These are the default `cxone.CallingListColumns`.
+    Upload the first part with overwrite (`part.overwrite`) and append the others, so the
+    list ends up holding exactly the dialable contacts; an empty dialable file still gives
+    one part (the header alone), which empties the list.
 
     Args:
         dialable_path: `dialable.parquet` or `dialable.csv` from `build_dial_files` (the
@@ -123,8 +102,8 @@ def upload_parts(
         >>> [(p.number, p.overwrite, p.records) for p in parts]
         [(1, True, 1), (2, False, 1)]
         >>> print(*parts[1].data.decode().splitlines(), sep="\\n")
-        contact_id,phone,state,postal_code,time_zone,call_request_time
-        c2,2127365001,,,Eastern Standard Time,2026-03-09 08:00:00
+        contact_id,phone,state,postal_code,time_zone,call_request_time,first_name,last_name
+        c2,2127365001,,,Eastern Standard Time,2026-03-09 08:00:00,,
         >>> workdir.cleanup()
     """
     header = (",".join(UPLOAD_COLUMNS) + "\r\n").encode()

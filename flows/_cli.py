@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from prefect.exceptions import ParameterTypeError
 from pydantic import ValidationError
 
 from blocks import MissingBlock
@@ -31,6 +32,7 @@ from tasks.campaigns import ProvisionedCampaignGone
 # Errors whose message tells the user what to fix; anything else is a bug or an outage.
 USER_ERRORS: tuple[type[BaseException], ...] = (
     ValidationError,
+    ParameterTypeError,
     ValueError,
     LookupError,
     MissingBlock,

@@ -1,41 +1,52 @@
-"""The suppressed contacts, one by one, as a table artifact a supervisor can read.
+"""The suppressed contacts, one by one, and the counts by reason, as table artifacts a
+supervisor can read.
 
 Only the first few hundred rows go in (an artifact is not a file store), phones masked to
-their last four digits; the description says how many more there are and where the full
-file is.
+their last four digits and ids a spreadsheet would run as formulas made inert; the
+description says how many more there are and where the full file is.
 """
 
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 from prefect.artifacts import acreate_table_artifact
 
+from dial_lists import neutralise
 from tasks.masking import mask_phone
 
 SAMPLE_ROWS = 200
-COLUMNS = ("contact_id", "phone", "reason", "next_callable_local")
+COLUMNS = ("contact_id", "phone", "reason", "detail", "next_callable_local")
+
+
+def _text(value: object) -> str:
+    return "" if value is None or pd.isna(value) else str(value)
 
 
 def sample_rows(suppressed: pd.DataFrame) -> list[dict]:
-    """The first `SAMPLE_ROWS` suppressed contacts: id, masked phone, reason, and when the
-    contact may next be called in its own local time (empty when time cures nothing).
+    """The first `SAMPLE_ROWS` suppressed contacts: id, masked phone, reason, its detail, and
+    when the contact may next be called in its own local time (empty when time cures nothing).
 
     Example:
-        >>> rows = pd.DataFrame({"contact_id": ["c1"], "phone": ["(212) 736-5000"],
+        >>> rows = pd.DataFrame({"contact_id": ["=c1"], "phone": ["(212) 736-5000"],
         ...                      "reason": ["outside_calling_window"],
         ...                      "next_callable_local": ["2026-12-01T08:00:00-05:00"]})
-        >>> sample_rows(rows)[0]["phone"]
-        '(***) ***-5000'
+        >>> row = sample_rows(rows)[0]
+        >>> row["contact_id"], row["phone"], row["detail"]
+        ("'=c1", '***-***-5000', '')
     """
     head = suppressed.head(SAMPLE_ROWS)
+    ids = neutralise(pa.array([_text(v) for v in head.get("contact_id", [])], pa.string()))
     return [
         {
-            "contact_id": str(row.get("contact_id", "")),
+            "contact_id": contact_id,
             "phone": mask_phone(row.get("phone")),
-            "reason": str(row.get("reason", "")),
-            "next_callable_local": "" if pd.isna(nxt := row.get("next_callable_local")) else nxt,
+            "reason": _text(row.get("reason")),
+            "detail": _text(row.get("detail")),
+            "next_callable_local": _text(row.get("next_callable_local")),
         }
-        for row in head.to_dict("records")
+        for contact_id, row in zip(ids.to_pylist(), head.to_dict("records"), strict=True)
     ]
 
 
@@ -51,3 +62,35 @@ async def publish_suppressed(
         + f"; the full file is {path}"
     )
     await acreate_table_artifact(key=key, table=rows, description=description)
+
+
+def _first_rows(parquet_path: str) -> pd.DataFrame:
+    suppressed = pq.ParquetFile(parquet_path)
+    wanted = [name for name in COLUMNS if name in suppressed.schema_arrow.names]
+    first = next(suppressed.iter_batches(batch_size=SAMPLE_ROWS, columns=wanted), None)
+    return first.to_pandas() if first is not None else pd.DataFrame(columns=wanted)
+
+
+def first_suppressed(parquet_path: str, reason: str, count: int) -> list[dict]:
+    """Up to `count` of the first suppressed contacts with `reason`, as `sample_rows` shows
+    them (phones masked), for a log line."""
+    return [row for row in sample_rows(_first_rows(parquet_path)) if row["reason"] == reason][
+        :count
+    ]
+
+
+async def publish_suppressed_file(parquet_path: str, total: int, csv_path: str) -> None:
+    """`publish_suppressed` of the first rows of a suppressed Parquet file."""
+    await publish_suppressed(_first_rows(parquet_path), total, csv_path)
+
+
+async def publish_reasons(by_reason: dict[str, int], read: int, key: str, description: str) -> None:
+    """The contacts per reason ("ok": dialable), largest first, with their share."""
+    await acreate_table_artifact(
+        key=key,
+        table=[
+            {"reason": reason, "contacts": count, "share": f"{count / (read or 1):.1%}"}
+            for reason, count in sorted(by_reason.items(), key=lambda kv: -kv[1])
+        ],
+        description=description,
+    )

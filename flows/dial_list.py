@@ -1,43 +1,45 @@
 """Flow: the daily dial-list sync: a contact file into a CXone calling list and DNC group.
 
 CRM export -> `sync_dial_list` -> calling list -> the skill dials. The file is checked and
-evaluated in chunks (`dial_lists`), then the calling list is made to hold exactly the
-dialable contacts through upload jobs, and revoked and DNC numbers reach the DNC group.
+read in chunks (`dial_lists`): first for what is true of a number or a person anywhere in it,
+then to judge each contact. The DNC and revoked numbers reach the DNC group first (and the
+group is made to scrub the skill); only then is the calling list made to hold exactly the
+dialable contacts through upload jobs, unless a guard refuses the file.
 
 The upload is one exactly-once operation per sync (`blocks.operation`, one episode of the
 list's `DialListSync`): its holder first settles the list's unfinished jobs, then uploads the
-parts in order, each job complete before the next (the first overwrites, the rest append),
-then the DNC numbers. A sync whose holder failed or died is redone whole in the next episode,
-never resumed: a part whose answer was lost may or may not have been applied, and only a
-fresh overwrite makes the list exact again. The same file synced again (same dialable set,
-same DNC numbers) finds its episode applied and uploads nothing.
+parts in order, each job complete before the next (the first overwrites, the rest append).
+A sync whose holder failed or died is redone whole in the next episode, never resumed: a
+part whose answer was lost may or may not have been applied, and only a fresh overwrite
+makes the list exact again. The same dialable set synced again finds its episode applied
+and uploads nothing. Adding DNC numbers is a set operation (only the numbers the group does
+not hold are sent), so it needs no claim.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from prefect import flow, get_run_logger
+from prefect import get_run_logger
 from prefect.artifacts import (
     acreate_markdown_artifact,
     acreate_progress_artifact,
-    acreate_table_artifact,
     aupdate_progress_artifact,
     update_progress_artifact,
 )
-from prefect.states import Completed
+from prefect.states import Completed, Failed
 
+import dial_lists
 from blocks import (
     PlatformCredentials,
     load_credentials,
+    load_storage_options,
     load_sync_state,
     operation,
     register_block_types,
@@ -47,13 +49,17 @@ from blocks import (
 from cxone import CXoneUploadFailed, PlatformId, time_zone_name
 from dial_lists import (
     CHUNK_ROWS,
+    DEFAULT_DIRS,
     MAX_PART_BYTES,
     MAX_PART_RECORDS,
     DialFiles,
     ForDay,
     Progress,
+    SourceLocation,
     campaign_day,
+    check_output_dir,
     open_source,
+    redact_url,
     upload_parts,
 )
 from tasks.dial_lists import (
@@ -61,33 +67,44 @@ from tasks.dial_lists import (
     add_dnc_numbers,
     find_calling_list,
     find_dnc_group,
+    judge_contacts,
+    scrub_skill_with_group,
     settle_upload_jobs,
     upload_part,
-    write_dial_files,
 )
 
 from . import _cli
+from ._checked import checked_flow
 from ._run_names import for_day_run_name
-from ._suppressed import COLUMNS, SAMPLE_ROWS, publish_suppressed
+from ._suppressed import publish_reasons, publish_suppressed_file
 
 # Suppressed for these reasons, a number belongs in the DNC group (the FCC's 2024 revocation
 # rule gives ten business days; the sync sends it the day it is synced).
 DNC_REASONS = ("dnc", "consent_revoked")
 # How long a sync waits for another live sync of the same list before it gives up.
 HOLDER_WAIT_SECONDS = 60.0
-# The progress artifact: evaluation is most of the work, then the upload, then the DNC group.
-EVALUATED_AT, UPLOADED_AT = 70.0, 95.0
+# The progress artifact: the first pass, the evaluation, the DNC group, then the upload.
+TALLIED_AT, EVALUATED_AT, UPLOADED_AT = 20.0, 70.0, 95.0
+# How far an instant list's `at` may lie behind the run's start (a list for a past instant
+# would ask for calls at times already gone).
+AT_TOLERANCE = dt.timedelta(minutes=1)
+DEFAULT_OUTPUT_DIR = DEFAULT_DIRS["dial-list"]
+
+
+class DialListRefused(ValueError):
+    """The sync uploaded nothing: a guard a careful operator set refused the file (too many
+    unreadable lines, an empty source, a list that would shrink too much). The DNC and
+    revoked numbers it could read were still added to the DNC group."""
 
 
 @dataclass
 class UploadPlan:
-    """What one sync sends: the parts of the dialable file, the DNC numbers, and their digest
-    (the same file synced again has the same digest and uploads nothing)."""
+    """What one sync uploads: the parts of the dialable file and their digest (the same
+    dialable set synced again has the same digest and uploads nothing)."""
 
     dialable_path: str
     parts: int
     records: int
-    dnc_numbers: list[str]
     digest: str
     max_records: int = MAX_PART_RECORDS
     max_bytes: int = MAX_PART_BYTES
@@ -101,10 +118,8 @@ class _Superseded(Exception):
     """Ends a dead holder's upload: it is redone in the next episode."""
 
 
-def plan_upload(
-    files: DialFiles, dnc_group: str | None, max_records: int, max_bytes: int
-) -> UploadPlan:
-    """Read the parts once (for their digest) and the DNC numbers; nothing is kept but those."""
+def plan_upload(files: DialFiles, max_records: int, max_bytes: int) -> UploadPlan:
+    """Read the parts once, for their digest; nothing is kept but that."""
     hasher = hashlib.sha256()
     parts = records = 0
     for part in upload_parts(
@@ -112,16 +127,8 @@ def plan_upload(
     ):
         hasher.update(part.number.to_bytes(4, "big") + part.data)
         parts, records = parts + 1, records + part.records
-    numbers = dnc_numbers(files.suppressed_parquet_path) if dnc_group else []
-    hasher.update(repr((dnc_group, numbers)).encode())
     return UploadPlan(
-        files.dialable_parquet_path,
-        parts,
-        records,
-        numbers,
-        hasher.hexdigest(),
-        max_records,
-        max_bytes,
+        files.dialable_parquet_path, parts, records, hasher.hexdigest(), max_records, max_bytes
     )
 
 
@@ -147,7 +154,6 @@ class _Sync:
     credentials: PlatformCredentials
     calling_list: str
     list_id: str
-    dnc_group_id: str | None
     skill_id: str | None
     time_zone: str
     job_timeout_seconds: float
@@ -193,7 +199,7 @@ async def _retire(identity: operation.OperationIdentity, record, episode: int) -
 
 async def _hold(sync: _Sync, plan: UploadPlan, identity: operation.OperationIdentity) -> dict:
     parts = [f"part-{number}" for number in range(1, plan.parts + 1)]
-    steps = ["plan", "settle-jobs", *parts, *(["dnc"] if sync.dnc_group_id else [])]
+    steps = ["plan", "settle-jobs", *parts]
     description = f"upload {plan.records} records to calling list {sync.calling_list!r}"
     credentials = sync.credentials
 
@@ -230,100 +236,176 @@ async def _hold(sync: _Sync, plan: UploadPlan, identity: operation.OperationIden
                 EVALUATED_AT + (UPLOADED_AT - EVALUATED_AT) * share,
                 description=f"Uploaded part {part.number} of {plan.parts}",
             )
-        if sync.dnc_group_id:
-
-            async def add(_: str) -> dict:
-                return await add_dnc_numbers(credentials, sync.dnc_group_id, plan.dnc_numbers)
-
-            await held.step("dnc", add)
     return _answers(held.record)
 
 
 def _answers(record) -> dict:
     jobs = [record.answers[s] for s in record.steps if s.startswith("part-")]
-    dnc = record.answers.get("dnc") or {}
     return {
         "jobs": jobs,
         "settled_jobs": (record.answers.get("settle-jobs") or {}).get("settled", []),
-        "dnc_added": dnc.get("added", 0),
-        "dnc_already": dnc.get("already", 0),
-        "dnc_failures": dnc.get("failures", []),
     }
 
 
-def _check(
-    calling_list: str, at: dt.datetime | None, for_day: dt.date | None, zone: str
-) -> dt.datetime | None:
-    """The run's instant (None for a day list); a ValueError names the first bad setting."""
+def check_settings(
+    source: str,
+    calling_list: str,
+    *,
+    at: dt.datetime | None = None,
+    for_day: ForDay = None,
+    zone: str = "America/New_York",
+    output_dir: str = DEFAULT_OUTPUT_DIR,
+    max_unreadable: int = 0,
+    max_shrink: float = 0.5,
+    now: dt.datetime | None = None,
+    **_: object,
+) -> None:
+    """Everything about a sync's settings that can be checked before its run exists.
+
+    Raises:
+        ValueError: The first bad setting, named: a blank calling list, both `at` and
+            `for_day`, a naive `at` or one in the past, a zone the platform cannot name, a
+            source URL carrying credentials, an output directory this flow must not use
+            (`OutputDirError`), a negative `max_unreadable`, a `max_shrink` outside 0-1.
+    """
     if not calling_list.strip():
         raise ValueError("calling_list must name the calling list")
     if at is not None and for_day is not None:
         raise ValueError("give at most one of for_day (a day list) and at (an instant)")
     if at is not None and (at.tzinfo is None or at.utcoffset() is None):
         raise ValueError(f"`at` must be timezone-aware, got naive {at.isoformat()}")
+    now = now or dial_lists.utc_now()
+    if at is not None and at < now - AT_TOLERANCE:
+        raise ValueError(
+            f"`at` ({at.isoformat()}) is in the past: a calling list for it would ask for "
+            "calls at times already gone; leave `at` out (now) or give for_day"
+        )
+    campaign_day(for_day, zone, now)  # "today" or a date; a bad zone fails here too
     time_zone_name(zone)  # a zone the platform cannot name fails here, before any work
-    return at if at is not None or for_day is not None else dt.datetime.now(dt.UTC)
+    dial_lists.check_source_url(source)
+    check_output_dir(output_dir, "dial-list")
+    if max_unreadable < 0:
+        raise ValueError(f"max_unreadable must be 0 or more, not {max_unreadable}")
+    if not 0 <= max_shrink <= 1:
+        raise ValueError(
+            f"max_shrink must be between 0 and 1 (a share of the list), not {max_shrink}"
+        )
 
 
-@flow(
+def _refusal(
+    files: DialFiles, last: dict, max_unreadable: int, allow_empty: bool, max_shrink: float
+) -> str | None:
+    """Why the file must not replace the list (a guard a careful operator expects), or None."""
+    if files.unreadable > max_unreadable:
+        named = "; ".join(f"line {u['line']}: {u['why']}" for u in files.first_unreadable[:3])
+        more = files.unreadable - min(3, len(files.first_unreadable))
+        return (
+            f"{files.unreadable:,} line(s) of the source could not be read as one contact each, "
+            f"more than max_unreadable={max_unreadable} allows ({named}"
+            f"{f'; and {more:,} more' if more > 0 else ''}; all in {files.unreadable_path})"
+        )
+    if files.read == 0 and not allow_empty:
+        return (
+            "the source holds no contact; an empty file would empty the calling list: pass "
+            "allow_empty=True if that is intended"
+        )
+    before = last.get("uploaded")
+    if isinstance(before, int) and before > 0 and not (allow_empty and files.dialable == 0):
+        shrink = 1 - files.dialable / before
+        if shrink > max_shrink:
+            return (
+                f"the list would shrink from {before:,} contacts (last sync "
+                f"{last.get('synced_at', 'unknown')}) to {files.dialable:,} ({shrink:.0%} "
+                f"fewer), more than max_shrink={max_shrink} allows; if that is intended, run "
+                f"again with max_shrink={min(1.0, round(shrink + 0.005, 2))}"
+            )
+    return None
+
+
+@checked_flow(
+    check=check_settings,
     name="sync-dial-list",
     flow_run_name=for_day_run_name("sync", "calling_list"),
     timeout_seconds=6 * 3600,
 )
 async def sync_dial_list(
-    source: str,
+    source: SourceLocation,
     calling_list: str,
     credentials_block: str = "cxone",
     skill_id: PlatformId | None = None,
     dnc_group: str | None = None,
     at: dt.datetime | None = None,
-    output_dir: str = "exports",
+    output_dir: str = DEFAULT_OUTPUT_DIR,
     for_day: ForDay = None,
     zone: str = "America/New_York",
     job_timeout_minutes: float = 60,
     max_part_records: int = MAX_PART_RECORDS,
     max_part_bytes: int = MAX_PART_BYTES,
+    allow_empty: bool = False,
+    max_unreadable: int = 0,
+    max_shrink: float = 0.5,
+    source_credentials: str | None = None,
 ) -> dict:
     """Sync a contact file into a calling list: exactly the dialable contacts, once.
 
-    Checks the file's header, finds (or creates) the calling list, evaluates the file chunk
-    by chunk into dialable and suppressed files (as the export writes them, mode 0600), then
-    replaces the list's records with the dialable set through upload jobs within the
-    platform's per-file limits, waiting for each. With `dnc_group`, the numbers of contacts
-    suppressed as `dnc` or `consent_revoked` are added to that DNC group (found or created),
-    only those it does not hold yet. The skill is never started by the upload.
+    Checks the settings and the file's header, finds (or creates) the calling list, reads
+    the file twice (first for the numbers and persons that are DNC or revoked anywhere in it,
+    then to judge each contact), writes the dialable, suppressed and unreadable files (mode
+    0600), adds the DNC and revoked numbers to the DNC group, and only then replaces the
+    list's records with the dialable set through upload jobs within the platform's per-file
+    limits, waiting for each. With `skill_id` and `dnc_group` the group is made to scrub the
+    skill (confirmed by reading it back): on NICE CXone a DNC group blocks only the skills
+    it scrubs. The skill is never started by the upload.
+
+    Nothing is uploaded (the DNC numbers are still added) when the file has more unreadable
+    lines than `max_unreadable`, holds no contact (unless `allow_empty`), or would shrink the
+    list by more than `max_shrink` since the last sync; the run then fails with a message
+    naming what it found.
 
     Args:
         source: A CSV or Parquet file with the columns `compliance.evaluate` takes: a path or
-            any URL `fsspec` opens (install the filesystem's package, e.g. `s3fs`).
+            any URL `fsspec` opens (install the filesystem's package, e.g. `s3fs`). A URL
+            must not carry credentials: pass them in `source_credentials`.
         calling_list: The calling list's name.
         credentials_block: Credentials block: a CXoneCredentials name or
             '<block-type-slug>/<name>' (calling lists need NICE CXone: 'cxone-access-key/...').
-        skill_id: The skill the list belongs to, if any.
+        skill_id: The skill the list belongs to, if any; the DNC group is made to scrub it.
         dnc_group: The DNC group revoked and DNC numbers go to, if any.
-        at: Judge the contacts at this instant (timezone-aware); default now, unless
-            `for_day` is given.
-        output_dir: Directory for the dialable and suppressed files and `run.json`.
+        at: Judge the contacts at this instant (timezone-aware, not in the past); default
+            now, unless `for_day` is given.
+        output_dir: Directory for the dialable, suppressed and unreadable files and
+            `run.json`: this flow's own (a directory holding other files is refused).
         for_day: Build a day list for this date in `zone` ("today": the date there when the
-            run starts): a contact is dialable when it has a legal window that day, and its
-            upload asks for the first call at the window's start.
+            run starts): a contact is dialable when it has a legal window that day at or
+            after the run's start, and its upload asks for the first call at that window's
+            start.
         zone: The campaign's IANA time zone (the day of `for_day`; the list's default zone).
         job_timeout_minutes: How long one upload job may take before it is cancelled.
         max_part_records: Records per upload file (the platform's limit: 500,000).
         max_part_bytes: Bytes per upload file (the platform's limit: 256 MB).
+        allow_empty: Let a source with no contact empty the list.
+        max_unreadable: CSV lines that may fail to read as one contact each before the sync
+            refuses to upload.
+        max_shrink: The largest share by which the list may shrink since the last sync
+            (0.5: to half its size); 1 allows any.
+        source_credentials: A block holding the source's storage options: a
+            `FileStorageCredentials` name or '<block-type-slug>/<name>' (e.g.
+            'aws-credentials/prod' of prefect-aws).
 
     Returns:
-        `read`, `dialable`, `suppressed`, `by_reason`, `uploaded` (records sent),
-        `job_id` (the last job) and `job_ids`, `dnc_added`, `dnc_already`, `dnc_failures`,
-        `already_synced` (the list already held this file), `calling_list_id`, `record` (the
-        upload's record), `dialable_path`, `suppressed_path` and the other files.
+        `read`, `dialable`, `suppressed`, `by_reason`, `unreadable`, `unreadable_path`,
+        `uploaded` (records sent), `job_id` (the last job) and `job_ids`, `dnc_added`,
+        `dnc_already`, `dnc_failures`, `scrubbed_skill` (the skill the group scrubs,
+        confirmed), `already_synced` (the list already held this file), `calling_list_id`,
+        `record` (the upload's record), `dialable_path`, `suppressed_path` and the other files.
 
     Raises:
         CXoneUnsupported: the platform has no calling lists (the described API); raised
             before the file is evaluated.
         MissingColumnsError: the file lacks a required column (nothing is uploaded).
+        DialListRefused: a guard refused the file (nothing was uploaded).
         CXoneUploadFailed: an upload job was cancelled or did not complete in time.
-        ValueError: a bad setting, named.
+        ValueError: a bad setting, named (before the run when called from Python).
 
     Example:
         ```python
@@ -334,40 +416,70 @@ async def sync_dial_list(
         ```
     """
     logger = get_run_logger()
-    for_day = campaign_day(for_day, zone)
-    at = _check(calling_list, at, for_day, zone)
-    open_source(source)  # the header, before anything else: a missing column fails here
+    now = dial_lists.utc_now()
+    check_settings(
+        source, calling_list, at=at, for_day=for_day, zone=zone, output_dir=output_dir,
+        max_unreadable=max_unreadable, max_shrink=max_shrink, now=now,
+    )  # fmt: skip
+    for_day = campaign_day(for_day, zone, now)
+    at = at if at is not None or for_day is not None else now
+    shown = redact_url(source)
+    storage = await load_storage_options(source_credentials) if source_credentials else None
+    opened = open_source(source, storage_options=storage)  # the header: a bad one fails here
     await register_block_types()
     credentials = await load_credentials(credentials_block)
     list_id = await find_calling_list(credentials, calling_list)
     group_id = await find_dnc_group(credentials, dnc_group) if dnc_group else None
+    scrub = await _scrub(credentials, dnc_group, group_id, skill_id)
 
     progress = await acreate_progress_artifact(
-        0, key="dial-list-progress", description=f"Evaluating {source}"
+        0, key="dial-list-progress", description=f"Reading {shown}"
     )
 
     def evaluated(step: Progress) -> None:
         share = step.read / step.total if step.total else 0.0
+        start, end = (0.0, TALLIED_AT) if step.phase == "tally" else (TALLIED_AT, EVALUATED_AT)
+        verb = "Read" if step.phase == "tally" else "Evaluated"
         update_progress_artifact(
-            progress, EVALUATED_AT * share, description=f"Evaluated {step.read:,} contacts"
+            progress, start + (end - start) * share, description=f"{verb} {step.read:,} contacts"
         )
 
-    files: DialFiles = await asyncio.to_thread(
-        write_dial_files,
-        source,
-        output_dir,
-        for_day=for_day,
-        at=at,
-        zone=zone,
-        on_progress=evaluated,
+    files = await judge_contacts(
+        opened, output_dir, for_day=for_day, at=at, now=now, zone=zone, on_progress=evaluated
     )
+    # The DNC group first: whatever happens to the upload, these numbers are not dialled.
+    dnc = {"added": 0, "already": 0, "failures": []}
+    if group_id:
+        await aupdate_progress_artifact(progress, EVALUATED_AT, description="DNC group")
+        dnc = await add_dnc_numbers(
+            credentials, group_id, dnc_numbers(files.suppressed_parquet_path)
+        )
+    state = await load_sync_state(list_id, calling_list)
+    summary = {
+        **files.summary(),
+        "source": shown,
+        "calling_list": calling_list,
+        "calling_list_id": list_id,
+        "dnc_group": dnc_group,
+        "dnc_added": dnc["added"],
+        "dnc_already": dnc["already"],
+        "dnc_failures": dnc["failures"],
+        **scrub,
+    }
+    refusal = _refusal(files, state.last_sync, max_unreadable, allow_empty, max_shrink)
+    if refusal:
+        message = f"Nothing uploaded to {calling_list!r}: {refusal}. " + _dnc_sentence(summary)
+        summary |= {"uploaded": 0, "job_id": None, "job_ids": [], "refused": refusal}
+        await _publish(summary, message)
+        logger.error("%s", message)
+        return Failed(message=message, data=DialListRefused(message))
+
     await aupdate_progress_artifact(progress, EVALUATED_AT, description="Uploading")
-    plan = plan_upload(files, dnc_group, max_part_records, max_part_bytes)
+    plan = plan_upload(files, max_part_records, max_part_bytes)
     sync = _Sync(
         credentials,
         calling_list,
         list_id,
-        group_id,
         skill_id,
         time_zone_name(zone),
         job_timeout_minutes * 60,
@@ -377,90 +489,131 @@ async def sync_dial_list(
     await aupdate_progress_artifact(progress, 100, description="Synced")
 
     job_ids = [job["job_id"] for job in outcome["jobs"]]
-    summary = {
-        **files.summary(),
-        "calling_list": calling_list,
-        "calling_list_id": list_id,
-        "dnc_group": dnc_group,
+    summary |= {
         "uploaded": plan.records,
         "job_id": job_ids[-1] if job_ids else None,
         "job_ids": job_ids,
-        **{key: outcome[key] for key in ("dnc_added", "dnc_already", "dnc_failures")},
         "already_synced": outcome["already_synced"],
         "settled_jobs": outcome["settled_jobs"],
         "record": outcome["record"],
     }
-    await _publish(summary)
+    message = _message(summary)
+    await _publish(summary, message)
     state = await load_sync_state(list_id, calling_list)
     kept = ("read", "dialable", "suppressed", "by_reason", "uploaded", "job_ids", "dnc_added")
     state.last_sync = {key: summary[key] for key in kept} | {
         "for_day": summary["for_day"],
         "at": summary["at"],
-        "synced_at": dt.datetime.now(dt.UTC).isoformat(),
-        "source": source,
+        "synced_at": now.isoformat(),
+        "source": shown,
+        "unreadable": summary["unreadable"],
+        "dnc_group": dnc_group,
+        "scrubbed_skill": summary["scrubbed_skill"],
         "dialable_path": summary["dialable_path"],
         "suppressed_path": summary["suppressed_path"],
     }
     await save_sync_state(state)
-    logger.info(
-        "Calling list %r (%s) holds %d dialable contacts; %d suppressed; %d DNC numbers added",
-        calling_list,
-        list_id,
-        files.dialable,
-        files.suppressed,
-        summary["dnc_added"],
-    )
-    message = (
-        f"{calling_list!r} holds {summary['dialable']:,} dialable contacts; "
-        f"{summary['suppressed']:,} suppressed; {summary['dnc_added']:,} DNC numbers added"
-    )
+    logger.info("%s", message)
     return Completed(message=message, data=summary)
 
 
-async def _publish(summary: dict) -> None:
+async def _scrub(
+    credentials: PlatformCredentials,
+    dnc_group: str | None,
+    group_id: str | None,
+    skill_id: str | None,
+) -> dict:
+    """Make the DNC group scrub the skill, and say what protects the skill."""
+    if group_id and skill_id:
+        done = await scrub_skill_with_group(credentials, group_id, str(skill_id))
+        return {"scrubbed_skill": str(skill_id), "scrub_already": done["already"]}
+    if skill_id:
+        get_run_logger().warning(
+            "No DNC group named: revoked and DNC numbers reach no group, and no group of "
+            "this sync scrubs skill %s",
+            skill_id,
+        )
+    elif dnc_group:
+        get_run_logger().warning(
+            "No skill_id given: DNC group %r is filled but this sync attaches it to no skill; "
+            "on NICE CXone a group blocks only the skills it scrubs",
+            dnc_group,
+        )
+    return {"scrubbed_skill": None, "scrub_already": None}
+
+
+def _dnc_sentence(summary: dict) -> str:
+    if not summary["dnc_group"]:
+        return "No DNC group named: revoked and DNC numbers went to no group."
+    sentence = (
+        f"DNC group {summary['dnc_group']!r}: {summary['dnc_added']:,} numbers added, "
+        f"{summary['dnc_already']:,} already there"
+    )
+    if summary["dnc_failures"]:
+        sentence += f", {len(summary['dnc_failures']):,} refused"
+    if summary["scrubbed_skill"]:
+        sentence += f"; it scrubs skill {summary['scrubbed_skill']} (confirmed)"
+    return sentence + "."
+
+
+def _message(summary: dict) -> str:
+    """What the sync did, in a sentence or three (the run's final state message)."""
+    name, dialable = summary["calling_list"], summary["dialable"]
+    if summary["already_synced"]:
+        held = f"{name!r} already held this file's {dialable:,} dialable contacts: nothing changed."
+    else:
+        jobs = len(summary["job_ids"])
+        held = (
+            f"{name!r} holds {dialable:,} dialable contacts ({jobs} upload job"
+            f"{'s' if jobs != 1 else ''})."
+        )
+    counted = f" {summary['suppressed']:,} suppressed of {summary['read']:,} read"
+    if summary["unreadable"]:
+        counted += f"; {summary['unreadable']:,} unreadable lines"
+    return f"{held}{counted}. {_dnc_sentence(summary)}"
+
+
+async def _publish(summary: dict, message: str) -> None:
     """The counts by reason and the first suppressed contacts as tables, and a summary naming
     the list, jobs and files."""
-    read = summary["read"] or 1
-    suppressed = pq.ParquetFile(summary["suppressed_parquet_path"])
-    wanted = [name for name in COLUMNS if name in suppressed.schema_arrow.names]
-    first = next(suppressed.iter_batches(batch_size=SAMPLE_ROWS, columns=wanted), None)
-    await publish_suppressed(
-        first.to_pandas() if first is not None else pd.DataFrame(columns=wanted),
-        summary["suppressed"],
-        summary["suppressed_path"],
+    await publish_suppressed_file(
+        summary["suppressed_parquet_path"], summary["suppressed"], summary["suppressed_path"]
     )
-    await acreate_table_artifact(
+    await publish_reasons(
+        summary["by_reason"],
+        summary["read"],
         key="dial-list-reasons",
-        table=[
-            {"reason": reason, "contacts": count, "share": f"{count / read:.1%}"}
-            for reason, count in sorted(summary["by_reason"].items(), key=lambda kv: -kv[1])
-        ],
         description=f"{summary['read']:,} contacts read for {summary['calling_list']!r}",
     )
     when = f"day {summary['for_day']}" if summary["for_day"] else f"at {summary['at']}"
     jobs = ", ".join(f"`{job}`" for job in summary["job_ids"]) or "none"
-    if summary["already_synced"]:
+    if summary.get("already_synced"):
         jobs += " (from the earlier sync of this same file: nothing was uploaded again)"
     lines = [
         f"## Dial list `{summary['calling_list']}` (list `{summary['calling_list_id']}`)",
         "",
-        f"Evaluated for {when}: **{summary['dialable']:,} dialable**, "
-        f"{summary['suppressed']:,} suppressed of {summary['read']:,} read.",
+        message,
         "",
+        f"Evaluated for {when}: **{summary['dialable']:,} dialable**, "
+        f"{summary['suppressed']:,} suppressed of {summary['read']:,} read, "
+        f"{summary['unreadable']:,} unreadable lines.",
+        "",
+        f"- Source: `{summary['source']}`",
         f"- Upload jobs: {jobs}",
-        f"- Leftover jobs stopped first: {', '.join(summary['settled_jobs']) or 'none'}",
     ]
-    if summary["dnc_group"]:
+    if "settled_jobs" in summary:
         lines.append(
-            f"- DNC group `{summary['dnc_group']}`: {summary['dnc_added']} added, "
-            f"{summary['dnc_already']} already there, {len(summary['dnc_failures'])} refused"
+            f"- Leftover jobs stopped first: {', '.join(summary['settled_jobs']) or 'none'}"
         )
     lines += [
+        f"- {_dnc_sentence(summary)}",
         f"- Dialable: `{summary['dialable_path']}` (and `.parquet`)",
         f"- Suppressed: `{summary['suppressed_path']}` (and `.parquet`)",
+        f"- Unreadable lines: `{summary['unreadable_path']}`",
         f"- Run marker: `{summary['marker_path']}`",
-        f"- Upload record: `{summary['record']}`",
     ]
+    if summary.get("record"):
+        lines.append(f"- Upload record: `{summary['record']}`")
     await acreate_markdown_artifact(
         key="dial-list", markdown="\n".join(lines), description="Dial-list sync"
     )
@@ -478,7 +631,9 @@ def main(argv: list[str] | None = None) -> None:
         type=_cli.aware_instant,
         help="judge at this instant, ISO-8601 with a UTC offset (default: now, unless --for-day)",
     )
-    cli.add_argument("--output-dir", default="exports", help="directory for the segment files")
+    cli.add_argument(
+        "--output-dir", default=DEFAULT_OUTPUT_DIR, help="this flow's directory for its files"
+    )
     cli.add_argument(
         "--for-day", help="build a day list for this date (YYYY-MM-DD) or 'today' in --zone"
     )
@@ -486,9 +641,30 @@ def main(argv: list[str] | None = None) -> None:
     cli.add_argument(
         "--job-timeout-minutes", type=float, default=60, help="how long one upload job may take"
     )
+    cli.add_argument(
+        "--allow-empty", action="store_true", help="let a source with no contact empty the list"
+    )
+    cli.add_argument(
+        "--max-unreadable",
+        type=int,
+        default=0,
+        help="CSV lines that may fail to read before the sync refuses to upload",
+    )
+    cli.add_argument(
+        "--max-shrink",
+        type=float,
+        default=0.5,
+        help="the largest share by which the list may shrink since the last sync (1: any)",
+    )
+    cli.add_argument(
+        "--source-credentials",
+        help="a block with the source's storage options: NAME of a FileStorageCredentials "
+        "block, or TYPE-SLUG/NAME (e.g. aws-credentials/prod)",
+    )
     args = cli.parse_args(argv)
-    # A missing column is a ValueError, which every command line reports alone already.
-    _cli.run(args, lambda: sync_dial_list(**_cli.options(args)), (CXoneUploadFailed,))
+    _cli.run(
+        args, lambda: sync_dial_list(**_cli.options(args)), (CXoneUploadFailed, DialListRefused)
+    )
 
 
 if __name__ == "__main__":

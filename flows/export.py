@@ -5,32 +5,68 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from prefect import flow, get_run_logger
-from prefect.artifacts import acreate_table_artifact
+import pyarrow as pa
+from prefect import get_run_logger
 from prefect.states import Completed
 
-import compliance
+import dial_lists
 from blocks import load_credentials
 from cxone import CONSENTED_QUERY, PlatformId
-from dial_lists import ForDay, campaign_day, prepare_output_dir, write_run_marker
-from tasks.contacts import evaluate_contacts, fetch_contacts, write_segments
-from tasks.masking import mask_phone
+from dial_lists import (
+    DEFAULT_DIRS,
+    ForDay,
+    campaign_day,
+    check_output_dir,
+    open_source,
+    write_run_marker,
+)
+from tasks.contacts import fetch_contacts
+from tasks.dial_lists import judge_contacts
 
 from . import _cli
+from ._checked import checked_flow
 from ._run_names import for_day_run_name
-from ._suppressed import publish_suppressed
+from ._suppressed import first_suppressed, publish_reasons, publish_suppressed_file
 
 ALL_CONTACTS_QUERY = "true"
+DEFAULT_OUTPUT_DIR = DEFAULT_DIRS["export"]
 
 
-@flow(
+def check_settings(
+    contact_list_id: str,
+    output_dir: str = DEFAULT_OUTPUT_DIR,
+    *,
+    at: dt.datetime | None = None,
+    for_day: ForDay = None,
+    zone: str = "America/New_York",
+    **_: object,
+) -> None:
+    """Everything about an export's settings that can be checked before its run exists.
+
+    Raises:
+        ValueError: The first bad setting, named: a blank contact list, both `at` and
+            `for_day`, a naive `at`, a bad zone or day, an output directory this flow must
+            not use (`OutputDirError`).
+    """
+    if not str(contact_list_id).strip():
+        raise ValueError("contact_list_id must name the contact list")
+    if at is not None and for_day is not None:
+        raise ValueError("give at most one of for_day (a day list) and at (an instant)")
+    if at is not None and (at.tzinfo is None or at.utcoffset() is None):
+        raise ValueError(f"`at` must be timezone-aware, got naive {at.isoformat()}")
+    campaign_day(for_day, zone)
+    check_output_dir(output_dir, "export")
+
+
+@checked_flow(
+    check=check_settings,
     name="export-segmented-contacts",
     flow_run_name=for_day_run_name("export", "contact_list_id"),
     timeout_seconds=3 * 3600,
 )
 async def export_segmented_contacts(
     contact_list_id: PlatformId,
-    output_dir: str = "exports",
+    output_dir: str = DEFAULT_OUTPUT_DIR,
     credentials_block: str = "cxone",
     at: dt.datetime | None = None,
     for_day: ForDay = None,
@@ -40,9 +76,11 @@ async def export_segmented_contacts(
     and who may not.
 
     Every fetched contact lands in exactly one of `dialable.csv` and `suppressed.csv` (Parquet
-    copies beside them), written with mode 0600. Suppressed contacts carry the reason:
-    invalid number, DNC, revoked or missing consent, frequency cap, unknown time zone, a
-    state's closed day, or outside the called party's local calling hours. Bad records are
+    copies beside them), written with mode 0600, by the same engine as the dial-list sync
+    (`dial_lists.build_dial_files`): a number or person DNC or revoked on any contact is
+    suppressed on every contact carrying it, a later contact of an id or number already in
+    the list is a `duplicate`, and cells a spreadsheet would run as formulas are made inert
+    in the CSV files. Suppressed contacts carry the reason and a detail. Bad records are
     suppressed, never fatal; text that is not valid Unicode is repaired and counted.
 
     The previous run's files are removed before anything is fetched, and `run.json` (this
@@ -51,14 +89,15 @@ async def export_segmented_contacts(
 
     Args:
         contact_list_id: The contact list to export.
-        output_dir: Directory for the segment files (created 0700 if missing).
+        output_dir: This flow's directory for the segment files (created 0700 if missing;
+            a directory holding other files is refused).
         credentials_block: Name of the saved CXoneCredentials block.
         at: The instant the list is evaluated for (timezone-aware); default now, unless
             `for_day` is given.
         for_day: Build a day list for this date in `zone` instead ("today": the date there
-            when the run starts): a contact is dialable when it has a legal window that day,
-            with `callable_from` and `callable_until` (UTC and local); a suppressed one gets
-            `next_callable_at` when time cures its reason.
+            when the run starts): a contact is dialable when it has a legal window that day
+            at or after the run's start, with `callable_from` and `callable_until` (UTC and
+            local); a suppressed one gets `next_callable_at` when time cures its reason.
         zone: The campaign's IANA time zone, for `for_day`.
 
     Returns:
@@ -66,6 +105,9 @@ async def export_segmented_contacts(
         `by_reason`, `dialable_path`, `suppressed_path`, the Parquet paths, `text_repairs`
         (cells repaired), `query` with `fell_back` telling whether the server-side consent
         query returned nothing, and `marker_path`.
+
+    Raises:
+        ValueError: a bad setting, named (before the run when called from Python).
 
     Example:
         ```python
@@ -76,14 +118,11 @@ async def export_segmented_contacts(
         ```
     """
     logger = get_run_logger()
-    for_day = campaign_day(for_day, zone)
-    if at is not None and for_day is not None:
-        raise ValueError("give at most one of for_day (a day list) and at (an instant)")
-    if at is None and for_day is None:
-        at = dt.datetime.now(dt.UTC)
-    elif at is not None and (at.tzinfo is None or at.utcoffset() is None):
-        raise ValueError(f"`at` must be timezone-aware, got naive {at.isoformat()}")
-    directory = prepare_output_dir(output_dir)
+    now = dial_lists.utc_now()
+    check_settings(contact_list_id, output_dir, at=at, for_day=for_day, zone=zone)
+    for_day = campaign_day(for_day, zone, now)
+    at = at if at is not None or for_day is not None else now
+    directory = dial_lists.prepare_output_dir(output_dir, "export")
     credentials = await load_credentials(credentials_block)
 
     query = CONSENTED_QUERY
@@ -99,44 +138,44 @@ async def export_segmented_contacts(
         query = ALL_CONTACTS_QUERY
         contacts, repaired = await fetch_contacts(credentials, contact_list_id, query)
 
-    evaluated = evaluate_contacts(contacts, at, for_day, zone)
-    paths = write_segments(evaluated, str(directory))
-    dialable = int(evaluated["dialable"].sum())
-    by_reason = {str(k): int(v) for k, v in evaluated["reason"].value_counts().items()}
-    for row in evaluated[evaluated["reason"] == "invalid_phone"].head(5).itertuples():
-        logger.info("Suppressed %s: unusable number %s", row.contact_id, mask_phone(row.phone))
-
-    when = f"for {for_day} ({zone})" if for_day else f"at {at.isoformat()}"
-    await acreate_table_artifact(
-        key="contact-suppression",
-        table=compliance.suppression_report(evaluated),
-        description=(
-            f"List {contact_list_id} {when}: {dialable} dialable, "
-            f"{len(evaluated) - dialable} suppressed"
-        ),
+    source = open_source(pa.Table.from_pandas(contacts, preserve_index=False))
+    del contacts  # the table holds them now
+    files = await judge_contacts(
+        source, directory, for_day=for_day, at=at, now=now, zone=zone, owner="export"
     )
-    suppressed = evaluated[~evaluated["dialable"]]
-    await publish_suppressed(suppressed, len(suppressed), paths["suppressed_csv"])
+    when = f"for {for_day} ({zone})" if for_day else f"at {at.isoformat()}"
+    await publish_reasons(
+        files.by_reason,
+        files.read,
+        key="contact-suppression",
+        description=f"List {contact_list_id} {when}: {files.dialable} dialable, "
+        f"{files.suppressed} suppressed",
+    )
+    await publish_suppressed_file(
+        files.suppressed_parquet_path, files.suppressed, files.suppressed_path
+    )
+    for row in first_suppressed(files.suppressed_parquet_path, "invalid_phone", 5):
+        logger.info("Suppressed %s: %s (%s)", row["contact_id"], row["phone"], row["detail"])
     summary = {
-        "fetched": len(contacts),
-        "dialable": dialable,
-        "suppressed": len(evaluated) - dialable,
-        "by_reason": by_reason,
-        "dialable_path": paths["dialable_csv"],
-        "suppressed_path": paths["suppressed_csv"],
-        "dialable_parquet_path": paths["dialable_parquet"],
-        "suppressed_parquet_path": paths["suppressed_parquet"],
+        "fetched": files.read,
+        "dialable": files.dialable,
+        "suppressed": files.suppressed,
+        "by_reason": files.by_reason,
+        "dialable_path": files.dialable_path,
+        "suppressed_path": files.suppressed_path,
+        "dialable_parquet_path": files.dialable_parquet_path,
+        "suppressed_parquet_path": files.suppressed_parquet_path,
         "text_repairs": repaired,
         "query": query,
         "fell_back": fell_back,
-        "at": at.isoformat() if at else None,
+        "at": at.isoformat() if at and not for_day else None,
         "for_day": for_day.isoformat() if for_day else None,
         "zone": zone,
     }
     summary["marker_path"] = str(write_run_marker(directory, summary))
-    logger.info("Export of %s: %s", contact_list_id, json.dumps(by_reason, sort_keys=True))
+    logger.info("Export of %s: %s", contact_list_id, json.dumps(files.by_reason, sort_keys=True))
     message = (
-        f"{dialable:,} dialable, {summary['suppressed']:,} suppressed of {len(contacts):,} {when}"
+        f"{files.dialable:,} dialable, {files.suppressed:,} suppressed of {files.read:,} {when}"
     )
     return Completed(message=message, data=summary)
 
@@ -144,7 +183,9 @@ async def export_segmented_contacts(
 def main(argv: list[str] | None = None) -> None:
     cli = _cli.parser("python -m flows.export", export_segmented_contacts.__doc__.splitlines()[0])
     cli.add_argument("contact_list_id", help="the contact list to export")
-    cli.add_argument("--output-dir", default="exports", help="directory for the segment files")
+    cli.add_argument(
+        "--output-dir", default=DEFAULT_OUTPUT_DIR, help="this flow's directory for its files"
+    )
     _cli.credentials_option(cli)
     cli.add_argument(
         "--at",

@@ -113,12 +113,13 @@ async def provision_and_export(stack: LocalStack, platform: str) -> tuple[dict, 
         with Step(f"Syncing today's dial list into the calling list {CALLING_LIST!r}"):
             source = write_crm_file(RUN_DIR / "crm" / "contacts.parquet", CONTACTS)
             made = await sync_dial_list(
-                str(source), CALLING_LIST, credentials, dnc_group=DNC_GROUP, for_day="today",
-                output_dir=str(RUN_DIR / "dial-lists"),
+                str(source), CALLING_LIST, credentials, skill_id=primary["id"],
+                dnc_group=DNC_GROUP, for_day="today", output_dir=str(RUN_DIR / "dial-lists"),
             )  # fmt: skip
             print(f"    {made['read']} read: {made['dialable']} dialable (uploaded in job "
                   f"{made['job_id']}), {made['suppressed']} suppressed, "
-                  f"{made['dnc_added']} numbers added to {DNC_GROUP!r}")  # fmt: skip
+                  f"{made['dnc_added']} numbers added to {DNC_GROUP!r}, which scrubs skill "
+                  f"{made['scrubbed_skill']}")  # fmt: skip
     for reason, count in sorted(made["by_reason"].items(), key=lambda kv: -kv[1]):
         print(f"      {reason:<24}{count:>6}")
     return primary, backup, made

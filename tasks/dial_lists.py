@@ -8,21 +8,57 @@ client, a few calls; the flow (`flows.dial_list`) orders them inside the exactly
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import os
 import time
+from collections.abc import Callable
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from blocks import PlatformCredentials
-from cxone import CallingListColumns, CXoneUploadFailed, CXoneValidationError, UploadJob
-from dial_lists import UploadPart, build_dial_files
+from cxone import (
+    CallingListColumns,
+    CXoneInvalidResponse,
+    CXoneUploadFailed,
+    CXoneValidationError,
+    UploadJob,
+)
+from dial_lists import ContactSource, DialFiles, Owner, Progress, UploadPart, build_dial_files
 from tasks.masking import mask_phone
 
-from .errors import CXONE_TASK_OPTIONS, TWO_CALLS_SECONDS
+from .errors import CXONE_TASK_OPTIONS, THREE_CALLS_SECONDS, TWO_CALLS_SECONDS
 
 # Runs in a worker thread (the flow awaits it there), where Prefect cannot enforce a task
 # timeout; the flow's own timeout bounds it.
 write_dial_files = task(name="write-dial-files", cache_policy=NO_CACHE)(build_dial_files)
+
+
+async def judge_contacts(
+    source: ContactSource,
+    output_dir: str | os.PathLike,
+    *,
+    for_day: dt.date | None,
+    at: dt.datetime,
+    now: dt.datetime,
+    zone: str,
+    owner: Owner = "dial-list",
+    on_progress: Callable[[Progress], None] | None = None,
+) -> DialFiles:
+    """`write_dial_files` in a worker thread: a day list (`for_day`) whose windows start no
+    earlier than `now`, else a list for the instant `at`."""
+    return await asyncio.to_thread(
+        write_dial_files,
+        source,
+        output_dir,
+        for_day=for_day,
+        at=None if for_day else at,
+        not_before=now if for_day else None,
+        zone=zone,
+        owner=owner,
+        on_progress=on_progress,
+    )
+
 
 # Job status polls start quick (the stand-in and small lists finish in seconds) and slow down
 # to this (a large list takes minutes on the platform).
@@ -47,6 +83,43 @@ async def find_dnc_group(credentials: PlatformCredentials, name: str) -> str:
     """The id of the DNC group named `name`, created if missing."""
     async with credentials.get_client() as client:
         return await client.find_or_create_dnc_group(name)
+
+
+@task(name="scrub-skill-with-group", timeout_seconds=THREE_CALLS_SECONDS, **CXONE_TASK_OPTIONS)
+async def scrub_skill_with_group(
+    credentials: PlatformCredentials, group_id: str, skill_id: str
+) -> dict:
+    """Make the skill scrub the DNC group, and confirm it by reading the group back.
+
+    A DNC group blocks only the skills it scrubs: until this is done, the skill dials the
+    group's numbers. A skill the group already scrubs is left alone (no write).
+
+    Args:
+        credentials: The platform's credentials block.
+        group_id: The DNC group's id.
+        skill_id: The skill's id.
+
+    Returns:
+        `group_id`, `skill_id`, `already` (True when the group scrubbed the skill before) and
+        `confirmed` (always True: the read-back shows the skill).
+
+    Raises:
+        CXoneInvalidResponse: The platform accepted the wiring but the group's scrubbed
+            skills still do not include the skill.
+        CXoneNotFound: The group or the skill does not exist.
+        CXoneUnsupported: The platform has no DNC groups (the described API).
+    """
+    async with credentials.get_client() as client:
+        already = skill_id in await client.scrubbed_skills(group_id)
+        if not already:
+            await client.scrub_skill(group_id, skill_id)
+            if skill_id not in await client.scrubbed_skills(group_id):
+                raise CXoneInvalidResponse(
+                    f"DNC group {group_id} accepted skill {skill_id} as a scrubbed skill, but "
+                    "its scrubbed skills read back without it: the skill may still dial the "
+                    "group's numbers"
+                )
+    return {"group_id": group_id, "skill_id": skill_id, "already": already, "confirmed": True}
 
 
 async def _wait(client, job_id: str, deadline: float) -> UploadJob:

@@ -4,27 +4,21 @@ from __future__ import annotations
 
 import re
 
-_DIGITS = re.compile(r"\d")
+_NOT_DIGITS = re.compile(r"\D")
 
 
 def mask_phone(value: object) -> str:
-    """Mask every digit but the last four; empty or missing values say so.
+    """The last four digits of a phone number, in one shape whatever the number's format.
 
     Example:
-        >>> mask_phone("+1 (212) 736-5000")
-        '+* (***) ***-5000'
-        >>> mask_phone(None)
-        '<none>'
+        >>> mask_phone("+1 (212) 736-5000"), mask_phone("212.555.012"), mask_phone("12")
+        ('***-***-5000', '***-***-5012', '**')
+        >>> mask_phone(None), mask_phone("n/a")
+        ('<none>', '<no digits>')
     """
     if value is None or value != value or str(value).strip() == "":  # value != value: NaN
         return "<none>"
-    text = str(value)
-    digits = len(_DIGITS.findall(text))
-    seen = 0
-
-    def hide(match: re.Match) -> str:
-        nonlocal seen
-        seen += 1
-        return match.group(0) if seen > digits - 4 else "*"
-
-    return _DIGITS.sub(hide, text)
+    digits = _NOT_DIGITS.sub("", str(value))
+    if len(digits) <= 4:
+        return "*" * len(digits) or "<no digits>"
+    return "***-***-" + digits[-4:]

@@ -19,19 +19,27 @@ this router adds:
 - `POST /_sim/admin/jobs/next` `{"outcome": "complete"|"never_complete"|"cancel"}`: what the
   next submitted job does; `PUT /_sim/admin/jobs/{id}` with the same body changes a job.
 - `GET /_sim/admin/dnc-groups`: groups with every number (expired ones too, flagged).
+- `POST /_sim/admin/skills/{id}/dial`: one dialing pass of the skill (see `dialer`): every
+  record of its lists, "scrubbed" when a DNC group that scrubs the skill holds its number,
+  else "offered" -> `{skillId, offered, scrubbed, entries}` (this pass's entries); 404 for an
+  unknown skill.
+- `GET /_sim/admin/dial-log[?skillId=]`: every pass's entries, oldest first, `{skillId,
+  listId, externalId, phone, outcome: "offered"|"scrubbed", dncGroupIds, at}`;
+  `DELETE /_sim/admin/dial-log` -> 204 clears it (so does a reset).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..clock import iso
 from .activity import COUNTS
 from .calllists import CallingList
+from .dialer import blocked_numbers
 from .dnc import DncGroup, record_view
 from .state import AdminState, admin_state
 from .uploads import Outcome
@@ -81,13 +89,7 @@ def _activity_view(records: list[dict]) -> list[dict]:
 
 
 def _list_view(state: AdminState, calling_list: CallingList) -> dict:
-    now = state.clock.now()
-    blocked = {
-        phone
-        for group in state.dnc.all()
-        if set(group.scrubbed_skill_ids) & set(calling_list.skill_ids)
-        for phone in group.active(now)
-    }
+    blocked = blocked_numbers(state.dnc.all(), calling_list.skill_ids, state.clock.now())
     phone_fields = [phone_field for phone_field, _ in calling_list.destinations]
     return calling_list.summary(state.skill_names()) | {
         "deleted": calling_list.deleted,
@@ -192,3 +194,30 @@ async def set_job_outcome(request: Request, job_id: int, body: JobOutcome) -> JS
 async def dnc_groups(request: Request) -> JSONResponse:
     state = admin_state(request)
     return JSONResponse({"dncGroups": [_group_view(state, g) for g in state.dnc.all()]})
+
+
+@router.post("/skills/{skill_id}/dial")
+async def dial(request: Request, skill_id: int) -> JSONResponse:
+    entries = admin_state(request).dial(skill_id)
+    offered = sum(entry["outcome"] == "offered" for entry in entries)
+    return JSONResponse(
+        {
+            "skillId": skill_id,
+            "offered": offered,
+            "scrubbed": len(entries) - offered,
+            "entries": entries,
+        }
+    )
+
+
+@router.get("/dial-log")
+async def dial_log(
+    request: Request, skill_id: int | None = Query(None, alias="skillId")
+) -> JSONResponse:
+    return JSONResponse({"entries": admin_state(request).dial_log.entries(skill_id)})
+
+
+@router.delete("/dial-log", status_code=204)
+async def clear_dial_log(request: Request) -> Response:
+    admin_state(request).dial_log.clear()
+    return Response(status_code=204)

@@ -15,6 +15,7 @@ from .activity import SkillActivity
 from .calllists import CallingList, CallingLists
 from .campaigns import AdminCampaigns
 from .config import AdminConfig
+from .dialer import DialLog, dial_pass
 from .dnc import DncGroups
 from .errors import AdminError, bad_request
 from .parameters import SkillParameters
@@ -43,6 +44,7 @@ class AdminState:
         self.lists = CallingLists(clock)
         self.jobs = UploadJobs(clock)
         self.dnc = DncGroups(clock)
+        self.dial_log = DialLog()
 
     def reset(self) -> None:
         """Back to a fresh start under the current config."""
@@ -57,6 +59,7 @@ class AdminState:
             self.lists,
             self.jobs,
             self.dnc,
+            self.dial_log,
         ):
             store.clear()
         self.limiter.reset()
@@ -127,6 +130,15 @@ class AdminState:
 
     def lists_of_skill(self, skill_id: int) -> list[CallingList]:
         return [cl for cl in self.lists.all() if skill_id in cl.skill_ids]
+
+    def dial(self, skill_id: int) -> list[dict]:
+        """One dialing pass of the skill over its lists (see `dialer`), logged; 404 for an
+        unknown skill."""
+        self.skills.get(skill_id)
+        now = self.clock.now()
+        entries = dial_pass(skill_id, self.lists_of_skill(skill_id), self.dnc.all(), now)
+        self.dial_log.add(entries)
+        return entries
 
 
 def admin_state(request: Request) -> AdminState:

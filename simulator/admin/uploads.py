@@ -6,6 +6,12 @@ per record: the platform's 500,000 / 256 MB / 512, configurable), UTF-8, a heade
 every column the list's mapping names. A record's characters are its fields joined by commas.
 Blank lines are skipped; rows are numbered from the header (row 1).
 
+A field holding a control character (U+0000 to U+001F, so a tab, CR or LF inside a quoted
+field too, or U+007F) also fails the submission, with 400 naming the record and its column.
+That is the strict reading: the platform's rule for control characters was not found (its
+limit of 512 characters per record is documented), and a record that carries one is likely
+to be refused or cut by a dialer that reads lines.
+
 Rows are then parsed with the list's mapping. A row without an external id or without a
 valid phone number in any destination column is rejected (counted in `invalidRecords`, listed
 by the control API with its row number and reason); the rest are the job's records.
@@ -24,6 +30,7 @@ import base64
 import binascii
 import csv
 import io
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -39,6 +46,7 @@ from .skills import invalid_operation
 
 Outcome = Literal["complete", "never_complete", "cancel"]
 _REQUIRED_FLAGS = ("forceOverwrite", "startSkill", "sendEmail")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass
@@ -115,7 +123,22 @@ def _rows(list_file: str, config: AdminConfig) -> list[list[str]]:
             raise bad_request(
                 f"record {number} has {length} characters; the limit is {config.max_record_chars}"
             )
+        if _CONTROL.search("".join(row)):
+            index = next(i for i, value in enumerate(row) if _CONTROL.search(value))
+            raise bad_request(
+                f"record {number} has a control character in column {_column(rows[0], index)}"
+            )
     return rows
+
+
+def _column(header: list[str], index: int) -> str:
+    """A column's name in the header, or its position (from 1) when the header has none.
+
+    >>> _column(["id", " phone "], 1), _column(["id"], 2), _column(["a\\tb"], 0)
+    ('phone', '3', '1')
+    """
+    name = header[index].strip() if index < len(header) else ""
+    return name if name and not _CONTROL.search(name) else str(index + 1)
 
 
 def parse_file(

@@ -103,6 +103,9 @@ async def test_page_shows_campaigns_names_sparklines_and_failover_history(
                 "by_reason": {"dnc": 2, "outside_calling_window": 1},
                 "for_day": "2026-12-01",
                 "synced_at": "2026-12-01T10:30:00+00:00",
+                "dnc_group": "Internal DNC",
+                "dnc_added": 2,
+                "scrubbed_skill": "4321",
                 "dialable_path": "/srv/dial-lists/dialable.csv",
                 "suppressed_path": "/srv/dial-lists/suppressed.csv",
             },
@@ -184,7 +187,13 @@ async def test_page_shows_campaigns_names_sparklines_and_failover_history(
         assert abandonment_text == "no answered calls"
     else:
         assert abandonment_text.startswith(f"{guard.abandonment_rate * 100:.1f}%")
-    for shown in ("Renewals day list", "2026-12-01", "dnc 2, outside_calling_window 1"):
+    shown_texts = (
+        "Renewals day list",
+        "2026-12-01",
+        "dnc 2, outside_calling_window 1",
+        "Internal DNC (+2); scrubs skill 4321",
+    )
+    for shown in shown_texts:
         assert shown in dial_list_text
     assert "/srv/dial-lists/dialable.csv" in dial_list_text
     assert "Renewals" in history_text and primary.id in history_text

@@ -1,6 +1,7 @@
 """evaluate_day: who may be called on a campaign day, and when; cap cures with last_attempt_at."""
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
@@ -11,11 +12,21 @@ import compliance
 from compliance import CallingPolicy
 
 NY = "2127365000"
+NEW_YORK = ZoneInfo("America/New_York")
+DEC_7 = date(2026, 12, 7)  # a Monday
 
 
-def day_row(day: date, zone: str = "America/New_York", policy=None, **columns) -> pd.Series:
+def day_row(
+    day: date, zone: str = "America/New_York", policy=None, not_before=None, **columns
+) -> pd.Series:
     row = {"contact_id": "c1", "consent_call": True, **columns}
-    return compliance.evaluate_day(pd.DataFrame([row]), day, zone, policy).iloc[0]
+    contacts = pd.DataFrame([row])
+    return compliance.evaluate_day(contacts, day, zone, policy, not_before=not_before).iloc[0]
+
+
+def new_york(hour: int, minute: int = 0, second: int = 0, day: int = 7) -> dict[str, datetime]:
+    """`not_before` at a New York time of December 2026."""
+    return {"not_before": datetime(2026, 12, day, hour, minute, second, tzinfo=NEW_YORK)}
 
 
 def assert_instant(value: pd.Timestamp, expected: str | None) -> None:
@@ -26,8 +37,9 @@ def assert_instant(value: pd.Timestamp, expected: str | None) -> None:
         assert value == pd.Timestamp(expected)
 
 
-# phone, extra columns, campaign day, reason, callable_from_local, callable_until_local,
-# next_callable_at (UTC; the first legal minute after the day when not dialable)
+# phone, extra columns (and `not_before`), campaign day, reason, callable_from_local,
+# callable_until_local, next_callable_at (UTC; the first legal minute after the day when not
+# dialable)
 CASES = [
     pytest.param(
         NY, {}, date(2026, 11, 30), "ok",
@@ -94,6 +106,51 @@ CASES = [
     pytest.param(NY, {"dnc": True}, date(2026, 11, 30), "dnc", None, None, None, id="dnc"),
     pytest.param("8005550100", {}, date(2026, 11, 30), "unknown_timezone", None, None, None,
                  id="no-zone"),
+    # A list made at `not_before`: the first legal window from then on, within the day.
+    pytest.param(
+        "8085861234", new_york(5, 30), DEC_7, "ok",
+        "2026-12-07T08:00:00-10:00", "2026-12-07T19:00:00-10:00", "2026-12-07T18:00Z",
+        id="honolulu-morning-not-the-evening-before",
+    ),
+    pytest.param(
+        "8085861234", {}, DEC_7, "ok",
+        "2026-12-06T19:00:00-10:00", "2026-12-06T21:00:00-10:00", "2026-12-07T05:00Z",
+        id="honolulu-whole-day",
+    ),
+    pytest.param(
+        NY, new_york(20, 30), DEC_7, "ok",
+        "2026-12-07T20:30:00-05:00", "2026-12-07T21:00:00-05:00", "2026-12-08T01:30Z",
+        id="new-york-last-half-hour",
+    ),
+    pytest.param(
+        NY, new_york(20, 30, 20), DEC_7, "ok",
+        "2026-12-07T20:31:00-05:00", "2026-12-07T21:00:00-05:00", "2026-12-08T01:31Z",
+        id="rounded-up-to-the-minute",
+    ),
+    pytest.param(
+        NY, new_york(21), DEC_7, "outside_calling_hours", None, None, "2026-12-08T13:00Z",
+        id="new-york-after-the-window",
+    ),
+    pytest.param(
+        NY, {"not_before": datetime(2026, 12, 6, 12, tzinfo=UTC)}, DEC_7, "ok",
+        "2026-12-07T08:00:00-05:00", "2026-12-07T21:00:00-05:00", "2026-12-07T13:00Z",
+        id="before-the-day-changes-nothing",
+    ),
+    pytest.param(
+        "8085861234", new_york(1, day=8), DEC_7, "outside_calling_hours", None, None,
+        "2026-12-08T06:00Z",  # the first legal minute after the day and not_before (20:00 HST)
+        id="after-the-day-nobody",
+    ),
+    pytest.param(
+        "8015381234", {"not_before": datetime(2026, 7, 24, 10, tzinfo=NEW_YORK)},
+        date(2026, 7, 24), "state_restricted_day", None, None, "2026-07-25T14:00Z",
+        id="a-closed-day-stays-closed",
+    ),
+    pytest.param(
+        NY, {"attempts_24h": 1, "last_attempt_at": "2026-12-06T14:00Z", **new_york(12)}, DEC_7,
+        "frequency_cap", None, None, "2026-12-07T17:00Z",
+        id="a-cap-lifting-earlier-waits-for-not-before",
+    ),
 ]  # fmt: skip
 
 
@@ -116,6 +173,8 @@ def test_day_lists(phone, extra, day, reason, from_local, until_local, next_at):
         assert row.callable_from == pd.Timestamp(from_local)
         assert row.callable_until == pd.Timestamp(until_local)
     assert_instant(row.next_callable_at, next_at)
+    if "not_before" in extra and reason == "ok":
+        assert row.callable_from >= extra["not_before"]
 
 
 def test_candidate_zones_with_no_common_window_are_outside_hours():

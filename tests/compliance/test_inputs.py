@@ -23,9 +23,6 @@ NY = "2127365000"
         "2127365000",
         " 1 (212) 736 5000 ",
         "212/736-5000",
-        2127365000,
-        2127365000.0,
-        np.int64(12127365000),
     ],
 )
 def test_common_formats_normalise_to_e164(judge, phone):
@@ -56,6 +53,12 @@ def test_common_formats_normalise_to_e164(judge, phone):
         {"number": "2127365000"},
         -2127365000,
         2127365000.5,
+        # Numbers are never phone numbers, even whole ones: a spreadsheet's 1.21274E+10 is
+        # 12127400000, a stranger's number.
+        2127365000,
+        2127365000.0,
+        np.int64(12127365000),
+        "1.21274E+10",
     ],
 )
 def test_unparseable_numbers_are_invalid(judge, phone):
@@ -271,6 +274,8 @@ def test_reasons_are_the_spec_codes_in_precedence_order():
         "unknown_timezone",
         "state_restricted_day",
         "outside_calling_hours",
+        "invalid_record",  # list-level: assigned by the dial-list engine, never by evaluate
+        "duplicate",
     )
 
 

@@ -19,7 +19,8 @@ def test_suppression_report_counts_by_reason_and_state():
     contacts = pd.DataFrame(
         {
             "contact_id": list("abcdef"),
-            "phone": ["2127365000", "3055771234", "bad", "3055771234", "8005550100", "2127365000"],
+            # Two Miami numbers: a number DNC on one row would be DNC on every row of it.
+            "phone": ["2127365000", "3055771235", "bad", "3055771234", "8005550100", "2127365000"],
             "consent_call": [True, None, True, True, True, True],
             "dnc": [False, False, False, True, False, False],
             "state": [None, None, "TX", None, None, "NJ"],

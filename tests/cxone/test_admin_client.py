@@ -19,8 +19,10 @@ import cxone._access_key_auth as discovery
 from cxone import (
     AccessKeyConfig,
     AdminClient,
+    CallingListColumns,
     CampaignSpec,
     CXoneAuthError,
+    CXoneNotFound,
     CXoneUnsupported,
     CXoneValidationError,
     RetryPolicy,
@@ -79,6 +81,14 @@ def tenant_routes(router) -> None:
     router.get(f"{ISSUER}/.well-known/cxone-configuration", params={"tenantId": TENANT}).mock(
         return_value=httpx.Response(200, json={"api_endpoint": API, "area": "na1"})
     )
+
+
+def signed_in(router) -> None:
+    """The access-key token route and tenant discovery, answering as the platform does."""
+    router.post(f"{ISSUER}/authentication/v1/token/access-key").mock(
+        return_value=httpx.Response(200, json=TOKEN)
+    )
+    tenant_routes(router)
 
 
 @respx.mock
@@ -169,10 +179,7 @@ async def test_expired_token_is_refreshed_once_and_shared_between_clients(sleep)
 
 @respx.mock
 async def test_summary_numbers_as_strings_give_the_success_rate(sleep):
-    respx.post(f"{ISSUER}/authentication/v1/token/access-key").mock(
-        return_value=httpx.Response(200, json=TOKEN)
-    )
-    tenant_routes(respx)
+    signed_in(respx)
     route = respx.get(f"{BASE}/skills/5/summary").mock(
         return_value=httpx.Response(
             200,
@@ -202,10 +209,7 @@ async def test_summary_numbers_as_strings_give_the_success_rate(sleep):
 
 @respx.mock
 async def test_empty_listings_are_204_and_result_sets_are_unwrapped(sleep):
-    respx.post(f"{ISSUER}/authentication/v1/token/access-key").mock(
-        return_value=httpx.Response(200, json=TOKEN)
-    )
-    tenant_routes(respx)
+    signed_in(respx)
     respx.get(f"{BASE}/skills").mock(return_value=httpx.Response(204))
     respx.get(f"{BASE}/dnc-groups").mock(
         return_value=httpx.Response(
@@ -242,10 +246,7 @@ async def test_empty_listings_are_204_and_result_sets_are_unwrapped(sleep):
 
 @respx.mock
 async def test_batch_answers_report_failures_per_item(sleep):
-    respx.post(f"{ISSUER}/authentication/v1/token/access-key").mock(
-        return_value=httpx.Response(200, json=TOKEN)
-    )
-    tenant_routes(respx)
+    signed_in(respx)
     add = respx.post(f"{BASE}/dnc-groups/301/records").mock(
         return_value=httpx.Response(
             200,
@@ -269,10 +270,7 @@ async def test_batch_answers_report_failures_per_item(sleep):
 
 @respx.mock
 async def test_an_upload_body_is_streamed_whole_and_replayed_after_a_401(sleep):
-    respx.post(f"{ISSUER}/authentication/v1/token/access-key").mock(
-        return_value=httpx.Response(200, json=TOKEN)
-    )
-    tenant_routes(respx)
+    signed_in(respx)
     bodies: list[tuple[str, bytes]] = []
 
     def answer(request: httpx.Request) -> httpx.Response:
@@ -303,10 +301,7 @@ async def test_a_skill_create_refused_per_item_is_a_validation_error(sleep, monk
     import cxone._admin as admin_module
 
     monkeypatch.setattr(admin_module, "LISTING_GRACE_SECONDS", 0)
-    respx.post(f"{ISSUER}/authentication/v1/token/access-key").mock(
-        return_value=httpx.Response(200, json=TOKEN)
-    )
-    tenant_routes(respx)
+    signed_in(respx)
     respx.get(f"{API}/incontactapi/services/v33.0/campaigns").mock(
         return_value=httpx.Response(200, json={"campaigns": [{"id": 7001, "name": "Renewals"}]})
     )
@@ -332,10 +327,7 @@ async def test_a_skill_create_refused_per_item_is_a_validation_error(sleep, monk
 
 @respx.mock
 async def test_starting_a_running_skill_is_confirmed_not_failed(sleep):
-    respx.post(f"{ISSUER}/authentication/v1/token/access-key").mock(
-        return_value=httpx.Response(200, json=TOKEN)
-    )
-    tenant_routes(respx)
+    signed_in(respx)
     respx.post(f"{BASE}/skills/9/start").mock(
         return_value=httpx.Response(
             400, json={"error": "InvalidOperation", "error_description": "Skill is running"}
@@ -350,10 +342,7 @@ async def test_starting_a_running_skill_is_confirmed_not_failed(sleep):
 
 @respx.mock
 async def test_429_without_retry_after_backs_off(sleep):
-    respx.post(f"{ISSUER}/authentication/v1/token/access-key").mock(
-        return_value=httpx.Response(200, json=TOKEN)
-    )
-    tenant_routes(respx)
+    signed_in(respx)
     respx.get(f"{BASE}/skills/1").mock(
         side_effect=[
             httpx.Response(429),
@@ -372,3 +361,69 @@ async def test_what_the_platform_lacks_says_so(sleep):
             admin.iter_contacts("CL-1")
         with pytest.raises(CXoneUnsupported, match="polls"):
             await admin.register_webhook(None)
+
+
+@respx.mock
+async def test_scrubbing_a_skill_posts_the_wiring_and_reads_every_page_back(sleep):
+    signed_in(respx)
+    wire = respx.post(f"{BASE}/dnc-groups/301/scrubbed-skills/4100001").mock(
+        return_value=httpx.Response(202)
+    )
+    first = [{"skillId": 4100000 + i, "skillName": f"S{i}"} for i in range(100)]
+    pages = respx.get(f"{BASE}/dnc-groups/301/scrubbed-skills").mock(
+        side_effect=[
+            httpx.Response(200, json={"totalRecords": "101", "scrubbedSkills": first}),
+            # The second page's id arrives as a string.
+            httpx.Response(
+                200,
+                json={"totalRecords": "101", "scrubbedSkills": [{"skillId": "4100100"}]},
+            ),
+        ]
+    )
+    respx.get(f"{BASE}/dnc-groups/302/scrubbed-skills").mock(return_value=httpx.Response(204))
+    async with client(sleep) as admin:
+        assert await admin.scrub_skill("301", "4100001") is None
+        scrubbed = await admin.scrubbed_skills("301")
+        assert await admin.scrubbed_skills("302") == set()
+    assert wire.call_count == 1 and wire.calls[0].request.content == b""
+    assert scrubbed == {str(4100000 + i) for i in range(101)}
+    assert [dict(c.request.url.params) for c in pages.calls] == [
+        {"skip": "0", "top": "100"},
+        {"skip": "100", "top": "100"},
+    ]
+
+
+@respx.mock
+async def test_scrubbing_for_a_missing_skill_is_not_found(sleep):
+    signed_in(respx)
+    respx.post(f"{BASE}/dnc-groups/301/scrubbed-skills/9").mock(
+        return_value=httpx.Response(404, json={"error": "NotFound"})
+    )
+    async with client(sleep) as admin:
+        with pytest.raises(CXoneNotFound):
+            await admin.scrub_skill("301", "9")
+
+
+@respx.mock
+async def test_a_calling_list_is_created_with_every_column_of_the_upload_file(sleep):
+    signed_in(respx)
+    respx.get(f"{BASE}/lists/call-lists").mock(return_value=httpx.Response(204))
+    create = respx.post(f"{BASE}/lists/call-lists").mock(
+        return_value=httpx.Response(200, json={"listId": 5001})
+    )
+    async with client(sleep) as admin:
+        assert await admin.find_or_create_calling_list("Renewals", CallingListColumns()) == "5001"
+    request = create.calls[0].request
+    assert dict(request.url.params) == {
+        "listName": "Renewals",
+        "externalIdColumn": "contact_id",
+        "stateColumn": "state",
+        "zipColumn": "postal_code",
+        "timeZoneColumn": "time_zone",
+        "callRequestTimeColumn": "call_request_time",
+        "firstNameColumn": "first_name",
+        "lastNameColumn": "last_name",
+    }
+    assert json.loads(request.content) == {
+        "destinationMappings": [{"fieldName": "PhoneNumber", "fieldValue": "phone"}]
+    }

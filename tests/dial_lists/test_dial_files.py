@@ -17,8 +17,10 @@ import pytest
 import compliance
 from compliance import CallingPolicy, PersonAttempts
 from dial_lists import (
+    OWNER_MARKER,
     RUN_MARKER,
     SEGMENT_FILES,
+    UNREADABLE_FILE,
     UPLOAD_COLUMNS,
     MissingColumnsError,
     build_dial_files,
@@ -94,7 +96,8 @@ def test_outputs_are_private_and_a_marker_says_what_they_are(tmp_path):
     run = build_dial_files(source, tmp_path / "out", at=AT)
     out = tmp_path / "out"
     assert mode(out) == 0o700
-    assert sorted(p.name for p in out.iterdir()) == sorted([*SEGMENT_FILES, RUN_MARKER])
+    owned = [*SEGMENT_FILES, UNREADABLE_FILE, RUN_MARKER, OWNER_MARKER]
+    assert sorted(p.name for p in out.iterdir()) == sorted(owned)
     assert all(mode(path) == 0o600 for path in out.iterdir())
     marker = json.loads((out / RUN_MARKER).read_text())
     assert (marker["at"], marker["for_day"], marker["read"]) == (AT.isoformat(), None, 40)
@@ -115,12 +118,13 @@ def test_an_fsspec_url_is_read_like_a_file(tmp_path):
 def test_a_missing_column_is_named_and_nothing_is_written(tmp_path, suffix):
     source = write(contacts().drop(columns=["phone"]), tmp_path / f"contacts{suffix}")
     out = tmp_path / "out"
-    out.mkdir()
+    build_dial_files(write(contacts(), tmp_path / "good.csv"), out, for_day=MONDAY)
     for name in (*SEGMENT_FILES, RUN_MARKER):
         (out / name).write_text("yesterday")
     with pytest.raises(MissingColumnsError, match=r"contacts\.\w+ is missing .*column phone"):
         build_dial_files(source, out, for_day=MONDAY)
-    assert list(out.iterdir()) == []  # yesterday's files are gone, nothing new was written
+    # Yesterday's files are gone, nothing new was written; the directory stays this flow's.
+    assert [p.name for p in out.iterdir()] == [OWNER_MARKER]
 
 
 def test_odd_cells_and_broken_lines_are_suppressed_or_counted_never_fatal(tmp_path):
@@ -133,16 +137,17 @@ def test_odd_cells_and_broken_lines_are_suppressed_or_counted_never_fatal(tmp_pa
         "c4,(212) 736-5002,true,false,lots,,Di,odd attempts",
         "c5,(212) 736-5003,true,false,0,yesterday,Ed,odd revocation",
         "c6,(212) 736-5004,,false,0,,Flo,no consent",
-        'c7,(212) 736-5005,true,false,0,,Gus,"a note, with a comma and a\nline break"',
+        'c7,(212) 736-5005,true,false,0,,Gus,"a note, with a comma and a ""quote"""',
         "c8,(212) 736-5006,true,false,0,,Hal,one field,too many",
         "c9,(212) 736-5007,true",
+        'c10,(212) 736-5008,true,false,0,,Ivy,"a note with a\nline break"',  # two lines
     ]
     data = "\n".join(lines).encode().replace(b"Cy", b"C\xff")  # a byte that is not UTF-8
     source = tmp_path / "contacts.csv"
     source.write_bytes(data + b"\n")
     run = build_dial_files(source, tmp_path / "out", at=AT, chunk_rows=3)
 
-    assert (run.read, run.unreadable_rows, run.text_repairs) == (7, 2, 1)
+    assert (run.read, run.unreadable, run.text_repairs) == (7, 4, 1)
     assert run.read == run.dialable + run.suppressed
     held = by_id(run.suppressed_parquet_path)
     assert held["reason"].to_dict() == {
@@ -157,9 +162,8 @@ def test_odd_cells_and_broken_lines_are_suppressed_or_counted_never_fatal(tmp_pa
         lambda row: row.dropna().tolist(), axis=1
     ).tolist() == [["maybe", "0", ""], ["false", "lots", ""], ["false", "0", "yesterday"]]
     assert held.loc["c3", "first_name"] == "C\ufffd"
-    assert by_id(run.dialable_parquet_path).loc["c7", "notes"] == (
-        "a note, with a comma and a\nline break"
-    )
+    notes = by_id(run.dialable_parquet_path).loc["c7", "notes"]
+    assert notes == 'a note, with a comma and a "quote"'
 
 
 def people() -> pd.DataFrame:
@@ -258,21 +262,26 @@ def test_a_failure_midway_leaves_no_segment_file(tmp_path, suffix):
 
     with pytest.raises(RuntimeError, match="disk is full"):
         build_dial_files(source, out, at=AT, chunk_rows=10, on_progress=fail_after_the_first_chunk)
-    assert list(out.iterdir()) == []  # no final file, no temporary file, no marker
+    # No final file, no temporary file, no run marker: only the directory's owner marker.
+    assert [p.name for p in out.iterdir()] == [OWNER_MARKER]
 
 
 def test_progress_after_each_chunk(tmp_path):
     seen = []
     parquet = write(contacts(), tmp_path / "contacts.parquet")
     build_dial_files(parquet, tmp_path / "a", at=AT, chunk_rows=15, on_progress=seen.append)
-    assert [(p.read, p.total) for p in seen] == [(15, 40), (30, 40), (40, 40)]
+    # The first pass (numbers, persons, repeats), then the evaluation.
+    assert [(p.phase, p.read, p.total) for p in seen] == [
+        ("tally", 15, 40), ("tally", 30, 40), ("tally", 40, 40),
+        ("evaluate", 15, 40), ("evaluate", 30, 40), ("evaluate", 40, 40),
+    ]  # fmt: skip
     assert sum(seen[-1].by_reason.values()) == 40
     seen.clear()
     build_dial_files(write(contacts(), tmp_path / "c.csv"), tmp_path / "b", at=AT, chunk_rows=25)
     csv_run = build_dial_files(
         tmp_path / "c.csv", tmp_path / "b", at=AT, chunk_rows=25, on_progress=seen.append
     )
-    assert [(p.read, p.total) for p in seen] == [(25, None), (40, None)]
+    assert [(p.read, p.total) for p in seen if p.phase == "evaluate"] == [(25, None), (40, None)]
     assert seen[-1].by_reason == csv_run.by_reason
 
 
@@ -345,23 +354,28 @@ def test_upload_parts_hold_every_dialable_contact_once_within_the_limits(tmp_pat
             "consent_call": ["true"] * 57,
             "state": ['N"Y', "NY", "New York"] * 19,  # a quote: the field is quoted
             "postal_code": ["10001"] * 57,
+            "first_name": [f"Ana {i}" for i in range(57)],  # no last_name: left empty
         }
     )
-    run = build_dial_files(write(frame, tmp_path / "c.parquet"), tmp_path, for_day=MONDAY)
-    parts = list(upload_parts(getattr(run, name), max_records=20, max_bytes=700))
+    run = build_dial_files(write(frame, tmp_path / "c.parquet"), tmp_path / "out", for_day=MONDAY)
+    parts = list(upload_parts(getattr(run, name), max_records=20, max_bytes=800))
 
     assert [p.number for p in parts] == list(range(1, len(parts) + 1)) and len(parts) > 3
     assert [p.overwrite for p in parts] == [True] + [False] * (len(parts) - 1)
-    assert all(len(p.data) <= 700 and p.records <= 20 for p in parts)
-    # The byte limit is what cut them: no room was left for another record (about 71 bytes).
-    assert all(len(p.data) > 700 - 72 for p in parts[:-1])
+    assert all(len(p.data) <= 800 and p.records <= 20 for p in parts)
+    # The byte limit is what cut them: no room was left for another record (about 79 bytes).
+    assert all(len(p.data) > 800 - 80 for p in parts[:-1])
     records = [row for p in parts for row in read_part(p.data)]
     assert all(len(read_part(p.data)) == p.records for p in parts)
     assert [r["contact_id"] for r in records] == list(frame["contact_id"])
-    assert list(records[0]) == list(UPLOAD_COLUMNS)
+    assert list(records[0]) == list(UPLOAD_COLUMNS) == [
+        "contact_id", "phone", "state", "postal_code", "time_zone", "call_request_time",
+        "first_name", "last_name",
+    ]  # fmt: skip
     assert records[1] == {
         "contact_id": "c001", "phone": "2127365001", "state": "NY", "postal_code": "10001",
         "time_zone": "Eastern Standard Time", "call_request_time": "2026-11-30 08:00:00",
+        "first_name": "Ana 1", "last_name": "",
     }  # fmt: skip
     assert records[0]["state"] == 'N"Y'
     by_records = list(upload_parts(run.dialable_parquet_path, max_records=20))
@@ -370,14 +384,15 @@ def test_upload_parts_hold_every_dialable_contact_once_within_the_limits(tmp_pat
 
 def test_no_dialable_contact_gives_one_part_that_empties_the_list(tmp_path):
     frame = pd.DataFrame({"contact_id": ["c1"], "phone": [NY], "consent_call": ["no"]})
-    run = build_dial_files(write(frame, tmp_path / "c.csv"), tmp_path, for_day=MONDAY)
+    run = build_dial_files(write(frame, tmp_path / "c.csv"), tmp_path / "out", for_day=MONDAY)
     (part,) = upload_parts(run.dialable_parquet_path)
     assert (part.number, part.records, part.overwrite) == (1, 0, True)
     assert part.data == (",".join(UPLOAD_COLUMNS) + "\r\n").encode()
     with pytest.raises(ValueError, match="alone is longer than"):
         frame["consent_call"] = "true"
-        run = build_dial_files(write(frame, tmp_path / "c.csv"), tmp_path, for_day=MONDAY)
-        list(upload_parts(run.dialable_parquet_path, max_bytes=70))
+        run = build_dial_files(write(frame, tmp_path / "c.csv"), tmp_path / "out", for_day=MONDAY)
+        header = len(part.data)  # room for the header, not for the record after it
+        list(upload_parts(run.dialable_parquet_path, max_bytes=header + 20))
 
 
 def test_bad_arguments_are_clear_errors(tmp_path):

@@ -85,3 +85,17 @@ def clock(monkeypatch) -> MovableClock:
     moved = MovableClock()
     monkeypatch.setattr(blocks.operation, "clock", moved)
     return moved
+
+
+# The scheduled daily sync's instant: 05:30 in New York on Monday 2026-11-30, before the
+# first legal minute anywhere. Day lists start no window before the flows' clock.
+SYNC_AT = dt.datetime(2026, 11, 30, 5, 30, tzinfo=dt.timezone(dt.timedelta(hours=-5)))
+
+
+@pytest.fixture
+def sync_clock(monkeypatch) -> dict:
+    """The dial-list flows' clock (`dial_lists.utc_now`), set to `SYNC_AT`; a test moves it
+    by setting `clock["at"]`."""
+    clock = {"at": SYNC_AT}
+    monkeypatch.setattr("dial_lists.utc_now", lambda: clock["at"].astimezone(dt.UTC))
+    return clock

@@ -11,10 +11,12 @@ from pathlib import Path
 import httpx
 import pandas as pd
 import pytest
+import respx
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
 from blocks import (
+    CXoneAccessKey,
     IdempotencyRecord,
     _documents,
     load_credentials,
@@ -22,10 +24,20 @@ from blocks import (
     operation,
     upload_identity,
 )
-from cxone import CallingListColumns, CXoneServerError, CXoneUnsupported, CXoneUploadFailed
+from cxone import (
+    CallingListColumns,
+    CampaignSpec,
+    CXoneInvalidResponse,
+    CXoneServerError,
+    CXoneUnsupported,
+    CXoneUploadFailed,
+)
 from dial_lists import SEGMENT_FILES, MissingColumnsError
 from flows.dial_list import sync_dial_list
+from tasks.dial_lists import scrub_skill_with_group
 
+# Day lists start no window before the flows' clock: set to the morning of the day listed.
+pytestmark = pytest.mark.usefixtures("sync_clock")
 MONDAY = dt.date(2026, 11, 30)
 DIALABLE = [f"ok-{i}" for i in range(5)]
 SUPPRESSED = {"dnc": "6001", "revoked": "6002", "no-consent": "6003", "bad": None}
@@ -325,6 +337,65 @@ async def test_the_described_api_fails_at_once_saying_it_has_no_calling_lists(
             output_dir=str(out),
         )
     assert not out.exists()  # failed before the file was evaluated
+
+
+async def test_the_dnc_group_scrubs_the_skill_once_and_its_numbers_are_not_offered(
+    nice_credentials, stand_in, names, tmp_path
+):
+    credentials = await load_credentials(nice_credentials)
+    async with credentials.get_client() as client:
+        skill = await client.create_campaign(
+            CampaignSpec(name=f"Scrub {names[0][-8:]}", contact_list_id=names[0]),
+            idempotency_key=uuid.uuid4().hex,
+        )
+        group_id = await client.find_or_create_dnc_group(names[1])
+        await client.add_dnc_numbers(group_id, ["2127365002"])  # ok-2 opted out elsewhere
+    first = await scrub_skill_with_group.fn(credentials, group_id, skill.id)
+    again = await scrub_skill_with_group.fn(credentials, group_id, skill.id)
+    wanted = {"group_id": group_id, "skill_id": skill.id, "confirmed": True}
+    assert first == {**wanted, "already": False} and again == {**wanted, "already": True}
+    (group,) = [
+        g for g in stand_in.get("/dnc-groups").json()["dncGroups"] if g["dncGroupName"] == names[1]
+    ]
+    assert group["scrubbedSkillIds"] == [int(skill.id)]
+
+    # The skill dials the synced list; a contact dialable in the file whose number the group
+    # holds (it opted out elsewhere) is never offered to it.
+    await sync_dial_list(
+        write(contacts(), tmp_path / "crm.csv"),
+        names[0],
+        nice_credentials,
+        skill_id=skill.id,
+        for_day=MONDAY,
+        output_dir=str(tmp_path / "out"),
+    )
+    passed = stand_in.post(f"/skills/{skill.id}/dial").json()
+    assert (passed["offered"], passed["scrubbed"]) == (4, 1)
+    (scrubbed,) = [e for e in passed["entries"] if e["outcome"] == "scrubbed"]
+    assert (scrubbed["externalId"], scrubbed["dncGroupIds"]) == ("ok-2", [int(group_id)])
+
+
+@respx.mock
+async def test_a_scrub_the_read_back_does_not_show_is_an_invalid_response():
+    api, issuer = "http://127.0.0.1:11", "http://127.0.0.1:12"
+    respx.post(f"{issuer}/authentication/v1/token/access-key").mock(
+        return_value=httpx.Response(200, json={"access_token": "t", "expires_in": 3600})
+    )
+    base = f"{api}/incontactapi/services/v30.0/dnc-groups/301/scrubbed-skills"
+    respx.get(base).mock(return_value=httpx.Response(204))
+    wire = respx.post(f"{base}/4100001").mock(return_value=httpx.Response(202))
+    credentials = CXoneAccessKey(
+        access_key_id="AK1", access_key_secret="s", issuer=issuer, api_base_url=api
+    )
+    with pytest.raises(CXoneInvalidResponse, match="read back without it"):
+        await scrub_skill_with_group.fn(credentials, "301", "4100001")
+    assert wire.call_count == 1
+
+
+async def test_the_described_api_has_no_dnc_group_to_scrub_with(credentials_block):
+    credentials = await load_credentials(credentials_block)
+    with pytest.raises(CXoneUnsupported, match="no calling lists"):
+        await scrub_skill_with_group.fn(credentials, "301", "4100001")
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,8 @@ from ..conftest import SIM_CLIENT_SECRET
 
 # A Monday afternoon in every US zone: the window rules let most consented contacts through.
 AT = dt.datetime(2026, 11, 30, 19, 0, tzinfo=dt.UTC)
+# Day lists start no window before the flows' clock: set to the morning of the day listed.
+pytestmark = pytest.mark.usefixtures("sync_clock")
 
 
 def segments(summary):
@@ -54,6 +56,7 @@ async def test_every_contact_lands_in_exactly_one_segment(sim, credentials_block
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     assert {p.name for p in tmp_path.iterdir()} == {
         "dialable.csv", "suppressed.csv", "dialable.parquet", "suppressed.parquet", "run.json",
+        "unreadable.csv", ".output-owner.json",
     }  # fmt: skip
     marker = json.loads((tmp_path / "run.json").read_text())
     assert (marker["at"], marker["fetched"], marker["dialable"]) == (
@@ -148,9 +151,9 @@ async def test_bad_records_are_suppressed_not_fatal(sim, credentials_block, tmp_
 
 
 async def test_odd_safety_cells_block_and_keep_their_raw_values(sim, credentials_block, tmp_path):
-    def contact(i, **fields):
+    def contact(i, **fields):  # a number each: a DNC number is DNC on every row of it
         outbound = {"call": True, "revokedAt": fields.pop("revokedAt", None)}
-        return {"id": f"c91{i:05d}", "phoneNumber": "+12127365000",
+        return {"id": f"c91{i:05d}", "phoneNumber": f"+121273650{i:02d}",
                 "consentFlags": {"outbound": outbound}, "doNotCall": False, **fields}  # fmt: skip
 
     odd = [
@@ -232,7 +235,7 @@ async def test_no_secret_or_full_phone_number_in_logs_and_artifacts(
         runs = await client.read_flow_runs()
     texts = [caplog.text, *(str(a.data) for a in artifacts), *(str(r.parameters) for r in runs)]
     assert any(a.key == "contact-suppression" for a in artifacts)
-    assert "*****5012" in caplog.text  # the invalid number is logged masked
+    assert "***-***-5012" in caplog.text  # the invalid number is logged masked
     phones = pd.read_csv(summary["dialable_path"], dtype=str)["phone"].head(20)
     for text in texts:
         assert SIM_CLIENT_SECRET not in text
@@ -256,7 +259,7 @@ async def test_a_failed_run_leaves_no_segment_file_of_an_earlier_run(
         await export_segmented_contacts(
             "CL-1", output_dir=str(tmp_path), credentials_block=credentials_block, at=AT
         )
-    assert sorted(p.name for p in tmp_path.iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".output-owner.json"]
 
 
 async def test_half_an_emoji_is_repaired_and_counted_not_fatal(prefect_harness, tmp_path):
@@ -311,7 +314,7 @@ async def test_the_run_is_named_for_its_list_and_day_and_says_what_it_did(
     sample = artifacts["suppressed-contacts"]
     rows = json.loads(sample.data)
     assert 0 < len(rows) <= 200 and set(rows[0]) == {
-        "contact_id", "phone", "reason", "next_callable_local",
+        "contact_id", "phone", "reason", "detail", "next_callable_local",
     }  # fmt: skip
     assert all(sum(c.isdigit() for c in row["phone"]) <= 4 for row in rows)  # last four only
     assert summary["suppressed_path"] in sample.description

@@ -4,11 +4,13 @@ file limits, and the control API's job outcomes."""
 from __future__ import annotations
 
 import base64
+import doctest
 
 import httpx
 import pytest
 
 from simulator import FakeClock
+from simulator.admin import uploads
 
 from .conftest import Acd
 
@@ -143,6 +145,25 @@ async def test_file_violations_fail_the_upload_with_a_clear_error(
     assert (await acd.get("/lists/call-lists/jobs")).status_code == 204
 
 
+@pytest.mark.parametrize(
+    "name", ["Ana\tMaria", '"Ana\nMaria"', '"Ana\r\nMaria"', "Ana\x00", "Ana\x7f", "\x1b[31mAna"]
+)
+async def test_a_control_character_in_a_field_fails_the_upload_naming_record_and_column(
+    acd: Acd, name: str
+) -> None:
+    list_id = await acd.calling_list(firstNameColumn="first_name")
+    csv_text = f"contact_id,phone,first_name\nc1,2125550101,Bo\n\nc2,2125550102,{name}\n"
+    response = await acd.upload(list_id, csv_text)
+    assert response.status_code == 400
+    # Row 1 is the header, and the blank line is not counted.
+    assert response.json()["error_description"] == (
+        "record 3 has a control character in column first_name"
+    )
+    assert (await acd.get("/lists/call-lists/jobs")).status_code == 204  # no job was made
+    fine = await acd.upload(list_id, csv_text.replace(name, '"Ana, Maria"'))
+    assert fine.status_code == 200, fine.text
+
+
 async def test_the_record_limit_is_the_platforms_by_default(api: httpx.AsyncClient) -> None:
     shown = (await api.get("/_sim/admin/config")).json()
     assert (shown["max_upload_records"], shown["max_record_chars"]) == (500_000, 512)
@@ -214,3 +235,7 @@ async def test_the_jobs_listing_counts_as_a_poll(acd: Acd) -> None:
     assert listing["totalRecords"] == 1
     assert listing["uploadJobs"][0]["isComplete"] is False
     assert (await acd.job(job_id))["isComplete"] is True
+
+
+def test_the_module_examples_run() -> None:
+    assert doctest.testmod(uploads).failed == 0

@@ -40,15 +40,18 @@ DIAL_LIST_SOURCE = Path(tempfile.gettempdir()) / "cxone-stack-test" / "crm.parqu
 
 
 def crm_file() -> pd.DataFrame:
-    """Three New Yorkers who consented, and one who revoked."""
-    phones = ["(212) 736-5000", "(212) 736-5001", "(212) 736-5002", "(212) 736-5003"]
+    """Three people in Honolulu who consented, and one who revoked. The sync makes today's
+    list from the moment it runs, and Honolulu keeps a legal window left in New York's day at
+    any hour of it (until 19:00 there, midnight in New York): the test passes whenever CI runs.
+    """
+    phones = ["(808) 586-1230", "(808) 586-1231", "(808) 586-1232", "(808) 586-1233"]
     return pd.DataFrame(
         {
             "contact_id": ["a", "b", "c", "revoked"],
             "phone": phones,
             "consent_call": ["true"] * 4,
             "consent_revoked_at": ["", "", "", "2026-10-01T12:00:00Z"],
-            "state": ["NY"] * 4,
+            "state": ["HI"] * 4,
         }
     )
 

@@ -1,0 +1,180 @@
+"""Who is already in the list: a contact id or a number is placed once, the first row stands.
+
+A day's list must hold each contact id and each phone number once. Finding the later rows
+exactly, without holding every id and number of a file of millions in memory, takes two
+passes over the file:
+
+1. `RepeatFinder` (first pass) sees every row's id and number keys and keeps the keys that
+   may occur more than once: a fixed-size Bloom filter remembers the keys seen so far, and
+   a key it may have seen before is kept exactly. Keys the filter wrongly thinks it has seen
+   are kept too; that costs a few bytes and never changes an answer, because a key kept by
+   mistake still occurs once.
+2. `Placement` (second pass) remembers, for the kept keys only, the line of the row that
+   was placed first; a later row with the same id or number is a duplicate. Rows whose keys
+   were not kept occur once in the file and are placed without a lookup.
+
+Keys are 64-bit: a number key is its ten digits, mixed; an id key is a hash of the id's
+text, trimmed. Two different ids with one hash would make the later a duplicate: a contact
+suppressed, never one dialled twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+_BLOOM_BITS = 1 << 27  # 16 MiB, whatever the file's size: ~0.2% false repeats at 10M keys
+_PROBES = np.array(  # odd multipliers: one probe each (multiply-shift hashing)
+    [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93],
+    dtype=np.uint64,
+)
+_NUMBER_TAG = np.uint64(0x5BD1E9955BD1E995)  # keeps number keys apart from id keys
+NO_KEY = np.uint64(0)
+
+
+def number_keys(numbers: np.ndarray) -> np.ndarray:
+    """Keys of ten-digit national numbers (int64; 0 for no number gives key 0).
+
+    Example:
+        >>> keys = number_keys(np.array([2127365000, 0, 2127365000]))
+        >>> keys[0] == keys[2] != 0, keys[1]
+        (np.True_, np.uint64(0))
+    """
+    numbers = np.asarray(numbers, dtype=np.int64)
+    with np.errstate(over="ignore"):
+        keys = (numbers.astype(np.uint64) * _PROBES[0]) ^ _NUMBER_TAG
+    keys[keys == NO_KEY] = 1
+    return np.where(numbers > 0, keys, NO_KEY)
+
+
+def id_keys(ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Keys of contact ids (text, trimmed); blank or null ids give key 0.
+
+    Example:
+        >>> keys = id_keys(pa.array(["C007", " C007 ", None, "", "C008"]))
+        >>> keys[0] == keys[1] != keys[4], keys[2], keys[3]
+        (np.True_, np.uint64(0), np.uint64(0))
+    """
+    text = pc.utf8_trim_whitespace(ids.cast(pa.string()))
+    blank = pc.fill_null(pc.equal(text, ""), True).to_numpy(zero_copy_only=False)
+    hashed = pd.util.hash_array(np.asarray(text.to_numpy(zero_copy_only=False), dtype=object))
+    hashed[hashed == NO_KEY] = 1
+    return np.where(blank, NO_KEY, hashed)
+
+
+class RepeatFinder:
+    """The first pass: the keys that may occur more than once in the file.
+
+    Example:
+        >>> finder = RepeatFinder()
+        >>> finder.add(np.array([5, 6, 7], dtype=np.uint64))
+        >>> finder.add(np.array([7, 8, 8], dtype=np.uint64))
+        >>> finder.placement().candidates.tolist()
+        [7, 8]
+    """
+
+    def __init__(self, bits: int = _BLOOM_BITS) -> None:
+        self._shift = np.uint64(64 - (bits.bit_length() - 1))
+        self._bits = np.zeros(bits // 8, dtype=np.uint8)
+        self._kept: list[np.ndarray] = []
+
+    def _positions(self, keys: np.ndarray) -> list[np.ndarray]:
+        with np.errstate(over="ignore"):
+            return [(keys * probe) >> self._shift for probe in _PROBES]
+
+    def add(self, keys: np.ndarray) -> None:
+        """Count the keys of one chunk (0 is no key and is ignored)."""
+        keys, counts = np.unique(keys[keys != NO_KEY], return_counts=True)
+        if not len(keys):
+            return
+        positions = self._positions(keys)
+        seen = np.ones(len(keys), dtype=bool)
+        for position in positions:
+            seen &= (self._bits[position >> np.uint64(3)] >> (position & np.uint64(7))) & 1 == 1
+        for position in positions:
+            np.bitwise_or.at(
+                self._bits,
+                (position >> np.uint64(3)).astype(np.int64),
+                (np.uint8(1) << (position & np.uint64(7)).astype(np.uint8)),
+            )
+        self._kept.append(keys[seen | (counts > 1)])
+
+    def placement(self) -> Placement:
+        """The second pass's tracker for the kept keys; the filter's memory is let go."""
+        self._bits = np.zeros(0, dtype=np.uint8)
+        kept = np.unique(np.concatenate(self._kept)) if self._kept else np.zeros(0, np.uint64)
+        self._kept = []
+        return Placement(kept)
+
+
+@dataclass
+class Placement:
+    """The second pass: the line each kept key was first placed on (0: not yet placed).
+
+    Attributes:
+        candidates: The keys that may repeat, sorted.
+    """
+
+    candidates: np.ndarray
+    first_line: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.first_line = np.zeros(len(self.candidates), dtype=np.int64)
+
+    def _slots(self, keys: np.ndarray) -> np.ndarray:
+        """Index of each key among the candidates, -1 when it is none of them."""
+        if not len(self.candidates):
+            return np.full(len(keys), -1, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self.candidates, keys), len(self.candidates) - 1)
+        return np.where((self.candidates[at] == keys) & (keys != NO_KEY), at, -1)
+
+    def place(
+        self, wanted: np.ndarray, ids: np.ndarray, numbers: np.ndarray, lines: np.ndarray
+    ) -> tuple[np.ndarray, list[str]]:
+        """Place the `wanted` rows of one chunk in file order; the later rows of an id or a
+        number already placed are duplicates.
+
+        Args:
+            wanted: Rows that would go in the list (bool).
+            ids, numbers: Each row's id and number keys.
+            lines: Each row's line in the source (named in the details).
+
+        Returns:
+            The duplicate rows (bool), and a detail per duplicate row in row order.
+
+        Example:
+            >>> tracker = RepeatFinder()
+            >>> ids = np.array([1, 2, 1, 3], dtype=np.uint64)
+            >>> numbers = np.array([10, 20, 30, 20], dtype=np.uint64)
+            >>> tracker.add(ids); tracker.add(numbers)
+            >>> placement = tracker.placement()
+            >>> duplicate, details = placement.place(
+            ...     np.ones(4, bool), ids, numbers, np.arange(2, 6))
+            >>> duplicate.tolist()
+            [False, False, True, True]
+            >>> print(*details, sep="\\n")
+            contact id already in the list (line 2)
+            number already in the list (line 3)
+        """
+        id_slot, number_slot = self._slots(ids), self._slots(numbers)
+        duplicate = np.zeros(len(wanted), dtype=bool)
+        details: list[str] = []
+        # Rows whose keys occur once in the file are placed as they are; only the others
+        # are walked, in file order (the first one stands).
+        for row in np.flatnonzero(wanted & ((id_slot >= 0) | (number_slot >= 0))):
+            by_id, by_number = int(id_slot[row]), int(number_slot[row])
+            if by_id >= 0 and self.first_line[by_id]:
+                duplicate[row] = True
+                details.append(f"contact id already in the list (line {self.first_line[by_id]})")
+            elif by_number >= 0 and self.first_line[by_number]:
+                duplicate[row] = True
+                details.append(f"number already in the list (line {self.first_line[by_number]})")
+            else:
+                for slot in (by_id, by_number):
+                    if slot >= 0:
+                        self.first_line[slot] = lines[row]
+        return duplicate, details

@@ -1,0 +1,186 @@
+"""The list-level rules of the dial-list engine, as tables: inert cells, records the platform
+cannot take, each id and number placed once, owned output directories, URLs without secrets."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from dial_lists import (
+    OWNER_MARKER,
+    OutputDirError,
+    check_output_dir,
+    check_source_url,
+    invalid_records,
+    neutralise,
+    prepare_output_dir,
+    upload_fields,
+)
+from dial_lists._placement import RepeatFinder, id_keys, number_keys
+from dial_lists._urls import URL_PATTERN, SourceURLError
+
+CELLS = [
+    ('=HYPERLINK("http://evil","x")', '\'=HYPERLINK("http://evil","x")'),
+    ("@SUM(1)", "'@SUM(1)"),
+    ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+    ("-2+3", "'-2+3"),
+    ("\tTab", "'\tTab"),
+    ("\rReturn", "'\rReturn"),
+    ("\uff1dSUM(1)", "'\uff1dSUM(1)"),  # a full-width equals sign
+    ("+12127365000", "+12127365000"),  # E.164
+    ("+1 (212) 736-5000", "+1 (212) 736-5000"),  # a written phone number
+    ("-3.5", "-3.5"),
+    ("1.21274E+10", "1.21274E+10"),
+    ("Ana = Bo", "Ana = Bo"),  # not at the start
+    ("", ""),
+    (None, None),
+]
+
+
+@pytest.mark.parametrize(("cell", "shown"), CELLS)
+def test_formula_cells_are_made_inert_and_numbers_left_alone(cell, shown):
+    for type_ in (pa.string(), pa.large_string()):
+        assert neutralise(pa.array([cell], type_)).to_pylist() == [shown]
+
+
+def fields(**columns) -> list[pa.Array]:
+    rows = len(next(iter(columns.values())))
+    base = {
+        "contact_id": pa.array([f"c{i}" for i in range(rows)]),
+        "phone_e164": pa.array(["+12127365000"] * rows),
+        "time_zone": pa.array(["America/New_York"] * rows),
+    }
+    return upload_fields({**base, **{k: pa.array(v) for k, v in columns.items()}}, rows)
+
+
+# first_name, last_name, valid, the detail's words
+RECORDS = [
+    ("Ana", "Diaz", True, None),
+    ("A" * 468, "Diaz", True, None),  # 512 characters in all: the limit itself
+    ("A" * 469, "Diaz", False, "the record is 513 characters, over the platform's 512: first_name"),
+    ("Ana", "Di\x00az", False, "a control character in last_name"),
+    ("Ana\nBo", "Diaz", False, "a control character in first_name"),
+    ("Ana\tBo", "Diaz", False, "a control character in first_name"),
+    ("Ana\x7f", "Diaz", False, "a control character in first_name"),
+    ("Zoë 🙂", "Müller", True, None),  # characters, not bytes
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("first", "last", "valid", "why"), RECORDS)
+def test_records_the_platform_cannot_take_are_named(first, last, valid, why):
+    invalid, details = invalid_records(fields(first_name=[first], last_name=[last]))
+    assert invalid.tolist() == [not valid]
+    assert len(details) == (0 if valid else 1)
+    if why:
+        assert details[0].startswith(why)
+
+
+def test_a_blank_contact_id_is_an_invalid_record():
+    record = fields(first_name=["Ana", "Bo"])
+    record[0] = pa.array(["  ", "c1"])
+    invalid, details = invalid_records(record)
+    assert invalid.tolist() == [True, False]
+    assert details == ["no contact_id: the platform needs an external id"]
+
+
+def place(chunks: list[tuple[list[str], list[int]]], bits: int | None = None) -> list[str]:
+    """The outcome of every row over chunks of (ids, numbers): "placed" or the detail."""
+    finder = RepeatFinder(bits) if bits else RepeatFinder()
+    for ids, numbers in chunks:
+        finder.add(id_keys(pa.array(ids)))
+        finder.add(number_keys(np.array(numbers)))
+    placement = finder.placement()
+    outcomes, line = [], 2
+    for ids, numbers in chunks:
+        lines = np.arange(line, line + len(ids))
+        duplicate, details = placement.place(
+            np.ones(len(ids), bool), id_keys(pa.array(ids)), number_keys(np.array(numbers)), lines
+        )
+        found = iter(details)
+        outcomes += [next(found) if dup else "placed" for dup in duplicate]
+        line += len(ids)
+    return outcomes
+
+
+def test_each_id_and_number_is_placed_once_across_chunks():
+    chunks = [
+        (["a", "b", "c"], [2127365001, 2127365002, 2127365003]),
+        (["d", "a", "e"], [2127365004, 2127365009, 2127365002]),
+        (["f", " d ", "g"], [0, 2127365008, 2127365001]),
+    ]
+    assert place(chunks) == [
+        "placed", "placed", "placed",
+        "placed", "contact id already in the list (line 2)", "number already in the list (line 3)",
+        "placed", "contact id already in the list (line 5)", "number already in the list (line 2)",
+    ]  # fmt: skip
+
+
+def test_a_tiny_filter_full_of_false_repeats_changes_no_answer():
+    rng = np.random.default_rng(3)
+    ids = [f"c{i}" for i in rng.integers(0, 400, 1200)]
+    numbers = rng.integers(2127360000, 2127360400, 1200).tolist()
+    chunks = [(ids[i : i + 100], numbers[i : i + 100]) for i in range(0, 1200, 100)]
+    assert place(chunks, bits=64) == place(chunks)  # 64 bits: nearly every key a candidate
+    seen_ids, seen_numbers, exact = set(), set(), []
+    for cid, number in zip(ids, numbers, strict=True):  # the plain reading, row by row
+        exact.append(cid not in seen_ids and number not in seen_numbers)
+        if exact[-1]:
+            seen_ids.add(cid)
+            seen_numbers.add(number)
+    assert [outcome == "placed" for outcome in place(chunks)] == exact
+
+
+def test_a_directory_with_other_files_is_refused_and_an_owned_one_keeps_them(tmp_path):
+    (tmp_path / "report.xlsx").write_text("someone's")
+    with pytest.raises(OutputDirError, match="not empty"):
+        prepare_output_dir(tmp_path)
+    out = prepare_output_dir(tmp_path / "lists")
+    (out / "notes.txt").write_text("mine")
+    (out / "dialable.csv").write_text("old")
+    (out / ".dialable.csv.x1y2").write_text("a killed run's temporary file")
+    prepare_output_dir(out)
+    assert sorted(p.name for p in out.iterdir()) == [OWNER_MARKER, "notes.txt"]
+    with pytest.raises(OutputDirError, match="another flow"):
+        check_output_dir(out, "export")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(OutputDirError, match="not a directory"):
+        check_output_dir(tmp_path / "file", "dial-list")
+
+
+def test_a_symlink_to_the_root_is_the_root(tmp_path):
+    (tmp_path / "root").symlink_to("/")
+    with pytest.raises(OutputDirError, match="root of the file system"):
+        check_output_dir(tmp_path / "root", "dial-list")
+
+
+URLS = [
+    ("s3://bucket/contacts.csv", True),
+    ("crm/contacts.parquet", True),
+    ("/data/contacts.csv", True),
+    ("http://127.0.0.1:8080/contacts.csv", True),
+    ("https://host/x.csv?keyword=a&monkey=b", True),
+    ("simplecache::s3://bucket/x.csv", True),
+    ("http://user:password@host/contacts.csv", False),
+    ("ftp://user@host/contacts.csv", False),
+    ("s3://AKIA1:abc/def@bucket/contacts.csv", False),
+    ("simplecache::s3://KEY:SECRET@bucket/x.csv", False),
+    ("https://host/x.csv?X-Amz-Signature=abc&part=1", False),
+    ("https://acct.blob.core.windows.net/c/x.csv?sv=2022-11-02&sig=abc", False),
+    ("https://host/x.csv?part=1&API_KEY=abc#frag", False),
+    ("https://host/x.csv?token", False),
+]
+
+
+@pytest.mark.parametrize(("url", "allowed"), URLS)
+def test_the_schema_pattern_and_the_check_agree_on_every_url(url, allowed):
+    assert (re.search(URL_PATTERN, url) is not None) == allowed
+    if allowed:
+        check_source_url(url)
+    else:
+        with pytest.raises(SourceURLError) as refused:
+            check_source_url(url)
+        for secret in ("password", "abc/def", "SECRET", "=abc"):
+            assert secret not in str(refused.value)
