@@ -39,9 +39,17 @@ from .failover import (
     state_block_name,
 )
 from .idempotency import IdempotencyRecord, OperationTakeover, digest, document_name, record_name
+from .ledger import (
+    DEFAULT_LEDGER,
+    AttemptsLedger,
+    embedded_path,
+    ledger_for_writing,
+    ledger_location,
+)
 from .storage import FileStorageCredentials, load_storage_options, storage_options_of
 
 BLOCK_TYPES = (
+    AttemptsLedger,
     CXoneCredentials,
     CXoneAccessKey,
     FailoverPair,
@@ -54,7 +62,9 @@ BLOCK_TYPES = (
 
 __all__ = [
     "BLOCK_TYPES",
+    "DEFAULT_LEDGER",
     "AmbiguousPair",
+    "AttemptsLedger",
     "CXoneAccessKey",
     "CXoneCredentials",
     "DialListSync",
@@ -67,9 +77,12 @@ __all__ = [
     "PlatformCredentials",
     "digest",
     "document_name",
+    "embedded_path",
     "failover_identity",
     "find_pair",
     "guard_identity",
+    "ledger_for_writing",
+    "ledger_location",
     "load_credentials",
     "load_state",
     "load_storage_options",

@@ -18,8 +18,11 @@ from typing import Any
 
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from prefect.events import emit_event
 
 from blocks.ids import CAMPAIGN_ID_PATTERN
+from blocks.ledger import embedded_path
+from ledger import ledger_url
 
 from .clients import PlatformClients
 from .events import Emit, EventSender
@@ -38,6 +41,7 @@ from .pairs import PairCache
 from .poller import MetricsPoller
 from .readings import ReadingPipeline
 from .records import HistoryCache
+from .revocations import RevocationReceiver
 from .security import SecurityHeaders
 from .settings import DashboardSettings
 from .store import CampaignStore, utc_now
@@ -65,6 +69,7 @@ class Dashboard:
     health: HealthReader
     names: CampaignNames
     poller: MetricsPoller
+    revocations: RevocationReceiver
     tasks: list[asyncio.Task] = field(default_factory=list)
 
     @classmethod
@@ -93,6 +98,15 @@ class Dashboard:
             ),
             poller=MetricsPoller(
                 pairs, clients, readings, settings.poll_seconds, settings.poll_concurrency, clock
+            ),
+            revocations=RevocationReceiver(
+                settings.revocation_secret.get_secret_value()
+                if settings.revocation_secret
+                else None,
+                settings.ledger_url or ledger_url(embedded_path()),
+                emit or emit_event,
+                clock,
+                settings.replay_capacity,
             ),
         )
 
@@ -196,6 +210,22 @@ def create_app(
         except WebhookRejected as exc:
             return _error(exc.status_code, str(exc))
         return JSONResponse({"status": receipt})
+
+    @app.post(
+        "/webhooks/revocations",
+        status_code=202,
+        summary="Receive signed revocations: kept in the ledger, then applied",
+    )
+    async def receive_revocations(request: Request) -> JSONResponse:
+        receiver = running().revocations
+        body = await _read_body(request)
+        if body is None:
+            return _error(413, f"body larger than {MAX_BODY_BYTES} bytes")
+        try:
+            answer = await receiver.receive(body, request.headers)
+        except WebhookRejected as exc:
+            return _error(exc.status_code, str(exc))
+        return JSONResponse(answer, status_code=202 if answer["status"] == "accepted" else 200)
 
     @app.get("/dashboard/health", response_model=CampaignHealth, summary="One campaign's health")
     async def campaign_health(

@@ -35,11 +35,18 @@ class DashboardSettings(BaseModel):
             0 disables polling.
         poll_concurrency: most metrics reads at once while polling.
         event_queue_capacity: most readings waiting for their events.
+        revocation_secret: the Standard Webhooks secret of `POST /webhooks/revocations`
+            (`CXONE_REVOCATION_SECRET`); None leaves that route answering 503.
+        ledger_url: where revocations are kept (`CXONE_LEDGER_URL`, a SQLAlchemy async URL);
+            default the embedded ledger file (`CXONE_LEDGER_PATH` or
+            attempts-ledger/attempts.db).
     """
 
     model_config = ConfigDict(frozen=True)
 
     webhook_secret: SecretStr | None = None
+    revocation_secret: SecretStr | None = None
+    ledger_url: str | None = None
     credentials_block: str = Field(default="cxone", min_length=1)
     window_minutes: int = Field(default=30, gt=0)
     history_points: int = Field(default=60, ge=2)
@@ -71,6 +78,8 @@ class DashboardSettings(BaseModel):
         environ = os.environ if environ is None else environ
         names = {
             SECRET_ENV: "webhook_secret",
+            "CXONE_REVOCATION_SECRET": "revocation_secret",
+            "CXONE_LEDGER_URL": "ledger_url",
             CREDENTIALS_ENV: "credentials_block",
             POLL_ENV: "poll_seconds",
         }

@@ -26,6 +26,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 import compliance
+from ledger import LedgerView
 
 from ._cells import neutralise_table
 from ._files import (
@@ -43,6 +44,8 @@ from ._sources import CHUNK_ROWS, ContactSource, ReadTally, UnreadableLine, open
 from ._text import _TEXT
 
 _UTC = pa.timestamp("us", tz="UTC")
+# Reasons the attempts ledger can be why of: its counts, its opt-outs and revocations.
+_LEDGER_REASONS = ("frequency_cap", "dnc", "consent_revoked")
 # Unreadable lines named in the summary (all of them are in the unreadable file).
 FIRST_UNREADABLE = 10
 
@@ -193,7 +196,12 @@ def _with(values: pa.Array, mask: np.ndarray, replacements: list[str] | str) -> 
 
 
 def _judge(
-    raw: pa.Table, evaluated: pd.DataFrame, lines: np.ndarray, placement: Placement, day: bool
+    raw: pa.Table,
+    evaluated: pd.DataFrame,
+    lines: np.ndarray,
+    placement: Placement,
+    day: bool,
+    known: list[str] | None = None,
 ) -> _Judged:
     """Apply the list-level reasons to one evaluated chunk: records the platform cannot take
     (`invalid_record`), then contact ids and numbers already placed (`duplicate`)."""
@@ -228,6 +236,12 @@ def _judge(
     reason = _with(pa.array(evaluated["reason"], _TEXT), invalid, "invalid_record")
     reason = _with(reason, duplicate, "duplicate")
     detail = _arrow(evaluated["detail"], _TEXT)
+    if known:  # what the attempts ledger knew, where it is why the contact waits
+        told = np.array([bool(text) for text in known]) & pc.is_in(
+            reason, pa.array(_LEDGER_REASONS)
+        ).to_numpy(zero_copy_only=False)
+        told &= pc.fill_null(pc.equal(detail, ""), True).to_numpy(zero_copy_only=False)
+        detail = _with(detail, told, [known[i] for i in np.flatnonzero(told)])
     detail = _with(detail, invalid, bad_details)
     detail = _with(detail, duplicate, duplicate_details)
     keep = np.flatnonzero(dialable[rows])  # the placed rows among the wanted ones
@@ -329,7 +343,10 @@ class _ListFacts:
 
 
 def _first_pass(
-    source: ContactSource, rows: int, on_progress: Callable[[Progress], None] | None
+    source: ContactSource,
+    rows: int,
+    on_progress: Callable[[Progress], None] | None,
+    ledger: LedgerView | None,
 ) -> _ListFacts:
     """Read the whole list once for its blocked numbers and persons, person attempts and
     the ids and numbers that may repeat."""
@@ -343,6 +360,8 @@ def _first_pass(
         for chunk in source.chunks(rows, columns):
             frame = chunk.table.to_pandas(ignore_metadata=True)
             numbers = compliance.national_numbers(frame["phone"])
+            if ledger is not None:  # the dialer's attempts and opt-outs count too
+                frame, _ = ledger.adjust(frame, numbers)
             blocked.add(frame, numbers=numbers)
             repeats.add(id_keys(chunk.table.column("contact_id")))
             repeats.add(number_keys(numbers))
@@ -372,6 +391,7 @@ def build_dial_files(
     chunk_rows: int = CHUNK_ROWS,
     on_progress: Callable[[Progress], None] | None = None,
     owner: Owner = "dial-list",
+    ledger: LedgerView | None = None,
 ) -> DialFiles:
     """Evaluate a contact file into dialable, suppressed and unreadable files.
 
@@ -454,7 +474,7 @@ def build_dial_files(
             raise ValueError(f"`{name}` must be timezone-aware, got naive {instant.isoformat()}")
     directory = prepare_output_dir(output_dir, owner)  # first: a bad source leaves no stale files
     opened = source if isinstance(source, ContactSource) else open_source(source)
-    facts = _first_pass(opened, chunk_rows, on_progress)
+    facts = _first_pass(opened, chunk_rows, on_progress, ledger)
     day = for_day is not None
 
     def evaluate(contacts: pd.DataFrame) -> pd.DataFrame:
@@ -488,7 +508,13 @@ def build_dial_files(
         for chunk in opened.chunks(chunk_rows, tally=tally):
             if chunk.table.num_rows:
                 contacts = chunk.table.select(judged_columns).to_pandas(ignore_metadata=True)
-                judged = _judge(chunk.table, evaluate(contacts), chunk.lines, facts.placement, day)
+                known: list[str] = []
+                if ledger is not None:
+                    numbers = compliance.national_numbers(contacts["phone"])
+                    contacts, known = ledger.adjust(contacts, numbers)
+                judged = _judge(
+                    chunk.table, evaluate(contacts), chunk.lines, facts.placement, day, known
+                )
                 dialable_rows, suppressed_rows = _segments(chunk.table, judged, schemas)
                 kept.write(dialable_rows)
                 held.write(suppressed_rows)

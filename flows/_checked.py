@@ -26,6 +26,7 @@ from prefect import Flow
 from prefect.exceptions import ParameterTypeError
 
 from dial_lists import check_source_url, redact_url
+from tasks.masking import mask_phone
 
 
 @contextmanager
@@ -46,6 +47,12 @@ def _texts(value: Any) -> list[str]:
     return []
 
 
+def _masked(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return [mask_phone(item) for item in value]
+    return value if value is None else mask_phone(value)
+
+
 def _redacted(value: Any) -> Any:
     if isinstance(value, str):
         return redact_url(value)
@@ -58,6 +65,8 @@ class CheckedFlow(Flow):
     """A `Flow` with an argument check before its run and redacted stored parameters."""
 
     check: Callable[..., None] | None = None
+    # Parameters holding phone numbers: stored with only their last four digits.
+    phones: tuple[str, ...] = ()
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self.check is not None:
@@ -82,18 +91,22 @@ class CheckedFlow(Flow):
         return super().__call__(*args, **kwargs)
 
     def serialize_parameters(self, parameters: dict[str, Any]) -> dict[str, Any]:
-        redacted = {key: _redacted(value) for key, value in parameters.items()}
+        redacted = {
+            key: _masked(value) if key in self.phones else _redacted(value)
+            for key, value in parameters.items()
+        }
         return super().serialize_parameters(redacted)
 
     def with_options(self, **options: Any) -> CheckedFlow:
         made = super().with_options(**options)
         made.__class__ = type(self)
         made.check = self.check
+        made.phones = self.phones
         return made
 
 
 def checked_flow(
-    *, check: Callable[..., None] | None = None, **options: Any
+    *, check: Callable[..., None] | None = None, phones: tuple[str, ...] = (), **options: Any
 ) -> Callable[[Callable[..., Any]], CheckedFlow]:
     """`prefect.flow(**options)`, as a `CheckedFlow` whose calls run `check(**arguments)`
     first (every parameter, defaults applied; it raises to refuse).
@@ -115,7 +128,7 @@ def checked_flow(
 
     def decorate(fn: Callable[..., Any]) -> CheckedFlow:
         made = CheckedFlow(fn=fn, **options)
-        made.check = check
+        made.check, made.phones = check, phones
         return made
 
     return decorate

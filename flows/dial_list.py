@@ -37,6 +37,7 @@ from prefect.states import Completed, Failed
 
 import dial_lists
 from blocks import (
+    DEFAULT_LEDGER,
     PlatformCredentials,
     load_credentials,
     load_storage_options,
@@ -72,6 +73,7 @@ from tasks.dial_lists import (
     settle_upload_jobs,
     upload_part,
 )
+from tasks.ledger import read_ledger
 
 from . import _cli
 from ._checked import checked_flow
@@ -345,6 +347,7 @@ async def sync_dial_list(
     max_unreadable: int = 0,
     max_shrink: float = 0.5,
     source_credentials: str | None = None,
+    ledger: str | None = DEFAULT_LEDGER,
 ) -> dict:
     """Sync a contact file into a calling list: exactly the dialable contacts, once.
 
@@ -391,6 +394,11 @@ async def sync_dial_list(
         source_credentials: A block holding the source's storage options: a
             `FileStorageCredentials` name or '<block-type-slug>/<name>' (e.g.
             'aws-credentials/prod' of prefect-aws).
+        ledger: The attempts ledger (an `AttemptsLedger` block's name; "default" is also the
+            embedded file when no block is saved): its attempts count toward the caps (per
+            number, and per person over their numbers; the larger of the file's and the
+            ledger's counts wins) and its opt-outs and revocations suppress the number.
+            None: the file's columns only.
 
     Returns:
         `read`, `dialable`, `suppressed`, `by_reason`, `unreadable`, `unreadable_path`,
@@ -444,9 +452,18 @@ async def sync_dial_list(
             progress, start + (end - start) * share, description=f"{verb} {step.read:,} contacts"
         )
 
+    view, ledger_shown = await read_ledger(ledger, now)
     files = await judge_contacts(
-        opened, output_dir, for_day=for_day, at=at, now=now, zone=zone, on_progress=evaluated
+        opened,
+        output_dir,
+        for_day=for_day,
+        at=at,
+        now=now,
+        zone=zone,
+        on_progress=evaluated,
+        ledger=view,
     )
+    del view
     # The DNC group first: whatever happens to the upload, these numbers are not dialled.
     dnc = {"added": 0, "already": 0, "failures": []}
     if group_id:
@@ -458,6 +475,7 @@ async def sync_dial_list(
     summary = {
         **files.summary(),
         "source": shown,
+        "ledger": ledger_shown,
         "calling_list": calling_list,
         "calling_list_id": list_id,
         "dnc_group": dnc_group,
@@ -655,6 +673,12 @@ def main(argv: list[str] | None = None) -> None:
         type=float,
         default=0.5,
         help="the largest share by which the list may shrink since the last sync (1: any)",
+    )
+    cli.add_argument(
+        "--ledger",
+        default=DEFAULT_LEDGER,
+        help="the attempts ledger: an AttemptsLedger block's name ('default': also the "
+        "embedded file)",
     )
     cli.add_argument(
         "--source-credentials",

@@ -10,7 +10,7 @@ from prefect import get_run_logger
 from prefect.states import Completed
 
 import dial_lists
-from blocks import load_credentials
+from blocks import DEFAULT_LEDGER, load_credentials
 from cxone import CONSENTED_QUERY, PlatformId
 from dial_lists import (
     DEFAULT_DIRS,
@@ -22,6 +22,7 @@ from dial_lists import (
 )
 from tasks.contacts import fetch_contacts
 from tasks.dial_lists import judge_contacts
+from tasks.ledger import read_ledger
 
 from . import _cli
 from ._checked import checked_flow
@@ -71,6 +72,7 @@ async def export_segmented_contacts(
     at: dt.datetime | None = None,
     for_day: ForDay = None,
     zone: str = "America/New_York",
+    ledger: str | None = DEFAULT_LEDGER,
 ) -> dict:
     """Fetch a contact list and split it into who may be dialled at `at` (or on `for_day`)
     and who may not.
@@ -99,6 +101,8 @@ async def export_segmented_contacts(
             at or after the run's start, with `callable_from` and `callable_until` (UTC and
             local); a suppressed one gets `next_callable_at` when time cures its reason.
         zone: The campaign's IANA time zone, for `for_day`.
+        ledger: The attempts ledger whose attempts and opt-outs count too (see
+            `sync_dial_list`); None: the contacts' own attempts only.
 
     Returns:
         `fetched`, `dialable`, `suppressed` counts (`fetched == dialable + suppressed`),
@@ -140,9 +144,11 @@ async def export_segmented_contacts(
 
     source = open_source(pa.Table.from_pandas(contacts, preserve_index=False))
     del contacts  # the table holds them now
+    view, ledger_shown = await read_ledger(ledger, now)
     files = await judge_contacts(
-        source, directory, for_day=for_day, at=at, now=now, zone=zone, owner="export"
+        source, directory, for_day=for_day, at=at, now=now, zone=zone, owner="export", ledger=view
     )
+    del view
     when = f"for {for_day} ({zone})" if for_day else f"at {at.isoformat()}"
     await publish_reasons(
         files.by_reason,
@@ -171,6 +177,7 @@ async def export_segmented_contacts(
         "at": at.isoformat() if at and not for_day else None,
         "for_day": for_day.isoformat() if for_day else None,
         "zone": zone,
+        "ledger": ledger_shown,
     }
     summary["marker_path"] = str(write_run_marker(directory, summary))
     logger.info("Export of %s: %s", contact_list_id, json.dumps(files.by_reason, sort_keys=True))

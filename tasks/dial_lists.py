@@ -25,6 +25,7 @@ from cxone import (
     UploadJob,
 )
 from dial_lists import ContactSource, DialFiles, Owner, Progress, UploadPart, build_dial_files
+from ledger import LedgerView
 from tasks.masking import mask_phone
 
 from .errors import CXONE_TASK_OPTIONS, THREE_CALLS_SECONDS, TWO_CALLS_SECONDS
@@ -44,9 +45,11 @@ async def judge_contacts(
     zone: str,
     owner: Owner = "dial-list",
     on_progress: Callable[[Progress], None] | None = None,
+    ledger: LedgerView | None = None,
 ) -> DialFiles:
     """`write_dial_files` in a worker thread: a day list (`for_day`) whose windows start no
-    earlier than `now`, else a list for the instant `at`."""
+    earlier than `now`, else a list for the instant `at`; with what the attempts `ledger`
+    knows."""
     return await asyncio.to_thread(
         write_dial_files,
         source,
@@ -57,6 +60,7 @@ async def judge_contacts(
         zone=zone,
         owner=owner,
         on_progress=on_progress,
+        ledger=ledger,
     )
 
 

@@ -9,6 +9,10 @@ import tempfile
 
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="prefect-home-")
+# The embedded attempts ledger of flows run by the tests: never a file in the checkout.
+os.environ["CXONE_LEDGER_PATH"] = os.path.join(
+    tempfile.mkdtemp(prefix="attempts-ledger-"), "attempts.db"
+)
 os.environ.pop("PREFECT_API_URL", None)
 os.environ.pop("PREFECT_API_KEY", None)
 

@@ -16,6 +16,7 @@ PACKAGES = (
     "dial_lists",
     "failover",
     "flows",
+    "ledger",
     "tasks",
 )
 

@@ -17,6 +17,7 @@ OURS = {
     "dial_lists",
     "failover",
     "flows",
+    "ledger",
     "simulator",
     "tasks",
 }
@@ -25,7 +26,8 @@ FORBIDDEN = {
     "cxone": {"prefect", *OURS - {"cxone"}},
     "compliance": {"prefect", *OURS - {"compliance"}},
     "failover": {"prefect", *OURS - {"failover"}},
-    "dial_lists": {"prefect", *OURS - {"dial_lists", "compliance", "cxone"}},
+    "dial_lists": {"prefect", *OURS - {"dial_lists", "compliance", "cxone", "ledger"}},
+    "ledger": {"prefect", *OURS - {"ledger", "cxone"}},
     "simulator": OURS - {"simulator"},
     "blocks": {"simulator", "tasks", "flows", "dashboard", "deployments"},
     "tasks": {"simulator", "flows", "dashboard", "deployments"},
