@@ -14,7 +14,9 @@ from flows._events import EVALUATED
 from flows.dial_list import sync_dial_list
 from flows.export import export_segmented_contacts
 from flows.monitor import monitor_campaigns, monitor_fleet, restore_primary
+from flows.outcomes import collect_outcomes
 from flows.provision import provision_campaign
+from flows.revocations import APPLIED_EVENT, RECEIVED_EVENT, apply_revocations
 
 LOW_SUCCESS_EVENT = "cxone.campaign.success_rate.low"
 # The failover run gets only the pair's ids from the event; thresholds and the rest are read
@@ -43,6 +45,26 @@ FAILOVER_TRIGGER = DeploymentEventTrigger(
     threshold=1,
     parameters=FAILOVER_PARAMETERS,
 )
+# The responder applies a revocation the dashboard announced within a second or two; the
+# deployment's trigger runs it when no `cxone.revocation.applied` followed within this window.
+REVOCATION_SAFETY_NET_SECONDS = 30
+REVOCATION_TRIGGER = DeploymentEventTrigger(
+    name="Apply a revocation no responder applied",
+    description=(
+        "The dashboard kept a signed revocation and announced it, and no run applied it within "
+        f"{REVOCATION_SAFETY_NET_SECONDS} s (the responder is down or busy): apply it."
+    ),
+    posture=Posture.Proactive,
+    after={RECEIVED_EVENT},
+    expect={APPLIED_EVENT},
+    for_each={"prefect.resource.id"},
+    match={"prefect.resource.id": "cxone.revocation.*"},
+    within=dt.timedelta(seconds=REVOCATION_SAFETY_NET_SECONDS),
+    threshold=1,
+    parameters={"batch": "{{ event.payload.batch }}"},
+)
+# Call outcomes are read back every quarter of an hour (one run per window).
+OUTCOMES_EVERY = dt.timedelta(minutes=15)
 # Daily, before the first legal minute anywhere: 08:00 in Puerto Rico is 07:00 Eastern in
 # winter, and in Newfoundland 06:30. A day list does not depend on the hour it is made.
 EXPORT_CRON = "30 5 * * *"
@@ -61,6 +83,7 @@ def build_deployments(
     dial_list_source: str = "contacts.parquet",
     calling_list: str = "Daily dial list",
     dial_list_credentials: str = "cxone-access-key/prod",
+    dnc_group: str | None = None,
 ) -> list[RunnerDeployment]:
     """Every deployment of the product; each shows its flow's docstring as its description.
 
@@ -90,6 +113,21 @@ def build_deployments(
                 "credentials_block": dial_list_credentials,
                 "output_dir": "dial-lists",
                 "for_day": "today",
+            },
+        ),
+        collect_outcomes.to_deployment(
+            name="collect-outcomes",
+            schedules=[Interval(OUTCOMES_EVERY)],
+            concurrency_limit=ONE_AT_A_TIME,
+            parameters={"credentials_block": dial_list_credentials, "dnc_group": dnc_group},
+        ),
+        apply_revocations.to_deployment(
+            name="apply-revocations",
+            triggers=[REVOCATION_TRIGGER],
+            parameters={
+                "credentials_block": dial_list_credentials,
+                "dnc_group": dnc_group,
+                "calling_lists": [calling_list],
             },
         ),
         monitor_fleet.to_deployment(

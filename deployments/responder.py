@@ -1,4 +1,5 @@
-"""The responder: run the failover the moment a low-success event arrives.
+"""The responder: run the failover the moment a low-success event arrives, and apply a
+revocation the moment the dashboard announces one (when `apply-revocations` is deployed).
 
 `python -m deployments.responder` runs it as a long-lived service beside the workers (the
 fast path in production); `python -m deployments.serve` also runs it in its serving process.
@@ -16,14 +17,19 @@ import contextlib
 import datetime as dt
 import signal
 
+from prefect.client.orchestration import get_client
 from prefect.events.clients import get_events_subscriber
 from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter
+from prefect.exceptions import ObjectNotFound
 from prefect.logging import get_logger
 
 from blocks import register_block_types
 from flows.monitor import monitor_campaigns
+from flows.revocations import RECEIVED_EVENT, apply_revocations
 
 from .definitions import FAILOVER_PARAMETERS, LOW_SUCCESS_EVENT
+
+REVOCATIONS_DEPLOYMENT = "apply-revocations/apply-revocations"
 
 # Prefect's logger tree: its console handler shows INFO lines in the service's log.
 logger = get_logger("responder")
@@ -63,23 +69,54 @@ class Responder:
             # The flow run records its own failure; the listener must keep listening.
             logger.exception("Failover for %s failed", parameters["primary_campaign_id"])
 
+    def handle_revocation(self, payload: dict, settings: dict) -> asyncio.Task:
+        """Apply the revocation batch the dashboard announced, with the deployment's
+        settings (its DNC group, calling lists and credentials)."""
+        batch = str(payload["batch"])
+        task = asyncio.create_task(self._revoke(batch, settings))
+        self._running[f"revocation:{batch}"] = task
+        task.add_done_callback(lambda _: self._running.pop(f"revocation:{batch}", None))
+        return task
+
+    async def _revoke(self, batch: str, settings: dict) -> None:
+        try:
+            result = await apply_revocations(**settings, batch=batch)
+            logger.info("Applied revocation batch %s: %s numbers", batch, result["numbers"])
+        except Exception:
+            logger.exception("Revocation batch %s failed", batch)
+
     async def wait(self) -> None:
         await asyncio.gather(*self._running.values(), return_exceptions=True)
+
+
+async def revocation_settings() -> dict | None:
+    """The `apply-revocations` deployment's parameters (None when it is not deployed)."""
+    async with get_client() as client:
+        try:
+            deployment = await client.read_deployment_by_name(REVOCATIONS_DEPLOYMENT)
+        except ObjectNotFound:
+            return None
+    return {key: value for key, value in deployment.parameters.items() if key != "batch"}
 
 
 async def respond_to_low_success() -> None:
     """Listen for low-success events from now on and run the failover for each pair."""
     await register_block_types()  # before the first event: keeps it off the hot path
+    revocations = await revocation_settings()
+    names = [LOW_SUCCESS_EVENT, *([RECEIVED_EVENT] if revocations is not None else [])]
     events = EventFilter(
-        event=EventNameFilter(name=[LOW_SUCCESS_EVENT]),
+        event=EventNameFilter(name=names),
         occurred=EventOccurredFilter(since=dt.datetime.now(dt.UTC)),  # no backlog replay
     )
     responder = Responder()
     try:
         async with get_events_subscriber(filter=events) as subscriber:
-            logger.info("Listening for %s", LOW_SUCCESS_EVENT)
+            logger.info("Listening for %s", ", ".join(names))
             async for event in subscriber:
-                responder.handle(event.payload)
+                if event.event == RECEIVED_EVENT and revocations is not None:
+                    responder.handle_revocation(event.payload, revocations)
+                else:
+                    responder.handle(event.payload)
     finally:
         await responder.wait()
 

@@ -226,6 +226,7 @@ async def collect_outcomes(
     now = dial_lists.utc_now()
     check_settings(credentials_block, since, until, output_dir=output_dir)
     until = until or window_end(now)
+    dnc_group = dnc_group or None  # a deployment's unset variable arrives as ""
     directory = prepare_output_dir(output_dir, "outcomes")
     await register_block_types()
     credentials = await load_credentials(credentials_block)

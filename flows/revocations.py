@@ -148,6 +148,8 @@ async def apply_revocations(
     logger = get_run_logger()
     now = dial_lists.utc_now()
     check_settings(numbers, source, batch=batch, revoked_at=revoked_at)
+    dnc_group = dnc_group or None  # a deployment's unset variable arrives as ""
+    calling_lists = [name for name in calling_lists or [] if name.strip()]
     url, shown = await ledger_for_writing(ledger)
     given = [*(numbers or []), *(read_numbers(source) if source else [])]
     revoked_at = revoked_at or now
@@ -214,9 +216,11 @@ async def apply_revocations(
         ),
         "already_applied": already,
     }
+    # Named for the webhook's batch when there is one: the safety-net trigger waits for it.
+    resource = batch or identity.subject["numbers"][:16]
     emit_event(
         event=APPLIED_EVENT,
-        resource={"prefect.resource.id": f"cxone.revocation.{identity.subject['numbers'][:16]}"},
+        resource={"prefect.resource.id": f"cxone.revocation.{resource}"},
         payload={key: value for key, value in summary.items() if key != "ledger_path"},
     )
     message = (

@@ -55,7 +55,8 @@ CURSORS = sa.Table(
     sa.Column("collected_until", sa.BigInteger, nullable=False),
 )
 DEFAULT_PATH = Path("attempts-ledger") / "attempts.db"
-_WEEK_NS = 7 * 86_400 * 10**9
+_DAY_NS = 86_400 * 10**9
+_WEEK_NS = 7 * _DAY_NS
 
 
 def _ns(moment: dt.datetime) -> int:
@@ -198,19 +199,31 @@ class Ledger:
             )
 
     async def view(self, at: dt.datetime) -> LedgerView:
-        """Counts of the 7 days before `at` and every opt-out up to it (see `LedgerView`)."""
+        """Counts of the 7 days before `at` and every opt-out up to it (see `LedgerView`).
+
+        The database counts (one row per number comes back, not one per attempt).
+        """
         at_ns = _ns(at)
-        attempts = sa.select(ATTEMPTS.c.number, ATTEMPTS.c.attempted_at).where(
-            ATTEMPTS.c.attempted_at > at_ns - _WEEK_NS, ATTEMPTS.c.attempted_at <= at_ns
+        when = ATTEMPTS.c.attempted_at
+        counts = (
+            sa.select(
+                ATTEMPTS.c.number,
+                sa.func.sum(sa.case((when > at_ns - _DAY_NS, 1), else_=0)),
+                sa.func.count(),
+                sa.func.max(when),
+            )
+            .where(when > at_ns - _WEEK_NS, when <= at_ns)
+            .group_by(ATTEMPTS.c.number)
+            .order_by(ATTEMPTS.c.number)
         )
         optouts = sa.select(OPTOUTS.c.number, OPTOUTS.c.at, OPTOUTS.c.kind).where(
             OPTOUTS.c.at <= at_ns
         )
         async with self._engine.connect() as connection:
-            numbers, when = await _columns(connection, attempts, 2)
+            numbers, day, week, last = await _columns(connection, counts, 4)
             out_numbers, out_when, kinds = await _columns(connection, optouts, 3)
-        return LedgerView.from_arrays(
-            at_ns, numbers, when, out_numbers, out_when, kinds.astype(np.int8)
+        return LedgerView.from_counts(
+            at_ns, numbers, day, week, last, out_numbers, out_when, kinds.astype(np.int8)
         )
 
     async def optouts(self, since: dt.datetime, until: dt.datetime) -> list[OptOutRow]:

@@ -123,6 +123,21 @@ class LedgerView:
         week = np.bincount(inverse, minlength=len(keys)).astype(np.int32)
         last = np.full(len(keys), NAT, dtype=np.int64)
         np.maximum.at(last, inverse, when[recent])
+        return cls.from_counts(at, keys, day, week, last, optout_numbers, optout_when, optout_kinds)
+
+    @classmethod
+    def from_counts(
+        cls,
+        at: int,
+        numbers: np.ndarray,
+        day: np.ndarray,
+        week: np.ndarray,
+        last: np.ndarray,
+        optout_numbers: np.ndarray,
+        optout_when: np.ndarray,
+        optout_kinds: np.ndarray,
+    ) -> LedgerView:
+        """A view from per-number counts (sorted by number) and raw opt-outs."""
         # One entry per opted-out number: a revocation wins over an opt-out, then the earliest.
         order = np.lexsort((optout_when, -optout_kinds.astype(np.int64), optout_numbers))
         sorted_numbers = optout_numbers[order]
@@ -130,8 +145,9 @@ class LedgerView:
         first[1:] = sorted_numbers[1:] != sorted_numbers[:-1]
         chosen = order[first]
         return cls(
-            at, keys, day, week, last,
-            optout_numbers[chosen], optout_kinds[chosen].astype(np.int8), optout_when[chosen],
+            at, numbers.astype(np.int64), day.astype(np.int32), week.astype(np.int32),
+            last.astype(np.int64), optout_numbers[chosen], optout_kinds[chosen].astype(np.int8),
+            optout_when[chosen],
         )  # fmt: skip
 
     @property
