@@ -43,10 +43,12 @@ True
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -170,6 +172,63 @@ class PendingDispositions:
 
     def all(self) -> dict[str, object]:
         return dict(self._pending)
+
+
+T = TypeVar("T")
+
+
+class AttemptRecords(Generic[T]):
+    """What a platform's dialer keeps until a reset: every attempt made (ids counting from
+    `first_id`), the book its rules read, and the dispositions waiting for numbers' next
+    answered attempts."""
+
+    first_id = 1
+
+    def __init__(self) -> None:
+        self.book = AttemptBook()
+        self.pending = PendingDispositions()
+        self.clear()
+
+    def clear(self) -> None:
+        self.book.clear()
+        self.pending.clear()
+        self._items: list[T] = []
+        self._ids = itertools.count(self.first_id)
+
+    def _keep(self, item: T) -> T:
+        self._items.append(item)
+        return item
+
+
+def pending_from(
+    body: dict[str, object], number: Callable[[str], str | None], known: Callable[[object], bool]
+) -> dict[str, object]:
+    """{ten digits: disposition} from a `PUT .../dispositions` body; `number` gives a key's ten
+    digits (None for no number), `known` says whether a value names a disposition.
+
+    Raises:
+        ApiError: 400 naming the first pair that is no number and disposition.
+    """
+    pending = {}
+    for raw, disposition in body.items():
+        digits = number(raw)
+        if digits is None or not known(disposition):
+            raise ApiError(
+                400, f"{raw!r}: {disposition!r} needs a valid number and a known disposition"
+            )
+        pending[digits] = disposition
+    return pending
+
+
+def run_answer(owner: dict[str, object], start: datetime, end: datetime, attempts: list) -> dict:
+    """The answer to a dial-until run: who dialled, from and until when, counts, attempts."""
+    return {
+        **owner,
+        "from": iso(start),
+        "until": iso(end),
+        "counts": counts(attempts),
+        "attempts": attempts,
+    }
 
 
 def run_steps(clock: Clock, rules: DialUntil, step: Callable[[datetime], None]) -> list[str]:

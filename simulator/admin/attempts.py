@@ -35,12 +35,11 @@ Choices where the sources are silent (inferred):
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ..clock import iso
-from ..dialing import ABANDONED, ANSWERED, AttemptBook, Call, PendingDispositions
+from ..dialing import ABANDONED, ANSWERED, AttemptRecords, Call
 
 DEFAULT_CALLER_ID = "8005550100"
 _END_REASONS = {
@@ -104,25 +103,13 @@ class Attempt:
         }
 
 
-class Attempts:
-    """Every attempt since the last reset, the per-record book the dialer's rules read, and
-    the dispositions waiting for a number's next answered attempt."""
+class Attempts(AttemptRecords[Attempt]):
+    """The skills' attempts, numbered as completed contacts."""
 
-    def __init__(self) -> None:
-        self.book = AttemptBook()
-        self.pending = PendingDispositions()
-        self.clear()
-
-    def clear(self) -> None:
-        self.book.clear()
-        self.pending.clear()
-        self._items: list[Attempt] = []
-        self._ids = itertools.count(700000001)
+    first_id = 700000001
 
     def add(self, **fields: object) -> Attempt:
-        attempt = Attempt(contact_id=next(self._ids), **fields)
-        self._items.append(attempt)
-        return attempt
+        return self._keep(Attempt(contact_id=next(self._ids), **fields))
 
     def all(self, skill_id: int | None = None) -> list[Attempt]:
         return [a for a in self._items if skill_id is None or a.skill_id == skill_id]

@@ -54,8 +54,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..clock import iso
-from ..dialing import DialUntil, counts
-from ..errors import ApiError
+from ..dialing import DialUntil, pending_from, run_answer
 from .activity import COUNTS
 from .calllists import CallingList
 from .dialer import blocked_numbers
@@ -236,30 +235,14 @@ async def dial(request: Request, skill_id: int) -> JSONResponse:
 @router.post("/skills/{skill_id}/dial-until")
 async def dial_until(request: Request, skill_id: int, body: DialUntil) -> JSONResponse:
     state = admin_state(request)
-    start = iso(state.clock.now())
+    start = state.clock.now()
     attempts = [attempt.control_view() for attempt in state.dial_until(skill_id, body)]
-    return JSONResponse(
-        {
-            "skillId": skill_id,
-            "from": start,
-            "until": iso(state.clock.now()),
-            "counts": counts(attempts),
-            "attempts": attempts,
-        }
-    )
+    return JSONResponse(run_answer({"skillId": skill_id}, start, state.clock.now(), attempts))
 
 
 @router.put("/dispositions")
 async def set_dispositions(request: Request, body: dict[str, int]) -> JSONResponse:
-    pending = {}
-    for number, disposition_id in body.items():
-        phone = normalize_phone(number)
-        if phone is None or by_id(disposition_id) is None:
-            raise ApiError(
-                400,
-                f"{number!r}: {disposition_id!r} needs a NANP number and a known disposition id",
-            )
-        pending[phone] = disposition_id
+    pending = pending_from(body, normalize_phone, lambda found: by_id(found) is not None)
     return JSONResponse({"pending": admin_state(request).attempts.pending.set(pending)})
 
 
