@@ -11,23 +11,70 @@ Read tolerantly (reference: cxone_admin_api.md): numbers may be strings, an empt
 204, arrays may sit in `resultSet`, batch creates answer 200 with a `success` per item, and
 `isRunning` is absent when false. Where the sources say "not found", the tolerant reading is
 taken and named where it matters.
+
+What happened to the calls, and taking records out of a list (shapes from the client that
+calljacob/nice-cxone-api generates from NICE's OpenAPI files):
+
+- Attempts come from the Reporting API's `GET /contacts/completed?skillId=&startDate=
+  &endDate=&skip=&top=` (`ReportingReportingService.ts`: `{totalRecords, completedContacts:
+  [...]}`; its type for `GET /contacts` names the array `contacts`, so both are read).
+  Disposition names come from `GET /dispositions` (`AdminSkillsService.ts`), read once per
+  client, and `GET /dispositions/{id}` for an id that list lacked. How a contact's fields
+  tell a busy line from an answering machine is not in the sources (inferred, see
+  `attempt_result`).
+- `DELETE /lists/call-lists/{sourceName}/removeProspects` with `{"prospectsToRemove":
+  [{"externalId"}]}` answers `{successfulRecords, failedRecords: [{externalId,
+  resultCode}]}` (`AdminListsService.ts`; both are arrays there, a count is read too). The
+  spec types `externalId` as a number; external ids are sent as the strings they are
+  (inferred: the product's ids are not numbers). Batches of 100 (the limit was not found).
+- `GET /lists/call-lists/{listId}?includeRecords=true&skip=&top=` gives a list's records in
+  `resultSet.contactRecords`; their field names are not in the sources (the generator
+  collapsed them), so the external id is read from `ExternalId` or `externalId` and numbers
+  from `PhoneNumber`, `phoneNumber` and any field whose name ends in "Number" (inferred).
+- `GET/POST /dnc-groups/{id}/contributing-skills[/{skillId}]`, `{contributingSkills:
+  [{skillId, skillName}]}` like the scrubbed skills (`AdminListsService.ts`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import re
 from collections.abc import AsyncIterator, Callable
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
 from ._access_key_auth import AccessKeyAuth
 from ._config import AccessKeyConfig
-from ._dial_lists import CallingListColumns, DncAddResult, UploadBody, UploadJob
-from ._exceptions import CXoneInvalidResponse, CXoneUnsupported, CXoneValidationError
-from ._models import WEEKDAYS, Campaign, CampaignMetrics, Contact, Webhook, WebhookRegistration
+from ._dial_lists import (
+    CallingListColumns,
+    DncAddResult,
+    RemovalResult,
+    UploadBody,
+    UploadJob,
+    ten_digits,
+    wanted_numbers,
+)
+from ._exceptions import (
+    CXoneInvalidResponse,
+    CXoneNotFound,
+    CXoneUnsupported,
+    CXoneValidationError,
+)
+from ._models import (
+    WEEKDAYS,
+    AttemptResult,
+    CallAttempt,
+    Campaign,
+    CampaignMetrics,
+    Contact,
+    Webhook,
+    WebhookRegistration,
+    as_utc,
+)
 from ._ratelimit import BucketRegistry
 from ._session import SessionClient, json_of
 from ._spec import CampaignSpec, differences
@@ -50,6 +97,13 @@ LISTING_POLL_SECONDS = 1.0
 _ALREADY = re.compile(r"already|not running|is running|InvalidOperation", re.IGNORECASE)
 _DAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
 _DIGITS = re.compile(r"\d")
+# Words of a disposition or end reason that say how an unanswered call ended (inferred).
+_ENDINGS = (
+    (re.compile(r"machine|voice ?mail", re.IGNORECASE), AttemptResult.MACHINE),
+    (re.compile(r"busy", re.IGNORECASE), AttemptResult.BUSY),
+    (re.compile(r"no ?answer", re.IGNORECASE), AttemptResult.NO_ANSWER),
+)
+logger = logging.getLogger("cxone")
 
 
 def as_int(value: Any) -> int:
@@ -95,6 +149,63 @@ def phone_digits(value: Any) -> str:
 def utc_z(moment: dt.datetime) -> str:
     """ISO 8601 in UTC with a literal Z, as the platform wants it."""
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def utc_z_after(moment: dt.datetime) -> str:
+    """`utc_z` of the first whole second at or after `moment`.
+
+    Example:
+        >>> utc_z_after(dt.datetime(2026, 3, 2, 15, 0, 0, 500, tzinfo=dt.UTC))
+        '2026-03-02T15:00:01Z'
+    """
+    whole = moment.replace(microsecond=0)
+    return utc_z(whole if whole == moment else whole + dt.timedelta(seconds=1))
+
+
+def _flag(value: Any) -> bool:
+    return value is True or str(value).lower() == "true"
+
+
+def attempt_result(contact: dict, disposition: dict | None) -> AttemptResult:
+    """How a completed contact ended. Inferred (the sources define none of it): `abandoned`
+    first; then words of the disposition (its `systemOutcome` and name) or the `endReason`
+    naming an answering machine, a busy line or no answer; then agent time means answered.
+
+    Example:
+        >>> attempt_result({"abandoned": "true"}, None)
+        <AttemptResult.ABANDONED: 'abandoned'>
+        >>> attempt_result({"agentSeconds": "40"}, {"dispositionName": "Answering Machine"})
+        <AttemptResult.MACHINE: 'machine'>
+        >>> attempt_result({"agentSeconds": "0", "endReason": "No Answer"}, None)
+        <AttemptResult.NO_ANSWER: 'no_answer'>
+        >>> attempt_result({"agentSeconds": 75}, {"dispositionName": "Sale"})
+        <AttemptResult.ANSWERED: 'answered'>
+    """
+    if _flag(contact.get("abandoned")):
+        return AttemptResult.ABANDONED
+    texts = ((disposition or {}).get(key) for key in ("systemOutcome", "dispositionName"))
+    words = " ".join(str(text) for text in (*texts, contact.get("endReason")) if text)
+    for pattern, result in _ENDINGS:
+        if pattern.search(words):
+            return result
+    if as_int(contact.get("agentSeconds")) > 0:
+        return AttemptResult.ANSWERED
+    return AttemptResult.OTHER
+
+
+def _record_id(record: dict) -> str | None:
+    external_id = record.get("ExternalId", record.get("externalId"))
+    return None if external_id in (None, "") else str(external_id)
+
+
+def _record_numbers(record: dict) -> set[str]:
+    """The ten-digit numbers of a calling-list record's phone fields (inferred names)."""
+    return {
+        digits
+        for name, value in record.items()
+        if name.lower() in ("phonenumber", "phone") or name.lower().endswith("number")
+        if (digits := ten_digits(str(value)))
+    }
 
 
 def _campaign(skill: dict) -> Campaign:
@@ -144,6 +255,7 @@ class AdminClient(SessionClient):
             rate=(buckets, token_key(config.issuer, config.access_key_id)) if buckets else None,
         )
         self._clock = clock
+        self._dispositions: dict[int, dict | None] | None = None  # read once, on first need
 
     def __repr__(self) -> str:
         return f"AdminClient(issuer={self.config.issuer!r}, key={self.config.access_key_id!r})"
@@ -366,9 +478,20 @@ class AdminClient(SessionClient):
 
     # Calling lists and upload jobs.
 
-    async def find_or_create_calling_list(self, name: str, columns: CallingListColumns) -> str:
+    async def _calling_lists_named(self, name: str, *, must_exist: bool = False) -> list[str]:
+        """The ids of the calling lists named `name`.
+
+        Raises:
+            CXoneNotFound: None is, when `must_exist`.
+        """
         lists = await self._all("/lists/call-lists", "callingLists")
         found = [str(item["listId"]) for item in lists if item.get("listName") == name]
+        if must_exist and not found:
+            raise CXoneNotFound(f"no calling list is named {name!r}")
+        return found
+
+    async def find_or_create_calling_list(self, name: str, columns: CallingListColumns) -> str:
+        found = await self._calling_lists_named(name)
         if len(found) > 1:
             raise CXoneValidationError(
                 f"{len(found)} calling lists are named {name!r} ({', '.join(found)}); "
@@ -483,9 +606,7 @@ class AdminClient(SessionClient):
         Raises:
             CXoneNotFound: The group or the skill does not exist.
         """
-        await self.call(
-            "POST", f"/dnc-groups/{group_id}/scrubbed-skills/{skill_id}", replay_safe=True
-        )
+        await self._add_skill(group_id, "scrubbed-skills", skill_id)
 
     async def scrubbed_skills(self, group_id: str) -> set[str]:
         """The ids of every skill the group scrubs, as strings; empty when none (204).
@@ -493,8 +614,180 @@ class AdminClient(SessionClient):
         Raises:
             CXoneNotFound: The group does not exist.
         """
-        skills = await self._all(f"/dnc-groups/{group_id}/scrubbed-skills", "scrubbedSkills")
+        return await self._skills_of(group_id, "scrubbed-skills", "scrubbedSkills")
+
+    async def contribute_skill(self, group_id: str, skill_id: str) -> None:
+        """Make the skill contribute to the group: a call on the skill that ends with a
+        do-not-call disposition adds its number to the group. A repeat is harmless.
+
+        Example:
+            >>> async def wire(client, group_id, skill_id):
+            ...     await client.contribute_skill(group_id, skill_id)
+            ...     return skill_id in await client.contributing_skills(group_id)
+
+        Raises:
+            CXoneNotFound: The group or the skill does not exist.
+        """
+        await self._add_skill(group_id, "contributing-skills", skill_id)
+
+    async def contributing_skills(self, group_id: str) -> set[str]:
+        """The ids of every skill that contributes to the group; empty when none (204).
+
+        Raises:
+            CXoneNotFound: The group does not exist.
+        """
+        return await self._skills_of(group_id, "contributing-skills", "contributingSkills")
+
+    async def _add_skill(self, group_id: str, kind: str, skill_id: str) -> None:
+        await self.call("POST", f"/dnc-groups/{group_id}/{kind}/{skill_id}", replay_safe=True)
+
+    async def _skills_of(self, group_id: str, kind: str, key: str) -> set[str]:
+        skills = await self._all(f"/dnc-groups/{group_id}/{kind}", key)
         return {str(skill["skillId"]) for skill in skills if skill.get("skillId") is not None}
+
+    # What happened to the calls, and taking records out of a list.
+
+    async def call_attempts(
+        self, campaign_id: str, since: dt.datetime, until: dt.datetime
+    ) -> AsyncIterator[list[CallAttempt]]:
+        """The skill's attempts (completed contacts) that started in [since, until), a page
+        at a time, oldest first, with their dispositions' names.
+
+        An inbound contact is left out, and so is one whose `toAddress` is no NANP number
+        (logged). A contact without a disposition (id 0 or none) has `disposition_id` None.
+
+        Example:
+            >>> async def day(client, skill_id, since, until):
+            ...     return [a async for page in client.call_attempts(skill_id, since, until)
+            ...             for a in page]
+
+        Raises:
+            CXoneNotFound: The skill does not exist (as the platform answers it).
+            CXoneError: Any other failure of a request, after its retries.
+        """
+        since, until = as_utc(since), as_utc(until)
+        params = {"skillId": campaign_id, "startDate": utc_z(since), "endDate": utc_z_after(until)}
+        skip = 0
+        while True:
+            body = await self.call(
+                "GET", "/contacts/completed", params={**params, "skip": skip, "top": PAGE}
+            )
+            contacts = unwrap(body, "completedContacts") or unwrap(body, "contacts")
+            attempts = []
+            for contact in contacts:
+                attempt = await self._attempt(campaign_id, contact)
+                if attempt is not None and since <= attempt.attempted_at < until:
+                    attempts.append(attempt)
+            if attempts:
+                yield attempts
+            skip += len(contacts)
+            if len(contacts) < PAGE:
+                return
+
+    async def _attempt(self, campaign_id: str, contact: dict) -> CallAttempt | None:
+        outbound = contact.get("isOutbound")
+        if outbound is not None and not _flag(outbound):
+            return None  # an inbound contact on the skill is no attempt
+        number = ten_digits(str(contact.get("toAddress", "")))
+        if number is None:
+            logger.warning(
+                "completed contact %s has no NANP toAddress (%r); skipped",
+                contact.get("contactId"),
+                contact.get("toAddress"),
+            )
+            return None
+        disposition_id = as_int(contact.get("primaryDispositionId")) or None
+        disposition = await self._disposition(disposition_id) if disposition_id else None
+        return CallAttempt(
+            attempt_id=str(contact["contactId"]),
+            campaign_id=str(contact.get("skillId") or campaign_id),
+            number=number,
+            attempted_at=contact["contactStartDate"],
+            result=attempt_result(contact, disposition),
+            disposition_id=str(disposition_id) if disposition_id else None,
+            disposition_name=(disposition or {}).get("dispositionName"),
+            contact_id=str(contact["contactId"]),
+        )
+
+    async def _disposition(self, disposition_id: int) -> dict | None:
+        """A disposition by id: the tenant's list read once, then one read per id it lacks."""
+        if self._dispositions is None:
+            listed = await self._all("/dispositions", "dispositions")
+            self._dispositions = {as_int(d.get("dispositionId")): d for d in listed}
+        if disposition_id not in self._dispositions:
+            try:
+                body = await self.call("GET", f"/dispositions/{disposition_id}")
+            except CXoneNotFound:
+                body = None
+            found = unwrap(body, "dispositions") or ([body] if isinstance(body, dict) else [])
+            self._dispositions[disposition_id] = found[0] if found else None
+        return self._dispositions[disposition_id]
+
+    async def remove_contacts(self, list_ref: str, ids: list[str]) -> RemovalResult:
+        """Take the records with these external ids out of the calling list named `list_ref`
+        (removeProspects, in batches of 100): they are never dialled again.
+
+        An id the list does not hold fails with the platform's result code (a replayed batch
+        reports its ids so too, as they are already gone).
+
+        Example:
+            >>> async def forget(client):
+            ...     return await client.remove_contacts("Renewals", ["c0000007"])
+
+        Raises:
+            CXoneNotFound: No calling list has this name.
+            CXoneError: Any other failure of a request, after its retries.
+        """
+        result = RemovalResult()
+        unique = list(dict.fromkeys(ids))
+        path = f"/lists/call-lists/{quote(list_ref, safe='')}/removeProspects"
+        for start in range(0, len(unique), PAGE):
+            batch = unique[start : start + PAGE]
+            body = await self.call(
+                "DELETE",
+                path,
+                json={"prospectsToRemove": [{"externalId": external_id} for external_id in batch]},
+                replay_safe=True,  # removing a removed record changes nothing
+            )
+            body = body if isinstance(body, dict) else {}
+            succeeded = body.get("successfulRecords")
+            result.removed += len(succeeded) if isinstance(succeeded, list) else as_int(succeeded)
+            for failed in body.get("failedRecords") or []:
+                reason = failed.get("resultCode") or failed.get("error") or "failed"
+                result.failures.append((str(failed.get("externalId")), str(reason)))
+        return result
+
+    async def contacts_with_number(self, list_ref: str, numbers: list[str]) -> dict[str, list[str]]:
+        """Each number (as ten digits) with the external ids of the records of the calling
+        list(s) named `list_ref` that hold it in any phone field; [] for a number none holds.
+
+        The platform has no search by number: this reads the list's records, a page of 100
+        at a time (`includeRecords=true`).
+
+        Example:
+            >>> async def holders(client):
+            ...     return await client.contacts_with_number("Renewals", ["(212) 555-0101"])
+
+        Raises:
+            ValueError: A number is no NANP number.
+            CXoneNotFound: No calling list has this name.
+        """
+        found: dict[str, list[str]] = {digits: [] for digits in wanted_numbers(numbers)}
+        for list_id in await self._calling_lists_named(list_ref, must_exist=True):
+            skip = 0
+            while True:
+                params = {"includeRecords": "true", "skip": skip, "top": PAGE}
+                body = await self.call("GET", f"/lists/call-lists/{list_id}", params=params)
+                records = unwrap(body, "contactRecords")
+                for record in records:
+                    external_id = _record_id(record)
+                    for digits in _record_numbers(record) & found.keys():
+                        if external_id and external_id not in found[digits]:
+                            found[digits].append(external_id)
+                skip += len(records)
+                if len(records) < PAGE:
+                    break
+        return found
 
 
 def _job(job: dict) -> UploadJob:

@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+import logging
 import uuid
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
 
 import httpx
 from pydantic import ValidationError
 
 from ._auth import ClientCredentialsAuth
 from ._config import CXoneConfig
-from ._dial_lists import CallingListColumns, DncAddResult, UploadJob
-from ._exceptions import CXoneConflict, CXoneInvalidResponse, CXoneUnsupported
+from ._dial_lists import (
+    CallingListColumns,
+    DncAddResult,
+    RemovalResult,
+    UploadJob,
+    ten_digits,
+    wanted_numbers,
+)
+from ._exceptions import CXoneConflict, CXoneInvalidResponse, CXoneNotFound, CXoneUnsupported
 from ._export import export_contacts
 from ._models import (
+    AttemptResult,
+    CallAttempt,
     Campaign,
     CampaignList,
     CampaignMetrics,
@@ -22,8 +34,10 @@ from ._models import (
     CampaignStatus,
     Contact,
     ContactPage,
+    ServerModel,
     Webhook,
     WebhookRegistration,
+    as_utc,
 )
 from ._ratelimit import BucketRegistry
 from ._session import SessionClient, json_of
@@ -33,6 +47,71 @@ from ._transport import IDEMPOTENCY_HEADER, RetryPolicy
 
 API = "/api/v2/omnichannel"
 CONSENTED_QUERY = "consentFlags.outbound.call==true"
+PHONE_QUERY = "phoneNumber=="
+PAGE_SIZE = 100
+CONCURRENCY = 4  # requests in flight for per-number lookups and per-contact removals
+logger = logging.getLogger("cxone")
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class OutcomeDisposition(ServerModel):
+    code: str
+    name: str | None = None
+
+
+class Outcome(ServerModel):
+    """One entry of `GET .../campaigns/{id}/outcomes` (the simulator's, not the tutorial's)."""
+
+    id: str
+    campaign_id: str
+    contact_id: str | None = None
+    phone_number: str | None = None
+    attempted_at: dt.datetime
+    result: str
+    disposition: OutcomeDisposition | None = None
+
+
+class OutcomePage(ServerModel):
+    outcomes: list[Outcome]
+    page: int
+    page_size: int
+    total_count: int
+
+
+async def bounded(items: list[T], work: Callable[[T], Awaitable[R]]) -> list[R]:
+    """`work(item)` for every item, at most `CONCURRENCY` at once; results in item order."""
+    gate = asyncio.Semaphore(CONCURRENCY)
+
+    async def one(item: T) -> R:
+        async with gate:
+            return await work(item)
+
+    return list(await asyncio.gather(*(one(item) for item in items)))
+
+
+def _wire_time(moment: dt.datetime) -> str:
+    return as_utc(moment).isoformat().replace("+00:00", "Z")
+
+
+def _attempt(outcome: Outcome) -> CallAttempt | None:
+    number = ten_digits(outcome.phone_number or "")
+    if number is None:
+        logger.warning(
+            "outcome %s has no NANP number (%r); skipped", outcome.id, outcome.phone_number
+        )
+        return None
+    disposition = outcome.disposition
+    return CallAttempt(
+        attempt_id=outcome.id,
+        campaign_id=outcome.campaign_id,
+        number=number,
+        attempted_at=outcome.attempted_at,
+        result=outcome.result if outcome.result in set(AttemptResult) else AttemptResult.OTHER,
+        disposition_id=disposition.code if disposition else None,
+        disposition_name=disposition.name if disposition else None,
+        contact_id=outcome.contact_id,
+    )
 
 
 class CXoneClient(SessionClient):
@@ -104,6 +183,8 @@ class CXoneClient(SessionClient):
         response = await self._session.send(
             method, f"{self.config.base_url}{path}", params=params, json=json, headers=headers
         )
+        if response.status_code == 204:  # No Content: a removal's answer
+            return None
         return json_of(response)
 
     async def _call_model(self, model, method: str, path: str, **kwargs):
@@ -250,6 +331,100 @@ class CXoneClient(SessionClient):
 
     async def scrubbed_skills(self, group_id: str) -> set[str]:
         raise self._no_dial_lists()
+
+    async def contribute_skill(self, group_id: str, skill_id: str) -> None:
+        raise self._no_dial_lists()
+
+    async def contributing_skills(self, group_id: str) -> set[str]:
+        raise self._no_dial_lists()
+
+    # What happened to the calls, and taking contacts out of a list (the simulator's routes,
+    # not the tutorial's).
+
+    async def call_attempts(
+        self, campaign_id: str, since: dt.datetime, until: dt.datetime
+    ) -> AsyncIterator[list[CallAttempt]]:
+        """The campaign's attempts made in [since, until), a page at a time, oldest first.
+
+        Read from `GET .../campaigns/{id}/outcomes` (scope `analytics:read`). An attempt
+        whose number is no NANP number is logged and left out.
+
+        Example:
+            >>> async def day(client, campaign_id, since, until):
+            ...     return [a async for page in client.call_attempts(campaign_id, since, until)
+            ...             for a in page]
+
+        Raises:
+            CXoneNotFound: The campaign does not exist.
+            CXoneError: Any other failure of a request, after its retries.
+        """
+        params = {"since": _wire_time(since), "until": _wire_time(until), "pageSize": PAGE_SIZE}
+        page_number = 1
+        while True:
+            page = await self._call_model(
+                OutcomePage,
+                "GET",
+                f"{API}/campaigns/{campaign_id}/outcomes",
+                params={**params, "page": page_number},
+            )
+            attempts = [a for a in map(_attempt, page.outcomes) if a is not None]
+            if attempts:
+                yield attempts
+            read = (page_number - 1) * page.page_size + len(page.outcomes)
+            if len(page.outcomes) < page.page_size or read >= page.total_count:
+                return
+            page_number += 1
+
+    async def remove_contacts(self, list_ref: str, ids: list[str]) -> RemovalResult:
+        """Take contacts out of the contact list `list_ref` (its id), one request each.
+
+        A contact the list does not hold fails with "not found" (one already removed too).
+
+        Example:
+            >>> async def forget(client):
+            ...     return await client.remove_contacts("CL-1", ["c0000007"])
+
+        Raises:
+            CXoneError: A request failed otherwise than with 404, after its retries.
+        """
+
+        async def remove(contact_id: str) -> str | None:
+            try:
+                await self.call_endpoint(
+                    "DELETE", f"{API}/contactlists/{list_ref}/contacts/{contact_id}"
+                )
+            except CXoneNotFound as exc:
+                return f"not found: {exc}"
+            return None
+
+        outcomes = await bounded(list(dict.fromkeys(ids)), remove)
+        failures = [
+            (cid, why) for cid, why in zip(dict.fromkeys(ids), outcomes, strict=True) if why
+        ]
+        return RemovalResult(removed=len(outcomes) - len(failures), failures=failures)
+
+    async def contacts_with_number(self, list_ref: str, numbers: list[str]) -> dict[str, list[str]]:
+        """Each number (as ten digits) with the ids of the contacts of list `list_ref` holding
+        it, in id order; [] for a number no contact holds. One query per number
+        (`phoneNumber==+1...`), never a read of the whole list.
+
+        Example:
+            >>> async def holders(client):
+            ...     return await client.contacts_with_number("CL-1", ["(212) 555-0101"])
+
+        Raises:
+            ValueError: A number is no NANP number.
+            CXoneNotFound: The list does not exist.
+        """
+
+        async def holders(digits: str) -> list[str]:
+            ids: list[str] = []
+            async for contacts in self.iter_contacts(list_ref, query=f"{PHONE_QUERY}+1{digits}"):
+                ids += [contact.id for contact in contacts]
+            return ids
+
+        wanted = wanted_numbers(numbers)
+        return dict(zip(wanted, await bounded(wanted, holders), strict=True))
 
     async def register_webhook(
         self, registration: WebhookRegistration, *, idempotency_key: str | None = None

@@ -69,6 +69,34 @@ def time_zone_name(zone: str) -> str:
     return _NAMES[key]
 
 
+def ten_digits(number: str) -> str | None:
+    """A NANP number's ten digits (a leading 1 dropped), or None when it is none.
+
+    Example:
+        >>> ten_digits("+1 (212) 555-0101"), ten_digits("12125550101"), ten_digits("555-0101")
+        ('2125550101', '2125550101', None)
+    """
+    digits = "".join(ch for ch in str(number) if ch.isdigit())
+    if len(digits) == 11 and digits.startswith("1"):
+        digits = digits[1:]
+    if len(digits) != 10 or digits[0] in "01" or digits[3] in "01":
+        return None
+    return digits
+
+
+def wanted_numbers(numbers: list[str]) -> list[str]:
+    """The numbers as ten digits, each once, in order.
+
+    Raises:
+        ValueError: Some number is no NANP number (all such are named).
+    """
+    found = [ten_digits(number) for number in numbers]
+    bad = [number for number, digits in zip(numbers, found, strict=True) if digits is None]
+    if bad:
+        raise ValueError(f"not NANP phone numbers: {bad}")
+    return list(dict.fromkeys(digits for digits in found if digits))
+
+
 class CallingListColumns(BaseModel):
     """Which CSV column holds each field of a calling-list record."""
 
@@ -103,6 +131,14 @@ class DncAddResult(BaseModel):
     """What a batch of DNC additions did, number by number."""
 
     added: int = 0
+    failures: list[tuple[str, str]] = Field(default_factory=list)
+
+
+class RemovalResult(BaseModel):
+    """What a removal of contacts from a list did: how many left it, and each id that did not
+    with the platform's reason."""
+
+    removed: int = 0
     failures: list[tuple[str, str]] = Field(default_factory=list)
 
 

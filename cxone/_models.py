@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import enum
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -268,6 +269,50 @@ class WebhookRegistration(WireModel):
 
 class Webhook(ServerModel):
     id: str
+
+
+class AttemptResult(enum.StrEnum):
+    """How a call attempt ended, in the same words on every platform."""
+
+    ANSWERED = "answered"  # a person answered and reached an agent
+    NO_ANSWER = "no_answer"
+    BUSY = "busy"
+    ABANDONED = "abandoned"  # a person answered and no agent was free (the TSR's abandoned)
+    MACHINE = "machine"  # an answering machine or voicemail
+    OTHER = "other"  # anything the platform reported that is none of the above
+
+
+def as_utc(value: dt.datetime) -> dt.datetime:
+    """The moment in UTC; a naive one is taken to be in UTC already.
+
+    Example:
+        >>> as_utc(dt.datetime(2026, 3, 2, 15)).isoformat()
+        '2026-03-02T15:00:00+00:00'
+    """
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+class CallAttempt(BaseModel):
+    """One call the platform placed, as both clients read it back (`call_attempts`).
+
+    Example:
+        >>> attempt = CallAttempt(attempt_id="700000001", campaign_id="4100001",
+        ...     number="2125550101", attempted_at="2026-03-02T10:00:00-05:00",
+        ...     result="answered", disposition_id="2005", disposition_name="Do Not Call")
+        >>> attempt.attempted_at.isoformat(), attempt.result is AttemptResult.ANSWERED
+        ('2026-03-02T15:00:00+00:00', True)
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    attempt_id: str = Field(min_length=1, description="Unique per platform.")
+    campaign_id: str = Field(description="The campaign; on NICE CXone, the skill id.")
+    number: str = Field(pattern=r"^[2-9]\d{2}[2-9]\d{6}$", description="Ten NANP digits.")
+    attempted_at: Annotated[dt.datetime, AfterValidator(as_utc)] = Field(description="In UTC.")
+    result: AttemptResult
+    disposition_id: str | None = None
+    disposition_name: str | None = None
+    contact_id: str | None = Field(None, description="The contact or record, when known.")
 
 
 # An id as the platforms issue them (a campaign, a skill, a contact list): no empty value, no

@@ -2,17 +2,30 @@
 
 `CXoneClient` speaks the described API (SPEC section 1); `AdminClient` speaks NICE's published
 APIs (section 4). Tasks call these methods and never ask which platform they have: where a
-platform lacks something (the described API has no calling-list upload; NICE has no metrics
-webhook and keeps no consent data), the method raises `CXoneUnsupported` saying so.
+platform lacks something (the described API has no calling-list upload or DNC groups; NICE
+has no metrics webhook and keeps no consent data), the method raises `CXoneUnsupported`
+saying so.
+
+A `list_ref` names the list the platform dials: on NICE CXone the calling list's *name* (the
+platform removes records by it), on the described API the contact list's id. The ids in it
+are the calling-list records' external ids, or the contact ids.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator
 from typing import Protocol, runtime_checkable
 
-from ._dial_lists import CallingListColumns, DncAddResult, UploadJob
-from ._models import Campaign, CampaignMetrics, Contact, Webhook, WebhookRegistration
+from ._dial_lists import CallingListColumns, DncAddResult, RemovalResult, UploadJob
+from ._models import (
+    CallAttempt,
+    Campaign,
+    CampaignMetrics,
+    Contact,
+    Webhook,
+    WebhookRegistration,
+)
 from ._spec import CampaignSpec
 
 
@@ -84,5 +97,24 @@ class CampaignPlatform(Protocol):
 
     async def scrubbed_skills(self, group_id: str) -> set[str]:
         """The ids of every skill the group scrubs."""
+
+    async def contribute_skill(self, group_id: str, skill_id: str) -> None:
+        """Make the skill contribute to the group: a call on it that ends with a do-not-call
+        disposition adds the number to the group; a repeat is harmless."""
+
+    async def contributing_skills(self, group_id: str) -> set[str]:
+        """The ids of every skill that contributes to the group."""
+
+    def call_attempts(
+        self, campaign_id: str, since: dt.datetime, until: dt.datetime
+    ) -> AsyncIterator[list[CallAttempt]]:
+        """The campaign's call attempts made in [since, until), a page at a time, oldest
+        first, each with its result and disposition."""
+
+    async def remove_contacts(self, list_ref: str, ids: list[str]) -> RemovalResult:
+        """Take these records (contacts) out of the list: never dialled again."""
+
+    async def contacts_with_number(self, list_ref: str, numbers: list[str]) -> dict[str, list[str]]:
+        """Each number (ten digits) with the ids of the list's records holding it."""
 
     async def aclose(self) -> None: ...

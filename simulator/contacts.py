@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 import phonenumbers
@@ -195,6 +195,57 @@ def _contact(index: int, rng: random.Random, table: tuple[_AreaCode, ...]) -> di
         contact["attempts"] = None
     contact["lastModifiedTime"] = modified
     return contact
+
+
+_ZONE_OF_AREA_CODE = {code: zone for zone, pairs in _AREA_CODES.items() for code, _ in pairs}
+
+
+@lru_cache(maxsize=2**16)
+def _parsed(raw: str) -> phonenumbers.PhoneNumber | None:
+    try:
+        number = phonenumbers.parse(raw, "US")
+    except phonenumbers.NumberParseException:
+        return None
+    if number.country_code != 1 or not phonenumbers.is_valid_number(number):
+        return None
+    return number
+
+
+def e164(raw: object) -> str | None:
+    """A valid +1 number in any common format as E.164, else None.
+
+    >>> e164("(212) 555-0142"), e164(" 12125550142"), e164("555-01"), e164(None)
+    ('+12125550142', '+12125550142', None, None)
+    """
+    number = _parsed(raw.strip()) if isinstance(raw, str) else None
+    return (
+        phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) if number else None
+    )
+
+
+def number_zone(raw: object) -> tuple[str, str] | None:
+    """(E.164, IANA zone) of a valid +1 number, or None for one that is no such number or in
+    no one clock.
+
+    The zone is the one the generator gave its area code; for another area code, the one
+    every zone `phonenumbers` places the number in agrees on (as the generator checks).
+
+    >>> number_zone("(212) 555-0142"), number_zone("+1 808 555 0100")
+    (('+12125550142', 'America/New_York'), ('+18085550100', 'Pacific/Honolulu'))
+    >>> number_zone("555-01"), number_zone("+44 20 7946 0000")
+    (None, None)
+    """
+    number = e164(raw)
+    if number is None:
+        return None
+    zone = _ZONE_OF_AREA_CODE.get(number[2:5])
+    if zone is None:
+        found = phone_timezones.time_zones_for_number(_parsed(raw.strip()))
+        zones = [z for z in found if z != "Etc/Unknown"]
+        if not zones or len({_clock(z) for z in zones}) != 1:
+            return None
+        zone = zones[0]
+    return number, zone
 
 
 def generate_contacts(count: int, seed: int) -> list[dict]:

@@ -1,9 +1,19 @@
-"""The described API under /api/v2 (SPEC.md section 1)."""
+"""The described API under /api/v2 (SPEC.md section 1), and two routes the tutorial lacks:
+
+- `GET /api/v2/omnichannel/campaigns/{id}/outcomes?since=&until=&page=&pageSize=` (scope
+  `analytics:read`): what happened to each call (see `outcomes`).
+- `DELETE /api/v2/omnichannel/contactlists/{listId}/contacts/{contactId}` (scope
+  `omnichannel:campaigns:write`, idempotent by key like every write) -> 204, 404 when the
+  list or the contact is absent: the contact leaves the list and is never dialled again.
+
+The contacts query language gains `phoneNumber==<E.164>` (see `contactlists`).
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -18,7 +28,7 @@ from .auth import (
 )
 from .contactlists import ALL_QUERY, ContactListError
 from .errors import ApiError, invalid
-from .state import sim
+from .state import SimState, sim
 from .validation import campaign_problems, status_problems, webhook_problems
 from .webhooks import STATE_CHANGE
 
@@ -119,21 +129,71 @@ async def campaign_metrics(request: Request, campaign_id: str) -> JSONResponse:
     return JSONResponse({**metrics, "windowMinutes": window})
 
 
+def _time_param(request: Request, name: str) -> datetime | None:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw.replace(" ", "+"))  # a "+" the query string spaced
+    except ValueError:
+        raise ApiError(400, f"{name} must be an ISO 8601 time (got {raw!r})") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def _paging(request: Request, state: SimState) -> tuple[int, int]:
+    """(page from 1, page size capped by the config)."""
+    cap = state.config.max_page_size
+    return _int_param(request, "page", 1), min(_int_param(request, "pageSize", cap), cap)
+
+
+@router.get("/omnichannel/campaigns/{campaign_id}/outcomes", dependencies=[require(ANALYTICS_READ)])
+async def campaign_outcomes(request: Request, campaign_id: str) -> JSONResponse:
+    state = sim(request)
+    state.campaigns.get(campaign_id)
+    found = state.outcomes.between(
+        campaign_id, _time_param(request, "since"), _time_param(request, "until")
+    )
+    page, page_size = _paging(request, state)
+    start = (page - 1) * page_size
+    views = [outcome.view() for outcome in found[start : start + page_size]]
+    return JSONResponse(
+        {"outcomes": views, "page": page, "pageSize": page_size, "totalCount": len(found)}
+    )
+
+
+def _contact_list(state: SimState, list_id: str):
+    contacts = state.contact_lists.get(list_id)
+    if contacts is None:
+        raise ApiError(404, f"contact list {list_id!r} not found")
+    return contacts
+
+
+@router.delete(
+    "/omnichannel/contactlists/{list_id}/contacts/{contact_id}",
+    dependencies=[require(CAMPAIGNS_WRITE)],
+)
+async def remove_contact(request: Request, list_id: str, contact_id: str) -> Response:
+    state = sim(request)
+
+    def remove(_: bytes) -> Response:
+        if not _contact_list(state, list_id).delete(contact_id):
+            raise ApiError(404, f"contact {contact_id!r} not found in list {list_id!r}")
+        return Response(status_code=204)
+
+    return await _idempotent(request, remove)
+
+
 @router.get(
     "/omnichannel/contactlists/{list_id}/contacts", dependencies=[require(CONTACTLISTS_READ)]
 )
 async def list_contacts(request: Request, list_id: str) -> JSONResponse:
     state = sim(request)
-    contacts = state.contact_lists.get(list_id)
-    if contacts is None:
-        raise ApiError(404, f"contact list {list_id!r} not found")
+    contacts = _contact_list(state, list_id)
     params = request.query_params
     sort_order = params.get("sortOrder", "asc")
     if sort_order not in ("asc", "desc"):
         raise ApiError(400, f"sortOrder must be asc or desc (got {sort_order!r})")
-    page = _int_param(request, "page", 1)
-    cap = state.config.max_page_size
-    page_size = min(_int_param(request, "pageSize", cap), cap)
+    page, page_size = _paging(request, state)
     try:
         items, total = contacts.page(
             params.get("query", ALL_QUERY),

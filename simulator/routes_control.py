@@ -2,19 +2,33 @@
 
 No auth, no rate limit, no faults (those middlewares only look at /api/ paths). Reset, config,
 faults, the request log and the clock come from `routes_shared`; this router adds contact
-lists, campaigns, metrics, transitions and webhook deliveries.
+lists, campaigns, metrics, transitions and webhook deliveries, and the dialer (not in the
+tutorial, see `outcomes` and `simulator.dialing`):
+
+- `POST /_sim/campaigns/{id}/dial-until` `{"until": ISO, "stepMinutes": 15,
+  "maxAttemptsPerRecord": 3, "retryMinutes": 60}`: the active campaign dials its contact
+  list from the simulator's clock to `until`, where the clock then stands -> `{campaignId,
+  from, until, counts: {answered, no_answer, busy, abandoned, machine}, attempts: [outcome,
+  ...]}`; 404 for an unknown campaign, 409 on the system clock, 400 for an `until` before now.
+- `PUT /_sim/dispositions` `{"<number>": "<code>"}`: the next answered attempt to each number
+  (any common format) ends with that disposition ("DNC": an agent's opt-out) -> `{"pending":
+  {ten digits: code}}`; 400 for a number that is none or an unknown code.
+- `GET /_sim/attempts[?campaignId=]`: every attempt, oldest first, as the outcomes route shows
+  it.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from .campaigns import METRIC_FIELDS
 from .contactlists import ContactList, ContactListError
-from .contacts import generate_contacts
+from .contacts import e164, generate_contacts
+from .dialing import DialUntil, pending_from, run_answer
 from .errors import ApiError
+from .outcomes import DISPOSITIONS
 from .state import sim
 from .webhooks import METRICS_UPDATE
 
@@ -106,3 +120,28 @@ async def set_metrics(request: Request, campaign_id: str, body: MetricsUpdate) -
 @router.get("/webhook-deliveries")
 async def webhook_deliveries(request: Request) -> JSONResponse:
     return JSONResponse({"deliveries": sim(request).webhooks.deliveries})
+
+
+@router.post("/campaigns/{campaign_id}/dial-until")
+async def dial_until(request: Request, campaign_id: str, body: DialUntil) -> JSONResponse:
+    state = sim(request)
+    start = state.clock.now()
+    attempts = [outcome.view() for outcome in state.dial_until(campaign_id, body)]
+    owner = {"campaignId": campaign_id}
+    return JSONResponse(run_answer(owner, start, state.clock.now(), attempts))
+
+
+@router.put("/dispositions")
+async def set_dispositions(request: Request, body: dict[str, str]) -> JSONResponse:
+    pending = pending_from(
+        body, lambda raw: (e164(raw) or "")[2:] or None, DISPOSITIONS.__contains__
+    )
+    return JSONResponse({"pending": sim(request).outcomes.pending.set(pending)})
+
+
+@router.get("/attempts")
+async def attempts(
+    request: Request, campaign_id: str | None = Query(None, alias="campaignId")
+) -> JSONResponse:
+    outcomes = sim(request).outcomes.all(campaign_id)
+    return JSONResponse({"attempts": [outcome.view() for outcome in outcomes]})

@@ -28,6 +28,7 @@ from .errors import handle_admin_errors, install_admin_error_handlers
 from .issuer import router as issuer_router
 from .routes_campaigns import router as campaigns_router
 from .routes_control import router as admin_control_router
+from .routes_dispositions import router as dispositions_router
 from .routes_dnc import router as dnc_router
 from .routes_lists import router as lists_router
 from .routes_reporting import router as reporting_router
@@ -69,7 +70,15 @@ def _acd_app(state: AdminState) -> FastAPI:
     install_admin_error_handlers(app)
     install_not_acceptable_handler(app)
     # Reporting first: its /skills/summary must win over /skills/{skill_id}.
-    for router in (reporting_router, skills_router, campaigns_router, lists_router, dnc_router):
+    routers = (
+        reporting_router,
+        skills_router,
+        campaigns_router,
+        lists_router,
+        dnc_router,
+        dispositions_router,
+    )
+    for router in routers:
         app.include_router(router, prefix="/v{version}", dependencies=[Depends(acd_request)])
     return app
 

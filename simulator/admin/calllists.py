@@ -12,6 +12,9 @@ upload jobs put in it.
   an external id already in the list adds a second record for it, and so does a file that
   repeats one: the platform asks for unique ids without saying it enforces them, and the
   strict reading makes a re-run that appends visible as duplicates (see `duplicates`).
+- `DELETE /lists/call-lists/{sourceName}/removeProspects` takes records out of every list of
+  that name by external id (every record holding the id); they are kept aside, with when,
+  for the control API, and are never dialled again (see `remove`).
 """
 
 from __future__ import annotations
@@ -66,6 +69,16 @@ class CallingList:
     rejected: list[dict] = field(default_factory=list)
     skill_ids: list[int] = field(default_factory=list)
     deleted: bool = False
+    removed: list[dict] = field(default_factory=list)  # records taken out, with "removedAt"
+
+    def remove(self, external_id: str, at: datetime) -> int:
+        """Take every record with this external id out of the list; how many there were."""
+        gone = [record for record in self.records if record.get("ExternalId") == external_id]
+        if gone:
+            self.records = [r for r in self.records if r.get("ExternalId") != external_id]
+            self.removed += [{**record, "removedAt": iso(at)} for record in gone]
+            self.updated = at
+        return len(gone)
 
     def duplicates(self) -> dict[str, int]:
         """External ids held more than once, with how many times."""

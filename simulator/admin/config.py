@@ -45,6 +45,7 @@ class AdminConfig(BaseModel):
     max_upload_records: int = Field(500_000, ge=1)
     max_upload_bytes: int = Field(256 * _MB, ge=1)
     max_record_chars: int = Field(512, ge=1)
+    seed: int = 42  # what the dialer draws call outcomes from (see simulator.dialing)
 
     def public(self) -> dict:
         """The config as GET /_sim/admin/config shows it: never a secret."""
@@ -66,3 +67,4 @@ class AdminConfigPatch(BaseModel):
     max_upload_records: int | None = None
     max_upload_bytes: int | None = None
     max_record_chars: int | None = None
+    seed: int | None = None

@@ -1,11 +1,21 @@
-"""What a skill would dial: dialing passes run through the control API, and the log they leave.
+"""What a skill dials: dialing passes and runs started through the control API, and the log
+they leave.
 
-The stand-in places no calls. A pass of a skill walks every record of every calling list the
-skill dials (the non-deleted lists an upload attached it to), in list then record order, and
-logs one entry per record: "scrubbed" when a DNC group that scrubs the skill holds one of the
-record's numbers (any destination field) on the simulator's clock, "offered" otherwise. A
-group that does not scrub the skill blocks nothing, nor does a number whose `expiredDate` has
-passed. A pass runs whether or not the skill is running: the control API decides when.
+**Passes** (`POST /_sim/admin/skills/{id}/dial`) place no calls. A pass of a skill walks
+every record of every calling list the skill dials (the non-deleted lists an upload attached
+it to), in list then record order, and logs one entry per record: "scrubbed" when a DNC
+group that scrubs the skill holds one of the record's numbers (any destination field) on the
+simulator's clock, "offered" otherwise. A group that does not scrub the skill blocks nothing,
+nor does a number whose `expiredDate` has passed. A pass runs whether or not the skill is
+running: the control API decides when.
+
+**Runs** (`POST /_sim/admin/skills/{id}/dial-until`, see `simulator.dialing` for the steps,
+attempt rules and outcomes) attempt calls while the skill is running. At each step a record
+of the skill's lists is due (`due_records`) when none of its numbers is held by a DNC group
+that scrubs the skill at that moment, its zone (`zones.record_zone`) is known and the step
+is within 08:00-21:00 there, its `CallRequestDateTime` has come, and the attempt rules allow
+it (its attempts are counted by skill, list and external id). Removed records have left the
+list and are never due. The record's first number is dialled.
 
 >>> from datetime import UTC, datetime
 >>> from simulator.admin.calllists import CallingList
@@ -25,12 +35,14 @@ passed. A pass runs whether or not the skill is running: the control API decides
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 from ..clock import iso
+from ..dialing import AttemptBook, DialUntil, within_window
 from .calllists import CallingList
 from .dnc import DncGroup
+from .zones import call_request_time, record_zone
 
 
 def blocked_numbers(
@@ -79,6 +91,33 @@ def dial_pass(
         for calling_list in lists
         for record in calling_list.records
     ]
+
+
+def due_records(
+    skill_id: int,
+    lists: Iterable[CallingList],
+    groups: Iterable[DncGroup],
+    book: AttemptBook,
+    at: datetime,
+    rules: DialUntil,
+) -> Iterator[tuple[CallingList, dict, str, tuple]]:
+    """(list, record, number to dial, attempt key) of each record due at `at`, in list then
+    record order. Lazy: an attempt the caller books before taking the next one counts."""
+    blocked = blocked_numbers(groups, [skill_id], at)
+    for calling_list in lists:
+        for record in calling_list.records:
+            phones = [record[f] for f, _ in calling_list.destinations if record.get(f)]
+            if not phones or any(phone in blocked for phone in phones):
+                continue
+            zone = record_zone(record)
+            if zone is None or not within_window(at, zone):
+                continue
+            requested = call_request_time(record, zone)
+            if requested is False or (requested is not None and requested > at):
+                continue
+            key = (skill_id, calling_list.list_id, record.get("ExternalId", ""))
+            if book.due(key, at, rules):
+                yield calling_list, record, phones[0], key
 
 
 class DialLog:

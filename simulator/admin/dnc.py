@@ -10,6 +10,10 @@
 - A number stops counting once its `expiredDate` has passed on the simulator's clock: it
   leaves the group's records, `validRecords` and search results.
 - `formattedPhone` is the bare ten digits (the platform's formatting was not found).
+- A group blocks the skills it scrubs (`scrubbed_skill_ids`) and collects from the skills
+  that contribute to it (`contributing_skill_ids`): a call on a contributing skill that ends
+  with a do-not-call disposition adds its number at the call's time (`collect`). A skill
+  may be both (reference, section 5).
 """
 
 from __future__ import annotations
@@ -34,6 +38,12 @@ class DncGroup:
     # ten-digit number -> {"expiredDate": datetime | None, "dateCollected": datetime}
     numbers: dict[str, dict] = field(default_factory=dict)
     scrubbed_skill_ids: list[int] = field(default_factory=list)
+    contributing_skill_ids: list[int] = field(default_factory=list)
+
+    def collect(self, phone: str, at: datetime) -> None:
+        """Hold `phone` from `at` on, as an agent's do-not-call disposition adds it."""
+        self.numbers[phone] = {"expiredDate": None, "dateCollected": at, "lastUpdateTime": at}
+        self.updated = at
 
     def active(self, now: datetime) -> dict[str, dict]:
         return {

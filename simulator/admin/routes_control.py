@@ -23,9 +23,26 @@ this router adds:
   record of its lists, "scrubbed" when a DNC group that scrubs the skill holds its number,
   else "offered" -> `{skillId, offered, scrubbed, entries}` (this pass's entries); 404 for an
   unknown skill.
-- `GET /_sim/admin/dial-log[?skillId=]`: every pass's entries, oldest first, `{skillId,
-  listId, externalId, phone, outcome: "offered"|"scrubbed", dncGroupIds, at}`;
+- `POST /_sim/admin/skills/{id}/dial-until` `{"until": ISO, "stepMinutes": 15,
+  "maxAttemptsPerRecord": 3, "retryMinutes": 60}`: the skill's dialer runs from the
+  simulator's clock to `until` (see `dialer` and `simulator.dialing`), leaving the clock
+  there -> `{skillId, from, until, counts: {answered, no_answer, busy, abandoned,
+  machine}, attempts: [...]}`; 404 for an unknown skill, 409 on the system clock, 400 for an
+  `until` before now.
+- `PUT /_sim/admin/dispositions` `{"<ten digits>": <dispositionId>}`: the next answered
+  attempt to each number ends with that disposition (an agent's opt-out: 2005, "Do Not
+  Call") -> `{"pending": {...}}`, every disposition still waiting; 400 for a number that is
+  no NANP number or an unknown disposition. A reset clears them.
+- `GET /_sim/admin/attempts[?skillId=]`: every attempt, oldest first, `{contactId, skillId,
+  listId, externalId, phone, at, result, dispositionId}` (the `contactId` is the completed
+  contact's).
+- `GET /_sim/admin/dial-log[?skillId=]`: every pass's and run's entries, oldest first,
+  `{skillId, listId, externalId, phone, outcome: "offered"|"scrubbed"|"attempted",
+  dncGroupIds, at}`, an attempted one with its `contactId`, `result` and `dispositionId`;
   `DELETE /_sim/admin/dial-log` -> 204 clears it (so does a reset).
+
+Lists show the records removeProspects took out under `removed` (with `removedAt`); DNC
+groups their `contributingSkillIds` beside `scrubbedSkillIds`.
 """
 
 from __future__ import annotations
@@ -37,10 +54,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..clock import iso
+from ..dialing import DialUntil, pending_from, run_answer
 from .activity import COUNTS
 from .calllists import CallingList
 from .dialer import blocked_numbers
+from .dispositions import by_id
 from .dnc import DncGroup, record_view
+from .phones import normalize_phone
 from .state import AdminState, admin_state
 from .uploads import Outcome
 
@@ -99,6 +119,7 @@ def _list_view(state: AdminState, calling_list: CallingList) -> dict:
         ],
         "duplicateExternalIds": calling_list.duplicates(),
         "rejected": calling_list.rejected,
+        "removed": calling_list.removed,
     }
 
 
@@ -111,6 +132,7 @@ def _group_view(state: AdminState, group: DncGroup) -> dict:
             for phone, entry in group.numbers.items()
         ],
         "scrubbedSkillIds": group.scrubbed_skill_ids,
+        "contributingSkillIds": group.contributing_skill_ids,
     }
 
 
@@ -208,6 +230,28 @@ async def dial(request: Request, skill_id: int) -> JSONResponse:
             "entries": entries,
         }
     )
+
+
+@router.post("/skills/{skill_id}/dial-until")
+async def dial_until(request: Request, skill_id: int, body: DialUntil) -> JSONResponse:
+    state = admin_state(request)
+    start = state.clock.now()
+    attempts = [attempt.control_view() for attempt in state.dial_until(skill_id, body)]
+    return JSONResponse(run_answer({"skillId": skill_id}, start, state.clock.now(), attempts))
+
+
+@router.put("/dispositions")
+async def set_dispositions(request: Request, body: dict[str, int]) -> JSONResponse:
+    pending = pending_from(body, normalize_phone, lambda found: by_id(found) is not None)
+    return JSONResponse({"pending": admin_state(request).attempts.pending.set(pending)})
+
+
+@router.get("/attempts")
+async def attempts(
+    request: Request, skill_id: int | None = Query(None, alias="skillId")
+) -> JSONResponse:
+    found = admin_state(request).attempts.all(skill_id)
+    return JSONResponse({"attempts": [attempt.control_view() for attempt in found]})
 
 
 @router.get("/dial-log")

@@ -16,6 +16,10 @@
 - `GET /dnc-groups/{id}/scrubbed-skills` -> `{totalRecords, scrubbedSkills: [{skillId,
   skillName}]}` (204 when none); `POST` and `DELETE /dnc-groups/{id}/scrubbed-skills/{skillId}`
   -> 202. Adding a skill twice is harmless; removing one that is not scrubbed is 404.
+- `GET/POST/DELETE /dnc-groups/{id}/contributing-skills[/{skillId}]` the same way, the list
+  under `contributingSkills` (as calljacob/nice-cxone-api's `AdminListsService.ts` has it): a
+  call on a contributing skill that ends with a do-not-call disposition adds its number to
+  the group (see `dnc`).
 """
 
 from __future__ import annotations
@@ -113,35 +117,41 @@ async def expire_records(request: Request, group_id: int) -> JSONResponse:
     return JSONResponse(_batch(state.dnc.expire(group, await json_body(request))))
 
 
-@router.get("/dnc-groups/{group_id}/scrubbed-skills")
-async def scrubbed_skills(request: Request, group_id: int) -> Response:
-    state = admin_state(request)
-    names = state.skill_names()
-    skills = [
-        {"skillId": skill_id, "skillName": names[skill_id]}
-        for skill_id in state.dnc.get(group_id).scrubbed_skill_ids
-    ]
-    return paged(
-        request,
-        skills,
-        lambda page, total: {"totalRecords": total, "scrubbedSkills": page},
+def _skill_set_routes(path: str, attribute: str, key: str, what: str) -> None:
+    """GET (the list), POST and DELETE (one skill) for one of a group's sets of skills."""
+
+    async def listed(request: Request, group_id: int) -> Response:
+        state = admin_state(request)
+        names = state.skill_names()
+        skills = [
+            {"skillId": skill_id, "skillName": names[skill_id]}
+            for skill_id in getattr(state.dnc.get(group_id), attribute)
+        ]
+        return paged(request, skills, lambda page, total: {"totalRecords": total, key: page})
+
+    async def add(request: Request, group_id: int, skill_id: int) -> Response:
+        state = admin_state(request)
+        skill_ids = getattr(state.dnc.get(group_id), attribute)
+        state.skills.get(skill_id)
+        if skill_id not in skill_ids:
+            skill_ids.append(skill_id)
+        return accepted()
+
+    async def remove(request: Request, group_id: int, skill_id: int) -> Response:
+        skill_ids = getattr(admin_state(request).dnc.get(group_id), attribute)
+        if skill_id not in skill_ids:
+            raise not_found(f"skill {skill_id} in the {what} skills of DNC group {group_id}")
+        skill_ids.remove(skill_id)
+        return accepted()
+
+    router.add_api_route(f"/dnc-groups/{{group_id}}/{path}", listed, methods=["GET"])
+    router.add_api_route(f"/dnc-groups/{{group_id}}/{path}/{{skill_id}}", add, methods=["POST"])
+    router.add_api_route(
+        f"/dnc-groups/{{group_id}}/{path}/{{skill_id}}", remove, methods=["DELETE"]
     )
 
 
-@router.post("/dnc-groups/{group_id}/scrubbed-skills/{skill_id}")
-async def scrub_skill(request: Request, group_id: int, skill_id: int) -> Response:
-    state = admin_state(request)
-    group = state.dnc.get(group_id)
-    state.skills.get(skill_id)
-    if skill_id not in group.scrubbed_skill_ids:
-        group.scrubbed_skill_ids.append(skill_id)
-    return accepted()
-
-
-@router.delete("/dnc-groups/{group_id}/scrubbed-skills/{skill_id}")
-async def unscrub_skill(request: Request, group_id: int, skill_id: int) -> Response:
-    group = admin_state(request).dnc.get(group_id)
-    if skill_id not in group.scrubbed_skill_ids:
-        raise not_found(f"skill {skill_id} in the scrubbed skills of DNC group {group_id}")
-    group.scrubbed_skill_ids.remove(skill_id)
-    return accepted()
+_skill_set_routes("scrubbed-skills", "scrubbed_skill_ids", "scrubbedSkills", "scrubbed")
+_skill_set_routes(
+    "contributing-skills", "contributing_skill_ids", "contributingSkills", "contributing"
+)

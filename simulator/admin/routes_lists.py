@@ -11,6 +11,14 @@
 - `DELETE /lists/call-lists/{listId}?forceInactive=&forceDelete=` -> 202 (see
   `AdminState.delete_list`).
 - `POST /lists/call-lists/{listId}/upload` -> `{"jobId": n}` (see `uploads`).
+- `DELETE /lists/call-lists/{sourceName}/removeProspects` `{"prospectsToRemove":
+  [{"externalId": ...}]}` -> 200 `{"successfulRecords": [{externalId, resultCode:
+  "Success"}], "failedRecords": [{externalId, resultCode}]}`: names and shapes as
+  calljacob/nice-cxone-api's `AdminListsService.ts` has them (both are arrays there; the
+  result codes are the stand-in's own). `sourceName` is the list's name (URL-encoded); the
+  records of every list of that name with each external id (a string, or a number read as
+  its digits) leave the list. An id no such list holds fails that item only ("NotFound");
+  404 when no list has the name, 400 for a body without items.
 - `GET /lists/call-lists/jobs` -> `{totalRecords, uploadJobs: [...]}` (204 when none),
   `GET /lists/call-lists/jobs/{jobId}` -> `{"uploadJobs": [job]}`; each answer counts as a
   status poll of the jobs it shows. `DELETE /lists/call-lists/jobs/{jobId}` cancels a
@@ -103,3 +111,9 @@ async def delete_calling_list(request: Request, list_id: int) -> Response:
 async def upload(request: Request, list_id: int) -> JSONResponse:
     job = admin_state(request).submit_upload(list_id, await json_body(request))
     return JSONResponse({"jobId": job.job_id})
+
+
+@router.delete("/lists/call-lists/{source_name}/removeProspects")
+async def remove_prospects(request: Request, source_name: str) -> JSONResponse:
+    state = admin_state(request)
+    return JSONResponse(state.remove_prospects(source_name, await json_body(request)))

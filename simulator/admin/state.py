@@ -1,5 +1,7 @@
 """All in-memory state of one stand-in (its issuer and API share it), and what ties the
-stores together: upload jobs completing into lists and skills, and list deletion."""
+stores together: upload jobs completing into lists and skills, list deletion and record
+removal, and the dialer's runs (attempts, their dispositions, and the numbers a
+do-not-call disposition adds to the DNC groups the skill contributes to)."""
 
 from __future__ import annotations
 
@@ -8,16 +10,19 @@ import contextlib
 from fastapi import Request
 
 from ..clock import Clock
+from ..dialing import ANSWERED, DialUntil, draw_call, run_steps
 from ..faults import Faults
 from ..ratelimit import RateLimiter
 from ..requestlog import new_request_log
 from .activity import SkillActivity
+from .attempts import DEFAULT_CALLER_ID, Attempt, Attempts
 from .calllists import CallingList, CallingLists
 from .campaigns import AdminCampaigns
 from .config import AdminConfig
-from .dialer import DialLog, dial_pass
+from .dialer import DialLog, dial_pass, due_records
+from .dispositions import FOR_CALL, is_do_not_call
 from .dnc import DncGroups
-from .errors import AdminError, bad_request
+from .errors import AdminError, bad_request, not_found
 from .parameters import SkillParameters
 from .skills import Skills, invalid_operation
 from .tokens import AdminTokens
@@ -45,6 +50,7 @@ class AdminState:
         self.jobs = UploadJobs(clock)
         self.dnc = DncGroups(clock)
         self.dial_log = DialLog()
+        self.attempts = Attempts()
 
     def reset(self) -> None:
         """Back to a fresh start under the current config."""
@@ -60,6 +66,7 @@ class AdminState:
             self.jobs,
             self.dnc,
             self.dial_log,
+            self.attempts,
         ):
             store.clear()
         self.limiter.reset()
@@ -139,6 +146,77 @@ class AdminState:
         entries = dial_pass(skill_id, self.lists_of_skill(skill_id), self.dnc.all(), now)
         self.dial_log.add(entries)
         return entries
+
+    def dial_until(self, skill_id: int, rules: DialUntil) -> list[Attempt]:
+        """Run the skill's dialer from now to `rules.until` (see `dialer`); the attempts made.
+        404 for an unknown skill; a skill that is not running attempts nothing."""
+        self.skills.get(skill_id)
+        made: list[Attempt] = []
+
+        def step(at) -> None:
+            self.settle()
+            if not self.skills.is_running(skill_id):
+                return
+            lists = self.lists_of_skill(skill_id)
+            book = self.attempts.book
+            for calling_list, record, phone, key in due_records(
+                skill_id, lists, self.dnc.all(), book, at, rules
+            ):
+                made.append(self._attempt(skill_id, calling_list, record, phone, key, at))
+
+        run_steps(self.clock, rules, step)
+        return made
+
+    def _attempt(
+        self, skill_id: int, calling_list: CallingList, record: dict, phone: str, key, at
+    ) -> Attempt:
+        call = draw_call(self.config.seed, key, self.attempts.book.record(key, at))
+        if call.result == ANSWERED:
+            disposition_id = self.attempts.pending.take(phone) or FOR_CALL[call.agent_outcome]
+        else:
+            disposition_id = FOR_CALL.get(call.result)  # an abandoned call has none
+        attempt = self.attempts.add(
+            skill_id=skill_id,
+            list_id=calling_list.list_id,
+            external_id=record.get("ExternalId", ""),
+            phone=phone,
+            at=at,
+            call=call,
+            disposition_id=disposition_id,
+            caller_id=self.skills.get(skill_id).get("callerIdOverride") or DEFAULT_CALLER_ID,
+        )
+        if is_do_not_call(disposition_id):
+            for group in self.dnc.all():
+                if skill_id in group.contributing_skill_ids:
+                    group.collect(phone, at)
+        self.dial_log.add([{**attempt.control_view(), "outcome": "attempted", "dncGroupIds": []}])
+        return attempt
+
+    def remove_prospects(self, source_name: str, body: object) -> dict:
+        """Take records out of every list named `source_name` by external id: one result per
+        item, an id no such list holds failing that item only; 404 when no list has the name.
+        """
+        lists = [cl for cl in self.lists.all() if cl.name == source_name]
+        if not lists:
+            raise not_found(f"calling list {source_name!r}")
+        items = body.get("prospectsToRemove") if isinstance(body, dict) else None
+        if not isinstance(items, list) or not items:
+            raise bad_request('the body must be {"prospectsToRemove": [{"externalId": ...}]}')
+        now = self.clock.now()
+        done: dict[str, list[dict]] = {"successfulRecords": [], "failedRecords": []}
+        for item in items:
+            external_id = item.get("externalId") if isinstance(item, dict) else None
+            if isinstance(external_id, bool) or not isinstance(external_id, str | int):
+                done["failedRecords"].append(
+                    {"externalId": str(external_id), "resultCode": "InvalidExternalId"}
+                )
+                continue
+            external_id = str(external_id)
+            removed = sum(calling_list.remove(external_id, now) for calling_list in lists)
+            outcome = "successfulRecords" if removed else "failedRecords"
+            code = "Success" if removed else "NotFound"
+            done[outcome].append({"externalId": external_id, "resultCode": code})
+        return done
 
 
 def admin_state(request: Request) -> AdminState:

@@ -250,3 +250,18 @@ def access_token(issuer: httpx.AsyncClient) -> Callable:
 async def acd(api: httpx.AsyncClient, access_token: Callable) -> Acd:
     token = (await access_token())["access_token"]
     return Acd(api, {"Authorization": f"Bearer {token}", "Accept": "application/json"})
+
+
+@pytest.fixture
+def dial_until(acd: Acd, api: httpx.AsyncClient, access_token) -> Callable:
+    """`await dial_until(skill_id, until, **rules)`: one dial-until run's answer. The clock moves
+    past the token's life, so `acd` gets a fresh token after each run."""
+
+    async def run(skill_id: int, until: datetime, **rules: object) -> dict:
+        body = {"until": until.isoformat(), **rules}
+        response = await api.post(f"/_sim/admin/skills/{skill_id}/dial-until", json=body)
+        assert response.status_code == 200, response.text
+        acd.headers["Authorization"] = f"Bearer {(await access_token())['access_token']}"
+        return response.json()
+
+    return run
