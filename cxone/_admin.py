@@ -322,6 +322,20 @@ class AdminClient(SessionClient):
         )
         return [_campaign(skill) for skill in skills if skill.get("skillName") == name]
 
+    async def outbound_campaign_ids(self) -> list[str]:
+        """Every Personal Connection phone skill's id."""
+        skills = await self._all(
+            "/skills",
+            "skills",
+            {"mediaTypeId": PHONE_MEDIA, "outboundStrategy": PERSONAL_CONNECTION},
+        )
+        return [
+            str(skill["skillId"])
+            for skill in skills
+            if skill.get("outboundStrategy", PERSONAL_CONNECTION) == PERSONAL_CONNECTION
+            and "skillId" in skill
+        ]
+
     async def get_campaign(self, campaign_id: str) -> Campaign:
         body = await self.call("GET", f"/skills/{campaign_id}")
         skills = unwrap(body, "skills") or ([body] if isinstance(body, dict) else [])

@@ -235,6 +235,10 @@ class CXoneClient(SessionClient):
         """Every campaign with exactly this name (the server does not enforce uniqueness)."""
         return [c for c in (await self.list_campaigns(name)).campaigns if c.name == name]
 
+    async def outbound_campaign_ids(self) -> list[str]:
+        """Every campaign's id (the described API's campaigns are all outbound)."""
+        return [campaign.id for campaign in (await self.list_campaigns()).campaigns]
+
     async def get_campaign(self, campaign_id: str) -> Campaign:
         return await self._call_model(Campaign, "GET", f"{API}/campaigns/{campaign_id}")
 

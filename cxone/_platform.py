@@ -36,6 +36,9 @@ class CampaignPlatform(Protocol):
 
     async def find_campaigns_by_name(self, name: str) -> list[Campaign]: ...
 
+    async def outbound_campaign_ids(self) -> list[str]:
+        """Every outbound campaign's id (Personal Connection skills on NICE CXone)."""
+
     async def spec_differences(self, campaign: Campaign, spec: CampaignSpec) -> list[str]:
         """How an existing campaign differs from a spec, field by field."""
 

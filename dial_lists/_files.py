@@ -22,8 +22,7 @@ RUN_MARKER = "run.json"
 # Written once, when a flow first takes a directory; never removed. It names the flow that
 # owns the directory and the files it may replace there: nothing else is ever deleted.
 OWNER_MARKER = ".output-owner.json"
-OPTOUTS_FILE = "optouts.csv"
-OUTPUT_FILES = (*SEGMENT_FILES, UNREADABLE_FILE, OPTOUTS_FILE, RUN_MARKER)
+OUTPUT_FILES = (*SEGMENT_FILES, UNREADABLE_FILE, RUN_MARKER)
 
 Owner = Literal["dial-list", "export", "outcomes"]
 # Each flow's own default directory: the sync never writes where the export does.

@@ -1,7 +1,8 @@
 """Flow: read what happened on every call back from the platform into the attempts ledger.
 
 platform (attempts, dispositions) -> `collect_outcomes` -> attempts ledger -> tomorrow's list
-                                                      \\-> DNC group + optouts.csv (the CRM's)
+                                                      \\-> DNC group + optouts file (the CRM's)
+                                                      \\-> capped records leave today's lists
 
 Every 15 minutes (the deployment `collect-outcomes`) a run reads each outbound campaign's
 attempts since the ledger's cursor for it, up to the run's window (the last quarter hour
@@ -14,11 +15,15 @@ keyed by the platform's ids and the DNC group is a set.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Sequence
+from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
 from prefect import get_run_logger
 from prefect.artifacts import (
     acreate_progress_artifact,
@@ -30,10 +35,12 @@ from prefect.states import Completed
 import dial_lists
 from blocks import (
     DEFAULT_LEDGER,
+    DialListSync,
     PlatformCredentials,
     ledger_for_writing,
     load_credentials,
     operation,
+    read_blocks,
     register_block_types,
 )
 from cxone import CallAttempt, CXoneUnsupported
@@ -50,7 +57,6 @@ WINDOW = dt.timedelta(minutes=15)
 FIRST_LOOK_BACK = dt.timedelta(hours=24)
 HOLDER_WAIT_SECONDS = 120.0
 DEFAULT_OPTOUT_DISPOSITIONS = ("Do Not Call",)
-OPTOUTS_FILE = "optouts.csv"
 _KINDS = {OPTED_OUT: "opt-out on a call", REVOKED: "revocation"}
 
 
@@ -154,9 +160,19 @@ async def _contribute(credentials: PlatformCredentials, group_id: str, skills: l
     return {"contributing": sorted(set(skills)), "supported": True}
 
 
-def _write_optouts(directory, rows: list[OptOutRow]) -> str:
+def optouts_file(until: dt.datetime) -> str:
+    """The name of a window's opt-outs file (each window's is kept: the CRM imports them).
+
+    Example:
+        >>> optouts_file(dt.datetime(2026, 12, 7, 15, 15, tzinfo=dt.UTC))
+        'optouts-20261207T1515Z.csv'
+    """
+    return f"optouts-{until.astimezone(dt.UTC):%Y%m%dT%H%MZ}.csv"
+
+
+def _write_optouts(directory, rows: list[OptOutRow], until: dt.datetime) -> str:
     """The window's opt-outs as a CSV the CRM imports (mode 0600; formulas made inert)."""
-    path = directory / OPTOUTS_FILE
+    path = directory / optouts_file(until)
     table = pa.table(
         {
             "phone_e164": [f"+1{row.number}" for row in rows],
@@ -188,6 +204,7 @@ async def collect_outcomes(
     dnc_group: str | None = None,
     optout_dispositions: list[str] = list(DEFAULT_OPTOUT_DISPOSITIONS),  # noqa: B006
     output_dir: str = dial_lists.DEFAULT_DIRS["outcomes"],
+    calling_lists: list[str] | None = None,
 ) -> dict:
     """Read every outbound campaign's call attempts and dispositions into the attempts ledger.
 
@@ -202,8 +219,12 @@ async def collect_outcomes(
         dnc_group: The DNC group opt-outs go to at once (NICE); the campaigns are made its
             contributing skills where the platform supports it.
         optout_dispositions: Disposition names or ids that mean "do not call".
-        output_dir: This flow's directory: `optouts.csv` (the window's opt-outs, for the CRM)
-            and `run.json`.
+        output_dir: This flow's directory: `optouts-<window>.csv` (the window's opt-outs, for
+            the CRM to import; one file per window, kept) and `run.json`.
+        calling_lists: The synced calling lists whose records are re-judged with the new
+            attempts (default every list `sync_dial_list` keeps a state of): a record whose
+            number or person reached a cap, opted out or revoked since the morning leaves
+            the list now (it comes back with the next sync if it may be called then).
 
     Returns:
         `attempts` (read), `new_attempts` (not in the ledger before), `optouts` (new
@@ -251,7 +272,7 @@ async def collect_outcomes(
                     "collect",
                     lambda _key: _collect(
                         credentials, url, shown, since, until, campaign_ids, dnc_group,
-                        optout_dispositions, directory,
+                        optout_dispositions, directory, calling_lists,
                     ),
                 )  # fmt: skip
             break
@@ -273,6 +294,7 @@ async def _collect(
     dnc_group: str | None,
     dispositions: Sequence[str],
     directory,
+    calling_lists: list[str] | None,
 ) -> dict:
     logger = get_run_logger()
     progress = await acreate_progress_artifact(
@@ -299,7 +321,8 @@ async def _collect(
     if dnc_group and campaigns:
         group_id = await find_dnc_group(credentials, dnc_group)
         contributing = await _contribute(credentials, group_id, list(campaigns))
-    path = _write_optouts(directory, optouts)
+    removed = await _enforce(credentials, url, until, directory, calling_lists)
+    path = _write_optouts(directory, optouts, until)
     await acreate_table_artifact(
         key="optouts",
         table=[_masked(o) for o in optouts[:200]],
@@ -319,7 +342,65 @@ async def _collect(
         "dnc_added": dnc["added"],
         "contributing_skills": contributing["contributing"],
         "optouts_path": path,
+        "removed": removed,
     }
+
+
+# Reasons that make a placed record leave its list before the day is over.
+_LEAVE_NOW = ("frequency_cap", "dnc", "consent_revoked")
+
+
+async def _enforce(
+    credentials: PlatformCredentials,
+    url: str,
+    until: dt.datetime,
+    directory,
+    calling_lists: list[str] | None,
+) -> dict[str, int]:
+    """Re-judge each synced list's placed records with what the ledger knows at `until`;
+    take out of the list those now capped, opted out or revoked. Returns removals per list."""
+    logger = get_run_logger()
+    synced = [state for _, state in await read_blocks(DialListSync) if state.last_sync]
+    wanted = [
+        state
+        for state in synced
+        if (calling_lists is None or state.calling_list in calling_lists)
+        and Path(str(state.last_sync.get("dialable_path", ""))).with_suffix(".parquet").exists()
+    ]
+    if not wanted:
+        return {}
+    async with open_ledger(url) as ledger:
+        view = await ledger.view(until)
+    removed: dict[str, int] = {}
+    for state in wanted:
+        placed = Path(state.last_sync["dialable_path"]).with_suffix(".parquet")
+        checked = await asyncio.to_thread(
+            dial_lists.build_dial_files,
+            str(placed),
+            directory / "recheck" / state.calling_list_id,
+            at=until,
+            owner="outcomes",
+            ledger=view,
+        )
+        leaving = _leaving(checked.suppressed_parquet_path)
+        if not leaving:
+            removed[state.calling_list] = 0
+            continue
+        async with credentials.get_client() as client:
+            result = await client.remove_contacts(state.calling_list, leaving)
+        removed[state.calling_list] = result.removed
+        logger.info(
+            "Took %d record(s) out of %r: capped, opted out or revoked since the list was made",
+            result.removed,
+            state.calling_list,
+        )
+    return removed
+
+
+def _leaving(suppressed_path: str) -> list[str]:
+    table = pq.read_table(suppressed_path, columns=["contact_id", "reason"])
+    leaving = pc.is_in(table.column("reason"), pa.array(_LEAVE_NOW))
+    return sorted(set(table.column("contact_id").filter(leaving).cast(pa.string()).to_pylist()))
 
 
 def _masked(optout: OptOutRow) -> dict:
@@ -359,6 +440,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     cli.add_argument(
         "--output-dir", default=dial_lists.DEFAULT_DIRS["outcomes"], help="this flow's directory"
+    )
+    cli.add_argument(
+        "--calling-lists", nargs="+", help="the synced lists to re-judge (default: every one)"
     )
     args = cli.parse_args(argv)
     _cli.run(args, lambda: collect_outcomes(**_cli.options(args)))
