@@ -1,7 +1,8 @@
 """A local CXone for tests and the demo; imports no project package.
 
 An in-memory implementation of the server side of the described API (SPEC.md section 1),
-with a /_sim/ control API for faults, metrics and seeded contact lists.
+with a /_sim/ control API for faults, metrics and seeded contact lists, and a dialer that
+places seeded calls over the clock (`dialing`, `outcomes`; not in the tutorial).
 
 `simulator.admin` is a stand-in for NICE CXone's real APIs beside it (SPEC.md section 4):
 `create_admin_apps`, `serve_admin_in_thread` and `AdminConfig`; see its docstring.
