@@ -1,7 +1,7 @@
 """Where the attempts ledger lives: an `AttemptsLedger` block, or the embedded default file.
 
-The embedded default is a SQLite file, `CXONE_LEDGER_PATH` or `attempts-ledger/attempts.db` under the
-working directory (a worker's is its deployment's directory); production saves an
+The embedded default is a SQLite file, `CXONE_LEDGER_PATH` or `attempts-ledger/attempts.db`
+under the working directory (a worker's is its deployment's directory); production saves an
 `AttemptsLedger` block named "default" whose URL points at the stack's PostgreSQL. The URL
 can hold a password: it is a `SecretStr`, shown redacted.
 """

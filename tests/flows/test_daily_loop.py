@@ -16,6 +16,7 @@ import pytest
 from blocks import AttemptsLedger, load_credentials
 from cxone import CampaignSpec
 from flows.dial_list import sync_dial_list
+from flows.export import export_segmented_contacts
 from flows.outcomes import collect_outcomes
 from flows.revocations import apply_revocations
 
@@ -181,3 +182,79 @@ async def test_a_day_of_dialling_comes_back_and_shapes_the_day(
         if phone in per_number and phone not in ("2125550105", "2125550106"):
             assert reasons.get(cid) == "frequency_cap", cid  # called within 24 hours
     assert called
+
+
+@pytest.fixture(scope="module")
+def described() -> Iterator[str]:
+    from simulator import FakeClock, SimulatorConfig, create_app, serve_in_thread
+
+    app = create_app(SimulatorConfig(contact_lists={}), clock=FakeClock(START))
+    with serve_in_thread(app) as url:
+        yield url
+
+
+async def test_the_described_api_loop_revokes_in_a_minute_and_the_next_export_follows(
+    prefect_harness, described, sync_clock, tmp_path
+):
+    """The described API has no calling lists or DNC groups: its campaign dials its own
+    contact list. A revocation takes the contact out of that list; the ledger's attempts and
+    opt-outs shape the next export."""
+    from blocks import CXoneCredentials
+
+    tag = uuid.uuid4().hex[:8]
+    block, ledger, list_id = f"described-{tag}", f"described-{tag}", f"CL-{tag}"
+    await CXoneCredentials(
+        client_id="sim-client", client_secret="sim-secret", base_url=described,
+        requests_per_minute=60_000,
+    ).asave(block)  # fmt: skip
+    await AttemptsLedger(url=f"sqlite+aiosqlite:///{tmp_path / 'attempts.db'}").asave(ledger)
+    consent = {"outbound": {"call": True, "revokedAt": None}}
+    contacts = [
+        {"id": cid, "phoneNumber": f"+1{phone}", "state": state, "consentFlags": consent}
+        for cid, phone, _, state in PEOPLE
+    ]
+    with httpx.Client(base_url=f"{described}/_sim", timeout=30) as control:
+        control.post("/contactlists", json={"list_id": list_id, "count": 0}).raise_for_status()
+        control.post(f"/contactlists/{list_id}/contacts", json={"contacts": contacts})
+        now = dt.datetime.fromisoformat(control.get("/clock").json()["now"])
+        sync_clock["at"] = now
+        credentials = await load_credentials(block)
+        async with credentials.get_client() as client:
+            spec = CampaignSpec(name=f"Described {tag}", contact_list_id=list_id)
+            campaign = (await client.create_campaign(spec, idempotency_key=uuid.uuid4().hex)).id
+        control.put("/dispositions", json={"+12125550105": "DNC"}).raise_for_status()
+        outcomes = {"credentials_block": block, "ledger": ledger, "campaign_ids": [campaign],
+                    "output_dir": str(tmp_path / "outcomes")}  # fmt: skip
+        optouts = 0
+        for hours, revoke in ((6, True), (16, False)):  # 11:30, then 21:30 in New York
+            until = START + dt.timedelta(hours=hours)
+            control.post(
+                f"/campaigns/{campaign}/dial-until",
+                json={"until": until.isoformat(), "maxAttemptsPerRecord": 3, "retryMinutes": 60},
+            ).raise_for_status()
+            sync_clock["at"] = until
+            optouts += (await collect_outcomes(until=until, **outcomes))["optouts"]
+            if revoke:
+                applied = await apply_revocations(
+                    ["2125550106"], credentials_block=block, calling_lists=[list_id],
+                    ledger=ledger, revoked_at=until, channel="web form",
+                )  # fmt: skip
+                assert applied["removed"] == 1
+                revoked_at = until
+        made = control.get("/attempts", params={"campaignId": campaign}).json()["attempts"]
+    assert optouts >= 1  # cy, to the agent (in the ledger, and in the window's file)
+    di_calls = [
+        dt.datetime.fromisoformat(a["attemptedAt"].replace("Z", "+00:00"))
+        for a in made
+        if a["phoneNumber"].endswith("2125550106")
+    ]
+    assert all(at <= revoked_at + dt.timedelta(minutes=1) for at in di_calls)
+    sync_clock["at"] = START + dt.timedelta(days=1)
+    exported = await export_segmented_contacts(
+        list_id, str(tmp_path / "exports"), block, for_day="today", ledger=ledger
+    )
+    reasons = pd.read_csv(exported["suppressed_path"], dtype=str).set_index("contact_id")["reason"]
+    assert reasons.get("ny-cy") == "dnc"  # the agent's opt-out, from the ledger
+    assert "ny-di" not in set(reasons.index)  # out of the list: not even fetched
+    called = {a["contactId"] for a in made} - {"ny-cy", "ny-di"}
+    assert called and {reasons.get(cid) for cid in called} == {"frequency_cap"}
