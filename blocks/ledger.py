@@ -49,7 +49,8 @@ class AttemptsLedger(Block):
     _code_example = """```python
 from blocks import AttemptsLedger
 
-AttemptsLedger(url="sqlite+aiosqlite:///attempts-ledger/attempts.db").save("default")
+ledger = AttemptsLedger.load("BLOCK_NAME")
+print(ledger.shown())
 ```"""
 
     url: SecretStr = Field(

@@ -527,6 +527,7 @@ async def sync_dial_list(
         "unreadable": summary["unreadable"],
         "dnc_group": dnc_group,
         "scrubbed_skill": summary["scrubbed_skill"],
+        "credentials_block": credentials_block,
         "dialable_path": summary["dialable_path"],
         "suppressed_path": summary["suppressed_path"],
     }

@@ -43,7 +43,7 @@ from blocks import (
     read_blocks,
     register_block_types,
 )
-from cxone import CallAttempt, CXoneUnsupported
+from cxone import CallAttempt, CXoneNotFound, CXoneUnsupported
 from dial_lists import neutralise_table, prepare_output_dir, private_file, write_run_marker
 from ledger import OPTED_OUT, REVOKED, AttemptRow, Ledger, OptOutRow, open_ledger
 from tasks.dial_lists import add_dnc_numbers, find_dnc_group
@@ -272,7 +272,7 @@ async def collect_outcomes(
                     "collect",
                     lambda _key: _collect(
                         credentials, url, shown, since, until, campaign_ids, dnc_group,
-                        optout_dispositions, directory, calling_lists,
+                        optout_dispositions, directory, calling_lists, credentials_block,
                     ),
                 )  # fmt: skip
             break
@@ -295,6 +295,7 @@ async def _collect(
     dispositions: Sequence[str],
     directory,
     calling_lists: list[str] | None,
+    credentials_block: str,
 ) -> dict:
     logger = get_run_logger()
     progress = await acreate_progress_artifact(
@@ -321,7 +322,7 @@ async def _collect(
     if dnc_group and campaigns:
         group_id = await find_dnc_group(credentials, dnc_group)
         contributing = await _contribute(credentials, group_id, list(campaigns))
-    removed = await _enforce(credentials, url, until, directory, calling_lists)
+    removed = await _enforce(credentials, credentials_block, url, until, directory, calling_lists)
     path = _write_optouts(directory, optouts, until)
     await acreate_table_artifact(
         key="optouts",
@@ -352,15 +353,23 @@ _LEAVE_NOW = ("frequency_cap", "dnc", "consent_revoked")
 
 async def _enforce(
     credentials: PlatformCredentials,
+    credentials_block: str,
     url: str,
     until: dt.datetime,
     directory,
     calling_lists: list[str] | None,
 ) -> dict[str, int]:
     """Re-judge each synced list's placed records with what the ledger knows at `until`;
-    take out of the list those now capped, opted out or revoked. Returns removals per list."""
+    take out of the list those now capped, opted out or revoked. Returns removals per list.
+
+    Only the lists synced through the same credentials block are this platform's.
+    """
     logger = get_run_logger()
-    synced = [state for _, state in await read_blocks(DialListSync) if state.last_sync]
+    synced = [
+        state
+        for _, state in await read_blocks(DialListSync)
+        if state.last_sync.get("credentials_block") == credentials_block
+    ]
     wanted = [
         state
         for state in synced
@@ -386,8 +395,12 @@ async def _enforce(
         if not leaving:
             removed[state.calling_list] = 0
             continue
-        async with credentials.get_client() as client:
-            result = await client.remove_contacts(state.calling_list, leaving)
+        try:
+            async with credentials.get_client() as client:
+                result = await client.remove_contacts(state.calling_list, leaving)
+        except CXoneNotFound:
+            logger.warning("Calling list %r is gone from the platform", state.calling_list)
+            continue
         removed[state.calling_list] = result.removed
         logger.info(
             "Took %d record(s) out of %r: capped, opted out or revoked since the list was made",

@@ -37,6 +37,7 @@ ATTEMPTS = sa.Table(
     sa.Column("disposition", sa.String(200)),
     sa.Column("contact_id", sa.String(200)),
     sa.Index("attempts_by_time", "attempted_at", "number"),
+    sa.Index("attempts_by_number", "number", "attempted_at"),
 )
 OPTOUTS = sa.Table(
     "optouts",
@@ -56,6 +57,7 @@ CURSORS = sa.Table(
 )
 DEFAULT_PATH = Path("attempts-ledger") / "attempts.db"
 _DAY_NS = 86_400 * 10**9
+_SLICE = 200_000  # numbers counted per query
 _WEEK_NS = 7 * _DAY_NS
 
 
@@ -201,29 +203,41 @@ class Ledger:
     async def view(self, at: dt.datetime) -> LedgerView:
         """Counts of the 7 days before `at` and every opt-out up to it (see `LedgerView`).
 
-        The database counts (one row per number comes back, not one per attempt).
+        The database counts, one row per number, read a slice of numbers at a time (by key,
+        each slice fetched whole: a few round trips, a bounded list of rows in memory).
         """
         at_ns = _ns(at)
         when = ATTEMPTS.c.attempted_at
-        counts = (
-            sa.select(
-                ATTEMPTS.c.number,
-                sa.func.sum(sa.case((when > at_ns - _DAY_NS, 1), else_=0)),
-                sa.func.count(),
-                sa.func.max(when),
-            )
-            .where(when > at_ns - _WEEK_NS, when <= at_ns)
-            .group_by(ATTEMPTS.c.number)
-            .order_by(ATTEMPTS.c.number)
-        )
-        optouts = sa.select(OPTOUTS.c.number, OPTOUTS.c.at, OPTOUTS.c.kind).where(
-            OPTOUTS.c.at <= at_ns
-        )
+        parts: list[np.ndarray] = []
+        after = 0
         async with self._engine.connect() as connection:
-            numbers, day, week, last = await _columns(connection, counts, 4)
-            out_numbers, out_when, kinds = await _columns(connection, optouts, 3)
+            while True:
+                counts = (
+                    sa.select(
+                        ATTEMPTS.c.number,
+                        sa.func.sum(sa.case((when > at_ns - _DAY_NS, 1), else_=0)),
+                        sa.func.count(),
+                        sa.func.max(when),
+                    )
+                    .where(when > at_ns - _WEEK_NS, when <= at_ns, ATTEMPTS.c.number > after)
+                    .group_by(ATTEMPTS.c.number)
+                    .order_by(ATTEMPTS.c.number)
+                    .limit(_SLICE)
+                )
+                rows = (await connection.execute(counts)).all()
+                if rows:
+                    parts.append(np.array(rows, dtype=np.int64).reshape(-1, 4))
+                    after = int(parts[-1][-1, 0])
+                if len(rows) < _SLICE:
+                    break
+            optouts = sa.select(OPTOUTS.c.number, OPTOUTS.c.at, OPTOUTS.c.kind).where(
+                OPTOUTS.c.at <= at_ns
+            )
+            held = (await connection.execute(optouts)).all()
+        table = np.concatenate(parts) if parts else np.zeros((0, 4), dtype=np.int64)
+        out = np.array(held, dtype=np.int64).reshape(-1, 3)
         return LedgerView.from_counts(
-            at_ns, numbers, day, week, last, out_numbers, out_when, kinds.astype(np.int8)
+            at_ns, *table.T, out[:, 0], out[:, 1], out[:, 2].astype(np.int8)
         )
 
     async def optouts(self, since: dt.datetime, until: dt.datetime) -> list[OptOutRow]:
@@ -256,17 +270,6 @@ class Ledger:
             return (
                 await connection.execute(sa.select(sa.func.count()).select_from(ATTEMPTS))
             ).scalar_one()
-
-
-async def _columns(connection, query, width: int) -> list[np.ndarray]:
-    """A query's integer columns, read in batches into arrays (no Python row kept)."""
-    parts: list[list[np.ndarray]] = [[] for _ in range(width)]
-    result = await connection.stream(query.execution_options(yield_per=100_000))
-    async for batch in result.partitions(100_000):
-        block = np.array(batch, dtype=np.int64).reshape(-1, width)
-        for i in range(width):
-            parts[i].append(block[:, i])
-    return [np.concatenate(p) if p else np.zeros(0, dtype=np.int64) for p in parts]
 
 
 @asynccontextmanager
