@@ -26,7 +26,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 import compliance
-from ledger import LedgerView
+from ledger import LedgerView, Notes
 
 from ._cells import neutralise_table
 from ._files import (
@@ -201,7 +201,7 @@ def _judge(
     lines: np.ndarray,
     placement: Placement,
     day: bool,
-    known: list[str] | None = None,
+    known: Notes | None = None,
 ) -> _Judged:
     """Apply the list-level reasons to one evaluated chunk: records the platform cannot take
     (`invalid_record`), then contact ids and numbers already placed (`duplicate`)."""
@@ -236,12 +236,12 @@ def _judge(
     reason = _with(pa.array(evaluated["reason"], _TEXT), invalid, "invalid_record")
     reason = _with(reason, duplicate, "duplicate")
     detail = _arrow(evaluated["detail"], _TEXT)
-    if known:  # what the attempts ledger knew, where it is why the contact waits
-        told = np.array([bool(text) for text in known]) & pc.is_in(
-            reason, pa.array(_LEDGER_REASONS)
-        ).to_numpy(zero_copy_only=False)
+    if known is not None:  # what the attempts ledger knew, where it is why the contact waits
+        told = known.rows() & pc.is_in(reason, pa.array(_LEDGER_REASONS)).to_numpy(
+            zero_copy_only=False
+        )
         told &= pc.fill_null(pc.equal(detail, ""), True).to_numpy(zero_copy_only=False)
-        detail = _with(detail, told, [known[i] for i in np.flatnonzero(told)])
+        detail = _with(detail, told, [known.detail(i) for i in np.flatnonzero(told)])
     detail = _with(detail, invalid, bad_details)
     detail = _with(detail, duplicate, duplicate_details)
     keep = np.flatnonzero(dialable[rows])  # the placed rows among the wanted ones
@@ -508,7 +508,7 @@ def build_dial_files(
         for chunk in opened.chunks(chunk_rows, tally=tally):
             if chunk.table.num_rows:
                 contacts = chunk.table.select(judged_columns).to_pandas(ignore_metadata=True)
-                known: list[str] = []
+                known = None
                 if ledger is not None:
                     numbers = compliance.national_numbers(contacts["phone"])
                     contacts, known = ledger.adjust(contacts, numbers)

@@ -15,7 +15,7 @@ from ._store import (
     ledger_url,
     open_ledger,
 )
-from ._view import EMPTY, OPTED_OUT, REVOKED, LedgerView
+from ._view import EMPTY, OPTED_OUT, REVOKED, LedgerView, Notes
 
 __all__ = [
     "DEFAULT_PATH",
@@ -25,6 +25,7 @@ __all__ = [
     "AttemptRow",
     "Ledger",
     "LedgerView",
+    "Notes",
     "OptOutRow",
     "ledger_url",
     "open_ledger",

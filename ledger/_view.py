@@ -67,11 +67,11 @@ class LedgerView:
         ...     optouts=[(2125550102, "2026-12-05T15:30Z", REVOKED)])
         >>> frame = pd.DataFrame({"phone": ["(212) 555-0101", "212-555-0102"],
         ...                       "attempts_24h": ["1", "0"]})
-        >>> adjusted, why = view.adjust(frame, np.array([2125550101, 2125550102]))
+        >>> adjusted, notes = view.adjust(frame, np.array([2125550101, 2125550102]))
         >>> adjusted["attempts_24h"].tolist(), adjusted["consent_revoked_at"].iloc[1]
-        (['2', '0'], '2026-12-05T15:30:00Z')
-        >>> print(*why, sep="\\n")
-        2 call(s) to this number in the last 24 hours, per the attempts ledger
+        ([2.0, 0.0], '2026-12-05T15:30:00Z')
+        >>> print(notes.detail(0), notes.detail(1), sep="\\n")
+        2 call(s) to this number in the last 24 hours, per the ledger
         consent revoked, per the attempts ledger, at 2026-12-05T15:30:00Z
     """
 
@@ -155,70 +155,97 @@ class LedgerView:
         """Numbers the view holds (called, or opted out)."""
         return len(self.numbers) + len(self.opted_out)
 
-    def adjust(self, frame: pd.DataFrame, numbers: np.ndarray) -> tuple[pd.DataFrame, list[str]]:
-        """The chunk as the ledger knows it, and a detail per row ("" when the ledger changed
-        nothing that suppresses it).
+    def adjust(self, frame: pd.DataFrame, numbers: np.ndarray) -> tuple[pd.DataFrame, Notes]:
+        """The chunk as the ledger knows it, and what the ledger says of each row.
 
         Args:
             frame: Contacts, with whatever attempt and consent columns the file has.
             numbers: Each row's ten-digit number (0 when it has none).
 
         Returns:
-            A copy with `attempts_24h`, `attempts_7d` (the larger of the file's and the
-            ledger's), `last_attempt_at` (the later), `dnc` ("true" for an opt-out on a call)
-            and `consent_revoked_at` (the revocation's time); and the details.
+            A copy with `attempts_24h`, `attempts_7d` (numbers: the larger of the file's and
+            the ledger's; a cell that is no count stays over every cap), `last_attempt_at`
+            (the later), `dnc` ("true" for an opt-out on a call) and `consent_revoked_at`
+            (the revocation's time); and the `Notes` the details are made from.
         """
         n = len(frame)
         at = _lookup(self.numbers, numbers)
         called = at >= 0
         out = _lookup(self.opted_out, numbers)
-        if not called.any() and not (out >= 0).any():
-            return frame, [""] * n
+        held = out >= 0
+        notes = Notes(np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int8), np.full(n, NAT))
+        if not called.any() and not held.any():
+            return frame, notes
         adjusted = frame.copy()
-        details = np.full(n, "", dtype=object)
+        slot = np.maximum(at, 0)
         for column, counts in (("attempts_24h", self.day), ("attempts_7d", self.week)):
-            ledger = np.where(called, counts[np.maximum(at, 0)], 0).astype(float)
+            ledger = np.where(called, counts[slot], 0).astype(float)
             file_counts, odd = _counts(frame.get(column), n)
-            larger = called & ~odd & (ledger > np.nan_to_num(file_counts, nan=0.0))
-            if larger.any() or column not in frame:
-                cells = _cells(frame, column)
-                cells[larger] = [str(int(v)) for v in ledger[larger]]
-                adjusted[column] = cells
+            base = np.nan_to_num(file_counts, nan=0.0)
+            larger = called & ~odd & (ledger > base)
+            # Numbers, not text: few distinct values for the engine, and no string per row.
+            adjusted[column] = np.where(odd, np.inf, np.where(larger, ledger, file_counts))
             if column == "attempts_24h":
-                details[larger] = [
-                    f"{int(v)} call(s) to this number in the last 24 hours, per the attempts ledger"
-                    for v in ledger[larger]
-                ]
-        last = np.where(called, self.last[np.maximum(at, 0)], NAT)
+                notes.calls[larger] = ledger[larger].astype(np.int64)
+        last = np.where(called, self.last[slot], NAT)
         filed = frame.get("last_attempt_at")
         file_last = (
-            pd.to_datetime(filed, utc=True, errors="coerce").to_numpy(dtype="datetime64[ns]")
-            .astype(np.int64)
+            pd.to_datetime(filed, utc=True, errors="coerce", format="ISO8601")
+            .to_numpy(dtype="datetime64[ns]").astype(np.int64)
             if filed is not None
             else np.full(n, NAT, dtype=np.int64)
         )  # fmt: skip
         later = called & (last > file_last)
-        if later.any() or filed is None:
+        if later.any():
             cells = _cells(frame, "last_attempt_at")
-            cells[later] = [_iso(v) for v in last[later]]
+            cells[later] = _isos(last[later])
             adjusted["last_attempt_at"] = cells
-        held = out >= 0
         if held.any():
             kinds, since = self.kinds[out[held]], self.since[out[held]]
+            notes.kind[held], notes.at[held] = kinds, since
             dnc, revoked = _cells(adjusted, "dnc"), _cells(adjusted, "consent_revoked_at")
             rows = np.flatnonzero(held)
-            for row, kind, moment in zip(rows, kinds, since, strict=True):
-                if kind == REVOKED:
-                    revoked[row] = _iso(moment)
-                    details[row] = f"consent revoked, per the attempts ledger, at {_iso(moment)}"
-                else:
-                    dnc[row] = "true"
-                    details[row] = (
-                        f"opted out on a call, per the attempts ledger, at {_iso(moment)}"
-                    )
+            dnc[rows[kinds == OPTED_OUT]] = "true"
+            revoked[rows[kinds == REVOKED]] = _isos(since[kinds == REVOKED])
             adjusted["dnc"] = dnc
             adjusted["consent_revoked_at"] = revoked
-        return adjusted, details.tolist()
+        return adjusted, notes
+
+
+@dataclass(frozen=True)
+class Notes:
+    """What the ledger says of each row of a chunk: its calls in 24 hours (0: none it knew
+    more of than the file) and its opt-out (kind, instant)."""
+
+    calls: np.ndarray
+    kind: np.ndarray
+    at: np.ndarray
+
+    def detail(self, row: int) -> str:
+        """The row's detail, "" when the ledger changed nothing about it.
+
+        Example:
+            >>> Notes(np.array([2, 0]), np.array([0, REVOKED]), np.array([NAT, 0])).detail(1)
+            'consent revoked, per the attempts ledger, at 1970-01-01T00:00:00Z'
+        """
+        if self.kind[row] == REVOKED:
+            return f"consent revoked, per the attempts ledger, at {_iso(self.at[row])}"
+        if self.kind[row] == OPTED_OUT:
+            return f"opted out on a call, per the attempts ledger, at {_iso(self.at[row])}"
+        if self.calls[row]:
+            return f"{self.calls[row]} call(s) to this number in the last 24 hours, per the ledger"
+        return ""
+
+    def rows(self) -> np.ndarray:
+        """Which rows the ledger has something to say of."""
+        return (self.calls > 0) | (self.kind > 0)
+
+
+def _isos(ns: np.ndarray) -> list[str]:
+    """Instants (ns) as ISO-8601 UTC text, one string per distinct instant."""
+    unique, inverse = np.unique(ns, return_inverse=True)
+    texts = pd.DatetimeIndex(unique.view("datetime64[ns]")).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return list(np.asarray(texts, dtype=object)[inverse])
 
 
 def _iso(ns: int) -> str:

@@ -69,14 +69,15 @@ async def test_opt_outs_stick_and_a_revocation_wins(tmp_path):
     ]  # fmt: skip
 
 
-# file cell, ledger count in 24 h -> the cell the engine judges
+# file cell, ledger count in 24 h -> the count the engine judges
 CELLS = [
-    ("1", 3, "3"),  # the ledger knows more: it wins
-    ("4", 3, "4"),  # the file knows more: it stays
-    ("", 2, "2"),  # blank: the ledger's count
-    (None, 2, "2"),
-    ("lots", 2, "lots"),  # odd: the engine holds it over every cap already; kept
-    ("1", 0, "1"),  # not called: unchanged
+    ("1", 3, 3.0),  # the ledger knows more: it wins
+    ("4", 3, 4.0),  # the file knows more: it stays
+    ("", 2, 2.0),  # blank: the ledger's count
+    (None, 2, 2.0),
+    ("lots", 2, float("inf")),  # odd: over every cap, as the engine reads it
+    ("2.5", 1, 2.5),  # not whole: kept (the engine holds it over every cap)
+    ("1", 0, "1"),  # a number the ledger does not know: the cell as it came
 ]
 
 
@@ -87,6 +88,8 @@ def test_the_larger_count_wins_and_odd_cells_stay_odd(cell, calls, judged):
     frame = pd.DataFrame({"phone": ["2125550101"], "attempts_24h": [cell]})
     adjusted, _ = view.adjust(frame, np.array([2125550101]))
     assert adjusted["attempts_24h"].iloc[0] == judged
+    if calls == 0:
+        assert adjusted is frame  # a number the ledger does not know: nothing changes
 
 
 def test_the_later_attempt_wins():
@@ -131,7 +134,7 @@ def test_a_dial_list_counts_the_dialers_attempts_per_person_and_honours_opt_outs
         "p1-home": "frequency_cap", "p1-cell": "frequency_cap",
         "p3": "dnc", "p4": "consent_revoked",
     }  # fmt: skip
-    assert "per the attempts ledger" in held.loc["p1-home", "detail"]
+    assert "per the ledger" in held.loc["p1-home", "detail"]
     assert held.loc["p3", "detail"].startswith("opted out on a call")
     assert held.loc["p1-home", "attempts_24h"] == "0"  # the file's cell, as it came
     without = build_dial_files(source, tmp_path / "plain", at=NOW, policy=policy)
