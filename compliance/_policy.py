@@ -27,6 +27,8 @@ REASONS: tuple[str, ...] = (
     "outside_calling_hours",
     "invalid_record",  # a cell the platform cannot take (an over-long field ...): see detail
     "duplicate",  # a later row of a contact id or number already placed in the list
+    "dnc_registry",  # on a national or state Do-Not-Call registry snapshot
+    "reassigned",  # the Reassigned Numbers Database: the number changed hands since consent
 )
 
 # Federal hours: 47 CFR 64.1200(c)(1) and 16 CFR 310.4(c), at the called party's location.

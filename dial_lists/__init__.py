@@ -41,8 +41,10 @@ from ._files import (
     write_private,
     write_run_marker,
 )
+from ._outside import NO, NO_DATA, YES, Reassigned, pair_keys
 from ._parts import MAX_PART_BYTES, MAX_PART_RECORDS, UploadPart, upload_parts
 from ._records import MAX_RECORD_CHARS, UPLOAD_COLUMNS, invalid_records, upload_fields
+from ._registry import MAX_AGE_DAYS, RegistryError, RegistrySnapshot, build_index
 from ._sources import (
     CHUNK_ROWS,
     Chunk,
@@ -58,15 +60,19 @@ from ._urls import SourceLocation, SourceURLError, check_source_url, redact_url
 __all__ = [
     "CHUNK_ROWS",
     "DEFAULT_DIRS",
+    "MAX_AGE_DAYS",
     "MAX_PART_BYTES",
     "MAX_PART_RECORDS",
     "MAX_RECORD_CHARS",
+    "NO",
+    "NO_DATA",
     "OUTPUT_FILES",
     "OWNER_MARKER",
     "RUN_MARKER",
     "SEGMENT_FILES",
     "UNREADABLE_FILE",
     "UPLOAD_COLUMNS",
+    "YES",
     "Chunk",
     "ContactSource",
     "DialFiles",
@@ -76,12 +82,16 @@ __all__ = [
     "Owner",
     "Progress",
     "ReadTally",
+    "Reassigned",
+    "RegistryError",
+    "RegistrySnapshot",
     "SourceLocation",
     "SourceTypeError",
     "SourceURLError",
     "UnreadableLine",
     "UploadPart",
     "build_dial_files",
+    "build_index",
     "campaign_day",
     "check_output_dir",
     "check_source_url",
@@ -89,6 +99,7 @@ __all__ = [
     "neutralise",
     "neutralise_table",
     "open_source",
+    "pair_keys",
     "prepare_output_dir",
     "private_file",
     "redact_url",

@@ -38,12 +38,18 @@ from ._files import (
     write_run_marker,
 )
 from ._memory import release_memory
+from ._outside import ANSWERS, Outside, Reassigned, consent_days, pair_keys
 from ._placement import Placement, RepeatFinder, id_keys, number_keys
 from ._records import invalid_records, upload_fields
+from ._registry import RegistrySnapshot
 from ._sources import CHUNK_ROWS, ContactSource, ReadTally, UnreadableLine, open_source
 from ._text import _TEXT
 
 _UTC = pa.timestamp("us", tz="UTC")
+# List-level reasons that time does not cure.
+_TIMELESS = ("invalid_record", "duplicate", "dnc_registry", "reassigned")
+# The RND's evidence, on both files when the list was checked against it.
+_EVIDENCE = pa.schema([("rnd_answer", _TEXT), ("rnd_queried_at", _TEXT)])
 # Reasons the attempts ledger can be why of: its counts, its opt-outs and revocations.
 _LEDGER_REASONS = ("frequency_cap", "dnc", "consent_revoked")
 # Unreadable lines named in the summary (all of them are in the unreadable file).
@@ -146,7 +152,9 @@ class DialFiles:
         return values
 
 
-def _segment_schemas(raw: pa.Schema, day: bool) -> tuple[pa.Schema, pa.Schema]:
+def _segment_schemas(
+    raw: pa.Schema, day: bool, evidence: bool = False
+) -> tuple[pa.Schema, pa.Schema]:
     """The (dialable, suppressed) schemas: the source's columns, then the added ones."""
 
     def extended(added: list[pa.Field]) -> pa.Schema:
@@ -154,9 +162,10 @@ def _segment_schemas(raw: pa.Schema, day: bool) -> tuple[pa.Schema, pa.Schema]:
         kept = [f for f in raw if f.name not in names]
         return pa.schema([*kept, *added], metadata=None)
 
+    more = list(_EVIDENCE) if evidence else []
     return (
-        extended([*_DIALABLE_ADDED, *(_DAY_ADDED if day else [])]),
-        extended([*_SUPPRESSED_ADDED]),
+        extended([*_DIALABLE_ADDED, *(_DAY_ADDED if day else []), *more]),
+        extended([*_SUPPRESSED_ADDED, *more]),
     )
 
 
@@ -184,6 +193,7 @@ class _Judged:
     reason: pa.Array
     detail: pa.Array
     added: dict[str, pa.Array]  # the dialable rows' added columns
+    evidence: dict[str, pa.Array]  # columns every row carries (the RND's answers)
 
 
 def _with(values: pa.Array, mask: np.ndarray, replacements: list[str] | str) -> pa.Array:
@@ -202,10 +212,31 @@ def _judge(
     placement: Placement,
     day: bool,
     known: Notes | None = None,
+    outside: Outside | None = None,
 ) -> _Judged:
-    """Apply the list-level reasons to one evaluated chunk: records the platform cannot take
-    (`invalid_record`), then contact ids and numbers already placed (`duplicate`)."""
-    wanted = evaluated["dialable"].to_numpy(dtype=bool)
+    """Apply the list-level reasons to one evaluated chunk: outside registries
+    (`dnc_registry`, `reassigned`), records the platform cannot take (`invalid_record`),
+    then contact ids and numbers already placed (`duplicate`)."""
+    wanted = evaluated["dialable"].to_numpy(dtype=bool, copy=True)
+    base_reason = pa.array(evaluated["reason"], _TEXT)
+    base_detail = _arrow(evaluated["detail"], _TEXT)
+    e164 = pa.array(evaluated["phone_e164"], _TEXT)
+    national = pc.cast(pc.fill_null(pc.utf8_slice_codeunits(e164, 2), "0"), pa.int64())
+    national = national.to_numpy(zero_copy_only=False)
+    evidence: dict[str, pa.Array] = {}
+    if outside is not None:
+        consent = raw.column("consent_at") if "consent_at" in raw.column_names else None
+        days = consent_days(consent, raw.num_rows)
+        listed, moved, listed_why, moved_why = outside.judge(base_reason, national, days)
+        base_reason = _with(_with(base_reason, listed, "dnc_registry"), moved, "reassigned")
+        base_detail = _with(_with(base_detail, listed, listed_why), moved, moved_why)
+        wanted &= ~listed & ~moved
+        if outside.reassigned is not None:  # the safe harbor's evidence, on every row
+            answers, queried = outside.reassigned.lookup(national, days)
+            evidence = {
+                "rnd_answer": pa.array([ANSWERS.get(int(a), "") for a in answers], _TEXT),
+                "rnd_queried_at": pa.array(queried.tolist(), _TEXT),
+            }
     start = "callable_from_local" if day else "next_callable_local"
     rows = np.flatnonzero(wanted)
     picked = pa.array(rows, pa.int64())
@@ -224,18 +255,13 @@ def _judge(
     invalid[rows[bad]] = True
 
     placeable = wanted & ~invalid
-    e164 = pa.array(evaluated["phone_e164"], _TEXT)
-    national = pc.cast(pc.fill_null(pc.utf8_slice_codeunits(e164, 2), "0"), pa.int64())
     duplicate, duplicate_details = placement.place(
-        placeable,
-        id_keys(raw.column("contact_id")),
-        number_keys(national.to_numpy(zero_copy_only=False)),
-        lines,
+        placeable, id_keys(raw.column("contact_id")), number_keys(national), lines
     )
     dialable = placeable & ~duplicate
-    reason = _with(pa.array(evaluated["reason"], _TEXT), invalid, "invalid_record")
+    reason = _with(base_reason, invalid, "invalid_record")
     reason = _with(reason, duplicate, "duplicate")
-    detail = _arrow(evaluated["detail"], _TEXT)
+    detail = base_detail
     if known is not None:  # what the attempts ledger knew, where it is why the contact waits
         told = known.rows() & pc.is_in(reason, pa.array(_LEDGER_REASONS)).to_numpy(
             zero_copy_only=False
@@ -246,7 +272,8 @@ def _judge(
     detail = _with(detail, duplicate, duplicate_details)
     keep = np.flatnonzero(dialable[rows])  # the placed rows among the wanted ones
     added = {name: values.take(pa.array(keep, pa.int64())) for name, values in added.items()}
-    return _Judged(evaluated, dialable, reason, detail, added)
+    added |= {name: values.filter(pa.array(dialable)) for name, values in evidence.items()}
+    return _Judged(evaluated, dialable, reason, detail, added, evidence)
 
 
 def _segments(
@@ -256,10 +283,8 @@ def _segments(
     dialable = judged.dialable
     held = pa.array(~dialable)
     timed = judged.evaluated.loc[~dialable, ["next_callable_at", "next_callable_local"]]
-    # A record refused or already placed is not cured by time.
-    listed = pc.invert(
-        pc.is_in(judged.reason.filter(held), pa.array(["invalid_record", "duplicate"]))
-    )
+    # A record refused or already placed, or a number on a registry, is not cured by time.
+    listed = pc.invert(pc.is_in(judged.reason.filter(held), pa.array(_TIMELESS)))
     suppressed = {
         "phone_e164": _arrow(judged.evaluated.loc[~dialable, "phone_e164"], _TEXT),
         "reason": judged.reason.filter(held),
@@ -270,6 +295,7 @@ def _segments(
         "next_callable_local": pc.if_else(
             listed, _arrow(timed["next_callable_local"], _TEXT), pa.scalar(None, _TEXT)
         ),
+        **{name: values.filter(held) for name, values in judged.evidence.items()},
     }
     return tuple(
         pa.Table.from_arrays(
@@ -340,6 +366,7 @@ class _ListFacts:
     blocked: compliance.Blocked
     people: compliance.PersonAttempts | None
     placement: Placement
+    consented: np.ndarray  # (number, consent date) keys of contacts with consent (`pair_keys`)
 
 
 def _first_pass(
@@ -347,10 +374,13 @@ def _first_pass(
     rows: int,
     on_progress: Callable[[Progress], None] | None,
     ledger: LedgerView | None,
+    consent_pairs: bool = False,
 ) -> _ListFacts:
     """Read the whole list once for its blocked numbers and persons, person attempts and
     the ids and numbers that may repeat."""
-    columns = [name for name in dict.fromkeys(_FIRST_PASS) if name in source.columns]
+    wanted = [*_FIRST_PASS, *(("consent_call", "consent_at") if consent_pairs else ())]
+    columns = [name for name in dict.fromkeys(wanted) if name in source.columns]
+    pairs: list[np.ndarray] = []
     blocked = compliance.Blocked.builder()
     repeats = RepeatFinder()
     read = 0
@@ -365,6 +395,8 @@ def _first_pass(
             blocked.add(frame, numbers=numbers)
             repeats.add(id_keys(chunk.table.column("contact_id")))
             repeats.add(number_keys(numbers))
+            if consent_pairs:
+                pairs.append(np.unique(_consented(chunk.table, numbers)))
             read += len(frame)
             if on_progress is not None:
                 on_progress(Progress(read, source.rows, {}, "tally"))
@@ -376,7 +408,22 @@ def _first_pass(
         people = None
         for _ in frames():
             pass
-    return _ListFacts(blocked.build(), people, repeats.placement())
+    consented = np.unique(np.concatenate(pairs)) if pairs else np.zeros(0, dtype=np.int64)
+    return _ListFacts(blocked.build(), people, repeats.placement(), consented[consented > 0])
+
+
+_YES = ("true", "t", "yes", "y", "1")
+
+
+def _consented(table: pa.Table, numbers: np.ndarray) -> np.ndarray:
+    """(number, consent date) keys of the rows that say yes to consent and give its date."""
+    if "consent_call" not in table.column_names or "consent_at" not in table.column_names:
+        return np.zeros(0, dtype=np.int64)
+    said = table.column("consent_call").cast(pa.string())
+    yes = pc.fill_null(pc.is_in(pc.utf8_lower(pc.utf8_trim_whitespace(said)), pa.array(_YES)),
+                       False).to_numpy(zero_copy_only=False)  # fmt: skip
+    keys = pair_keys(numbers, consent_days(table.column("consent_at"), table.num_rows))
+    return keys[yes]
 
 
 def build_dial_files(
@@ -392,6 +439,9 @@ def build_dial_files(
     on_progress: Callable[[Progress], None] | None = None,
     owner: Owner = "dial-list",
     ledger: LedgerView | None = None,
+    registry: RegistrySnapshot | None = None,
+    registry_consent_exempts: bool = False,
+    reassigned: Callable[[np.ndarray], Reassigned] | None = None,
 ) -> DialFiles:
     """Evaluate a contact file into dialable, suppressed and unreadable files.
 
@@ -474,7 +524,11 @@ def build_dial_files(
             raise ValueError(f"`{name}` must be timezone-aware, got naive {instant.isoformat()}")
     directory = prepare_output_dir(output_dir, owner)  # first: a bad source leaves no stale files
     opened = source if isinstance(source, ContactSource) else open_source(source)
-    facts = _first_pass(opened, chunk_rows, on_progress, ledger)
+    facts = _first_pass(opened, chunk_rows, on_progress, ledger, reassigned is not None)
+    outside = None
+    if registry is not None or reassigned is not None:
+        answers = reassigned(facts.consented) if reassigned is not None else None
+        outside = Outside(registry, registry_consent_exempts, answers)
     day = for_day is not None
 
     def evaluate(contacts: pd.DataFrame) -> pd.DataFrame:
@@ -485,7 +539,7 @@ def build_dial_files(
             )
         return compliance.evaluate(contacts, at, policy, **options)
 
-    schemas = _segment_schemas(opened.schema, day)
+    schemas = _segment_schemas(opened.schema, day, reassigned is not None)
     # Only the columns the rules read go to pandas; the others stay in Arrow, as they came.
     evaluated_columns = {*compliance.REQUIRED_COLUMNS, *compliance.OPTIONAL_COLUMNS}
     judged_columns = [name for name in opened.columns if name in evaluated_columns]
@@ -513,8 +567,9 @@ def build_dial_files(
                     numbers = compliance.national_numbers(contacts["phone"])
                     contacts, known = ledger.adjust(contacts, numbers)
                 judged = _judge(
-                    chunk.table, evaluate(contacts), chunk.lines, facts.placement, day, known
-                )
+                    chunk.table, evaluate(contacts), chunk.lines, facts.placement, day, known,
+                    outside,
+                )  # fmt: skip
                 dialable_rows, suppressed_rows = _segments(chunk.table, judged, schemas)
                 kept.write(dialable_rows)
                 held.write(suppressed_rows)

@@ -276,6 +276,8 @@ def test_reasons_are_the_spec_codes_in_precedence_order():
         "outside_calling_hours",
         "invalid_record",  # list-level: assigned by the dial-list engine, never by evaluate
         "duplicate",
+        "dnc_registry",  # outside registries: assigned by the dial-list engine
+        "reassigned",
     )
 
 
