@@ -542,13 +542,15 @@ class AdminClient(SessionClient):
         overwrite: bool,
         skill_id: str | None,
         time_zone: str,
+        expires: dt.date | None = None,
     ) -> str:
         """Submit one file; `overwrite` replaces the list's records, else they are appended.
+        The records expire on `expires` (default: in 30 days).
 
         Never sets `startSkill`: uploading to a running skill dials at once, and only the
         caller decides when a skill dials.
         """
-        expires = (self._clock() + dt.timedelta(days=30)).date().isoformat()
+        expires = (expires or (self._clock() + dt.timedelta(days=30)).date()).isoformat()
         fields = {
             "fileName": file_name,
             "skillId": int(skill_id) if skill_id else None,

@@ -78,8 +78,11 @@ class CampaignPlatform(Protocol):
         overwrite: bool,
         skill_id: str | None,
         time_zone: str,
+        expires: dt.date | None = None,
     ) -> str:
-        """Submit one upload job of CSV records; returns the job id."""
+        """Submit one upload job of CSV records; returns the job id. Its records expire at
+        `expires` (the platform's own default when None): a list that is not synced again
+        stops dialling by itself."""
 
     async def upload_jobs(self, list_id: str) -> list[UploadJob]:
         """Every upload job of the list, pending ones included."""

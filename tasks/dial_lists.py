@@ -186,6 +186,7 @@ async def upload_part(
     skill_id: str | None,
     time_zone: str,
     timeout_seconds: float,
+    expires: dt.date | None = None,
 ) -> dict:
     """Submit one part as an upload job and wait until the job completed.
 
@@ -207,6 +208,7 @@ async def upload_part(
             overwrite=part.overwrite,
             skill_id=skill_id,
             time_zone=time_zone,
+            expires=expires,
         )
         get_run_logger().info(
             "Upload job %s: part %d (%d records) of calling list %s",

@@ -93,6 +93,24 @@ def dial_pass(
     ]
 
 
+def expired(record: dict, at: datetime) -> bool:
+    """Whether the record's `ExpirationDate` has passed at `at` (it expires at the end of
+    that day, UTC: the strict reading; the platform's hour was not found).
+
+    >>> from datetime import UTC
+    >>> expired({"ExpirationDate": "2026-12-08T00:00:00.000Z"}, datetime(2026, 12, 9, tzinfo=UTC))
+    True
+    >>> expired({}, datetime(2026, 12, 9, tzinfo=UTC))
+    False
+    """
+    text = str(record.get("ExpirationDate") or "")[:10]
+    try:
+        day = datetime.fromisoformat(text).date()
+    except ValueError:
+        return False
+    return at.date() > day
+
+
 def due_records(
     skill_id: int,
     lists: Iterable[CallingList],
@@ -108,6 +126,8 @@ def due_records(
         for record in calling_list.records:
             phones = [record[f] for f, _ in calling_list.destinations if record.get(f)]
             if not phones or any(phone in blocked for phone in phones):
+                continue
+            if expired(record, at):
                 continue
             zone = record_zone(record)
             if zone is None or not within_window(at, zone):

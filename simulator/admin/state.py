@@ -9,7 +9,7 @@ import contextlib
 
 from fastapi import Request
 
-from ..clock import Clock
+from ..clock import Clock, iso
 from ..dialing import ANSWERED, DialUntil, draw_call, run_steps
 from ..faults import Faults
 from ..ratelimit import RateLimiter
@@ -101,10 +101,13 @@ class AdminState:
     def _apply(self, job: UploadJob) -> None:
         now = self.clock.now()
         calling_list, upload = job.calling_list, job.upload
+        # Each record keeps its upload's expiration (a record's own ExpirationDate wins).
+        expires = iso(upload.expiration)
+        records = [{"ExpirationDate": expires, **record} for record in job.records]
         if upload.force_overwrite:
-            calling_list.records, calling_list.rejected = list(job.records), list(job.rejected)
+            calling_list.records, calling_list.rejected = records, list(job.rejected)
         else:
-            calling_list.records += job.records
+            calling_list.records += records
             calling_list.rejected += job.rejected
         calling_list.uploaded = calling_list.updated = now
         if upload.skill_id is not None and upload.skill_id not in calling_list.skill_ids:

@@ -6,6 +6,8 @@ import httpx
 
 from .conftest import Acd
 
+EXPIRES = "2026-04-30"  # what the conftest's uploads ask for
+
 CSV = "contact_id,phone,first,st\nc1,(212) 555-0101,Ana,NY\nc2,+1 312 555 0102,Bo,IL\n"
 
 
@@ -31,6 +33,8 @@ async def test_records_carry_system_field_names(acd: Acd) -> None:
     detail = await acd.get(f"/lists/call-lists/{list_id}", params={"includeRecords": "true"})
     result = detail.json()["resultSet"]
     assert (result["listName"], result["validRecords"]) == ("Spring", 2)
+    # Each record keeps its upload's expiration date (the strict reading of expirationDate).
+    assert {r.pop("ExpirationDate")[:10] for r in result["contactRecords"]} == {EXPIRES}
     assert result["contactRecords"] == [
         {"ExternalId": "c1", "FirstName": "Ana", "State": "NY", "PhoneNumber": "2125550101"},
         {"ExternalId": "c2", "FirstName": "Bo", "State": "IL", "PhoneNumber": "3125550102"},
