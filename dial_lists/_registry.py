@@ -139,14 +139,14 @@ class RegistrySnapshot:
     numbers: int
     _area_codes: dict[int, int]
 
-    @classmethod
-    def open(cls, directory: str | os.PathLike, today: dt.date) -> RegistrySnapshot:
-        """Check the snapshot's manifest and age, building its index when missing or older
-        than its number files.
+    @staticmethod
+    def check(directory: str | os.PathLike, today: dt.date) -> tuple[str, dt.date]:
+        """The snapshot's source and download date, after checking its manifest and age
+        (nothing is read but the manifest).
 
         Raises:
-            RegistryError: No manifest, no date, a date older than 31 days before `today`
-                (named in the message), or no number files.
+            RegistryError: No manifest, no date, or a date older than 31 days before
+                `today` (named in the message).
         """
         folder = Path(directory)
         try:
@@ -165,6 +165,18 @@ class RegistrySnapshot:
                 f"{downloaded.isoformat()}, {age} days ago: a copy must be no more than "
                 f"{MAX_AGE_DAYS} days old (16 CFR 310.4(b)(3)(iv)); download a new one"
             )
+        return source, downloaded
+
+    @classmethod
+    def open(cls, directory: str | os.PathLike, today: dt.date) -> RegistrySnapshot:
+        """Check the snapshot (`check`) and open it, building its index when missing or older
+        than its number files.
+
+        Raises:
+            RegistryError: See `check`; or the snapshot has no number files.
+        """
+        folder = Path(directory)
+        source, downloaded = cls.check(folder, today)
         index_path = folder / INDEX_FILE
         stale = not index_path.exists() or not (folder / BITS_FILE).exists() or any(
             path.stat().st_mtime > index_path.stat().st_mtime for path in _number_files(folder)

@@ -18,6 +18,7 @@ not hold are sent), so it needs no claim.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
@@ -160,6 +161,7 @@ class _Sync:
     time_zone: str
     job_timeout_seconds: float
     progress: Any
+    expires: dt.date | None = None
 
 
 async def _upload(sync: _Sync, plan: UploadPlan) -> dict:
@@ -229,6 +231,7 @@ async def _hold(sync: _Sync, plan: UploadPlan, identity: operation.OperationIden
                     skill_id=sync.skill_id,
                     time_zone=sync.time_zone,
                     timeout_seconds=sync.job_timeout_seconds,
+                    expires=sync.expires,
                 )
 
             await held.step(f"part-{part.number}", submit)
@@ -249,6 +252,20 @@ def _answers(record) -> dict:
     }
 
 
+def record_expiry(day: dt.date, snapshot: dial_lists.RegistrySnapshot | None) -> dt.date:
+    """When the uploaded records expire, so that a list no sync replaced stops by itself: the
+    day after the list's day (the next daily sync replaces it before), and never after the
+    registry snapshot's last good day. Never before the platform's today: the platform's
+    clock is the wall clock.
+
+    Example:
+        >>> record_expiry(dt.date(2999, 3, 2), None).isoformat()
+        '2999-03-03'
+    """
+    expires = max(day, dt.datetime.now(dt.UTC).date()) + dt.timedelta(days=1)
+    return min(expires, snapshot.expires_on()) if snapshot is not None else expires
+
+
 def check_settings(
     source: str,
     calling_list: str,
@@ -260,6 +277,7 @@ def check_settings(
     max_unreadable: int = 0,
     max_shrink: float = 0.5,
     now: dt.datetime | None = None,
+    registry: str | None = None,
     **_: object,
 ) -> None:
     """Everything about a sync's settings that can be checked before its run exists.
@@ -288,6 +306,8 @@ def check_settings(
     check_output_dir(output_dir, "dial-list")
     if max_unreadable < 0:
         raise ValueError(f"max_unreadable must be 0 or more, not {max_unreadable}")
+    if registry is not None:
+        dial_lists.RegistrySnapshot.check(registry, now.date())
     if not 0 <= max_shrink <= 1:
         raise ValueError(
             f"max_shrink must be between 0 and 1 (a share of the list), not {max_shrink}"
@@ -348,6 +368,8 @@ async def sync_dial_list(
     max_shrink: float = 0.5,
     source_credentials: str | None = None,
     ledger: str | None = DEFAULT_LEDGER,
+    registry: str | None = None,
+    registry_consent_exempts: bool = False,
 ) -> dict:
     """Sync a contact file into a calling list: exactly the dialable contacts, once.
 
@@ -399,6 +421,12 @@ async def sync_dial_list(
             number, and per person over their numbers; the larger of the file's and the
             ledger's counts wins) and its opt-outs and revocations suppress the number.
             None: the file's columns only.
+        registry: A Do-Not-Call registry snapshot: a directory of the registry's number files
+            and a `manifest.json` (`downloaded_at`, `source`); refused when older than 31
+            days (16 CFR 310.4(b)(3)(iv)). Its numbers are suppressed as `dnc_registry`.
+            Records expire no later than the snapshot's 31st day.
+        registry_consent_exempts: Let a contact's express consent (consent given, not
+            revoked) exempt it from the registry. Off by default: decide with counsel.
 
     Returns:
         `read`, `dialable`, `suppressed`, `by_reason`, `unreadable`, `unreadable_path`,
@@ -427,7 +455,7 @@ async def sync_dial_list(
     now = dial_lists.utc_now()
     check_settings(
         source, calling_list, at=at, for_day=for_day, zone=zone, output_dir=output_dir,
-        max_unreadable=max_unreadable, max_shrink=max_shrink, now=now,
+        max_unreadable=max_unreadable, max_shrink=max_shrink, now=now, registry=registry,
     )  # fmt: skip
     for_day = campaign_day(for_day, zone, now)
     at = at if at is not None or for_day is not None else now
@@ -453,6 +481,11 @@ async def sync_dial_list(
         )
 
     view, ledger_shown = await read_ledger(ledger, now)
+    snapshot = (
+        await asyncio.to_thread(dial_lists.RegistrySnapshot.open, registry, now.date())
+        if registry
+        else None
+    )
     files = await judge_contacts(
         opened,
         output_dir,
@@ -462,6 +495,8 @@ async def sync_dial_list(
         zone=zone,
         on_progress=evaluated,
         ledger=view,
+        registry=snapshot,
+        registry_consent_exempts=registry_consent_exempts,
     )
     del view
     # The DNC group first: whatever happens to the upload, these numbers are not dialled.
@@ -476,6 +511,15 @@ async def sync_dial_list(
         **files.summary(),
         "source": shown,
         "ledger": ledger_shown,
+        "registry": (
+            {
+                "source": snapshot.source,
+                "downloaded_at": snapshot.downloaded_at.isoformat(),
+                "numbers": snapshot.numbers,
+            }
+            if snapshot
+            else None
+        ),
         "calling_list": calling_list,
         "calling_list_id": list_id,
         "dnc_group": dnc_group,
@@ -494,6 +538,7 @@ async def sync_dial_list(
 
     await aupdate_progress_artifact(progress, EVALUATED_AT, description="Uploading")
     plan = plan_upload(files, max_part_records, max_part_bytes)
+    expires = record_expiry(for_day or at.astimezone(dt.UTC).date(), snapshot)
     sync = _Sync(
         credentials,
         calling_list,
@@ -502,6 +547,7 @@ async def sync_dial_list(
         time_zone_name(zone),
         job_timeout_minutes * 60,
         progress,
+        expires,
     )
     outcome = await _upload(sync, plan)
     await aupdate_progress_artifact(progress, 100, description="Synced")
@@ -509,6 +555,7 @@ async def sync_dial_list(
     job_ids = [job["job_id"] for job in outcome["jobs"]]
     summary |= {
         "uploaded": plan.records,
+        "expires": expires.isoformat(),
         "job_id": job_ids[-1] if job_ids else None,
         "job_ids": job_ids,
         "already_synced": outcome["already_synced"],

@@ -46,6 +46,7 @@ async def judge_contacts(
     owner: Owner = "dial-list",
     on_progress: Callable[[Progress], None] | None = None,
     ledger: LedgerView | None = None,
+    **outside: object,
 ) -> DialFiles:
     """`write_dial_files` in a worker thread: a day list (`for_day`) whose windows start no
     earlier than `now`, else a list for the instant `at`; with what the attempts `ledger`
@@ -61,6 +62,7 @@ async def judge_contacts(
         owner=owner,
         on_progress=on_progress,
         ledger=ledger,
+        **outside,
     )
 
 

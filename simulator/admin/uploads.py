@@ -74,7 +74,7 @@ def upload_from(body: object, now: datetime) -> Upload:
     expiration = parse_date(body.get("expirationDate"))
     if expiration is None:
         raise bad_request("expirationDate is required (YYYY-MM-DD or ISO 8601)")
-    if expiration <= now:
+    if expiration.date() < now.date():  # a record may expire at the end of today
         raise bad_request("expirationDate is in the past")
     skill_id = body.get("skillId")
     if skill_id is not None and (isinstance(skill_id, bool) or not isinstance(skill_id, int)):
