@@ -80,7 +80,9 @@ def peak_rss_mb() -> float:
     raise RuntimeError("no VmHWM in /proc/self/status")
 
 
-def child(source: str, output_dir: str, calling_list: str, day_text: str) -> None:
+def child(
+    source: str, output_dir: str, calling_list: str, day_text: str, options: str = "{}"
+) -> None:
     """One run, in its own process (PREFECT_API_URL set): the whole flow; prints JSON."""
     import asyncio
 
@@ -94,7 +96,7 @@ def child(source: str, output_dir: str, calling_list: str, day_text: str) -> Non
     async def run() -> tuple[dict, dict[str, float]]:
         summary = await sync_dial_list(
             source, calling_list, CREDENTIALS, dnc_group=f"{calling_list} DNC", for_day=day,
-            output_dir=output_dir,
+            output_dir=output_dir, **json.loads(options),
         )  # fmt: skip
         # Time spent evaluating and uploading: the durations of the run's task runs by task.
         durations: dict[str, float] = {}
@@ -133,10 +135,20 @@ def child(source: str, output_dir: str, calling_list: str, day_text: str) -> Non
     )
 
 
-def measure(stack, source: Path, output_dir: Path, calling_list: str) -> dict:
+def measure(
+    stack, source: Path, output_dir: Path, calling_list: str, options: dict | None = None
+) -> dict:
+    """One run in a child process; `options` are more arguments of `sync_dial_list`."""
     command = [sys.executable, "-m", "benchmarks.bench_dial_list", "--child"]
     result = subprocess.run(
-        [*command, str(source), str(output_dir), calling_list, DAY.isoformat()],
+        [
+            *command,
+            str(source),
+            str(output_dir),
+            calling_list,
+            DAY.isoformat(),
+            json.dumps(options or {}),
+        ],
         env=stack.env(),
         check=True,
         capture_output=True,
@@ -172,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--output", type=Path, help="keep the segment files and each run's log here"
     )
-    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         child(*args.child)
