@@ -1,5 +1,6 @@
 """Prefect blocks: CXone credentials, failover pairs and their state, dial-list sync state,
-idempotency records, and credentials for contact sources (`FileStorageCredentials`).
+idempotency records, credentials for contact sources (`FileStorageCredentials`), and the
+Reassigned Numbers Database's API (`ReassignedNumbersDatabase`).
 
 Wraps `cxone` configuration for storage in Prefect; imported by `tasks` and `flows`.
 `blocks.operation` is the one exactly-once mechanism every flow uses. Register the types with
@@ -46,6 +47,7 @@ from .ledger import (
     ledger_for_writing,
     ledger_location,
 )
+from .reassigned import ReassignedNumbersDatabase, load_reassigned_numbers_database
 from .storage import FileStorageCredentials, load_storage_options, storage_options_of
 
 BLOCK_TYPES = (
@@ -58,6 +60,7 @@ BLOCK_TYPES = (
     OperationTakeover,
     DialListSync,
     FileStorageCredentials,
+    ReassignedNumbersDatabase,
 )
 
 __all__ = [
@@ -75,6 +78,7 @@ __all__ = [
     "MissingBlock",
     "OperationTakeover",
     "PlatformCredentials",
+    "ReassignedNumbersDatabase",
     "digest",
     "document_name",
     "embedded_path",
@@ -84,6 +88,7 @@ __all__ = [
     "ledger_for_writing",
     "ledger_location",
     "load_credentials",
+    "load_reassigned_numbers_database",
     "load_state",
     "load_storage_options",
     "load_sync_state",

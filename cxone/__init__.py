@@ -4,6 +4,9 @@
 NICE CXone's published APIs (section 4). Both hold authentication (`httpx.Auth` flows),
 pacing, retries, deadlines, typed errors and wire models, and implement `CampaignPlatform`.
 Imports httpx and pydantic only: never Prefect, never `compliance`.
+
+The pacing and retrying transport (`ResilientTransport`, `TokenBucket`, `RetryPolicy`) also
+serves the product's other HTTP clients (`rnd`).
 """
 
 from ._access_key_auth import AccessKeyAuth
@@ -55,10 +58,16 @@ from ._models import (
     WebhookRegistration,
 )
 from ._platform import CampaignPlatform
-from ._ratelimit import SHARED_BUCKETS, BucketRegistry
+from ._ratelimit import SHARED_BUCKETS, BucketRegistry, TokenBucket
+from ._session import network_transport
 from ._spec import CampaignSettings, CampaignSpec, CampaignSpecMismatch, DialingWindow
 from ._tokens import SHARED_TOKENS, TokenCache
-from ._transport import IDEMPOTENCY_HEADER, RetryPolicy
+from ._transport import (
+    IDEMPOTENCY_HEADER,
+    REPLAY_SAFE_EXTENSION,
+    ResilientTransport,
+    RetryPolicy,
+)
 
 __all__ = [
     "CONSENTED_QUERY",
@@ -67,6 +76,7 @@ __all__ = [
     "DEFAULT_SCOPES",
     "IDEMPOTENCY_HEADER",
     "ID_PATTERN",
+    "REPLAY_SAFE_EXTENSION",
     "SHARED_BUCKETS",
     "SHARED_TOKENS",
     "UPLOAD_COLUMNS",
@@ -112,11 +122,14 @@ __all__ = [
     "PredictiveSettings",
     "RateLimits",
     "RemovalResult",
+    "ResilientTransport",
     "RetryPolicy",
+    "TokenBucket",
     "TokenCache",
     "UploadBody",
     "UploadJob",
     "Webhook",
     "WebhookRegistration",
+    "network_transport",
     "time_zone_name",
 ]

@@ -4,7 +4,9 @@
 the platform's id), and the opt-outs from "do not call" dispositions and revocations;
 `sync_dial_list` and `export_segmented_contacts` read a `LedgerView` of it, so caps count
 the dialer's attempts, not only the CRM's columns, and an opt-out suppresses the number the
-same day. No Prefect here.
+same day. It also keeps the Reassigned Numbers Database's answers (`rnd_answers`,
+`add_rnd_answers`): the cache `rnd.check_numbers` reads, and the evidence of each query. No
+Prefect here.
 """
 
 from ._store import (
@@ -12,6 +14,7 @@ from ._store import (
     AttemptRow,
     Ledger,
     OptOutRow,
+    RndAnswerRow,
     ledger_url,
     open_ledger,
 )
@@ -27,6 +30,7 @@ __all__ = [
     "LedgerView",
     "Notes",
     "OptOutRow",
+    "RndAnswerRow",
     "ledger_url",
     "open_ledger",
 ]

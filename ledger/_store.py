@@ -1,11 +1,13 @@
-"""The attempts ledger's store: every call attempt once, every opt-out, and how far each
-campaign was collected.
+"""The attempts ledger's store: every call attempt once, every opt-out, how far each
+campaign was collected, and the Reassigned Numbers Database's answers (a cache, and the
+evidence of each query).
 
 SQLAlchemy Core over an async driver: SQLite (`sqlite+aiosqlite:///path`, the embedded
 default: one file) or PostgreSQL (`postgresql+asyncpg://...`, the production stack's
 database). Inserts are idempotent: an attempt is keyed by its platform's id within its
 campaign, an opt-out by its number, source and instant, so collecting a window twice
-changes nothing. A campaign's cursor only moves forward.
+changes nothing. A campaign's cursor only moves forward. An RND answer is keyed by its number
+and the date asked about; a newer answer replaces an older one.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -55,9 +58,19 @@ CURSORS = sa.Table(
     sa.Column("campaign_id", sa.String(100), primary_key=True),
     sa.Column("collected_until", sa.BigInteger, nullable=False),
 )
+RND_ANSWERS = sa.Table(
+    "rnd_answers",
+    _META,
+    sa.Column("number", sa.String(10), primary_key=True),  # ten digits
+    sa.Column("consent_date", sa.Date, primary_key=True),  # the date asked about
+    sa.Column("result", sa.String(8), nullable=False),  # yes, no or no_data
+    sa.Column("queried_at", sa.BigInteger, nullable=False),  # UTC nanoseconds
+    sa.Column("data_as_of", sa.Date),
+)
 DEFAULT_PATH = Path("attempts-ledger") / "attempts.db"
 _DAY_NS = 86_400 * 10**9
 _SLICE = 200_000  # numbers counted per query
+_NUMBERS_PER_LOOKUP = 500  # bound parameters of one query (SQLite allows 32,766)
 _WEEK_NS = 7 * _DAY_NS
 
 
@@ -93,6 +106,29 @@ class OptOutRow:
     kind: int  # OPTED_OUT or REVOKED
     source: str
     detail: str | None = None
+
+
+@dataclass(frozen=True)
+class RndAnswerRow:
+    """The Reassigned Numbers Database's answer for a number and the date asked about (the
+    consent date), as the ledger keeps it: the evidence of the query.
+
+    `rnd.RndAnswer` has the same fields; either can be stored.
+    """
+
+    number: str  # ten digits
+    date: dt.date  # the date asked about
+    result: str  # "yes", "no" or "no_data"
+    queried_at: dt.datetime  # UTC
+    data_as_of: dt.date | None = None
+
+
+class _RndAnswerLike(Protocol):
+    number: str
+    date: dt.date
+    result: str
+    queried_at: dt.datetime
+    data_as_of: dt.date | None
 
 
 def ledger_url(location: str | Path | None) -> str:
@@ -263,6 +299,85 @@ class Ledger:
             OptOutRow(r["number"], _moment(r["at"]), r["kind"], r["source"], r["detail"])
             for r in rows
         ]
+
+    async def rnd_answers(
+        self, pairs: Iterable[tuple[str, dt.date]]
+    ) -> dict[tuple[str, dt.date], RndAnswerRow]:
+        """The answers kept for these (number, date asked about) pairs; a pair never asked is
+        absent.
+
+        Example:
+            >>> import asyncio, tempfile
+            >>> async def demo(path):
+            ...     async with open_ledger(path) as ledger:
+            ...         at = dt.datetime(2026, 3, 2, 15, tzinfo=dt.UTC)
+            ...         pair = ("2125550101", dt.date(2025, 1, 2))
+            ...         await ledger.add_rnd_answers([RndAnswerRow(*pair, "no", at)])
+            ...         older = RndAnswerRow(*pair, "yes", at - dt.timedelta(days=9))
+            ...         await ledger.add_rnd_answers([older])  # queried before: kept out
+            ...         return (await ledger.rnd_answers([pair]))[pair].result
+            >>> workdir = tempfile.TemporaryDirectory()
+            >>> asyncio.run(demo(f"{workdir.name}/attempts.db"))
+            'no'
+            >>> workdir.cleanup()
+
+        Raises:
+            sqlalchemy.exc.SQLAlchemyError: The database cannot be read.
+        """
+        wanted = set(pairs)
+        numbers = sorted({number for number, _ in wanted})
+        found: dict[tuple[str, dt.date], RndAnswerRow] = {}
+        async with self._engine.connect() as connection:
+            for start in range(0, len(numbers), _NUMBERS_PER_LOOKUP):
+                chunk = numbers[start : start + _NUMBERS_PER_LOOKUP]
+                query = sa.select(RND_ANSWERS).where(RND_ANSWERS.c.number.in_(chunk))
+                for row in (await connection.execute(query)).mappings():
+                    key = (row["number"], row["consent_date"])
+                    if key in wanted:
+                        found[key] = RndAnswerRow(
+                            row["number"],
+                            row["consent_date"],
+                            row["result"],
+                            _moment(row["queried_at"]),
+                            row["data_as_of"],
+                        )
+        return found
+
+    async def add_rnd_answers(self, answers: Iterable[_RndAnswerLike]) -> None:
+        """Keep these answers (`RndAnswerRow`s or `rnd.RndAnswer`s); one for a pair already
+        kept replaces it only if it was queried later (see `rnd_answers`).
+
+        Raises:
+            ValueError: An answer's `queried_at` has no time zone (nothing is written).
+            sqlalchemy.exc.SQLAlchemyError: The database cannot be written.
+        """
+        values = [
+            {
+                "number": answer.number,
+                "consent_date": answer.date,
+                "result": str(answer.result),
+                "queried_at": _ns(answer.queried_at),
+                "data_as_of": answer.data_as_of,
+            }
+            for answer in answers
+        ]
+        if not values:
+            return
+        dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
+        insert = dialect.insert(RND_ANSWERS)
+        newer = insert.excluded
+        upsert = insert.on_conflict_do_update(
+            index_elements=[RND_ANSWERS.c.number, RND_ANSWERS.c.consent_date],
+            set_={
+                "result": newer.result,
+                "queried_at": newer.queried_at,
+                "data_as_of": newer.data_as_of,
+            },
+            where=RND_ANSWERS.c.queried_at < newer.queried_at,
+        )
+        async with self._engine.begin() as connection:
+            for start in range(0, len(values), 5_000):
+                await connection.execute(upsert, values[start : start + 5_000])
 
     async def count(self) -> int:
         """Attempts kept."""

@@ -4,6 +4,9 @@ An in-memory implementation of the server side of the described API (SPEC.md sec
 with a /_sim/ control API for faults, metrics and seeded contact lists, and a dialer that
 places seeded calls over the clock (`dialing`, `outcomes`; not in the tutorial).
 
+Beside it, under `/api/rnd/v1`, a stand-in of the FCC's Reassigned Numbers Database as a
+reseller would serve it (a shape of ours; see `simulator.rnd`), with `/_sim/rnd/` controls.
+
 `simulator.admin` is a stand-in for NICE CXone's real APIs beside it (SPEC.md section 4):
 `create_admin_apps`, `serve_admin_in_thread` and `AdminConfig`; see its docstring.
 

@@ -86,6 +86,10 @@ def main(argv: list[str] | None = None) -> None:
         else:
             print("  webhooks signed with CXONE_WEBHOOK_SECRET")
         print(f"  control API: http://{args.host}:{args.port}/_sim/config")
+        print(
+            f"  Reassigned Numbers Database stand-in: http://{args.host}:{args.port}/api/rnd/v1"
+            f" (api key {config.rnd_api_key})"
+        )
         _print_admin_banner(admin.state.config, urls)
         uvicorn.run(app, host=args.host, port=args.port, log_level="info")
 

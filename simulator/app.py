@@ -1,4 +1,8 @@
-"""The FastAPI app: routes, error format, and the /api/ middlewares in their order."""
+"""The FastAPI app: routes, error format, and the /api/ middlewares in their order.
+
+Beside the described API it serves a stand-in of the Reassigned Numbers Database under
+`/api/rnd/v1` (a shape of ours, see `rnd`), shaped and faulted like every `/api/` path.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,8 @@ from .faults import FaultMiddleware
 from .paths import is_api_request
 from .ratelimit import ThrottleMiddleware
 from .requestlog import RequestLogMiddleware
+from .rnd import control_router as rnd_control_router
+from .rnd import router as rnd_router
 from .routes_api import router as api_router
 from .routes_control import router as control_router
 from .routes_shared import control_router as shared_control_router
@@ -36,6 +42,8 @@ def create_app(config: SimulatorConfig | None = None, clock: Clock | None = None
     app.include_router(api_router)
     app.include_router(shared_control_router("/_sim", sim, SimulatorConfig, ConfigPatch))
     app.include_router(control_router)
+    app.include_router(rnd_router)
+    app.include_router(rnd_control_router)
     # Added innermost first. The log sees every request (dropped ones too); a fault wins over
     # the rate limit; the throttle only delays or refuses what reaches the handlers.
     app.add_middleware(ThrottleMiddleware, state=state, matches=is_api_request)

@@ -23,6 +23,8 @@ class SimulatorConfig(BaseModel):
 
     client_id: str = "sim-client"
     client_secret: str = Field("sim-secret", repr=False)
+    # The Reassigned Numbers Database stand-in's API key (see `rnd`).
+    rnd_api_key: str = Field("sim-rnd-key", min_length=1, repr=False)
     token_ttl_seconds: float = Field(3600, gt=0)
     rate_limit_per_second: float | None = Field(None, gt=0)
     # Bucket size; None means "same as the rate". Ignored while the rate limit is off.
@@ -61,8 +63,8 @@ class SimulatorConfig(BaseModel):
         return value
 
     def public(self) -> dict:
-        """The config as GET /_sim/config shows it: never either secret."""
-        return self.model_dump(exclude={"client_secret", "webhook_secret"})
+        """The config as GET /_sim/config shows it: never a secret or the RND API key."""
+        return self.model_dump(exclude={"client_secret", "webhook_secret", "rnd_api_key"})
 
 
 class ConfigPatch(BaseModel):

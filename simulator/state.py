@@ -16,6 +16,7 @@ from .idempotency import IdempotencyStore
 from .outcomes import Outcome, Outcomes, candidates
 from .ratelimit import RateLimiter
 from .requestlog import new_request_log
+from .rnd import RndData
 from .webhooks import Webhooks
 
 
@@ -35,6 +36,7 @@ class SimState:
         self.faults = Faults()
         self.requests = new_request_log()
         self.outcomes = Outcomes()
+        self.rnd = RndData()
         self.reset()
 
     def reset(self) -> None:
@@ -47,6 +49,7 @@ class SimState:
             self.faults,
             self.requests,
             self.outcomes,
+            self.rnd,
         ):
             store.clear()
         self.contact_lists = {

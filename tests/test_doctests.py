@@ -17,6 +17,7 @@ PACKAGES = (
     "failover",
     "flows",
     "ledger",
+    "rnd",
     "tasks",
 )
 

@@ -18,6 +18,7 @@ OURS = {
     "failover",
     "flows",
     "ledger",
+    "rnd",
     "simulator",
     "tasks",
 }
@@ -28,6 +29,7 @@ FORBIDDEN = {
     "failover": {"prefect", *OURS - {"failover"}},
     "dial_lists": {"prefect", *OURS - {"dial_lists", "compliance", "cxone", "ledger"}},
     "ledger": {"prefect", *OURS - {"ledger", "cxone"}},
+    "rnd": {"prefect", *OURS - {"rnd", "cxone"}},
     "simulator": OURS - {"simulator"},
     "blocks": {"simulator", "tasks", "flows", "dashboard", "deployments"},
     "tasks": {"simulator", "flows", "dashboard", "deployments"},
