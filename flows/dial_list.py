@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,7 +41,9 @@ import dial_lists
 from blocks import (
     DEFAULT_LEDGER,
     PlatformCredentials,
+    ledger_location,
     load_credentials,
+    load_reassigned_numbers_database,
     load_storage_options,
     load_sync_state,
     operation,
@@ -75,6 +78,7 @@ from tasks.dial_lists import (
     upload_part,
 )
 from tasks.ledger import read_ledger
+from tasks.rnd import reassigned_numbers
 
 from . import _cli
 from ._checked import checked_flow
@@ -370,6 +374,9 @@ async def sync_dial_list(
     ledger: str | None = DEFAULT_LEDGER,
     registry: str | None = None,
     registry_consent_exempts: bool = False,
+    rnd_block: str | None = None,
+    rnd_no_data_blocks: bool = False,
+    rnd_max_age_days: float = 30,
 ) -> dict:
     """Sync a contact file into a calling list: exactly the dialable contacts, once.
 
@@ -427,6 +434,13 @@ async def sync_dial_list(
             Records expire no later than the snapshot's 31st day.
         registry_consent_exempts: Let a contact's express consent (consent given, not
             revoked) exempt it from the registry. Off by default: decide with counsel.
+        rnd_block: A `ReassignedNumbersDatabase` block: the numbers of contacts with consent
+            and a `consent_at` date are checked; `yes` (disconnected since) suppresses as
+            `reassigned`; answers are kept in the attempts ledger and reused for
+            `rnd_max_age_days` (a `yes` for ever), and both files keep the answer and its
+            query time (the safe harbor's evidence, 47 CFR 64.1200(m)).
+        rnd_no_data_blocks: Suppress on a `no_data` answer too (default: only reported).
+        rnd_max_age_days: How long a cached `no` or `no_data` answer stands.
 
     Returns:
         `read`, `dialable`, `suppressed`, `by_reason`, `unreadable`, `unreadable_path`,
@@ -486,6 +500,16 @@ async def sync_dial_list(
         if registry
         else None
     )
+    rnd_answers: Counter[str] = Counter()
+    reassigned = None
+    if rnd_block:
+        database = await load_reassigned_numbers_database(rnd_block)
+        cache = await ledger_location(ledger) if ledger else None
+        reassigned = reassigned_numbers(
+            database, cache[0] if cache else None, now=now, max_age_days=rnd_max_age_days,
+            no_data_blocks=rnd_no_data_blocks, loop=asyncio.get_running_loop(),
+            tally=rnd_answers,
+        )  # fmt: skip
     files = await judge_contacts(
         opened,
         output_dir,
@@ -497,6 +521,7 @@ async def sync_dial_list(
         ledger=view,
         registry=snapshot,
         registry_consent_exempts=registry_consent_exempts,
+        reassigned=reassigned,
     )
     del view
     # The DNC group first: whatever happens to the upload, these numbers are not dialled.
@@ -511,6 +536,7 @@ async def sync_dial_list(
         **files.summary(),
         "source": shown,
         "ledger": ledger_shown,
+        "rnd": dict(rnd_answers) if rnd_block else None,
         "registry": (
             {
                 "source": snapshot.source,
