@@ -94,3 +94,31 @@ async def publish_reasons(by_reason: dict[str, int], read: int, key: str, descri
         ],
         description=description,
     )
+
+
+async def publish_rnd_evidence(suppressed_path: str, answers: dict[str, int]) -> None:
+    """The Reassigned Numbers Database's answers: their counts, and the first contacts it
+    suppressed with when each answer was obtained (the safe harbor's evidence; every row of
+    both files keeps it too)."""
+    suppressed = pq.ParquetFile(suppressed_path)
+    names = [n for n in ("contact_id", "phone", "consent_at", "rnd_answer", "rnd_queried_at",
+                         "reason") if n in suppressed.schema_arrow.names]  # fmt: skip
+    rows: list[dict] = []
+    for batch in suppressed.iter_batches(batch_size=50_000, columns=names):
+        frame = batch.to_pandas()
+        for row in (
+            frame[frame["reason"] == "reassigned"].head(SAMPLE_ROWS - len(rows)).to_dict("records")
+        ):
+            rows.append(
+                {**{k: _text(v) for k, v in row.items()}, "phone": mask_phone(row["phone"])}
+            )
+        if len(rows) >= SAMPLE_ROWS:
+            break
+    counts = ", ".join(f"{answer} {count:,}" for answer, count in sorted(answers.items()))
+    await acreate_table_artifact(
+        key="reassigned-numbers",
+        table=rows,
+        description=f"Reassigned Numbers Database answers: {counts or 'none asked'}; the "
+        f"first {len(rows)} contacts it suppressed (answer and query time on every row of the "
+        "dialable and suppressed files)",
+    )

@@ -83,7 +83,7 @@ from tasks.rnd import reassigned_numbers
 from . import _cli
 from ._checked import checked_flow
 from ._run_names import for_day_run_name
-from ._suppressed import publish_reasons, publish_suppressed_file
+from ._suppressed import publish_reasons, publish_rnd_evidence, publish_suppressed_file
 
 # Suppressed for these reasons, a number belongs in the DNC group (the FCC's 2024 revocation
 # rule gives ten business days; the sync sends it the day it is synced).
@@ -677,6 +677,8 @@ async def _publish(summary: dict, message: str) -> None:
         key="dial-list-reasons",
         description=f"{summary['read']:,} contacts read for {summary['calling_list']!r}",
     )
+    if summary.get("rnd") is not None:
+        await publish_rnd_evidence(summary["suppressed_parquet_path"], summary["rnd"])
     when = f"day {summary['for_day']}" if summary["for_day"] else f"at {summary['at']}"
     jobs = ", ".join(f"`{job}`" for job in summary["job_ids"]) or "none"
     if summary.get("already_synced"):
