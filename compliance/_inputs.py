@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._zones import canadian_province, normalise_state, normalise_zip, state_codes, zip_table
+from ._zones import canadian_fsa, normalise_state, normalise_zip, state_codes, zip_table
 
 _TRUE = frozenset({"true", "t", "yes", "y", "1"})
 _FALSE = frozenset({"false", "f", "no", "n", "0", "off"})
@@ -201,19 +201,20 @@ def state_index(value: object) -> int:
 
 
 def postal_key(value: object) -> str | None:
-    """What identifies a postal code cell: "Z:" and a known ZIP code, or "P:" and a province.
+    """What identifies a postal code cell: "Z:" and a known ZIP code, or "F:" and a Canadian
+    forward sortation area (the first three characters, which say the province and the zones).
 
     Example:
         >>> postal_key("10001-1234"), postal_key("m5v 3l9"), postal_key("ABCDE")
-        ('Z:10001', 'P:ON', None)
+        ('Z:10001', 'F:M5V', None)
     """
     table = zip_table()
     # Most cells are already clean 5-digit strings: look them up before normalising.
     code = value if isinstance(value, str) and value in table else normalise_zip(value)
     if code in table:
         return f"Z:{code}"
-    province = canadian_province(value)
-    return f"P:{province}" if province else None
+    fsa = canadian_fsa(value)
+    return f"F:{fsa}" if fsa else None
 
 
 def postal_places(values: pd.Series | None, n: int) -> tuple[np.ndarray, list[str]]:

@@ -16,6 +16,8 @@ from ._rules import CANADA_WIDE, Rule, enforced_rules, federal_rule
 from ._zones import (
     CANADIAN_PROVINCES,
     canadian_places,
+    canadian_province,
+    fsa_zone_set,
     state_codes,
     state_zones,
     us_zones,
@@ -55,29 +57,40 @@ def canada_zones() -> frozenset[str]:
 
 @dataclass(frozen=True)
 class Postal:
-    """What a postal code says: zones, place (index into `state_codes()`) and country."""
+    """What a postal code says: zones, place (index into `state_codes()`) and country, and
+    whether the zones come from the code itself ("ZIP", "postal code") or, for a Canadian
+    code whose FSA is not listed, from its whole province ("province")."""
 
     zones: tuple[str, ...]
     place: int
     country: int
+    origin: str = ""
 
 
 @cache
 def postal(key: str | None) -> Postal:
-    """Resolve a key of `postal_places` ("Z:" ZIP or "P:" province); None gives nothing.
+    """Resolve a key of `postal_places` ("Z:" ZIP or "F:" Canadian FSA); None gives nothing.
+
+    A Canadian FSA has the zones of its row in `data/fsa_zones.csv`, else every zone of its
+    province.
 
     Example:
         >>> postal("Z:86045").zones, state_codes()[postal("Z:86045").place]
         (('America/Denver', 'America/Phoenix'), 'AZ')
+        >>> postal("F:M5V").zones, state_codes()[postal("F:M5V").place]
+        (('America/Toronto',), 'ON')
     """
     if key is None:
         return Postal((), -1, NO_COUNTRY)
     kind, code = key.split(":", 1)
     if kind == "Z":
         place = state_codes().index(zip_table()[code][1])
-        return Postal(tuple(sorted(zip_zone_set(code))), place, place_country(place))
-    place = state_codes().index(code)
-    return Postal(place_zones(place), place, CANADA)
+        return Postal(tuple(sorted(zip_zone_set(code))), place, place_country(place), "ZIP")
+    place = state_codes().index(canadian_province(code))
+    zones = fsa_zone_set(code)
+    if zones is None:
+        return Postal(place_zones(place), place, CANADA, "province")
+    return Postal(tuple(sorted(zones)), place, CANADA, "postal code")
 
 
 class Candidates:
@@ -94,11 +107,16 @@ class Candidates:
     ) -> frozenset[str]:
         """Candidate zones: the number's, the postal code's and the declared place's.
 
-        Without any zone, a policy that does not block unknown zones judges the contact in
-        every zone of its countries (all US zones, Alaska, Hawaii and territories included).
+        A declared state or province adds its zones only when the postal code is not of that
+        same place: a ZIP says where in its state the contact is (a Dallas ZIP with state TX
+        is not in El Paso's zone), while a declared state that contradicts the ZIP is another
+        candidate location. Without any zone, a policy that does not block unknown zones
+        judges the contact in every zone of its countries (all US zones, Alaska, Hawaii and
+        territories included).
         """
         code = code or postal(None)
-        zones = frozenset((*zone_sets()[phone_set], *code.zones, *place_zones(declared)))
+        stated = place_zones(declared) if declared != code.place or not code.zones else ()
+        zones = frozenset((*zone_sets()[phone_set], *code.zones, *stated))
         if not zones and not self.policy.block_unknown_timezone:
             countries = {phone_country, code.country, place_country(declared)}
             zones = (us_zones() if US in countries else frozenset()) | (
