@@ -33,7 +33,7 @@ from ._inputs import (
     state_index,
 )
 from ._phones import OTHER_COUNTRY, Phones, parse_phones, zone_sets
-from ._places import Candidates
+from ._places import Candidates, postal_id, said, said_count
 from ._policy import REASONS, CallingPolicy
 from ._rules import Rule
 from ._windows import CallingGrid, Status
@@ -219,11 +219,11 @@ def _read(
     phones = parse_phones(contacts["phone"])
     postal_row, postal_keys = postal_places(_column(contacts, "postal_code"), n)
     declared = per_distinct(_column(contacts, "state"), n, state_index, -1, np.int16)
-    candidates = Candidates(policy, postal_keys)
+    candidates = Candidates(policy)
     # Postal codes are many (42,000 ZIPs) but say few things: judge what they say, not them.
-    said_ids, said_list = _ids(candidates.postals)
-    said_row = np.append(said_ids, -1)[postal_row] if len(said_ids) else postal_row
-    n_places, n_said = len(state_codes()), len(said_list)
+    said_ids = np.array([postal_id(key) for key in postal_keys], dtype=np.int64)
+    said_row = np.append(said_ids, -1)[postal_row]
+    n_places, n_said = len(state_codes()), said_count()
 
     zone_codes, zone_keys = _distinct_rows(
         [phones.zone_set, phones.country, said_row, declared],
@@ -231,25 +231,27 @@ def _read(
     )
     zone_ids, zone_list = _ids(
         [
-            candidates.zones(phone_set, country, said_list[said] if said >= 0 else None, place)
-            for phone_set, country, said, place in zone_keys
+            candidates.zones(phone_set, country, said(code), place)
+            for phone_set, country, code, place in zone_keys
         ]
     )
     zone_row = zone_ids[zone_codes]
     local_ids, local_list = _ids(
         [
-            candidates.local_zone(phone_set, said_list[said] if said >= 0 else None, place)
-            for phone_set, _, said, place in zone_keys
+            candidates.local_zone(phone_set, said(code), place)
+            for phone_set, _, code, place in zone_keys
         ]
     )
 
+    # Places need only the postal code's place, not its zones: fewer combinations.
+    code_place = np.array([said(i).place for i in range(n_said)] + [-1], dtype=np.int64)
     place_codes, place_keys = _distinct_rows(
-        [declared, said_row, phones.npa_state, phones.country],
-        [n_places, n_said, n_places, OTHER_COUNTRY + 1],
+        [declared, code_place[said_row], phones.npa_state, phones.country],
+        [n_places, n_places, n_places, OTHER_COUNTRY + 1],
     )
     place_tuples = [
-        candidates.places(stated, said_list[said] if said >= 0 else None, npa_place)
-        for stated, said, npa_place, _ in place_keys
+        candidates.places(stated, postal_place, npa_place)
+        for stated, postal_place, npa_place, _ in place_keys
     ]
     rule_ids, rule_list = _ids(
         [

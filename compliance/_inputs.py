@@ -28,6 +28,14 @@ _LATEST_READING = pd.Timedelta(hours=12)
 
 
 def _distinct(values: pd.Series) -> tuple[np.ndarray, list[object]]:
+    kind = values.dtype.kind if isinstance(values.dtype, np.dtype) else ""
+    if kind == "b":  # a flag column: its two values, no hashing
+        return values.to_numpy().view(np.int8), [False, True]
+    if kind in ("i", "u") and len(values):  # whole numbers in a short range: offsets, no hashing
+        numbers = values.to_numpy()
+        low, high = int(numbers.min()), int(numbers.max())
+        if high - low < 1 << 16:
+            return (numbers - low).astype(np.int64), list(range(low, high + 1))
     try:
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
     except TypeError:  # unhashable cells (lists, dicts): judge their text instead
@@ -226,6 +234,10 @@ def postal_places(values: pd.Series | None, n: int) -> tuple[np.ndarray, list[st
         return np.full(n, -1, dtype=np.int32), []
     codes, uniques = _distinct(values)
     keys: dict[str, int] = {}
-    judged = [postal_key(value) for value in uniques]
+    table = zip_table()  # most cells are clean 5-digit ZIPs: no call for those
+    judged = [
+        "Z:" + value if type(value) is str and value in table else postal_key(value)
+        for value in uniques
+    ]
     ids = [-1 if key is None else keys.setdefault(key, len(keys)) for key in judged]
     return _broadcast(codes, ids, -1, np.int32), list(keys)

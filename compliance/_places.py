@@ -93,12 +93,45 @@ def postal(key: str | None) -> Postal:
     return Postal(tuple(sorted(zones)), place, CANADA, "postal code")
 
 
+_SAID: dict[Postal, int] = {}  # each distinct thing a postal code says, numbered once
+_SAID_LIST: list[Postal] = []
+
+
+@cache
+def postal_id(key: str) -> int:
+    """A number for what the postal code key says (equal for keys that say the same thing:
+    42,000 ZIPs say a few hundred things), stable in the process; `said(id)` gives it back.
+
+    Example:
+        >>> postal_id("Z:10001") == postal_id("Z:10018"), said(postal_id("Z:10001")).origin
+        (True, 'ZIP')
+    """
+    found = postal(key)
+    if found not in _SAID:
+        _SAID[found] = len(_SAID_LIST)
+        _SAID_LIST.append(found)
+    return _SAID[found]
+
+
+def said(index: int) -> Postal:
+    """What a postal code says, from its `postal_id`; -1 gives nothing."""
+    return _SAID_LIST[index] if index >= 0 else postal(None)
+
+
+def said_count() -> int:
+    """How many distinct things postal codes have said so far (ids are below it)."""
+    return len(_SAID_LIST)
+
+
+def _rule_id(rule: Rule) -> str:
+    return rule.rule_id
+
+
 class Candidates:
     """Zones and rules of distinct combinations of a contact's candidate locations."""
 
-    def __init__(self, policy: CallingPolicy, postal_keys: list[str]):
+    def __init__(self, policy: CallingPolicy):
         self.policy = policy
-        self.postals = [postal(key) for key in postal_keys]
         self.us_federal = federal_rule(policy)
         self.by_place = enforced_rules(policy.enforced_confidence)
 
@@ -130,13 +163,15 @@ class Candidates:
         number = sorted(zone_sets()[phone_set])
         return next(iter((*number, *(code.zones if code else ()), *place_zones(declared))), None)
 
-    def places(self, declared: int, code: Postal | None, npa_place: int) -> tuple[int, ...]:
+    def places(self, declared: int, code_place: int, npa_place: int) -> tuple[int, ...]:
         """Applicable places without repeats: declared first (the report files under it)."""
-        found = (declared, code.place if code else -1, npa_place)
+        found = (declared, code_place, npa_place)
         return tuple(dict.fromkeys(place for place in found if place >= 0))
 
     def rules(self, places: tuple[int, ...], phone_country: int) -> tuple[Rule, ...]:
-        """The country rules of every country present, then every place's own rules."""
+        """The country rules of every country present and every place's own rules, in rule id
+        order: the order of the places does not change what is allowed, so contacts whose
+        places differ only in order share one combination to judge."""
         countries = {phone_country, *(place_country(place) for place in places)}
         rules: list[Rule] = []
         if US in countries:
@@ -145,4 +180,4 @@ class Candidates:
             rules += self.by_place.get(CANADA_WIDE, ())
         for place in places:
             rules += self.by_place.get(state_codes()[place], ())
-        return tuple(rules)
+        return tuple(sorted(rules, key=_rule_id))
