@@ -378,6 +378,31 @@ class Phones:
     problems: tuple[str, ...]  # NO_NUMBER, SCIENTIFIC, NOT_VALID, then `not_text` of each type
 
 
+def concat_phones(first: Phones, second: Phones) -> Phones:
+    """The results of two consecutive parts of a column as one (what `parse_phones` of the
+    whole column gives).
+
+    Example:
+        >>> a, b = parse_phones(pd.Series(["2127365000", 7.5])), parse_phones(pd.Series([True]))
+        >>> both = concat_phones(a, b)
+        >>> [both.problems[i] if i >= 0 else "valid" for i in both.problem]  # doctest: +ELLIPSIS
+        ['valid', 'not text: a float cell ...', 'not text: a bool cell ...']
+    """
+    problems = (*first.problems, *(p for p in second.problems if p not in first.problems))
+    recode = np.array([problems.index(p) for p in second.problems], dtype=np.int16)
+    second_problem = np.where(second.problem >= 0, recode[np.maximum(second.problem, 0)], -1)
+    arrays = {
+        name: np.concatenate([getattr(first, name), getattr(second, name)])
+        for name in ("valid", "country", "zone_set", "zone_origin", "npa_state", "national")
+    }
+    return Phones(
+        **arrays,
+        e164=pa.concat_arrays([first.e164, second.e164]),
+        problem=np.concatenate([first.problem, second_problem.astype(np.int16)]),
+        problems=problems,
+    )
+
+
 def _buffers(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """Offsets (int64, n + 1) and bytes of a string array, read in place where possible."""
     if text.offset:  # a slice: copy into an array of its own
