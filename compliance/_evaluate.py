@@ -236,8 +236,8 @@ def _read(
         row_24h, last = row_attempts(contacts)
         row_7d = per_distinct(_column(contacts, "attempts_7d"), n, attempt_count, 0.0, float)
         own = own_blocks(contacts)
-        rest = parse_phones(column.iloc[cut:])
-        phones = concat_phones(reading.result(), rest)
+        phones = concat_phones(reading.result(), parse_phones(column.iloc[cut:]))
+        del reading  # the halves: only their concatenation is needed from here
     candidates = Candidates(policy)
     # Postal codes are many (42,000 ZIPs) but say few things: judge what they say, not them.
     said_ids = np.array([postal_id(key) for key in postal_keys], dtype=np.int64)
