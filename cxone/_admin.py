@@ -64,7 +64,7 @@ def as_int(value: Any) -> int:
     return int(float(value))
 
 
-def unwrap(body: Any, key: str) -> list[dict]:
+def unwrap(body: Any, key: str) -> list[dict[str, Any]]:
     """The items under `key`, whether at the top or inside `resultSet`; [] for a 204.
 
     Example:
@@ -97,7 +97,7 @@ def utc_z(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _campaign(skill: dict) -> Campaign:
+def _campaign(skill: dict[str, Any]) -> Campaign:
     # `isRunning` only appears for a skill that is dialling: absent means not running.
     return Campaign.model_validate(
         {
@@ -145,6 +145,12 @@ class AdminClient(SessionClient):
         )
         self._clock = clock
 
+    @property
+    def _access(self) -> AccessKeyAuth:
+        auth = self.auth
+        assert isinstance(auth, AccessKeyAuth)
+        return auth
+
     def __repr__(self) -> str:
         return f"AdminClient(issuer={self.config.issuer!r}, key={self.config.access_key_id!r})"
 
@@ -166,7 +172,7 @@ class AdminClient(SessionClient):
         `replay_safe` marks a write whose repetition changes nothing (start, stop), so that
         the transport may retry it after a 5xx or a dropped connection.
         """
-        url = f"{await self.auth.api_endpoint()}{BASE_PATH}/v{version}.0{path}"
+        url = f"{await self._access.api_endpoint()}{BASE_PATH}/v{version}.0{path}"
         extensions = {REPLAY_SAFE_EXTENSION: True} if replay_safe else None
         headers = None
         if content is not None:
@@ -185,10 +191,10 @@ class AdminClient(SessionClient):
         return json_of(response)
 
     async def _all(
-        self, path: str, key: str, params: dict | None = None, version: int = VERSION
-    ) -> list[dict]:
+        self, path: str, key: str, params: dict[str, Any] | None = None, version: int = VERSION
+    ) -> list[dict[str, Any]]:
         """Every item of a paged listing (`skip`/`top`, at most 100 a page)."""
-        items: list[dict] = []
+        items: list[dict[str, Any]] = []
         while True:
             query = {**(params or {}), "skip": len(items), "top": PAGE}
             page = unwrap(await self.call("GET", path, params=query, version=version), key)
@@ -497,7 +503,7 @@ class AdminClient(SessionClient):
         return {str(skill["skillId"]) for skill in skills if skill.get("skillId") is not None}
 
 
-def _job(job: dict) -> UploadJob:
+def _job(job: dict[str, Any]) -> UploadJob:
     return UploadJob(
         job_id=str(job["jobId"]),
         list_id=str(job.get("listId")) if job.get("listId") is not None else None,
