@@ -6,7 +6,7 @@ Wraps `cxone` configuration for storage in Prefect; imported by `tasks` and `flo
 `prefect block register -m blocks` (the flows also do it, once per process, safely under races).
 """
 
-from . import operation
+from . import clock, operation, pause_points, state
 from ._documents import read as read_block
 from ._documents import read_all as read_blocks
 from ._documents import register
@@ -19,26 +19,39 @@ from .credentials import (
 )
 from .dial_lists import (
     DialListSync,
+    advance_episode,
     load_sync_state,
-    save_sync_state,
+    record_sync,
     sync_state_name,
     upload_identity,
 )
 from .failover import (
+    DEFAULT_COOLDOWN_MINUTES,
     AmbiguousPair,
+    BackupClaim,
+    BackupInUse,
     FailoverPair,
     FailoverState,
+    InvalidPair,
+    change_state,
+    check_pair,
+    claim_backup,
     failover_identity,
     find_pair,
     guard_identity,
     load_state,
+    load_states,
+    observe_state,
     open_episode,
     pair_block_name,
+    pair_problem,
+    read_claim,
+    release_backup,
     restore_identity,
-    save_state,
     state_block_name,
 )
 from .idempotency import IdempotencyRecord, OperationTakeover, digest, document_name, record_name
+from .state import StateChange
 from .storage import FileStorageCredentials, load_storage_options, storage_options_of
 
 BLOCK_TYPES = (
@@ -50,11 +63,16 @@ BLOCK_TYPES = (
     OperationTakeover,
     DialListSync,
     FileStorageCredentials,
+    BackupClaim,
+    StateChange,
 )
 
 __all__ = [
     "BLOCK_TYPES",
+    "DEFAULT_COOLDOWN_MINUTES",
     "AmbiguousPair",
+    "BackupClaim",
+    "BackupInUse",
     "CXoneAccessKey",
     "CXoneCredentials",
     "DialListSync",
@@ -62,9 +80,16 @@ __all__ = [
     "FailoverState",
     "FileStorageCredentials",
     "IdempotencyRecord",
+    "InvalidPair",
     "MissingBlock",
     "OperationTakeover",
     "PlatformCredentials",
+    "StateChange",
+    "advance_episode",
+    "change_state",
+    "check_pair",
+    "claim_backup",
+    "clock",
     "digest",
     "document_name",
     "failover_identity",
@@ -72,18 +97,24 @@ __all__ = [
     "guard_identity",
     "load_credentials",
     "load_state",
+    "load_states",
     "load_storage_options",
     "load_sync_state",
+    "observe_state",
     "open_episode",
     "operation",
     "pair_block_name",
+    "pair_problem",
+    "pause_points",
     "read_block",
     "read_blocks",
+    "read_claim",
     "record_name",
+    "record_sync",
     "register_block_types",
+    "release_backup",
     "restore_identity",
-    "save_state",
-    "save_sync_state",
+    "state",
     "state_block_name",
     "storage_options_of",
     "sync_state_name",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import httpx
 from prefect.blocks.core import Block
 from prefect.exceptions import ObjectNotFound
-from pydantic import Field, SecretStr
+from pydantic import Field, HttpUrl, SecretStr
 
 from cxone import (
     DEFAULT_BASE_URL,
@@ -66,7 +66,7 @@ class CXoneCredentials(_CallLimits):
         "OAuth2 client credentials, base URL, scopes and request rate for the NICE CXone "
         "outbound API. Use get_client() to talk to the API."
     )
-    _documentation_url = (
+    _documentation_url = HttpUrl(
         "https://developer.niceincontact.com/Documentation/APIAuthenticationAndAuthorization"
     )
     _code_example = """```python
@@ -179,7 +179,7 @@ class CXoneAccessKey(_CallLimits):
         "Access key and optional app registration for NICE CXone's published Admin and "
         "Reporting APIs (Personal Connection skills, calling lists, DNC groups)."
     )
-    _documentation_url = (
+    _documentation_url = HttpUrl(
         "https://developer.niceincontact.com/Documentation/APIAuthenticationAndAuthorization"
     )
     _code_example = """```python

@@ -1,22 +1,24 @@
 """Where a calling list's syncs stand: the current upload episode and the last sync's summary.
 
-Runtime state, written by `sync_dial_list` only. Each sync of a list is one episode of the
-exactly-once upload operation (`blocks.operation`): claiming the episode is what keeps two
-syncs of one list from interleaving their uploads, and a sync whose holder failed or died is
-redone whole in the next episode, never resumed halfway (see `flows.dial_list`).
+Runtime state, written by `sync_dial_list` only, field by field: the episode by
+compare-and-set (it only moves forward), the last sync's summary as an observation. Each
+sync of a list is one episode of the exactly-once upload operation (`blocks.operation`):
+claiming the episode is what keeps two syncs of one list from interleaving their uploads,
+and a sync whose holder failed or died is redone whole in the next episode, never resumed
+halfway (see `flows.dial_list`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
-from prefect.blocks.core import Block
-from pydantic import Field
+from pydantic import Field, HttpUrl
 
-from . import _documents
+from . import clock, state
 from .idempotency import document_name
 from .operation import OperationIdentity
+from .state import VersionedState
 
 
 def sync_state_name(calling_list_id: str) -> str:
@@ -29,7 +31,7 @@ def sync_state_name(calling_list_id: str) -> str:
     return document_name("dial-list", calling_list_id, ["dial-list", calling_list_id])
 
 
-class DialListSync(Block):
+class DialListSync(VersionedState):
     """A calling list's syncs: the current upload episode and what the last one did.
 
     Example:
@@ -46,7 +48,7 @@ class DialListSync(Block):
         "Runtime state of the daily dial-list sync of one CXone calling list: its upload "
         "episode and the last sync's counts, jobs and files. Written by the flow only."
     )
-    _documentation_url = "https://docs.prefect.io/v3/develop/blocks"
+    _documentation_url = HttpUrl("https://docs.prefect.io/v3/develop/blocks")
     _code_example = """```python
 from blocks import DialListSync
 
@@ -61,6 +63,9 @@ print(sync.last_sync)
         default_factory=dict, description="The last completed sync's summary, if any."
     )
     updated_at: dt.datetime | None = Field(default=None, description="When it last changed.")
+    episode_version: int = Field(default=0, ge=0, description="Changes of the episode so far.")
+
+    _groups: ClassVar[dict[str, tuple[str, ...]]] = {"episode": ("episode",)}
 
 
 def upload_identity(calling_list_id: str, episode: int) -> OperationIdentity:
@@ -69,14 +74,26 @@ def upload_identity(calling_list_id: str, episode: int) -> OperationIdentity:
 
 
 async def load_sync_state(calling_list_id: str, calling_list: str = "") -> DialListSync:
-    """The list's sync state; a fresh one at episode 1 when none is kept."""
-    state = await _documents.read(DialListSync, sync_state_name(calling_list_id))
-    if state is None or state.calling_list_id != calling_list_id:
+    """The list's sync state, with every change made so far; a fresh one at episode 1 when
+    none is kept."""
+    kept = await state.load(DialListSync, sync_state_name(calling_list_id))
+    if kept is None or kept.calling_list_id != calling_list_id:
         return DialListSync(calling_list_id=calling_list_id, calling_list=calling_list)
-    return state
+    return kept
 
 
-async def save_sync_state(state: DialListSync) -> None:
-    """Keep the state, whole."""
-    state.updated_at = dt.datetime.now(dt.UTC)
-    await _documents.keep(state, sync_state_name(state.calling_list_id))
+async def advance_episode(kept: DialListSync, episode: int) -> DialListSync:
+    """Make `episode` the list's current upload episode unless a later one is (episodes only
+    move forward; racing syncs that agree change it once)."""
+
+    def forward(current: DialListSync) -> dict[str, Any] | None:
+        return {"episode": episode} if current.episode < episode else None
+
+    await state.change(kept, sync_state_name(kept.calling_list_id), "episode", forward)
+    return kept
+
+
+async def record_sync(kept: DialListSync, last_sync: dict[str, Any]) -> None:
+    """Keep the last completed sync's summary (that field and when, nothing else)."""
+    values = {"last_sync": last_sync, "updated_at": clock.now()}
+    await state.observe(kept, sync_state_name(kept.calling_list_id), values)

@@ -37,15 +37,19 @@ from prefect.states import Completed, Failed
 
 import dial_lists
 from blocks import (
+    IdempotencyRecord,
     PlatformCredentials,
+    advance_episode,
+    clock,
     load_credentials,
     load_storage_options,
     load_sync_state,
     operation,
+    record_sync,
     register_block_types,
-    save_sync_state,
     upload_identity,
 )
+from blocks.operation import OperationIdentity
 from cxone import CXoneUploadFailed, PlatformId, time_zone_name
 from dial_lists import (
     CHUNK_ROWS,
@@ -56,6 +60,7 @@ from dial_lists import (
     ForDay,
     Progress,
     SourceLocation,
+    UploadPart,
     campaign_day,
     check_output_dir,
     open_source,
@@ -114,8 +119,8 @@ class UploadPlan:
         return {"digest": self.digest, "parts": self.parts, "records": self.records}
 
 
-class _Superseded(Exception):
-    """Ends a dead holder's upload: it is redone in the next episode."""
+class _NextEpisode(Exception):
+    """The episode's record cannot serve this sync: the upload is redone in the next one."""
 
 
 def plan_upload(files: DialFiles, max_records: int, max_bytes: int) -> UploadPlan:
@@ -160,91 +165,100 @@ class _Sync:
     progress: Any
 
 
-async def _upload(sync: _Sync, plan: UploadPlan) -> dict:
+@dataclass(frozen=True)
+class UploadOutcome:
+    """What the upload of one sync did."""
+
+    record: str
+    already_synced: bool
+    jobs: list[dict[str, Any]]
+    settled_jobs: list[str]
+
+    @property
+    def job_ids(self) -> list[str]:
+        return [job["job_id"] for job in self.jobs]
+
+
+async def _upload(sync: _Sync, plan: UploadPlan) -> UploadOutcome:
     """Make the list hold exactly the plan's records, once (see the module's docstring)."""
     state = await load_sync_state(sync.list_id, sync.calling_list)
+    parts = [f"part-{number}" for number in range(1, plan.parts + 1)]
+    description = f"upload {plan.records} records to calling list {sync.calling_list!r}"
     while True:
         identity = upload_identity(sync.list_id, state.episode)
-        record = await operation.settle(
-            identity, await operation.load(identity), HOLDER_WAIT_SECONDS
-        )
-        if record is not None:
+
+        async def settled(
+            record: IdempotencyRecord | None, identity: OperationIdentity = identity
+        ) -> operation.Outcome[None] | None:
+            if record is None:
+                return None  # nobody claimed this episode yet: claim it
             if record.status == "applied" and record.answers.get("plan") == plan.answer():
                 get_run_logger().info("Calling list %s already holds this file", sync.list_id)
-                return {"record": identity.name, "already_synced": True, **_answers(record)}
+                return operation.Outcome(record)
             if record.status == "pending":  # its holder died: fence it off first
-                await _retire(identity, record, identity.episode + 1)
-            state = await load_sync_state(sync.list_id, sync.calling_list)
-            if state.episode <= identity.episode:  # set, not added: racing syncs agree
-                state.episode = identity.episode + 1
-                await save_sync_state(state)
-            continue
+                reason = f"its holder died; redone whole in episode {identity.episode + 1}"
+                await operation.retire(identity, record, reason)
+            raise _NextEpisode
+
         try:
-            held = await _hold(sync, plan, identity)
-        except operation.OperationTaken:
-            continue  # another sync claimed this episode: wait for its outcome
-        return {"record": identity.name, "already_synced": False, **held}
+            outcome = await operation.run_once(
+                identity,
+                ["plan", "settle-jobs", *parts],
+                description,
+                lambda held: _send_parts(sync, plan, held),
+                max_wait=HOLDER_WAIT_SECONDS,
+                backoff=False,
+                settled=settled,
+            )
+        except _NextEpisode:
+            state = await advance_episode(state, identity.episode + 1)  # racing syncs agree
+            continue
+        assert outcome.record is not None
+        jobs = [outcome.record.answers[s] for s in outcome.record.steps if s.startswith("part-")]
+        settled_jobs = (outcome.record.answers.get("settle-jobs") or {}).get("settled", [])
+        return UploadOutcome(identity.name, not outcome.held, jobs, settled_jobs)
 
 
-async def _retire(identity: operation.OperationIdentity, record, episode: int) -> None:
-    """Take a dead holder's upload over and end it, so that it cannot send another part."""
-    try:
-        async with operation.hold(
-            identity, record.steps, record.operation, record=record, backoff=False
-        ):
-            raise _Superseded(f"its holder died; redone whole in episode {episode}")
-    except (_Superseded, operation.OperationTaken):
-        pass
-
-
-async def _hold(sync: _Sync, plan: UploadPlan, identity: operation.OperationIdentity) -> dict:
-    parts = [f"part-{number}" for number in range(1, plan.parts + 1)]
-    steps = ["plan", "settle-jobs", *parts]
-    description = f"upload {plan.records} records to calling list {sync.calling_list!r}"
+async def _send_parts(sync: _Sync, plan: UploadPlan, held: operation.HeldOperation) -> None:
+    """The upload's steps: the plan, the leftover jobs settled, then each part in order."""
     credentials = sync.credentials
 
-    async def record_plan(_: str) -> dict:
+    async def record_plan(_: str) -> dict[str, Any]:
         return plan.answer()
 
-    async def settle(_: str) -> dict:
-        settled = await settle_upload_jobs(credentials, sync.list_id, sync.job_timeout_seconds)
+    limit = sync.job_timeout_seconds + CALLS_MARGIN_SECONDS
+    settle_jobs = settle_upload_jobs.with_options(timeout_seconds=limit)
+    send = upload_part.with_options(timeout_seconds=limit)
+
+    async def settle(_: str) -> dict[str, Any]:
+        settled = await settle_jobs(credentials, sync.list_id, sync.job_timeout_seconds)
         return {"settled": settled}
 
-    send = upload_part.with_options(timeout_seconds=sync.job_timeout_seconds + CALLS_MARGIN_SECONDS)
-    async with operation.hold(identity, steps, description, backoff=False) as held:
-        await held.step("plan", record_plan)
-        await held.step("settle-jobs", settle)
-        for part in upload_parts(
-            plan.dialable_path, max_records=plan.max_records, max_bytes=plan.max_bytes
-        ):
+    await held.step("plan", record_plan)
+    await held.step("settle-jobs", settle)
+    for part in upload_parts(
+        plan.dialable_path, max_records=plan.max_records, max_bytes=plan.max_bytes
+    ):
 
-            async def submit(key: str, part=part) -> dict:
-                return await send(
-                    credentials,
-                    sync.list_id,
-                    part,
-                    file_name=f"{sync.calling_list}-{key[:8]}-{part.number}.csv",
-                    skill_id=sync.skill_id,
-                    time_zone=sync.time_zone,
-                    timeout_seconds=sync.job_timeout_seconds,
-                )
-
-            await held.step(f"part-{part.number}", submit)
-            share = part.number / plan.parts
-            await aupdate_progress_artifact(
-                sync.progress,
-                EVALUATED_AT + (UPLOADED_AT - EVALUATED_AT) * share,
-                description=f"Uploaded part {part.number} of {plan.parts}",
+        async def submit(key: str, part: UploadPart = part) -> dict[str, Any]:
+            answer: dict[str, Any] = await send(
+                credentials,
+                sync.list_id,
+                part,
+                file_name=f"{sync.calling_list}-{key[:8]}-{part.number}.csv",
+                skill_id=sync.skill_id,
+                time_zone=sync.time_zone,
+                timeout_seconds=sync.job_timeout_seconds,
             )
-    return _answers(held.record)
+            return answer
 
-
-def _answers(record) -> dict:
-    jobs = [record.answers[s] for s in record.steps if s.startswith("part-")]
-    return {
-        "jobs": jobs,
-        "settled_jobs": (record.answers.get("settle-jobs") or {}).get("settled", []),
-    }
+        await held.step(f"part-{part.number}", submit)
+        share = part.number / plan.parts
+        await aupdate_progress_artifact(
+            sync.progress,
+            EVALUATED_AT + (UPLOADED_AT - EVALUATED_AT) * share,
+            description=f"Uploaded part {part.number} of {plan.parts}",
+        )
 
 
 def check_settings(
@@ -274,7 +288,7 @@ def check_settings(
         raise ValueError("give at most one of for_day (a day list) and at (an instant)")
     if at is not None and (at.tzinfo is None or at.utcoffset() is None):
         raise ValueError(f"`at` must be timezone-aware, got naive {at.isoformat()}")
-    now = now or dial_lists.utc_now()
+    now = now or clock.now()
     if at is not None and at < now - AT_TOLERANCE:
         raise ValueError(
             f"`at` ({at.isoformat()}) is in the past: a calling list for it would ask for "
@@ -416,7 +430,7 @@ async def sync_dial_list(
         ```
     """
     logger = get_run_logger()
-    now = dial_lists.utc_now()
+    now = clock.now()
     check_settings(
         source, calling_list, at=at, for_day=for_day, zone=zone, output_dir=output_dir,
         max_unreadable=max_unreadable, max_shrink=max_shrink, now=now,
@@ -488,20 +502,20 @@ async def sync_dial_list(
     outcome = await _upload(sync, plan)
     await aupdate_progress_artifact(progress, 100, description="Synced")
 
-    job_ids = [job["job_id"] for job in outcome["jobs"]]
+    job_ids = outcome.job_ids
     summary |= {
         "uploaded": plan.records,
         "job_id": job_ids[-1] if job_ids else None,
         "job_ids": job_ids,
-        "already_synced": outcome["already_synced"],
-        "settled_jobs": outcome["settled_jobs"],
-        "record": outcome["record"],
+        "already_synced": outcome.already_synced,
+        "settled_jobs": outcome.settled_jobs,
+        "record": outcome.record,
     }
     message = _message(summary)
     await _publish(summary, message)
     state = await load_sync_state(list_id, calling_list)
     kept = ("read", "dialable", "suppressed", "by_reason", "uploaded", "job_ids", "dnc_added")
-    state.last_sync = {key: summary[key] for key in kept} | {
+    last_sync = {key: summary[key] for key in kept} | {
         "for_day": summary["for_day"],
         "at": summary["at"],
         "synced_at": now.isoformat(),
@@ -512,7 +526,7 @@ async def sync_dial_list(
         "dialable_path": summary["dialable_path"],
         "suppressed_path": summary["suppressed_path"],
     }
-    await save_sync_state(state)
+    await record_sync(state, last_sync)
     logger.info("%s", message)
     return Completed(message=message, data=summary)
 

@@ -10,7 +10,7 @@ from prefect import get_run_logger
 from prefect.states import Completed
 
 import dial_lists
-from blocks import load_credentials
+from blocks import clock, load_credentials
 from cxone import CONSENTED_QUERY, PlatformId
 from dial_lists import (
     DEFAULT_DIRS,
@@ -118,7 +118,7 @@ async def export_segmented_contacts(
         ```
     """
     logger = get_run_logger()
-    now = dial_lists.utc_now()
+    now = clock.now()
     check_settings(contact_list_id, output_dir, at=at, for_day=for_day, zone=zone)
     for_day = campaign_day(for_day, zone, now)
     at = at if at is not None or for_day is not None else now
