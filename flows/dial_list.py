@@ -33,6 +33,7 @@ from prefect.artifacts import (
     aupdate_progress_artifact,
     update_progress_artifact,
 )
+from prefect.client.schemas.objects import State
 from prefect.states import Completed, Failed
 
 import dial_lists
@@ -177,6 +178,73 @@ class UploadOutcome:
     @property
     def job_ids(self) -> list[str]:
         return [job["job_id"] for job in self.jobs]
+
+
+@dataclass
+class SyncSummary:
+    """What one sync did: the engine's counts and files, the DNC group, and the upload (none
+    when a guard refused the file). `as_dict()` is what the flow returns."""
+
+    files: DialFiles
+    source: str
+    calling_list: str
+    calling_list_id: str
+    dnc_group: str | None
+    dnc_added: int
+    dnc_already: int
+    dnc_failures: list[Any]
+    scrubbed_skill: str | None
+    scrub_already: bool | None
+    uploaded: int = 0
+    upload: UploadOutcome | None = None
+    refused: str | None = None
+
+    @property
+    def job_ids(self) -> list[str]:
+        return self.upload.job_ids if self.upload else []
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready, with the keys the flow has always returned."""
+        values = {
+            **self.files.summary(),
+            "source": self.source,
+            "calling_list": self.calling_list,
+            "calling_list_id": self.calling_list_id,
+            "dnc_group": self.dnc_group,
+            "dnc_added": self.dnc_added,
+            "dnc_already": self.dnc_already,
+            "dnc_failures": self.dnc_failures,
+            "scrubbed_skill": self.scrubbed_skill,
+            "scrub_already": self.scrub_already,
+            "uploaded": self.uploaded,
+            "job_id": self.job_ids[-1] if self.job_ids else None,
+            "job_ids": self.job_ids,
+        }
+        if self.upload is not None:
+            values |= {
+                "already_synced": self.upload.already_synced,
+                "settled_jobs": self.upload.settled_jobs,
+                "record": self.upload.record,
+            }
+        if self.refused is not None:
+            values["refused"] = self.refused
+        return values
+
+    def last_sync(self, synced_at: dt.datetime) -> dict[str, Any]:
+        """What the list's `DialListSync` keeps of this sync."""
+        values = self.as_dict()
+        kept = ("read", "dialable", "suppressed", "by_reason", "uploaded", "job_ids", "dnc_added")
+        return {key: values[key] for key in kept} | {
+            "for_day": values["for_day"],
+            "at": values["at"],
+            "synced_at": synced_at.isoformat(),
+            "source": self.source,
+            "unreadable": self.files.unreadable,
+            "dnc_group": self.dnc_group,
+            "scrubbed_skill": self.scrubbed_skill,
+            "dialable_path": self.files.dialable_path,
+            "suppressed_path": self.files.suppressed_path,
+        }
 
 
 async def _upload(sync: _Sync, plan: UploadPlan) -> UploadOutcome:
@@ -359,7 +427,7 @@ async def sync_dial_list(
     max_unreadable: int = 0,
     max_shrink: float = 0.5,
     source_credentials: str | None = None,
-) -> dict:
+) -> State[Any]:
     """Sync a contact file into a calling list: exactly the dialable contacts, once.
 
     Checks the settings and the file's header, finds (or creates) the calling list, reads
@@ -407,7 +475,9 @@ async def sync_dial_list(
             'aws-credentials/prod' of prefect-aws).
 
     Returns:
-        `read`, `dialable`, `suppressed`, `by_reason`, `unreadable`, `unreadable_path`,
+        A `Completed` state (`Failed` when a guard refused the file) whose data, what a call
+        returns, is the `SyncSummary` as a dict: `read`, `dialable`, `suppressed`,
+        `by_reason`, `unreadable`, `unreadable_path`,
         `uploaded` (records sent), `job_id` (the last job) and `job_ids`, `dnc_added`,
         `dnc_already`, `dnc_failures`, `scrubbed_skill` (the skill the group scrubs,
         confirmed), `already_synced` (the list already held this file), `calling_list_id`,
@@ -469,21 +539,22 @@ async def sync_dial_list(
             credentials, group_id, dnc_numbers(files.suppressed_parquet_path)
         )
     state = await load_sync_state(list_id, calling_list)
-    summary = {
-        **files.summary(),
-        "source": shown,
-        "calling_list": calling_list,
-        "calling_list_id": list_id,
-        "dnc_group": dnc_group,
-        "dnc_added": dnc["added"],
-        "dnc_already": dnc["already"],
-        "dnc_failures": dnc["failures"],
-        **scrub,
-    }
+    summary = SyncSummary(
+        files,
+        source=shown,
+        calling_list=calling_list,
+        calling_list_id=list_id,
+        dnc_group=dnc_group,
+        dnc_added=dnc["added"],
+        dnc_already=dnc["already"],
+        dnc_failures=dnc["failures"],
+        scrubbed_skill=scrub["scrubbed_skill"],
+        scrub_already=scrub["scrub_already"],
+    )
     refusal = _refusal(files, state.last_sync, max_unreadable, allow_empty, max_shrink)
     if refusal:
         message = f"Nothing uploaded to {calling_list!r}: {refusal}. " + _dnc_sentence(summary)
-        summary |= {"uploaded": 0, "job_id": None, "job_ids": [], "refused": refusal}
+        summary.refused = refusal
         await _publish(summary, message)
         logger.error("%s", message)
         return Failed(message=message, data=DialListRefused(message))
@@ -502,33 +573,13 @@ async def sync_dial_list(
     outcome = await _upload(sync, plan)
     await aupdate_progress_artifact(progress, 100, description="Synced")
 
-    job_ids = outcome.job_ids
-    summary |= {
-        "uploaded": plan.records,
-        "job_id": job_ids[-1] if job_ids else None,
-        "job_ids": job_ids,
-        "already_synced": outcome.already_synced,
-        "settled_jobs": outcome.settled_jobs,
-        "record": outcome.record,
-    }
+    summary.uploaded, summary.upload = plan.records, outcome
     message = _message(summary)
     await _publish(summary, message)
     state = await load_sync_state(list_id, calling_list)
-    kept = ("read", "dialable", "suppressed", "by_reason", "uploaded", "job_ids", "dnc_added")
-    last_sync = {key: summary[key] for key in kept} | {
-        "for_day": summary["for_day"],
-        "at": summary["at"],
-        "synced_at": now.isoformat(),
-        "source": shown,
-        "unreadable": summary["unreadable"],
-        "dnc_group": dnc_group,
-        "scrubbed_skill": summary["scrubbed_skill"],
-        "dialable_path": summary["dialable_path"],
-        "suppressed_path": summary["suppressed_path"],
-    }
-    await record_sync(state, last_sync)
+    await record_sync(state, summary.last_sync(now))
     logger.info("%s", message)
-    return Completed(message=message, data=summary)
+    return Completed(message=message, data=summary.as_dict())
 
 
 async def _scrub(
@@ -556,78 +607,78 @@ async def _scrub(
     return {"scrubbed_skill": None, "scrub_already": None}
 
 
-def _dnc_sentence(summary: dict) -> str:
-    if not summary["dnc_group"]:
+def _dnc_sentence(summary: SyncSummary) -> str:
+    if not summary.dnc_group:
         return "No DNC group named: revoked and DNC numbers went to no group."
     sentence = (
-        f"DNC group {summary['dnc_group']!r}: {summary['dnc_added']:,} numbers added, "
-        f"{summary['dnc_already']:,} already there"
+        f"DNC group {summary.dnc_group!r}: {summary.dnc_added:,} numbers added, "
+        f"{summary.dnc_already:,} already there"
     )
-    if summary["dnc_failures"]:
-        sentence += f", {len(summary['dnc_failures']):,} refused"
-    if summary["scrubbed_skill"]:
-        sentence += f"; it scrubs skill {summary['scrubbed_skill']} (confirmed)"
+    if summary.dnc_failures:
+        sentence += f", {len(summary.dnc_failures):,} refused"
+    if summary.scrubbed_skill:
+        sentence += f"; it scrubs skill {summary.scrubbed_skill} (confirmed)"
     return sentence + "."
 
 
-def _message(summary: dict) -> str:
+def _message(summary: SyncSummary) -> str:
     """What the sync did, in a sentence or three (the run's final state message)."""
-    name, dialable = summary["calling_list"], summary["dialable"]
-    if summary["already_synced"]:
+    name, dialable, files = summary.calling_list, summary.files.dialable, summary.files
+    if summary.upload is not None and summary.upload.already_synced:
         held = f"{name!r} already held this file's {dialable:,} dialable contacts: nothing changed."
     else:
-        jobs = len(summary["job_ids"])
+        jobs = len(summary.job_ids)
         held = (
             f"{name!r} holds {dialable:,} dialable contacts ({jobs} upload job"
             f"{'s' if jobs != 1 else ''})."
         )
-    counted = f" {summary['suppressed']:,} suppressed of {summary['read']:,} read"
-    if summary["unreadable"]:
-        counted += f"; {summary['unreadable']:,} unreadable lines"
+    counted = f" {files.suppressed:,} suppressed of {files.read:,} read"
+    if files.unreadable:
+        counted += f"; {files.unreadable:,} unreadable lines"
     return f"{held}{counted}. {_dnc_sentence(summary)}"
 
 
-async def _publish(summary: dict, message: str) -> None:
+async def _publish(summary: SyncSummary, message: str) -> None:
     """The counts by reason and the first suppressed contacts as tables, and a summary naming
     the list, jobs and files."""
+    files, values = summary.files, summary.as_dict()
     await publish_suppressed_file(
-        summary["suppressed_parquet_path"], summary["suppressed"], summary["suppressed_path"]
+        files.suppressed_parquet_path, files.suppressed, files.suppressed_path
     )
     await publish_reasons(
-        summary["by_reason"],
-        summary["read"],
+        files.by_reason,
+        files.read,
         key="dial-list-reasons",
-        description=f"{summary['read']:,} contacts read for {summary['calling_list']!r}",
+        description=f"{files.read:,} contacts read for {summary.calling_list!r}",
     )
-    when = f"day {summary['for_day']}" if summary["for_day"] else f"at {summary['at']}"
-    jobs = ", ".join(f"`{job}`" for job in summary["job_ids"]) or "none"
-    if summary.get("already_synced"):
+    when = f"day {values['for_day']}" if values["for_day"] else f"at {values['at']}"
+    jobs = ", ".join(f"`{job}`" for job in summary.job_ids) or "none"
+    upload = summary.upload
+    if upload is not None and upload.already_synced:
         jobs += " (from the earlier sync of this same file: nothing was uploaded again)"
     lines = [
-        f"## Dial list `{summary['calling_list']}` (list `{summary['calling_list_id']}`)",
+        f"## Dial list `{summary.calling_list}` (list `{summary.calling_list_id}`)",
         "",
         message,
         "",
-        f"Evaluated for {when}: **{summary['dialable']:,} dialable**, "
-        f"{summary['suppressed']:,} suppressed of {summary['read']:,} read, "
-        f"{summary['unreadable']:,} unreadable lines.",
+        f"Evaluated for {when}: **{files.dialable:,} dialable**, "
+        f"{files.suppressed:,} suppressed of {files.read:,} read, "
+        f"{files.unreadable:,} unreadable lines.",
         "",
-        f"- Source: `{summary['source']}`",
+        f"- Source: `{summary.source}`",
         f"- Upload jobs: {jobs}",
     ]
-    if "settled_jobs" in summary:
-        lines.append(
-            f"- Leftover jobs stopped first: {', '.join(summary['settled_jobs']) or 'none'}"
-        )
+    if upload is not None:
+        lines.append(f"- Leftover jobs stopped first: {', '.join(upload.settled_jobs) or 'none'}")
     lines += [
         f"- {_dnc_sentence(summary)}",
-        f"- Dialable: `{summary['dialable_path']}` (and `.parquet`)",
-        f"- Suppressed: `{summary['suppressed_path']}` (and `.parquet`)",
-        f"- Unreadable lines: `{summary['unreadable_path']}`",
-        f"- Run marker: `{summary['marker_path']}`",
+        f"- Dialable: `{files.dialable_path}` (and `.parquet`)",
+        f"- Suppressed: `{files.suppressed_path}` (and `.parquet`)",
+        f"- Unreadable lines: `{files.unreadable_path}`",
+        f"- Run marker: `{files.marker_path}`",
     ]
-    if summary.get("record"):
-        lines.append(f"- Upload record: `{summary['record']}`")
+    if upload is not None:
+        lines.append(f"- Upload record: `{upload.record}`")
     await acreate_markdown_artifact(
         key="dial-list", markdown="\n".join(lines), description="Dial-list sync"
     )

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 import pyarrow as pa
 from prefect import get_run_logger
+from prefect.client.schemas.objects import State
 from prefect.states import Completed
 
 import dial_lists
@@ -71,7 +73,7 @@ async def export_segmented_contacts(
     at: dt.datetime | None = None,
     for_day: ForDay = None,
     zone: str = "America/New_York",
-) -> dict:
+) -> State[Any]:
     """Fetch a contact list and split it into who may be dialled at `at` (or on `for_day`)
     and who may not.
 
@@ -101,7 +103,8 @@ async def export_segmented_contacts(
         zone: The campaign's IANA time zone, for `for_day`.
 
     Returns:
-        `fetched`, `dialable`, `suppressed` counts (`fetched == dialable + suppressed`),
+        A `Completed` state whose data (what a call returns) has `fetched`, `dialable`,
+        `suppressed` counts (`fetched == dialable + suppressed`),
         `by_reason`, `dialable_path`, `suppressed_path`, the Parquet paths, `text_repairs`
         (cells repaired), `query` with `fell_back` telling whether the server-side consent
         query returned nothing, and `marker_path`.
