@@ -45,6 +45,7 @@ from blocks import (
     observe_state,
     operation,
     pause_points,
+    release_backup,
 )
 from cxone import CampaignMetrics
 from failover import (
@@ -210,6 +211,8 @@ async def _settled(
             return operation.Outcome(record, evaluation.outcome(Action.NONE, reason))
         decision = await _decide(evaluation)
         if decision.action != Action.FAILOVER:
+            if record is not None:  # an attempt that failed before the pause claimed the backup
+                await release_backup(run.pair)
             return operation.Outcome(record, evaluation.outcome(decision.action, decision.reason))
         evaluation.reason = decision.reason
     try:

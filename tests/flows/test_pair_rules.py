@@ -8,11 +8,26 @@ from prefect.client.orchestration import get_client
 from prefect.events.filters import EventFilter, EventNameFilter, EventResourceFilter
 from pydantic import ValidationError
 
-from blocks import FailoverPair, InvalidPair, _documents, pair_block_name, read_claim
+from blocks import (
+    FailoverPair,
+    InvalidPair,
+    _documents,
+    operation,
+    pair_block_name,
+    read_claim,
+)
+from cxone import CXoneAuthError
 from flows._events import BACKUP_IN_USE
 from flows.monitor import FleetIncomplete, monitor_campaigns, monitor_fleet, restore_primary
 
-from .conftest import create_campaign, save_pair, set_metrics, statuses, transitions
+from .conftest import (
+    add_fault,
+    create_campaign,
+    save_pair,
+    set_metrics,
+    statuses,
+    transitions,
+)
 
 
 def test_a_pair_whose_primary_is_its_backup_cannot_be_saved():
@@ -114,3 +129,25 @@ async def test_a_restore_leaves_dialling_a_backup_another_pair_is_failed_over_to
     assert statuses(sim) == {first: "active", second: "paused", backup: "active"}
     assert (backup, "paused") not in transitions(sim)
     await FailoverPair.aload(pair_block_name(second))  # still configured, still served
+
+
+async def test_a_failover_that_never_paused_gives_the_backup_back_once_healthy(
+    sim, credentials_block, empty_fleet, clock
+):
+    first = create_campaign(sim, "first p", "active")
+    second = create_campaign(sim, "second p", "active")
+    backup = create_campaign(sim, "shared b", "paused")
+    await save_pair(first, backup, credentials_block)
+    await save_pair(second, backup, credentials_block)
+    set_metrics(sim, first, 0.05, 200)
+    add_fault(sim, kind="server_error", status=403, method="PUT", path=first)
+    with pytest.raises(CXoneAuthError):
+        await monitor_campaigns(first, backup, credentials_block)
+    assert (await claim_on(backup, first, credentials_block)).primary_campaign_id == first
+    # The first primary recovers before its failover is retried: the backup is free again.
+    set_metrics(sim, first, 0.45, 300)
+    clock.advance(operation.retry_delay(1).total_seconds())
+    assert (await monitor_campaigns(first, backup, credentials_block))["action"] == "none"
+    assert await claim_on(backup, first, credentials_block) is None
+    set_metrics(sim, second, 0.05, 200)
+    assert (await monitor_campaigns(second, backup, credentials_block))["action"] == "failover"
