@@ -379,8 +379,10 @@ async def hold(
         if not isinstance(exc, LeaseLost):
             # Shielded: a flow timeout cancels this scope, and the failure must still be
             # recorded. If even this write fails, the lapsing lease lets the next run in.
+            # A holder taken over meanwhile records nothing: the record is its successor's.
             with anyio.CancelScope(shield=True), anyio.move_on_after(FINISH_TIMEOUT_SECONDS):
-                await held._fail(exc)
+                if not await held._taken_over():
+                    await held._fail(exc)
         raise
     await held._fence()  # taken over after its last step: the new holder finishes it
     await held._apply()
