@@ -270,8 +270,8 @@ async def _count_low(run: PairRun, low: int) -> None:
     episode = run.state.episode
 
     def count(current: FailoverState) -> dict[str, Any] | None:
-        if current.episode != episode:
-            return None
+        if current.episode != episode or current.low_readings == low:
+            return None  # another episode's reading, or nothing new to keep
         return {"consecutive_low": low, "low_episode": episode}
 
     await change_state(run.state, "low", count)

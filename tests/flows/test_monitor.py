@@ -345,3 +345,26 @@ async def test_reset_refuses_while_the_primary_is_paused_unless_forced(
     clock.advance(DEFAULT_COOLDOWN_MINUTES * 60)
     result = await monitor(pair, credentials_block)
     assert result["action"] == "failover" and result["episode"] == 2
+
+
+async def test_low_readings_in_a_row_count_within_their_episode(
+    sim, pair, credentials_block, clock
+):
+    primary, backup = pair
+    await FailoverPair(
+        primary_campaign_id=primary,
+        backup_campaign_id=backup,
+        credentials_block=credentials_block,
+        consecutive_breaches=2,
+    ).asave(pair_block_name(primary), overwrite=True)
+    set_metrics(sim, primary, 0.05, 200)
+    first = await monitor(pair, credentials_block)
+    assert first["action"] == "none" and "low 1 of 2" in first["reason"]
+    assert (await load_state(primary)).low_readings == 1
+    assert (await monitor(pair, credentials_block))["action"] == "failover"
+    await restore_primary(primary)
+    clock.advance(DEFAULT_COOLDOWN_MINUTES * 60)
+    # The low readings of episode 1 do not count in episode 2.
+    third = await monitor(pair, credentials_block)
+    assert third["action"] == "none" and "low 1 of 2" in third["reason"]
+    assert third["episode"] == 2
