@@ -43,7 +43,13 @@ from blocks import (
 )
 from cxone import PlatformId
 from failover import Action, FleetRow, PairOutcome, fresh_window
-from tasks.failover import pause_campaign, read_fleet_metrics, read_status, resume_campaign
+from tasks.failover import (
+    ReadFailure,
+    pause_campaign,
+    read_fleet_metrics,
+    read_status,
+    resume_campaign,
+)
 
 from . import _cli
 from ._events import EVALUATED, RESTORED, emit_pair_event
@@ -276,6 +282,8 @@ async def monitor_fleet(concurrency: int = 16) -> State[Any]:
     async def evaluate(run: PairRun) -> PairOutcome | None:
         if run.credentials is None:
             return None  # its credentials could not be loaded: already reported
+        if isinstance(run.metrics, ReadFailure):
+            return _fleet_error(run.pair, run.metrics.error)
         async with gate:
             try:
                 outcome = await evaluate_pair(run)
