@@ -373,16 +373,6 @@ async def claim_backup(pair: FailoverPair, episode: int) -> BackupClaim:
     """
     name = backup_claim_name(pair.credentials_block, pair.backup_campaign_id)
     while True:
-        claim = await _documents.read(BackupClaim, name)
-        if claim is not None:
-            if claim.held_by(pair):
-                return claim
-            raise BackupInUse(
-                f"backup {pair.backup_campaign_id} already serves the failover of "
-                f"{claim.primary_campaign_id} (episode {claim.episode}, since "
-                f"{claim.claimed_at:%Y-%m-%d %H:%M} UTC); {pair.primary_campaign_id} cannot "
-                "fail over onto it until that pair is restored: give it a backup of its own"
-            )
         claim = BackupClaim(
             backup_campaign_id=pair.backup_campaign_id,
             credentials_block=pair.credentials_block,
@@ -390,10 +380,21 @@ async def claim_backup(pair: FailoverPair, episode: int) -> BackupClaim:
             episode=episode,
         )
         try:
-            await _documents.create(claim, name)
+            await _documents.create(claim, name)  # the usual case: one call
             return claim
         except _documents.DocumentExists:
-            continue  # another pair claimed it first: read whose it is
+            pass
+        held = await _documents.read(BackupClaim, name)
+        if held is None:
+            continue  # given back meanwhile: claim it again
+        if held.held_by(pair):
+            return held
+        raise BackupInUse(
+            f"backup {pair.backup_campaign_id} already serves the failover of "
+            f"{held.primary_campaign_id} (episode {held.episode}, since "
+            f"{held.claimed_at:%Y-%m-%d %H:%M} UTC); {pair.primary_campaign_id} cannot "
+            "fail over onto it until that pair is restored: give it a backup of its own"
+        )
 
 
 async def release_backup(pair: FailoverPair) -> bool:
