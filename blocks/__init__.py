@@ -6,6 +6,8 @@ Wraps `cxone` configuration for storage in Prefect; imported by `tasks` and `flo
 `prefect block register -m blocks` (the flows also do it, once per process, safely under races).
 """
 
+import asyncio
+
 from . import clock, operation, pause_points, state
 from ._documents import read as read_block
 from ._documents import read_all as read_blocks
@@ -125,7 +127,8 @@ __all__ = [
 async def register_block_types() -> None:
     """Register every block type of this package with the Prefect API.
 
-    Once per process and API; concurrent first registrations from several processes are safe.
+    Once per process and API, all at once (each is a few calls; a flow run in a new process
+    pays them before its first step); concurrent first registrations from several processes
+    are safe.
     """
-    for block in BLOCK_TYPES:
-        await register(block)
+    await asyncio.gather(*(register(block) for block in BLOCK_TYPES))
