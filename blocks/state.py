@@ -169,12 +169,15 @@ async def catch_up(named: Iterable[tuple[str, VersionedState]]) -> None:
     await _catch_up(list(named))
 
 
-async def _ensure_head(state: VersionedState, name: str) -> None:
-    """Create the head of a state never saved (at version 0 of every group)."""
+async def _ensure_head(state: VersionedState, name: str) -> bool:
+    """Create the head of a state never saved, as it stands (at version 0 of every group);
+    True when this call created it, False when it was there (then `state` takes its values).
+    """
     if _prefect.document_id(state) is not None:
-        return
+        return False
     try:
         await _documents.create(state, name)
+        return True
     except _documents.DocumentExists:  # created meanwhile by another run: adopt it
         stored = await _documents.read(type(state), name)
         if stored is None:  # deleted again at once; not seen in practice
@@ -183,6 +186,7 @@ async def _ensure_head(state: VersionedState, name: str) -> None:
         for field in type(state).model_fields:
             setattr(state, field, getattr(stored, field))
         await _catch_up([(name, state)])
+        return False
 
 
 async def change(state: S, name: str, group: str, compute: Change) -> dict[str, Any] | None:
@@ -201,18 +205,20 @@ async def change(state: S, name: str, group: str, compute: Change) -> dict[str, 
         await state.change(pair_state, name, "episode", lambda s: {"episode": s.episode + 1})
         ```
     """
-    await _ensure_head(state, name)
     fields = type(state)._groups[group]
     for _ in range(MAX_CONFLICTS):
         wanted = compute(state)
         if not wanted:
-            return None
+            return None  # nothing to change: nothing is read or written
         stray = set(wanted) - set(fields)
         if stray:
             raise ValueError(f"{sorted(stray)} are not fields of group {group!r}")
         values = {key: value for key, value in wanted.items() if getattr(state, key) != value}
         if not values:
             return None
+        if _prefect.document_id(state) is None:
+            await _ensure_head(state, name)  # a state never saved (its head may hold more)
+            continue
         version = state.version_of(group) + 1
         await pause_points.point(pause_points.STATE_WRITE, document=name, group=group)
         record = StateChange(
@@ -240,8 +246,11 @@ async def observe(state: VersionedState, name: str, values: Mapping[str, Any]) -
     grouped = {field for fields in type(state)._groups.values() for field in fields}
     if grouped & set(values):
         raise ValueError(f"{sorted(grouped & set(values))} change by compare-and-set only")
-    await _ensure_head(state, name)
     await pause_points.point(pause_points.STATE_WRITE, document=name, group=None)
     for key, value in values.items():
+        setattr(state, key, value)
+    if await _ensure_head(state, name):
+        return  # created holding the observations
+    for key, value in values.items():  # the stored head was adopted: observe again
         setattr(state, key, value)
     await _documents.update(state, *values)
