@@ -68,8 +68,10 @@ async def test_a_hung_api_fails_the_run_within_the_call_deadline(prefect_harness
     started = time.monotonic()
     with pytest.raises(CXoneServerError, match=r"timed out|deadline|failed"):
         await monitor_campaigns("cmp_hung_p", "cmp_hung_b", credentials_block="hung-api")
-    # The first call (the token request) hits the deadline; Prefect's own overhead on top.
-    assert time.monotonic() - started < credentials.deadline_seconds + 3
+    # The first call (the token request) hits its 2 s deadline. Without it the run would hang
+    # until the flow's timeout (600 s); the bound leaves room for Prefect's own overhead on a
+    # busy machine and still tells the two apart.
+    assert time.monotonic() - started < 30
 
 
 @pytest.mark.parametrize("module", MODULES)
