@@ -5,6 +5,7 @@ Both judge per distinct combination of candidate locations and broadcast back to
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -32,8 +33,8 @@ from ._inputs import (
     postal_places,
     state_index,
 )
-from ._phones import OTHER_COUNTRY, Phones, parse_phones, zone_sets
-from ._places import Candidates
+from ._phones import OTHER_COUNTRY, Phones, concat_phones, parse_phones, zone_sets
+from ._places import Candidates, postal_id, said, said_count
 from ._policy import REASONS, CallingPolicy
 from ._rules import Rule
 from ._windows import CallingGrid, Status
@@ -68,6 +69,8 @@ _FROM_OTHER_ROWS = (
     "consent for the number was revoked on another row",
     "the person revoked consent on another row",
 )
+# The share of the phone column read on the second thread (it does little else).
+_PHONES_ON_THE_SIDE = 0.7
 # The earliest local midnight anywhere (UTC+14): caps take effect then, the conservative side.
 _EARLIEST_OFFSET = timedelta(hours=14)
 
@@ -174,24 +177,25 @@ def _cap_limits(rule_list: list[tuple[Rule, ...]], cap_date: date) -> np.ndarray
 def _blocks(
     contacts: pd.DataFrame,
     phones: Phones,
+    own: np.ndarray,
     person: np.ndarray | None,
     blocked: Blocked | None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per row: what blocks it by its own cells, by its number and by its person (or CLEAR).
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: what blocks it by its number and by its person (or CLEAR), given what blocks
+    it by its own cells (`own_blocks`).
 
     `person`: dense person codes of the frame (`group_codes`), when already computed.
     """
-    own = own_blocks(contacts)
     persons = _column(contacts, "person_id")
     if blocked is None:  # the frame is the whole list: its own rows block
         numbers = number_blocks(phones.national, own)
         if person is None and persons is not None:
             person = group_codes(persons, len(contacts))
         people = np.full(len(own), CLEAR, np.int8) if person is None else group_blocks(person, own)
-        return own, numbers, people
+        return numbers, people
     keys = group_keys(persons) if len(blocked.persons) else None  # hashing ids takes time
     people = np.full(len(own), CLEAR, np.int8) if keys is None else blocked.of_persons(keys)
-    return own, blocked.of_numbers(phones.national), people
+    return blocked.of_numbers(phones.national), people
 
 
 def _details(
@@ -216,14 +220,29 @@ def _read(
     blocked: Blocked | None,
 ) -> _Contacts:
     n = len(contacts)
-    phones = parse_phones(contacts["phone"])
-    postal_row, postal_keys = postal_places(_column(contacts, "postal_code"), n)
-    declared = per_distinct(_column(contacts, "state"), n, state_index, -1, np.int16)
-    candidates = Candidates(policy, postal_keys)
+    # The phone column is the longest to read, and mostly numpy and Arrow work that releases
+    # the GIL: a second thread reads most of it while this one reads the other columns and
+    # then the rest of the phones.
+    column = contacts["phone"]
+    # A text column splits anywhere; other columns are read whole (equal numbers of different
+    # types, 7 and 7.0, are one distinct cell, described by its first appearance).
+    text = isinstance(column.dtype, pd.StringDtype)
+    cut = int(len(column) * _PHONES_ON_THE_SIDE) if text else len(column)
+    with ThreadPoolExecutor(1) as pool:
+        reading = pool.submit(parse_phones, column.iloc[:cut])
+        postal_row, postal_keys = postal_places(_column(contacts, "postal_code"), n)
+        declared = per_distinct(_column(contacts, "state"), n, state_index, -1, np.int16)
+        consent = per_distinct(_column(contacts, "consent_call"), n, is_true, False, bool)
+        row_24h, last = row_attempts(contacts)
+        row_7d = per_distinct(_column(contacts, "attempts_7d"), n, attempt_count, 0.0, float)
+        own = own_blocks(contacts)
+        phones = concat_phones(reading.result(), parse_phones(column.iloc[cut:]))
+        del reading  # the halves: only their concatenation is needed from here
+    candidates = Candidates(policy)
     # Postal codes are many (42,000 ZIPs) but say few things: judge what they say, not them.
-    said_ids, said_list = _ids(candidates.postals)
-    said_row = np.append(said_ids, -1)[postal_row] if len(said_ids) else postal_row
-    n_places, n_said = len(state_codes()), len(said_list)
+    said_ids = np.array([postal_id(key) for key in postal_keys], dtype=np.int64)
+    said_row = np.append(said_ids, -1)[postal_row]
+    n_places, n_said = len(state_codes()), said_count()
 
     zone_codes, zone_keys = _distinct_rows(
         [phones.zone_set, phones.country, said_row, declared],
@@ -231,25 +250,27 @@ def _read(
     )
     zone_ids, zone_list = _ids(
         [
-            candidates.zones(phone_set, country, said_list[said] if said >= 0 else None, place)
-            for phone_set, country, said, place in zone_keys
+            candidates.zones(phone_set, country, said(code), place)
+            for phone_set, country, code, place in zone_keys
         ]
     )
     zone_row = zone_ids[zone_codes]
     local_ids, local_list = _ids(
         [
-            candidates.local_zone(phone_set, said_list[said] if said >= 0 else None, place)
-            for phone_set, _, said, place in zone_keys
+            candidates.local_zone(phone_set, said(code), place)
+            for phone_set, _, code, place in zone_keys
         ]
     )
 
+    # Places need only the postal code's place, not its zones: fewer combinations.
+    code_place = np.array([said(i).place for i in range(n_said)] + [-1], dtype=np.int64)
     place_codes, place_keys = _distinct_rows(
-        [declared, said_row, phones.npa_state, phones.country],
-        [n_places, n_said, n_places, OTHER_COUNTRY + 1],
+        [declared, code_place[said_row], phones.npa_state, phones.country],
+        [n_places, n_places, n_places, OTHER_COUNTRY + 1],
     )
     place_tuples = [
-        candidates.places(stated, said_list[said] if said >= 0 else None, npa_place)
-        for stated, said, npa_place, _ in place_keys
+        candidates.places(stated, postal_place, npa_place)
+        for stated, postal_place, npa_place, _ in place_keys
     ]
     rule_ids, rule_list = _ids(
         [
@@ -261,8 +282,6 @@ def _read(
     rule_row = rule_ids[place_codes]
     time_row, time_keys = _distinct_rows([zone_row, rule_row], [len(zone_list), len(rule_list)])
 
-    row_24h, last = row_attempts(contacts)
-    row_7d = per_distinct(_column(contacts, "attempts_7d"), n, attempt_count, 0.0, float)
     person = None
     if people is None:
         person = group_codes(_column(contacts, "person_id"), n)
@@ -281,7 +300,7 @@ def _read(
         latest,
     )
     zone_known = np.array([bool(zones) for zones in zone_list], dtype=bool)[zone_row]
-    own, number, person_block = _blocks(contacts, phones, person, blocked)
+    number, person_block = _blocks(contacts, phones, own, person, blocked)
     block = np.minimum(own, np.minimum(number, person_block))  # DNC before a revocation
     reason = np.select(
         [
@@ -289,7 +308,7 @@ def _read(
             phones.country == OTHER_COUNTRY,
             block == DNC,
             block == REVOKED,
-            ~per_distinct(_column(contacts, "consent_call"), n, is_true, False, bool),
+            ~consent,
             caps.capped,
             ~zone_known,
         ],

@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._zones import canadian_province, normalise_state, normalise_zip, state_codes, zip_table
+from ._zones import canadian_fsa, normalise_state, normalise_zip, state_codes, zip_table
 
 _TRUE = frozenset({"true", "t", "yes", "y", "1"})
 _FALSE = frozenset({"false", "f", "no", "n", "0", "off"})
@@ -28,6 +28,14 @@ _LATEST_READING = pd.Timedelta(hours=12)
 
 
 def _distinct(values: pd.Series) -> tuple[np.ndarray, list[object]]:
+    kind = values.dtype.kind if isinstance(values.dtype, np.dtype) else ""
+    if kind == "b":  # a flag column: its two values, no hashing
+        return values.to_numpy().view(np.int8), [False, True]
+    if kind in ("i", "u") and len(values):  # whole numbers in a short range: offsets, no hashing
+        numbers = values.to_numpy()
+        low, high = int(numbers.min()), int(numbers.max())
+        if high - low < 1 << 16:
+            return (numbers - low).astype(np.int64), list(range(low, high + 1))
     try:
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
     except TypeError:  # unhashable cells (lists, dicts): judge their text instead
@@ -201,19 +209,20 @@ def state_index(value: object) -> int:
 
 
 def postal_key(value: object) -> str | None:
-    """What identifies a postal code cell: "Z:" and a known ZIP code, or "P:" and a province.
+    """What identifies a postal code cell: "Z:" and a known ZIP code, or "F:" and a Canadian
+    forward sortation area (the first three characters, which say the province and the zones).
 
     Example:
         >>> postal_key("10001-1234"), postal_key("m5v 3l9"), postal_key("ABCDE")
-        ('Z:10001', 'P:ON', None)
+        ('Z:10001', 'F:M5V', None)
     """
     table = zip_table()
     # Most cells are already clean 5-digit strings: look them up before normalising.
     code = value if isinstance(value, str) and value in table else normalise_zip(value)
     if code in table:
         return f"Z:{code}"
-    province = canadian_province(value)
-    return f"P:{province}" if province else None
+    fsa = canadian_fsa(value)
+    return f"F:{fsa}" if fsa else None
 
 
 def postal_places(values: pd.Series | None, n: int) -> tuple[np.ndarray, list[str]]:
@@ -225,6 +234,10 @@ def postal_places(values: pd.Series | None, n: int) -> tuple[np.ndarray, list[st
         return np.full(n, -1, dtype=np.int32), []
     codes, uniques = _distinct(values)
     keys: dict[str, int] = {}
-    judged = [postal_key(value) for value in uniques]
+    table = zip_table()  # most cells are clean 5-digit ZIPs: no call for those
+    judged = [
+        "Z:" + value if type(value) is str and value in table else postal_key(value)
+        for value in uniques
+    ]
     ids = [-1 if key is None else keys.setdefault(key, len(keys)) for key in judged]
     return _broadcast(codes, ids, -1, np.int32), list(keys)
