@@ -36,9 +36,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
 from functools import cache
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from timezonefinder import TimezoneFinder
 
 # Zones named first win when several zones keep the same clock (per country).
 PREFERRED = {
@@ -139,7 +143,7 @@ def canonical_zone(zone: str, country: str) -> str:
 
 
 @cache
-def _finder():
+def _finder() -> TimezoneFinder:
     from timezonefinder import TimezoneFinder
 
     return TimezoneFinder(in_memory=True)
@@ -181,10 +185,10 @@ def zones_near(
         >>> sorted(zones_near([(29.81, -85.30)], 3.0, "US"))  # Port St. Joe, Florida
         ['America/New_York']
     """
-    found = set()
+    found: set[str] = set()
     for lat, lng in points:
         centre = zone_at(lat, lng, country)
-        found |= {centre} - {None}
+        found |= cast("set[str]", {centre} - {None})  # the set difference drops None
         for near_lat, near_lng in ring_points(lat, lng, radius_km)[1:]:
             zone = zone_at(near_lat, near_lng, country)
             if zone is not None and (within is None or zone in within):
@@ -313,13 +317,13 @@ def _region_zones(country: str) -> dict[tuple[str, str], frozenset[str]]:
         for entry in zipcodes.list_all():
             if entry["lat"] and entry["long"]:
                 zone = zone_at(float(entry["lat"]), float(entry["long"]), "US")
-                found["US", entry["state"]] |= {zone} - {None}
+                found["US", entry["state"]] |= cast("set[str]", {zone} - {None})
     else:
         canadian = [(p, lat, lng) for _, p, lat, lng in _postal_codes()]
         for (_, province), points in _canadian_places().items():
             canadian += [(province, lat, lng) for lat, lng in points]
         for province, lat, lng in set(canadian):
-            found["CA", province] |= {zone_at(lat, lng, "CA")} - {None}
+            found["CA", province] |= cast("set[str]", {zone_at(lat, lng, "CA")} - {None})
     return {key: frozenset(zones) for key, zones in found.items()}
 
 
@@ -347,13 +351,17 @@ def fsa_zone_rows() -> list[tuple[str, str, str]]:
             if length == 2 and (prefix[1] == "0" or len(zone_sets) < 3):
                 continue
             if len(set(zone_sets)) == 1 and len(next(iter(zone_sets))) == 1:
-                (zones,) = set(zone_sets)
+                (agreed,) = set(zone_sets)
                 source = f"inferred: all {len(zone_sets)} listed FSAs {prefix}.. agree"
-                rows.append((prefix, next(iter(zones)), source))
+                rows.append((prefix, next(iter(agreed)), source))
     return sorted(rows)
 
 
-_ABBREVIATIONS = ((r"\bst\.? ", "saint "), (r"\bste\.? ", "sainte "), (r"\bft\.? ", "fort "))
+_ABBREVIATIONS: tuple[tuple[str, str], ...] = (
+    (r"\bst\.? ", "saint "),
+    (r"\bste\.? ", "sainte "),
+    (r"\bft\.? ", "fort "),
+)
 _ABBREVIATIONS += ((r"\bmt\.? ", "mount "),)
 
 
@@ -450,7 +458,9 @@ def _libphonenumber_zones(exchanges: np.ndarray, country: np.ndarray) -> list[se
     ]
 
 
-def location_tables() -> tuple[list[tuple], list[tuple], list[tuple]]:
+def location_tables() -> tuple[
+    list[tuple[str, str, str, str]], list[tuple[int, str, str]], list[tuple[str, str, str]]
+]:
     """The exchange, area-code and ZIP tables, derived together.
 
     Returns:
@@ -489,8 +499,8 @@ def location_tables() -> tuple[list[tuple], list[tuple], list[tuple]]:
     for entry in zipcodes.list_all():
         for npa in entry["area_codes"] or ():
             npa = int(npa)
-            place = npa_states()[npa] if npa < 1000 else -1
-            if npa in span and place >= 0 and state_codes()[place] == entry["state"]:
+            npa_place = npa_states()[npa] if npa < 1000 else -1
+            if npa in span and npa_place >= 0 and state_codes()[npa_place] == entry["state"]:
                 found = zip_zones.get(entry["zip_code"], set())
                 span[npa] |= found
                 evidence[npa][2] += bool(found)

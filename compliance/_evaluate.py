@@ -5,9 +5,11 @@ Both judge per distinct combination of candidate locations and broadcast back to
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import TypeVar, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
@@ -73,6 +75,7 @@ _FROM_OTHER_ROWS = (
 _PHONES_ON_THE_SIDE = 0.7
 # The earliest local midnight anywhere (UTC+14): caps take effect then, the conservative side.
 _EARLIEST_OFFSET = timedelta(hours=14)
+_Key = TypeVar("_Key", bound=Hashable)
 
 
 def _column(contacts: pd.DataFrame, name: str) -> pd.Series | None:
@@ -90,7 +93,9 @@ def _check_contacts(contacts: object) -> None:
         raise ValueError(f"contacts has duplicated columns: {', '.join(duplicated)}")
 
 
-def _distinct_rows(parts: list[np.ndarray], sizes: list[int]) -> tuple[np.ndarray, list[tuple]]:
+def _distinct_rows(
+    parts: list[np.ndarray], sizes: list[int]
+) -> tuple[np.ndarray, list[tuple[int, ...]]]:
     """Codes per row and the distinct tuples of small non-negative-or--1 integer columns."""
     key = np.zeros(len(parts[0]), dtype=np.int64)
     for part, size in zip(parts, sizes, strict=True):
@@ -104,16 +109,16 @@ def _distinct_rows(parts: list[np.ndarray], sizes: list[int]) -> tuple[np.ndarra
     return codes, list(zip(*reversed(columns), strict=True))
 
 
-def _ids(values: list) -> tuple[np.ndarray, list]:
+def _ids(values: Sequence[_Key]) -> tuple[np.ndarray, list[_Key]]:
     """Id of each value among the distinct values (in order of first appearance)."""
-    ids: dict = {}
+    ids: dict[_Key, int] = {}
     return np.array([ids.setdefault(value, len(ids)) for value in values], dtype=np.int64), list(
         ids
     )
 
 
 def _text(values: pa.Array) -> pd.api.extensions.ExtensionArray:
-    return pd.array(values, dtype=_TEXT)
+    return cast(pd.api.extensions.ExtensionArray, pd.array(values, dtype=_TEXT))
 
 
 def _utc(ns: np.ndarray) -> pd.api.extensions.ExtensionArray:
@@ -144,7 +149,12 @@ class _Contacts:
         zone_id, rule_id = self.time_keys[index]
         return self.zone_list[zone_id], self.rule_list[rule_id]
 
-    def output(self, contacts: pd.DataFrame, reason: np.ndarray, **columns) -> pd.DataFrame:
+    def output(
+        self,
+        contacts: pd.DataFrame,
+        reason: np.ndarray,
+        **columns: pd.api.extensions.ExtensionArray,
+    ) -> pd.DataFrame:
         # Few distinct zone and place lists: categoricals, without a string per row.
         zones = [";".join(sorted(zones)) for zones in self.zone_list]
         places = [";".join(group) for group in self.place_lists]
@@ -329,7 +339,7 @@ def _read(
         place_lists=[tuple(state_codes()[p] for p in group) for group in place_index_lists],
         place_row=place_ids[place_codes],
         time_row=time_row,
-        time_keys=time_keys,
+        time_keys=cast("list[tuple[int, int]]", time_keys),  # of two parts: pairs
         detail_row=detail_row,
         detail_list=detail_list,
     )
@@ -363,18 +373,22 @@ def _grid_ns(grid: CallingGrid, minute: np.ndarray) -> np.ndarray:
     return np.where(minute >= 0, grid.start.value + minute * _MINUTE_NS, NAT)
 
 
-def _categorical(codes: np.ndarray, texts: list[str | None]) -> pd.Categorical:
+def _categorical(codes: np.ndarray, texts: Sequence[str | None]) -> pd.Categorical[str]:
     """Text per row as a categorical: codes into `texts`, None standing for a missing value."""
     categories: dict[str, int] = {}
     recode = np.array(
         [-1 if text is None else categories.setdefault(text, len(categories)) for text in texts]
     )
     return pd.Categorical.from_codes(
-        recode[codes] if len(recode) else codes, categories=list(categories)
+        recode[codes] if len(recode) else codes,
+        # pandas-stubs want an Index; pandas takes any list-like (a list: no Index built here).
+        categories=cast("pd.Index[str]", list(categories)),
     )
 
 
-def _local_text(ns: np.ndarray, zone_ids: np.ndarray, zones: list[str | None]) -> pd.Categorical:
+def _local_text(
+    ns: np.ndarray, zone_ids: np.ndarray, zones: list[str | None]
+) -> pd.Categorical[str]:
     """ISO-8601 text with offset of each instant in its row's zone; missing for NaT or no zone.
 
     Few distinct values: a categorical, built without writing a string per row.

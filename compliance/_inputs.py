@@ -8,11 +8,13 @@ empty is a revocation, and an attempt count that is not a clear count is over ev
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from numbers import Real
+from typing import cast, overload
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -25,6 +27,8 @@ _FALSE = frozenset({"false", "f", "no", "n", "0", "off"})
 _BLANK = frozenset({"", "none", "null", "nan", "nat", "<na>"})
 # The latest offset in use (UTC-12): a naive time read there is the latest instant it can be.
 _LATEST_READING = pd.Timedelta(hours=12)
+# pandas-stubs type NaT's value as np.int64; it is a Python int (the int64 minimum).
+_NAT_NS = cast(int, pd.NaT.value)
 
 
 def _distinct(values: pd.Series) -> tuple[np.ndarray, list[object]]:
@@ -43,13 +47,20 @@ def _distinct(values: pd.Series) -> tuple[np.ndarray, list[object]]:
     return codes, uniques.tolist()  # one conversion, not an iteration over Arrow scalars
 
 
-def _broadcast(codes: np.ndarray, judged: list[object], missing: object, dtype) -> np.ndarray:
+def _broadcast(
+    codes: np.ndarray, judged: Sequence[object], missing: object, dtype: npt.DTypeLike
+) -> np.ndarray:
     table = np.array([*judged, missing], dtype=dtype)
-    return table[codes]  # code -1 (null) picks `missing`, the last entry
+    # numpy's stubs give Any for fancy indexing when the dtypes are not known.
+    return cast(np.ndarray, table[codes])  # code -1 (null) picks `missing`, the last entry
 
 
 def per_distinct(
-    values: pd.Series | None, n: int, judge: Callable[[object], object], missing: object, dtype
+    values: pd.Series | None,
+    n: int,
+    judge: Callable[[object], object],
+    missing: object,
+    dtype: npt.DTypeLike,
 ) -> np.ndarray:
     """Judge each distinct cell once and broadcast back; nulls and absent columns get `missing`.
 
@@ -75,7 +86,7 @@ def group_codes(values: pd.Series | None, n: int) -> np.ndarray | None:
     return _groups(values)[0]
 
 
-def _groups(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+def _groups(values: pd.Series) -> tuple[npt.NDArray[np.int64], pd.Index]:
     """Dense codes (-1 for blank cells) and the distinct values they index."""
     try:
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
@@ -88,6 +99,10 @@ def _groups(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     return np.where(np.append(blank, True)[codes], -1, codes).astype(np.int64), uniques
 
 
+@overload
+def group_keys(values: pd.Series) -> np.ndarray: ...
+@overload
+def group_keys(values: pd.Series | None) -> np.ndarray | None: ...
 def group_keys(values: pd.Series | None) -> np.ndarray | None:
     """A key of each grouping cell that is the same in every frame; 0 for blank cells.
 
@@ -115,7 +130,7 @@ def blank_text(text: pa.Array) -> np.ndarray:
         [True, True, False, False]
     """
     found = pc.is_in(pc.utf8_lower(pc.utf8_trim_whitespace(text)), pa.array(sorted(_BLANK)))
-    return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+    return cast(np.ndarray, pc.fill_null(found, False).to_numpy(zero_copy_only=False))
 
 
 def _is_blank(value: object) -> bool:
@@ -191,13 +206,13 @@ def instant_ns(value: object) -> int:
         True
     """
     if isinstance(value, bool | np.bool_) or not isinstance(value, str | datetime | np.datetime64):
-        return pd.NaT.value
+        return _NAT_NS
     try:
         stamp = pd.Timestamp(value)
     except (ValueError, TypeError, OverflowError):
-        return pd.NaT.value
-    if stamp is pd.NaT:
-        return pd.NaT.value
+        return _NAT_NS
+    if cast(object, stamp) is pd.NaT:  # pandas-stubs: never NaT; it is for "NaT", "" and such
+        return _NAT_NS
     stamp = stamp.tz_convert("UTC") if stamp.tzinfo else stamp.tz_localize("UTC") + _LATEST_READING
     return stamp.as_unit("ns").value
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from numbers import Integral, Real
+from typing import cast
 from zoneinfo import available_timezones
 
 import numpy as np
@@ -22,7 +23,7 @@ import pandas as pd
 import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
-from phonenumbers import PhoneMetadata, tzdata
+from phonenumbers import PhoneMetadata, PhoneNumberDesc, tzdata
 
 from ._inputs import blank_text
 from ._zones import (
@@ -78,6 +79,18 @@ class _Patterns:
     split_fixed: str
 
 
+def _metadata(region: str) -> PhoneMetadata:
+    """A +1 region's metadata (typed optional: there is none for a region it does not know)."""
+    return cast(PhoneMetadata, PhoneMetadata.metadata_for_region(region))
+
+
+def _mobile_and_fixed(metadata: PhoneMetadata) -> tuple[str, str]:
+    """A +1 region's mobile and fixed-line patterns (typed optional; every +1 region has both)."""
+    mobile = cast(PhoneNumberDesc, metadata.mobile).national_number_pattern
+    fixed = cast(PhoneNumberDesc, metadata.fixed_line).national_number_pattern
+    return cast(str, mobile), cast(str, fixed)
+
+
 @cache
 def _patterns() -> _Patterns:
     any_type: set[str] = set()
@@ -85,15 +98,14 @@ def _patterns() -> _Patterns:
     split_mobile: set[str] = set()
     split_fixed: set[str] = set()
     for region in phonenumbers.COUNTRY_CODE_TO_REGION_CODE[_NANP]:
-        metadata = PhoneMetadata.metadata_for_region(region)
+        metadata = _metadata(region)
         for kind in (*_NON_GEOGRAPHIC_TYPES, "fixed_line", "mobile"):
             desc = getattr(metadata, kind)
             if desc is not None and desc.national_number_pattern:
                 any_type.add(desc.national_number_pattern)
                 if kind in _NON_GEOGRAPHIC_TYPES:
                     non_geographic.add(desc.national_number_pattern)
-        mobile = metadata.mobile.national_number_pattern
-        fixed = metadata.fixed_line.national_number_pattern
+        mobile, fixed = _mobile_and_fixed(metadata)
         if mobile != fixed:
             split_mobile.add(mobile)
             split_fixed.add(fixed)
@@ -178,7 +190,7 @@ def _region_samples() -> dict[int, tuple[str, int]]:
     found: dict[int, tuple[str, int]] = {}
     for npa in range(200, 1000):
         for region in phonenumbers.COUNTRY_CODE_TO_REGION_CODE[_NANP]:
-            leading = PhoneMetadata.metadata_for_region(region).leading_digits
+            leading = _metadata(region).leading_digits
             if leading and re.match(leading, f"{npa}2000000"):
                 found[npa] = (region, npa * 10**7 + 2_000_000)
                 break
@@ -206,7 +218,7 @@ def _geocoded_place(number: phonenumbers.PhoneNumber, region: str) -> str:
     # A Canadian code for a US number (or the reverse) would be a geocoder oddity: drop it.
     if not all(places) or any((p in CANADIAN_PROVINCES) != (region == "CA") for p in places):
         return ""
-    return ";".join(places)
+    return ";".join(cast(list[str], places))  # all(places): no None left
 
 
 def npa_places_from_package() -> dict[int, tuple[str, str]]:
@@ -428,11 +440,12 @@ def _well_shaped(offsets: np.ndarray, data: np.ndarray, present: np.ndarray) -> 
     others = np.diff(np.searchsorted(np.flatnonzero(~_DIGIT_BYTES[data]), offsets))
     padded = np.append(data, np.zeros(2, dtype=np.uint8))  # the first two bytes of any string
     head, second = padded[offsets[:-1]], padded[offsets[:-1] + 1]
-    return present & (
+    shaped = present & (
         ((lengths == 10) & (others == 0))
         | ((lengths == 11) & (others == 0) & (head == ord("1")))
         | ((lengths == 12) & (others == 1) & (head == ord("+")) & (second == ord("1")))
     )
+    return cast(np.ndarray, shaped)  # numpy's stubs: Any for comparisons of untyped dtypes
 
 
 @cache
@@ -440,8 +453,9 @@ def _split_npas() -> np.ndarray:
     """Area code -> whether its region's mobile and fixed-line patterns differ."""
     split = np.zeros(1000, dtype=bool)
     for region in phonenumbers.COUNTRY_CODE_TO_REGION_CODE[_NANP]:
-        metadata = PhoneMetadata.metadata_for_region(region)
-        if metadata.mobile.national_number_pattern == metadata.fixed_line.national_number_pattern:
+        metadata = _metadata(region)
+        mobile, fixed = _mobile_and_fixed(metadata)
+        if mobile == fixed:
             continue
         leading = metadata.leading_digits or "$^"  # regions without leading digits never split
         split |= [bool(re.match(leading, f"{npa}2000000")) for npa in range(1000)]

@@ -154,7 +154,7 @@ def state_zones() -> dict[str, tuple[str, ...]]:
         >>> state_zones()["FL"]
         ('America/New_York', 'America/Chicago')
     """
-    counts: dict[str, Counter] = {}
+    counts: dict[str, Counter[str]] = {}
     for code, (_, state) in zip_table().items():
         for zone in zip_zone_set(code):
             counts.setdefault(state, Counter())[zone] += 1

@@ -84,7 +84,9 @@ _COLUMNS = {
 }
 
 
-def _write(path: Path, header: list[str], columns: Iterable[str], rows: Iterable) -> None:
+def _write(
+    path: Path, header: list[str], columns: Iterable[str], rows: Iterable[Iterable[object]]
+) -> None:
     with open(path, "w", newline="", encoding="utf-8") as out:
         out.writelines(f"# {line}\n" for line in header)
         writer = csv.writer(out, lineterminator="\n")

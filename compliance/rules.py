@@ -188,8 +188,10 @@ def describe_contact(
         state TX: not added (the postal code is in TX: it says where)
         all: America/Chicago
     """
-    lines, zones = ["Candidate zones"], set()
-    code_place, code_zones = -1, frozenset()
+    lines = ["Candidate zones"]
+    zones: set[str] = set()
+    code_place = -1
+    code_zones: frozenset[str] = frozenset()
     if phone is not None:
         line, phone_zones = _phone_line(phone)
         lines.append(line)
