@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: install browser postgres test stack-test lint sim demo stack stack-down
+.PHONY: install browser postgres test stack-test interleave lint sim demo stack stack-down
 
 install: $(STAMP)
 
@@ -29,14 +29,21 @@ postgres:
 	  echo "Installing Debian's postgresql for the stack (needs root and apt)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
 
+# mypy: strict on cxone, failover, blocks, dial_lists (and compliance, once typed: see
+# pyproject.toml's [tool.mypy]).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # Two workers, a test file each at a time: each has its own Prefect server and simulator, and
 # most tests wait on servers and subprocesses, so two share the two cores well.
 test: lint browser
 	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+# Every interleaving scenario 50 times in a row (make test runs each once).
+interleave: install
+	INTERLEAVING_ROUNDS=50 $(BIN)/python -m pytest -n 2 -m interleaving tests/flows/test_interleavings.py
 
 # The production topology end to end (PostgreSQL, a server, two workers); CI runs it too.
 stack-test: install postgres

@@ -1,9 +1,10 @@
 """How fast does the backup take over once the primary's success rate collapses?
 
-Starts a local stack (Prefect server, simulator, dashboard), provisions a pair, then repeats:
-restore the pair (`restore_primary`), report a healthy rate, report a collapsed rate, and time
-until the simulator shows the backup active. Each failover is split into legs from the
-timestamps the system leaves behind:
+Starts a local stack (Prefect server, simulator, dashboard), provisions a pair per failover,
+then for each: report a healthy rate, report a collapsed rate, and time until the simulator
+shows the backup active. (A restored pair is not reused: after a restore only the calls made
+since count and the pair's cooldown holds, so a collapse at once does not fail over.) Each
+failover is split into legs from the timestamps the system leaves behind:
 
 - webhook -> event: the simulator's webhook reaches the dashboard, which emits
   `cxone.campaign.success_rate.low` (the event's `occurred`);
@@ -43,9 +44,10 @@ from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFi
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from blocks import FailoverPair, failover_identity, load_state, operation
+from dashboard.settings import DashboardSettings
 from deployments.definitions import LOW_SUCCESS_EVENT
 from deployments.local_stack import LocalStack, connect_to_simulator, provision_pair
-from flows.monitor import restore_primary
+from flows.monitor import monitor_campaigns
 
 ROOT = Path(__file__).resolve().parents[1]
 LIST_ID = "CL-BENCH"
@@ -109,7 +111,6 @@ async def legs_of(primary: str, backup: str, started: dt.datetime, seen: dt.date
 
 
 def failover_once(sim: Simulator, primary: str, backup: str) -> dict:
-    asyncio.run(restore_primary(primary))
     sim.metrics(primary, 0.45, 300)  # healthy first, so the collapse is a change
     time.sleep(1.0)
     started = dt.datetime.now(dt.UTC)
@@ -125,9 +126,24 @@ def failover_once(sim: Simulator, primary: str, backup: str) -> dict:
     return {"total": total, **legs}
 
 
-def measure(label: str, runs: int, sim: Simulator, pair: tuple[str, str]) -> list[dict]:
-    results = []
+def provision_pairs(sim: Simulator, label: str, runs: int) -> list[tuple[str, str]]:
+    """A fresh pair per failover, provisioned and monitored once while healthy (as a pair in
+    service is: its state kept, its abandonment read within the guard's interval) before any
+    is measured; then a wait until the dashboard's listing of pairs (refreshed every
+    `pair_cache_seconds`) holds them all."""
+    pairs = []
     for number in range(1, runs + 1):
+        primary, backup = asyncio.run(provision_pair(LIST_ID, f"Bench {label} {number}"))
+        pairs.append((primary["id"], backup["id"]))
+        sim.metrics(primary["id"], 0.45, 300)
+        asyncio.run(monitor_campaigns(primary["id"], backup["id"]))
+    time.sleep(DashboardSettings.model_fields["pair_cache_seconds"].default + 1)
+    return pairs
+
+
+def measure(label: str, runs: int, sim: Simulator) -> list[dict]:
+    results = []
+    for number, pair in enumerate(provision_pairs(sim, label, runs), start=1):
         result = failover_once(sim, *pair)
         results.append(result)
         legs = "  ".join(f"{leg} {result[leg]:.3f}" for leg in LEGS)
@@ -178,21 +194,19 @@ def main(argv: list[str] | None = None) -> int:
         stack.start_dashboard()
         with temporary_settings({PREFECT_API_URL: stack.prefect_api_url}):
             asyncio.run(connect_to_simulator(stack))
-            primary, backup = asyncio.run(provision_pair(LIST_ID, "Bench"))
-            pair = (primary["id"], backup["id"])
             sim = Simulator(stack.simulator_url)
             if args.path in ("serve", "both"):
                 serve = stack.start_serve(
                     "--contact-list", LIST_ID, "--output-dir", str(Path(tmp) / "exports")
                 )
-                results = measure("serve", args.runs, sim, pair)
+                results = measure("serve", args.runs, sim)
                 stack.stop_service(serve)
                 outcome &= report("serve path (serve process with its responder)", results)
             if args.path in ("production", "both"):
                 deploy_production(stack)
                 stack.start_worker()
                 stack.start_responder()
-                results = measure("production", args.runs, sim, pair)
+                results = measure("production", args.runs, sim)
                 outcome &= report(
                     "production path (prefect.yaml, process worker, responder service)", results
                 )

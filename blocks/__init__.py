@@ -7,7 +7,9 @@ Wraps `cxone` configuration for storage in Prefect; imported by `tasks` and `flo
 `prefect block register -m blocks` (the flows also do it, once per process, safely under races).
 """
 
-from . import operation
+import asyncio
+
+from . import clock, operation, pause_points, state
 from ._documents import read as read_block
 from ._documents import read_all as read_blocks
 from ._documents import register
@@ -16,27 +18,40 @@ from .credentials import (
     CXoneCredentials,
     MissingBlock,
     PlatformCredentials,
+    credentials_key,
     load_credentials,
 )
 from .dial_lists import (
     DialListSync,
+    advance_episode,
     load_sync_state,
-    save_sync_state,
+    record_sync,
     sync_state_name,
     upload_identity,
 )
 from .failover import (
+    DEFAULT_COOLDOWN_MINUTES,
     AmbiguousPair,
+    BackupClaim,
+    BackupInUse,
     FailoverPair,
     FailoverState,
+    InvalidPair,
+    change_state,
+    check_pair,
+    claim_backup,
     failover_identity,
     find_pair,
     guard_identity,
     load_state,
+    load_states,
+    observe_state,
     open_episode,
     pair_block_name,
+    pair_problem,
+    read_claim,
+    release_backup,
     restore_identity,
-    save_state,
     state_block_name,
 )
 from .idempotency import IdempotencyRecord, OperationTakeover, digest, document_name, record_name
@@ -48,6 +63,7 @@ from .ledger import (
     ledger_location,
 )
 from .reassigned import ReassignedNumbersDatabase, load_reassigned_numbers_database
+from .state import StateChange
 from .storage import FileStorageCredentials, load_storage_options, storage_options_of
 
 BLOCK_TYPES = (
@@ -61,13 +77,18 @@ BLOCK_TYPES = (
     DialListSync,
     FileStorageCredentials,
     ReassignedNumbersDatabase,
+    BackupClaim,
+    StateChange,
 )
 
 __all__ = [
     "BLOCK_TYPES",
+    "DEFAULT_COOLDOWN_MINUTES",
     "DEFAULT_LEDGER",
     "AmbiguousPair",
     "AttemptsLedger",
+    "BackupClaim",
+    "BackupInUse",
     "CXoneAccessKey",
     "CXoneCredentials",
     "DialListSync",
@@ -75,10 +96,18 @@ __all__ = [
     "FailoverState",
     "FileStorageCredentials",
     "IdempotencyRecord",
+    "InvalidPair",
     "MissingBlock",
     "OperationTakeover",
     "PlatformCredentials",
     "ReassignedNumbersDatabase",
+    "StateChange",
+    "advance_episode",
+    "change_state",
+    "check_pair",
+    "claim_backup",
+    "clock",
+    "credentials_key",
     "digest",
     "document_name",
     "embedded_path",
@@ -90,18 +119,24 @@ __all__ = [
     "load_credentials",
     "load_reassigned_numbers_database",
     "load_state",
+    "load_states",
     "load_storage_options",
     "load_sync_state",
+    "observe_state",
     "open_episode",
     "operation",
     "pair_block_name",
+    "pair_problem",
+    "pause_points",
     "read_block",
     "read_blocks",
+    "read_claim",
     "record_name",
+    "record_sync",
     "register_block_types",
+    "release_backup",
     "restore_identity",
-    "save_state",
-    "save_sync_state",
+    "state",
     "state_block_name",
     "storage_options_of",
     "sync_state_name",
@@ -112,7 +147,8 @@ __all__ = [
 async def register_block_types() -> None:
     """Register every block type of this package with the Prefect API.
 
-    Once per process and API; concurrent first registrations from several processes are safe.
+    Once per process and API, all at once (each is a few calls; a flow run in a new process
+    pays them before its first step); concurrent first registrations from several processes
+    are safe.
     """
-    for block in BLOCK_TYPES:
-        await register(block)
+    await asyncio.gather(*(register(block) for block in BLOCK_TYPES))

@@ -24,6 +24,8 @@ from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 from prefect.settings import PREFECT_API_URL
 from pydantic import ValidationError
 
+from . import _prefect
+
 B = TypeVar("B", bound=Block)
 
 # The Prefect server's default maximum page: it refuses a larger one rather than truncating,
@@ -75,7 +77,7 @@ async def register(block_type: type[Block]) -> tuple[UUID, UUID]:
             except ObjectAlreadyExists:
                 if attempt == _REGISTRATION_TRIES - 1:
                     raise
-        _registered[key] = (block_type._block_type_id, block_type._block_schema_id)
+        _registered[key] = _prefect.registered_ids(block_type)
     return _registered[key]
 
 
@@ -101,7 +103,7 @@ async def _send(method: str, path: str, body: dict[str, Any]) -> httpx.Response:
     names its flow run, and `operation.settle` hands a record held by this run back to it).
     """
     async with get_client() as client:
-        request = client._client.build_request(method, path, json=body)
+        request = _prefect.http_client(client).build_request(method, path, json=body)
         response = await _try_once(client, request)
         if response is not None:
             return response
@@ -111,14 +113,14 @@ async def _send(method: str, path: str, body: dict[str, Any]) -> httpx.Response:
                 response = await _try_once(client, request)
                 if response is not None:
                     return response
-        return await client._client.send(request)  # the client's own retries, then its error
+        return await _prefect.send_with_retries(client, request)  # its retries, then its error
 
 
 async def _try_once(client: PrefectClient, request: httpx.Request) -> httpx.Response | None:
     """One try with httpx's own send (without the Prefect client's slow retries); None when
     the server was busy or unreachable."""
     try:
-        response = await httpx.AsyncClient.send(client._client, request)
+        response = await _prefect.send_once(client, request)
     except httpx.TransportError:
         return None
     return None if response.status_code == 503 else response
@@ -153,7 +155,7 @@ async def create(block: Block, name: str) -> None:
     if response.status_code == 409:
         raise DocumentExists(f"{type(block).get_block_type_slug()}/{name}")
     response.raise_for_status()
-    block._block_document_name, block._block_document_id = name, UUID(response.json()["id"])
+    _prefect.bind_document(block, name, response.json()["id"])
 
 
 async def update(block: B, *fields: str) -> None:
@@ -167,21 +169,9 @@ async def update(block: B, *fields: str) -> None:
         mode="json", include=set(fields), context=_dump_context(type(block))
     )
     update = BlockDocumentUpdate(data=data, merge_existing_data=True)
-    path = f"/block_documents/{block._block_document_id}"
+    path = f"/block_documents/{_prefect.document_id(block)}"
     response = await _send("PATCH", path, update.model_dump(mode="json", exclude_unset=True))
     response.raise_for_status()
-
-
-async def keep(block: Block, name: str) -> None:
-    """Save `block` as `name`, whole: create it, or write every field over the kept one
-    (runtime state, which its flows alone write)."""
-    if block._block_document_id is None:
-        try:
-            await create(block, name)
-            return
-        except DocumentExists:  # kept meanwhile by a racing run: write over it
-            block._block_document_id = (await read(type(block), name))._block_document_id
-    await update(block, *type(block).model_fields)
 
 
 async def read(block_type: type[B], name: str) -> B | None:
@@ -210,6 +200,23 @@ async def read_all(block_type: type[B]) -> list[tuple[str, B]]:
     return await _read_filtered(block_type, {"is_anonymous": {"eq_": False}})
 
 
+async def read_all_checked(
+    block_type: type[B],
+) -> tuple[list[tuple[str, B]], list[tuple[str, dict[str, Any], str]]]:
+    """Every saved document of `block_type`: those that load as (name, block), and those that
+    no longer fit its schema or validators as (name, stored data, why), so that a caller can
+    report them instead of leaving them out.
+    """
+    unfit: list[tuple[str, dict[str, Any], str]] = []
+    found = await _read_filtered(block_type, {"is_anonymous": {"eq_": False}}, unfit)
+    return found, unfit
+
+
+def name_of(block: Block) -> str:
+    """The name of the stored document `block` was read or created as ("" when none)."""
+    return _prefect.document_name(block) or ""
+
+
 async def read_named(block_type: type[B], names: Iterable[str]) -> dict[str, B]:
     """The documents of `block_type` saved under `names`, in a few calls instead of one each
     (names without a document are left out).
@@ -222,8 +229,13 @@ async def read_named(block_type: type[B], names: Iterable[str]) -> dict[str, B]:
     return found
 
 
-async def _read_filtered(block_type: type[B], documents: dict[str, Any]) -> list[tuple[str, B]]:
-    """The documents of `block_type` matching the `documents` filter, page by page."""
+async def _read_filtered(
+    block_type: type[B],
+    documents: dict[str, Any],
+    unfit: list[tuple[str, dict[str, Any], str]] | None = None,
+) -> list[tuple[str, B]]:
+    """The documents of `block_type` matching the `documents` filter, page by page (those
+    that do not validate are left out, or added to `unfit` when given)."""
     found: list[tuple[str, B]] = []
     query: dict[str, Any] = {
         "block_types": {"slug": {"any_": [block_type.get_block_type_slug()]}},
@@ -244,11 +256,31 @@ async def _read_filtered(block_type: type[B], documents: dict[str, Any]) -> list
             for document in page:
                 try:
                     block = block_type.model_validate(document["data"])
-                except ValidationError:
+                except ValidationError as exc:
+                    if unfit is not None:
+                        why = "; ".join(error["msg"] for error in exc.errors())
+                        unfit.append((document["name"], document["data"], why))
                     continue
                 name = document["name"]
-                block._block_document_name, block._block_document_id = name, UUID(document["id"])
+                _prefect.bind_document(block, document["name"], document["id"])
                 found.append((name, block))
             if len(page) < PAGE_SIZE:
                 return found
             offset += PAGE_SIZE
+
+
+async def delete(block: Block) -> bool:
+    """Delete the stored document `block` was read or created as; False when it was gone.
+
+    Deleting by id is safe under races: a document made again under the same name since is
+    another document, with another id, and stays.
+    """
+    document = _prefect.document_id(block)
+    if document is None:
+        return False
+    async with get_client() as client:
+        try:
+            await client.delete_block_document(document)
+        except ObjectNotFound:
+            return False
+    return True

@@ -9,7 +9,7 @@ from __future__ import annotations
 import httpx
 from prefect.blocks.core import Block
 from prefect.exceptions import ObjectNotFound
-from pydantic import Field, SecretStr
+from pydantic import Field, HttpUrl, SecretStr
 
 from cxone import (
     DEFAULT_BASE_URL,
@@ -66,7 +66,7 @@ class CXoneCredentials(_CallLimits):
         "OAuth2 client credentials, base URL, scopes and request rate for the NICE CXone "
         "outbound API. Use get_client() to talk to the API."
     )
-    _documentation_url = (
+    _documentation_url = HttpUrl(
         "https://developer.niceincontact.com/Documentation/APIAuthenticationAndAuthorization"
     )
     _code_example = """```python
@@ -147,6 +147,20 @@ async def load_block(reference: str, default: type[Block], instead: str) -> Bloc
     )
 
 
+def credentials_key(reference: str) -> str:
+    """A credentials reference in its one spelling, "<block-type-slug>/<name>": what keeps
+    the state of one tenant's calling list apart from another's list of the same id.
+
+    Example:
+        >>> credentials_key("prod") == credentials_key("cxone-credentials/prod")
+        True
+        >>> credentials_key("cxone-access-key/prod")
+        'cxone-access-key/prod'
+    """
+    slug, _, name = reference.rpartition("/")
+    return f"{slug or CXoneCredentials.get_block_type_slug()}/{name}"
+
+
 async def load_credentials(reference: str) -> Block:
     """The credentials block `reference` names: a CXoneCredentials block's name, or
     `"<block-type-slug>/<name>"` for any credentials block type, as `Block.load` takes.
@@ -179,7 +193,7 @@ class CXoneAccessKey(_CallLimits):
         "Access key and optional app registration for NICE CXone's published Admin and "
         "Reporting APIs (Personal Connection skills, calling lists, DNC groups)."
     )
-    _documentation_url = (
+    _documentation_url = HttpUrl(
         "https://developer.niceincontact.com/Documentation/APIAuthenticationAndAuthorization"
     )
     _code_example = """```python

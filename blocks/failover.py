@@ -2,26 +2,45 @@
 
 `FailoverPair` is configuration: operators save and edit it, from Python or the Prefect UI,
 under any name; the pair blocks are the registry of monitored pairs. Flows never write it.
-`FailoverState` is runtime state (the episode, the breach count): flows write it, people don't
-need to. Both carry the exact campaign ids as fields, and are found by those fields.
+`FailoverState` is runtime state (the episode, the breach count, the guard's trips): flows
+change it field group by field group, by compare-and-set (`blocks.state`), so a run never
+writes back a value it read earlier and episode numbers only move forward. Both carry the
+exact campaign ids as fields, and are found by those fields.
+
+A backup serves one failover at a time: a failover first claims its backup with a
+create-only `BackupClaim`, which the restore gives back.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, ClassVar, Self
 
 from prefect.blocks.core import Block
-from pydantic import Field
+from pydantic import Field, HttpUrl, model_validator
 
 from failover import DEFAULT_WARNING, SAFE_HARBOR
 
-from . import _documents
+from . import _documents, clock, state
 from .idempotency import document_name
 from .operation import OperationIdentity
+from .state import VersionedState
 
 DEFAULT_THRESHOLD = 0.15
 DEFAULT_WINDOW_MINUTES = 30
 DEFAULT_MIN_CALLS = 50
+# After a restore (a new episode) no failover starts for this long: the restored primary's
+# first minutes are judged on few calls, and an operator who just failed back wants to see
+# it dial before the monitor may switch it away again.
+DEFAULT_COOLDOWN_MINUTES = 15
+
+
+class InvalidPair(ValueError):
+    """A pair that cannot work: its primary is its own backup."""
+
+
+class BackupInUse(RuntimeError):
+    """The pair's backup already serves another pair's failover."""
 
 
 def pair_block_name(primary_campaign_id: str) -> str:
@@ -65,7 +84,7 @@ class FailoverPair(Block):
         "A primary CXone campaign, the paused backup that replaces it, and the success-rate "
         "threshold, window and minimum call count that trigger the switch."
     )
-    _documentation_url = "https://docs.prefect.io/v3/develop/blocks"
+    _documentation_url = HttpUrl("https://docs.prefect.io/v3/develop/blocks")
     _code_example = """```python
 from blocks import FailoverPair
 
@@ -100,7 +119,9 @@ print(pair.primary_campaign_id, pair.backup_campaign_id, pair.threshold)
         default=1, ge=1, description="Low evaluations in a row needed to fail over."
     )
     cooldown_minutes: int = Field(
-        default=0, ge=0, description="Minutes after a restore during which no failover starts."
+        default=DEFAULT_COOLDOWN_MINUTES,
+        ge=0,
+        description="Minutes after a restore (a new episode) during which no failover starts.",
     )
     abandonment_warning: float = Field(
         default=DEFAULT_WARNING,
@@ -109,12 +130,58 @@ print(pair.primary_campaign_id, pair.backup_campaign_id, pair.threshold)
         description="Warn at this 30-day abandonment rate; at 3% the campaign is paused.",
     )
 
+    @model_validator(mode="after")
+    def _primary_is_not_its_backup(self) -> Self:
+        problem = pair_problem(self.primary_campaign_id, self.backup_campaign_id)
+        if problem:
+            raise ValueError(problem)
+        return self
 
-class FailoverState(Block):
+
+def pair_problem(primary_campaign_id: str, backup_campaign_id: str) -> str | None:
+    """Why a pair cannot work, or None.
+
+    Example:
+        >>> pair_problem("cmp_a", "cmp_a")  # doctest: +ELLIPSIS
+        "primary and backup are the same campaign ('cmp_a'): ..."
+        >>> pair_problem("cmp_a", "cmp_b") is None
+        True
+    """
+    if primary_campaign_id == backup_campaign_id:
+        return (
+            f"primary and backup are the same campaign ({primary_campaign_id!r}): a failover "
+            "would pause the only campaign"
+        )
+    return None
+
+
+def check_pair(primary_campaign_id: str, backup_campaign_id: str) -> None:
+    """Refuse a pair that cannot work (where it runs: a pair saved from the UI skips the
+    block's own validation until it is loaded).
+
+    Raises:
+        InvalidPair: the primary is its own backup.
+
+    Example:
+        >>> check_pair("cmp_a", "cmp_b")
+        >>> check_pair("cmp_a", "cmp_a")
+        Traceback (most recent call last):
+        ...
+        blocks.failover.InvalidPair: primary and backup are the same campaign ('cmp_a'): ...
+    """
+    problem = pair_problem(primary_campaign_id, backup_campaign_id)
+    if problem:
+        raise InvalidPair(problem)
+
+
+class FailoverState(VersionedState):
     """Where a pair stands: the failover episode and the low readings in a row.
 
-    Written by the monitoring flows only. An episode ends when `restore_primary` (or
-    `reset_failover`) opens the next one; each episode can fail over once.
+    Written by the monitoring flows only, a field group at a time by compare-and-set
+    (`blocks.state`): `episode` (with when it started), `low` (the low readings in a row, for
+    the episode they were counted in) and `guard` (the guard's trips). An episode ends when
+    `restore_primary` (or `reset_failover`) opens the next one; each episode can fail over
+    once, and episode numbers only move forward.
 
     Example:
         ```python
@@ -130,7 +197,7 @@ class FailoverState(Block):
         "Runtime state of a failover pair, kept by the monitoring flows: the current episode, "
         "when it started, and how many low readings came in a row."
     )
-    _documentation_url = "https://docs.prefect.io/v3/develop/blocks"
+    _documentation_url = HttpUrl("https://docs.prefect.io/v3/develop/blocks")
     _code_example = """```python
 from blocks import FailoverState
 
@@ -144,7 +211,10 @@ print(state.primary_campaign_id, state.episode, state.consecutive_low)
         default=None, description="When the current episode was opened."
     )
     consecutive_low: int = Field(
-        default=0, ge=0, description="Low readings in a row so far in this episode."
+        default=0, ge=0, description="Low readings in a row, counted in `low_episode`."
+    )
+    low_episode: int | None = Field(
+        default=None, description="The episode `consecutive_low` was counted in."
     )
     abandonment_rate: float | None = Field(
         default=None, description="The dialling campaign's 30-day abandonment rate, last read."
@@ -161,6 +231,67 @@ print(state.primary_campaign_id, state.episode, state.consecutive_low)
     guard_trips: int = Field(
         default=0, ge=0, description="Times the abandonment guard paused a campaign of the pair."
     )
+    episode_version: int = Field(default=0, ge=0, description="Changes of the episode so far.")
+    low_version: int = Field(default=0, ge=0, description="Changes of the low count so far.")
+    guard_version: int = Field(default=0, ge=0, description="Changes of the guard trips so far.")
+
+    _groups: ClassVar[dict[str, tuple[str, ...]]] = {
+        "episode": ("episode", "episode_started_at"),
+        "low": ("consecutive_low", "low_episode"),
+        "guard": ("guard_trips",),
+    }
+
+    @property
+    def low_readings(self) -> int:
+        """Low readings in a row in the current episode (a count from an earlier one is 0).
+
+        Example:
+            >>> FailoverState(primary_campaign_id="a", episode=2, consecutive_low=1,
+            ...               low_episode=1).low_readings
+            0
+        """
+        if self.low_episode is not None and self.low_episode != self.episode:
+            return 0
+        return self.consecutive_low
+
+
+class BackupClaim(Block):
+    """A backup campaign serving one pair's failover, until that pair is restored.
+
+    Created once (the server refuses a second of the same name), so two pairs sharing a
+    backup cannot both fail over onto it. Deleted by the restore of the pair that holds it.
+
+    Example:
+        ```python
+        from blocks import BackupClaim
+
+        claim = BackupClaim.load("BLOCK_NAME")
+        print(claim.backup_campaign_id, claim.primary_campaign_id, claim.episode)
+        ```
+    """
+
+    _block_type_name = "CXone Backup Claim"
+    _description = (
+        "A backup CXone campaign serving one failover pair's failover until that pair is "
+        "restored; a second pair sharing the backup is refused meanwhile."
+    )
+    _documentation_url = HttpUrl("https://docs.prefect.io/v3/develop/blocks")
+    _code_example = """```python
+from blocks import BackupClaim
+
+claim = BackupClaim.load("BLOCK_NAME")
+print(claim.backup_campaign_id, claim.primary_campaign_id, claim.episode)
+```"""
+
+    backup_campaign_id: str = Field(description="The backup campaign claimed.")
+    credentials_block: str = Field(description="The platform the backup lives on.")
+    primary_campaign_id: str = Field(description="The primary whose failover it serves.")
+    episode: int = Field(ge=1, description="The primary's episode of that failover.")
+    claimed_at: dt.datetime = Field(default_factory=clock.now, description="When.")
+
+    def held_by(self, pair: FailoverPair) -> bool:
+        """Whether `pair`'s failover holds this claim."""
+        return self.primary_campaign_id == pair.primary_campaign_id
 
 
 async def find_pair(primary_campaign_id: str) -> FailoverPair | None:
@@ -190,16 +321,89 @@ async def find_pair(primary_campaign_id: str) -> FailoverPair | None:
 
 
 async def load_state(primary_campaign_id: str) -> FailoverState:
-    """The primary's failover state; a fresh (unsaved) one at episode 1 if none is kept."""
-    state = await _documents.read(FailoverState, state_block_name(primary_campaign_id))
-    if state is None or state.primary_campaign_id != primary_campaign_id:
+    """The primary's failover state, with every change made so far; a fresh (unsaved) one
+    at episode 1 if none is kept."""
+    kept = await state.load(FailoverState, state_block_name(primary_campaign_id))
+    if kept is None or kept.primary_campaign_id != primary_campaign_id:
         return FailoverState(primary_campaign_id=primary_campaign_id)
-    return state
+    return kept
 
 
-async def save_state(state: FailoverState) -> None:
-    """Keep the state (runtime data only: never a pair's configuration), whole."""
-    await _documents.keep(state, state_block_name(state.primary_campaign_id))
+async def load_states() -> dict[str, FailoverState]:
+    """Every pair's state by primary, with every change made so far (a fleet's in bulk)."""
+    return {kept.primary_campaign_id: kept for _, kept in await state.load_many(FailoverState)}
+
+
+async def change_state(
+    kept: FailoverState, group: str, compute: state.Change
+) -> dict[str, Any] | None:
+    """Change one field group of a pair's state by compare-and-set (see `blocks.state`)."""
+    return await state.change(kept, state_block_name(kept.primary_campaign_id), group, compute)
+
+
+async def observe_state(kept: FailoverState, **values: Any) -> None:
+    """Write observations of a pair's state (the last abandonment reading), those only."""
+    await state.observe(kept, state_block_name(kept.primary_campaign_id), values)
+
+
+def backup_claim_name(credentials_block: str, backup_campaign_id: str) -> str:
+    """Where the claim on a backup is kept (one per backup campaign and platform).
+
+    Example:
+        >>> backup_claim_name("cxone", "cmp_b") != backup_claim_name("cxone", "cmp_B")
+        True
+    """
+    return document_name(
+        "backup", backup_campaign_id, ["backup", credentials_block, backup_campaign_id]
+    )
+
+
+async def read_claim(pair: FailoverPair) -> BackupClaim | None:
+    """The claim on the pair's backup, whoever holds it."""
+    name = backup_claim_name(pair.credentials_block, pair.backup_campaign_id)
+    return await _documents.read(BackupClaim, name)
+
+
+async def claim_backup(pair: FailoverPair, episode: int) -> BackupClaim:
+    """Claim the pair's backup for its failover in `episode` (a repeat by the same pair is
+    its own claim).
+
+    Raises:
+        BackupInUse: another pair's failover holds the backup.
+    """
+    name = backup_claim_name(pair.credentials_block, pair.backup_campaign_id)
+    while True:
+        claim = BackupClaim(
+            backup_campaign_id=pair.backup_campaign_id,
+            credentials_block=pair.credentials_block,
+            primary_campaign_id=pair.primary_campaign_id,
+            episode=episode,
+        )
+        try:
+            await _documents.create(claim, name)  # the usual case: one call
+            return claim
+        except _documents.DocumentExists:
+            pass
+        held = await _documents.read(BackupClaim, name)
+        if held is None:
+            continue  # given back meanwhile: claim it again
+        if held.held_by(pair):
+            return held
+        raise BackupInUse(
+            f"backup {pair.backup_campaign_id} already serves the failover of "
+            f"{held.primary_campaign_id} (episode {held.episode}, since "
+            f"{held.claimed_at:%Y-%m-%d %H:%M} UTC); {pair.primary_campaign_id} cannot "
+            "fail over onto it until that pair is restored: give it a backup of its own"
+        )
+
+
+async def release_backup(pair: FailoverPair) -> bool:
+    """Give back the pair's claim on its backup (another pair's claim stays); True when one
+    was given back."""
+    claim = await read_claim(pair)
+    if claim is None or not claim.held_by(pair):
+        return False
+    return await _documents.delete(claim)
 
 
 def failover_identity(pair: FailoverPair, episode: int) -> OperationIdentity:
@@ -227,10 +431,17 @@ def _subject(pair: FailoverPair) -> dict[str, str]:
 
 
 async def open_episode(primary_campaign_id: str, episode: int) -> FailoverState:
-    """Make `episode` the primary's current one, from now. Setting the number (not adding
-    one) makes a repeated call harmless."""
-    state = await load_state(primary_campaign_id)
-    state.episode, state.consecutive_low = episode, 0
-    state.episode_started_at = dt.datetime.now(dt.UTC)
-    await save_state(state)
-    return state
+    """Make `episode` the primary's current one, from now, unless it (or a later one) is
+    open already: episodes only move forward, so a repeated call changes nothing.
+
+    The low readings of the episode before are not carried over (`low_readings`).
+    """
+    kept = await load_state(primary_campaign_id)
+
+    def forward(current: FailoverState) -> dict[str, Any] | None:
+        if current.episode >= episode:
+            return None
+        return {"episode": episode, "episode_started_at": clock.now()}
+
+    await change_state(kept, "episode", forward)
+    return kept

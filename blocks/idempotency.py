@@ -20,7 +20,9 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from prefect.blocks.core import Block
-from pydantic import Field
+from pydantic import Field, HttpUrl
+
+from . import clock
 
 RecordStatus = Literal["pending", "applied", "failed"]
 _NOT_NAME = re.compile(r"[^a-z0-9]+")
@@ -90,7 +92,7 @@ class IdempotencyRecord(Block):
         "dial-list upload): what it is about, its steps with the idempotency key each sends, "
         "the answers, and which flow run holds it until when. Created atomically as a claim."
     )
-    _documentation_url = "https://docs.prefect.io/v3/develop/blocks"
+    _documentation_url = HttpUrl("https://docs.prefect.io/v3/develop/blocks")
     _code_example = """```python
 from blocks import IdempotencyRecord
 
@@ -128,8 +130,8 @@ print(record.summary())
     next_attempt_at: dt.datetime | None = Field(
         default=None, description="No new attempt before this time after a failure."
     )
-    created_at: dt.datetime = Field(default_factory=utc_now, description="When it was claimed.")
-    updated_at: dt.datetime = Field(default_factory=utc_now, description="Last change.")
+    created_at: dt.datetime = Field(default_factory=clock.now, description="When it was claimed.")
+    updated_at: dt.datetime = Field(default_factory=clock.now, description="Last change.")
 
     def done(self, step: str) -> bool:
         """Whether `step` was carried out and confirmed."""
@@ -162,7 +164,7 @@ class OperationTakeover(Block):
         "Records that a flow run took over an unfinished CXone operation from a holder that "
         "died or failed: the record, the generation and the new holder."
     )
-    _documentation_url = "https://docs.prefect.io/v3/develop/blocks"
+    _documentation_url = HttpUrl("https://docs.prefect.io/v3/develop/blocks")
     _code_example = """```python
 from blocks import OperationTakeover
 
@@ -175,7 +177,7 @@ print(takeover.record, takeover.generation, takeover.owner_name)
     owner: str | None = Field(default=None, description="Id of the flow run that took over.")
     owner_name: str | None = Field(default=None, description="Name of that flow run.")
     reason: str = Field(default="", description="Why the previous holder was replaced.")
-    taken_at: dt.datetime = Field(default_factory=utc_now, description="When.")
+    taken_at: dt.datetime = Field(default_factory=clock.now, description="When.")
 
 
 def takeover_name(record: str, generation: int) -> str:

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from prefect.blocks.core import Block
-from pydantic import Field, SecretStr
+from pydantic import Field, HttpUrl, SecretStr
 from sqlalchemy.engine import make_url
 
 from ledger import DEFAULT_PATH, ledger_url
@@ -45,7 +45,7 @@ class AttemptsLedger(Block):
         "Where the attempts ledger is kept: every call attempt read back from the platform, "
         "and every opt-out and revocation (a SQLAlchemy async URL: SQLite or PostgreSQL)."
     )
-    _documentation_url = "https://docs.sqlalchemy.org/en/20/core/engines.html"
+    _documentation_url = HttpUrl("https://docs.sqlalchemy.org/en/20/core/engines.html")
     _code_example = """```python
 from blocks import AttemptsLedger
 
@@ -82,6 +82,7 @@ async def ledger_location(reference: str | None = DEFAULT_LEDGER) -> tuple[str, 
         return None
     try:
         block = await load_block(reference, AttemptsLedger, "pass ledger=None")
+        assert isinstance(block, AttemptsLedger)
     except MissingBlock:
         if reference != DEFAULT_LEDGER:
             raise

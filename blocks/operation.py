@@ -19,7 +19,13 @@ module:
    read before they write. The dead holder's requests cannot still be in flight either: each
    API call has a deadline well under the lease.
 
-A holder whose lease lapsed and was taken over stops at its next step (`LeaseLost`).
+A holder whose lease lapsed and was taken over stops at its next step, and a step it was
+carrying out when it was taken over is not recorded (`LeaseLost`).
+
+Every exactly-once job (provision, failover, restore, the abandonment guard's pause, webhook
+registration, dial-list upload) goes through `run_once`: settle behind a live holder, stop
+at an applied record, otherwise claim or take over, run the steps, and wait again when
+another run got there first.
 """
 
 from __future__ import annotations
@@ -29,10 +35,10 @@ import datetime as dt
 import logging
 import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import anyio
 from prefect.client.orchestration import get_client
@@ -40,7 +46,7 @@ from prefect.context import FlowRunContext
 from prefect.exceptions import ObjectNotFound
 from prefect.states import Crashed
 
-from . import _documents
+from . import _documents, _prefect, clock, pause_points
 from .idempotency import IdempotencyRecord, OperationTakeover, record_name, takeover_name
 
 logger = logging.getLogger(__name__)
@@ -54,12 +60,7 @@ OWNER_CHECK_SECONDS = 1.0
 FINISH_TIMEOUT_SECONDS = 10.0
 
 
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-# Every lease and backoff decision reads this clock; tests replace it to move time on.
-clock: Callable[[], dt.datetime] = utc_now
+T = TypeVar("T")
 
 
 def lease_seconds() -> float:
@@ -121,7 +122,7 @@ def _this_run() -> tuple[str | None, str | None]:
 
 
 def _stamp(text: str) -> str:
-    return f"{clock():%Y-%m-%d %H:%M:%S}Z {text}"
+    return f"{clock.now():%Y-%m-%d %H:%M:%S}Z {text}"
 
 
 async def load(identity: OperationIdentity) -> IdempotencyRecord | None:
@@ -136,7 +137,7 @@ async def load_many(identities: Iterable[OperationIdentity]) -> dict[str, Idempo
 
 
 def _lease_lapsed(record: IdempotencyRecord) -> bool:
-    return record.lease_expires_at is None or record.lease_expires_at <= clock()
+    return record.lease_expires_at is None or record.lease_expires_at <= clock.now()
 
 
 async def _owner_run_ended(record: IdempotencyRecord) -> bool:
@@ -191,24 +192,35 @@ class HeldOperation:
 
     @property
     def name(self) -> str:
-        return self.record._block_document_name
+        return _prefect.document_name(self.record) or ""
 
-    async def step(self, name: str, action: Callable[[str], Awaitable[dict[str, Any]]]) -> dict:
+    async def step(
+        self, name: str, action: Callable[[str], Awaitable[dict[str, Any]]]
+    ) -> dict[str, Any]:
         """Carry out step `name` once: `action(key)` unless the record has its answer.
+
+        Fenced on both sides: a holder taken over neither starts the step nor records its
+        answer (the new holder carries the step out again with the same key).
 
         Raises:
             LeaseLost: another run took the operation over; this run must stop.
         """
         if self.record.done(name):
-            return self.record.answers[name]
-        if self._lost or await self._taken_over():  # fenced: a holder that stalled stops here
-            raise LeaseLost(f"{self.record.operation}: another run took over")
+            answer: dict[str, Any] = self.record.answers[name]
+            return answer
+        await self._fence()  # a holder that stalled stops here
         self._current = name
         answer = await action(self.record.keys[name])
+        await pause_points.point(pause_points.STEP_DONE, record=self.name, step=name)
+        await self._fence()  # taken over meanwhile: the new holder's answers stand
         self._current = None
         self.record.answers = {**self.record.answers, name: answer}
         await self._write(f"{name} confirmed", "answers")
         return answer
+
+    async def _fence(self) -> None:
+        if self._lost or await self._taken_over():
+            raise LeaseLost(f"{self.record.operation}: another run took over")
 
     async def note(self, text: str) -> None:
         """Add a line to the record's history."""
@@ -218,7 +230,7 @@ class HeldOperation:
         for key, value in changes.items():
             setattr(self.record, key, value)
         self.record.history = [*self.record.history, _stamp(event)]
-        self.record.updated_at = clock()
+        self.record.updated_at = clock.now()
         await _documents.update(self.record, *fields, *changes, "history", "updated_at")
 
     async def _taken_over(self) -> bool:
@@ -233,9 +245,10 @@ class HeldOperation:
         """Extend the lease every third of it, until cancelled or taken over."""
         while True:
             await asyncio.sleep(self._lease / 3)
+            await pause_points.point(pause_points.LEASE_RENEW, record=self.name)
             if await self._taken_over():
                 return
-            self.record.lease_expires_at = clock() + dt.timedelta(seconds=self._lease)
+            self.record.lease_expires_at = clock.now() + dt.timedelta(seconds=self._lease)
             await _documents.update(self.record, "lease_expires_at")
 
     async def _apply(self) -> None:
@@ -256,7 +269,7 @@ class HeldOperation:
             status="failed",
             error=text,
             attempts=attempts,
-            next_attempt_at=None if interrupted else clock() + retry_delay(attempts),
+            next_attempt_at=None if interrupted else clock.now() + retry_delay(attempts),
             lease_expires_at=None,
         )
 
@@ -265,7 +278,7 @@ async def _claim(
     identity: OperationIdentity, steps: list[str], description: str, lease: float
 ) -> IdempotencyRecord:
     owner, owner_name = _this_run()
-    now = clock()
+    now = clock.now()
     record = IdempotencyRecord(
         kind=identity.kind,
         subject=dict(identity.subject),
@@ -299,9 +312,9 @@ async def _retire(owner: str, reason: str) -> None:
 
 
 async def _take_over(record: IdempotencyRecord, lease: float, backoff: bool) -> IdempotencyRecord:
-    name = record._block_document_name
+    name = _prefect.document_name(record) or ""
     if record.status == "failed":
-        if backoff and record.next_attempt_at is not None and clock() < record.next_attempt_at:
+        if backoff and record.next_attempt_at is not None and clock.now() < record.next_attempt_at:
             raise RetryLater(record)
         reason = f"attempt {record.attempts} failed: {record.error}"
     else:
@@ -318,15 +331,15 @@ async def _take_over(record: IdempotencyRecord, lease: float, backoff: bool) -> 
             break
         except _documents.DocumentExists:
             other = await _documents.read(OperationTakeover, takeover_name(name, generation))
-            if other is not None and clock() - other.taken_at < dt.timedelta(seconds=lease):
+            if other is not None and clock.now() - other.taken_at < dt.timedelta(seconds=lease):
                 raise OperationTaken(name) from None
             generation += 1  # that taker died before it could update the record
     if record.status == "pending" and record.owner and record.owner != owner:
         await _retire(record.owner, f"lease lapsed; operation {name} taken over by {owner_name}")
     record.generation, record.owner, record.owner_name = generation, owner, owner_name
-    record.status, record.lease_expires_at = "pending", clock() + dt.timedelta(seconds=lease)
+    record.status, record.lease_expires_at = "pending", clock.now() + dt.timedelta(seconds=lease)
     record.history = [*record.history, _stamp(f"taken over by {owner_name}: {reason}")]
-    record.updated_at = clock()
+    record.updated_at = clock.now()
     fields = ("generation", "owner", "owner_name", "status", "lease_expires_at", "history")
     await _documents.update(record, *fields, "updated_at")
     return record
@@ -358,14 +371,138 @@ async def hold(
     held = HeldOperation(record, lease)
     renewer = asyncio.create_task(held._renew())
     try:
-        yield held
+        try:
+            yield held
+        finally:
+            await _stop(renewer)
     except BaseException as exc:
-        renewer.cancel()
         if not isinstance(exc, LeaseLost):
             # Shielded: a flow timeout cancels this scope, and the failure must still be
             # recorded. If even this write fails, the lapsing lease lets the next run in.
+            # A holder taken over meanwhile records nothing: the record is its successor's.
             with anyio.CancelScope(shield=True), anyio.move_on_after(FINISH_TIMEOUT_SECONDS):
-                await held._fail(exc)
+                if not await held._taken_over():
+                    await held._fail(exc)
         raise
-    renewer.cancel()
+    await held._fence()  # taken over after its last step: the new holder finishes it
     await held._apply()
+
+
+async def _stop(renewer: asyncio.Task[None]) -> None:
+    """Cancel the lease renewer and wait until it has stopped (no renewal after the end)."""
+    renewer.cancel()
+    with anyio.CancelScope(shield=True), suppress(asyncio.CancelledError):
+        await renewer
+
+
+class Unread:
+    """A record nobody read beforehand (`run_once` reads it)."""
+
+    def __repr__(self) -> str:
+        return "UNREAD"
+
+
+UNREAD = Unread()
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[T]):
+    """How `run_once` ended.
+
+    `held`: this run carried the steps out (or finished them after another holder), and
+    `value` is what its work returned. Otherwise the record was applied already (or the
+    `settled` callback stopped the run, with its `value`).
+    """
+
+    record: IdempotencyRecord | None
+    value: T | None = None
+    held: bool = False
+
+    @property
+    def applied_before(self) -> bool:
+        """Whether another run (or an earlier one) had applied the operation already."""
+        return not self.held and self.record is not None and self.record.status == "applied"
+
+
+Settled = Callable[[IdempotencyRecord | None], Awaitable["Outcome[T] | None"]]
+
+
+async def _applied(record: IdempotencyRecord | None) -> Outcome[Any] | None:
+    """The usual reading of a settled record: an applied one is done."""
+    if record is not None and record.status == "applied":
+        return Outcome(record)
+    return None
+
+
+async def run_once(
+    identity: OperationIdentity,
+    steps: Sequence[str],
+    description: str,
+    work: Callable[[HeldOperation], Awaitable[T]],
+    *,
+    max_wait: float,
+    backoff: bool = True,
+    settled: Settled[T] = _applied,
+    record: IdempotencyRecord | Unread | None = UNREAD,
+) -> Outcome[T]:
+    """Carry out an operation exactly once, however many runs race for it or died in it.
+
+    Settles behind a live holder (`settle`), then asks `settled(record)` whether the record
+    as it now stands ends the run (by default: an applied one does); if not, claims the
+    operation (no record yet) or takes it over (failed, or abandoned by a holder that died),
+    and runs `work(held)`, which carries out the steps with `held.step`. When another run
+    claims or takes it over first, this run settles behind that one and asks again.
+
+    Args:
+        identity: What the operation acts on.
+        steps: Its steps, in order.
+        description: What it does, in words (kept in the record).
+        work: Carries out the steps; its return value is the outcome's `value`.
+        max_wait: How long to wait behind a live holder.
+        backoff: Whether a failed attempt waits for its backoff before the next one
+            (`False`: an operator's re-run may retry at once).
+        settled: Reads a settled record: an `Outcome` ends the run with it, None goes on.
+        record: The record as read beforehand (a fleet reads many at once), for the first
+            pass only.
+
+    Returns:
+        The outcome: `held` when this run carried out (or finished) the steps.
+
+    Raises:
+        OperationBusy: a live holder kept it for longer than `max_wait`.
+        RetryLater: it failed recently and its next attempt is not due yet.
+        LeaseLost: this run was taken over while it held the operation.
+
+    Example:
+        ```python
+        outcome = await operation.run_once(
+            identity, ["create"], "create campaign", lambda held: held.step("create", create),
+            max_wait=60,
+        )
+        ```
+    """
+    while True:
+        loaded = await load(identity) if isinstance(record, Unread) else record
+        record = UNREAD
+        settled_record = await settle(identity, loaded, max_wait)
+        done = await settled(settled_record)
+        if done is not None:
+            return done
+        try:
+            async with hold(identity, list(steps), description, settled_record, backoff) as held:
+                value = await work(held)
+        except OperationTaken:
+            continue  # another run holds it now: wait for its outcome
+        return Outcome(held.record, value, held=True)
+
+
+class _Retired(Exception):
+    """Ends a taken-over holder's operation without running its steps."""
+
+
+async def retire(identity: OperationIdentity, record: IdempotencyRecord, reason: str) -> None:
+    """Take over a record whose holder died or failed and end it, unapplied, so that the dead
+    holder cannot carry out another step (its job is redone under another identity)."""
+    with suppress(_Retired, OperationTaken):
+        async with hold(identity, record.steps, record.operation, record, backoff=False):
+            raise _Retired(reason)

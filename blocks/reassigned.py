@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import httpx
 from prefect.blocks.core import Block
-from pydantic import Field, SecretStr
+from pydantic import Field, HttpUrl, SecretStr
 
 from cxone import SHARED_BUCKETS
 from rnd import RndClient
@@ -43,7 +43,7 @@ class ReassignedNumbersDatabase(Block):
         "key and rate limit. Use get_client() to ask whether numbers changed hands since "
         "their consent."
     )
-    _documentation_url = "https://www.reassigned.us/"
+    _documentation_url = HttpUrl("https://www.reassigned.us/")
     _code_example = """```python
 import datetime as dt
 
@@ -82,4 +82,6 @@ async def load_reassigned_numbers_database(reference: str) -> ReassignedNumbersD
     Raises:
         MissingBlock: Nothing is saved under that name; the message says how to create it.
     """
-    return await load_block(reference, ReassignedNumbersDatabase, "pass rnd_block=None")
+    block = await load_block(reference, ReassignedNumbersDatabase, "pass rnd_block=None")
+    assert isinstance(block, ReassignedNumbersDatabase)
+    return block

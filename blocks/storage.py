@@ -11,7 +11,7 @@ from typing import Any
 
 from prefect.blocks.core import Block
 from prefect.blocks.fields import SecretDict
-from pydantic import Field, SecretStr
+from pydantic import Field, HttpUrl, SecretStr
 
 from .credentials import load_block
 
@@ -47,7 +47,7 @@ class FileStorageCredentials(Block):
         "Storage options (keys, tokens, signatures) for reading contact files from S3, Azure, "
         "GCS or HTTP with fsspec, so that no source URL carries a secret."
     )
-    _documentation_url = "https://filesystem-spec.readthedocs.io/en/latest/features.html"
+    _documentation_url = HttpUrl("https://filesystem-spec.readthedocs.io/en/latest/features.html")
     _code_example = """```python
 from blocks import FileStorageCredentials
 from dial_lists import open_source
@@ -98,8 +98,8 @@ def storage_options_of(block: Block) -> dict[str, Any]:
         return block.get_storage_options()
     if all(name in type(block).model_fields for name in _AWS_FIELDS):
         fields = {
-            "key": block.aws_access_key_id,
-            "secret": block.aws_secret_access_key,
+            "key": getattr(block, "aws_access_key_id", None),
+            "secret": getattr(block, "aws_secret_access_key", None),
             "token": getattr(block, "aws_session_token", None),
             "profile": getattr(block, "profile_name", None),
         }

@@ -73,7 +73,7 @@ class _Keys:
     """Blocked keys of one kind, added chunk by chunk and merged now and then."""
 
     def __init__(self, dtype: type) -> None:
-        self.keys = np.zeros(0, dtype=dtype)
+        self.keys: np.ndarray = np.zeros(0, dtype=dtype)
         self.reasons = np.zeros(0, dtype=np.int8)
         self._pending: list[tuple[np.ndarray, np.ndarray]] = []
         self._held = 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, cast
 
 import numpy as np
 import pandas as pd
@@ -25,7 +25,7 @@ NAT = np.iinfo(np.int64).min
 
 def _group_sum(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
     """Per row: the sum of `values` over its group (groups >= 0)."""
-    return np.bincount(groups, weights=values)[groups]
+    return cast(np.ndarray, np.bincount(groups, weights=values)[groups])
 
 
 def person_totals(
@@ -125,7 +125,7 @@ def row_attempts(contacts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]
 def _pair_keys(person: np.ndarray, subject: np.ndarray) -> np.ndarray:
     """One key per (person, subject) from their two keys (wrapping 64-bit arithmetic)."""
     with np.errstate(over="ignore"):
-        return person * np.uint64(0x9E3779B97F4A7C15) ^ subject
+        return cast(np.ndarray, person * np.uint64(0x9E3779B97F4A7C15) ^ subject)
 
 
 # Rows held before they are merged into the table: bounds the tally's memory on top of it.
@@ -141,8 +141,9 @@ class _KeyTable:
 
     def __init__(self, sums: int, latest: int):
         self.keys = np.zeros(0, np.uint64)
-        self.sums = [np.zeros(0) for _ in range(sums)]
-        self.latest = [np.zeros(0, np.int64) for _ in range(latest)]
+        # Float sums: `np.bincount` with weights gives float64 (its stubs say intp).
+        self.sums: list[np.ndarray] = [np.zeros(0) for _ in range(sums)]
+        self.latest: list[np.ndarray] = [np.zeros(0, np.int64) for _ in range(latest)]
         self._pending: list[tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]] = []
 
     def add(self, keys: np.ndarray, sums: list[np.ndarray], latest: list[np.ndarray]) -> None:

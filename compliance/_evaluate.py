@@ -5,8 +5,11 @@ Both judge per distinct combination of candidate locations and broadcast back to
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import TypeVar, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
@@ -32,8 +35,8 @@ from ._inputs import (
     postal_places,
     state_index,
 )
-from ._phones import OTHER_COUNTRY, Phones, parse_phones, zone_sets
-from ._places import Candidates
+from ._phones import OTHER_COUNTRY, Phones, concat_phones, parse_phones, zone_sets
+from ._places import Candidates, postal_id, said, said_count
 from ._policy import REASONS, CallingPolicy
 from ._rules import Rule
 from ._windows import CallingGrid, Status
@@ -68,8 +71,11 @@ _FROM_OTHER_ROWS = (
     "consent for the number was revoked on another row",
     "the person revoked consent on another row",
 )
+# The share of the phone column read on the second thread (it does little else).
+_PHONES_ON_THE_SIDE = 0.7
 # The earliest local midnight anywhere (UTC+14): caps take effect then, the conservative side.
 _EARLIEST_OFFSET = timedelta(hours=14)
+_Key = TypeVar("_Key", bound=Hashable)
 
 
 def _column(contacts: pd.DataFrame, name: str) -> pd.Series | None:
@@ -87,7 +93,9 @@ def _check_contacts(contacts: object) -> None:
         raise ValueError(f"contacts has duplicated columns: {', '.join(duplicated)}")
 
 
-def _distinct_rows(parts: list[np.ndarray], sizes: list[int]) -> tuple[np.ndarray, list[tuple]]:
+def _distinct_rows(
+    parts: list[np.ndarray], sizes: list[int]
+) -> tuple[np.ndarray, list[tuple[int, ...]]]:
     """Codes per row and the distinct tuples of small non-negative-or--1 integer columns."""
     key = np.zeros(len(parts[0]), dtype=np.int64)
     for part, size in zip(parts, sizes, strict=True):
@@ -101,16 +109,16 @@ def _distinct_rows(parts: list[np.ndarray], sizes: list[int]) -> tuple[np.ndarra
     return codes, list(zip(*reversed(columns), strict=True))
 
 
-def _ids(values: list) -> tuple[np.ndarray, list]:
+def _ids(values: Sequence[_Key]) -> tuple[np.ndarray, list[_Key]]:
     """Id of each value among the distinct values (in order of first appearance)."""
-    ids: dict = {}
+    ids: dict[_Key, int] = {}
     return np.array([ids.setdefault(value, len(ids)) for value in values], dtype=np.int64), list(
         ids
     )
 
 
 def _text(values: pa.Array) -> pd.api.extensions.ExtensionArray:
-    return pd.array(values, dtype=_TEXT)
+    return cast(pd.api.extensions.ExtensionArray, pd.array(values, dtype=_TEXT))
 
 
 def _utc(ns: np.ndarray) -> pd.api.extensions.ExtensionArray:
@@ -141,7 +149,12 @@ class _Contacts:
         zone_id, rule_id = self.time_keys[index]
         return self.zone_list[zone_id], self.rule_list[rule_id]
 
-    def output(self, contacts: pd.DataFrame, reason: np.ndarray, **columns) -> pd.DataFrame:
+    def output(
+        self,
+        contacts: pd.DataFrame,
+        reason: np.ndarray,
+        **columns: pd.api.extensions.ExtensionArray,
+    ) -> pd.DataFrame:
         # Few distinct zone and place lists: categoricals, without a string per row.
         zones = [";".join(sorted(zones)) for zones in self.zone_list]
         places = [";".join(group) for group in self.place_lists]
@@ -174,24 +187,25 @@ def _cap_limits(rule_list: list[tuple[Rule, ...]], cap_date: date) -> np.ndarray
 def _blocks(
     contacts: pd.DataFrame,
     phones: Phones,
+    own: np.ndarray,
     person: np.ndarray | None,
     blocked: Blocked | None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per row: what blocks it by its own cells, by its number and by its person (or CLEAR).
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: what blocks it by its number and by its person (or CLEAR), given what blocks
+    it by its own cells (`own_blocks`).
 
     `person`: dense person codes of the frame (`group_codes`), when already computed.
     """
-    own = own_blocks(contacts)
     persons = _column(contacts, "person_id")
     if blocked is None:  # the frame is the whole list: its own rows block
         numbers = number_blocks(phones.national, own)
         if person is None and persons is not None:
             person = group_codes(persons, len(contacts))
         people = np.full(len(own), CLEAR, np.int8) if person is None else group_blocks(person, own)
-        return own, numbers, people
+        return numbers, people
     keys = group_keys(persons) if len(blocked.persons) else None  # hashing ids takes time
     people = np.full(len(own), CLEAR, np.int8) if keys is None else blocked.of_persons(keys)
-    return own, blocked.of_numbers(phones.national), people
+    return blocked.of_numbers(phones.national), people
 
 
 def _details(
@@ -216,14 +230,29 @@ def _read(
     blocked: Blocked | None,
 ) -> _Contacts:
     n = len(contacts)
-    phones = parse_phones(contacts["phone"])
-    postal_row, postal_keys = postal_places(_column(contacts, "postal_code"), n)
-    declared = per_distinct(_column(contacts, "state"), n, state_index, -1, np.int16)
-    candidates = Candidates(policy, postal_keys)
+    # The phone column is the longest to read, and mostly numpy and Arrow work that releases
+    # the GIL: a second thread reads most of it while this one reads the other columns and
+    # then the rest of the phones.
+    column = contacts["phone"]
+    # A text column splits anywhere; other columns are read whole (equal numbers of different
+    # types, 7 and 7.0, are one distinct cell, described by its first appearance).
+    text = isinstance(column.dtype, pd.StringDtype)
+    cut = int(len(column) * _PHONES_ON_THE_SIDE) if text else len(column)
+    with ThreadPoolExecutor(1) as pool:
+        reading = pool.submit(parse_phones, column.iloc[:cut])
+        postal_row, postal_keys = postal_places(_column(contacts, "postal_code"), n)
+        declared = per_distinct(_column(contacts, "state"), n, state_index, -1, np.int16)
+        consent = per_distinct(_column(contacts, "consent_call"), n, is_true, False, bool)
+        row_24h, last = row_attempts(contacts)
+        row_7d = per_distinct(_column(contacts, "attempts_7d"), n, attempt_count, 0.0, float)
+        own = own_blocks(contacts)
+        phones = concat_phones(reading.result(), parse_phones(column.iloc[cut:]))
+        del reading  # the halves: only their concatenation is needed from here
+    candidates = Candidates(policy)
     # Postal codes are many (42,000 ZIPs) but say few things: judge what they say, not them.
-    said_ids, said_list = _ids(candidates.postals)
-    said_row = np.append(said_ids, -1)[postal_row] if len(said_ids) else postal_row
-    n_places, n_said = len(state_codes()), len(said_list)
+    said_ids = np.array([postal_id(key) for key in postal_keys], dtype=np.int64)
+    said_row = np.append(said_ids, -1)[postal_row]
+    n_places, n_said = len(state_codes()), said_count()
 
     zone_codes, zone_keys = _distinct_rows(
         [phones.zone_set, phones.country, said_row, declared],
@@ -231,25 +260,27 @@ def _read(
     )
     zone_ids, zone_list = _ids(
         [
-            candidates.zones(phone_set, country, said_list[said] if said >= 0 else None, place)
-            for phone_set, country, said, place in zone_keys
+            candidates.zones(phone_set, country, said(code), place)
+            for phone_set, country, code, place in zone_keys
         ]
     )
     zone_row = zone_ids[zone_codes]
     local_ids, local_list = _ids(
         [
-            candidates.local_zone(phone_set, said_list[said] if said >= 0 else None, place)
-            for phone_set, _, said, place in zone_keys
+            candidates.local_zone(phone_set, said(code), place)
+            for phone_set, _, code, place in zone_keys
         ]
     )
 
+    # Places need only the postal code's place, not its zones: fewer combinations.
+    code_place = np.array([said(i).place for i in range(n_said)] + [-1], dtype=np.int64)
     place_codes, place_keys = _distinct_rows(
-        [declared, said_row, phones.npa_state, phones.country],
-        [n_places, n_said, n_places, OTHER_COUNTRY + 1],
+        [declared, code_place[said_row], phones.npa_state, phones.country],
+        [n_places, n_places, n_places, OTHER_COUNTRY + 1],
     )
     place_tuples = [
-        candidates.places(stated, said_list[said] if said >= 0 else None, npa_place)
-        for stated, said, npa_place, _ in place_keys
+        candidates.places(stated, postal_place, npa_place)
+        for stated, postal_place, npa_place, _ in place_keys
     ]
     rule_ids, rule_list = _ids(
         [
@@ -261,8 +292,6 @@ def _read(
     rule_row = rule_ids[place_codes]
     time_row, time_keys = _distinct_rows([zone_row, rule_row], [len(zone_list), len(rule_list)])
 
-    row_24h, last = row_attempts(contacts)
-    row_7d = per_distinct(_column(contacts, "attempts_7d"), n, attempt_count, 0.0, float)
     person = None
     if people is None:
         person = group_codes(_column(contacts, "person_id"), n)
@@ -281,7 +310,7 @@ def _read(
         latest,
     )
     zone_known = np.array([bool(zones) for zones in zone_list], dtype=bool)[zone_row]
-    own, number, person_block = _blocks(contacts, phones, person, blocked)
+    number, person_block = _blocks(contacts, phones, own, person, blocked)
     block = np.minimum(own, np.minimum(number, person_block))  # DNC before a revocation
     reason = np.select(
         [
@@ -289,7 +318,7 @@ def _read(
             phones.country == OTHER_COUNTRY,
             block == DNC,
             block == REVOKED,
-            ~per_distinct(_column(contacts, "consent_call"), n, is_true, False, bool),
+            ~consent,
             caps.capped,
             ~zone_known,
         ],
@@ -310,7 +339,7 @@ def _read(
         place_lists=[tuple(state_codes()[p] for p in group) for group in place_index_lists],
         place_row=place_ids[place_codes],
         time_row=time_row,
-        time_keys=time_keys,
+        time_keys=cast("list[tuple[int, int]]", time_keys),  # of two parts: pairs
         detail_row=detail_row,
         detail_list=detail_list,
     )
@@ -344,18 +373,22 @@ def _grid_ns(grid: CallingGrid, minute: np.ndarray) -> np.ndarray:
     return np.where(minute >= 0, grid.start.value + minute * _MINUTE_NS, NAT)
 
 
-def _categorical(codes: np.ndarray, texts: list[str | None]) -> pd.Categorical:
+def _categorical(codes: np.ndarray, texts: Sequence[str | None]) -> pd.Categorical[str]:
     """Text per row as a categorical: codes into `texts`, None standing for a missing value."""
     categories: dict[str, int] = {}
     recode = np.array(
         [-1 if text is None else categories.setdefault(text, len(categories)) for text in texts]
     )
     return pd.Categorical.from_codes(
-        recode[codes] if len(recode) else codes, categories=list(categories)
+        recode[codes] if len(recode) else codes,
+        # pandas-stubs want an Index; pandas takes any list-like (a list: no Index built here).
+        categories=cast("pd.Index[str]", list(categories)),
     )
 
 
-def _local_text(ns: np.ndarray, zone_ids: np.ndarray, zones: list[str | None]) -> pd.Categorical:
+def _local_text(
+    ns: np.ndarray, zone_ids: np.ndarray, zones: list[str | None]
+) -> pd.Categorical[str]:
     """ISO-8601 text with offset of each instant in its row's zone; missing for NaT or no zone.
 
     Few distinct values: a categorical, built without writing a string per row.

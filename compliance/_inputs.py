@@ -8,16 +8,18 @@ empty is a revocation, and an attempt count that is not a clear count is over ev
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from numbers import Real
+from typing import cast, overload
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._zones import canadian_province, normalise_state, normalise_zip, state_codes, zip_table
+from ._zones import canadian_fsa, normalise_state, normalise_zip, state_codes, zip_table
 
 _TRUE = frozenset({"true", "t", "yes", "y", "1"})
 _FALSE = frozenset({"false", "f", "no", "n", "0", "off"})
@@ -25,9 +27,19 @@ _FALSE = frozenset({"false", "f", "no", "n", "0", "off"})
 _BLANK = frozenset({"", "none", "null", "nan", "nat", "<na>"})
 # The latest offset in use (UTC-12): a naive time read there is the latest instant it can be.
 _LATEST_READING = pd.Timedelta(hours=12)
+# pandas-stubs type NaT's value as np.int64; it is a Python int (the int64 minimum).
+_NAT_NS = cast(int, pd.NaT.value)
 
 
 def _distinct(values: pd.Series) -> tuple[np.ndarray, list[object]]:
+    kind = values.dtype.kind if isinstance(values.dtype, np.dtype) else ""
+    if kind == "b":  # a flag column: its two values, no hashing
+        return values.to_numpy().view(np.int8), [False, True]
+    if kind in ("i", "u") and len(values):  # whole numbers in a short range: offsets, no hashing
+        numbers = values.to_numpy()
+        low, high = int(numbers.min()), int(numbers.max())
+        if high - low < 1 << 16:
+            return (numbers - low).astype(np.int64), list(range(low, high + 1))
     try:
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
     except TypeError:  # unhashable cells (lists, dicts): judge their text instead
@@ -35,13 +47,20 @@ def _distinct(values: pd.Series) -> tuple[np.ndarray, list[object]]:
     return codes, uniques.tolist()  # one conversion, not an iteration over Arrow scalars
 
 
-def _broadcast(codes: np.ndarray, judged: list[object], missing: object, dtype) -> np.ndarray:
+def _broadcast(
+    codes: np.ndarray, judged: Sequence[object], missing: object, dtype: npt.DTypeLike
+) -> np.ndarray:
     table = np.array([*judged, missing], dtype=dtype)
-    return table[codes]  # code -1 (null) picks `missing`, the last entry
+    # numpy's stubs give Any for fancy indexing when the dtypes are not known.
+    return cast(np.ndarray, table[codes])  # code -1 (null) picks `missing`, the last entry
 
 
 def per_distinct(
-    values: pd.Series | None, n: int, judge: Callable[[object], object], missing: object, dtype
+    values: pd.Series | None,
+    n: int,
+    judge: Callable[[object], object],
+    missing: object,
+    dtype: npt.DTypeLike,
 ) -> np.ndarray:
     """Judge each distinct cell once and broadcast back; nulls and absent columns get `missing`.
 
@@ -67,7 +86,7 @@ def group_codes(values: pd.Series | None, n: int) -> np.ndarray | None:
     return _groups(values)[0]
 
 
-def _groups(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+def _groups(values: pd.Series) -> tuple[npt.NDArray[np.int64], pd.Index]:
     """Dense codes (-1 for blank cells) and the distinct values they index."""
     try:
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
@@ -80,6 +99,10 @@ def _groups(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     return np.where(np.append(blank, True)[codes], -1, codes).astype(np.int64), uniques
 
 
+@overload
+def group_keys(values: pd.Series) -> np.ndarray: ...
+@overload
+def group_keys(values: pd.Series | None) -> np.ndarray | None: ...
 def group_keys(values: pd.Series | None) -> np.ndarray | None:
     """A key of each grouping cell that is the same in every frame; 0 for blank cells.
 
@@ -107,7 +130,7 @@ def blank_text(text: pa.Array) -> np.ndarray:
         [True, True, False, False]
     """
     found = pc.is_in(pc.utf8_lower(pc.utf8_trim_whitespace(text)), pa.array(sorted(_BLANK)))
-    return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+    return cast(np.ndarray, pc.fill_null(found, False).to_numpy(zero_copy_only=False))
 
 
 def _is_blank(value: object) -> bool:
@@ -183,13 +206,13 @@ def instant_ns(value: object) -> int:
         True
     """
     if isinstance(value, bool | np.bool_) or not isinstance(value, str | datetime | np.datetime64):
-        return pd.NaT.value
+        return _NAT_NS
     try:
         stamp = pd.Timestamp(value)
     except (ValueError, TypeError, OverflowError):
-        return pd.NaT.value
-    if stamp is pd.NaT:
-        return pd.NaT.value
+        return _NAT_NS
+    if cast(object, stamp) is pd.NaT:  # pandas-stubs: never NaT; it is for "NaT", "" and such
+        return _NAT_NS
     stamp = stamp.tz_convert("UTC") if stamp.tzinfo else stamp.tz_localize("UTC") + _LATEST_READING
     return stamp.as_unit("ns").value
 
@@ -201,19 +224,20 @@ def state_index(value: object) -> int:
 
 
 def postal_key(value: object) -> str | None:
-    """What identifies a postal code cell: "Z:" and a known ZIP code, or "P:" and a province.
+    """What identifies a postal code cell: "Z:" and a known ZIP code, or "F:" and a Canadian
+    forward sortation area (the first three characters, which say the province and the zones).
 
     Example:
         >>> postal_key("10001-1234"), postal_key("m5v 3l9"), postal_key("ABCDE")
-        ('Z:10001', 'P:ON', None)
+        ('Z:10001', 'F:M5V', None)
     """
     table = zip_table()
     # Most cells are already clean 5-digit strings: look them up before normalising.
     code = value if isinstance(value, str) and value in table else normalise_zip(value)
     if code in table:
         return f"Z:{code}"
-    province = canadian_province(value)
-    return f"P:{province}" if province else None
+    fsa = canadian_fsa(value)
+    return f"F:{fsa}" if fsa else None
 
 
 def postal_places(values: pd.Series | None, n: int) -> tuple[np.ndarray, list[str]]:
@@ -225,6 +249,10 @@ def postal_places(values: pd.Series | None, n: int) -> tuple[np.ndarray, list[st
         return np.full(n, -1, dtype=np.int32), []
     codes, uniques = _distinct(values)
     keys: dict[str, int] = {}
-    judged = [postal_key(value) for value in uniques]
+    table = zip_table()  # most cells are clean 5-digit ZIPs: no call for those
+    judged = [
+        "Z:" + value if type(value) is str and value in table else postal_key(value)
+        for value in uniques
+    ]
     ids = [-1 if key is None else keys.setdefault(key, len(keys)) for key in judged]
     return _broadcast(codes, ids, -1, np.int32), list(keys)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from numbers import Integral, Real
+from typing import cast
 from zoneinfo import available_timezones
 
 import numpy as np
@@ -22,10 +23,17 @@ import pandas as pd
 import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
-from phonenumbers import PhoneMetadata, tzdata
+from phonenumbers import PhoneMetadata, PhoneNumberDesc, tzdata
 
 from ._inputs import blank_text
-from ._zones import CANADIAN_PROVINCES, normalise_state, state_codes
+from ._zones import (
+    AREA_CODE_ZONES_FILE,
+    CANADIAN_PROVINCES,
+    EXCHANGE_ZONES_FILE,
+    data_rows,
+    normalise_state,
+    state_codes,
+)
 
 _NANP = 1
 # Number types that libphonenumber does not tie to a place (phonenumberutil.number_type checks
@@ -71,6 +79,18 @@ class _Patterns:
     split_fixed: str
 
 
+def _metadata(region: str) -> PhoneMetadata:
+    """A +1 region's metadata (typed optional: there is none for a region it does not know)."""
+    return cast(PhoneMetadata, PhoneMetadata.metadata_for_region(region))
+
+
+def _mobile_and_fixed(metadata: PhoneMetadata) -> tuple[str, str]:
+    """A +1 region's mobile and fixed-line patterns (typed optional; every +1 region has both)."""
+    mobile = cast(PhoneNumberDesc, metadata.mobile).national_number_pattern
+    fixed = cast(PhoneNumberDesc, metadata.fixed_line).national_number_pattern
+    return cast(str, mobile), cast(str, fixed)
+
+
 @cache
 def _patterns() -> _Patterns:
     any_type: set[str] = set()
@@ -78,15 +98,14 @@ def _patterns() -> _Patterns:
     split_mobile: set[str] = set()
     split_fixed: set[str] = set()
     for region in phonenumbers.COUNTRY_CODE_TO_REGION_CODE[_NANP]:
-        metadata = PhoneMetadata.metadata_for_region(region)
+        metadata = _metadata(region)
         for kind in (*_NON_GEOGRAPHIC_TYPES, "fixed_line", "mobile"):
             desc = getattr(metadata, kind)
             if desc is not None and desc.national_number_pattern:
                 any_type.add(desc.national_number_pattern)
                 if kind in _NON_GEOGRAPHIC_TYPES:
                     non_geographic.add(desc.national_number_pattern)
-        mobile = metadata.mobile.national_number_pattern
-        fixed = metadata.fixed_line.national_number_pattern
+        mobile, fixed = _mobile_and_fixed(metadata)
         if mobile != fixed:
             split_mobile.add(mobile)
             split_fixed.add(fixed)
@@ -96,11 +115,13 @@ def _patterns() -> _Patterns:
 
 
 @cache
-def _prefix_zone_sets() -> tuple[np.ndarray, tuple[frozenset[str], ...]]:
-    """NPA-NXX (as an int) -> zone-set id, and the zone sets; id 0 means "no information".
+def library_zone_sets() -> tuple[np.ndarray, tuple[frozenset[str], ...]]:
+    """libphonenumber's view: NPA-NXX (as an int) -> zone-set id, and the zone sets (id 0: none).
 
     Built from libphonenumber's longest-prefix table: a key covers every NPA-NXX it prefixes,
-    longer keys override shorter ones. Zone lists equal to the whole +1 list say nothing.
+    longer keys override shorter ones. Zone lists equal to the whole +1 list say nothing. The
+    engine does not use it (a general-purpose table is wrong at the edges): the derivation of
+    `data/area_code_zones.csv` counts it as one source of an area code's zones.
     """
     data = tzdata.TIMEZONE_DATA
     continent = frozenset(data[str(_NANP)])
@@ -118,6 +139,31 @@ def _prefix_zone_sets() -> tuple[np.ndarray, tuple[frozenset[str], ...]]:
         start = int(digits) * width
         table[start : start + width] = ids.setdefault(zones, len(ids))
     return table, tuple(sorted(ids, key=ids.__getitem__))
+
+
+# Where a number's zones come from (`Phones.zone_origin`).
+NO_ORIGIN, AREA_CODE, EXCHANGE = 0, 1, 2
+
+
+@cache
+def _prefix_zone_sets() -> tuple[np.ndarray, tuple[frozenset[str], ...], np.ndarray]:
+    """NPA-NXX (as an int) -> zone-set id, the zone sets (id 0: none), and the origin per NPA-NXX.
+
+    From the shipped tables: every zone of the area code (`data/area_code_zones.csv`), except
+    for the verified exchanges of `data/exchange_zones.csv`, which keep their place's zone.
+    """
+    ids: dict[frozenset[str], int] = {frozenset(): 0}
+    table = np.zeros(10**_PREFIX_DIGITS, dtype=np.int16)
+    origin = np.zeros(10**_PREFIX_DIGITS, dtype=np.int8)
+    for npa, zones, _ in data_rows(AREA_CODE_ZONES_FILE):
+        start = int(npa) * 1000
+        table[start : start + 1000] = ids.setdefault(frozenset(zones.split(";")), len(ids))
+        origin[start : start + 1000] = AREA_CODE
+    for exchange, zones, *_ in data_rows(EXCHANGE_ZONES_FILE):
+        npa, nxx = exchange.split("-")
+        table[int(npa) * 1000 + int(nxx)] = ids.setdefault(frozenset(zones.split(";")), len(ids))
+        origin[int(npa) * 1000 + int(nxx)] = EXCHANGE
+    return table, tuple(sorted(ids, key=ids.__getitem__)), origin
 
 
 def zone_sets() -> tuple[frozenset[str], ...]:
@@ -144,7 +190,7 @@ def _region_samples() -> dict[int, tuple[str, int]]:
     found: dict[int, tuple[str, int]] = {}
     for npa in range(200, 1000):
         for region in phonenumbers.COUNTRY_CODE_TO_REGION_CODE[_NANP]:
-            leading = PhoneMetadata.metadata_for_region(region).leading_digits
+            leading = _metadata(region).leading_digits
             if leading and re.match(leading, f"{npa}2000000"):
                 found[npa] = (region, npa * 10**7 + 2_000_000)
                 break
@@ -172,7 +218,7 @@ def _geocoded_place(number: phonenumbers.PhoneNumber, region: str) -> str:
     # A Canadian code for a US number (or the reverse) would be a geocoder oddity: drop it.
     if not all(places) or any((p in CANADIAN_PROVINCES) != (region == "CA") for p in places):
         return ""
-    return ";".join(places)
+    return ";".join(cast(list[str], places))  # all(places): no None left
 
 
 def npa_places_from_package() -> dict[int, tuple[str, str]]:
@@ -233,20 +279,22 @@ def npa_countries() -> np.ndarray:
 
 @cache
 def province_zones() -> dict[str, frozenset[str]]:
-    """Canadian province -> every zone libphonenumber gives any of its area codes' exchanges.
+    """Canadian province -> every zone of its area codes (`data/area_code_zones.csv`).
 
     Example:
-        >>> sorted(province_zones()["SK"])
-        ['America/Regina', 'America/Winnipeg']
+        >>> sorted(province_zones()["SK"])  # Lloydminster: Alberta's; Creighton: Manitoba's
+        ['America/Edmonton', 'America/Regina', 'America/Winnipeg']
     """
-    prefixes, sets = _prefix_zone_sets()
     zones: dict[str, set[str]] = {}
     text = resources.files("compliance").joinpath(NPA_PLACES_FILE).read_text("utf-8")
-    for npa, country, places in list(csv.reader(io.StringIO(text)))[1:]:
-        if country == "CA" and places:
-            ids = np.unique(prefixes[int(npa) * 1000 : (int(npa) + 1) * 1000])
-            for province in places.split(";"):  # an area code of several provinces serves each
-                zones.setdefault(province, set()).update(*(sets[i] for i in ids))
+    provinces = {
+        int(npa): found.split(";")
+        for npa, country, found in list(csv.reader(io.StringIO(text)))[1:]
+        if country == "CA" and found
+    }
+    for npa, spanned, _ in data_rows(AREA_CODE_ZONES_FILE):
+        for province in provinces.get(int(npa), ()):  # an area code of several serves each
+            zones.setdefault(province, set()).update(spanned.split(";"))
     return {province: frozenset(found) for province, found in zones.items()}
 
 
@@ -334,11 +382,37 @@ class Phones:
     valid: np.ndarray  # bool
     country: np.ndarray  # int8: US, CANADA, OTHER_COUNTRY; NO_COUNTRY when invalid
     zone_set: np.ndarray  # int16 id into zone_sets(); 0 when the number gives no zone
+    zone_origin: np.ndarray  # int8 NO_ORIGIN, AREA_CODE or EXCHANGE: where zone_set comes from
     npa_state: np.ndarray  # int16 index into state_codes() of the area code's place; -1: none
     e164: pa.Array  # "+1NPANXXXXXX", null when invalid
     national: np.ndarray  # int64: the ten digits as an integer, 0 when invalid
     problem: np.ndarray  # int16 id into `problems` of why an invalid row is invalid; -1: valid
     problems: tuple[str, ...]  # NO_NUMBER, SCIENTIFIC, NOT_VALID, then `not_text` of each type
+
+
+def concat_phones(first: Phones, second: Phones) -> Phones:
+    """The results of two consecutive parts of a column as one (what `parse_phones` of the
+    whole column gives).
+
+    Example:
+        >>> a, b = parse_phones(pd.Series(["2127365000", 7.5])), parse_phones(pd.Series([True]))
+        >>> both = concat_phones(a, b)
+        >>> [both.problems[i] if i >= 0 else "valid" for i in both.problem]  # doctest: +ELLIPSIS
+        ['valid', 'not text: a float cell ...', 'not text: a bool cell ...']
+    """
+    problems = (*first.problems, *(p for p in second.problems if p not in first.problems))
+    recode = np.array([problems.index(p) for p in second.problems], dtype=np.int16)
+    second_problem = np.where(second.problem >= 0, recode[np.maximum(second.problem, 0)], -1)
+    arrays = {
+        name: np.concatenate([getattr(first, name), getattr(second, name)])
+        for name in ("valid", "country", "zone_set", "zone_origin", "npa_state", "national")
+    }
+    return Phones(
+        **arrays,
+        e164=pa.concat_arrays([first.e164, second.e164]),
+        problem=np.concatenate([first.problem, second_problem.astype(np.int16)]),
+        problems=problems,
+    )
 
 
 def _buffers(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
@@ -366,11 +440,12 @@ def _well_shaped(offsets: np.ndarray, data: np.ndarray, present: np.ndarray) -> 
     others = np.diff(np.searchsorted(np.flatnonzero(~_DIGIT_BYTES[data]), offsets))
     padded = np.append(data, np.zeros(2, dtype=np.uint8))  # the first two bytes of any string
     head, second = padded[offsets[:-1]], padded[offsets[:-1] + 1]
-    return present & (
+    shaped = present & (
         ((lengths == 10) & (others == 0))
         | ((lengths == 11) & (others == 0) & (head == ord("1")))
         | ((lengths == 12) & (others == 1) & (head == ord("+")) & (second == ord("1")))
     )
+    return cast(np.ndarray, shaped)  # numpy's stubs: Any for comparisons of untyped dtypes
 
 
 @cache
@@ -378,8 +453,9 @@ def _split_npas() -> np.ndarray:
     """Area code -> whether its region's mobile and fixed-line patterns differ."""
     split = np.zeros(1000, dtype=bool)
     for region in phonenumbers.COUNTRY_CODE_TO_REGION_CODE[_NANP]:
-        metadata = PhoneMetadata.metadata_for_region(region)
-        if metadata.mobile.national_number_pattern == metadata.fixed_line.national_number_pattern:
+        metadata = _metadata(region)
+        mobile, fixed = _mobile_and_fixed(metadata)
+        if mobile == fixed:
             continue
         leading = metadata.leading_digits or "$^"  # regions without leading digits never split
         split |= [bool(re.match(leading, f"{npa}2000000")) for npa in range(1000)]
@@ -474,8 +550,10 @@ def parse_phones(values: pd.Series) -> Phones:
     mobile_only = matches(patterns.split_mobile, split) & ~matches(patterns.split_fixed, split)
     geographic = valid & ~non_geographic & ~mobile_only
     numbers = np.where(valid, numbers, 0)
-    prefix_table, _ = _prefix_zone_sets()
-    zone_set = np.where(geographic, prefix_table[numbers // 10 ** (10 - _PREFIX_DIGITS)], 0)
+    prefix_table, _, origins = _prefix_zone_sets()
+    prefix = numbers // 10 ** (10 - _PREFIX_DIGITS)
+    zone_set = np.where(geographic, prefix_table[prefix], 0)
+    zone_origin = np.where(geographic, origins[prefix], NO_ORIGIN)
     e164 = np.empty((len(valid), 12), dtype=np.uint8)
     e164[:, :2] = np.frombuffer(b"+1", dtype=np.uint8)
     e164[:, 2:] = digits
@@ -484,6 +562,7 @@ def parse_phones(values: pd.Series) -> Phones:
         valid=valid,
         country=_countries(valid, numbers // 10**7),
         zone_set=zone_set.astype(np.int16),
+        zone_origin=zone_origin.astype(np.int8),
         npa_state=npa_states()[numbers // 10**7],
         e164=_strings(e164, valid),
         national=numbers,

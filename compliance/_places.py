@@ -16,6 +16,8 @@ from ._rules import CANADA_WIDE, Rule, enforced_rules, federal_rule
 from ._zones import (
     CANADIAN_PROVINCES,
     canadian_places,
+    canadian_province,
+    fsa_zone_set,
     state_codes,
     state_zones,
     us_zones,
@@ -55,37 +57,81 @@ def canada_zones() -> frozenset[str]:
 
 @dataclass(frozen=True)
 class Postal:
-    """What a postal code says: zones, place (index into `state_codes()`) and country."""
+    """What a postal code says: zones, place (index into `state_codes()`) and country, and
+    whether the zones come from the code itself ("ZIP", "postal code") or, for a Canadian
+    code whose FSA is not listed, from its whole province ("province")."""
 
     zones: tuple[str, ...]
     place: int
     country: int
+    origin: str = ""
 
 
 @cache
 def postal(key: str | None) -> Postal:
-    """Resolve a key of `postal_places` ("Z:" ZIP or "P:" province); None gives nothing.
+    """Resolve a key of `postal_places` ("Z:" ZIP or "F:" Canadian FSA); None gives nothing.
+
+    A Canadian FSA has the zones of its row in `data/fsa_zones.csv`, else every zone of its
+    province.
 
     Example:
         >>> postal("Z:86045").zones, state_codes()[postal("Z:86045").place]
         (('America/Denver', 'America/Phoenix'), 'AZ')
+        >>> postal("F:M5V").zones, state_codes()[postal("F:M5V").place]
+        (('America/Toronto',), 'ON')
     """
     if key is None:
         return Postal((), -1, NO_COUNTRY)
     kind, code = key.split(":", 1)
     if kind == "Z":
         place = state_codes().index(zip_table()[code][1])
-        return Postal(tuple(sorted(zip_zone_set(code))), place, place_country(place))
-    place = state_codes().index(code)
-    return Postal(place_zones(place), place, CANADA)
+        return Postal(tuple(sorted(zip_zone_set(code))), place, place_country(place), "ZIP")
+    place = state_codes().index(canadian_province(code))
+    zones = fsa_zone_set(code)
+    if zones is None:
+        return Postal(place_zones(place), place, CANADA, "province")
+    return Postal(tuple(sorted(zones)), place, CANADA, "postal code")
+
+
+_SAID: dict[Postal, int] = {}  # each distinct thing a postal code says, numbered once
+_SAID_LIST: list[Postal] = []
+
+
+@cache
+def postal_id(key: str) -> int:
+    """A number for what the postal code key says (equal for keys that say the same thing:
+    42,000 ZIPs say a few hundred things), stable in the process; `said(id)` gives it back.
+
+    Example:
+        >>> postal_id("Z:10001") == postal_id("Z:10018"), said(postal_id("Z:10001")).origin
+        (True, 'ZIP')
+    """
+    found = postal(key)
+    if found not in _SAID:
+        _SAID[found] = len(_SAID_LIST)
+        _SAID_LIST.append(found)
+    return _SAID[found]
+
+
+def said(index: int) -> Postal:
+    """What a postal code says, from its `postal_id`; -1 gives nothing."""
+    return _SAID_LIST[index] if index >= 0 else postal(None)
+
+
+def said_count() -> int:
+    """How many distinct things postal codes have said so far (ids are below it)."""
+    return len(_SAID_LIST)
+
+
+def _rule_id(rule: Rule) -> str:
+    return rule.rule_id
 
 
 class Candidates:
     """Zones and rules of distinct combinations of a contact's candidate locations."""
 
-    def __init__(self, policy: CallingPolicy, postal_keys: list[str]):
+    def __init__(self, policy: CallingPolicy):
         self.policy = policy
-        self.postals = [postal(key) for key in postal_keys]
         self.us_federal = federal_rule(policy)
         self.by_place = enforced_rules(policy.enforced_confidence)
 
@@ -94,11 +140,16 @@ class Candidates:
     ) -> frozenset[str]:
         """Candidate zones: the number's, the postal code's and the declared place's.
 
-        Without any zone, a policy that does not block unknown zones judges the contact in
-        every zone of its countries (all US zones, Alaska, Hawaii and territories included).
+        A declared state or province adds its zones only when the postal code is not of that
+        same place: a ZIP says where in its state the contact is (a Dallas ZIP with state TX
+        is not in El Paso's zone), while a declared state that contradicts the ZIP is another
+        candidate location. Without any zone, a policy that does not block unknown zones
+        judges the contact in every zone of its countries (all US zones, Alaska, Hawaii and
+        territories included).
         """
         code = code or postal(None)
-        zones = frozenset((*zone_sets()[phone_set], *code.zones, *place_zones(declared)))
+        stated = place_zones(declared) if declared != code.place or not code.zones else ()
+        zones = frozenset((*zone_sets()[phone_set], *code.zones, *stated))
         if not zones and not self.policy.block_unknown_timezone:
             countries = {phone_country, code.country, place_country(declared)}
             zones = (us_zones() if US in countries else frozenset()) | (
@@ -112,13 +163,15 @@ class Candidates:
         number = sorted(zone_sets()[phone_set])
         return next(iter((*number, *(code.zones if code else ()), *place_zones(declared))), None)
 
-    def places(self, declared: int, code: Postal | None, npa_place: int) -> tuple[int, ...]:
+    def places(self, declared: int, code_place: int, npa_place: int) -> tuple[int, ...]:
         """Applicable places without repeats: declared first (the report files under it)."""
-        found = (declared, code.place if code else -1, npa_place)
+        found = (declared, code_place, npa_place)
         return tuple(dict.fromkeys(place for place in found if place >= 0))
 
     def rules(self, places: tuple[int, ...], phone_country: int) -> tuple[Rule, ...]:
-        """The country rules of every country present, then every place's own rules."""
+        """The country rules of every country present and every place's own rules, in rule id
+        order: the order of the places does not change what is allowed, so contacts whose
+        places differ only in order share one combination to judge."""
         countries = {phone_country, *(place_country(place) for place in places)}
         rules: list[Rule] = []
         if US in countries:
@@ -127,4 +180,4 @@ class Candidates:
             rules += self.by_place.get(CANADA_WIDE, ())
         for place in places:
             rules += self.by_place.get(state_codes()[place], ())
-        return tuple(rules)
+        return tuple(sorted(rules, key=_rule_id))

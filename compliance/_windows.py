@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import overload
 
 import numpy as np
 import pandas as pd
@@ -72,7 +73,11 @@ class CallingGrid:
         # Many combinations share a zone and a set of rules: combine those once.
         self._zone_rules: dict[tuple[str, tuple[Rule, ...]], tuple[np.ndarray, np.ndarray]] = {}
 
-    def minute_of(self, ns: np.ndarray) -> np.ndarray:
+    @overload
+    def minute_of(self, ns: int) -> int: ...
+    @overload
+    def minute_of(self, ns: np.ndarray) -> np.ndarray: ...
+    def minute_of(self, ns: np.ndarray | int) -> np.ndarray | int:
         """Grid minute index of UTC nanosecond instants, rounded up (a partial minute waits)."""
         return -((self.start.value - ns) // 60_000_000_000)
 
@@ -133,7 +138,9 @@ class CallingGrid:
             self._zone_rules[key] = allowed, closed
         return self._zone_rules[key]
 
-    def _combined(self, zones: frozenset[str], rules: tuple[Rule, ...]):
+    def _combined(
+        self, zones: frozenset[str], rules: tuple[Rule, ...]
+    ) -> tuple[np.ndarray, np.ndarray]:
         clocks = {self._clock_name(zone) for zone in zones}
         masks = [self._zone_masks(zone, rules) for zone in clocks]
         if len(masks) == 1:

@@ -51,6 +51,10 @@ _NUNAVUT_AREAS = ("X0A", "X0B", "X0C")  # the forward sortation areas of Nunavut
 
 ZIP_PLACES_FILE = "data/zip_places.csv"
 ZONE_OVERRIDES_FILE = "data/zone_overrides.csv"
+ZIP_ZONES_FILE = "data/zip_zones.csv"
+FSA_ZONES_FILE = "data/fsa_zones.csv"
+AREA_CODE_ZONES_FILE = "data/area_code_zones.csv"
+EXCHANGE_ZONES_FILE = "data/exchange_zones.csv"
 
 
 def zip_table_from_package() -> dict[str, tuple[str | None, str]]:
@@ -71,7 +75,8 @@ def zip_table_from_package() -> dict[str, tuple[str | None, str]]:
     }
 
 
-def _data_rows(name: str) -> list[list[str]]:
+def data_rows(name: str) -> list[list[str]]:
+    """The rows of a shipped CSV under `compliance/`, without its "#" header and column names."""
     text = resources.files("compliance").joinpath(name).read_text("utf-8")
     lines = [line for line in text.splitlines() if line and not line.startswith("#")]
     return list(csv.reader(io.StringIO("\n".join(lines))))[1:]
@@ -85,30 +90,60 @@ def zip_table() -> dict[str, tuple[str | None, str]]:
         >>> zip_table()["85001"]
         ('America/Phoenix', 'AZ')
     """
-    return {code: (zone or None, state) for code, zone, state in _data_rows(ZIP_PLACES_FILE)}
+    return {code: (zone or None, state) for code, zone, state in data_rows(ZIP_PLACES_FILE)}
 
 
 @cache
 def zone_overrides() -> dict[str, frozenset[str]]:
     """ZIP code -> every zone its area can be in, where one zone per ZIP is wrong.
 
-    From `data/zone_overrides.csv` (Navajo Nation and Hopi land, see the file's header).
+    From `data/zone_overrides.csv` (tribal land, federal boundary rules; see its header).
 
     Example:
         >>> sorted(zone_overrides()["86045"])
         ['America/Denver', 'America/Phoenix']
     """
-    return {
-        code: frozenset(zones.split(";")) for code, zones, *_ in _data_rows(ZONE_OVERRIDES_FILE)
-    }
+    return {code: frozenset(zones.split(";")) for code, zones, *_ in data_rows(ZONE_OVERRIDES_FILE)}
+
+
+@cache
+def zip_zones() -> dict[str, frozenset[str]]:
+    """ZIP code -> every zone its area touches, from the boundary polygons (`data/zip_zones.csv`).
+
+    Example:
+        >>> sorted(zip_zones()["32456"])  # Port St. Joe, Florida: the boundary is near
+        ['America/Chicago', 'America/New_York']
+    """
+    return {code: frozenset(zones.split(";")) for code, zones, _ in data_rows(ZIP_ZONES_FILE)}
 
 
 def zip_zone_set(code: str) -> frozenset[str]:
-    """The zones of a ZIP code: its override, else its table zone, else none."""
+    """The zones of a ZIP code: its override, else its boundary zones, else none.
+
+    Example:
+        >>> sorted(zip_zone_set("89883")), sorted(zip_zone_set("75201"))  # 64 FR 56705; Dallas
+        (['America/Denver'], ['America/Chicago'])
+    """
     if code in zone_overrides():
         return zone_overrides()[code]
-    zone = zip_table().get(code, (None, None))[0]
-    return frozenset({zone}) if zone else frozenset()
+    return zip_zones().get(code, frozenset())
+
+
+@cache
+def fsa_table() -> dict[str, frozenset[str]]:
+    """Canadian postal prefix (FSA, district or letter) -> zones, from `data/fsa_zones.csv`."""
+    return {prefix: frozenset(zones.split(";")) for prefix, zones, _ in data_rows(FSA_ZONES_FILE)}
+
+
+def fsa_zone_set(fsa: str) -> frozenset[str] | None:
+    """The zones of the longest listed prefix of a forward sortation area; None if unlisted.
+
+    Example:
+        >>> sorted(fsa_zone_set("M5V")), sorted(fsa_zone_set("S9V")), fsa_zone_set("V1W")
+        (['America/Toronto'], ['America/Edmonton'], None)
+    """
+    table = fsa_table()
+    return next((table[fsa[:n]] for n in (3, 2, 1) if fsa[:n] in table), None)
 
 
 @cache
@@ -119,7 +154,7 @@ def state_zones() -> dict[str, tuple[str, ...]]:
         >>> state_zones()["FL"]
         ('America/New_York', 'America/Chicago')
     """
-    counts: dict[str, Counter] = {}
+    counts: dict[str, Counter[str]] = {}
     for code, (_, state) in zip_table().items():
         for zone in zip_zone_set(code):
             counts.setdefault(state, Counter())[zone] += 1
@@ -192,6 +227,18 @@ def normalise_zip(value: object) -> str | None:
         return None
     match = _ZIP.fullmatch(value.strip())
     return match.group(1).zfill(5) if match else None
+
+
+def canadian_fsa(value: object) -> str | None:
+    """The forward sortation area (first three characters) of a Canadian postal code, else None.
+
+    Example:
+        >>> canadian_fsa("m5v 3l9"), canadian_fsa("V6B"), canadian_fsa("90210")
+        ('M5V', 'V6B', None)
+    """
+    if not isinstance(value, str) or not _POSTAL.fullmatch(value.strip().upper()):
+        return None
+    return value.strip().upper()[:3]
 
 
 def canadian_province(value: object) -> str | None:

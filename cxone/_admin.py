@@ -118,7 +118,7 @@ def as_int(value: Any) -> int:
     return int(float(value))
 
 
-def unwrap(body: Any, key: str) -> list[dict]:
+def unwrap(body: Any, key: str) -> list[dict[str, Any]]:
     """The items under `key`, whether at the top or inside `resultSet`; [] for a 204.
 
     Example:
@@ -166,7 +166,7 @@ def _flag(value: Any) -> bool:
     return value is True or str(value).lower() == "true"
 
 
-def attempt_result(contact: dict, disposition: dict | None) -> AttemptResult:
+def attempt_result(contact: dict[str, Any], disposition: dict[str, Any] | None) -> AttemptResult:
     """How a completed contact ended. Inferred (the sources define none of it): `abandoned`
     first; then words of the disposition (its `systemOutcome` and name) or the `endReason`
     naming an answering machine, a busy line or no answer; then agent time means answered.
@@ -193,12 +193,12 @@ def attempt_result(contact: dict, disposition: dict | None) -> AttemptResult:
     return AttemptResult.OTHER
 
 
-def _record_id(record: dict) -> str | None:
+def _record_id(record: dict[str, Any]) -> str | None:
     external_id = record.get("ExternalId", record.get("externalId"))
     return None if external_id in (None, "") else str(external_id)
 
 
-def _record_numbers(record: dict) -> set[str]:
+def _record_numbers(record: dict[str, Any]) -> set[str]:
     """The ten-digit numbers of a calling-list record's phone fields (inferred names)."""
     return {
         digits
@@ -208,7 +208,7 @@ def _record_numbers(record: dict) -> set[str]:
     }
 
 
-def _campaign(skill: dict) -> Campaign:
+def _campaign(skill: dict[str, Any]) -> Campaign:
     # `isRunning` only appears for a skill that is dialling: absent means not running.
     return Campaign.model_validate(
         {
@@ -255,7 +255,15 @@ class AdminClient(SessionClient):
             rate=(buckets, token_key(config.issuer, config.access_key_id)) if buckets else None,
         )
         self._clock = clock
-        self._dispositions: dict[int, dict | None] | None = None  # read once, on first need
+        self._dispositions: dict[int, dict[str, Any] | None] | None = (
+            None  # read once, on first need
+        )
+
+    @property
+    def _access(self) -> AccessKeyAuth:
+        auth = self.auth
+        assert isinstance(auth, AccessKeyAuth)
+        return auth
 
     def __repr__(self) -> str:
         return f"AdminClient(issuer={self.config.issuer!r}, key={self.config.access_key_id!r})"
@@ -278,7 +286,7 @@ class AdminClient(SessionClient):
         `replay_safe` marks a write whose repetition changes nothing (start, stop), so that
         the transport may retry it after a 5xx or a dropped connection.
         """
-        url = f"{await self.auth.api_endpoint()}{BASE_PATH}/v{version}.0{path}"
+        url = f"{await self._access.api_endpoint()}{BASE_PATH}/v{version}.0{path}"
         extensions = {REPLAY_SAFE_EXTENSION: True} if replay_safe else None
         headers = None
         if content is not None:
@@ -297,10 +305,10 @@ class AdminClient(SessionClient):
         return json_of(response)
 
     async def _all(
-        self, path: str, key: str, params: dict | None = None, version: int = VERSION
-    ) -> list[dict]:
+        self, path: str, key: str, params: dict[str, Any] | None = None, version: int = VERSION
+    ) -> list[dict[str, Any]]:
         """Every item of a paged listing (`skip`/`top`, at most 100 a page)."""
-        items: list[dict] = []
+        items: list[dict[str, Any]] = []
         while True:
             query = {**(params or {}), "skip": len(items), "top": PAGE}
             page = unwrap(await self.call("GET", path, params=query, version=version), key)
@@ -550,13 +558,13 @@ class AdminClient(SessionClient):
         Never sets `startSkill`: uploading to a running skill dials at once, and only the
         caller decides when a skill dials.
         """
-        expires = (expires or (self._clock() + dt.timedelta(days=30)).date()).isoformat()
+        expiration = (expires or (self._clock() + dt.timedelta(days=30)).date()).isoformat()
         fields = {
             "fileName": file_name,
             "skillId": int(skill_id) if skill_id else None,
             "defaultTimeZone": time_zone,
             "forceOverwrite": overwrite,
-            "expirationDate": expires,
+            "expirationDate": expiration,
             "startSkill": False,
             "sendEmail": False,
         }
@@ -700,7 +708,7 @@ class AdminClient(SessionClient):
             if len(contacts) < PAGE:
                 return
 
-    async def _attempt(self, campaign_id: str, contact: dict) -> CallAttempt | None:
+    async def _attempt(self, campaign_id: str, contact: dict[str, Any]) -> CallAttempt | None:
         outbound = contact.get("isOutbound")
         if outbound is not None and not _flag(outbound):
             return None  # an inbound contact on the skill is no attempt
@@ -725,7 +733,7 @@ class AdminClient(SessionClient):
             contact_id=str(contact["contactId"]),
         )
 
-    async def _disposition(self, disposition_id: int) -> dict | None:
+    async def _disposition(self, disposition_id: int) -> dict[str, Any] | None:
         """A disposition by id: the tenant's list read once, then one read per id it lacks."""
         if self._dispositions is None:
             listed = await self._all("/dispositions", "dispositions")
@@ -806,7 +814,7 @@ class AdminClient(SessionClient):
         return found
 
 
-def _job(job: dict) -> UploadJob:
+def _job(job: dict[str, Any]) -> UploadJob:
     return UploadJob(
         job_id=str(job["jobId"]),
         list_id=str(job.get("listId")) if job.get("listId") is not None else None,

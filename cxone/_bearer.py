@@ -9,7 +9,7 @@ once. Subclasses say how a token is obtained; secrets never reach an exception.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from typing import Any
 
 import httpx
@@ -61,7 +61,9 @@ class BearerAuth(httpx.Auth):
         self._lock = asyncio.Lock()
         self.refresh_count = 0
 
-    def sync_auth_flow(self, request):
+    def sync_auth_flow(
+        self, request: httpx.Request
+    ) -> Generator[httpx.Request, httpx.Response, None]:
         raise RuntimeError(f"{type(self).__name__} supports httpx.AsyncClient only")
 
     async def async_auth_flow(
@@ -91,6 +93,7 @@ class BearerAuth(httpx.Auth):
                     self.refresh_count += 1
                     if self._cache is not None:
                         self._cache.put(self._key, token, self._refresh_at)
+            assert self._token is not None
             return self._token
 
     async def _fetch(self) -> tuple[str, float]:

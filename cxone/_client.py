@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 import httpx
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ._auth import ClientCredentialsAuth
 from ._config import CXoneConfig
@@ -44,6 +44,8 @@ from ._session import SessionClient, json_of
 from ._spec import CampaignSpec, differences
 from ._tokens import TokenCache, token_key
 from ._transport import IDEMPOTENCY_HEADER, RetryPolicy
+
+M = TypeVar("M", bound=BaseModel)
 
 API = "/api/v2/omnichannel"
 CONSENTED_QUERY = "consentFlags.outbound.call==true"
@@ -131,11 +133,19 @@ class CXoneClient(SessionClient):
 
     Example:
         >>> import asyncio
+        >>> import httpx
         >>> from cxone import CXoneClient, CXoneConfig
+        >>> def platform(request):  # a stand-in answering the token and the listing
+        ...     if request.url.path.endswith("/oauth/token"):
+        ...         return httpx.Response(200, json={"access_token": "t", "expires_in": 3600})
+        ...     campaign = {"id": "cmp_1", "name": "Renewals", "status": "active"}
+        ...     return httpx.Response(200, json={"campaigns": [campaign], "totalCount": 1})
         >>> async def names(config):
-        ...     async with CXoneClient(config) as client:
+        ...     transport = httpx.MockTransport(platform)
+        ...     async with CXoneClient(config, transport=transport) as client:
         ...         return [c.name for c in (await client.list_campaigns()).campaigns]
-        >>> # asyncio.run(names(CXoneConfig(client_id="...", client_secret="...")))
+        >>> asyncio.run(names(CXoneConfig(client_id="id", client_secret="secret")))
+        ['Renewals']
     """
 
     # The described API delivers metrics by webhook; nothing needs to poll it.
@@ -187,7 +197,7 @@ class CXoneClient(SessionClient):
             return None
         return json_of(response)
 
-    async def _call_model(self, model, method: str, path: str, **kwargs):
+    async def _call_model(self, model: type[M], method: str, path: str, **kwargs: Any) -> M:
         body = await self.call_endpoint(method, path, **kwargs)
         try:
             return model.model_validate(body)

@@ -7,6 +7,7 @@ import datetime as dt
 import functools
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -62,8 +63,9 @@ def time_zone_name(zone: str) -> str:
     except (ValueError, KeyError) as exc:  # ZoneInfoNotFoundError is a KeyError
         raise ValueError(f"{zone!r} is not an IANA time zone") from exc
     winter, summer = (dt.datetime(2026, month, 15, tzinfo=info) for month in (1, 7))
-    standard = min(winter.utcoffset(), summer.utcoffset())
-    key = (int(standard.total_seconds() // 60), winter.utcoffset() != summer.utcoffset())
+    offsets = [moment.utcoffset() or dt.timedelta(0) for moment in (winter, summer)]
+    standard = min(offsets)
+    key = (int(standard.total_seconds() // 60), offsets[0] != offsets[1])
     if key not in _NAMES:
         raise ValueError(f"no CXone time zone name is known for {zone!r}")
     return _NAMES[key]
@@ -160,7 +162,7 @@ class UploadBody:
 
     SLICE = 3 * 2**18  # 768 KiB of file: 1 MiB of base64
 
-    def __init__(self, fields: dict, data: bytes) -> None:
+    def __init__(self, fields: dict[str, Any], data: bytes) -> None:
         self._head = json.dumps(fields).encode()[:-1] + b', "listFile": "'
         self._data = data
         self._tail = b'"}'

@@ -5,6 +5,8 @@ Messages name the method, URL and status; they never include credentials or toke
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class CXoneError(Exception):
     """Base class for every error raised by the CXone client."""
@@ -21,7 +23,7 @@ class CXoneAuthError(CXoneError):
     `missing_scope` is set when the server names the scope it wanted.
     """
 
-    def __init__(self, message: str, *, missing_scope: str | None = None, **kwargs):
+    def __init__(self, message: str, *, missing_scope: str | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.missing_scope = missing_scope
 
@@ -37,7 +39,7 @@ class CXoneConflict(CXoneError):
 class CXoneValidationError(CXoneError):
     """400 or 422: the server rejected the request body; `server_message` says why."""
 
-    def __init__(self, message: str, *, server_message: str | None = None, **kwargs):
+    def __init__(self, message: str, *, server_message: str | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.server_message = server_message
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 
 from ._exceptions import CXoneExportIncomplete
 from ._models import Contact, ContactPage
@@ -32,14 +32,16 @@ FetchPage = Callable[[int], Awaitable[ContactPage]]
 MAX_CONTACTS = 10_000_000
 
 
-async def _pages_in_order(fetch: FetchPage, first: int, last: int, concurrency: int):
+async def _pages_in_order(
+    fetch: FetchPage, first: int, last: int, concurrency: int
+) -> AsyncGenerator[ContactPage, None]:
     """Yield pages first..last in order with at most `concurrency` requests in flight."""
     pending: dict[int, asyncio.Task[ContactPage]] = {}
     next_to_start = first
     try:
         for number in range(first, last + 1):
             while next_to_start <= last and len(pending) < concurrency:
-                pending[next_to_start] = asyncio.create_task(fetch(next_to_start))
+                pending[next_to_start] = asyncio.ensure_future(fetch(next_to_start))
                 next_to_start += 1
             yield await pending.pop(number)
     finally:

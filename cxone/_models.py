@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import enum
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -49,7 +50,7 @@ class ServerModel(WireModel):
     model_config = ConfigDict(extra="allow")
 
 
-def _set_none_at(record: Any, loc: tuple) -> bool:
+def _set_none_at(record: Any, loc: tuple[int | str, ...]) -> bool:
     """Blank the field at `loc` inside a raw record; False if the path is not there."""
     *parents, leaf = loc
     for key in parents:
@@ -62,7 +63,7 @@ def _set_none_at(record: Any, loc: tuple) -> bool:
     return True
 
 
-def _contacts_with_malformed_fields_blanked(value: Any, handler) -> Any:
+def _contacts_with_malformed_fields_blanked(value: Any, handler: Callable[[Any], Any]) -> Any:
     """Validate a page's contacts; a malformed optional field becomes None, not an error.
 
     The whole list is validated in pydantic-core first (the fast path). Only when that fails
@@ -74,9 +75,12 @@ def _contacts_with_malformed_fields_blanked(value: Any, handler) -> Any:
     except ValidationError as exc:
         if not isinstance(value, list):
             raise
-        blanked: dict[int, dict] = {}
+        blanked: dict[int, dict[str, Any]] = {}
         for error in exc.errors():
-            index, *path = error["loc"]
+            first, *path = error["loc"]
+            if not isinstance(first, int):
+                raise
+            index = first
             record = blanked.get(index)
             if record is None and isinstance(value[index], dict):
                 record = blanked[index] = copy.deepcopy(value[index])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 
 
 class TokenBucket:
@@ -20,7 +21,13 @@ class TokenBucket:
         >>> asyncio.run(bucket.acquire())
     """
 
-    def __init__(self, rate: float, capacity: float, clock=time.monotonic, sleep=asyncio.sleep):
+    def __init__(
+        self,
+        rate: float,
+        capacity: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         if rate <= 0 or capacity < 1:
             raise ValueError("rate must be > 0 and capacity >= 1")
         self.rate = rate

@@ -9,7 +9,7 @@ import functools
 import re
 import ssl
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
@@ -43,32 +43,34 @@ def server_message(response: httpx.Response) -> str:
         return response.text[:200]
     if isinstance(body, dict):
         for key in ("message", "error_description", "errorDescription", "error"):
-            if isinstance(body.get(key), str):
-                return body[key]
+            value = body.get(key)
+            if isinstance(value, str):
+                return value
     return ""
 
 
 def error_for(response: httpx.Response) -> CXoneError:
     """The typed exception for an error response; messages carry method, URL and status."""
     request, status = response.request, response.status_code
-    where = f"{request.method} {request.url}"
+    where, url = f"{request.method} {request.url}", str(request.url)
     detail = server_message(response)
     message = f"{where} answered {status}" + (f": {detail}" if detail else "")
-    kwargs = {"status_code": status, "url": str(request.url)}
     if status in (401, 403):
         scope = SCOPE_PATTERN.search(detail) if status == 403 else None
-        return CXoneAuthError(message, missing_scope=scope and scope.group(0), **kwargs)
+        return CXoneAuthError(
+            message, missing_scope=scope and scope.group(0), status_code=status, url=url
+        )
     if status == 404:
-        return CXoneNotFound(message, **kwargs)
+        return CXoneNotFound(message, status_code=status, url=url)
     if status == 409:
-        return CXoneConflict(message, **kwargs)
+        return CXoneConflict(message, status_code=status, url=url)
     if status in (400, 422):
-        return CXoneValidationError(message, server_message=detail, **kwargs)
+        return CXoneValidationError(message, server_message=detail, status_code=status, url=url)
     if status == 429:
-        return CXoneRateLimited(message + " (retries exhausted)", **kwargs)
+        return CXoneRateLimited(message + " (retries exhausted)", status_code=status, url=url)
     if status >= 500:
-        return CXoneServerError(message, **kwargs)
-    return CXoneError(message, **kwargs)
+        return CXoneServerError(message, status_code=status, url=url)
+    return CXoneError(message, status_code=status, url=url)
 
 
 @functools.cache
@@ -208,10 +210,10 @@ class SessionClient:
         )
         self.auth = self._session.auth
 
-    async def __aenter__(self):
+    async def __aenter__(self) -> Self:
         return self
 
-    async def __aexit__(self, *exc_info) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
     async def aclose(self) -> None:

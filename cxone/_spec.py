@@ -138,7 +138,8 @@ class CampaignSpec(_Strict):
         # Only here, at the top: every violation is still listed together, and an unknown key
         # gets the known ones it is closest to.
         try:
-            return handler(data)
+            spec: CampaignSpec = handler(data)
+            return spec
         except ValidationError as exc:
             errors = [_with_suggestion(error, cls) for error in exc.errors()]
             raise ValidationError.from_exception_data(exc.title, errors) from None
@@ -165,7 +166,7 @@ class CampaignSpec(_Strict):
         )
 
 
-def _known_keys(model: type[BaseModel], path: tuple) -> list[str]:
+def _known_keys(model: type[BaseModel], path: tuple[int | str, ...]) -> list[str]:
     """The field names of the model found at `path` inside `model` (empty if none is)."""
     for step in path:
         field = model.model_fields.get(str(step))

@@ -45,7 +45,7 @@ class RetryPolicy:
 
     def backoff(self, retry: int) -> float:
         """Exponential backoff with full jitter: uniform in [0, min(cap, base * 2**retry)]."""
-        return self.random() * min(self.backoff_cap, self.backoff_base * 2**retry)
+        return float(self.random() * min(self.backoff_cap, self.backoff_base * 2**retry))
 
 
 def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> float | None:
@@ -112,9 +112,10 @@ class ResilientTransport(httpx.AsyncBaseTransport):
                     raise
                 outcome, wait = type(exc).__name__, self._policy.backoff(retry)
             else:
-                wait = self._retry_wait(response, replay_safe, retry)
-                if wait is None:
+                retry_wait = self._retry_wait(response, replay_safe, retry)
+                if retry_wait is None:
                     return response
+                wait = retry_wait
                 outcome = f"answered {response.status_code}"
             logger.warning(
                 "%s %s %s; retry %d in %.2fs",
@@ -133,7 +134,9 @@ class ResilientTransport(httpx.AsyncBaseTransport):
             async with asyncio.timeout(self._attempt_timeout):
                 response = await self._inner.handle_async_request(request)
                 try:
-                    raw = b"".join([chunk async for chunk in response.stream])
+                    stream = response.stream
+                    assert isinstance(stream, httpx.AsyncByteStream)
+                    raw = b"".join([chunk async for chunk in stream])
                 finally:
                     await response.aclose()
         except TimeoutError:

@@ -29,6 +29,7 @@ import compliance
 from ledger import LedgerView, Notes
 
 from ._cells import neutralise_table
+from ._csv import UnreadableLine
 from ._files import (
     SEGMENT_FILES,
     UNREADABLE_FILE,
@@ -42,7 +43,7 @@ from ._outside import ANSWERS, Outside, Reassigned, consent_days, pair_keys
 from ._placement import Placement, RepeatFinder, id_keys, number_keys
 from ._records import invalid_records, upload_fields
 from ._registry import RegistrySnapshot
-from ._sources import CHUNK_ROWS, ContactSource, ReadTally, UnreadableLine, open_source
+from ._sources import CHUNK_ROWS, ContactSource, ReadTally, open_source
 from ._text import _TEXT
 
 _UTC = pa.timestamp("us", tz="UTC")
@@ -144,7 +145,7 @@ class DialFiles:
     unreadable_path: str
     marker_path: str = field(default="")
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         """The result as JSON-ready values (dates and instants in ISO-8601)."""
         values = {name: getattr(self, name) for name in self.__dataclass_fields__}
         for name in ("for_day", "at", "not_before"):
@@ -267,7 +268,7 @@ def _judge(
             zero_copy_only=False
         )
         told &= pc.fill_null(pc.equal(detail, ""), True).to_numpy(zero_copy_only=False)
-        detail = _with(detail, told, [known.detail(i) for i in np.flatnonzero(told)])
+        detail = _with(detail, told, [known.detail(int(i)) for i in np.flatnonzero(told)])
     detail = _with(detail, invalid, bad_details)
     detail = _with(detail, duplicate, duplicate_details)
     keep = np.flatnonzero(dialable[rows])  # the placed rows among the wanted ones
@@ -423,12 +424,13 @@ def _consented(table: pa.Table, numbers: np.ndarray) -> np.ndarray:
     yes = pc.fill_null(pc.is_in(pc.utf8_lower(pc.utf8_trim_whitespace(said)), pa.array(_YES)),
                        False).to_numpy(zero_copy_only=False)  # fmt: skip
     keys = pair_keys(numbers, consent_days(table.column("consent_at"), table.num_rows))
-    return keys[yes]
+    chosen: np.ndarray = keys[yes]
+    return chosen
 
 
 def build_dial_files(
-    source: str | os.PathLike | ContactSource,
-    output_dir: str | os.PathLike,
+    source: str | os.PathLike[str] | ContactSource,
+    output_dir: str | os.PathLike[str],
     *,
     for_day: dt.date | None = None,
     at: dt.datetime | None = None,
@@ -532,12 +534,14 @@ def build_dial_files(
     day = for_day is not None
 
     def evaluate(contacts: pd.DataFrame) -> pd.DataFrame:
-        options = {"people": facts.people, "blocked": facts.blocked}
-        if day:
+        people, blocked = facts.people, facts.blocked
+        if for_day is not None:
             return compliance.evaluate_day(
-                contacts, for_day, zone, policy, not_before=not_before, **options
-            )
-        return compliance.evaluate(contacts, at, policy, **options)
+                contacts, for_day, zone, policy, not_before=not_before, people=people,
+                blocked=blocked,
+            )  # fmt: skip
+        assert at is not None
+        return compliance.evaluate(contacts, at, policy, people=people, blocked=blocked)
 
     schemas = _segment_schemas(opened.schema, day, reassigned is not None)
     # Only the columns the rules read go to pandas; the others stay in Arrow, as they came.

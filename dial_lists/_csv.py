@@ -151,7 +151,8 @@ def _gather(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarra
     index = np.arange(int(sizes.sum())) + np.repeat(starts - offsets, sizes)
     out = data[np.minimum(index, len(data) - 1)]
     out[offsets + sizes - 1] = _LF
-    return out
+    result: np.ndarray = out
+    return result
 
 
 def _shown(raw: bytes) -> str:
@@ -198,7 +199,9 @@ class _Layout:
             column_types=dict.fromkeys(wanted, pa.binary()), include_columns=wanted
         )
 
-    def parse(self, buffer: pa.Buffer | bytes, quoted: bool) -> tuple[pa.Table, list[tuple]]:
+    def parse(
+        self, buffer: pa.Buffer | bytes, quoted: bool
+    ) -> tuple[pa.Table, list[tuple[int, int]]]:
         """Lines that are one record each (no empty one; UTF-8 where a line may have another
         number of fields than the header's): the rows, and the (index, fields) of the lines
         with another number of fields, left out."""
@@ -218,9 +221,10 @@ class _Layout:
             ),
             convert_options=self._convert,
         )
-        if any(number is None for number, _ in wrong):
+        numbered = [(number, count) for number, count in wrong if number is not None]
+        if len(numbered) != len(wrong):
             raise RuntimeError("pyarrow gave no line number for an invalid CSV record")
-        return table, [(number - 1, count) for number, count in wrong]
+        return table, [(number - 1, count) for number, count in numbered]
 
     def record(self, text: str) -> list[str] | str:
         """One line read by Python's strict CSV reader: its fields, or why it is not one."""

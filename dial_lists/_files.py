@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import Any, BinaryIO, Literal
 
 import pandas as pd
 
@@ -103,7 +103,7 @@ def _refusal(directory: Path, owner: Owner) -> str | None:
     return None
 
 
-def check_output_dir(output_dir: str | os.PathLike, owner: Owner) -> Path:
+def check_output_dir(output_dir: str | os.PathLike[str], owner: Owner) -> Path:
     """The output directory, resolved, after checking that `owner` may write into it.
 
     A flow writes only into a directory it made (its owner marker says so) or an empty or
@@ -133,7 +133,7 @@ def check_output_dir(output_dir: str | os.PathLike, owner: Owner) -> Path:
     return directory
 
 
-def prepare_output_dir(output_dir: str | os.PathLike, owner: Owner = "dial-list") -> Path:
+def prepare_output_dir(output_dir: str | os.PathLike[str], owner: Owner = "dial-list") -> Path:
     """Take the output directory for `owner` and remove the previous run's outputs.
 
     Checks the directory (`check_output_dir`), creates it with mode 0700 (an existing one is
@@ -177,7 +177,7 @@ def prepare_output_dir(output_dir: str | os.PathLike, owner: Owner = "dial-list"
     return directory
 
 
-def write_run_marker(directory: Path, summary: dict) -> Path:
+def write_run_marker(directory: Path, summary: dict[str, Any]) -> Path:
     """Write `run.json`: the run completed, what it was for, what it counted, its files.
 
     Written after every output is in place; its presence is what says the outputs are whole

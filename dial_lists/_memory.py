@@ -10,12 +10,13 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 from functools import cache
+from typing import Any
 
 import pyarrow as pa
 
 
 @cache
-def _malloc_trim():
+def _malloc_trim() -> Any:
     name = ctypes.util.find_library("c")
     library = ctypes.CDLL(name) if name else None
     return getattr(library, "malloc_trim", None)  # glibc only

@@ -79,7 +79,9 @@ class Reassigned:
     no_data_blocks: bool = False
 
     @classmethod
-    def of(cls, answers: dict[tuple[int, dt.date], tuple[int, str]], no_data_blocks: bool = False):
+    def of(
+        cls, answers: dict[tuple[int, dt.date], tuple[int, str]], no_data_blocks: bool = False
+    ) -> Reassigned:
         """From {(number, consent date): (answer code, queried at ISO)}.
 
         Example:

@@ -58,7 +58,7 @@ def _upload_lines(batch: pa.Table) -> pa.Array:
 
 
 def upload_parts(
-    dialable_path: str | os.PathLike,
+    dialable_path: str | os.PathLike[str],
     *,
     max_records: int = MAX_PART_RECORDS,
     max_bytes: int = MAX_PART_BYTES,

@@ -23,6 +23,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pyarrow as pa
@@ -70,7 +71,7 @@ def _numbers(path: Path) -> Iterator[np.ndarray]:
             yield pc.cast(ten.filter(valid), pa.int64()).to_numpy()
 
 
-def build_index(directory: str | os.PathLike) -> int:
+def build_index(directory: str | os.PathLike[str]) -> int:
     """Build the snapshot's bitmaps from its number files; returns the distinct numbers.
 
     Two passes, so memory stays small: the numbers are first spread into one temporary file
@@ -89,7 +90,7 @@ def build_index(directory: str | os.PathLike) -> int:
     if not files:
         raise RegistryError(f"the registry snapshot {folder} has no number files (.txt, .csv)")
     with tempfile.TemporaryDirectory(dir=folder) as scratch:
-        buckets: dict[int, object] = {}
+        buckets: dict[int, BinaryIO] = {}
         try:
             for path in files:
                 for numbers in _numbers(path):
@@ -110,13 +111,13 @@ def build_index(directory: str | os.PathLike) -> int:
         total = 0
         bits = folder / f".{BITS_FILE}.building"
         with open(bits, "wb") as out:
-            for offset, npa in enumerate(sorted(buckets)):
-                rest = np.fromfile(Path(scratch) / f"{npa}.u32", dtype=np.uint32)
+            for offset, area in enumerate(sorted(buckets)):
+                rest = np.fromfile(Path(scratch) / f"{area}.u32", dtype=np.uint32)
                 present = np.zeros(_BITS, dtype=bool)
                 present[rest] = True
                 total += int(present.sum())
                 out.write(np.packbits(present).tobytes())
-                index[str(npa)] = offset
+                index[str(area)] = offset
         os.replace(bits, folder / BITS_FILE)
     (folder / INDEX_FILE).write_text(json.dumps({"area_codes": index, "numbers": total}))
     return total
@@ -140,7 +141,7 @@ class RegistrySnapshot:
     _area_codes: dict[int, int]
 
     @staticmethod
-    def check(directory: str | os.PathLike, today: dt.date) -> tuple[str, dt.date]:
+    def check(directory: str | os.PathLike[str], today: dt.date) -> tuple[str, dt.date]:
         """The snapshot's source and download date, after checking its manifest and age
         (nothing is read but the manifest).
 
@@ -168,7 +169,7 @@ class RegistrySnapshot:
         return source, downloaded
 
     @classmethod
-    def open(cls, directory: str | os.PathLike, today: dt.date) -> RegistrySnapshot:
+    def open(cls, directory: str | os.PathLike[str], today: dt.date) -> RegistrySnapshot:
         """Check the snapshot (`check`) and open it, building its index when missing or older
         than its number files.
 

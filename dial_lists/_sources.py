@@ -219,7 +219,8 @@ def _table_chunks(table: pa.Table, rows: int) -> Generator[Chunk, None, int]:
     for start in range(0, table.num_rows, rows):
         part = table.slice(start, rows)
         yield Chunk(part, 0, _positions(start, part.num_rows))
-    return table.num_rows
+    total: int = table.num_rows
+    return total
 
 
 def _parquet(source: BinaryIO | Path) -> pq.ParquetFile:
@@ -230,9 +231,11 @@ def _parquet(source: BinaryIO | Path) -> pq.ParquetFile:
 def _format_of(url: str, given: str | None) -> Format:
     name = url.lower().split("?")[0].removesuffix(".gz").removesuffix(".bz2")
     fmt = given or ("parquet" if name.endswith((".parquet", ".pq")) else "csv")
-    if fmt not in ("csv", "parquet"):
-        raise ValueError(f"format must be 'csv' or 'parquet', not {fmt!r}")
-    return fmt
+    if fmt == "csv":
+        return "csv"
+    if fmt == "parquet":
+        return "parquet"
+    raise ValueError(f"format must be 'csv' or 'parquet', not {fmt!r}")
 
 
 def _csv_header(handle: BinaryIO) -> tuple[str, ...]:
@@ -246,7 +249,7 @@ def _value_type(type_: pa.DataType) -> pa.DataType:
 
 def _is_text(type_: pa.DataType) -> bool:
     value = _value_type(type_)
-    return (
+    return bool(
         pa.types.is_string(value)
         or pa.types.is_large_string(value)
         or pa.types.is_string_view(value)
@@ -291,7 +294,7 @@ def _in_memory(frame: pd.DataFrame | pa.Table) -> pa.Table:
 
 
 def open_source(
-    source: str | os.PathLike | pd.DataFrame | pa.Table,
+    source: str | os.PathLike[str] | pd.DataFrame | pa.Table,
     *,
     format: Literal["csv", "parquet"] | None = None,
     storage_options: Mapping[str, Any] | None = None,
@@ -349,7 +352,8 @@ def open_source(
         if format not in (None, "table"):
             raise ValueError(f"an in-memory table has no file format; format={format!r}")
         table = _in_memory(source)
-        url, fmt, rows, size = IN_MEMORY, "table", table.num_rows, None
+        fmt: Format = "table"
+        url, rows, size = IN_MEMORY, table.num_rows, None
         schema = table.schema.remove_metadata()
         columns = tuple(schema.names)
     else:

@@ -11,17 +11,23 @@ from .abandonment import (
     AbandonmentVerdict,
     judge_abandonment,
 )
-from .decision import Decision, FailoverPolicy, History, Reading, decide
+from .decision import Decision, FailoverPolicy, History, Reading, decide, fresh_window
+from .outcome import AbandonmentSummary, Action, FleetRow, PairOutcome
 
 __all__ = [
     "DEFAULT_WARNING",
     "SAFE_HARBOR",
     "AbandonmentReading",
+    "AbandonmentSummary",
     "AbandonmentVerdict",
+    "Action",
     "Decision",
     "FailoverPolicy",
+    "FleetRow",
     "History",
+    "PairOutcome",
     "Reading",
     "decide",
+    "fresh_window",
     "judge_abandonment",
 ]

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Literal
 
-Action = Literal["none", "insufficient_data", "failover"]
+from .outcome import Action
 
 
 @dataclass(frozen=True)
@@ -57,31 +56,53 @@ def decide(reading: Reading, policy: FailoverPolicy, history: History) -> Decisi
     Example:
         >>> at = dt.datetime(2026, 11, 27, 12, tzinfo=dt.UTC)
         >>> decide(Reading(0.05, 120, at), FailoverPolicy(0.15, 50), History()).action
-        'failover'
+        <Action.FAILOVER: 'failover'>
         >>> decide(Reading(0.05, 10, at), FailoverPolicy(0.15, 50), History()).action
-        'insufficient_data'
+        <Action.INSUFFICIENT_DATA: 'insufficient_data'>
     """
     if reading.calls_attempted < policy.min_calls:
         return Decision(
-            "insufficient_data",
+            Action.INSUFFICIENT_DATA,
             f"{reading.calls_attempted} calls in the window, {policy.min_calls} needed",
             history.consecutive_low,
         )
     if reading.success_rate >= policy.threshold:
         return Decision(
-            "none", f"success rate {reading.success_rate:.1%} is at or above threshold", 0
+            Action.NONE, f"success rate {reading.success_rate:.1%} is at or above threshold", 0
         )
     low = history.consecutive_low + 1
     if low < policy.consecutive_breaches:
-        return Decision(
-            "none", f"success rate low {low} of {policy.consecutive_breaches} times needed", low
-        )
+        needed = policy.consecutive_breaches
+        return Decision(Action.NONE, f"success rate low {low} of {needed} times needed", low)
     started = history.episode_started_at
     if started is not None and reading.at < started + policy.cooldown:
-        return Decision("none", f"cooling down until {started + policy.cooldown:%H:%M} UTC", low)
+        until = started + policy.cooldown
+        return Decision(Action.NONE, f"cooling down until {until:%H:%M} UTC", low)
     return Decision(
-        "failover",
+        Action.FAILOVER,
         f"success rate {reading.success_rate:.1%} below {policy.threshold:.1%} "
         f"over {reading.calls_attempted} calls",
         low,
     )
+
+
+def fresh_window(
+    window_minutes: int, episode_started_at: dt.datetime | None, now: dt.datetime
+) -> int:
+    """Minutes of calls to judge: the pair's window, cut to the whole minutes since the
+    episode began, so that a restored primary is judged on calls made after the restore
+    (0: not a whole minute yet, nothing to judge).
+
+    Example:
+        >>> began = dt.datetime(2026, 11, 30, 12, 24, 56, tzinfo=dt.UTC)
+        >>> fresh_window(30, began, began + dt.timedelta(seconds=45))
+        0
+        >>> fresh_window(30, began, began + dt.timedelta(minutes=7, seconds=5))
+        7
+        >>> fresh_window(30, None, began), fresh_window(30, began, began + dt.timedelta(hours=2))
+        (30, 30)
+    """
+    if episode_started_at is None:
+        return window_minutes
+    since = int((now - episode_started_at).total_seconds() // 60)
+    return max(0, min(window_minutes, since))

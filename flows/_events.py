@@ -11,6 +11,7 @@ from typing import Any
 from prefect.events import emit_event
 
 ABANDONMENT_HIGH = "cxone.campaign.abandonment.high"
+BACKUP_IN_USE = "cxone.campaign.backup.in-use"
 EVALUATED = "cxone.campaign.evaluated"
 FAILOVER = "cxone.campaign.failover"
 FAILOVER_INCOMPLETE = "cxone.campaign.failover.incomplete"

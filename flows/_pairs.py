@@ -5,12 +5,18 @@ It reads as: guard -> decide -> pause -> resume -> announce.
 - **Guard.** The campaign that is dialling (the primary, or the backup after a failover) is
   checked against the FTC's 3% abandonment safe harbor over the rolling 30 days, every few
   minutes. At the pair's warning level an event is emitted; at 3% or more the campaign is
-  paused through the exactly-once operation and the reason recorded. A primary paused by the
+  paused through the exactly-once operation and the trip counted. A primary paused by the
   guard is never failed over: nothing resumes a backup for that reason.
-- **Decide.** `failover.decide` on the primary's success rate over the pair's window.
-- **Pause, resume.** The failover, exactly once per episode (`blocks.operation`). Once the
-  primary is paused by a failover, finishing is mandatory whatever the metrics say.
+- **Decide.** `failover.decide` on the primary's success rate over the pair's window, cut
+  to the calls made since the episode began (`failover.fresh_window`): a restored primary
+  is judged on calls made after the restore.
+- **Pause, resume.** The failover, exactly once per episode (`blocks.operation.run_once`),
+  after claiming the backup (a backup serves one failover at a time). Once the primary is
+  paused by a failover, finishing is mandatory whatever the metrics say.
 - **Announce.** Events and a markdown artifact.
+
+The pair's state is never written back whole: each field group changes by compare-and-set
+(`blocks.state`), so a restore or a guard trip that lands during this evaluation stands.
 """
 
 from __future__ import annotations
@@ -18,31 +24,44 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from prefect import get_run_logger
 from prefect.artifacts import acreate_markdown_artifact
 
 from blocks import (
+    BackupInUse,
     FailoverPair,
     FailoverState,
     IdempotencyRecord,
     PlatformCredentials,
+    change_state,
+    check_pair,
+    claim_backup,
+    clock,
     failover_identity,
     guard_identity,
+    observe_state,
     operation,
-    save_state,
+    pause_points,
+    release_backup,
 )
+from cxone import CampaignMetrics
 from failover import (
-    AbandonmentReading,
+    AbandonmentSummary,
+    Action,
+    Decision,
     FailoverPolicy,
     History,
+    PairOutcome,
     Reading,
     decide,
+    fresh_window,
     judge_abandonment,
 )
 from tasks.failover import (
+    ReadFailure,
     pause_campaign,
     read_abandonment,
     read_metrics,
@@ -50,7 +69,13 @@ from tasks.failover import (
     resume_campaign,
 )
 
-from ._events import ABANDONMENT_HIGH, FAILOVER, FAILOVER_INCOMPLETE, emit_pair_event
+from ._events import (
+    ABANDONMENT_HIGH,
+    BACKUP_IN_USE,
+    FAILOVER,
+    FAILOVER_INCOMPLETE,
+    emit_pair_event,
+)
 
 FAILOVER_STEPS = ["pause", "resume"]
 GUARD_STEPS = ["pause", "count-trip"]
@@ -60,10 +85,8 @@ HOLDER_WAIT_SECONDS = 60.0
 # The 30-day abandonment rate moves slowly: reading it every few minutes is enough, and it
 # keeps a fleet's reads within the API's rate limit.
 GUARD_INTERVAL = dt.timedelta(minutes=5)
-
-
-# `PairRun.record` when nobody read it beforehand.
-NOT_READ = object()
+# Trips looked at in one run: each is a pause applied and then undone by someone.
+MAX_TRIPS_PER_RUN = 5
 
 
 class FailoverIncomplete(RuntimeError):
@@ -75,17 +98,16 @@ class PairRun:
     """What one evaluation works with.
 
     A fleet reads the primary's `metrics` and the failover `record` in bulk beforehand (the
-    record stays `NOT_READ` otherwise); `in_fleet` also spreads first guard checks over the
-    interval and logs routine outcomes at debug level (the fleet's table shows them all).
+    record stays `operation.UNREAD` otherwise); `in_fleet` also spreads first guard checks
+    over the interval and logs routine outcomes at debug level (the fleet's table shows them).
     """
 
     pair: FailoverPair
     state: FailoverState
-    credentials: PlatformCredentials
-    metrics: dict[str, Any] | None = None
-    record: IdempotencyRecord | object | None = NOT_READ
+    credentials: PlatformCredentials | None
+    metrics: CampaignMetrics | ReadFailure | None = None
+    record: IdempotencyRecord | operation.Unread | None = operation.UNREAD
     in_fleet: bool = False
-    state_changed: bool = field(default=False, init=False)
 
     @property
     def primary(self) -> str:
@@ -95,111 +117,177 @@ class PairRun:
     def backup(self) -> str:
         return self.pair.backup_campaign_id
 
+    @property
+    def platform(self) -> PlatformCredentials:
+        if self.credentials is None:
+            raise RuntimeError(f"no credentials loaded for pair {self.primary}")
+        return self.credentials
 
-async def evaluate_pair(run: PairRun) -> dict[str, Any]:
-    """Evaluate the pair once and act; returns the outcome (`action`, `reason`, ...).
+
+@dataclass
+class _Evaluation:
+    """What the evaluation found on its way, for its outcome."""
+
+    run: PairRun
+    identity: operation.OperationIdentity
+    reason: str | None = None  # why it fails over, once decided
+    committed: bool = False  # the primary is paused by this episode's failover
+    success_rate: float | None = None
+    calls: int | None = None
+    abandonment: AbandonmentSummary | None = None
+
+    def outcome(self, action: Action, reason: str) -> PairOutcome:
+        return PairOutcome(
+            primary_campaign_id=self.run.primary,
+            backup_campaign_id=self.run.backup,
+            action=action,
+            reason=reason,
+            episode=self.run.state.episode,
+            record=self.identity.name,
+            success_rate=self.success_rate,
+            calls=self.calls,
+            abandonment=self.abandonment,
+        )
+
+
+async def evaluate_pair(run: PairRun) -> PairOutcome:
+    """Evaluate the pair once and act.
 
     Raises:
+        InvalidPair: the primary is its own backup.
+        BackupInUse: the backup serves another pair's failover (an event says so too).
         FailoverIncomplete: the primary is paused and the backup could not be resumed.
         operation.RetryLater: a failed failover's next attempt is not due yet.
     """
-    identity = failover_identity(run.pair, run.state.episode)
-    result: dict[str, Any] = {
-        "primary_campaign_id": run.primary,
-        "backup_campaign_id": run.backup,
-        "record": identity.name,
-        "episode": run.state.episode,
-    }
+    check_pair(run.primary, run.backup)
+    await pause_points.point(pause_points.PAIR_EVALUATE, primary=run.primary)
+    evaluation = _Evaluation(run, failover_identity(run.pair, run.state.episode))
+    first, run.record = run.record, operation.UNREAD  # a bulk read serves the first pass only
+
+    async def settled(record: IdempotencyRecord | None) -> operation.Outcome[PairOutcome] | None:
+        return await _settled(evaluation, record)
+
     try:
-        result.update(await _failover(run, identity, result))
-    finally:
-        if run.state_changed:
-            await save_state(run.state)
-    return result
-
-
-async def _failover(
-    run: PairRun, identity: operation.OperationIdentity, result: dict[str, Any]
-) -> dict[str, Any]:
-    decided: str | None = None
-    while True:
-        read, run.record = run.record, NOT_READ  # a bulk read serves the first pass only
-        loaded = await operation.load(identity) if read is NOT_READ else read
-        record = await operation.settle(identity, loaded, HOLDER_WAIT_SECONDS)
-        if record is not None and record.status == "applied":
-            guard = await _guard(run, run.backup)
-            return {"action": "already_failed_over", "reason": record.operation, **guard}
-        committed = record is not None and (
-            record.status == "pending" or await _paused_by_failover(record, run)
+        outcome = await operation.run_once(
+            evaluation.identity,
+            FAILOVER_STEPS,
+            f"fail over {run.primary} to {run.backup}",
+            lambda held: _fail_over(evaluation, held),
+            max_wait=HOLDER_WAIT_SECONDS,
+            settled=settled,
+            record=first,
         )
-        if committed:
-            reason = f"completing the failover left unfinished ({record.error or 'holder died'})"
-        elif decided is None:
-            guard = await _guard(run, run.primary)
-            result.update(guard)
-            if run.state.abandonment_level == "over":
-                reason = "the primary is over the abandonment limit; no backup is resumed for it"
-                return {"action": "none", "reason": reason}
-            metrics = run.metrics or await read_metrics(
-                run.credentials, run.primary, run.pair.window_minutes
-            )
-            decision = _decide(run, metrics)
-            result.update(success_rate=metrics["success_rate"], calls=metrics["calls_attempted"])
-            routine = run.in_fleet and decision.action != "failover"
-            get_run_logger().log(
-                logging.DEBUG if routine else logging.INFO,
-                "Pair %s: %s (%s)",
-                run.primary,
-                decision.action,
-                decision.reason,
-            )
-            if decision.action != "failover":
-                if decision.consecutive_low != run.state.consecutive_low:
-                    run.state.consecutive_low = decision.consecutive_low
-                    run.state_changed = True
-                return {"action": decision.action, "reason": decision.reason}
-            reason = decided = decision.reason
-        else:
-            reason = decided
-        try:
-            held = await _fail_over(run, identity, record)
-        except operation.OperationTaken:
-            continue  # another run holds it now: wait for its outcome
-        except operation.RetryLater as exc:
-            if committed:
-                raise _incomplete(run, exc) from None
-            raise
-        await _announce(held, run.pair, reason)
-        return {"action": "failover", "reason": reason}
+    except operation.RetryLater as exc:
+        if evaluation.committed:
+            raise _incomplete(run, exc) from None
+        raise
+    assert outcome.value is not None
+    if outcome.held:
+        await _announce(outcome, run.pair, evaluation.reason or "")
+    return outcome.value
 
 
-def _decide(run: PairRun, metrics: dict[str, Any]):
-    pair, state = run.pair, run.state
-    return decide(
-        Reading(metrics["success_rate"], metrics["calls_attempted"], dt.datetime.now(dt.UTC)),
+async def _settled(
+    evaluation: _Evaluation, record: IdempotencyRecord | None
+) -> operation.Outcome[PairOutcome] | None:
+    """What the settled failover record means: done already, nothing to do, or go on."""
+    run = evaluation.run
+    if record is not None and record.status == "applied":
+        evaluation.abandonment = await _guard(run, run.backup)
+        done = evaluation.outcome(Action.ALREADY_FAILED_OVER, record.operation)
+        return operation.Outcome(record, done)
+    evaluation.committed = record is not None and (
+        record.status == "pending" or await _paused_by_failover(record, run)
+    )
+    if evaluation.committed:
+        assert record is not None
+        evaluation.reason = (
+            f"completing the failover left unfinished ({record.error or 'holder died'})"
+        )
+    elif evaluation.reason is None:
+        evaluation.abandonment = await _guard(run, run.primary)
+        if run.state.abandonment_level == "over":
+            reason = "the primary is over the abandonment limit; no backup is resumed for it"
+            return operation.Outcome(record, evaluation.outcome(Action.NONE, reason))
+        decision = await _decide(evaluation)
+        if decision.action != Action.FAILOVER:
+            if record is not None:  # an attempt that failed before the pause claimed the backup
+                await release_backup(run.pair)
+            return operation.Outcome(record, evaluation.outcome(decision.action, decision.reason))
+        evaluation.reason = decision.reason
+    try:
+        await claim_backup(run.pair, run.state.episode)
+    except BackupInUse as exc:
+        emit_pair_event(BACKUP_IN_USE, run.primary, run.backup, reason=str(exc))
+        raise
+    return None
+
+
+async def _decide(evaluation: _Evaluation) -> Decision:
+    """Read the primary's calls since the episode began (within the window) and decide."""
+    run = evaluation.run
+    pair, state, now = run.pair, run.state, clock.now()
+    window = fresh_window(pair.window_minutes, state.episode_started_at, now)
+    metrics = run.metrics
+    if metrics is None:
+        metrics = await read_metrics(run.platform, run.primary, window)
+    if isinstance(metrics, ReadFailure):
+        raise RuntimeError(metrics.error)
+    evaluation.success_rate, evaluation.calls = metrics.success_rate, metrics.calls_attempted
+    decision = decide(
+        Reading(metrics.success_rate, metrics.calls_attempted, now),
         FailoverPolicy(
             threshold=pair.threshold,
             min_calls=pair.min_calls,
             consecutive_breaches=pair.consecutive_breaches,
             cooldown=dt.timedelta(minutes=pair.cooldown_minutes),
         ),
-        History(state.consecutive_low, state.episode_started_at),
+        History(state.low_readings, state.episode_started_at),
     )
+    if window < pair.window_minutes and decision.action == Action.INSUFFICIENT_DATA:
+        decision = Decision(
+            decision.action,
+            f"{decision.reason}; episode {state.episode} began {window} whole minutes ago and "
+            "only its calls count",
+            decision.consecutive_low,
+        )
+    routine = run.in_fleet and decision.action != Action.FAILOVER
+    get_run_logger().log(
+        logging.DEBUG if routine else logging.INFO,
+        "Pair %s: %s (%s)",
+        run.primary,
+        decision.action,
+        decision.reason,
+    )
+    if decision.action != Action.FAILOVER:
+        await _count_low(run, decision.consecutive_low)
+    return decision
 
 
-async def _fail_over(
-    run: PairRun, identity: operation.OperationIdentity, record: IdempotencyRecord | None
-) -> operation.HeldOperation:
-    credentials = run.credentials
-    async with operation.hold(
-        identity, FAILOVER_STEPS, f"fail over {run.primary} to {run.backup}", record=record
-    ) as held:
-        await held.step("pause", lambda key: pause_campaign(credentials, run.primary, key))
-        try:
-            await held.step("resume", lambda key: resume_campaign(credentials, run.backup, key))
-        except Exception as exc:
-            raise _incomplete(run, exc) from exc
-    return held
+async def _count_low(run: PairRun, low: int) -> None:
+    """Keep the low readings in a row, for the episode they were read in: when a restore
+    opened another episode meanwhile, this reading belongs to the old one and is dropped."""
+    episode = run.state.episode
+
+    def count(current: FailoverState) -> dict[str, Any] | None:
+        if current.episode != episode or current.low_readings == low:
+            return None  # another episode's reading, or nothing new to keep
+        return {"consecutive_low": low, "low_episode": episode}
+
+    await change_state(run.state, "low", count)
+
+
+async def _fail_over(evaluation: _Evaluation, held: operation.HeldOperation) -> PairOutcome:
+    run = evaluation.run
+    credentials = run.platform
+    await held.step("pause", lambda key: pause_campaign(credentials, run.primary, key))
+    try:
+        await held.step("resume", lambda key: resume_campaign(credentials, run.backup, key))
+    except operation.LeaseLost:
+        raise
+    except Exception as exc:
+        raise _incomplete(run, exc) from exc
+    return evaluation.outcome(Action.FAILOVER, evaluation.reason or "")
 
 
 async def _paused_by_failover(record: IdempotencyRecord, run: PairRun) -> bool:
@@ -210,7 +298,7 @@ async def _paused_by_failover(record: IdempotencyRecord, run: PairRun) -> bool:
     """
     if record.done("pause"):
         return True
-    return await read_status(run.credentials, run.primary) == "paused"
+    return await read_status(run.platform, run.primary) == "paused"
 
 
 def _incomplete(run: PairRun, error: Exception) -> FailoverIncomplete:
@@ -234,19 +322,21 @@ def _guard_due(run: PairRun, campaign_id: str, now: dt.datetime) -> bool:
     return now - state.abandonment_checked_at >= GUARD_INTERVAL
 
 
-async def _guard(run: PairRun, campaign_id: str) -> dict[str, Any]:
+async def _guard(run: PairRun, campaign_id: str) -> AbandonmentSummary | None:
     """Check the dialling campaign's 30-day abandonment when due; pause it at 3% or more."""
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     state = run.state
     if _guard_due(run, campaign_id, now):
-        counts = await read_abandonment(run.credentials, campaign_id)
         verdict = judge_abandonment(
-            AbandonmentReading(counts["abandoned"], counts["handled"]),
-            run.pair.abandonment_warning,
+            await read_abandonment(run.platform, campaign_id), run.pair.abandonment_warning
         )
-        state.abandonment_rate, state.abandonment_level = verdict.rate, verdict.level
-        state.abandonment_campaign_id, state.abandonment_checked_at = campaign_id, now
-        run.state_changed = True
+        await observe_state(
+            state,
+            abandonment_rate=verdict.rate,
+            abandonment_level=verdict.level,
+            abandonment_campaign_id=campaign_id,
+            abandonment_checked_at=now,
+        )
         if verdict.level in ("warning", "over"):
             emit_pair_event(
                 ABANDONMENT_HIGH,
@@ -257,53 +347,82 @@ async def _guard(run: PairRun, campaign_id: str) -> dict[str, Any]:
                 level=verdict.level,
                 reason=verdict.reason,
             )
-        if verdict.level == "over" and await read_status(run.credentials, campaign_id) == "active":
+        if verdict.level == "over" and await read_status(run.platform, campaign_id) == "active":
             await _guard_pause(run, campaign_id, verdict.reason)
-    if state.abandonment_level is None or state.abandonment_campaign_id != campaign_id:
-        return {}
-    return {
-        "abandonment": {
-            "campaign_id": campaign_id,
-            "rate": state.abandonment_rate,
-            "level": state.abandonment_level,
-            "checked_at": state.abandonment_checked_at.isoformat(),
-        }
-    }
+    if (
+        state.abandonment_level is None
+        or state.abandonment_rate is None
+        or state.abandonment_checked_at is None
+        or state.abandonment_campaign_id != campaign_id
+    ):
+        return None
+    return AbandonmentSummary(
+        campaign_id, state.abandonment_rate, state.abandonment_level, state.abandonment_checked_at
+    )
 
 
 async def _guard_pause(run: PairRun, campaign_id: str, reason: str) -> None:
-    """Pause a campaign over the safe harbor, once, and count the trip (which opens the next
-    trip's identity, so that a campaign resumed by hand is guarded again)."""
-    trip = run.state.guard_trips + 1
-    identity = guard_identity(run.pair, campaign_id, trip)
-    record = await operation.settle(identity, await operation.load(identity), HOLDER_WAIT_SECONDS)
-    if record is not None and record.status == "applied":
-        return
+    """Pause a campaign over the safe harbor, once per trip, and count the trip.
 
-    async def count_trip(_: str) -> dict:
-        run.state.guard_trips = trip  # set, not added: a repeated step changes nothing
-        run.state_changed = True
-        return {"trip": trip}
-
-    try:
-        async with operation.hold(
-            identity, GUARD_STEPS, f"pause {campaign_id}: {reason}", record=record
-        ) as held:
-            await held.step("pause", lambda key: pause_campaign(run.credentials, campaign_id, key))
-            await held.step("count-trip", count_trip)
-    except operation.OperationTaken:
-        return  # a racing run pauses it
-    get_run_logger().warning("Paused %s: %s", campaign_id, reason)
+    The trip count only moves forward (compare-and-set), and the trip's record is applied
+    only after its count is stored. A trip found applied with the campaign dialling again
+    (someone resumed it) is followed by the next trip.
+    """
+    for _ in range(MAX_TRIPS_PER_RUN):
+        trip = run.state.guard_trips + 1
+        outcome = await _trip(run, campaign_id, reason, trip)
+        if outcome.held:
+            get_run_logger().warning("Paused %s: %s", campaign_id, reason)
+            return
+        await _count_trip(run, trip)  # applied by another run: its count stands
+        if await read_status(run.platform, campaign_id) != "active":
+            return  # the racing run paused it
+    raise RuntimeError(f"{campaign_id} was resumed {MAX_TRIPS_PER_RUN} times during one run")
 
 
-async def _announce(held: operation.HeldOperation, pair: FailoverPair, reason: str) -> None:
-    pause, resume = held.record.answers["pause"], held.record.answers["resume"]
+async def _trip(
+    run: PairRun, campaign_id: str, reason: str, trip: int
+) -> operation.Outcome[dict[str, Any]]:
+    credentials = run.platform
+
+    async def pause_and_count(held: operation.HeldOperation) -> dict[str, Any]:
+        await held.step("pause", lambda key: pause_campaign(credentials, campaign_id, key))
+
+        async def count(_: str) -> dict[str, Any]:
+            await _count_trip(run, trip)
+            return {"trip": trip}
+
+        return await held.step("count-trip", count)
+
+    return await operation.run_once(
+        guard_identity(run.pair, campaign_id, trip),
+        GUARD_STEPS,
+        f"pause {campaign_id}: {reason}",
+        pause_and_count,
+        max_wait=HOLDER_WAIT_SECONDS,
+    )
+
+
+async def _count_trip(run: PairRun, trip: int) -> None:
+    def forward(current: FailoverState) -> dict[str, Any] | None:
+        return {"guard_trips": trip} if current.guard_trips < trip else None
+
+    await change_state(run.state, "guard", forward)
+
+
+async def _announce(
+    outcome: operation.Outcome[PairOutcome], pair: FailoverPair, reason: str
+) -> None:
+    record = outcome.record
+    assert record is not None
+    pause, resume = record.answers["pause"], record.answers["resume"]
+    name = outcome.value.record if outcome.value else ""
     emit_pair_event(
         FAILOVER,
         pair.primary_campaign_id,
         pair.backup_campaign_id,
-        record=held.name,
-        episode=held.record.episode,
+        record=name,
+        episode=record.episode,
         reason=reason,
     )
     await acreate_markdown_artifact(
@@ -313,7 +432,7 @@ async def _announce(held: operation.HeldOperation, pair: FailoverPair, reason: s
             f"{reason}\n\n| step | campaign | status | confirmed at |\n|---|---|---|---|\n"
             f"| pause | `{pause['id']}` | {pause['status']} | {pause['confirmed_at']} |\n"
             f"| resume | `{resume['id']}` | {resume['status']} | {resume['confirmed_at']} |\n"
-            f"\nRecord `{held.name}` (episode {held.record.episode}). Run `restore_primary` "
+            f"\nRecord `{name}` (episode {record.episode}). Run `restore_primary` "
             "to fail back once the primary is fixed.\n"
         ),
         description=f"Failover {pair.primary_campaign_id} -> {pair.backup_campaign_id}",

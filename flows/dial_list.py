@@ -35,22 +35,27 @@ from prefect.artifacts import (
     aupdate_progress_artifact,
     update_progress_artifact,
 )
+from prefect.client.schemas.objects import State
 from prefect.states import Completed, Failed
 
 import dial_lists
 from blocks import (
     DEFAULT_LEDGER,
+    IdempotencyRecord,
     PlatformCredentials,
+    advance_episode,
+    clock,
     ledger_location,
     load_credentials,
     load_reassigned_numbers_database,
     load_storage_options,
     load_sync_state,
     operation,
+    record_sync,
     register_block_types,
-    save_sync_state,
     upload_identity,
 )
+from blocks.operation import OperationIdentity
 from cxone import CXoneUploadFailed, PlatformId, time_zone_name
 from dial_lists import (
     CHUNK_ROWS,
@@ -61,6 +66,7 @@ from dial_lists import (
     ForDay,
     Progress,
     SourceLocation,
+    UploadPart,
     campaign_day,
     check_output_dir,
     open_source,
@@ -121,8 +127,8 @@ class UploadPlan:
         return {"digest": self.digest, "parts": self.parts, "records": self.records}
 
 
-class _Superseded(Exception):
-    """Ends a dead holder's upload: it is redone in the next episode."""
+class _NextEpisode(Exception):
+    """The episode's record cannot serve this sync: the upload is redone in the next one."""
 
 
 def plan_upload(files: DialFiles, max_records: int, max_bytes: int) -> UploadPlan:
@@ -159,6 +165,7 @@ class _Sync:
     """One sync's settings, as the upload steps need them."""
 
     credentials: PlatformCredentials
+    credentials_block: str
     calling_list: str
     list_id: str
     skill_id: str | None
@@ -168,92 +175,178 @@ class _Sync:
     expires: dt.date | None = None
 
 
-async def _upload(sync: _Sync, plan: UploadPlan) -> dict:
+@dataclass(frozen=True)
+class UploadOutcome:
+    """What the upload of one sync did."""
+
+    record: str
+    already_synced: bool
+    jobs: list[dict[str, Any]]
+    settled_jobs: list[str]
+
+    @property
+    def job_ids(self) -> list[str]:
+        return [job["job_id"] for job in self.jobs]
+
+
+@dataclass
+class SyncSummary:
+    """What one sync did: the engine's counts and files, the DNC group, and the upload (none
+    when a guard refused the file). `as_dict()` is what the flow returns."""
+
+    files: DialFiles
+    source: str
+    calling_list: str
+    calling_list_id: str
+    dnc_group: str | None
+    dnc_added: int
+    dnc_already: int
+    dnc_failures: list[Any]
+    scrubbed_skill: str | None
+    scrub_already: bool | None
+    ledger: str | None = None
+    credentials_block: str | None = None
+    rnd: dict[str, Any] | None = None
+    registry: dict[str, Any] | None = None
+    uploaded: int = 0
+    upload: UploadOutcome | None = None
+    expires: dt.date | None = None
+    refused: str | None = None
+
+    @property
+    def job_ids(self) -> list[str]:
+        return self.upload.job_ids if self.upload else []
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready, with the keys the flow has always returned."""
+        values = {
+            **self.files.summary(),
+            "source": self.source,
+            "ledger": self.ledger,
+            "rnd": self.rnd,
+            "registry": self.registry,
+            "calling_list": self.calling_list,
+            "calling_list_id": self.calling_list_id,
+            "dnc_group": self.dnc_group,
+            "dnc_added": self.dnc_added,
+            "dnc_already": self.dnc_already,
+            "dnc_failures": self.dnc_failures,
+            "scrubbed_skill": self.scrubbed_skill,
+            "scrub_already": self.scrub_already,
+            "uploaded": self.uploaded,
+            "job_id": self.job_ids[-1] if self.job_ids else None,
+            "job_ids": self.job_ids,
+        }
+        if self.upload is not None:
+            values |= {
+                "expires": self.expires.isoformat() if self.expires else None,
+                "already_synced": self.upload.already_synced,
+                "settled_jobs": self.upload.settled_jobs,
+                "record": self.upload.record,
+            }
+        if self.refused is not None:
+            values["refused"] = self.refused
+        return values
+
+    def last_sync(self, synced_at: dt.datetime) -> dict[str, Any]:
+        """What the list's `DialListSync` keeps of this sync."""
+        values = self.as_dict()
+        kept = ("read", "dialable", "suppressed", "by_reason", "uploaded", "job_ids", "dnc_added")
+        return {key: values[key] for key in kept} | {
+            "for_day": values["for_day"],
+            "at": values["at"],
+            "synced_at": synced_at.isoformat(),
+            "source": self.source,
+            "unreadable": self.files.unreadable,
+            "dnc_group": self.dnc_group,
+            "scrubbed_skill": self.scrubbed_skill,
+            "credentials_block": self.credentials_block,
+            "dialable_path": self.files.dialable_path,
+            "suppressed_path": self.files.suppressed_path,
+        }
+
+
+async def _upload(sync: _Sync, plan: UploadPlan) -> UploadOutcome:
     """Make the list hold exactly the plan's records, once (see the module's docstring)."""
-    state = await load_sync_state(sync.list_id, sync.calling_list)
+    state = await load_sync_state(sync.list_id, sync.credentials_block, sync.calling_list)
+    parts = [f"part-{number}" for number in range(1, plan.parts + 1)]
+    description = f"upload {plan.records} records to calling list {sync.calling_list!r}"
     while True:
-        identity = upload_identity(sync.list_id, state.episode)
-        record = await operation.settle(
-            identity, await operation.load(identity), HOLDER_WAIT_SECONDS
-        )
-        if record is not None:
+        identity = upload_identity(sync.list_id, sync.credentials_block, state.episode)
+
+        async def settled(
+            record: IdempotencyRecord | None, identity: OperationIdentity = identity
+        ) -> operation.Outcome[None] | None:
+            if record is None:
+                return None  # nobody claimed this episode yet: claim it
             if record.status == "applied" and record.answers.get("plan") == plan.answer():
                 get_run_logger().info("Calling list %s already holds this file", sync.list_id)
-                return {"record": identity.name, "already_synced": True, **_answers(record)}
+                return operation.Outcome(record)
             if record.status == "pending":  # its holder died: fence it off first
-                await _retire(identity, record, identity.episode + 1)
-            state = await load_sync_state(sync.list_id, sync.calling_list)
-            if state.episode <= identity.episode:  # set, not added: racing syncs agree
-                state.episode = identity.episode + 1
-                await save_sync_state(state)
-            continue
+                reason = f"its holder died; redone whole in episode {identity.episode + 1}"
+                await operation.retire(identity, record, reason)
+            raise _NextEpisode
+
         try:
-            held = await _hold(sync, plan, identity)
-        except operation.OperationTaken:
-            continue  # another sync claimed this episode: wait for its outcome
-        return {"record": identity.name, "already_synced": False, **held}
+            outcome = await operation.run_once(
+                identity,
+                ["plan", "settle-jobs", *parts],
+                description,
+                lambda held: _send_parts(sync, plan, held),
+                max_wait=HOLDER_WAIT_SECONDS,
+                backoff=False,
+                settled=settled,
+            )
+        except _NextEpisode:
+            state = await advance_episode(state, identity.episode + 1)  # racing syncs agree
+            continue
+        assert outcome.record is not None
+        jobs = [outcome.record.answers[s] for s in outcome.record.steps if s.startswith("part-")]
+        settled_jobs = (outcome.record.answers.get("settle-jobs") or {}).get("settled", [])
+        return UploadOutcome(identity.name, not outcome.held, jobs, settled_jobs)
 
 
-async def _retire(identity: operation.OperationIdentity, record, episode: int) -> None:
-    """Take a dead holder's upload over and end it, so that it cannot send another part."""
-    try:
-        async with operation.hold(
-            identity, record.steps, record.operation, record=record, backoff=False
-        ):
-            raise _Superseded(f"its holder died; redone whole in episode {episode}")
-    except (_Superseded, operation.OperationTaken):
-        pass
-
-
-async def _hold(sync: _Sync, plan: UploadPlan, identity: operation.OperationIdentity) -> dict:
-    parts = [f"part-{number}" for number in range(1, plan.parts + 1)]
-    steps = ["plan", "settle-jobs", *parts]
-    description = f"upload {plan.records} records to calling list {sync.calling_list!r}"
+async def _send_parts(sync: _Sync, plan: UploadPlan, held: operation.HeldOperation) -> None:
+    """The upload's steps: the plan, the leftover jobs settled, then each part in order."""
     credentials = sync.credentials
 
-    async def record_plan(_: str) -> dict:
+    async def record_plan(_: str) -> dict[str, Any]:
         return plan.answer()
 
-    async def settle(_: str) -> dict:
-        settled = await settle_upload_jobs(credentials, sync.list_id, sync.job_timeout_seconds)
+    limit = sync.job_timeout_seconds + CALLS_MARGIN_SECONDS
+    settle_jobs = settle_upload_jobs.with_options(timeout_seconds=limit)
+    send = upload_part.with_options(timeout_seconds=limit)
+
+    async def settle(_: str) -> dict[str, Any]:
+        settled = await settle_jobs(credentials, sync.list_id, sync.job_timeout_seconds)
         return {"settled": settled}
 
-    send = upload_part.with_options(timeout_seconds=sync.job_timeout_seconds + CALLS_MARGIN_SECONDS)
-    async with operation.hold(identity, steps, description, backoff=False) as held:
-        await held.step("plan", record_plan)
-        await held.step("settle-jobs", settle)
-        for part in upload_parts(
-            plan.dialable_path, max_records=plan.max_records, max_bytes=plan.max_bytes
-        ):
+    await held.step("plan", record_plan)
+    await held.step("settle-jobs", settle)
+    for part in upload_parts(
+        plan.dialable_path, max_records=plan.max_records, max_bytes=plan.max_bytes
+    ):
 
-            async def submit(key: str, part=part) -> dict:
-                return await send(
-                    credentials,
-                    sync.list_id,
-                    part,
-                    file_name=f"{sync.calling_list}-{key[:8]}-{part.number}.csv",
-                    skill_id=sync.skill_id,
-                    time_zone=sync.time_zone,
-                    timeout_seconds=sync.job_timeout_seconds,
-                    expires=sync.expires,
-                )
-
-            await held.step(f"part-{part.number}", submit)
-            share = part.number / plan.parts
-            await aupdate_progress_artifact(
-                sync.progress,
-                EVALUATED_AT + (UPLOADED_AT - EVALUATED_AT) * share,
-                description=f"Uploaded part {part.number} of {plan.parts}",
+        async def submit(key: str, part: UploadPart = part) -> dict[str, Any]:
+            answer: dict[str, Any] = await send(
+                credentials,
+                sync.list_id,
+                part,
+                file_name=f"{sync.calling_list}-{key[:8]}-{part.number}.csv",
+                skill_id=sync.skill_id,
+                time_zone=sync.time_zone,
+                timeout_seconds=sync.job_timeout_seconds,
+                expires=sync.expires,
             )
-    return _answers(held.record)
+            return answer
 
-
-def _answers(record) -> dict:
-    jobs = [record.answers[s] for s in record.steps if s.startswith("part-")]
-    return {
-        "jobs": jobs,
-        "settled_jobs": (record.answers.get("settle-jobs") or {}).get("settled", []),
-    }
+        await held.step(f"part-{part.number}", submit)
+        share = part.number / plan.parts
+        await aupdate_progress_artifact(
+            sync.progress,
+            EVALUATED_AT + (UPLOADED_AT - EVALUATED_AT) * share,
+            description=f"Uploaded part {part.number} of {plan.parts}",
+        )
 
 
 def record_expiry(day: dt.date, snapshot: dial_lists.RegistrySnapshot | None) -> dt.date:
@@ -298,7 +391,7 @@ def check_settings(
         raise ValueError("give at most one of for_day (a day list) and at (an instant)")
     if at is not None and (at.tzinfo is None or at.utcoffset() is None):
         raise ValueError(f"`at` must be timezone-aware, got naive {at.isoformat()}")
-    now = now or dial_lists.utc_now()
+    now = now or clock.now()
     if at is not None and at < now - AT_TOLERANCE:
         raise ValueError(
             f"`at` ({at.isoformat()}) is in the past: a calling list for it would ask for "
@@ -377,7 +470,7 @@ async def sync_dial_list(
     rnd_block: str | None = None,
     rnd_no_data_blocks: bool = False,
     rnd_max_age_days: float = 30,
-) -> dict:
+) -> State[Any]:
     """Sync a contact file into a calling list: exactly the dialable contacts, once.
 
     Checks the settings and the file's header, finds (or creates) the calling list, reads
@@ -443,7 +536,9 @@ async def sync_dial_list(
         rnd_max_age_days: How long a cached `no` or `no_data` answer stands.
 
     Returns:
-        `read`, `dialable`, `suppressed`, `by_reason`, `unreadable`, `unreadable_path`,
+        A `Completed` state (`Failed` when a guard refused the file) whose data, what a call
+        returns, is the `SyncSummary` as a dict: `read`, `dialable`, `suppressed`,
+        `by_reason`, `unreadable`, `unreadable_path`,
         `uploaded` (records sent), `job_id` (the last job) and `job_ids`, `dnc_added`,
         `dnc_already`, `dnc_failures`, `scrubbed_skill` (the skill the group scrubs,
         confirmed), `already_synced` (the list already held this file), `calling_list_id`,
@@ -466,7 +561,7 @@ async def sync_dial_list(
         ```
     """
     logger = get_run_logger()
-    now = dial_lists.utc_now()
+    now = clock.now()
     check_settings(
         source, calling_list, at=at, for_day=for_day, zone=zone, output_dir=output_dir,
         max_unreadable=max_unreadable, max_shrink=max_shrink, now=now, registry=registry,
@@ -531,13 +626,22 @@ async def sync_dial_list(
         dnc = await add_dnc_numbers(
             credentials, group_id, dnc_numbers(files.suppressed_parquet_path)
         )
-    state = await load_sync_state(list_id, calling_list)
-    summary = {
-        **files.summary(),
-        "source": shown,
-        "ledger": ledger_shown,
-        "rnd": dict(rnd_answers) if rnd_block else None,
-        "registry": (
+    state = await load_sync_state(list_id, credentials_block, calling_list)
+    summary = SyncSummary(
+        files,
+        source=shown,
+        ledger=ledger_shown,
+        credentials_block=credentials_block,
+        calling_list=calling_list,
+        calling_list_id=list_id,
+        dnc_group=dnc_group,
+        dnc_added=dnc["added"],
+        dnc_already=dnc["already"],
+        dnc_failures=dnc["failures"],
+        scrubbed_skill=scrub["scrubbed_skill"],
+        scrub_already=scrub["scrub_already"],
+        rnd=dict(rnd_answers) if rnd_block else None,
+        registry=(
             {
                 "source": snapshot.source,
                 "downloaded_at": snapshot.downloaded_at.isoformat(),
@@ -546,18 +650,11 @@ async def sync_dial_list(
             if snapshot
             else None
         ),
-        "calling_list": calling_list,
-        "calling_list_id": list_id,
-        "dnc_group": dnc_group,
-        "dnc_added": dnc["added"],
-        "dnc_already": dnc["already"],
-        "dnc_failures": dnc["failures"],
-        **scrub,
-    }
+    )
     refusal = _refusal(files, state.last_sync, max_unreadable, allow_empty, max_shrink)
     if refusal:
         message = f"Nothing uploaded to {calling_list!r}: {refusal}. " + _dnc_sentence(summary)
-        summary |= {"uploaded": 0, "job_id": None, "job_ids": [], "refused": refusal}
+        summary.refused = refusal
         await _publish(summary, message)
         logger.error("%s", message)
         return Failed(message=message, data=DialListRefused(message))
@@ -567,6 +664,7 @@ async def sync_dial_list(
     expires = record_expiry(for_day or at.astimezone(dt.UTC).date(), snapshot)
     sync = _Sync(
         credentials,
+        credentials_block,
         calling_list,
         list_id,
         skill_id,
@@ -578,35 +676,13 @@ async def sync_dial_list(
     outcome = await _upload(sync, plan)
     await aupdate_progress_artifact(progress, 100, description="Synced")
 
-    job_ids = [job["job_id"] for job in outcome["jobs"]]
-    summary |= {
-        "uploaded": plan.records,
-        "expires": expires.isoformat(),
-        "job_id": job_ids[-1] if job_ids else None,
-        "job_ids": job_ids,
-        "already_synced": outcome["already_synced"],
-        "settled_jobs": outcome["settled_jobs"],
-        "record": outcome["record"],
-    }
+    summary.uploaded, summary.upload, summary.expires = plan.records, outcome, expires
     message = _message(summary)
     await _publish(summary, message)
-    state = await load_sync_state(list_id, calling_list)
-    kept = ("read", "dialable", "suppressed", "by_reason", "uploaded", "job_ids", "dnc_added")
-    state.last_sync = {key: summary[key] for key in kept} | {
-        "for_day": summary["for_day"],
-        "at": summary["at"],
-        "synced_at": now.isoformat(),
-        "source": shown,
-        "unreadable": summary["unreadable"],
-        "dnc_group": dnc_group,
-        "scrubbed_skill": summary["scrubbed_skill"],
-        "credentials_block": credentials_block,
-        "dialable_path": summary["dialable_path"],
-        "suppressed_path": summary["suppressed_path"],
-    }
-    await save_sync_state(state)
+    state = await load_sync_state(list_id, credentials_block, calling_list)
+    await record_sync(state, summary.last_sync(now))
     logger.info("%s", message)
-    return Completed(message=message, data=summary)
+    return Completed(message=message, data=summary.as_dict())
 
 
 async def _scrub(
@@ -634,80 +710,80 @@ async def _scrub(
     return {"scrubbed_skill": None, "scrub_already": None}
 
 
-def _dnc_sentence(summary: dict) -> str:
-    if not summary["dnc_group"]:
+def _dnc_sentence(summary: SyncSummary) -> str:
+    if not summary.dnc_group:
         return "No DNC group named: revoked and DNC numbers went to no group."
     sentence = (
-        f"DNC group {summary['dnc_group']!r}: {summary['dnc_added']:,} numbers added, "
-        f"{summary['dnc_already']:,} already there"
+        f"DNC group {summary.dnc_group!r}: {summary.dnc_added:,} numbers added, "
+        f"{summary.dnc_already:,} already there"
     )
-    if summary["dnc_failures"]:
-        sentence += f", {len(summary['dnc_failures']):,} refused"
-    if summary["scrubbed_skill"]:
-        sentence += f"; it scrubs skill {summary['scrubbed_skill']} (confirmed)"
+    if summary.dnc_failures:
+        sentence += f", {len(summary.dnc_failures):,} refused"
+    if summary.scrubbed_skill:
+        sentence += f"; it scrubs skill {summary.scrubbed_skill} (confirmed)"
     return sentence + "."
 
 
-def _message(summary: dict) -> str:
+def _message(summary: SyncSummary) -> str:
     """What the sync did, in a sentence or three (the run's final state message)."""
-    name, dialable = summary["calling_list"], summary["dialable"]
-    if summary["already_synced"]:
+    name, dialable, files = summary.calling_list, summary.files.dialable, summary.files
+    if summary.upload is not None and summary.upload.already_synced:
         held = f"{name!r} already held this file's {dialable:,} dialable contacts: nothing changed."
     else:
-        jobs = len(summary["job_ids"])
+        jobs = len(summary.job_ids)
         held = (
             f"{name!r} holds {dialable:,} dialable contacts ({jobs} upload job"
             f"{'s' if jobs != 1 else ''})."
         )
-    counted = f" {summary['suppressed']:,} suppressed of {summary['read']:,} read"
-    if summary["unreadable"]:
-        counted += f"; {summary['unreadable']:,} unreadable lines"
+    counted = f" {files.suppressed:,} suppressed of {files.read:,} read"
+    if files.unreadable:
+        counted += f"; {files.unreadable:,} unreadable lines"
     return f"{held}{counted}. {_dnc_sentence(summary)}"
 
 
-async def _publish(summary: dict, message: str) -> None:
+async def _publish(summary: SyncSummary, message: str) -> None:
     """The counts by reason and the first suppressed contacts as tables, and a summary naming
     the list, jobs and files."""
+    files, values = summary.files, summary.as_dict()
     await publish_suppressed_file(
-        summary["suppressed_parquet_path"], summary["suppressed"], summary["suppressed_path"]
+        files.suppressed_parquet_path, files.suppressed, files.suppressed_path
     )
     await publish_reasons(
-        summary["by_reason"],
-        summary["read"],
+        files.by_reason,
+        files.read,
         key="dial-list-reasons",
-        description=f"{summary['read']:,} contacts read for {summary['calling_list']!r}",
+        description=f"{files.read:,} contacts read for {summary.calling_list!r}",
     )
-    if summary.get("rnd") is not None:
-        await publish_rnd_evidence(summary["suppressed_parquet_path"], summary["rnd"])
-    when = f"day {summary['for_day']}" if summary["for_day"] else f"at {summary['at']}"
-    jobs = ", ".join(f"`{job}`" for job in summary["job_ids"]) or "none"
-    if summary.get("already_synced"):
+    if summary.rnd is not None:
+        await publish_rnd_evidence(files.suppressed_parquet_path, summary.rnd)
+    when = f"day {values['for_day']}" if values["for_day"] else f"at {values['at']}"
+    jobs = ", ".join(f"`{job}`" for job in summary.job_ids) or "none"
+    upload = summary.upload
+    if upload is not None and upload.already_synced:
         jobs += " (from the earlier sync of this same file: nothing was uploaded again)"
     lines = [
-        f"## Dial list `{summary['calling_list']}` (list `{summary['calling_list_id']}`)",
+        f"## Dial list `{summary.calling_list}` (list `{summary.calling_list_id}`)",
         "",
         message,
         "",
-        f"Evaluated for {when}: **{summary['dialable']:,} dialable**, "
-        f"{summary['suppressed']:,} suppressed of {summary['read']:,} read, "
-        f"{summary['unreadable']:,} unreadable lines.",
+        f"Evaluated for {when}: **{files.dialable:,} dialable**, "
+        f"{files.suppressed:,} suppressed of {files.read:,} read, "
+        f"{files.unreadable:,} unreadable lines.",
         "",
-        f"- Source: `{summary['source']}`",
+        f"- Source: `{summary.source}`",
         f"- Upload jobs: {jobs}",
     ]
-    if "settled_jobs" in summary:
-        lines.append(
-            f"- Leftover jobs stopped first: {', '.join(summary['settled_jobs']) or 'none'}"
-        )
+    if upload is not None:
+        lines.append(f"- Leftover jobs stopped first: {', '.join(upload.settled_jobs) or 'none'}")
     lines += [
         f"- {_dnc_sentence(summary)}",
-        f"- Dialable: `{summary['dialable_path']}` (and `.parquet`)",
-        f"- Suppressed: `{summary['suppressed_path']}` (and `.parquet`)",
-        f"- Unreadable lines: `{summary['unreadable_path']}`",
-        f"- Run marker: `{summary['marker_path']}`",
+        f"- Dialable: `{files.dialable_path}` (and `.parquet`)",
+        f"- Suppressed: `{files.suppressed_path}` (and `.parquet`)",
+        f"- Unreadable lines: `{files.unreadable_path}`",
+        f"- Run marker: `{files.marker_path}`",
     ]
-    if summary.get("record"):
-        lines.append(f"- Upload record: `{summary['record']}`")
+    if upload is not None:
+        lines.append(f"- Upload record: `{upload.record}`")
     await acreate_markdown_artifact(
         key="dial-list", markdown="\n".join(lines), description="Dial-list sync"
     )

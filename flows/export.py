@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 import pyarrow as pa
 from prefect import get_run_logger
+from prefect.client.schemas.objects import State
 from prefect.states import Completed
 
 import dial_lists
-from blocks import DEFAULT_LEDGER, load_credentials
+from blocks import DEFAULT_LEDGER, clock, load_credentials
 from cxone import CONSENTED_QUERY, PlatformId
 from dial_lists import (
     DEFAULT_DIRS,
@@ -73,7 +75,7 @@ async def export_segmented_contacts(
     for_day: ForDay = None,
     zone: str = "America/New_York",
     ledger: str | None = DEFAULT_LEDGER,
-) -> dict:
+) -> State[Any]:
     """Fetch a contact list and split it into who may be dialled at `at` (or on `for_day`)
     and who may not.
 
@@ -105,7 +107,8 @@ async def export_segmented_contacts(
             `sync_dial_list`); None: the contacts' own attempts only.
 
     Returns:
-        `fetched`, `dialable`, `suppressed` counts (`fetched == dialable + suppressed`),
+        A `Completed` state whose data (what a call returns) has `fetched`, `dialable`,
+        `suppressed` counts (`fetched == dialable + suppressed`),
         `by_reason`, `dialable_path`, `suppressed_path`, the Parquet paths, `text_repairs`
         (cells repaired), `query` with `fell_back` telling whether the server-side consent
         query returned nothing, and `marker_path`.
@@ -122,7 +125,7 @@ async def export_segmented_contacts(
         ```
     """
     logger = get_run_logger()
-    now = dial_lists.utc_now()
+    now = clock.now()
     check_settings(contact_list_id, output_dir, at=at, for_day=for_day, zone=zone)
     for_day = campaign_day(for_day, zone, now)
     at = at if at is not None or for_day is not None else now

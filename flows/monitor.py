@@ -9,30 +9,47 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.objects import State
 from prefect.context import FlowRunContext
 from prefect.states import Completed
 
 from blocks import (
+    BackupInUse,
     FailoverPair,
     FailoverState,
+    IdempotencyRecord,
+    InvalidPair,
     _documents,
+    check_pair,
+    clock,
     failover_identity,
     find_pair,
     load_credentials,
     load_state,
+    load_states,
     open_episode,
     operation,
     pair_block_name,
-    read_blocks,
+    pair_problem,
+    read_claim,
     register_block_types,
+    release_backup,
     restore_identity,
 )
 from cxone import PlatformId
-from tasks.failover import pause_campaign, read_fleet_metrics, read_status, resume_campaign
+from failover import Action, FleetRow, PairOutcome, fresh_window
+from tasks.failover import (
+    ReadFailure,
+    pause_campaign,
+    read_fleet_metrics,
+    read_status,
+    resume_campaign,
+)
 
 from . import _cli
 from ._events import EVALUATED, RESTORED, emit_pair_event
@@ -74,7 +91,9 @@ async def pair_for_run(
 
     Raises:
         PairMismatch: the saved pair has another backup.
+        InvalidPair: the primary is its own backup.
     """
+    check_pair(primary_campaign_id, backup_campaign_id)
     explicit = {key: value for key, value in overrides.items() if value is not None}
     pair = await find_pair(primary_campaign_id)
     if pair is None:
@@ -114,14 +133,14 @@ async def _rename_run(name: str) -> None:
             await client.update_flow_run(context.flow_run.id, name=name)
 
 
-def _evaluated(result: dict) -> None:
+def _evaluated(outcome: PairOutcome) -> None:
     """Tell the safety-net trigger (and anyone listening) that the pair was evaluated."""
     emit_pair_event(
         EVALUATED,
-        result["primary_campaign_id"],
-        result["backup_campaign_id"],
-        action=result["action"],
-        reason=result.get("reason"),
+        outcome.primary_campaign_id,
+        outcome.backup_campaign_id,
+        action=outcome.action.value,
+        reason=outcome.reason,
     )
 
 
@@ -137,7 +156,7 @@ async def monitor_campaigns(
     threshold: float | None = None,
     window_minutes: int | None = None,
     min_calls: int | None = None,
-) -> dict:
+) -> State[Any]:
     """Evaluate the primary's success rate once and fail over to the backup if it collapsed.
 
     The settings come from the pair's `FailoverPair` block; a value given here applies to this
@@ -146,6 +165,8 @@ async def monitor_campaigns(
     event-triggered, retried, crashed) race for it. Once the primary is paused by a failover,
     finishing is mandatory: a later run resumes the backup whatever the metrics then say. The
     dialling campaign's 30-day abandonment rate is checked too: at 3% or more it is paused.
+    After a restore (a new episode) only the calls made since count, and no failover starts
+    within the pair's cooldown.
 
     Args:
         primary_campaign_id: The campaign to watch.
@@ -157,7 +178,8 @@ async def monitor_campaigns(
         min_calls: Calls needed before the rate is trusted; default: the pair's (50).
 
     Returns:
-        `action`: "none", "insufficient_data", "failover" or "already_failed_over", with the
+        A `Completed` state whose data (what a call returns) is the `PairOutcome` as a dict:
+        `action` "none", "insufficient_data", "failover" or "already_failed_over", with the
         reading, the reason, the episode, the failover record's name and, when read, the
         `abandonment` of the dialling campaign.
 
@@ -165,6 +187,8 @@ async def monitor_campaigns(
         FailoverIncomplete: the primary is paused and the backup could not be resumed (the
             run fails; a later run retries after a backoff).
         PairMismatch: the saved pair names another backup.
+        InvalidPair: the primary is its own backup.
+        BackupInUse: the backup serves another pair's failover (an event says so too).
 
     Example:
         ```python
@@ -186,16 +210,17 @@ async def monitor_campaigns(
         await load_state(primary_campaign_id),
         await load_credentials(pair.credentials_block),
     )
-    result = await evaluate_pair(run)
-    _evaluated(result)
-    if result["action"] == "failover":
+    outcome = await evaluate_pair(run)
+    _evaluated(outcome)
+    if outcome.action == Action.FAILOVER:
         get_run_logger().info("Failed over %s to %s", primary_campaign_id, backup_campaign_id)
         await _rename_run(f"failover {primary_campaign_id} → {backup_campaign_id}")
-    return Completed(message=f"{result['action']}: {result['reason']}", data=result)
+    message = f"{outcome.action.value}: {outcome.reason}"
+    return Completed(message=message, data=outcome.as_dict())
 
 
 @flow(name="monitor-fleet", flow_run_name="monitor fleet", timeout_seconds=FLEET_TIMEOUT_SECONDS)
-async def monitor_fleet(concurrency: int = 16) -> dict:
+async def monitor_fleet(concurrency: int = 16) -> State[Any]:
     """Evaluate every configured pair once, and fail over each that needs it.
 
     The `FailoverPair` blocks are the registry: saving one, from Python or the UI, adds a
@@ -203,25 +228,30 @@ async def monitor_fleet(concurrency: int = 16) -> dict:
     exactly-once failover, same abandonment guard), the readings of each credentials block's
     pairs through one client so that they share its rate limit. A pair that cannot be
     evaluated is reported and does not stop the others; the run then ends Failed, naming it.
+    So is a pair that cannot work: its primary is its own backup, or its backup already
+    serves another pair's failover (never a silent shared backup).
 
     Args:
         concurrency: Pairs evaluated (and API reads in flight) at once.
 
     Returns:
-        `pairs`: one entry per pair with `primary_campaign_id`, `backup_campaign_id`,
-        `action` (as `monitor_campaigns`, or "error" with its `reason`), the success rate and
-        calls when read; also published as a table artifact.
+        A `Completed` state whose data is `pairs`: one entry per pair with
+        `primary_campaign_id`, `backup_campaign_id`, `action` (as `monitor_campaigns`, or
+        "error" with its `reason`), the success rate and calls when read; also published as
+        a table artifact.
 
     Raises:
         FleetIncomplete: some pairs could not be evaluated (the artifact lists them all).
     """
     await register_block_types()
-    pairs = [pair for _, pair in await read_blocks(FailoverPair)]
-    states = {s.primary_campaign_id: s for _, s in await read_blocks(FailoverState)}
-    primaries = Counter(pair.primary_campaign_id for pair in pairs)
-    rows: list[dict] = []
+    pairs, unreadable = await _documents.read_all_checked(FailoverPair)
+    states = await load_states()
+    rows: list[PairOutcome] = [
+        _unreadable_pair(name, data, error) for name, data, error in unreadable
+    ]
+    primaries = Counter(pair.primary_campaign_id for _, pair in pairs)
     runs: list[PairRun] = []
-    for pair in pairs:
+    for _, pair in pairs:
         if primaries[pair.primary_campaign_id] > 1:
             rows.append(_fleet_error(pair, "several FailoverPair blocks name this primary"))
             continue
@@ -233,42 +263,46 @@ async def monitor_fleet(concurrency: int = 16) -> dict:
     records = await operation.load_many(identities.values())
     for run in runs:
         run.record = records.get(identities[run.primary].name)
+    now = clock.now()
     for reference, group in _by_credentials(runs).items():
         try:
             credentials = await load_credentials(reference)
         except Exception as exc:
             rows += [_fleet_error(run.pair, f"{type(exc).__name__}: {exc}") for run in group]
             continue
-        windows = {run.primary: run.pair.window_minutes for run in group}
+        windows = {
+            run.primary: fresh_window(run.pair.window_minutes, run.state.episode_started_at, now)
+            for run in group
+        }
         readings = await read_fleet_metrics(credentials, windows, concurrency)
         for run in group:
             run.credentials, run.metrics = credentials, readings[run.primary]
     gate = asyncio.Semaphore(concurrency)
 
-    async def evaluate(run: PairRun) -> dict:
+    async def evaluate(run: PairRun) -> PairOutcome | None:
         if run.credentials is None:
-            return {}  # its credentials could not be loaded: already reported
-        if "error" in run.metrics:
-            return _fleet_error(run.pair, run.metrics["error"])
+            return None  # its credentials could not be loaded: already reported
+        if isinstance(run.metrics, ReadFailure):
+            return _fleet_error(run.pair, run.metrics.error)
         async with gate:
             try:
-                result = await evaluate_pair(run)
+                outcome = await evaluate_pair(run)
             except Exception as exc:
                 return _fleet_error(run.pair, f"{type(exc).__name__}: {exc}")
-        _evaluated(result)
-        return result
+        _evaluated(outcome)
+        return outcome
 
     rows += [row for row in await asyncio.gather(*(evaluate(run) for run in runs)) if row]
     await acreate_table_artifact(
         key="fleet",
-        table=[_fleet_row(row) for row in rows],
+        table=[FleetRow.of(row).as_dict() for row in rows],
         description=f"{len(rows)} pairs: " + _fleet_counts(rows),
     )
-    errors = [row for row in rows if row["action"] == "error"]
+    errors = [row for row in rows if row.action == Action.ERROR]
     if errors:
-        names = ", ".join(f"{row['primary_campaign_id']} ({row['reason']})" for row in errors)
+        names = ", ".join(f"{row.primary_campaign_id} ({row.reason})" for row in errors)
         raise FleetIncomplete(f"{len(errors)} of {len(rows)} pairs could not be evaluated: {names}")
-    return Completed(message=_fleet_counts(rows), data={"pairs": rows})
+    return Completed(message=_fleet_counts(rows), data={"pairs": [row.as_dict() for row in rows]})
 
 
 def _by_credentials(runs: list[PairRun]) -> dict[str, list[PairRun]]:
@@ -278,33 +312,21 @@ def _by_credentials(runs: list[PairRun]) -> dict[str, list[PairRun]]:
     return groups
 
 
-def _fleet_error(pair: FailoverPair, reason: str) -> dict:
-    return {
-        "primary_campaign_id": pair.primary_campaign_id,
-        "backup_campaign_id": pair.backup_campaign_id,
-        "action": "error",
-        "reason": reason,
-    }
+def _fleet_error(pair: FailoverPair, reason: str) -> PairOutcome:
+    return PairOutcome(pair.primary_campaign_id, pair.backup_campaign_id, Action.ERROR, reason)
 
 
-def _fleet_row(row: dict) -> dict:
-    rate = row.get("success_rate")
-    abandonment = row.get("abandonment") or {}
-    return {
-        "primary": row["primary_campaign_id"],
-        "backup": row["backup_campaign_id"],
-        "action": row["action"],
-        "success rate": f"{rate:.1%}" if rate is not None else "",
-        "calls": row.get("calls", ""),
-        "abandonment": f"{abandonment['rate']:.2%}" if abandonment else "",
-        "reason": row.get("reason", ""),
-    }
+def _unreadable_pair(name: str, data: dict[str, Any], error: str) -> PairOutcome:
+    """A pair block that does not load (saved from the UI with a primary as its own backup,
+    say): an error row naming the block, never a pair left out in silence."""
+    primary = str(data.get("primary_campaign_id", ""))
+    backup = str(data.get("backup_campaign_id", ""))
+    reason = pair_problem(primary, backup) or error
+    return PairOutcome(primary, backup, Action.ERROR, f"FailoverPair {name!r}: {reason}")
 
 
-def _fleet_counts(rows: list[dict]) -> str:
-    counts: dict[str, int] = {}
-    for row in rows:
-        counts[row["action"]] = counts.get(row["action"], 0) + 1
+def _fleet_counts(rows: list[PairOutcome]) -> str:
+    counts = Counter(row.action.value for row in rows)
     return ", ".join(f"{count} {action}" for action, count in sorted(counts.items()))
 
 
@@ -315,19 +337,22 @@ def _fleet_counts(rows: list[dict]) -> str:
 )
 async def restore_primary(
     primary_campaign_id: CampaignId, credentials_block: str = "cxone"
-) -> dict:
+) -> State[Any]:
     """Fail back after a failover, exactly once, and open the pair's next episode.
 
     Pauses the backup and confirms it, resumes the primary and confirms it, then closes the
-    episode so that a new collapse can fail over again. Races and crashes are handled as for
-    the failover: a run that dies half-way is completed by the next call.
+    episode so that a new collapse can fail over again, and gives the backup back for other
+    pairs. A backup that serves another pair's failover is never paused. Races and crashes
+    are handled as for the failover: a run that dies half-way is completed by the next call.
+    The new episode is judged on its own calls, after the pair's cooldown.
 
     Args:
         primary_campaign_id: The primary campaign to bring back.
         credentials_block: Used when the pair names none (it always does once saved).
 
     Returns:
-        `action`: "restored" or "nothing_to_restore", with the episode now open.
+        A `Completed` state whose data has `action`, "restored" or "nothing_to_restore",
+        with the episode now open.
 
     Raises:
         RestoreRefused: the episode's failover is still incomplete.
@@ -335,46 +360,76 @@ async def restore_primary(
     await register_block_types()
     pair = await find_pair(primary_campaign_id)
     state = await load_state(primary_campaign_id)
-    result = {"primary_campaign_id": primary_campaign_id, "episode": state.episode}
+    result: dict[str, Any] = {"primary_campaign_id": primary_campaign_id, "episode": state.episode}
+    nothing = Action.NOTHING_TO_RESTORE.value
     if pair is None:
-        return Completed(
-            message="nothing to restore: no pair", data={**result, "action": "nothing_to_restore"}
-        )
+        return Completed(message="nothing to restore: no pair", data={**result, "action": nothing})
     failover = await operation.load(failover_identity(pair, state.episode))
-    identity = restore_identity(pair, state.episode)
-    restore = await operation.settle(identity, await operation.load(identity), HOLDER_WAIT_SECONDS)
-    if restore is None and (failover is None or failover.status != "applied"):
-        if failover is not None:
-            raise RestoreRefused(
-                f"the failover of episode {state.episode} is {failover.status}: let the monitor "
-                "complete it before restoring"
-            )
-        message = f"nothing to restore: no failover in episode {state.episode}"
-        return Completed(message=message, data={**result, "action": "nothing_to_restore"})
+
+    async def settled(
+        restore: IdempotencyRecord | None,
+    ) -> operation.Outcome[dict[str, Any]] | None:
+        if restore is not None and restore.status == "applied":
+            return operation.Outcome(restore, restore.answers["close-episode"])
+        if restore is None and (failover is None or failover.status != "applied"):
+            if failover is not None:
+                raise RestoreRefused(
+                    f"the failover of episode {state.episode} is {failover.status}: let the "
+                    "monitor complete it before restoring"
+                )
+            return operation.Outcome(None)
+        return None
+
     credentials = await load_credentials(pair.credentials_block or credentials_block)
     primary, backup = pair.primary_campaign_id, pair.backup_campaign_id
-    async with operation.hold(
-        identity, RESTORE_STEPS, f"restore {primary} from {backup}", record=restore
-    ) as held:
-        await held.step("pause-backup", lambda key: pause_campaign(credentials, backup, key))
+
+    async def pause_backup(key: str) -> dict[str, Any]:
+        claim = await read_claim(pair)
+        if claim is not None and not claim.held_by(pair):
+            get_run_logger().warning(
+                "Backup %s serves the failover of %s: left dialling",
+                backup,
+                claim.primary_campaign_id,
+            )
+            return {"id": backup, "skipped": True, "serving": claim.primary_campaign_id}
+        answer: dict[str, Any] = await pause_campaign(credentials, backup, key)
+        return answer
+
+    async def close(_: str) -> dict[str, Any]:
+        opened = await open_episode(primary, state.episode + 1)
+        await release_backup(pair)
+        started = opened.episode_started_at
+        return {"episode": opened.episode, "opened_at": started.isoformat() if started else None}
+
+    async def fail_back(held: operation.HeldOperation) -> dict[str, Any]:
+        await held.step("pause-backup", pause_backup)
         await held.step("resume-primary", lambda key: resume_campaign(credentials, primary, key))
+        return await held.step("close-episode", close)
 
-        async def close(_: str) -> dict:
-            opened = await open_episode(primary, state.episode + 1)
-            return {"episode": opened.episode, "opened_at": opened.episode_started_at.isoformat()}
-
-        closed = await held.step("close-episode", close)
-    emit_pair_event(RESTORED, primary, backup, episode=state.episode, record=held.name)
-    await acreate_markdown_artifact(
-        key="restore",
-        markdown=(
-            f"## Restored `{primary}`; `{backup}` paused again\n\n"
-            f"Episode {state.episode} closed; episode {closed['episode']} open since "
-            f"{closed['opened_at']}. Record `{held.name}`.\n"
-        ),
-        description=f"Restore {primary} from {backup}",
+    outcome = await operation.run_once(
+        restore_identity(pair, state.episode),
+        RESTORE_STEPS,
+        f"restore {primary} from {backup}",
+        fail_back,
+        max_wait=HOLDER_WAIT_SECONDS,
+        settled=settled,
     )
-    result.update(action="restored", episode=closed["episode"], record=held.name)
+    if outcome.record is None or outcome.value is None:
+        message = f"nothing to restore: no failover in episode {state.episode}"
+        return Completed(message=message, data={**result, "action": nothing})
+    closed, name = outcome.value, _documents.name_of(outcome.record)
+    if outcome.held:
+        emit_pair_event(RESTORED, primary, backup, episode=state.episode, record=name)
+        await acreate_markdown_artifact(
+            key="restore",
+            markdown=(
+                f"## Restored `{primary}`; `{backup}` paused again\n\n"
+                f"Episode {state.episode} closed; episode {closed['episode']} open since "
+                f"{closed['opened_at']}. Record `{name}`.\n"
+            ),
+            description=f"Restore {primary} from {backup}",
+        )
+    result.update(action=Action.RESTORED.value, episode=closed["episode"], record=name)
     return Completed(message=f"restored {primary}; episode {closed['episode']} open", data=result)
 
 
@@ -383,11 +438,12 @@ async def restore_primary(
     flow_run_name="reset {primary_campaign_id}",
     timeout_seconds=MONITOR_TIMEOUT_SECONDS,
 )
-async def reset_failover(primary_campaign_id: CampaignId, force: bool = False) -> dict:
+async def reset_failover(primary_campaign_id: CampaignId, force: bool = False) -> dict[str, Any]:
     """Open a new failover episode without failing back (after a restore done by hand).
 
     Refuses while the primary is still paused, because the next collapse could then fail over
     a primary that is not dialling; use `restore_primary`, or `force=True` once you know.
+    The pair's claim on its backup is given back.
 
     Args:
         primary_campaign_id: The primary campaign whose pair to reset.
@@ -411,8 +467,13 @@ async def reset_failover(primary_campaign_id: CampaignId, force: bool = False) -
         )
     state = await load_state(primary_campaign_id)
     opened = await open_episode(primary_campaign_id, state.episode + 1)
+    await release_backup(pair)
     get_run_logger().info("Opened failover episode %d for %s", opened.episode, primary_campaign_id)
-    return {"episode": opened.episode, "episode_started_at": opened.episode_started_at.isoformat()}
+    started = opened.episode_started_at
+    return {
+        "episode": opened.episode,
+        "episode_started_at": started.isoformat() if started else None,
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -448,7 +509,14 @@ def main(argv: list[str] | None = None) -> None:
     args = cli.parse_args(argv)
     options = _cli.options(args)
     flows = {"run": monitor_campaigns, "restore": restore_primary, "reset": reset_failover}
-    errors = (PairMismatch, RestoreRefused, FailoverIncomplete, operation.RetryLater)
+    errors = (
+        PairMismatch,
+        RestoreRefused,
+        FailoverIncomplete,
+        operation.RetryLater,
+        InvalidPair,
+        BackupInUse,
+    )
     _cli.run(args, lambda: flows[args.command](**options), errors)
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 
 import pyarrow as pa
@@ -37,6 +38,8 @@ from blocks import (
     DEFAULT_LEDGER,
     DialListSync,
     PlatformCredentials,
+    clock,
+    credentials_key,
     ledger_for_writing,
     load_credentials,
     operation,
@@ -244,7 +247,7 @@ async def collect_outcomes(
         ```
     """
     logger = get_run_logger()
-    now = dial_lists.utc_now()
+    now = clock.now()
     check_settings(credentials_block, since, until, output_dir=output_dir)
     until = until or window_end(now)
     dnc_group = dnc_group or None  # a deployment's unset variable arrives as ""
@@ -256,29 +259,24 @@ async def collect_outcomes(
         "collect-outcomes",
         {"credentials_block": credentials_block, "ledger": shown, "until": until.isoformat()},
     )
-    while True:
-        record = await operation.settle(
-            identity, await operation.load(identity), HOLDER_WAIT_SECONDS
-        )
-        if record is not None and record.status == "applied":
-            summary = {**record.answers["collect"], "already_collected": True}
-            logger.info("Window ending %s already collected by %s", until, identity.name)
-            return Completed(message=_message(summary), data=summary)
-        try:
-            async with operation.hold(
-                identity, ["collect"], f"collect outcomes up to {until}", record, False
-            ) as held:
-                summary = await held.step(
-                    "collect",
-                    lambda _key: _collect(
-                        credentials, url, shown, since, until, campaign_ids, dnc_group,
-                        optout_dispositions, directory, calling_lists, credentials_block,
-                    ),
-                )  # fmt: skip
-            break
-        except operation.OperationTaken:
-            continue
-    summary = {**summary, "already_collected": False}
+    collect = partial(
+        _collect, credentials, url, shown, since, until, campaign_ids, dnc_group,
+        optout_dispositions, directory, calling_lists, credentials_block,
+    )  # fmt: skip
+    outcome = await operation.run_once(
+        identity,
+        ["collect"],
+        f"collect outcomes up to {until}",
+        lambda held: held.step("collect", lambda _key: collect()),
+        max_wait=HOLDER_WAIT_SECONDS,
+        backoff=False,
+    )
+    if not outcome.held:
+        assert outcome.record is not None
+        summary = {**outcome.record.answers["collect"], "already_collected": True}
+        logger.info("Window ending %s already collected by %s", until, identity.name)
+        return Completed(message=_message(summary), data=summary)
+    summary = {**outcome.value, "already_collected": False}
     write_run_marker(directory, summary)
     logger.info("%s", _message(summary))
     return Completed(message=_message(summary), data=summary)
@@ -368,7 +366,7 @@ async def _enforce(
     synced = [
         state
         for _, state in await read_blocks(DialListSync)
-        if state.last_sync.get("credentials_block") == credentials_block
+        if state.last_sync and state.tenant == credentials_key(credentials_block)
     ]
     wanted = [
         state

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import acreate_markdown_artifact
+from prefect.client.schemas.objects import State
 from prefect.states import Completed
 
 from blocks import digest, load_credentials, operation, register_block_types
@@ -31,8 +32,8 @@ async def provision_campaign(
     credentials_block: str = "cxone",
     timezone: str = "America/New_York",
     initial_status: Literal["active", "paused"] = "active",
-    settings: CampaignSettings | dict | None = None,
-) -> dict:
+    settings: CampaignSettings | dict[str, Any] | None = None,
+) -> State[Any]:
     """Create a predictive outbound campaign, or adopt the identical one that already exists.
 
     Re-running with the same arguments returns the same campaign and creates nothing, also
@@ -50,7 +51,8 @@ async def provision_campaign(
         settings: Dialer, window, rate-limit and failover settings (tutorial defaults).
 
     Returns:
-        The campaign as the API returns it, with its `id`.
+        A `Completed` state whose data (what a call returns) is the campaign as the API
+        returns it, with its `id`.
 
     Raises:
         pydantic.ValidationError: the spec breaks a rule; every violation is listed.
@@ -85,25 +87,23 @@ async def provision_campaign(
             "credentials_block": credentials_block,
         },
     )
-    while True:
-        record = await operation.settle(
-            identity, await operation.load(identity), HOLDER_WAIT_SECONDS
-        )
-        if record is not None and record.status == "applied":
-            campaign_id = record.answers["create"]["id"]
-            campaign = await read_provisioned_campaign(credentials, campaign_id, identity.name)
-            campaign["created"] = False
-            break
-        try:
-            async with operation.hold(
-                identity, ["create"], f"provision campaign {campaign_name!r}", record, False
-            ) as held:
-                campaign = await held.step(
-                    "create", lambda key: find_or_create_campaign(credentials, spec, key)
-                )
-            break
-        except operation.OperationTaken:
-            continue  # a racing run holds it: wait for its outcome
+    outcome = await operation.run_once(
+        identity,
+        ["create"],
+        f"provision campaign {campaign_name!r}",
+        lambda held: held.step(
+            "create", lambda key: find_or_create_campaign(credentials, spec, key)
+        ),
+        max_wait=HOLDER_WAIT_SECONDS,
+        backoff=False,
+    )
+    if outcome.held and outcome.value is not None:
+        campaign = outcome.value
+    else:
+        assert outcome.record is not None
+        campaign_id = outcome.record.answers["create"]["id"]
+        campaign = await read_provisioned_campaign(credentials, campaign_id, identity.name)
+        campaign["created"] = False
     verb = "Created" if campaign.pop("created") else "Adopted existing"
     logger.info("%s campaign %s (%s)", verb, campaign["id"], campaign["status"])
     await acreate_markdown_artifact(

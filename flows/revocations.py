@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from prefect import get_run_logger
@@ -29,6 +30,7 @@ import dial_lists
 from blocks import (
     DEFAULT_LEDGER,
     PlatformCredentials,
+    clock,
     ledger_for_writing,
     load_credentials,
     operation,
@@ -146,7 +148,7 @@ async def apply_revocations(
         ```
     """
     logger = get_run_logger()
-    now = dial_lists.utc_now()
+    now = clock.now()
     check_settings(numbers, source, batch=batch, revoked_at=revoked_at)
     dnc_group = dnc_group or None  # a deployment's unset variable arrives as ""
     calling_lists = [name for name in calling_lists or [] if name.strip()]
@@ -179,31 +181,28 @@ async def apply_revocations(
         },
     )
     steps = [*(["dnc"] if dnc_group else []), *(f"remove:{name}" for name in calling_lists or [])]
-    already = False
-    while True:
-        record = await operation.settle(
-            identity, await operation.load(identity), HOLDER_WAIT_SECONDS
-        )
-        if record is not None and record.status == "applied":
-            answers, already = record.answers, True
-            break
-        try:
-            async with operation.hold(
-                identity, steps or ["none"], f"revoke {len(digits)} number(s)", record, False
-            ) as held:
-                if dnc_group:
-                    await held.step("dnc", lambda _key: _to_group(credentials, dnc_group, digits))
-                for name in calling_lists or []:
-                    await held.step(
-                        f"remove:{name}",
-                        lambda _key, name=name: _from_list(credentials, name, digits),
-                    )
-                if not steps:
-                    await held.step("none", _nothing)
-            answers = held.record.answers
-            break
-        except operation.OperationTaken:
-            continue
+
+    async def work(held: operation.HeldOperation) -> dict[str, Any]:
+        if dnc_group:
+            await held.step("dnc", lambda _key: _to_group(credentials, dnc_group, digits))
+        for name in calling_lists or []:
+            await held.step(
+                f"remove:{name}", lambda _key, name=name: _from_list(credentials, name, digits)
+            )
+        if not steps:
+            await held.step("none", _nothing)
+        return held.record.answers
+
+    outcome = await operation.run_once(
+        identity,
+        steps or ["none"],
+        f"revoke {len(digits)} number(s)",
+        work,
+        max_wait=HOLDER_WAIT_SECONDS,
+        backoff=False,
+    )
+    assert outcome.record is not None
+    answers, already = outcome.record.answers, not outcome.held
     summary = {
         "numbers": len(valid),
         "invalid": len(invalid),

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prefect import flow, get_run_logger
+from prefect.client.schemas.objects import State
 from prefect.states import Completed
 
 from blocks import load_credentials, operation, register_block_types
@@ -24,7 +27,7 @@ async def register_metrics_webhook(
     callback_url: str,
     credentials_block: str = "cxone",
     name: str = "campaign-health-dashboard",
-) -> dict:
+) -> State[Any]:
     """Subscribe the dashboard to campaign metrics and state changes, once.
 
     The registration is an exactly-once operation on the webhook's name, URL and credentials:
@@ -37,7 +40,8 @@ async def register_metrics_webhook(
         name: The webhook's name on the platform.
 
     Returns:
-        The webhook as the API returned it on first registration (with its `id`).
+        A `Completed` state whose data is the webhook as the API returned it on first
+        registration (with its `id`).
     """
     logger = get_run_logger()
     await register_block_types()
@@ -45,17 +49,28 @@ async def register_metrics_webhook(
         "webhook",
         {"name": name, "callback_url": callback_url, "credentials_block": credentials_block},
     )
-    record = await operation.settle(identity, await operation.load(identity), HOLDER_WAIT_SECONDS)
-    if record is not None and record.status == "applied":
-        logger.info("Webhook %s already registered as %s", name, record.answers["register"]["id"])
-        return record.answers["register"]
-    credentials = await load_credentials(credentials_block)
     registration = WebhookRegistration(name=name, callback_url=callback_url, events=EVENTS)
-    async with operation.hold(
-        identity, ["register"], f"register webhook {name} -> {callback_url}", record, False
-    ) as held:
-        answer = await held.step(
+
+    async def register(held: operation.HeldOperation) -> dict[str, Any]:
+        credentials = await load_credentials(credentials_block)
+        return await held.step(
             "register", lambda key: register_webhook(credentials, registration, key)
+        )
+
+    outcome = await operation.run_once(
+        identity,
+        ["register"],
+        f"register webhook {name} -> {callback_url}",
+        register,
+        max_wait=HOLDER_WAIT_SECONDS,
+        backoff=False,
+    )
+    assert outcome.record is not None
+    answer: dict[str, Any] = outcome.record.answers["register"]
+    if not outcome.held:
+        logger.info("Webhook %s already registered as %s", name, answer["id"])
+        return Completed(
+            message=f"webhook {name} already registered as {answer['id']}", data=answer
         )
     logger.info("Registered webhook %s as %s", name, answer["id"])
     return Completed(message=f"registered webhook {name} as {answer['id']}", data=answer)

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -144,7 +144,7 @@ def ledger_url(location: str | Path | None) -> str:
     return text if "://" in text else f"sqlite+aiosqlite:///{text}"
 
 
-def _insert(engine: AsyncEngine, table: sa.Table):
+def _insert(engine: AsyncEngine, table: sa.Table) -> Any:
     """An insert that skips rows whose key is already there (either dialect)."""
     dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
     return dialect.insert(table).on_conflict_do_nothing()
@@ -204,7 +204,7 @@ class Ledger:
         ]
         return await self._insert(OPTOUTS, values)
 
-    async def _insert(self, table: sa.Table, values: list[dict]) -> int:
+    async def _insert(self, table: sa.Table, values: list[dict[str, Any]]) -> int:
         if not values:
             return 0
         added = 0
@@ -272,8 +272,9 @@ class Ledger:
             held = (await connection.execute(optouts)).all()
         table = np.concatenate(parts) if parts else np.zeros((0, 4), dtype=np.int64)
         out = np.array(held, dtype=np.int64).reshape(-1, 3)
+        numbers, day, week, last = table.T
         return LedgerView.from_counts(
-            at_ns, *table.T, out[:, 0], out[:, 1], out[:, 2].astype(np.int8)
+            at_ns, numbers, day, week, last, out[:, 0], out[:, 1], out[:, 2].astype(np.int8)
         )
 
     async def optouts(self, since: dt.datetime, until: dt.datetime) -> list[OptOutRow]:

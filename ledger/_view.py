@@ -253,8 +253,12 @@ def _iso(ns: int) -> str:
 
 
 EMPTY = LedgerView(
-    0,
-    *(np.zeros(0, dtype=t) for t in (np.int64, np.int32, np.int32, np.int64, np.int64)),
-    np.zeros(0, dtype=np.int8),
-    np.zeros(0, dtype=np.int64),
+    at=0,
+    numbers=np.zeros(0, dtype=np.int64),
+    day=np.zeros(0, dtype=np.int32),
+    week=np.zeros(0, dtype=np.int32),
+    last=np.zeros(0, dtype=np.int64),
+    opted_out=np.zeros(0, dtype=np.int64),
+    kinds=np.zeros(0, dtype=np.int8),
+    since=np.zeros(0, dtype=np.int64),
 )

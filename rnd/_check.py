@@ -33,11 +33,17 @@ logger = logging.getLogger("rnd")
 class CachedAnswer(Protocol):
     """An answer as a cache keeps it (`RndAnswer`, or the ledger's `RndAnswerRow`)."""
 
-    number: str
-    date: dt.date
-    result: str
-    queried_at: dt.datetime
-    data_as_of: dt.date | None
+    # Read-only, so that `RndAnswer` (its result an `RndResult`) is one.
+    @property
+    def number(self) -> str: ...
+    @property
+    def date(self) -> dt.date: ...
+    @property
+    def result(self) -> str: ...
+    @property
+    def queried_at(self) -> dt.datetime: ...
+    @property
+    def data_as_of(self) -> dt.date | None: ...
 
 
 class AnswerCache(Protocol):
@@ -100,7 +106,7 @@ def _answer(cached: CachedAnswer) -> RndAnswer:
     if isinstance(cached, RndAnswer):
         return cached
     return RndAnswer(
-        cached.number, cached.date, cached.result, cached.queried_at, cached.data_as_of
+        cached.number, cached.date, RndResult(cached.result), cached.queried_at, cached.data_as_of
     )
 
 

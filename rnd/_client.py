@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable
 from typing import Any
 
 import httpx
@@ -88,7 +88,7 @@ class _ApiKey(httpx.Auth):
     def __init__(self, key: SecretStr) -> None:
         self._key = key
 
-    def auth_flow(self, request: httpx.Request):
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         request.headers["Authorization"] = f"Bearer {self._key.get_secret_value()}"
         yield request
 

@@ -84,6 +84,7 @@ class Webhooks:
                 "last_status": None,
                 "last_error": None,
                 "delivered": False,
+                "finished": False,  # delivered, or every attempt spent
             }
             self.deliveries.append(record)
             task = asyncio.get_running_loop().create_task(
@@ -108,24 +109,30 @@ async def _deliver(
     delays: list[float],
     clock: Clock,
 ) -> None:
-    """POST until a 2xx, waiting `delays` between attempts; one message id for all of them."""
-    # The client lives in the delivering coroutine so it belongs to the loop running it.
-    async with httpx.AsyncClient(timeout=_DELIVERY_TIMEOUT_SECONDS) as client:
-        for attempt in range(1, len(delays) + 2):
-            # Re-signed per attempt: a late retry must still pass the receiver's clock check.
-            headers = {
-                **custom_headers,
-                "content-type": "application/json",
-                **signed_headers(secret, record["message_id"], body, clock.now()),
-            }
-            try:
-                response = await client.post(record["url"], content=body, headers=headers)
-            except httpx.HTTPError as exc:
-                record.update(attempts=attempt, last_status=None, last_error=repr(exc))
-            else:
-                record.update(attempts=attempt, last_status=response.status_code, last_error=None)
-                if response.is_success:
-                    record["delivered"] = True
-                    return
-            if attempt <= len(delays):
-                await asyncio.sleep(delays[attempt - 1])
+    """POST until a 2xx, waiting `delays` between attempts; one message id for all of them.
+    The record says `finished` once it was delivered or every attempt was spent."""
+    try:
+        # The client lives in the delivering coroutine so it belongs to the loop running it.
+        async with httpx.AsyncClient(timeout=_DELIVERY_TIMEOUT_SECONDS) as client:
+            for attempt in range(1, len(delays) + 2):
+                # Re-signed per attempt: a late retry must still pass the receiver's clock check.
+                headers = {
+                    **custom_headers,
+                    "content-type": "application/json",
+                    **signed_headers(secret, record["message_id"], body, clock.now()),
+                }
+                try:
+                    response = await client.post(record["url"], content=body, headers=headers)
+                except httpx.HTTPError as exc:
+                    record.update(attempts=attempt, last_status=None, last_error=repr(exc))
+                else:
+                    record.update(
+                        attempts=attempt, last_status=response.status_code, last_error=None
+                    )
+                    if response.is_success:
+                        record["delivered"] = True
+                        return
+                if attempt <= len(delays):
+                    await asyncio.sleep(delays[attempt - 1])
+    finally:
+        record["finished"] = True

@@ -71,6 +71,12 @@ async def judge_contacts(
 MAX_POLL_SECONDS = 10.0
 # Room, on top of the job's own time limit, for the submission and the cancel calls.
 CALLS_MARGIN_SECONDS = 150
+# A job's time limit unless the flow gives its own (`job_timeout_minutes`): the tasks that
+# wait on jobs time out after it and the margin (the flow passes `with_options`).
+DEFAULT_JOB_SECONDS = 3600
+JOB_TASK_SECONDS = DEFAULT_JOB_SECONDS + CALLS_MARGIN_SECONDS
+# Reading a DNC group and adding to it: batches of calls, each within its deadline.
+DNC_TASK_SECONDS = 1800
 
 
 @task(name="find-calling-list", timeout_seconds=TWO_CALLS_SECONDS, **CXONE_TASK_OPTIONS)
@@ -139,7 +145,7 @@ async def _wait(client, job_id: str, deadline: float) -> UploadJob:
         delay = min(delay * 2, MAX_POLL_SECONDS)
 
 
-@task(name="settle-upload-jobs", **CXONE_TASK_OPTIONS)
+@task(name="settle-upload-jobs", timeout_seconds=JOB_TASK_SECONDS, **CXONE_TASK_OPTIONS)
 async def settle_upload_jobs(
     credentials: PlatformCredentials, list_id: str, timeout_seconds: float
 ) -> list[str]:
@@ -178,7 +184,7 @@ async def settle_upload_jobs(
     return [job.job_id for job in pending]
 
 
-@task(name="upload-part", **CXONE_TASK_OPTIONS)
+@task(name="upload-part", timeout_seconds=JOB_TASK_SECONDS, **CXONE_TASK_OPTIONS)
 async def upload_part(
     credentials: PlatformCredentials,
     list_id: str,
@@ -235,7 +241,7 @@ async def upload_part(
     return {"job_id": job_id, "records": part.records, "completed_at": completed}
 
 
-@task(name="add-dnc-numbers", **CXONE_TASK_OPTIONS)
+@task(name="add-dnc-numbers", timeout_seconds=DNC_TASK_SECONDS, **CXONE_TASK_OPTIONS)
 async def add_dnc_numbers(
     credentials: PlatformCredentials, group_id: str, numbers: list[str]
 ) -> dict:

@@ -8,12 +8,13 @@ counts only once the campaign is seen in its new status).
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
+from dataclasses import dataclass
 
 from prefect import get_run_logger, task
 
-from blocks import PlatformCredentials
-from cxone import CampaignStatus, CXoneError
+from blocks import PlatformCredentials, clock
+from cxone import CampaignMetrics, CampaignStatus, CXoneError
+from failover import AbandonmentReading
 from failover.abandonment import WINDOW as ABANDONMENT_WINDOW
 
 from .errors import CXONE_TASK_OPTIONS, ONE_CALL_SECONDS, THREE_CALLS_SECONDS, StatusNotConfirmed
@@ -22,35 +23,50 @@ from .errors import CXONE_TASK_OPTIONS, ONE_CALL_SECONDS, THREE_CALLS_SECONDS, S
 FLEET_READ_SECONDS = 300
 
 
+# The reading of a window with no whole minute in it yet (a fresh episode): no calls.
+NO_CALLS = CampaignMetrics(success_rate=0.0)
+
+
+@dataclass(frozen=True)
+class ReadFailure:
+    """A campaign whose metrics could not be read, and why."""
+
+    campaign_id: str
+    error: str
+
+
 @task(name="read-metrics", timeout_seconds=ONE_CALL_SECONDS, **CXONE_TASK_OPTIONS)
 async def read_metrics(
     credentials: PlatformCredentials, campaign_id: str, window_minutes: int
-) -> dict:
-    """The campaign's success rate and call counts over the window."""
+) -> CampaignMetrics:
+    """The campaign's success rate and call counts over the last `window_minutes` (0: none,
+    without a call)."""
+    if window_minutes < 1:
+        return NO_CALLS
     async with credentials.get_client() as client:
-        metrics = await client.get_metrics(campaign_id, window_minutes=window_minutes)
-    return metrics.model_dump(mode="json")
+        return await client.get_metrics(campaign_id, window_minutes=window_minutes)
 
 
 @task(name="read-fleet-metrics", timeout_seconds=FLEET_READ_SECONDS, **CXONE_TASK_OPTIONS)
 async def read_fleet_metrics(
     credentials: PlatformCredentials, windows: dict[str, int], concurrency: int
-) -> dict[str, dict]:
+) -> dict[str, CampaignMetrics | ReadFailure]:
     """Every campaign's reading over its window, through one client (one rate limit).
 
     Returns:
-        Campaign id -> the metrics, or `{"error": ...}` for a campaign that could not be read
-        (one failure must not hide the others).
+        Campaign id -> the metrics, or a `ReadFailure` for a campaign that could not be read
+        (one failure must not hide the others). A window of 0 minutes reads nothing.
     """
     gate = asyncio.Semaphore(concurrency)
 
-    async def read(client, campaign_id: str, window: int) -> tuple[str, dict]:
+    async def read(client, campaign_id: str, window: int):  # type: ignore[no-untyped-def]
+        if window < 1:
+            return campaign_id, NO_CALLS
         async with gate:
             try:
-                metrics = await client.get_metrics(campaign_id, window_minutes=window)
+                return campaign_id, await client.get_metrics(campaign_id, window_minutes=window)
             except CXoneError as exc:
-                return campaign_id, {"error": f"{type(exc).__name__}: {exc}"}
-        return campaign_id, metrics.model_dump(mode="json")
+                return campaign_id, ReadFailure(campaign_id, f"{type(exc).__name__}: {exc}")
 
     async with credentials.get_client() as client:
         readings = await asyncio.gather(*(read(client, c, w) for c, w in windows.items()))
@@ -58,12 +74,14 @@ async def read_fleet_metrics(
 
 
 @task(name="read-abandonment", timeout_seconds=ONE_CALL_SECONDS, **CXONE_TASK_OPTIONS)
-async def read_abandonment(credentials: PlatformCredentials, campaign_id: str) -> dict:
+async def read_abandonment(
+    credentials: PlatformCredentials, campaign_id: str
+) -> AbandonmentReading:
     """The campaign's abandoned and handled calls over the rolling 30 days (16 CFR 310.4)."""
     window = int(ABANDONMENT_WINDOW.total_seconds() // 60)
     async with credentials.get_client() as client:
         metrics = await client.get_metrics(campaign_id, window_minutes=window)
-    return {"abandoned": metrics.calls_abandoned, "handled": metrics.calls_handled}
+    return AbandonmentReading(metrics.calls_abandoned, metrics.calls_handled)
 
 
 @task(name="read-campaign-status", timeout_seconds=ONE_CALL_SECONDS, **CXONE_TASK_OPTIONS)
@@ -97,7 +115,7 @@ async def _change_status(
         "id": campaign.id,
         "name": campaign.name,
         "status": campaign.status,
-        "confirmed_at": dt.datetime.now(dt.UTC).isoformat(),
+        "confirmed_at": clock.now().isoformat(),
     }
 
 

@@ -20,6 +20,9 @@ import httpx
 import pytest
 
 SIM_CLIENT_SECRET = "sim-secret"
+# A test's control client opens a connection per request: uvicorn closes a connection idle
+# for five seconds, and a request sent on it at that moment is reset (a flaky test).
+CONTROL_LIMITS = httpx.Limits(max_keepalive_connections=0)
 
 
 @pytest.fixture(scope="session")
@@ -46,7 +49,7 @@ def sim_url():
 @pytest.fixture
 def sim(sim_url):
     """The simulator's control API, reset before the test."""
-    with httpx.Client(base_url=sim_url, timeout=30) as control:
+    with httpx.Client(base_url=sim_url, timeout=30, limits=CONTROL_LIMITS) as control:
         control.post("/_sim/reset").raise_for_status()
         yield control
 

@@ -13,6 +13,7 @@ import asyncio
 import shutil
 from pathlib import Path
 
+import httpx
 from playwright.async_api import async_playwright
 from prefect.settings import get_current_settings
 
@@ -80,12 +81,13 @@ async def test_page_shows_campaigns_names_sparklines_and_failover_history(
         await register_metrics_webhook(
             f"{dashboard_url}/webhooks/cxone", credentials_block=credentials_block
         )
-        for rate in rates:
-            sim.put(
-                f"/_sim/campaigns/{primary.id}/metrics",
-                json={"successRate": rate, "callsAttempted": 300, "activeCalls": 12},
-            ).raise_for_status()
-            await asyncio.sleep(0.1)
+        async with httpx.AsyncClient(base_url=dashboard_url, timeout=10) as dashboard:
+            for count, rate in enumerate(rates, start=1):
+                sim.put(
+                    f"/_sim/campaigns/{primary.id}/metrics",
+                    json={"successRate": rate, "callsAttempted": 300, "activeCalls": 12},
+                ).raise_for_status()
+                await readings_reached(dashboard, primary.id, count)  # in order, one each
         sim.put(
             f"/_sim/campaigns/{single.id}/metrics", json={"successRate": 0.3}
         ).raise_for_status()
@@ -109,7 +111,7 @@ async def test_page_shows_campaigns_names_sparklines_and_failover_history(
                 "dialable_path": "/srv/dial-lists/dialable.csv",
                 "suppressed_path": "/srv/dial-lists/suppressed.csv",
             },
-        ).asave(sync_state_name("1201"), overwrite=True)
+        ).asave(sync_state_name("1201", credentials_block), overwrite=True)
 
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -158,6 +160,12 @@ async def test_page_shows_campaigns_names_sparklines_and_failover_history(
             dial_list_text = await dial_list.inner_text()
             history = page.locator("#failovers tr[data-failover]")
             await history.first.wait_for(timeout=15_000)
+            # Names are read in the background: the history shows them on a later refresh.
+            await page.wait_for_function(
+                """() => document.querySelector('#failovers tr[data-failover]')
+                        ?.innerText.includes('Renewals')""",
+                timeout=15_000,
+            )
             history_text = await history.first.inner_text()
 
             assert (await restore_primary(primary.id))["action"] == "restored"
@@ -201,6 +209,18 @@ async def test_page_shows_campaigns_names_sparklines_and_failover_history(
     assert favicon.status == 200 and favicon.headers["content-type"] == "image/x-icon"
     assert failed == []  # nothing external, nothing broken, no 404 (the icon included)
     assert errors == []  # the page's own policy blocks none of its code or styles
+
+
+async def readings_reached(dashboard: httpx.AsyncClient, campaign_id: str, count: int) -> None:
+    """Wait until the dashboard holds `count` readings of the campaign (an awaited condition:
+    each webhook delivery is seen before the next reading is sent)."""
+    async with asyncio.timeout(30):
+        while True:
+            rows = (await dashboard.get("/api/campaigns")).json()["campaigns"]
+            row = next((r for r in rows if r["campaign_id"] == campaign_id), None)
+            if row is not None and len(row["points"]) >= count:
+                return
+            await asyncio.sleep(0.02)  # polling an awaited condition, not sequencing
 
 
 # The data of a sparkline: its polyline's points, its height and the dots on it.

@@ -93,8 +93,25 @@ CASES = [
         "2026-01-15T17:00Z",
         id="alaska-0759",
     ),
-    pytest.param("7877221234", {}, "2026-07-01T12:00:00Z", "ok", None, id="puerto-rico-summer"),
-    pytest.param("7877221234", {}, "2026-01-15T12:00:00Z", "ok", None, id="puerto-rico-winter"),
+    # Puerto Rico keeps AST all year and Law 210-2003 (10 L.P.R.A. 4033) allows telemarketing
+    # only 09:00-21:00: 08:00 AST used to pass on the federal window alone (issue 18).
+    pytest.param(
+        "7877221234",
+        {},
+        "2026-07-01T12:00:00Z",
+        "outside_calling_hours",
+        "2026-07-01T13:00Z",
+        id="puerto-rico-summer-0800-law-210",
+    ),
+    pytest.param("7877221234", {}, "2026-01-15T13:00:00Z", "ok", None, id="puerto-rico-0900"),
+    pytest.param(
+        "7877221234",
+        {},
+        "2026-01-16T01:00:00Z",
+        "outside_calling_hours",
+        "2026-01-16T13:00Z",
+        id="puerto-rico-2100",
+    ),
     pytest.param(
         NY,
         {},
@@ -682,13 +699,24 @@ CASES = [
         "2026-08-04T16:00Z",
         id="vancouver-bc-day-holiday",
     ),
+    # A Canadian postal code brings the CRTC hours in its FSA's zones: M5V is downtown Toronto
+    # (data/fsa_zones.csv), so Toronto time only. It used to be every Ontario zone, which waited
+    # for Winnipeg's 09:00 (issue 18: a legal call blocked).
+    pytest.param(
+        NY,
+        {"postal_code": "M5V 3L9"},
+        "2026-11-30T13:30:00Z",
+        "outside_calling_hours",
+        "2026-11-30T14:00Z",
+        id="us-number-canadian-postal-code",
+    ),
     pytest.param(
         NY,
         {"postal_code": "M5V 3L9"},
         "2026-11-30T14:30:00Z",
-        "outside_calling_hours",
-        "2026-11-30T15:00Z",
-        id="us-number-canadian-postal-code",
+        "ok",
+        None,
+        id="us-number-toronto-postal-code-toronto-time-only",
     ),
     # Other +1 countries are refused, never judged by the US window.
     pytest.param("8765551234", {}, MIDDAY, "unsupported_country", "NaT", id="jamaica"),

@@ -112,7 +112,9 @@ async def platform(
     if request.param == "described":
         yield Platform("described", credentials_block, sim, "/_sim")
         return
-    with httpx.Client(base_url=admin_urls.api, timeout=30) as control:
+    with httpx.Client(
+        base_url=admin_urls.api, timeout=30, limits=httpx.Limits(max_keepalive_connections=0)
+    ) as control:
         # No reset: the stand-in would hand out the same skill ids again, and the session's
         # Prefect server keeps pair state by campaign id. Faults are per test.
         control.delete("/_sim/admin/faults").raise_for_status()

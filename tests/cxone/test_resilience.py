@@ -152,21 +152,37 @@ async def test_server_error_after_every_retry(token, config, policy):
             await client.get_campaign("c1")
 
 
+class FakeTime:
+    """A monotonic clock that moves only when the bucket sleeps on it."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
 async def test_429_pauses_every_request_sharing_the_bucket():
-    bucket = TokenBucket(rate=100, capacity=5)
+    time_ = FakeTime()
+    bucket = TokenBucket(rate=100, capacity=5, clock=time_.clock, sleep=time_.sleep)
     bucket.pause(0.2)
-    start = time.monotonic()
     await bucket.acquire()
-    assert time.monotonic() - start >= 0.19
+    assert time_.sleeps == [pytest.approx(0.2)]
 
 
 async def test_token_bucket_paces_a_burst():
-    bucket = TokenBucket(rate=50, capacity=1)
-    start = time.monotonic()
+    time_ = FakeTime()
+    bucket = TokenBucket(rate=50, capacity=1, clock=time_.clock, sleep=time_.sleep)
     for _ in range(11):
         await bucket.acquire()
-    elapsed = time.monotonic() - start
-    assert 0.19 <= elapsed < 0.5  # ten waits of 20 ms after the first token
+    # The first token is ready; each of the ten others waits its 20 ms slot, no more.
+    assert time_.sleeps == [pytest.approx(0.02)] * 10
+    assert time_.now - 1000.0 == pytest.approx(0.2)
 
 
 @pytest.mark.parametrize(

@@ -1,13 +1,25 @@
 """Helpers for the flow tests: campaigns made directly on the simulator, effects counted there,
-and a movable clock for the exactly-once operations (leases, backoff)."""
+and movable clocks handed to the flows (`blocks.clock.using`): leases, backoffs, cooldowns,
+metric windows and day lists all read it."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
+from prefect.client.orchestration import get_client
+from prefect.context import FlowRunContext
 
-import blocks.operation
+from blocks import (
+    BackupClaim,
+    FailoverPair,
+    FailoverState,
+    _documents,
+    pair_block_name,
+    pause_points,
+)
+from blocks import clock as flow_clock
 
 API = "/api/v2/omnichannel/campaigns"
 
@@ -68,7 +80,7 @@ def pair(sim, credentials_block):
 
 
 class MovableClock:
-    """The operations' clock: real time plus however far a test moved it on."""
+    """The flows' clock: real time plus however far a test moved it on."""
 
     def __init__(self) -> None:
         self.offset = dt.timedelta(0)
@@ -81,10 +93,11 @@ class MovableClock:
 
 
 @pytest.fixture
-def clock(monkeypatch) -> MovableClock:
+def clock():
+    """A movable clock handed to every flow of the test."""
     moved = MovableClock()
-    monkeypatch.setattr(blocks.operation, "clock", moved)
-    return moved
+    with flow_clock.using(moved):
+        yield moved
 
 
 # The scheduled daily sync's instant: 05:30 in New York on Monday 2026-11-30, before the
@@ -93,9 +106,93 @@ SYNC_AT = dt.datetime(2026, 11, 30, 5, 30, tzinfo=dt.timezone(dt.timedelta(hours
 
 
 @pytest.fixture
-def sync_clock(monkeypatch) -> dict:
-    """The dial-list flows' clock (`dial_lists.utc_now`), set to `SYNC_AT`; a test moves it
-    by setting `clock["at"]`."""
+def sync_clock():
+    """The flows' clock, set to `SYNC_AT`; a test moves it by setting `clock["at"]`."""
     clock = {"at": SYNC_AT}
-    monkeypatch.setattr("dial_lists.utc_now", lambda: clock["at"].astimezone(dt.UTC))
-    return clock
+    with flow_clock.using(lambda: clock["at"].astimezone(dt.UTC)):
+        yield clock
+
+
+class Hold:
+    """Holds the first run that reaches pause point `point` (in flow `flow`, where `about`
+    matches) until the test releases it; the test awaits `reached`, never a sleep."""
+
+    def __init__(self, point: str, flow: str | None, about: dict) -> None:
+        self.point, self.flow, self.about = point, flow, about
+        self.reached, self.released = asyncio.Event(), asyncio.Event()
+        self.used = False
+
+    def matches(self, point: str, about: dict) -> bool:
+        if self.used or point != self.point:
+            return False
+        if any(about.get(key) != value for key, value in self.about.items()):
+            return False
+        if self.flow is not None:
+            context = FlowRunContext.get()
+            return context is not None and context.flow.name == self.flow
+        return True
+
+    async def wait_until_reached(self) -> None:
+        await asyncio.wait_for(self.reached.wait(), REACH_SECONDS)
+
+    def release(self) -> None:
+        self.released.set()
+
+
+REACH_SECONDS = 120  # a bound on waiting for a run to reach a point, not a sequencing sleep
+
+
+class PausePoints:
+    """The test's hook at every pause point: holds runs where the test asked."""
+
+    def __init__(self) -> None:
+        self.holds: list[Hold] = []
+
+    def hold(self, point: str, flow: str | None = None, **about) -> Hold:
+        held = Hold(point, flow, about)
+        self.holds.append(held)
+        return held
+
+    async def __call__(self, point: str, about) -> None:
+        for held in self.holds:
+            if held.matches(point, dict(about)):
+                held.used = True
+                held.reached.set()
+                await held.released.wait()
+                return
+
+    def release_all(self) -> None:
+        for held in self.holds:
+            held.release()
+
+
+@pytest.fixture
+def pauses():
+    """Pause points held where the test asks (`pauses.hold(...)`), all released at the end."""
+    points = PausePoints()
+    with pause_points.installed(points):
+        yield points
+        points.release_all()
+
+
+@pytest.fixture
+async def empty_fleet(prefect_harness):
+    """No pair left from other tests: the fleet is every FailoverPair block there is."""
+    async with get_client() as client:
+        for block in (FailoverPair, FailoverState, BackupClaim):
+            found, unfit = await _documents.read_all_checked(block)
+            for name in [name for name, _ in found] + [name for name, _, _ in unfit]:
+                document = await client.read_block_document_by_name(
+                    name, block.get_block_type_slug()
+                )
+                await client.delete_block_document(document.id)
+
+
+async def save_pair(primary: str, backup: str, credentials_block: str, **settings) -> None:
+    pair = FailoverPair(
+        primary_campaign_id=primary,
+        backup_campaign_id=backup,
+        credentials_block=credentials_block,
+        **settings,
+    )
+    await pair.asave(pair_block_name(primary), overwrite=True)

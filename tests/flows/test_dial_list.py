@@ -141,7 +141,7 @@ async def test_a_contact_file_becomes_exactly_the_dialable_calling_list(
     markdown = (await latest_artifact("dial-list")).data
     assert names[0] in markdown and summary["job_id"] in markdown
     # What the dashboard shows of the list's last sync.
-    kept = (await load_sync_state(summary["calling_list_id"])).last_sync
+    kept = (await load_sync_state(summary["calling_list_id"], nice_credentials)).last_sync
     assert kept["by_reason"] == summary["by_reason"] and kept["for_day"] == MONDAY.isoformat()
     assert kept["dialable_path"] == summary["dialable_path"] and kept["synced_at"]
 
@@ -206,9 +206,11 @@ async def test_a_cancelled_job_fails_the_sync_and_the_next_run_redoes_it(
     summary = await sync_dial_list(source, names[0], nice_credentials, **options)
     assert summary["already_synced"] is False
     assert sorted(r["ExternalId"] for r in calling_list(stand_in, names[0])["records"]) == DIALABLE
-    failed = await operation.load(upload_identity(summary["calling_list_id"], 1))
+    failed = await operation.load(upload_identity(summary["calling_list_id"], nice_credentials, 1))
     assert failed.status == "failed" and "cancelled" in failed.error
-    assert summary["record"] == upload_identity(summary["calling_list_id"], 2).name
+    assert (
+        summary["record"] == upload_identity(summary["calling_list_id"], nice_credentials, 2).name
+    )
 
 
 async def test_a_job_that_never_completes_is_cancelled_after_its_time_limit(
@@ -281,7 +283,7 @@ async def test_a_sync_whose_holder_died_is_redone_whole_in_the_next_episode(
             time_zone="Eastern Standard Time",
         )
     # The dead holder's claim: pending, its lease long lapsed.
-    identity = upload_identity(list_id, 1)
+    identity = upload_identity(list_id, nice_credentials, 1)
     dead = IdempotencyRecord(
         kind=identity.kind,
         subject=dict(identity.subject),
@@ -301,7 +303,7 @@ async def test_a_sync_whose_holder_died_is_redone_whole_in_the_next_episode(
         output_dir=str(tmp_path / "out"),
     )
     assert summary["settled_jobs"] == [orphan]
-    assert summary["record"] == upload_identity(list_id, 2).name
+    assert summary["record"] == upload_identity(list_id, nice_credentials, 2).name
     retired = await operation.load(identity)
     assert retired.status == "failed" and "redone whole in episode 2" in retired.error
     assert sorted(r["ExternalId"] for r in calling_list(stand_in, names[0])["records"]) == DIALABLE

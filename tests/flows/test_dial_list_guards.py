@@ -176,7 +176,7 @@ async def test_source_credentials_come_from_a_block_and_are_never_shown(
         "guarded://bucket/crm.csv", names[0], nice_credentials, source_credentials=block, **options
     )
     assert summary["uploaded"] == 1
-    state = await load_sync_state(summary["calling_list_id"])
+    state = await load_sync_state(summary["calling_list_id"], nice_credentials)
     async with get_client() as client:
         runs = await client.read_flow_runs()
         artifacts = await client.read_artifacts()

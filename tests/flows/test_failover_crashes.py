@@ -32,12 +32,10 @@ HOLD_MS = 30_000  # how long the simulator holds the request a process is killed
 WAIT_SECONDS = 90
 
 
-def monitor_process(primary: str, backup: str, credentials_block: str, api_url: str):
-    env = {
-        **os.environ,
-        "PREFECT_API_URL": api_url,
-        "CXONE_OPERATION_LEASE_SECONDS": LEASE_SECONDS,
-    }
+def monitor_process(
+    primary: str, backup: str, credentials_block: str, api_url: str, lease: str = LEASE_SECONDS
+):
+    env = {**os.environ, "PREFECT_API_URL": api_url, "CXONE_OPERATION_LEASE_SECONDS": lease}
     command = [sys.executable, "-m", "flows.monitor", "run", primary, backup]
     return asyncio.create_subprocess_exec(
         *command,
@@ -157,8 +155,13 @@ async def test_eight_monitor_processes_on_a_fresh_server_fail_over_exactly_once(
             # Only the credentials exist on the new server: the eight processes race to
             # register every other block type and to save the pair.
             await credentials.asave(credentials_block)
+            # Nobody is killed here: the default lease, so that a holder slowed by a busy
+            # machine is not taken over (then two runs would each report the failover they
+            # finished, though the platform still changes once).
             processes = [
-                await monitor_process(primary, backup, credentials_block, stack.prefect_api_url)
+                await monitor_process(
+                    primary, backup, credentials_block, stack.prefect_api_url, lease="30"
+                )
                 for _ in range(8)
             ]
             outputs = await asyncio.gather(*(p.communicate() for p in processes))

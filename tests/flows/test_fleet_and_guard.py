@@ -8,16 +8,13 @@ from prefect.events.filters import EventFilter, EventNameFilter, EventResourceFi
 
 from blocks import (
     FailoverPair,
-    FailoverState,
     guard_identity,
     load_state,
     operation,
-    pair_block_name,
-    read_blocks,
 )
 from flows.monitor import FleetIncomplete, monitor_campaigns, monitor_fleet
 
-from .conftest import create_campaign, transitions
+from .conftest import create_campaign, save_pair, transitions
 
 
 def set_numbers(sim, campaign_id: str, rate: float, calls: int, abandoned: int = 0) -> None:
@@ -28,28 +25,6 @@ def set_numbers(sim, campaign_id: str, rate: float, calls: int, abandoned: int =
         "callsAbandoned": abandoned,
     }
     sim.put(f"/_sim/campaigns/{campaign_id}/metrics", json=body).raise_for_status()
-
-
-@pytest.fixture
-async def empty_fleet(prefect_harness):
-    """No pair left from other tests: the fleet is every FailoverPair block there is."""
-    async with get_client() as client:
-        for block in (FailoverPair, FailoverState):
-            for name, _ in await read_blocks(block):
-                document = await client.read_block_document_by_name(
-                    name, block.get_block_type_slug()
-                )
-                await client.delete_block_document(document.id)
-
-
-async def save_pair(primary: str, backup: str, credentials_block: str, **settings) -> None:
-    pair = FailoverPair(
-        primary_campaign_id=primary,
-        backup_campaign_id=backup,
-        credentials_block=credentials_block,
-        **settings,
-    )
-    await pair.asave(pair_block_name(primary), overwrite=True)
 
 
 async def test_the_fleet_fails_over_the_collapsed_pairs_once_and_reports_the_broken_one(

@@ -9,6 +9,7 @@ from prefect.client.orchestration import get_client
 
 import blocks.credentials
 from blocks import (
+    DEFAULT_COOLDOWN_MINUTES,
     FailoverPair,
     IdempotencyRecord,
     _documents,
@@ -269,7 +270,7 @@ async def test_ids_that_differ_by_case_separator_or_suffix_never_share_a_record(
 
 
 async def test_restore_then_a_new_collapse_fails_over_exactly_once_more(
-    sim, pair, credentials_block
+    sim, pair, credentials_block, clock
 ):
     primary, backup = pair
     set_metrics(sim, primary, 0.05, 200)
@@ -279,6 +280,7 @@ async def test_restore_then_a_new_collapse_fails_over_exactly_once_more(
     assert restored["action"] == "restored" and restored["episode"] == 2
     assert statuses(sim) == {primary: "active", backup: "paused"}
     assert (await restore_primary(primary))["action"] == "nothing_to_restore"
+    clock.advance(DEFAULT_COOLDOWN_MINUTES * 60)
     set_metrics(sim, primary, 0.45, 300)
     assert (await monitor(pair, credentials_block))["action"] == "none"
 
@@ -296,8 +298,39 @@ async def test_restore_then_a_new_collapse_fails_over_exactly_once_more(
     ]
 
 
+async def test_a_restored_primary_is_judged_on_calls_made_after_the_restore(
+    sim, pair, credentials_block, clock
+):
+    """Restore at 12:24:56, the scheduled run at 12:25:41: the calls before the restore
+    (a 3.0% success rate) must not fail the primary over again."""
+    primary, backup = pair
+    set_metrics(sim, primary, 0.03, 400)
+    assert (await monitor(pair, credentials_block))["action"] == "failover"
+    await restore_primary(primary)
+    clock.advance(45)
+    sim.delete("/_sim/requests")
+    again = await monitor(pair, credentials_block)
+    assert again["action"] == "insufficient_data" and again["episode"] == 2
+    assert "episode 2 began 0 whole minutes ago" in again["reason"]
+    requests = sim.get("/_sim/requests").json()["requests"]
+    # No success-rate read at all: there is no whole minute of the new episode yet (and the
+    # abandonment was read under five minutes ago).
+    assert [r["query"] for r in requests if "metrics" in r["path"]] == []
+    # Seven minutes on, the rate is read over those seven minutes only; the cooldown holds.
+    clock.advance(7 * 60)
+    sim.delete("/_sim/requests")
+    cooling = await monitor(pair, credentials_block)
+    assert cooling["action"] == "none" and "cooling down" in cooling["reason"]
+    requests = sim.get("/_sim/requests").json()["requests"]
+    reads = [r["query"] for r in requests if "metrics" in r["path"]]
+    assert reads == ["windowMinutes=43200", "windowMinutes=7"]
+    assert statuses(sim) == {primary: "active", backup: "paused"}
+    clock.advance(DEFAULT_COOLDOWN_MINUTES * 60)
+    assert (await monitor(pair, credentials_block))["action"] == "failover"
+
+
 async def test_reset_refuses_while_the_primary_is_paused_unless_forced(
-    sim, pair, credentials_block
+    sim, pair, credentials_block, clock
 ):
     primary, backup = pair
     set_metrics(sim, primary, 0.05, 200)
@@ -309,5 +342,29 @@ async def test_reset_refuses_while_the_primary_is_paused_unless_forced(
     # The operator restored by hand; the next collapse fails over in the new episode.
     set_status(sim, primary, "active")
     set_status(sim, backup, "paused")
+    clock.advance(DEFAULT_COOLDOWN_MINUTES * 60)
     result = await monitor(pair, credentials_block)
     assert result["action"] == "failover" and result["episode"] == 2
+
+
+async def test_low_readings_in_a_row_count_within_their_episode(
+    sim, pair, credentials_block, clock
+):
+    primary, backup = pair
+    await FailoverPair(
+        primary_campaign_id=primary,
+        backup_campaign_id=backup,
+        credentials_block=credentials_block,
+        consecutive_breaches=2,
+    ).asave(pair_block_name(primary), overwrite=True)
+    set_metrics(sim, primary, 0.05, 200)
+    first = await monitor(pair, credentials_block)
+    assert first["action"] == "none" and "low 1 of 2" in first["reason"]
+    assert (await load_state(primary)).low_readings == 1
+    assert (await monitor(pair, credentials_block))["action"] == "failover"
+    await restore_primary(primary)
+    clock.advance(DEFAULT_COOLDOWN_MINUTES * 60)
+    # The low readings of episode 1 do not count in episode 2.
+    third = await monitor(pair, credentials_block)
+    assert third["action"] == "none" and "low 1 of 2" in third["reason"]
+    assert third["episode"] == 2

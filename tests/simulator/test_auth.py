@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import httpx
 
-from simulator import SCOPES, SimulatorConfig, asgi_transport, create_app
+from simulator import SCOPES, FakeClock, SimulatorConfig, asgi_transport, create_app
 
 TOKEN_PATH = "/api/v2/oauth/token"
 CAMPAIGNS = "/api/v2/omnichannel/campaigns"
@@ -74,13 +72,14 @@ async def test_scopes_are_restricted_and_missing_scope_is_403(client: httpx.Asyn
 
 
 async def test_tokens_expire_after_the_configured_ttl() -> None:
-    app = create_app(SimulatorConfig(token_ttl_seconds=0.3))
+    clock = FakeClock()
+    app = create_app(SimulatorConfig(token_ttl_seconds=0.3), clock=clock)
     async with httpx.AsyncClient(transport=asgi_transport(app), base_url="http://sim") as client:
         token = (await client.post(TOKEN_PATH, data=form())).json()
         assert token["expires_in"] == 1  # rounded up to whole seconds
         headers = {"Authorization": f"Bearer {token['access_token']}"}
         assert (await client.get(CAMPAIGNS, headers=headers)).status_code == 200
-        await asyncio.sleep(0.35)
+        clock.advance(0.35)
         expired = await client.get(CAMPAIGNS, headers=headers)
         assert expired.status_code == 401
         assert "expired" in expired.json()["message"]

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import httpx
 
-from simulator import SimulatorConfig, asgi_transport, create_app
+from simulator import FakeClock, SimulatorConfig, asgi_transport, create_app
 
 CAMPAIGNS = "/api/v2/omnichannel/campaigns"
 CONTACTS = "/api/v2/omnichannel/contactlists/{}/contacts"
@@ -106,7 +105,8 @@ async def test_request_log_records_every_api_request(
 
 
 async def test_token_bucket_limits_all_api_requests() -> None:
-    app = create_app(SimulatorConfig(rate_limit_per_second=2, rate_limit_burst=2))
+    clock = FakeClock()
+    app = create_app(SimulatorConfig(rate_limit_per_second=2, rate_limit_burst=2), clock=clock)
     async with httpx.AsyncClient(transport=asgi_transport(app), base_url="http://sim") as client:
         token = (await client.post("/api/v2/oauth/token", data=TOKEN_FORM)).json()
         headers = {"Authorization": f"Bearer {token['access_token']}"}
@@ -117,7 +117,7 @@ async def test_token_bucket_limits_all_api_requests() -> None:
         assert limited.json()["message"]
         assert (await client.post("/api/v2/oauth/token", data=TOKEN_FORM)).status_code == 429
         assert (await client.get("/_sim/config")).status_code == 200  # control API is exempt
-        await asyncio.sleep(0.55)
+        clock.advance(0.55)
         assert (await client.get(CAMPAIGNS, headers=headers)).status_code == 200
 
         await client.patch("/_sim/config", json={"retry_after_header": False})

@@ -20,6 +20,14 @@ TOKEN_FORM = {
 }
 
 
+async def until_transitions(client: httpx.AsyncClient) -> list[dict]:
+    """The simulator's status changes, once there is one (an awaited condition)."""
+    async with asyncio.timeout(10):
+        while not (found := (await client.get("/_sim/transitions")).json()["transitions"]):
+            await asyncio.sleep(0.005)
+    return found
+
+
 async def fault(client: httpx.AsyncClient, kind: str, **options: object) -> dict:
     response = await client.post("/_sim/faults", json={"kind": kind, **options})
     assert response.status_code == 201, response.text
@@ -95,14 +103,15 @@ async def test_slow_after_commit_applies_before_it_answers(
     client: httpx.AsyncClient, headers: dict, campaign_payload
 ) -> None:
     campaign = (await client.post(CAMPAIGNS, json=campaign_payload(), headers=headers)).json()
-    await fault(client, "slow_after_commit", method="PUT", delay_ms=300)
+    # Held far longer than the transition takes to show (an unloaded machine: milliseconds).
+    await fault(client, "slow_after_commit", method="PUT", delay_ms=1500)
     pausing = asyncio.create_task(
         client.put(f"{CAMPAIGNS}/{campaign['id']}", json={"status": "paused"}, headers=headers)
     )
-    await asyncio.sleep(0.1)
     # Applied while the answer is still held back.
+    transitions = await until_transitions(client)
     assert not pausing.done()
-    [transition] = (await client.get("/_sim/transitions")).json()["transitions"]
+    [transition] = transitions
     assert transition["status"] == "paused"
     assert (await pausing).json()["status"] == "paused"
 
