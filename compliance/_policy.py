@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 Confidence = Literal["high", "medium", "low"]
 
 # Precedence order: when several reasons apply, the first one in this tuple is reported.
-# `evaluate` gives the first nine; the last two are list-level reasons that the dial-list
+# `evaluate` gives the first nine; the last four are list-level reasons that the dial-list
 # engine assigns to rows `evaluate` passed (it never gives them itself).
 REASONS: tuple[str, ...] = (
     "invalid_phone",

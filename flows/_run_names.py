@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from prefect.runtime import flow_run
 
+from blocks import clock
 from dial_lists import campaign_day
 
 
@@ -18,7 +19,7 @@ def _day(value: object, zone: str) -> dt.date | None:
         except ValueError:
             return None  # the flow itself reports the bad value
     try:
-        return campaign_day(value, zone)  # type: ignore[arg-type]
+        return campaign_day(value, zone, clock.now())  # type: ignore[arg-type]
     except ValueError:
         return None
 

@@ -57,7 +57,7 @@ def check_settings(
         raise ValueError("give at most one of for_day (a day list) and at (an instant)")
     if at is not None and (at.tzinfo is None or at.utcoffset() is None):
         raise ValueError(f"`at` must be timezone-aware, got naive {at.isoformat()}")
-    campaign_day(for_day, zone)
+    campaign_day(for_day, zone, clock.now())
     check_output_dir(output_dir, "export")
 
 

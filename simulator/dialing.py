@@ -21,8 +21,10 @@ number, so the same seed dials the same day the same way: about 40% answered, 25
 10% busy, 20% answering machine, 5% abandoned (answered by a person, no agent free). An
 answered call ends with an agent's disposition (Sale/Completed, Callback or Wrong Number),
 unless one was set for that number through the control API (`PUT .../dispositions`): the
-next answered attempt to the number takes that one instead (an agent's opt-out), once. A
-"Do Not Call" disposition is never drawn: only an agent, through the control API, gives it.
+next attempt to the number is answered (the person picks up, whatever the draw said) and
+ends with that one instead (an agent's opt-out), once, so a test's opt-out never depends on
+the draw. A "Do Not Call" disposition is never drawn: only an agent, through the control
+API, gives it.
 
 >>> from datetime import UTC, datetime
 >>> from zoneinfo import ZoneInfo
@@ -123,6 +125,14 @@ def draw_call(seed: int, key: Hashable, number: int) -> Call:
     return Call(result, None, seconds, 0, 3 if result == ABANDONED else 0)
 
 
+def picked_up(call: Call) -> Call:
+    """`call` as answered by the person: a drawn answered call as it is, any other one a
+    minute's conversation (the attempt a control-API disposition is set for)."""
+    if call.result == ANSWERED:
+        return call
+    return Call(ANSWERED, "callback", 72, 60, 0)
+
+
 def within_window(moment: datetime, zone: ZoneInfo) -> bool:
     """Whether `moment`'s wall time in `zone` is within 08:00-21:00 (the end excluded)."""
     return WINDOW_START <= moment.astimezone(zone).time() < WINDOW_END
@@ -154,7 +164,7 @@ class AttemptBook:
 
 
 class PendingDispositions:
-    """Dispositions set for numbers (ten digits) that their next answered attempt takes."""
+    """Dispositions set for numbers (ten digits) that their next attempt, answered, takes."""
 
     def __init__(self) -> None:
         self._pending: dict[str, object] = {}
@@ -165,6 +175,9 @@ class PendingDispositions:
     def set(self, dispositions: dict[str, object]) -> dict[str, object]:
         self._pending.update(dispositions)
         return dict(self._pending)
+
+    def __contains__(self, number: object) -> bool:
+        return number in self._pending
 
     def take(self, number: str) -> object | None:
         """The disposition set for `number`, now used up; None when none was set."""

@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 
 from .clock import iso
 from .contacts import number_zone
-from .dialing import ANSWERED, BUSY, MACHINE, NO_ANSWER, AttemptRecords, Call
+from .dialing import ANSWERED, BUSY, MACHINE, NO_ANSWER, AttemptRecords, Call, picked_up
 
 DISPOSITIONS = {
     "SALE": "Sale/Completed",
@@ -96,7 +96,9 @@ class Outcomes(AttemptRecords[Outcome]):
     def attempt(
         self, campaign_id: str, contact_id: str, phone: str, at: datetime, call: Call
     ) -> Outcome:
-        """Log an attempt; an answered one takes the disposition set for its number, if any."""
+        """Log an attempt; one to a number a disposition is set for is answered and takes it."""
+        if phone[2:] in self.pending:
+            call = picked_up(call)
         if call.result == ANSWERED:
             disposition = self.pending.take(phone[2:]) or FOR_CALL[call.agent_outcome]
         else:

@@ -10,9 +10,9 @@ tutorial, see `outcomes` and `simulator.dialing`):
   list from the simulator's clock to `until`, where the clock then stands -> `{campaignId,
   from, until, counts: {answered, no_answer, busy, abandoned, machine}, attempts: [outcome,
   ...]}`; 404 for an unknown campaign, 409 on the system clock, 400 for an `until` before now.
-- `PUT /_sim/dispositions` `{"<number>": "<code>"}`: the next answered attempt to each number
-  (any common format) ends with that disposition ("DNC": an agent's opt-out) -> `{"pending":
-  {ten digits: code}}`; 400 for a number that is none or an unknown code.
+- `PUT /_sim/dispositions` `{"<number>": "<code>"}`: the next attempt to each number (any
+  common format) is answered and ends with that disposition ("DNC": an agent's opt-out) ->
+  `{"pending": {ten digits: code}}`; 400 for a number that is none or an unknown code.
 - `GET /_sim/attempts[?campaignId=]`: every attempt, oldest first, as the outcomes route shows
   it.
 """

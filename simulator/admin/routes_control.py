@@ -29,8 +29,8 @@ this router adds:
   there -> `{skillId, from, until, counts: {answered, no_answer, busy, abandoned,
   machine}, attempts: [...]}`; 404 for an unknown skill, 409 on the system clock, 400 for an
   `until` before now.
-- `PUT /_sim/admin/dispositions` `{"<ten digits>": <dispositionId>}`: the next answered
-  attempt to each number ends with that disposition (an agent's opt-out: 2005, "Do Not
+- `PUT /_sim/admin/dispositions` `{"<ten digits>": <dispositionId>}`: the next attempt to
+  each number is answered and ends with that disposition (an agent's opt-out: 2005, "Do Not
   Call") -> `{"pending": {...}}`, every disposition still waiting; 400 for a number that is
   no NANP number or an unknown disposition. A reset clears them.
 - `GET /_sim/admin/attempts[?skillId=]`: every attempt, oldest first, `{contactId, skillId,

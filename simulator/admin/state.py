@@ -10,7 +10,7 @@ import contextlib
 from fastapi import Request
 
 from ..clock import Clock, iso
-from ..dialing import ANSWERED, DialUntil, draw_call, run_steps
+from ..dialing import ANSWERED, DialUntil, draw_call, picked_up, run_steps
 from ..faults import Faults
 from ..ratelimit import RateLimiter
 from ..requestlog import new_request_log
@@ -174,6 +174,8 @@ class AdminState:
         self, skill_id: int, calling_list: CallingList, record: dict, phone: str, key, at
     ) -> Attempt:
         call = draw_call(self.config.seed, key, self.attempts.book.record(key, at))
+        if phone in self.attempts.pending:
+            call = picked_up(call)
         if call.result == ANSWERED:
             disposition_id = self.attempts.pending.take(phone) or FOR_CALL[call.agent_outcome]
         else:

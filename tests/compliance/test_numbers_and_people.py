@@ -288,8 +288,9 @@ def test_national_numbers():
 
 
 def test_evaluate_never_gives_the_list_level_reasons():
-    assert compliance.REASONS[-2:] == ("invalid_record", "duplicate")
-    labels = {*compliance.REASONS[:-2], "ok"}
+    list_level = ("invalid_record", "duplicate", "dnc_registry", "reassigned")
+    assert compliance.REASONS[-4:] == list_level
+    labels = {*compliance.REASONS[:-4], "ok"}
     contacts = frame([("2127365803", "p1", True, None), ("bad", None, False, None)])
     assert set(compliance.evaluate(contacts, MIDDAY)["reason"]) <= labels
 
