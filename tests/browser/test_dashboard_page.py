@@ -158,12 +158,16 @@ async def test_page_shows_campaigns_names_sparklines_and_failover_history(
             dial_list = page.locator('#dial-lists tr[data-calling-list-id="1201"]')
             await dial_list.wait_for(timeout=15_000)
             dial_list_text = await dial_list.inner_text()
-            history = page.locator("#failovers tr[data-failover]")
+            # This pair's row: the worker's Prefect server may hold other tests' records, some
+            # stamped later by their injected clocks.
+            history = page.locator("#failovers tr[data-failover]").filter(has_text=primary.id)
             await history.first.wait_for(timeout=15_000)
             # Names are read in the background: the history shows them on a later refresh.
             await page.wait_for_function(
-                """() => document.querySelector('#failovers tr[data-failover]')
-                        ?.innerText.includes('Renewals')""",
+                """id => [...document.querySelectorAll('#failovers tr[data-failover]')]
+                        .some(row => row.innerText.includes(id)
+                                     && row.innerText.includes('Renewals'))""",
+                arg=primary.id,
                 timeout=15_000,
             )
             history_text = await history.first.inner_text()
