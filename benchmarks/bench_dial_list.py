@@ -150,10 +150,11 @@ def measure(
             json.dumps(options or {}),
         ],
         env=stack.env(),
-        check=True,
         capture_output=True,
         text=True,
     )
+    if result.returncode != 0:  # the child's own words, not only its exit status
+        raise RuntimeError(f"the run of {calling_list} failed:\n{result.stderr[-4000:]}")
     (output_dir / f"{calling_list}.log").write_text(result.stderr)  # the run's Prefect log
     return json.loads(result.stdout.strip().splitlines()[-1])
 

@@ -28,7 +28,7 @@ UPLOAD_COLUMNS = {
 # NICE CXone names zones as Windows does: its skills' time-zone settings carry a
 # `standardName`. A zone is placed by its standard offset (minutes east of UTC, in January
 # for the northern zones) and whether it keeps summer time, which covers every zone a NANP
-# number or ZIP code can be in.
+# number, ZIP code or postal code can be in (the names as CLDR's windowsZones maps them).
 _NAMES = {
     (-660, False): "UTC-11",
     (-600, False): "Hawaiian Standard Time",
@@ -39,11 +39,15 @@ _NAMES = {
     (-420, True): "Mountain Standard Time",
     (-360, False): "Canada Central Standard Time",
     (-360, True): "Central Standard Time",
+    (-300, False): "SA Pacific Standard Time",  # Atikokan, Southampton Island: EST all year
     (-300, True): "Eastern Standard Time",
     (-240, False): "SA Western Standard Time",
     (-240, True): "Atlantic Standard Time",
     (-210, True): "Newfoundland Standard Time",
+    (0, False): "UTC",
+    (540, False): "Tokyo Standard Time",  # Palau (ZIP 96940)
     (600, False): "West Pacific Standard Time",
+    (720, False): "UTC+12",  # the Marshall Islands (ZIP 96960, 96970)
 }
 
 
@@ -54,6 +58,8 @@ def time_zone_name(zone: str) -> str:
     Example:
         >>> time_zone_name("America/Phoenix"), time_zone_name("America/Indiana/Indianapolis")
         ('US Mountain Standard Time', 'Eastern Standard Time')
+        >>> time_zone_name("America/Atikokan")
+        'SA Pacific Standard Time'
 
     Raises:
         ValueError: A zone outside North America and the US territories, or no IANA zone.

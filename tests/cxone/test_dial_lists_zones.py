@@ -1,5 +1,8 @@
 """The platform's names of the time zones a NANP number or ZIP code can be in."""
 
+import re
+from pathlib import Path
+
 import pytest
 
 from cxone import time_zone_name
@@ -23,6 +26,10 @@ from cxone import time_zone_name
         ("America/St_Johns", "Newfoundland Standard Time"),
         ("Pacific/Guam", "West Pacific Standard Time"),
         ("Pacific/Pago_Pago", "UTC-11"),
+        ("America/Atikokan", "SA Pacific Standard Time"),  # EST all year
+        ("America/Whitehorse", "US Mountain Standard Time"),  # UTC-7 all year since 2020
+        ("Pacific/Palau", "Tokyo Standard Time"),
+        ("Pacific/Majuro", "UTC+12"),
     ],
 )
 def test_each_zone_has_the_platform_name_of_its_offset_and_summer_time(zone, name):
@@ -37,3 +44,20 @@ def test_each_zone_has_the_platform_name_of_its_offset_and_summer_time(zone, nam
 def test_a_zone_without_a_platform_name_is_named_in_the_error(zone, message):
     with pytest.raises(ValueError, match=message):
         time_zone_name(zone)
+
+
+DATA = Path(__file__).parents[2] / "compliance" / "data"
+ZONE = re.compile(r"\b(?:America|Pacific|Atlantic|Asia)/[A-Za-z_-]+(?:/[A-Za-z_-]+)?")
+
+
+def test_every_zone_the_location_tables_give_has_a_platform_name():
+    # A contact placed in a zone the platform cannot name would fail the whole upload.
+    zones = {zone for path in DATA.glob("*.csv") for zone in ZONE.findall(path.read_text())}
+    assert {"America/Atikokan", "America/Blanc-Sablon", "Pacific/Majuro"} <= zones
+    unnamed = []
+    for zone in sorted(zones):
+        try:
+            time_zone_name(zone)
+        except ValueError:
+            unnamed.append(zone)
+    assert unnamed == []
