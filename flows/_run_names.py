@@ -7,18 +7,20 @@ from collections.abc import Callable
 
 from prefect.runtime import flow_run
 
+from blocks import clock
 from dial_lists import campaign_day
 
 
 def _day(value: object, zone: str) -> dt.date | None:
-    """The run's day: parameters from a deployment arrive as text ("today", "2026-11-30")."""
+    """The run's day: parameters from a deployment arrive as text ("today", "2026-11-30");
+    "today" by the flows' clock, as the run itself reads it."""
     if isinstance(value, str) and value != "today":
         try:
             value = dt.date.fromisoformat(value)
         except ValueError:
             return None  # the flow itself reports the bad value
     try:
-        return campaign_day(value, zone)  # type: ignore[arg-type]
+        return campaign_day(value, zone, clock.now())  # type: ignore[arg-type]
     except ValueError:
         return None
 
