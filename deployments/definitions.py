@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 from prefect.deployments.runner import RunnerDeployment
@@ -84,10 +85,12 @@ def build_deployments(
     calling_list: str = "Daily dial list",
     dial_list_credentials: str = "cxone-access-key/prod",
     dnc_group: str | None = None,
+    revocation_lists: Sequence[str] | None = None,
 ) -> list[RunnerDeployment]:
     """Every deployment of the product; each shows its flow's docstring as its description.
 
-    The fleet is every saved `FailoverPair`: adding a pair needs no deployment change.
+    The fleet is every saved `FailoverPair`: adding a pair needs no deployment change. A
+    revocation leaves `revocation_lists` (default: the daily sync's `calling_list`).
     """
     return [
         provision_campaign.to_deployment(
@@ -127,7 +130,7 @@ def build_deployments(
             parameters={
                 "credentials_block": dial_list_credentials,
                 "dnc_group": dnc_group,
-                "calling_lists": [calling_list],
+                "calling_lists": list(revocation_lists or [calling_list]),
             },
         ),
         monitor_fleet.to_deployment(

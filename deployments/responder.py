@@ -69,17 +69,26 @@ class Responder:
             # The flow run records its own failure; the listener must keep listening.
             logger.exception("Failover for %s failed", parameters["primary_campaign_id"])
 
-    def handle_revocation(self, payload: dict, settings: dict) -> asyncio.Task:
-        """Apply the revocation batch the dashboard announced, with the deployment's
-        settings (its DNC group, calling lists and credentials)."""
+    def handle_revocation(self, payload: dict) -> asyncio.Task:
+        """Apply the revocation batch the dashboard announced, with the `apply-revocations`
+        deployment's settings (its DNC group, calling lists and credentials) as they are
+        now: a deployment served or changed after the responder started counts."""
         batch = str(payload["batch"])
-        task = asyncio.create_task(self._revoke(batch, settings))
+        task = asyncio.create_task(self._revoke(batch))
         self._running[f"revocation:{batch}"] = task
         task.add_done_callback(lambda _: self._running.pop(f"revocation:{batch}", None))
         return task
 
-    async def _revoke(self, batch: str, settings: dict) -> None:
+    async def _revoke(self, batch: str) -> None:
         try:
+            settings = await revocation_settings()
+            if settings is None:
+                logger.warning(
+                    "Revocation batch %s not applied here: %s is not deployed",
+                    batch,
+                    REVOCATIONS_DEPLOYMENT,
+                )
+                return
             result = await apply_revocations(**settings, batch=batch)
             logger.info("Applied revocation batch %s: %s numbers", batch, result["numbers"])
         except Exception:
@@ -100,10 +109,11 @@ async def revocation_settings() -> dict | None:
 
 
 async def respond_to_low_success() -> None:
-    """Listen for low-success events from now on and run the failover for each pair."""
+    """Listen for low-success events from now on and run the failover for each pair; apply
+    each revocation the dashboard announces (when `apply-revocations` is deployed by then:
+    `serve` starts this before its deployments are registered)."""
     await register_block_types()  # before the first event: keeps it off the hot path
-    revocations = await revocation_settings()
-    names = [LOW_SUCCESS_EVENT, *([RECEIVED_EVENT] if revocations is not None else [])]
+    names = [LOW_SUCCESS_EVENT, RECEIVED_EVENT]
     events = EventFilter(
         event=EventNameFilter(name=names),
         occurred=EventOccurredFilter(since=dt.datetime.now(dt.UTC)),  # no backlog replay
@@ -113,8 +123,8 @@ async def respond_to_low_success() -> None:
         async with get_events_subscriber(filter=events) as subscriber:
             logger.info("Listening for %s", ", ".join(names))
             async for event in subscriber:
-                if event.event == RECEIVED_EVENT and revocations is not None:
-                    responder.handle_revocation(event.payload, revocations)
+                if event.event == RECEIVED_EVENT:
+                    responder.handle_revocation(event.payload)
                 else:
                     responder.handle(event.payload)
     finally:

@@ -34,6 +34,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--dial-list-source", default="contacts.parquet", help="daily CRM file")
     parser.add_argument("--calling-list", default="Daily dial list")
     parser.add_argument("--dial-list-credentials", default="cxone-access-key/prod")
+    parser.add_argument("--dnc-group", help="the DNC group opt-outs and revocations go to")
+    parser.add_argument(
+        "--revocation-lists",
+        nargs="+",
+        metavar="LIST",
+        help="the lists a revocation leaves (calling list names; contact list ids on the "
+        "described API); default: --calling-list",
+    )
     parser.add_argument(
         "--no-responder",
         action="store_true",
@@ -48,6 +56,8 @@ def main(argv: list[str] | None = None) -> None:
         dial_list_source=args.dial_list_source,
         calling_list=args.calling_list,
         dial_list_credentials=args.dial_list_credentials,
+        dnc_group=args.dnc_group,
+        revocation_lists=args.revocation_lists,
     )
 
     async def run() -> None:

@@ -12,7 +12,8 @@ from dial_lists import campaign_day
 
 
 def _day(value: object, zone: str) -> dt.date | None:
-    """The run's day: parameters from a deployment arrive as text ("today", "2026-11-30")."""
+    """The run's day: parameters from a deployment arrive as text ("today", "2026-11-30");
+    "today" by the flows' clock, as the run itself reads it."""
     if isinstance(value, str) and value != "today":
         try:
             value = dt.date.fromisoformat(value)

@@ -3,7 +3,9 @@
 One process serves the described API on `--port` (default 8765) and the NICE CXone stand-in
 beside it: its API on `--admin-port` and its issuer on `--issuer-port` (default: the next
 two ports, 8766 and 8767 for the default `--port`; 0 picks free ports). All three read one
-system clock. The banner prints every credential and URL.
+clock: the system's, or with `--fake-clock` a `FakeClock` that starts at the current time and
+stands still until moved (`POST /_sim/clock/advance`, or a dialer's `dial-until`, which needs
+it). The banner prints every credential and URL.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import uvicorn
 
 from .admin import AdminConfig, AdminUrls, create_admin_apps, serve_admin_in_thread
 from .app import create_app
-from .clock import SystemClock
+from .clock import Clock, FakeClock, SystemClock, iso
 from .config import DEV_WEBHOOK_SECRET, SimulatorConfig
 from .server import quiet_injected_drops
 
@@ -54,6 +56,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--issuer-port", type=int, default=None, help="stand-in issuer port (default: --port + 2)"
     )
+    parser.add_argument(
+        "--fake-clock",
+        action="store_true",
+        help="a clock that starts now and moves only when told to (POST /_sim/clock/advance, "
+        "dial-until); default: the system clock",
+    )
     args = parser.parse_args(argv)
     # Port 0 (any free port) for the described API means free ports for the stand-in too.
     if args.admin_port is None:
@@ -73,7 +81,7 @@ def main(argv: list[str] | None = None) -> None:
         latency_ms=args.latency_ms,
         token_ttl_seconds=args.token_ttl,
     )
-    clock = SystemClock()
+    clock: Clock = FakeClock() if args.fake_clock else SystemClock()
     app = create_app(config, clock)
     admin = create_admin_apps(clock=clock)
     quiet_injected_drops()
@@ -86,6 +94,8 @@ def main(argv: list[str] | None = None) -> None:
         else:
             print("  webhooks signed with CXONE_WEBHOOK_SECRET")
         print(f"  control API: http://{args.host}:{args.port}/_sim/config")
+        if isinstance(clock, FakeClock):
+            print(f"  fake clock at {iso(clock.now())}: moved by /_sim/clock/advance, dial-until")
         print(
             f"  Reassigned Numbers Database stand-in: http://{args.host}:{args.port}/api/rnd/v1"
             f" (api key {config.rnd_api_key})"

@@ -6,8 +6,9 @@ from prefect.events import emit_event
 
 from blocks import CXoneCredentials
 from cxone import CampaignPayload
+from deployments import responder as responder_module
 from deployments.definitions import LOW_SUCCESS_EVENT
-from deployments.responder import respond_to_low_success
+from deployments.responder import Responder, respond_to_low_success
 
 
 async def test_low_success_event_fails_the_pair_over(sim, credentials_block):
@@ -55,3 +56,27 @@ async def test_low_success_event_fails_the_pair_over(sim, credentials_block):
         if r["method"] == "PUT"
     ]
     assert puts == [primary.id, backup.id]
+
+
+async def test_a_revocation_is_applied_with_the_deployment_as_it_is_when_it_arrives(monkeypatch):
+    """`serve` starts the responder before it registers the deployments: the settings are
+    read per revocation, so one announced once `apply-revocations` is served is applied."""
+    deployed: dict = {"settings": None}
+    applied: list[dict] = []
+
+    async def settings() -> dict | None:
+        return deployed["settings"]
+
+    async def apply(**parameters) -> dict:
+        applied.append(parameters)
+        return {"numbers": 1}
+
+    monkeypatch.setattr(responder_module, "revocation_settings", settings)
+    monkeypatch.setattr(responder_module, "apply_revocations", apply)
+    responder = Responder()
+    await responder.handle_revocation({"batch": "msg_early"})  # not deployed yet: not here
+    deployed["settings"] = {"credentials_block": "c", "calling_lists": ["Renewals"]}
+    await responder.handle_revocation({"batch": "msg_later"})
+    assert applied == [
+        {"credentials_block": "c", "calling_lists": ["Renewals"], "batch": "msg_later"}
+    ]

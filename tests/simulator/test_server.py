@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import socket
 import subprocess
@@ -31,6 +32,8 @@ def test_cli_arguments() -> None:
     assert (args.host, args.port, args.rate_limit) == ("127.0.0.1", 9000, 4.0)
     assert args.lists == [("A", 5), ("B", 7)]
     assert (args.admin_port, args.issuer_port) == (9001, 9002)  # the stand-in's defaults
+    assert not args.fake_clock  # the system clock unless asked
+    assert parse_args(["--fake-clock"]).fake_clock
     free = parse_args(["--port", "0"])
     assert (free.admin_port, free.issuer_port) == (0, 0)
     chosen = parse_args(["--admin-port", "7001", "--issuer-port", "7002"])
@@ -50,26 +53,62 @@ def wait_for_config(url: str, process: subprocess.Popen) -> dict:
     raise AssertionError("the simulator did not start")
 
 
-def test_cli_serves_and_prints_credentials() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    command = [sys.executable, "-m", "simulator", "--port", str(port), "--list", "CL-X=20"]
-    command += ["--admin-port", "0", "--issuer-port", "0"]  # the stand-in on free ports
-    process = subprocess.Popen(
-        command,
+def free_ports(count: int) -> list[int]:
+    probes = [socket.socket() for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [probe.getsockname()[1] for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
+
+
+def start_cli(*args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "simulator", *args],
         cwd=PROJECT,  # so `-m simulator` finds this checkout
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
+
+
+def test_cli_serves_and_prints_credentials() -> None:
+    (port,) = free_ports(1)
+    # The stand-in on free ports.
+    process = start_cli("--port", str(port), "--list", "CL-X=20", "--admin-port", "0",
+                        "--issuer-port", "0")  # fmt: skip
     try:
         banner = [process.stdout.readline() for _ in range(2)]
         assert f"http://127.0.0.1:{port}" in banner[0]
         assert "client_id=sim-client" in banner[1] and "client_secret=sim-secret" in banner[1]
         config = wait_for_config(f"http://127.0.0.1:{port}", process)
         assert config["contact_lists"] == {"CL-X": 20}
+        clock = httpx.get(f"http://127.0.0.1:{port}/_sim/clock").json()
+        assert clock["adjustable"] is False  # the system clock: dial-until answers 409
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_cli_fake_clock_starts_now_and_is_shared_with_the_stand_in() -> None:
+    port, admin_port, issuer_port = free_ports(3)
+    before = dt.datetime.now(dt.UTC)
+    process = start_cli("--port", str(port), "--admin-port", str(admin_port),
+                        "--issuer-port", str(issuer_port), "--fake-clock")  # fmt: skip
+    try:
+        wait_for_config(f"http://127.0.0.1:{port}", process)
+        described = f"http://127.0.0.1:{port}/_sim/clock"
+        stand_in = f"http://127.0.0.1:{admin_port}/_sim/admin/clock"
+        clock = httpx.get(described).json()
+        started = dt.datetime.fromisoformat(clock["now"])
+        assert clock["adjustable"] is True
+        assert before - dt.timedelta(seconds=1) <= started <= dt.datetime.now(dt.UTC)
+        httpx.post(f"{described}/advance", json={"seconds": 86_400}).raise_for_status()
+        moved = dt.datetime.fromisoformat(httpx.get(stand_in).json()["now"])
+        assert moved == started + dt.timedelta(days=1)  # one clock for both, standing still
     finally:
         process.terminate()
         process.wait(timeout=10)
