@@ -53,7 +53,6 @@ from flows.outcomes import collect_outcomes
 from flows.provision import provision_campaign
 from ledger import ledger_url
 from simulator.admin.dispositions import DISPOSITIONS
-from simulator.dialing import ANSWERED, draw_call
 
 RUN_DIR = Path(".demo")
 LIST_ID = "CL-DEMO"  # the described API's contact list
@@ -347,15 +346,11 @@ async def applied_revocation(batch: str, timeout: float = REVOCATION_TIMEOUT):
 
 def dial_the_day(control: str, platform: str, campaign: str, keys: dict, stand_in) -> dict:
     """Set an agent's opt-out, then have the stand-in's dialer dial until the next 05:30."""
-    seed = httpx.get(f"{control}/config").json()["seed"]
-    # An agent hears "stop calling me" only on a call someone answers: the opt-out goes to
-    # the first person the stand-in's (seeded) dialer reaches on the first call.
-    reached = [p for p, key in keys.items() if draw_call(seed, key, 1).result == ANSWERED]
-    optout = next((phone for phone in reached if phone != REVOKED), None)
-    if optout is None:  # 0.6 ** 19 on the described API, whose campaign ids are random
-        raise RuntimeError("the stand-in's dialer would reach no one on the list's first calls")
+    # The stand-in's next call to a number with a disposition set is answered (the person
+    # picks up) and ends with it: the agent hears "stop calling me".
+    optout = next(phone for phone in keys if phone != REVOKED)
     httpx.put(f"{control}/dispositions", json={optout: DO_NOT_CALL[platform]}).raise_for_status()
-    print(f"    PUT dispositions: {shown(optout)}'s next answered call ends 'Do Not Call'")
+    print(f"    PUT dispositions: {shown(optout)}'s next call is answered and ends 'Do Not Call'")
     started, until = stand_in.at, next_morning(stand_in.at)
     # One call a number a day: the campaigns' own cap (max_attempts_24h=1).
     rules = {"until": until.isoformat(), "maxAttemptsPerRecord": 1}
