@@ -11,6 +11,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+# Two whole demos (every service in its own process, about 90 s): with the production stack in
+# `make stack-test`, which CI runs after `make test`.
+pytestmark = pytest.mark.stack
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
