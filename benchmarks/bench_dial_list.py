@@ -170,7 +170,8 @@ def list_holds_exactly(stack, run: dict) -> bool:
     return len(held) == len(set(held)) and set(held) == set(dialable.to_pylist())
 
 
-def spread(values: list[float], unit: str, digits: int = 0) -> str:
+def spread(values: list[float], unit: str, digits: int = 1) -> str:
+    """The median and the range of three (or more) runs, as the README's tables give them."""
     return (
         f"median {statistics.median(values):,.{digits}f} {unit} "
         f"(min {min(values):,.{digits}f}, max {max(values):,.{digits}f})"
@@ -220,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
             dnc = spread([r["dnc_s"] for r in runs], "s", 1)
             print(f"    DNC numbers          {dnc} for {first['dnc_added']:,} numbers "
                   f"({DNC_RATE} requests/min of 100 each)")  # fmt: skip
-            print(f"  peak RSS               {spread([r['peak_mb'] for r in runs], 'MB')}")
+            print(f"  peak RSS               {spread([r['peak_mb'] for r in runs], 'MB', 0)}")
             exact = all(r["exact"] for r in runs)
             what = "counts" + (" and the list's ids" if size <= 1_000_000 else "")
             print(f"  exact {what:<17} {'PASS' if exact else 'MISS'}", flush=True)

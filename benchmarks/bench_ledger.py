@@ -130,13 +130,6 @@ async def collect(records: int) -> tuple[int, float]:
             return read, time.perf_counter() - began
 
 
-def spread(values: list[float], unit: str, digits: int = 1) -> str:
-    return (
-        f"median {statistics.median(values):,.{digits}f} {unit} "
-        f"(min {min(values):,.{digits}f}, max {max(values):,.{digits}f})"
-    )
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--attempts", type=int, default=10_000_000)
@@ -144,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--records", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args(argv)
-    from benchmarks.bench_dial_list import DAY, generate, measure, save_credentials
+    from benchmarks.bench_dial_list import DAY, generate, measure, save_credentials, spread
     from deployments.local_stack import LocalStack
 
     ok = True

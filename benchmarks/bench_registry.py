@@ -46,20 +46,13 @@ def write_snapshot(folder: Path, numbers: int, seed: int = 3) -> tuple[float, fl
     return time.perf_counter() - start, size / 1e9
 
 
-def spread(values: list[float], unit: str, digits: int = 1) -> str:
-    return (
-        f"median {statistics.median(values):,.{digits}f} {unit} "
-        f"(min {min(values):,.{digits}f}, max {max(values):,.{digits}f})"
-    )
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--numbers", type=int, default=250_000_000)
     parser.add_argument("--contacts", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args(argv)
-    from benchmarks.bench_dial_list import generate, measure, save_credentials
+    from benchmarks.bench_dial_list import generate, measure, save_credentials, spread
     from deployments.local_stack import LocalStack
     from dial_lists import RegistrySnapshot, build_index
 
