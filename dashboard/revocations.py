@@ -25,12 +25,11 @@ from ledger import REVOKED, OptOutRow, open_ledger
 
 from .events import Emit
 from .signatures import (
-    InvalidSignature,
     ReplayWindow,
     SignatureConfigError,
     SignatureVerifier,
 )
-from .webhooks import WebhookRejected
+from .webhooks import WebhookRejected, verified
 
 logger = logging.getLogger(__name__)
 
@@ -91,13 +90,9 @@ class RevocationReceiver:
             WebhookRejected: 503 without a usable secret, 401 for a bad signature, 400 for a
                 body that is not a revocation.
         """
-        if self._verifier is None:
-            raise WebhookRejected(503, self.config_error or "revocations are not configured")
-        try:
-            webhook_id, signed_at = self._verifier.verify(body, headers)
-        except InvalidSignature as exc:
-            logger.warning("rejected a revocation delivery: %s", exc)
-            raise WebhookRejected(401, f"invalid webhook signature: {exc}") from None
+        webhook_id, signed_at = verified(
+            self._verifier, self.config_error, body, headers, "revocation"
+        )
         try:
             revocation = Revocation.model_validate(json.loads(body))
         except (ValueError, ValidationError) as exc:

@@ -32,6 +32,28 @@ class WebhookRejected(Exception):
         self.status_code = status_code
 
 
+def verified(
+    verifier: SignatureVerifier | None,
+    config_error: str | None,
+    body: bytes,
+    headers: Mapping[str, str],
+    what: str,
+) -> tuple[str, float]:
+    """A delivery's webhook id and signing time, once its signature holds.
+
+    Raises:
+        WebhookRejected: 503 without a usable secret (`what` names the deliveries), 401 for
+            a bad signature.
+    """
+    if verifier is None:
+        raise WebhookRejected(503, config_error or f"{what}s are not configured")
+    try:
+        return verifier.verify(body, headers)
+    except InvalidSignature as exc:
+        logger.warning("rejected a %s delivery: %s", what, exc)
+        raise WebhookRejected(401, f"invalid webhook signature: {exc}") from None
+
+
 class WebhookReceiver:
     """Turns verified deliveries into stored readings and statuses.
 
@@ -75,13 +97,9 @@ class WebhookReceiver:
                 signed timestamp, 400 for a body that is not an accepted message or whose own
                 timestamp lies more than `TOLERANCE_SECONDS` from now.
         """
-        if self._verifier is None:
-            raise WebhookRejected(503, self.config_error or "webhooks are not configured")
-        try:
-            webhook_id, signed_at = self._verifier.verify(body, headers)
-        except InvalidSignature as exc:
-            logger.warning("rejected a webhook delivery: %s", exc)
-            raise WebhookRejected(401, f"invalid webhook signature: {exc}") from None
+        webhook_id, signed_at = verified(
+            self._verifier, self.config_error, body, headers, "webhook"
+        )
         try:
             message = parse_message(body)
         except MalformedMessage as exc:
