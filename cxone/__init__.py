@@ -35,6 +35,7 @@ from ._exceptions import (
     CXoneUploadFailed,
     CXoneValidationError,
 )
+from ._masking import mask_phone
 from ._models import (
     ID_PATTERN,
     AttemptResult,
@@ -130,6 +131,7 @@ __all__ = [
     "UploadJob",
     "Webhook",
     "WebhookRegistration",
+    "mask_phone",
     "network_transport",
     "time_zone_name",
 ]

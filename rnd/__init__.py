@@ -11,7 +11,7 @@ every `RndAnswer` keeps when it was queried and the date of the data.
   asked and stored (the rule is in `rnd._check`).
 
 No Prefect here (the block is `blocks.ReassignedNumbersDatabase`); no whole number in a log,
-a repr or an error (`mask`).
+a repr or an error (`cxone.mask_phone`).
 """
 
 from ._check import AnswerCache, Asker, CachedAnswer, check_numbers, combined, question
@@ -25,7 +25,6 @@ from ._models import (
     RndRateLimited,
     RndResult,
     RndServerError,
-    mask,
 )
 
 __all__ = [
@@ -47,6 +46,5 @@ __all__ = [
     "check_numbers",
     "checked_pairs",
     "combined",
-    "mask",
     "question",
 ]

@@ -26,6 +26,7 @@ from cxone import (
     ResilientTransport,
     RetryPolicy,
     TokenBucket,
+    mask_phone,
     network_transport,
 )
 
@@ -39,7 +40,6 @@ from ._models import (
     RndResult,
     RndServerError,
     is_ten_digits,
-    mask,
     mask_digits,
 )
 
@@ -74,7 +74,9 @@ def checked_pairs(pairs: Iterable[Pair]) -> list[Pair]:
         except (TypeError, ValueError):
             raise RndInvalidQuery(f"pair {index} is not a (number, date) pair") from None
         if not is_ten_digits(number):
-            raise RndInvalidQuery(f"pair {index}: the number {mask(number)} is not ten digits")
+            raise RndInvalidQuery(
+                f"pair {index}: the number {mask_phone(number)} is not ten digits"
+            )
         if type(day) is not dt.date:
             kind = type(day).__name__
             raise RndInvalidQuery(f"pair {index}: the date must be a datetime.date, not {kind}")
@@ -222,7 +224,7 @@ class RndClient:
         if missing:
             raise RndInvalidResponse(
                 f"{where} answered {len(batch) - len(missing)} of {len(batch)} "
-                f"queries (none for {mask(missing[0][0])} on {missing[0][1].isoformat()})"
+                f"queries (none for {mask_phone(missing[0][0])} on {missing[0][1].isoformat()})"
             )
         return [
             RndAnswer(number, day, results[number, day], queried_at, data_as_of)

@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from cxone import mask_phone
+
 _TEN_DIGITS = re.compile(r"\d{10}")
 _LONG_DIGIT_RUNS = re.compile(r"\d{5,}")
 
@@ -61,7 +63,7 @@ class RndAnswer:
 
     def __post_init__(self) -> None:
         if not is_ten_digits(self.number):
-            raise ValueError(f"an RND number is ten digits, got {mask(self.number)}")
+            raise ValueError(f"an RND number is ten digits, got {mask_phone(self.number)}")
         if self.queried_at.tzinfo is None:
             raise ValueError("queried_at must be timezone-aware")
         object.__setattr__(self, "result", RndResult(self.result))
@@ -69,20 +71,7 @@ class RndAnswer:
 
     def masked(self) -> str:
         """The number as logs may show it: its last four digits."""
-        return mask(self.number)
-
-
-def mask(number: object) -> str:
-    """A number as logs, reprs and errors may show it: the last four digits only.
-
-    Example:
-        >>> mask("2125550101"), mask("+1 212 555 0101"), mask("12"), mask(None)
-        ('***-***-0101', '***-***-0101', '**', '<none>')
-    """
-    if number is None:
-        return "<none>"
-    digits = re.sub(r"\D", "", str(number))
-    return "***-***-" + digits[-4:] if len(digits) > 4 else "*" * len(digits) or "<no digits>"
+        return mask_phone(self.number)
 
 
 def mask_digits(text: str) -> str:
@@ -93,7 +82,7 @@ def mask_digits(text: str) -> str:
         >>> mask_digits("queries[3].tn 2125550101 is not valid on 2025-01-02")
         'queries[3].tn ***-***-0101 is not valid on 2025-01-02'
     """
-    return _LONG_DIGIT_RUNS.sub(lambda run: mask(run.group(0)), text)
+    return _LONG_DIGIT_RUNS.sub(lambda run: mask_phone(run.group(0)), text)
 
 
 def is_ten_digits(number: object) -> bool:
