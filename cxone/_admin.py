@@ -64,6 +64,7 @@ from ._exceptions import (
     CXoneUnsupported,
     CXoneValidationError,
 )
+from ._masking import mask_phone
 from ._models import (
     WEEKDAYS,
     AttemptResult,
@@ -715,9 +716,9 @@ class AdminClient(SessionClient):
         number = ten_digits(str(contact.get("toAddress", "")))
         if number is None:
             logger.warning(
-                "completed contact %s has no NANP toAddress (%r); skipped",
+                "completed contact %s has no NANP toAddress (%s); skipped",
                 contact.get("contactId"),
-                contact.get("toAddress"),
+                mask_phone(contact.get("toAddress")),
             )
             return None
         disposition_id = as_int(contact.get("primaryDispositionId")) or None

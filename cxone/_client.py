@@ -24,6 +24,7 @@ from ._dial_lists import (
 )
 from ._exceptions import CXoneConflict, CXoneInvalidResponse, CXoneNotFound, CXoneUnsupported
 from ._export import export_contacts
+from ._masking import mask_phone
 from ._models import (
     AttemptResult,
     CallAttempt,
@@ -100,7 +101,9 @@ def _attempt(outcome: Outcome) -> CallAttempt | None:
     number = ten_digits(outcome.phone_number or "")
     if number is None:
         logger.warning(
-            "outcome %s has no NANP number (%r); skipped", outcome.id, outcome.phone_number
+            "outcome %s has no NANP number (%s); skipped",
+            outcome.id,
+            mask_phone(outcome.phone_number),
         )
         return None
     disposition = outcome.disposition
