@@ -3,10 +3,15 @@ supervisor can read.
 
 Only the first few hundred rows go in (an artifact is not a file store), phones masked to
 their last four digits and ids a spreadsheet would run as formulas made inert; the
-description says how many more there are and where the full file is.
+description says how many more there are and where the full file is. The UI renders a
+table's text cells as Markdown: `table_artifact` escapes them, so a masked phone shows as
+`***-***-5000` rather than as emphasis.
 """
 
 from __future__ import annotations
+
+import re
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -18,6 +23,33 @@ from tasks.masking import mask_phone
 
 SAMPLE_ROWS = 200
 COLUMNS = ("contact_id", "phone", "reason", "detail", "next_callable_local")
+
+
+# What can start inline Markdown in a cell (emphasis, code, links, HTML, strikethrough, pipes).
+_MARKDOWN = re.compile(r"([\\`*_~\[\]<>|])")
+
+
+def markdown_literal(text: str) -> str:
+    r"""`text` escaped so that Markdown shows it as it is.
+
+    Example:
+        >>> markdown_literal("***-***-5000"), markdown_literal("a_b [x]")
+        ('\\*\\*\\*-\\*\\*\\*-5000', 'a\\_b \\[x\\]')
+    """
+    return _MARKDOWN.sub(r"\\\1", text)
+
+
+async def table_artifact(key: str, table: list[dict[str, Any]], description: str) -> None:
+    """A table artifact whose text cells read literally in the UI (it renders them as
+    Markdown)."""
+    await acreate_table_artifact(
+        key=key,
+        table=[
+            {k: markdown_literal(v) if isinstance(v, str) else v for k, v in row.items()}
+            for row in table
+        ],
+        description=description,
+    )
 
 
 def _text(value: object) -> str:
@@ -61,7 +93,7 @@ async def publish_suppressed(
         + (f" ({more:,} more)" if more > 0 else "")
         + f"; the full file is {path}"
     )
-    await acreate_table_artifact(key=key, table=rows, description=description)
+    await table_artifact(key, rows, description)
 
 
 def _first_rows(parquet_path: str) -> pd.DataFrame:
@@ -86,13 +118,13 @@ async def publish_suppressed_file(parquet_path: str, total: int, csv_path: str) 
 
 async def publish_reasons(by_reason: dict[str, int], read: int, key: str, description: str) -> None:
     """The contacts per reason ("ok": dialable), largest first, with their share."""
-    await acreate_table_artifact(
-        key=key,
-        table=[
+    await table_artifact(
+        key,
+        [
             {"reason": reason, "contacts": count, "share": f"{count / (read or 1):.1%}"}
             for reason, count in sorted(by_reason.items(), key=lambda kv: -kv[1])
         ],
-        description=description,
+        description,
     )
 
 
@@ -115,10 +147,10 @@ async def publish_rnd_evidence(suppressed_path: str, answers: dict[str, int]) ->
         if len(rows) >= SAMPLE_ROWS:
             break
     counts = ", ".join(f"{answer} {count:,}" for answer, count in sorted(answers.items()))
-    await acreate_table_artifact(
-        key="reassigned-numbers",
-        table=rows,
-        description=f"Reassigned Numbers Database answers: {counts or 'none asked'}; the "
+    await table_artifact(
+        "reassigned-numbers",
+        rows,
+        f"Reassigned Numbers Database answers: {counts or 'none asked'}; the "
         f"first {len(rows)} contacts it suppressed (answer and query time on every row of the "
         "dialable and suppressed files)",
     )

@@ -28,7 +28,6 @@ import pyarrow.parquet as pq
 from prefect import get_run_logger
 from prefect.artifacts import (
     acreate_progress_artifact,
-    acreate_table_artifact,
     aupdate_progress_artifact,
 )
 from prefect.states import Completed
@@ -54,6 +53,7 @@ from tasks.masking import mask_phone
 
 from . import _cli
 from ._checked import checked_flow
+from ._suppressed import table_artifact
 
 WINDOW = dt.timedelta(minutes=15)
 # A first collection reaches back this far (a cursor continues from where it stopped).
@@ -322,10 +322,10 @@ async def _collect(
         contributing = await _contribute(credentials, group_id, list(campaigns))
     removed = await _enforce(credentials, credentials_block, url, until, directory, calling_lists)
     path = _write_optouts(directory, optouts, until)
-    await acreate_table_artifact(
-        key="optouts",
-        table=[_masked(o) for o in optouts[:200]],
-        description=f"{len(optouts):,} opt-out(s) up to {until.isoformat()}; the file is {path}",
+    await table_artifact(
+        "optouts",
+        [_masked(o) for o in optouts[:200]],
+        f"{len(optouts):,} opt-out(s) up to {until.isoformat()}; the file is {path}",
     )
     await aupdate_progress_artifact(progress, 100, description="Collected")
     if not contributing["supported"] and dnc_group and campaigns:

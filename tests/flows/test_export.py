@@ -1,14 +1,17 @@
 """export_segmented_contacts end to end against the simulator under the Prefect test harness."""
 
 import datetime as dt
+import html
 import json
 import logging
+import re
 import stat
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import respx
+from markdown_it import MarkdownIt
 from prefect.client.orchestration import get_client
 
 from blocks import CXoneCredentials
@@ -317,4 +320,10 @@ async def test_the_run_is_named_for_its_list_and_day_and_says_what_it_did(
         "contact_id", "phone", "reason", "detail", "next_callable_local",
     }  # fmt: skip
     assert all(sum(c.isdigit() for c in row["phone"]) <= 4 for row in rows)  # last four only
+    # The UI renders cells as Markdown: a masked phone shows as such, not as emphasis.
+    markdown = MarkdownIt("commonmark")
+    shown = {html.unescape(re.sub(r"<[^>]+>", "", markdown.render(row["phone"]))).strip()
+             for row in rows}  # fmt: skip
+    masked = {phone for phone in shown if re.fullmatch(r"\*\*\*-\*\*\*-\d{4}", phone)}
+    assert masked and shown - masked <= {"<none>", "<no digits>"}, shown
     assert summary["suppressed_path"] in sample.description
