@@ -61,6 +61,7 @@ from ._dial_lists import (
 from ._exceptions import (
     CXoneInvalidResponse,
     CXoneNotFound,
+    CXoneServerError,
     CXoneUnsupported,
     CXoneValidationError,
 )
@@ -430,23 +431,39 @@ class AdminClient(SessionClient):
             "campaignId": group_id,
             "notes": f"{KEY_NOTE}{key}",
         }
-        body = await self.call("POST", "/skills", json={"skills": [item]})
+        try:
+            body = await self.call("POST", "/skills", json={"skills": [item]})
+        except CXoneServerError:
+            # The answer was lost (a dropped connection, a timeout, a 5xx): the skill may have
+            # been created all the same, and its notes say whether by this call.
+            made = await self._made_skill(spec.name, key)
+            if made is None:
+                raise
+            return made
         results = unwrap(body, "skillsResults")
         if results and results[0].get("success") and results[0].get("skillId"):
             return await self.get_campaign(str(results[0]["skillId"]))
         error = results[0].get("error") if results else "no result"
-        # A create whose answer was lost and is retried meets its own skill's name; the skill
-        # may take a few seconds to be listed.
+        # A create whose answer was lost and is retried meets its own skill's name.
+        made = await self._made_skill(spec.name, key)
+        if made is None:
+            raise CXoneValidationError(
+                f"POST /skills refused skill {spec.name!r}: {error}", server_message=str(error)
+            )
+        return made
+
+    async def _made_skill(self, name: str, key: str) -> Campaign | None:
+        """The skill named `name` that a create with `key` made, or None; a new skill may take
+        a few seconds to be listed, so it is looked for within `LISTING_GRACE_SECONDS`."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + LISTING_GRACE_SECONDS
-        while loop.time() < deadline:
-            for campaign in await self.find_campaigns_by_name(spec.name):
+        while True:
+            for campaign in await self.find_campaigns_by_name(name):
                 if self.made_by(campaign, key):
                     return campaign
+            if loop.time() >= deadline:
+                return None
             await asyncio.sleep(LISTING_POLL_SECONDS)
-        raise CXoneValidationError(
-            f"POST /skills refused skill {spec.name!r}: {error}", server_message=str(error)
-        )
 
     async def pause_campaign(self, campaign_id: str, *, idempotency_key: str) -> None:
         """Stop the skill without `force`: live calls end normally (force would cut them)."""

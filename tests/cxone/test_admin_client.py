@@ -23,6 +23,7 @@ from cxone import (
     CampaignSpec,
     CXoneAuthError,
     CXoneNotFound,
+    CXoneServerError,
     CXoneUnsupported,
     CXoneValidationError,
     RetryPolicy,
@@ -323,6 +324,33 @@ async def test_a_skill_create_refused_per_item_is_a_validation_error(sleep, monk
     item = json.loads(create.calls[0].request.content)["skills"][0]
     assert item["campaignId"] == 7001 and item["outboundStrategy"] == "Personal Connection"
     assert "k1" in item["notes"]  # the key that later finds a create whose answer was lost
+
+
+@respx.mock
+async def test_a_skill_create_whose_answer_is_lost_is_found_by_its_key_or_raised(
+    sleep, monkeypatch
+):
+    import cxone._admin as admin_module
+
+    monkeypatch.setattr(admin_module, "LISTING_GRACE_SECONDS", 0)
+    signed_in(respx)
+    respx.get(f"{API}/incontactapi/services/v33.0/campaigns").mock(
+        return_value=httpx.Response(200, json={"campaigns": [{"id": 7001, "name": "Renewals"}]})
+    )
+    listed = respx.get(f"{BASE}/skills").mock(return_value=httpx.Response(204))
+    create = respx.post(f"{BASE}/skills").mock(side_effect=httpx.RemoteProtocolError("dropped"))
+    spec = CampaignSpec(name="Renewals", contact_list_id="CL")
+    async with client(sleep) as admin:
+        with pytest.raises(CXoneServerError):  # not created (or not listed): the run fails
+            await admin._create_skill(spec, 7001, "k1")
+        ours = {"skillId": 41, "skillName": "Renewals", "outboundStrategy": "Personal Connection",
+                "notes": f"{admin_module.KEY_NOTE}k1"}  # fmt: skip
+        listed.mock(return_value=httpx.Response(200, json={"skills": [{**ours, "notes": "k2"}]}))
+        with pytest.raises(CXoneServerError):  # a skill of that name another key made
+            await admin._create_skill(spec, 7001, "k1")
+        listed.mock(return_value=httpx.Response(200, json={"skills": [ours]}))
+        made = await admin._create_skill(spec, 7001, "k1")
+    assert made.id == "41" and create.call_count == 3  # one POST per call: never replayed
 
 
 @respx.mock
