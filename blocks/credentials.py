@@ -21,6 +21,7 @@ from cxone import (
     AdminClient,
     CXoneClient,
     CXoneConfig,
+    Operation,
 )
 
 
@@ -161,14 +162,31 @@ def credentials_key(reference: str) -> str:
     return f"{slug or CXoneCredentials.get_block_type_slug()}/{name}"
 
 
-async def load_credentials(reference: str) -> Block:
+async def load_credentials(reference: str, *needs: Operation) -> PlatformCredentials:
     """The credentials block `reference` names: a CXoneCredentials block's name, or
     `"<block-type-slug>/<name>"` for any credentials block type, as `Block.load` takes.
 
+    Args:
+        reference: The name or "<slug>/<name>".
+        needs: What the caller will ask of the platform ("dial_lists", ...): a platform
+            without it is refused here, before anything is done (no call is made).
+
     Raises:
-        MissingBlock: nothing is saved under that name; the message says how to create it.
+        MissingBlock: nothing is saved under that name (the message says how to create it),
+            or the block saved there holds no credentials.
+        CXoneUnsupported: the platform lacks one of `needs`; the message says what instead.
     """
-    return await load_block(reference, CXoneCredentials, "pass --credentials-block")
+    credentials = await load_block(reference, CXoneCredentials, "pass --credentials-block")
+    if not isinstance(credentials, CXoneCredentials | CXoneAccessKey):
+        raise MissingBlock(
+            f"{reference!r} is a {credentials.get_block_type_slug()} block, not credentials; "
+            "pass --credentials-block"
+        )
+    if needs:
+        async with credentials.get_client() as client:
+            for operation in needs:
+                client.check_supports(operation)
+    return credentials
 
 
 class CXoneAccessKey(_CallLimits):

@@ -60,7 +60,7 @@ from ._models import (
 )
 from ._platform import CampaignPlatform
 from ._ratelimit import SHARED_BUCKETS, BucketRegistry, TokenBucket
-from ._session import network_transport
+from ._session import Operation, network_transport
 from ._spec import CampaignSettings, CampaignSpec, CampaignSpecMismatch, DialingWindow
 from ._tokens import SHARED_TOKENS, TokenCache
 from ._transport import (
@@ -119,6 +119,7 @@ __all__ = [
     "DncAddResult",
     "FailoverConfig",
     "IanaZone",
+    "Operation",
     "PlatformId",
     "PredictiveSettings",
     "RateLimits",

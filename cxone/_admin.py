@@ -41,8 +41,8 @@ import asyncio
 import datetime as dt
 import logging
 import re
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 import httpx
@@ -78,7 +78,7 @@ from ._models import (
     as_utc,
 )
 from ._ratelimit import BucketRegistry
-from ._session import SessionClient, json_of
+from ._session import Operation, SessionClient, json_of
 from ._spec import CampaignSpec, differences
 from ._tokens import TokenCache, token_key
 from ._transport import REPLAY_SAFE_EXTENSION, RetryPolicy
@@ -238,6 +238,12 @@ class AdminClient(SessionClient):
 
     # Metrics are only polled on this platform: there is no metrics webhook.
     pushes_metrics = False
+    lacks: ClassVar[Mapping[Operation, str]] = {
+        "contact_export": "NICE CXone keeps no consent data to segment: scrub contacts from "
+        "your own systems with sync_dial_list, which uploads the dialable set to a calling list",
+        "metrics_webhook": "NICE CXone has no metrics webhook: the dashboard polls each pair's "
+        "skill summary",
+    }
 
     def __init__(
         self,
@@ -504,17 +510,12 @@ class AdminClient(SessionClient):
         )
 
     def iter_contacts(self, list_id: str, *, query: str = "") -> AsyncIterator[list[Contact]]:
-        raise CXoneUnsupported(
-            "NICE CXone keeps no consent data to segment: scrub contacts from your own "
-            "systems with sync_dial_list, which uploads the dialable set to a calling list"
-        )
+        raise CXoneUnsupported(self.lacks["contact_export"])
 
     async def register_webhook(
         self, registration: WebhookRegistration, *, idempotency_key: str | None = None
     ) -> Webhook:
-        raise CXoneUnsupported(
-            "NICE CXone has no metrics webhook: the dashboard polls each pair's skill summary"
-        )
+        raise CXoneUnsupported(self.lacks["metrics_webhook"])
 
     # Calling lists and upload jobs.
 

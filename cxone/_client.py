@@ -6,8 +6,8 @@ import asyncio
 import datetime as dt
 import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any, ClassVar, TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -41,7 +41,7 @@ from ._models import (
     as_utc,
 )
 from ._ratelimit import BucketRegistry
-from ._session import SessionClient, json_of
+from ._session import Operation, SessionClient, json_of
 from ._spec import CampaignSpec, differences
 from ._tokens import TokenCache, token_key
 from ._transport import IDEMPOTENCY_HEADER, RetryPolicy
@@ -153,6 +153,10 @@ class CXoneClient(SessionClient):
 
     # The described API delivers metrics by webhook; nothing needs to poll it.
     pushes_metrics = True
+    lacks: ClassVar[Mapping[Operation, str]] = {
+        "dial_lists": "the described API has no calling lists, upload jobs or DNC groups; on "
+        "this platform use export_segmented_contacts, which segments the platform's own lists"
+    }
 
     def __init__(
         self,
@@ -314,10 +318,7 @@ class CXoneClient(SessionClient):
         return metrics.model_copy(update={"calls_handled": metrics.calls_connected})
 
     def _no_dial_lists(self) -> CXoneUnsupported:
-        return CXoneUnsupported(
-            "the described API has no calling lists, upload jobs or DNC groups; on this "
-            "platform use export_segmented_contacts, which segments the platform's own lists"
-        )
+        return CXoneUnsupported(self.lacks["dial_lists"])
 
     async def find_or_create_calling_list(self, name: str, columns: CallingListColumns) -> str:
         raise self._no_dial_lists()

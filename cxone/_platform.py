@@ -26,6 +26,7 @@ from ._models import (
     Webhook,
     WebhookRegistration,
 )
+from ._session import Operation
 from ._spec import CampaignSpec
 
 
@@ -33,6 +34,10 @@ from ._spec import CampaignSpec
 class CampaignPlatform(Protocol):
     pushes_metrics: bool
     """True when the platform delivers metrics by webhook; False when they must be polled."""
+
+    def check_supports(self, operation: Operation) -> None:
+        """Raise `CXoneUnsupported` (saying what to use instead) when the platform lacks
+        `operation`; no call is made."""
 
     async def find_campaigns_by_name(self, name: str) -> list[Campaign]: ...
 

@@ -8,8 +8,8 @@ import asyncio
 import functools
 import re
 import ssl
-from collections.abc import Awaitable, Callable
-from typing import Any, Self
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, ClassVar, Literal, Self
 
 import httpx
 
@@ -21,6 +21,7 @@ from ._exceptions import (
     CXoneNotFound,
     CXoneRateLimited,
     CXoneServerError,
+    CXoneUnsupported,
     CXoneValidationError,
 )
 from ._ratelimit import BucketRegistry, TokenBucket
@@ -171,6 +172,11 @@ def json_of(response: httpx.Response) -> Any:
         ) from None
 
 
+# What a platform may lack: calling lists, upload jobs and DNC groups; exporting a contact
+# list's contacts with their consent; a metrics webhook.
+Operation = Literal["dial_lists", "contact_export", "metrics_webhook"]
+
+
 class SessionClient:
     """What both platform clients share: one `ApiSession` from their config, and the async
     context manager that closes it.
@@ -183,6 +189,18 @@ class SessionClient:
         rate: a registry of buckets shared per tenant, and this client's key in it; None
             paces this client alone.
     """
+
+    # The operations the platform lacks, each with the message saying what to use instead.
+    lacks: ClassVar[Mapping[Operation, str]] = {}
+
+    def check_supports(self, operation: Operation) -> None:
+        """Say, without a call, whether the platform has `operation`.
+
+        Raises:
+            CXoneUnsupported: it does not; the message says what to use instead.
+        """
+        if operation in self.lacks:
+            raise CXoneUnsupported(self.lacks[operation])
 
     def __init__(
         self,

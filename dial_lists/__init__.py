@@ -25,7 +25,7 @@ yesterday's. CSV files people open never hold a cell a spreadsheet would run as 
 from ._build import DialFiles, Progress, build_dial_files
 from ._cells import neutralise, neutralise_table
 from ._csv import UnreadableLine
-from ._days import ForDay, campaign_day, utc_now
+from ._days import ForDay, campaign_day, iana_zone, utc_now
 from ._files import (
     DEFAULT_DIRS,
     OUTPUT_FILES,
@@ -51,6 +51,7 @@ from ._sources import (
     ContactSource,
     MissingColumnsError,
     ReadTally,
+    SourceNotFoundError,
     SourceTypeError,
     open_source,
 )
@@ -86,6 +87,7 @@ __all__ = [
     "RegistryError",
     "RegistrySnapshot",
     "SourceLocation",
+    "SourceNotFoundError",
     "SourceTypeError",
     "SourceURLError",
     "UnreadableLine",
@@ -95,6 +97,7 @@ __all__ = [
     "campaign_day",
     "check_output_dir",
     "check_source_url",
+    "iana_zone",
     "invalid_records",
     "neutralise",
     "neutralise_table",

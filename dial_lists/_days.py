@@ -31,8 +31,24 @@ def campaign_day(for_day: ForDay, zone: str, now: dt.datetime | None = None) -> 
         return for_day
     if for_day != "today":
         raise ValueError(f"for_day must be a date or 'today', got {for_day!r}")
+    return (now or utc_now()).astimezone(iana_zone(zone)).date()
+
+
+def iana_zone(zone: str) -> ZoneInfo:
+    """The IANA time zone named `zone`.
+
+    Example:
+        >>> iana_zone("America/New_York").key
+        'America/New_York'
+        >>> iana_zone("America/New_Yrok")
+        Traceback (most recent call last):
+        ...
+        ValueError: 'America/New_Yrok' is not an IANA time zone
+
+    Raises:
+        ValueError: No IANA time zone has that name.
+    """
     try:
-        info = ZoneInfo(zone)
-    except (ValueError, KeyError) as exc:
+        return ZoneInfo(zone)
+    except (ValueError, KeyError) as exc:  # ZoneInfoNotFoundError is a KeyError
         raise ValueError(f"{zone!r} is not an IANA time zone") from exc
-    return (now or utc_now()).astimezone(info).date()

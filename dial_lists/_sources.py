@@ -33,6 +33,10 @@ class MissingColumnsError(ValueError):
     """A contact source lacks columns the evaluation requires (named in the message)."""
 
 
+class SourceNotFoundError(ValueError):
+    """No contact source is where its path or URL says (the message shows it redacted)."""
+
+
 class SourceTypeError(ValueError):
     """A typed source (Parquet, an in-memory table) stores a column in a type that loses
     what it holds: phone numbers not as text, contact ids as floating point."""
@@ -321,8 +325,9 @@ def open_source(
             text, or `contact_id` as floating point; or a DataFrame column mixes types.
         ValueError: A column appears twice in the header, or `format` is neither "csv" nor
             "parquet" (or is given for an in-memory table).
-        FileNotFoundError, OSError, pyarrow.ArrowInvalid: The file cannot be opened or is not
-            the format said (a Parquet file's footer is read here).
+        SourceNotFoundError: Nothing is at that path or URL.
+        OSError, pyarrow.ArrowInvalid: The file cannot be opened or is not the format said
+            (a Parquet file's footer is read here).
 
     Example:
         >>> import tempfile
@@ -360,15 +365,18 @@ def open_source(
         url = os.fspath(source)
         check_source_url(url)
         fmt, table = _format_of(url, format), None
-        with fsspec.open(url, "rb", compression="infer", **options) as handle:
-            size = getattr(handle, "size", None)
-            if fmt == "parquet":
-                parquet = pq.ParquetFile(handle)
-                schema, rows = parquet.schema_arrow, parquet.metadata.num_rows
-                columns = tuple(schema.names)
-            else:
-                columns, rows = _csv_header(handle), None
-                schema = pa.schema([(name, _TEXT) for name in columns])
+        try:
+            with fsspec.open(url, "rb", compression="infer", **options) as handle:
+                size = getattr(handle, "size", None)
+                if fmt == "parquet":
+                    parquet = pq.ParquetFile(handle)
+                    schema, rows = parquet.schema_arrow, parquet.metadata.num_rows
+                    columns = tuple(schema.names)
+                else:
+                    columns, rows = _csv_header(handle), None
+                    schema = pa.schema([(name, _TEXT) for name in columns])
+        except FileNotFoundError:
+            raise SourceNotFoundError(f"no contact source at {redact_url(url)}") from None
     where = redact_url(url)  # what messages show (check_source_url let no credentials through)
     missing = [name for name in compliance.REQUIRED_COLUMNS if name not in columns]
     if missing:

@@ -69,6 +69,16 @@ class CheckedFlow(Flow):
     phones: tuple[str, ...] = ()
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self.check_call(*args, **kwargs)
+        return super().__call__(*args, **kwargs)
+
+    def check_call(self, *args: Any, **kwargs: Any) -> None:
+        """The checks a call runs before its run exists, alone.
+
+        Raises:
+            ValueError: A setting the check refuses (or a URL carrying credentials).
+            prefect.exceptions.ParameterTypeError: A value Prefect's validation refuses.
+        """
         if self.check is not None:
             prefect_options = {"return_state", "wait_for"}
             given = {key: value for key, value in kwargs.items() if key not in prefect_options}
@@ -88,7 +98,6 @@ class CheckedFlow(Flow):
                 self.check(**bound.arguments)
                 raise
             self.check(**values)
-        return super().__call__(*args, **kwargs)
 
     def serialize_parameters(self, parameters: dict[str, Any]) -> dict[str, Any]:
         redacted = {

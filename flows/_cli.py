@@ -2,6 +2,9 @@
 
 An error the user can fix (a bad spec, a missing block, wrong credentials, an unknown
 campaign) prints its message alone and exits with status 2; `--debug` shows the traceback.
+Whatever a command line can check (the settings, a source file and its header, the blocks it
+names and what their platform can do) is checked before a flow run exists, with Prefect's
+console lines held back: a mistake made on the command line starts no run.
 """
 
 from __future__ import annotations
@@ -16,33 +19,13 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from prefect.exceptions import ParameterTypeError
-from pydantic import ValidationError
+from blocks import load_credentials
+from cxone import Operation
 
-from blocks import MissingBlock
-from cxone import (
-    CampaignSpecMismatch,
-    CXoneAuthError,
-    CXoneNotFound,
-    CXoneUnsupported,
-    CXoneValidationError,
-)
-from tasks.campaigns import ProvisionedCampaignGone
+from ._checked import CheckedFlow
+from ._user_errors import USER_ERRORS, describe, is_user_error
 
-# Errors whose message tells the user what to fix; anything else is a bug or an outage.
-USER_ERRORS: tuple[type[BaseException], ...] = (
-    ValidationError,
-    ParameterTypeError,
-    ValueError,
-    LookupError,
-    MissingBlock,
-    CXoneAuthError,
-    CXoneNotFound,
-    CXoneValidationError,
-    CXoneUnsupported,
-    CampaignSpecMismatch,
-    ProvisionedCampaignGone,
-)
+__all__ = ["USER_ERRORS", "describe"]
 
 
 class _HelpWithDefaults(argparse.ArgumentDefaultsHelpFormatter):
@@ -115,52 +98,68 @@ def json_object(text: str) -> dict[str, Any]:
     return value
 
 
-class _NoTracebacks(logging.Filter):
-    """Keep Prefect's log lines about a failed run, without their tracebacks."""
+class _Console(logging.Filter):
+    """The console without tracebacks (a user error is one line; `--debug` shows them), and
+    silent while `quiet`: while the command line checks its arguments, and after it found a
+    user error (Prefect's temporary server starting and stopping, events still queued)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.quiet = True
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.exc_info, record.exc_text = None, None
-        return True
+        return not self.quiet
 
 
-def describe(exc: BaseException) -> str:
-    """The error's message; a validation error as one line per violation.
+def checks(flow: Any, options: dict[str, Any], *needs: Operation) -> Callable[[], Awaitable[None]]:
+    """The check of a command that runs `flow` with `options`: the flow's own checks (a
+    `CheckedFlow`'s), then its credentials, with `needs` (`blocks.load_credentials`)."""
 
-    Example:
-        >>> from cxone import CampaignSpec
-        >>> try:
-        ...     CampaignSpec(name="", contact_list_id="CL-1", settings={"queue": "q"})
-        ... except ValidationError as exc:
-        ...     print(describe(exc))
-        2 problems:
-          name: String should have at least 1 character
-          settings.queue: unknown key 'queue'; did you mean 'queue_id'?
-    """
-    if not isinstance(exc, ValidationError):
-        return str(exc)
-    lines = [
-        f"  {'.'.join(str(part) for part in error['loc']) or 'input'}: {error['msg']}"
-        for error in exc.errors()
-    ]
-    count = len(lines)
-    return f"{count} problem{'s' if count > 1 else ''}:\n" + "\n".join(lines)
+    async def check() -> None:
+        if isinstance(flow, CheckedFlow):
+            flow.check_call(**options)
+        await load_credentials(options["credentials_block"], *needs)
+
+    return check
 
 
 def run(
     args: argparse.Namespace,
     call: Callable[[], Awaitable[Any]],
     errors: tuple[type[BaseException], ...] = (),
+    check: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
-    """Run the flow, print its result as JSON, or print a user error and exit 2."""
+    """Check what the command line can (`check`), run the flow, print its result as JSON; or
+    print a user error alone and exit 2.
+
+    `check` runs before any flow run exists (a block that is missing, a source file that is
+    not there), with Prefect's console lines held back; the run's own lines show as usual.
+    """
     known = USER_ERRORS + errors
-    if not args.debug:
-        for handler in logging.getLogger("prefect").handlers:
-            handler.addFilter(_NoTracebacks())
+    console = _Console()
+    handlers = [] if args.debug else list(logging.getLogger().handlers)
+    for handler in handlers:
+        handler.addFilter(console)
+
+    async def checked_then_called() -> Any:
+        if check is not None:
+            await check()
+        console.quiet = False
+        return await call()
+
+    failed_cleanly = False
     try:
-        result = asyncio.run(call())
+        result = asyncio.run(checked_then_called())
     except known as exc:
-        if args.debug:
+        if args.debug or not (is_user_error(exc) or isinstance(exc, errors)):
             raise
+        failed_cleanly = True
+        console.quiet = True  # and stays so: Prefect's lines as the process ends
         print(f"error: {describe(exc)}", file=sys.stderr)
         raise SystemExit(2) from None
+    finally:
+        if not failed_cleanly:
+            for handler in handlers:
+                handler.removeFilter(console)
     print(json.dumps(result, indent=2, default=str))

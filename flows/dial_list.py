@@ -90,6 +90,7 @@ from . import _cli
 from ._checked import checked_flow
 from ._run_names import for_day_run_name
 from ._suppressed import publish_reasons, publish_rnd_evidence, publish_suppressed_file
+from ._user_errors import fails_cleanly
 
 # Suppressed for these reasons, a number belongs in the DNC group (the FCC's 2024 revocation
 # rule gives ten business days; the sync sends it the day it is synced).
@@ -447,6 +448,7 @@ def _refusal(
     flow_run_name=for_day_run_name("sync", "calling_list"),
     timeout_seconds=6 * 3600,
 )
+@fails_cleanly
 async def sync_dial_list(
     source: SourceLocation,
     calling_list: str,
@@ -572,7 +574,7 @@ async def sync_dial_list(
     storage = await load_storage_options(source_credentials) if source_credentials else None
     opened = open_source(source, storage_options=storage)  # the header: a bad one fails here
     await register_block_types()
-    credentials = await load_credentials(credentials_block)
+    credentials = await load_credentials(credentials_block, "dial_lists")
     list_id = await find_calling_list(credentials, calling_list)
     group_id = await find_dnc_group(credentials, dnc_group) if dnc_group else None
     scrub = await _scrub(credentials, dnc_group, group_id, skill_id)
@@ -838,9 +840,19 @@ def main(argv: list[str] | None = None) -> None:
         "block, or TYPE-SLUG/NAME (e.g. aws-credentials/prod)",
     )
     args = cli.parse_args(argv)
-    _cli.run(
-        args, lambda: sync_dial_list(**_cli.options(args)), (CXoneUploadFailed, DialListRefused)
-    )
+    options = _cli.options(args)
+
+    async def check() -> None:
+        """The settings; the source, there with the columns it needs; credentials that are
+        saved and can sync a dial list."""
+        sync_dial_list.check_call(**options)
+        block = options["source_credentials"]
+        storage = await load_storage_options(block) if block else None
+        await asyncio.to_thread(open_source, options["source"], storage_options=storage)
+        await load_credentials(options["credentials_block"], "dial_lists")
+
+    errors = (CXoneUploadFailed, DialListRefused)
+    _cli.run(args, lambda: sync_dial_list(**options), errors, check)
 
 
 if __name__ == "__main__":

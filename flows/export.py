@@ -19,6 +19,7 @@ from dial_lists import (
     ForDay,
     campaign_day,
     check_output_dir,
+    iana_zone,
     open_source,
     write_run_marker,
 )
@@ -30,6 +31,7 @@ from . import _cli
 from ._checked import checked_flow
 from ._run_names import for_day_run_name
 from ._suppressed import first_suppressed, publish_reasons, publish_suppressed_file
+from ._user_errors import fails_cleanly
 
 ALL_CONTACTS_QUERY = "true"
 DEFAULT_OUTPUT_DIR = DEFAULT_DIRS["export"]
@@ -57,6 +59,7 @@ def check_settings(
         raise ValueError("give at most one of for_day (a day list) and at (an instant)")
     if at is not None and (at.tzinfo is None or at.utcoffset() is None):
         raise ValueError(f"`at` must be timezone-aware, got naive {at.isoformat()}")
+    iana_zone(zone)
     campaign_day(for_day, zone, clock.now())
     check_output_dir(output_dir, "export")
 
@@ -67,6 +70,7 @@ def check_settings(
     flow_run_name=for_day_run_name("export", "contact_list_id"),
     timeout_seconds=3 * 3600,
 )
+@fails_cleanly
 async def export_segmented_contacts(
     contact_list_id: PlatformId,
     output_dir: str = DEFAULT_OUTPUT_DIR,
@@ -130,7 +134,7 @@ async def export_segmented_contacts(
     for_day = campaign_day(for_day, zone, now)
     at = at if at is not None or for_day is not None else now
     directory = dial_lists.prepare_output_dir(output_dir, "export")
-    credentials = await load_credentials(credentials_block)
+    credentials = await load_credentials(credentials_block, "contact_export")
 
     query = CONSENTED_QUERY
     contacts, repaired = await fetch_contacts(credentials, contact_list_id, query)
@@ -208,7 +212,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     cli.add_argument("--zone", default="America/New_York", help="the campaign's IANA time zone")
     args = cli.parse_args(argv)
-    _cli.run(args, lambda: export_segmented_contacts(**_cli.options(args)))
+    options = _cli.options(args)
+    check = _cli.checks(export_segmented_contacts, options, "contact_export")
+    _cli.run(args, lambda: export_segmented_contacts(**options), check=check)
 
 
 if __name__ == "__main__":

@@ -509,6 +509,21 @@ def main(argv: list[str] | None = None) -> None:
     args = cli.parse_args(argv)
     options = _cli.options(args)
     flows = {"run": monitor_campaigns, "restore": restore_primary, "reset": reset_failover}
+
+    async def check() -> None:
+        """The pair the command names, and its credentials: a primary that no pair names
+        was never monitored, so there is nothing to restore or reset (a mistyped id)."""
+        primary = args.primary_campaign_id
+        if args.command == "run":
+            check_pair(primary, args.backup_campaign_id)
+        pair = await find_pair(primary)
+        if pair is None and args.command != "run":
+            raise RestoreRefused(
+                f"no FailoverPair names primary {primary!r}: it was never monitored, so there "
+                f"is nothing to {args.command} (check the campaign id)"
+            )
+        await load_credentials(pair.credentials_block if pair else args.credentials_block)
+
     errors = (
         PairMismatch,
         RestoreRefused,
@@ -517,7 +532,7 @@ def main(argv: list[str] | None = None) -> None:
         InvalidPair,
         BackupInUse,
     )
-    _cli.run(args, lambda: flows[args.command](**options), errors)
+    _cli.run(args, lambda: flows[args.command](**options), errors, check)
 
 
 if __name__ == "__main__":

@@ -54,6 +54,7 @@ from tasks.masking import mask_phone
 from . import _cli
 from ._checked import checked_flow
 from ._suppressed import table_artifact
+from ._user_errors import fails_cleanly
 
 WINDOW = dt.timedelta(minutes=15)
 # A first collection reaches back this far (a cursor continues from where it stopped).
@@ -198,6 +199,7 @@ def _write_optouts(directory, rows: list[OptOutRow], until: dt.datetime) -> str:
     flow_run_name="collect outcomes",
     timeout_seconds=3600,
 )
+@fails_cleanly
 async def collect_outcomes(
     credentials_block: str = "cxone",
     since: dt.datetime | None = None,
@@ -456,7 +458,10 @@ def main(argv: list[str] | None = None) -> None:
         "--calling-lists", nargs="+", help="the synced lists to re-judge (default: every one)"
     )
     args = cli.parse_args(argv)
-    _cli.run(args, lambda: collect_outcomes(**_cli.options(args)))
+    options = _cli.options(args)
+    _cli.run(
+        args, lambda: collect_outcomes(**options), check=_cli.checks(collect_outcomes, options)
+    )
 
 
 if __name__ == "__main__":

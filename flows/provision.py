@@ -14,8 +14,33 @@ from cxone import CampaignSettings, CampaignSpec
 from tasks.campaigns import find_or_create_campaign, read_provisioned_campaign
 
 from . import _cli
+from ._user_errors import fails_cleanly
 
 HOLDER_WAIT_SECONDS = 120.0
+
+
+def spec_of(
+    campaign_name: str,
+    contact_list_id: str,
+    timezone: str = "America/New_York",
+    initial_status: str = "active",
+    settings: CampaignSettings | dict[str, Any] | None = None,
+    **_: object,
+) -> CampaignSpec:
+    """The campaign the arguments ask for, every violation found at once.
+
+    Raises:
+        pydantic.ValidationError: The spec breaks rules; each is listed.
+    """
+    return CampaignSpec.model_validate(
+        {
+            "name": campaign_name,
+            "contact_list_id": contact_list_id,
+            "timezone": timezone,
+            "initial_status": initial_status,
+            "settings": settings or {},
+        }
+    )
 
 
 # Parameters are validated by CampaignSpec in one pass (so every violation is reported at
@@ -26,6 +51,7 @@ HOLDER_WAIT_SECONDS = 120.0
     validate_parameters=False,
     timeout_seconds=300,
 )
+@fails_cleanly
 async def provision_campaign(
     campaign_name: str,
     contact_list_id: str,
@@ -68,15 +94,7 @@ async def provision_campaign(
         ```
     """
     logger = get_run_logger()
-    spec = CampaignSpec.model_validate(
-        {
-            "name": campaign_name,
-            "contact_list_id": contact_list_id,
-            "timezone": timezone,
-            "initial_status": initial_status,
-            "settings": settings or {},
-        }
-    )  # every violation at once, before any request
+    spec = spec_of(campaign_name, contact_list_id, timezone, initial_status, settings)
     await register_block_types()
     credentials = await load_credentials(credentials_block)
     identity = operation.OperationIdentity(
@@ -139,7 +157,13 @@ def main(argv: list[str] | None = None) -> None:
         '\'{"dialing_rules": {"start_time": "09:00"}}\', or @FILE (default: the tutorial\'s)',
     )
     args = cli.parse_args(argv)
-    _cli.run(args, lambda: provision_campaign(**_cli.options(args)))
+    options = _cli.options(args)
+
+    async def check() -> None:
+        spec_of(**options)
+        await load_credentials(options["credentials_block"])
+
+    _cli.run(args, lambda: provision_campaign(**options), check=check)
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ from tasks.masking import mask_phone
 
 from . import _cli
 from ._checked import checked_flow
+from ._user_errors import fails_cleanly
 
 HOLDER_WAIT_SECONDS = 60.0
 APPLIED_EVENT = "cxone.revocation.applied"
@@ -88,7 +89,8 @@ def check_settings(
     """What can be checked before the run.
 
     Raises:
-        ValueError: No numbers, file or batch; a naive `revoked_at`.
+        ValueError: No numbers, file or batch; a file that is not there; a naive
+            `revoked_at`.
     """
     if not numbers and not source and not batch:
         raise ValueError("give the revoked numbers, a file of them (source) or a ledger batch")
@@ -96,6 +98,8 @@ def check_settings(
         raise ValueError(f"`revoked_at` must be timezone-aware, got {revoked_at.isoformat()}")
     if source:
         dial_lists.check_source_url(source)
+        if not Path(source).is_file():
+            raise ValueError(f"no file of numbers at {source}")
 
 
 @checked_flow(
@@ -105,6 +109,7 @@ def check_settings(
     flow_run_name="apply revocations",
     timeout_seconds=900,
 )
+@fails_cleanly
 async def apply_revocations(
     numbers: list[str] | None = None,
     source: str | None = None,
@@ -260,7 +265,10 @@ def main(argv: list[str] | None = None) -> None:
     cli.add_argument("--ledger", default=DEFAULT_LEDGER, help="the AttemptsLedger block")
     cli.add_argument("--channel", default="api", help="how consent was revoked")
     args = cli.parse_args(argv)
-    _cli.run(args, lambda: apply_revocations(**_cli.options(args)))
+    options = _cli.options(args)
+    _cli.run(
+        args, lambda: apply_revocations(**options), check=_cli.checks(apply_revocations, options)
+    )
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from cxone import WebhookRegistration
 from tasks.webhooks import register_webhook
 
 from . import _cli
+from ._user_errors import fails_cleanly
 
 HOLDER_WAIT_SECONDS = 60.0
 EVENTS = ["omnichannel.campaign.metrics.update", "omnichannel.campaign.state.change"]
@@ -23,6 +24,7 @@ EVENTS = ["omnichannel.campaign.metrics.update", "omnichannel.campaign.state.cha
     flow_run_name="register webhook {name}",
     timeout_seconds=300,
 )
+@fails_cleanly
 async def register_metrics_webhook(
     callback_url: str,
     credentials_block: str = "cxone",
@@ -50,9 +52,9 @@ async def register_metrics_webhook(
         {"name": name, "callback_url": callback_url, "credentials_block": credentials_block},
     )
     registration = WebhookRegistration(name=name, callback_url=callback_url, events=EVENTS)
+    credentials = await load_credentials(credentials_block, "metrics_webhook")
 
     async def register(held: operation.HeldOperation) -> dict[str, Any]:
-        credentials = await load_credentials(credentials_block)
         return await held.step(
             "register", lambda key: register_webhook(credentials, registration, key)
         )
@@ -83,7 +85,9 @@ def main(argv: list[str] | None = None) -> None:
     _cli.credentials_option(cli)
     cli.add_argument("--name", default="campaign-health-dashboard", help="the webhook's name")
     args = cli.parse_args(argv)
-    _cli.run(args, lambda: register_metrics_webhook(**_cli.options(args)))
+    options = _cli.options(args)
+    check = _cli.checks(register_metrics_webhook, options, "metrics_webhook")
+    _cli.run(args, lambda: register_metrics_webhook(**options), check=check)
 
 
 if __name__ == "__main__":

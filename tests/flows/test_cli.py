@@ -5,13 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+from prefect.client.orchestration import get_client
+from prefect.settings import PREFECT_API_URL
 
-from blocks import CXoneCredentials
-from flows import dial_list, export, monitor, provision, webhooks
+from blocks import CXoneCredentials, FailoverPair, pair_block_name
+from flows import dial_list, export, monitor, outcomes, provision, revocations, webhooks
 
 from .conftest import create_campaign
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_cli(main, argv: list[str], capsys) -> tuple[int, str, str]:
@@ -109,3 +118,141 @@ def test_every_option_has_help_text(main, capsys):
     assert options and "--debug" in options
     for line in out.split("options:")[1].split("\n  -")[1:]:
         assert len(line.split(None, 1)) == 2 or "\n" in line, f"no help: -{line}"
+
+
+# Every mistake a command line can catch is caught before a flow run exists: exit 2, the
+# error alone, nothing logged (the console handler would print what `console` records).
+@pytest.fixture
+def console():
+    """What reaches the console's handler (a root handler, as Prefect's console is)."""
+    recorded = Recorded()
+    logging.getLogger().addHandler(recorded)
+    yield recorded.lines
+    logging.getLogger().removeHandler(recorded)
+
+
+class Recorded(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))  # with any traceback
+
+
+def contacts_file(tmp_path: Path, name: str, header: str = "contact_id,phone") -> str:
+    path = tmp_path / name
+    path.write_text(f"{header}\nc1,2127365000\n")
+    return str(path)
+
+
+async def flow_run_count() -> int:
+    async with get_client() as client:
+        return await client.count_flow_runs()
+
+
+def assert_only_the_error(code: int, out: str, err: str, console: list[str], expected: str):
+    assert code == 2, err
+    assert out == "" and console == []
+    assert err.startswith("error: ") and err.count("error:") == 1 and "Traceback" not in err
+    assert expected in err, err
+
+
+CASES = {
+    "bad zone (dial list)": (
+        dial_list.main, ["{csv}", "L", "--zone", "America/New_Yrok"], "'America/New_Yrok' is not"
+    ),
+    "bad zone (export)": (export.main, ["CL-1", "--zone", "America/New_Yrok"], "not an IANA"),
+    "bad zone (provision)": (
+        provision.main, ["P", "CL-1", "--timezone", "America/New_Yrok"], "is not an IANA time"
+    ),
+    "no credentials block (dial list)": (
+        dial_list.main, ["{csv}", "L", "--credentials-block", "nope"], "block named 'nope'"
+    ),
+    "no credentials block (monitor)": (
+        monitor.main, ["run", "cmp_a", "cmp_b", "--credentials-block", "nope"], "named 'nope'"
+    ),
+    "no credentials block (outcomes)": (
+        outcomes.main, ["--credentials-block", "nope"], "block named 'nope'"
+    ),
+    "no credentials block (revocations)": (
+        revocations.main, ["2125550101", "--credentials-block", "nope"], "block named 'nope'"
+    ),
+    "no credentials block (webhooks)": (
+        webhooks.main, ["http://127.0.0.1:9/x", "--credentials-block", "nope"], "named 'nope'"
+    ),
+    "described-API block for a dial list": (
+        dial_list.main, ["{csv}", "L", "--credentials-block", "{described}"], "no calling lists"
+    ),
+    "missing columns": (
+        dial_list.main, ["{bad_csv}", "L"], "missing the required column contact_id"
+    ),
+    "for-day with at (dial list)": (
+        dial_list.main, ["{csv}", "L", "--for-day", "today", "--at", "2999-01-01T09:00:00Z"],
+        "give at most one of for_day",
+    ),
+    "for-day with at (export)": (
+        export.main, ["CL-1", "--for-day", "today", "--at", "2999-01-01T09:00:00Z"],
+        "give at most one of for_day",
+    ),
+    "missing source file": (dial_list.main, ["{missing}", "L"], "no contact source at"),
+    "missing file of numbers": (
+        revocations.main, ["--source", "{missing}"], "no file of numbers at"
+    ),
+    "impossible day (dial list)": (
+        dial_list.main, ["{csv}", "L", "--for-day", "2026-13-40"], "'2026-13-40'"
+    ),
+    "impossible day (export)": (export.main, ["CL-1", "--for-day", "2026-13-40"], "'2026-13-40'"),
+    "restore an unknown campaign": (
+        monitor.main, ["restore", "cmp_nope"], "no FailoverPair names primary 'cmp_nope'"
+    ),
+    "reset an unknown campaign": (
+        monitor.main, ["reset", "cmp_nope"], "no FailoverPair names primary 'cmp_nope'"
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_command_line_mistake_is_one_error_line_and_no_run(
+    case, credentials_block, tmp_path, capsys, console
+):
+    main, argv, expected = CASES[case]
+    paths = {
+        "csv": contacts_file(tmp_path, "crm.csv"),
+        "bad_csv": contacts_file(tmp_path, "bad.csv", header="id,phone"),
+        "missing": str(tmp_path / "missing.csv"),
+        "described": credentials_block,
+    }
+    argv = [arg.format(**paths) for arg in argv]
+    runs = asyncio.run(flow_run_count())
+    code, out, err = run_cli(main, argv, capsys)
+    assert_only_the_error(code, out, err, console, expected)
+    assert asyncio.run(flow_run_count()) == runs  # no run was started
+
+
+def test_a_known_pair_with_nothing_to_restore_is_not_an_error(sim, credentials_block, capsys):
+    primary, backup = create_campaign(sim, "primary", "active"), create_campaign(sim, "b", "paused")
+    pair = FailoverPair(
+        primary_campaign_id=primary, backup_campaign_id=backup, credentials_block=credentials_block
+    )
+    asyncio.run(pair.asave(pair_block_name(primary), overwrite=True))
+    monitor.main(["restore", primary])
+    assert json.loads(capsys.readouterr().out)["action"] == "nothing_to_restore"
+
+
+def test_end_to_end_the_error_is_all_a_terminal_shows(prefect_harness, tmp_path):
+    # As an operator runs it: its own process, Prefect's console and all.
+    env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()}
+    commands = [
+        ["flows.monitor", "restore", "cmp_nope"],
+        ["flows.dial_list", str(tmp_path / "missing.csv"), "L"],
+    ]
+    running = [
+        subprocess.Popen([sys.executable, "-m", *command], env=env, cwd=ROOT, text=True,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for command in commands
+    ]  # fmt: skip
+    for process in running:
+        out, err = process.communicate(timeout=120)
+        assert (process.returncode, out) == (2, "")
+        assert err.startswith("error: ") and err.count("\n") == 1, err
