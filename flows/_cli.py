@@ -25,8 +25,6 @@ from cxone import Operation
 from ._checked import CheckedFlow
 from ._user_errors import USER_ERRORS, describe, is_user_error
 
-__all__ = ["USER_ERRORS", "describe"]
-
 
 class _HelpWithDefaults(argparse.ArgumentDefaultsHelpFormatter):
     """Adds "(default: X)" where there is a default the help does not already explain."""
