@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import datetime as dt
 import json
 import logging
@@ -98,8 +99,8 @@ def json_object(text: str) -> dict[str, Any]:
 
 class _Console(logging.Filter):
     """The console without tracebacks (a user error is one line; `--debug` shows them), and
-    silent while `quiet`: while the command line checks its arguments, and after it found a
-    user error (Prefect's temporary server starting and stopping, events still queued)."""
+    silent while `quiet`: while the command line checks its arguments (Prefect's temporary
+    server starting), and as the process ends after a user error."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -108,6 +109,11 @@ class _Console(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.exc_info, record.exc_text = None, None
         return not self.quiet
+
+
+def _hush(handlers: list[logging.Handler]) -> None:
+    for handler in handlers:
+        handler.addFilter(_Console())
 
 
 def checks(flow: Any, options: dict[str, Any], *needs: Operation) -> Callable[[], Awaitable[None]]:
@@ -146,18 +152,17 @@ def run(
         console.quiet = False
         return await call()
 
-    failed_cleanly = False
     try:
         result = asyncio.run(checked_then_called())
     except known as exc:
         if args.debug or not (is_user_error(exc) or isinstance(exc, errors)):
             raise
-        failed_cleanly = True
-        console.quiet = True  # and stays so: Prefect's lines as the process ends
+        # Prefect logs as the process ends (its temporary server stopping, events still
+        # queued): exit handlers run last registered first, so this one runs before those.
+        atexit.register(_hush, handlers)
         print(f"error: {describe(exc)}", file=sys.stderr)
         raise SystemExit(2) from None
     finally:
-        if not failed_cleanly:
-            for handler in handlers:
-                handler.removeFilter(console)
+        for handler in handlers:
+            handler.removeFilter(console)
     print(json.dumps(result, indent=2, default=str))
