@@ -44,6 +44,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,11 +106,14 @@ class Platform:
     def healthy(self, campaign_id: str) -> None:
         self._reading(campaign_id, 200, 90)
 
-    def collapse(self, campaign_id: str) -> None:
+    def collapse(self, campaign_id: str) -> tuple[str, dt.datetime]:
+        """Collapse the campaign's success rate; returns it and when the collapse was sent."""
+        at = dt.datetime.now(dt.UTC)
         if self.name == "described":
             self._reading(campaign_id, 300, 12)
         else:  # 90 of 3,200 dials connected over the window: 2.8%
             self._reading(campaign_id, 3000, 0)
+        return campaign_id, at
 
     def _reading(self, campaign_id: str, calls: int, connected: int) -> None:
         if self.name == "described":
@@ -141,11 +145,22 @@ class Platform:
         return Counter((str(r["skillId"]), to[r["action"]]) for r in rows)
 
 
+# The collapses go out together, as a storm's would: 50 at once within a second.
+STORM_SENDERS = ThreadPoolExecutor(max_workers=50)
+POOL = httpx.Limits(max_connections=50)
+
+
 def platforms(stack: LocalStack) -> dict[str, Platform]:
     return {
-        "described": Platform("described", httpx.Client(base_url=stack.simulator_url), "/_sim"),
+        "described": Platform(
+            "described",
+            httpx.Client(base_url=stack.simulator_url, timeout=30, limits=POOL),
+            "/_sim",
+        ),
         "nice": Platform(
-            "nice", httpx.Client(base_url=stack.admin_api_url, timeout=30), "/_sim/admin"
+            "nice",
+            httpx.Client(base_url=stack.admin_api_url, timeout=30, limits=POOL),
+            "/_sim/admin",
         ),
     }
 
@@ -285,10 +300,7 @@ def storm(platform: Platform, pairs: list[tuple[str, str]], label: str) -> dict[
     platform.clear_requests()
     platform.limit(TENANT_PER_MINUTE / 60)
     started = dt.datetime.now(dt.UTC)
-    sent: dict[str, dt.datetime] = {}
-    for primary, _ in pairs:
-        sent[primary] = dt.datetime.now(dt.UTC)
-        platform.collapse(primary)
+    sent = dict(STORM_SENDERS.map(platform.collapse, [primary for primary, _ in pairs]))
     spread = (max(sent.values()) - started).total_seconds()
     begin = time.monotonic()
     while not backups <= platform.active():
