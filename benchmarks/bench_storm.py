@@ -244,14 +244,18 @@ async def low_events(since: dt.datetime) -> dict[str, dt.datetime]:
     return first
 
 
-async def failover_marks(primary: str, backup: str) -> dict[str, dt.datetime] | None:
+async def failover_marks(
+    primary: str, backup: str, deadline: float
+) -> dict[str, dt.datetime] | None:
     """When the failover was claimed, paused and resumed, from its record;
-    None when the failover record is not applied within a minute."""
+    None when the failover record shows no applied answers by `deadline` (monotonic)."""
     pair = FailoverPair(primary_campaign_id=primary, backup_campaign_id=backup)
     identity = failover_identity(pair, (await load_state(primary)).episode)
     record = await operation.load(identity)
-    for _ in range(600):  # the run records the resume just after it is confirmed
-        if record is not None and record.status == "applied":
+    # The run records the resume just after it is confirmed; every pair shares one deadline
+    # (a record a takeover completed never shows the answers here).
+    while record is None or record.status != "applied":
+        if time.monotonic() > deadline:
             break
         await asyncio.sleep(0.1)
         record = await operation.load(identity)
@@ -323,8 +327,9 @@ def storm(platform: Platform, pairs: list[tuple[str, str]], label: str) -> dict[
     activated = {c: at for c, status, at in platform.transitions() if status == "active"}
     per_pair: list[dict[str, float]] = []
     unapplied = []
+    deadline = time.monotonic() + 60
     for primary, backup in pairs:
-        marks = asyncio.run(failover_marks(primary, backup))
+        marks = asyncio.run(failover_marks(primary, backup, deadline))
         if marks is None:  # timed from the platform's own record of the backup's start
             unapplied.append(primary)
             start, done = starts[primary], activated[backup]
