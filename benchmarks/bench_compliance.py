@@ -17,6 +17,7 @@ mistake in the engine's private modules shows up as disagreement.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import gc
 import math
@@ -24,13 +25,13 @@ import multiprocessing
 import re
 import resource
 import statistics
-import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -44,6 +45,7 @@ from phonenumbers import timezone as phone_timezone
 from phonenumbers.tzdata import TIMEZONE_DATA
 
 import compliance
+from benchmarks import _report
 
 ROWS = 1_000_000
 SAMPLE = 20_000
@@ -457,7 +459,7 @@ def _timed(run: Callable[[], pd.DataFrame]) -> tuple[pd.DataFrame, float, list[f
     return result, cold, times, _peak_rss_gb(), scope
 
 
-def main(rows: int = ROWS) -> None:
+def main(rows: int = ROWS, json_path: Path | None = None) -> None:
     print(f"building {rows:,} contacts ...", flush=True)
     contacts = make_contacts(rows)
     gc.collect()
@@ -516,7 +518,19 @@ def main(rows: int = ROWS) -> None:
         f"      {verdict(speedup >= TARGET_SPEEDUP)}"
     )
     print("reasons:", result["reason"].value_counts().to_dict())
+    _report.write(json_path, [
+        _report.figure(f"evaluate {rows:,}: median", f"{median:.2f} s",
+                       f"<= {TARGET_SECONDS * scale:.2f} s", median <= TARGET_SECONDS * scale),
+        _report.figure("evaluate: peak RSS", f"{peak:.2f} GB", f"<= {TARGET_PEAK_GB:.2f} GB",
+                       peak <= TARGET_PEAK_GB),
+        _report.figure("speed-up per row", f"{speedup:.0f}x", f">= {TARGET_SPEEDUP:.0f}x",
+                       speedup >= TARGET_SPEEDUP),
+    ])  # fmt: skip
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else ROWS)
+    arguments = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    arguments.add_argument("rows", type=int, nargs="?", default=ROWS)
+    _report.add_json_flag(arguments)
+    parsed = arguments.parse_args()
+    main(parsed.rows, parsed.json)

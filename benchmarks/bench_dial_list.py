@@ -35,6 +35,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from benchmarks import _report
+
 # The next Tuesday after today in New York: a working day, in the future (a list for a day
 # already begun starts no window before the run's own instant), the same kind of day each run.
 _TODAY = dt.datetime.now(ZoneInfo("America/New_York")).date()
@@ -187,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         "--output", type=Path, help="keep the segment files and each run's log here"
     )
     parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
+    _report.add_json_flag(parser)
     args = parser.parse_args(argv)
     if args.child:
         child(*args.child)
@@ -194,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     from deployments.local_stack import LocalStack
 
     peaks: dict[int, float] = {}
+    figures: list[dict] = []
     ok = True
     with tempfile.TemporaryDirectory() as work, LocalStack(Path(work) / "stack") as stack:
         args.output = args.output or Path(work) / "out"
@@ -227,18 +231,27 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  exact {what:<17} {'PASS' if exact else 'MISS'}", flush=True)
             ok &= exact
             peaks[size] = statistics.median(r["peak_mb"] for r in runs)
+            figures.append(_report.figure(f"{size:,}: exact", str(exact), "True", exact))
             source.unlink()
     if 1_000_000 in peaks and not args.people:
         hit = peaks[1_000_000] <= TARGET_1M_MB
         ok &= hit
         print(f"1M peak RSS {peaks[1_000_000]:.0f} MB   target <= {TARGET_1M_MB} MB   "
               f"{'PASS' if hit else 'MISS'}")  # fmt: skip
+        figures.append(_report.figure("1M: peak RSS", f"{peaks[1_000_000]:.0f} MB",
+                                      f"<= {TARGET_1M_MB} MB", hit))  # fmt: skip
         for size in sorted(set(peaks) - {1_000_000}):
             growth = peaks[size] / peaks[1_000_000] - 1
             flat = abs(growth) <= TARGET_FLAT
             ok &= flat
             print(f"{size / 1e6:g}M peak RSS {peaks[size]:.0f} MB: {growth:+.1%} of 1M   "
                   f"target within {TARGET_FLAT:.0%}   {'PASS' if flat else 'MISS'}")  # fmt: skip
+            figures.append(_report.figure(f"{size / 1e6:g}M: peak RSS against 1M",
+                                          f"{growth:+.1%}", f"within {TARGET_FLAT:.0%}",
+                                          flat))  # fmt: skip
+    for size in sorted(peaks) if 1_000_000 not in peaks or args.people else []:
+        figures.append(_report.figure(f"{size:,}: peak RSS", f"{peaks[size]:.0f} MB"))
+    _report.write(args.json, figures)
     return 0 if ok else 1
 
 

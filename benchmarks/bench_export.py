@@ -23,6 +23,7 @@ from pathlib import Path
 
 import httpx
 
+from benchmarks import _report
 from cxone import CXoneClient, CXoneConfig
 from deployments.local_stack import LocalStack
 from simulator import generate_contacts
@@ -114,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=100.0, help="server limit R, requests/s")
     parser.add_argument("--contacts", type=int, default=20_000)
     parser.add_argument("--latency-ms", type=float, default=20.0)
+    _report.add_json_flag(parser)
     args = parser.parse_args(argv)
 
     sim_args = [
@@ -141,6 +143,12 @@ def main(argv: list[str] | None = None) -> int:
     check(sequential, expected)
     ok = client["rate_fraction"] >= 0.9 and client["duplicates"] == client["misses"] == 0
     print(f"target (client >= 0.90 of R, no duplicates, no misses): {'PASS' if ok else 'MISS'}")
+    _report.write(args.json, [
+        _report.figure("client rate, share of R", f"{client['rate_fraction']:.2f}", ">= 0.90",
+                       client["rate_fraction"] >= 0.9),
+        _report.figure("duplicates + misses", str(client["duplicates"] + client["misses"]), "0",
+                       client["duplicates"] == client["misses"] == 0),
+    ])  # fmt: skip
     return 0 if ok else 1
 
 

@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks import _report
+
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
@@ -39,6 +41,7 @@ def peak_mb() -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--contacts", type=int, default=200_000)
+    _report.add_json_flag(parser)
     args = parser.parse_args(argv)
     with (
         tempfile.TemporaryDirectory() as out,
@@ -68,6 +71,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"peak RSS before flow   {before:.0f} MB (Python, Prefect, pandas loaded)")
     print(f"peak RSS               {peak:.0f} MB   target < {TARGET_MB} MB   ", end="")
     print("PASS" if peak < TARGET_MB else "MISS")
+    _report.write(args.json, [
+        _report.figure(f"{args.contacts:,} contacts: peak RSS", f"{peak:.0f} MB",
+                       f"< {TARGET_MB} MB", peak < TARGET_MB),
+    ])  # fmt: skip
     return 0 if peak < TARGET_MB else 1
 
 

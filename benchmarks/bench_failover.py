@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import math
 import statistics
 import subprocess
 import sys
@@ -43,6 +42,8 @@ from prefect.client.orchestration import get_client
 from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
+from benchmarks import _report
+from benchmarks._report import percentile
 from blocks import FailoverPair, failover_identity, load_state, operation
 from dashboard.settings import DashboardSettings
 from deployments.definitions import LOW_SUCCESS_EVENT
@@ -54,17 +55,6 @@ LIST_ID = "CL-BENCH"
 TARGET_MEDIAN = 1.0
 TARGET_P90 = 2.0
 LEGS = ("webhook->event", "event->run", "run->claim", "pause", "resume", "seen")
-
-
-def percentile(values: list[float], share: float) -> float:
-    """Nearest-rank percentile: the smallest value with at least `share` of them at or below.
-
-    Example:
-        >>> percentile([float(n) for n in range(1, 11)], 0.9)
-        9.0
-    """
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
 class Simulator:
@@ -170,6 +160,17 @@ def report(label: str, results: list[dict]) -> bool:
     return ok
 
 
+def report_figures(path: str, results: list[dict]) -> list[dict]:
+    totals = [r["total"] for r in results]
+    median, p90 = statistics.median(totals), percentile(totals, 0.9)
+    return [
+        _report.figure(f"{path} path: median", f"{median:.3f} s", f"<= {TARGET_MEDIAN:.1f} s",
+                       median <= TARGET_MEDIAN),
+        _report.figure(f"{path} path: p90", f"{p90:.3f} s", f"<= {TARGET_P90:.1f} s",
+                       p90 <= TARGET_P90),
+    ]  # fmt: skip
+
+
 def deploy_production(stack: LocalStack) -> None:
     """`prefect deploy --all` from prefect.yaml, as the README's production path does."""
     env = stack.env(CXONE_CONTACT_LIST_ID=LIST_ID)
@@ -185,7 +186,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--path", choices=["serve", "production", "both"], default="both")
+    _report.add_json_flag(parser)
     args = parser.parse_args(argv)
+    figures: list[dict] = []
     outcome = True
     with tempfile.TemporaryDirectory() as tmp, LocalStack(Path(tmp)) as stack:
         print("starting the Prefect server, simulator and dashboard ...", flush=True)
@@ -202,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
                 results = measure("serve", args.runs, sim)
                 stack.stop_service(serve)
                 outcome &= report("serve path (serve process with its responder)", results)
+                figures += report_figures("serve", results)
             if args.path in ("production", "both"):
                 deploy_production(stack)
                 stack.start_worker()
@@ -210,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
                 outcome &= report(
                     "production path (prefect.yaml, process worker, responder service)", results
                 )
+                figures += report_figures("production", results)
+    _report.write(args.json, figures)
     return 0 if outcome else 1
 
 

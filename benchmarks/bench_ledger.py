@@ -29,6 +29,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
+from benchmarks import _report
+
 TARGET_MB = 600
 BATCH = 50_000
 
@@ -136,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--contacts", type=int, default=1_000_000)
     parser.add_argument("--records", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=3)
+    _report.add_json_flag(parser)
     args = parser.parse_args(argv)
     from benchmarks.bench_dial_list import DAY, generate, measure, save_credentials, spread
     from deployments.local_stack import LocalStack
@@ -176,6 +179,11 @@ def main(argv: list[str] | None = None) -> int:
         rates.append(read / seconds)
     print(f"collect: {read:,} attempts read back and kept at 600 requests/min: "
           f"{spread(rates, 'attempts/s', 0)} (the limit allows 1,000/s)")  # fmt: skip
+    _report.write(args.json, [
+        _report.figure(f"sync of {args.contacts:,} with the ledger: peak RSS",
+                       spread(peaks, "MB", 0), f"<= {TARGET_MB} MB", hit),
+        _report.figure("collect at 600 requests/min", spread(rates, "attempts/s", 0)),
+    ])  # fmt: skip
     return 0 if ok else 1
 
 

@@ -38,6 +38,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from benchmarks import _report
+
 ROWS = 10_000
 DAYS = (date(2026, 7, 15), date(2026, 12, 2))  # Wednesdays, no holiday anywhere
 FEDERAL_MINUTES = 13 * 60
@@ -230,6 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=ROWS, help="places drawn (default 10,000)")
     parser.add_argument("--before", default="main", help="git revision of the 'before' engine")
     parser.add_argument("--measure", help=argparse.SUPPRESS)  # child process: a pickled sample
+    _report.add_json_flag(parser)
     args = parser.parse_args(argv)
     if args.measure:
         with open(args.measure, "rb") as handle:
@@ -250,7 +253,16 @@ def main(argv: list[str] | None = None) -> int:
     print("share of the 13 federal hours (08:00-21:00 local) each contact keeps on a weekday:")
     _print(args.before, before)
     _print("after", after)
-    print(f"total {time.perf_counter() - started:.1f} s")
+    total = time.perf_counter() - started
+    print(f"total {total:.1f} s")
+    figures = []
+    for day in DAYS:
+        now, then = after[day.isoformat()]["median"], before[day.isoformat()]["median"]
+        figures.append(
+            _report.figure(f"{day}: median share of the hours", f"{now:.1%} ({then:.1%})")
+        )
+    figures.append(_report.figure("run time", f"{total:.0f} s", "< 60 s", total < 60))
+    _report.write(args.json, figures)
     return 0
 
 

@@ -24,6 +24,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from benchmarks import _report
+
 TARGET_MB = 600
 
 
@@ -51,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--numbers", type=int, default=250_000_000)
     parser.add_argument("--contacts", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
+    _report.add_json_flag(parser)
     args = parser.parse_args(argv)
     from benchmarks.bench_dial_list import generate, measure, save_credentials, spread
     from deployments.local_stack import LocalStack
@@ -92,6 +95,11 @@ def main(argv: list[str] | None = None) -> int:
           f"evaluation {spread([r['evaluate_s'] for r in runs], 's')}, "
           f"{runs[0]['dialable']:,} dialable   target <= {TARGET_MB} MB   "
           f"{'PASS' if hit else 'MISS'}")  # fmt: skip
+    _report.write(args.json, [
+        _report.figure(f"sync of {args.contacts:,} with the registry: peak RSS",
+                       spread(peaks, "MB", 0), f"<= {TARGET_MB} MB", hit),
+        _report.figure("probe", spread(rates, "numbers/s", 0)),
+    ])  # fmt: skip
     return 0 if hit else 1
 
 

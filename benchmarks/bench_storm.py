@@ -1,0 +1,505 @@
+"""A failover storm: every primary of a fleet collapses within the same second.
+
+Starts the production stack (PostgreSQL, Prefect server, simulator, dashboard, deployments
+applied from `deployments/prefect.yaml` on a process worker, the responder service
+`python -m deployments.responder`) and, per platform, provisions `--pairs` fresh pairs that
+all share one credentials block at 600 requests a minute, lets them run healthy, then
+collapses every primary at once:
+
+- `described`: the simulator's described API; each collapse is a signed (Standard Webhooks)
+  metrics delivery to the dashboard, which emits the low event;
+- `nice`: the NICE CXone stand-in; the dashboard polls the readings (every 15 s, its
+  default) and emits the low event for each collapsed reading it polls.
+
+The platform enforces the tenant's limit server-side (a token bucket of 10 requests a second,
+burst 10: 600 a minute); its request log shows whether any request was refused (429) and the
+most requests in any second and any minute. Each failover's latency runs from the webhook
+(described) or the polled reading's low event (nice) to the backup confirmed active (the
+failover record's `resume.confirmed_at`), split into legs:
+
+- webhook -> event: the delivery reaches the dashboard, which emits the low event
+  (described only; for nice the low event is the start);
+- event -> claim: the responder receives the event, creates the flow run, which loads the
+  pair, reads the metrics, decides and claims the failover record (`created_at`);
+- pause: pause sent and confirmed; resume: resume sent and confirmed.
+
+Exactly once: the platform's status changes that took effect are counted per campaign: one
+pause of each primary, one resume of each backup, nothing else.
+
+    python -m benchmarks.bench_storm [--pairs 50] [--runs 3] [--platform described|nice|both]
+                                     [--json PATH]
+
+Target (issue 22): p99 <= 3 s and all pairs done <= 5 s, every backup active, each failover
+exactly once, the platform's limit never exceeded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import statistics
+import tempfile
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from prefect.client.orchestration import get_client
+from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter
+from prefect.settings import PREFECT_API_URL, temporary_settings
+
+from benchmarks import _report
+from benchmarks._report import percentile
+from benchmarks.bench_failover import deploy_production
+from blocks import (
+    CXoneCredentials,
+    FailoverPair,
+    failover_identity,
+    load_state,
+    operation,
+    pair_block_name,
+    register_block_types,
+)
+from dashboard.settings import DashboardSettings
+from deployments.definitions import LOW_SUCCESS_EVENT
+from deployments.local_stack import LocalStack, connect_to_simulator, stand_in_access_key
+from flows.monitor import monitor_campaigns
+from flows.provision import provision_campaign
+
+LIST_ID = "CL-STORM"
+TENANT_PER_MINUTE = 600  # the credentials block every pair shares, and the platform's limit
+TARGET_P99 = 3.0
+TARGET_ALL = 5.0
+LEGS = ("webhook->event", "event->claim", "pause", "resume")
+# Blocks: the storm's (shared by the pairs, 600 a minute) and one for setting up pairs
+# (the platform's limit is off while pairs are provisioned).
+STORM_BLOCK = {"described": "storm", "nice": "cxone-access-key/storm"}
+SETUP_BLOCK = {"described": "storm-setup", "nice": "cxone-access-key/storm-setup"}
+
+
+@dataclass
+class Platform:
+    """How the benchmark drives one platform through the simulator's control API."""
+
+    name: str
+    http: httpx.Client
+    control: str  # the control API's prefix
+
+    def limit(self, per_second: float | None) -> None:
+        body = {"rate_limit_per_second": per_second, "rate_limit_burst": per_second}
+        self.http.patch(f"{self.control}/config", json=body).raise_for_status()
+
+    def clear_requests(self) -> None:
+        self.http.delete(f"{self.control}/requests").raise_for_status()
+
+    def requests(self) -> list[dict]:
+        entries = self.http.get(f"{self.control}/requests").json()["requests"]
+        return [e for e in entries if not e["path"].startswith("/_sim")]
+
+    def healthy(self, campaign_id: str) -> None:
+        self._reading(campaign_id, 200, 90)
+
+    def collapse(self, campaign_id: str) -> tuple[str, dt.datetime]:
+        """Collapse the campaign's success rate; returns it and when the collapse was sent."""
+        at = dt.datetime.now(dt.UTC)
+        if self.name == "described":
+            self._reading(campaign_id, 300, 12)
+        else:  # 90 of 3,200 dials connected over the window: 2.8%
+            self._reading(campaign_id, 3000, 0)
+        return campaign_id, at
+
+    def _reading(self, campaign_id: str, calls: int, connected: int) -> None:
+        if self.name == "described":
+            body = {
+                "successRate": connected / calls,
+                "callsAttempted": calls,
+                "callsConnected": connected,
+            }
+            self.http.put(f"/_sim/campaigns/{campaign_id}/metrics", json=body).raise_for_status()
+        else:
+            body = {"dials": calls, "connects": connected, "handled": connected}
+            url = f"/_sim/admin/skills/{campaign_id}/activity"
+            self.http.post(url, json=body).raise_for_status()
+
+    def active(self) -> set[str]:
+        if self.name == "described":
+            campaigns = self.http.get("/_sim/campaigns").json()["campaigns"]
+            return {c["id"] for c in campaigns if c["status"] == "active"}
+        skills = self.http.get("/_sim/admin/skills").json()["skills"]
+        return {str(s["skillId"]) for s in skills if s["isRunning"]}
+
+    def transitions(self) -> list[tuple[str, str, dt.datetime]]:
+        """(campaign, "paused"|"active", when) of each status change that took effect."""
+        if self.name == "described":
+            rows = self.http.get("/_sim/transitions").json()["transitions"]
+            return [(str(r["campaignId"]), str(r["status"]), _at(r["at"])) for r in rows]
+        rows = self.http.get("/_sim/admin/transitions").json()["transitions"]
+        to = {"stop": "paused", "start": "active"}
+        return [(str(r["skillId"]), to[r["action"]], _at(r["at"])) for r in rows]
+
+    def changes(self) -> Counter[tuple[str, str]]:
+        """(campaign, "paused"|"active") -> status changes that took effect."""
+        return Counter((campaign, status) for campaign, status, _ in self.transitions())
+
+
+# The collapses go out together, as a storm's would: 50 at once within a second.
+STORM_SENDERS = ThreadPoolExecutor(max_workers=50)
+POOL = httpx.Limits(max_connections=50)
+
+
+def _at(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text)
+
+
+def platforms(stack: LocalStack) -> dict[str, Platform]:
+    return {
+        "described": Platform(
+            "described",
+            httpx.Client(base_url=stack.simulator_url, timeout=30, limits=POOL),
+            "/_sim",
+        ),
+        "nice": Platform(
+            "nice",
+            httpx.Client(base_url=stack.admin_api_url, timeout=30, limits=POOL),
+            "/_sim/admin",
+        ),
+    }
+
+
+async def save_blocks(stack: LocalStack) -> None:
+    await register_block_types()
+    for name, per_minute in (("storm", TENANT_PER_MINUTE), ("storm-setup", 60_000)):
+        await CXoneCredentials(
+            client_id="sim-client",
+            client_secret="sim-secret",
+            base_url=stack.simulator_url,
+            requests_per_minute=per_minute,
+        ).asave(name, overwrite=True)
+        await stand_in_access_key(stack.issuer_url, per_minute).asave(name, overwrite=True)
+
+
+async def provision(platform: Platform, count: int, label: str) -> list[tuple[str, str]]:
+    """`count` fresh pairs on the setup block, saved to use the storm's shared block."""
+    gate = asyncio.Semaphore(8)
+    setup = SETUP_BLOCK[platform.name]
+
+    async def one(number: int) -> tuple[str, str]:
+        name = f"Storm {label} {number}"
+        async with gate:
+            primary = await provision_campaign(name, LIST_ID, credentials_block=setup)
+            backup = await provision_campaign(
+                f"{name} backup", LIST_ID, credentials_block=setup, initial_status="paused"
+            )
+        pair = FailoverPair(
+            primary_campaign_id=str(primary["id"]),
+            backup_campaign_id=str(backup["id"]),
+            credentials_block=STORM_BLOCK[platform.name],
+        )
+        await pair.asave(pair_block_name(pair.primary_campaign_id), overwrite=True)
+        return pair.primary_campaign_id, pair.backup_campaign_id
+
+    first = await one(1)  # alone: NICE's first skill creates the calling list they all use
+    return [first, *await asyncio.gather(*(one(n) for n in range(2, count + 1)))]
+
+
+async def monitor_healthy(pairs: list[tuple[str, str]], block: str) -> None:
+    """Evaluate each pair once while healthy, as a pair in service is (its abandonment read
+    within the guard's interval), so the storm's runs do what a live fleet's would."""
+    gate = asyncio.Semaphore(8)
+
+    async def one(primary: str, backup: str) -> None:
+        async with gate:
+            await monitor_campaigns(primary, backup, credentials_block=block)
+
+    await asyncio.gather(*(one(*pair) for pair in pairs))
+
+
+async def forget(pairs: list[tuple[str, str]]) -> None:
+    """Delete a storm's pairs, so the dashboard stops polling and listing them."""
+    for primary, _ in pairs:
+        await FailoverPair.adelete(pair_block_name(primary))
+
+
+async def low_events(since: dt.datetime) -> dict[str, dt.datetime]:
+    """The first low event of each campaign since `since`."""
+    first: dict[str, dt.datetime] = {}
+    filter_ = EventFilter(
+        event=EventNameFilter(name=[LOW_SUCCESS_EVENT]),
+        occurred=EventOccurredFilter(since=since),
+    )
+    async with get_client() as client:
+        page = await client.read_events(filter_, limit=50)
+        while True:
+            for event in page.events:
+                campaign = event.resource.id.removeprefix("cxone.campaign.")
+                first[campaign] = min(first.get(campaign, event.occurred), event.occurred)
+            if not page.next_page:
+                break
+            page = await client.read_events_page(page.next_page)
+    return first
+
+
+async def failover_marks(
+    primary: str, backup: str, deadline: float
+) -> dict[str, dt.datetime] | None:
+    """When the failover was claimed, paused and resumed, from its record;
+    None when the failover record shows no applied answers by `deadline` (monotonic)."""
+    pair = FailoverPair(primary_campaign_id=primary, backup_campaign_id=backup)
+    identity = failover_identity(pair, (await load_state(primary)).episode)
+    record = await operation.load(identity)
+    # The run records the resume just after it is confirmed; every pair shares one deadline
+    # (a record a takeover completed never shows the answers here).
+    while record is None or record.status != "applied":
+        if time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.1)
+        record = await operation.load(identity)
+    answers = record.answers if record is not None else {}
+    if record is None or not record.owner or "resume" not in answers or "pause" not in answers:
+        return None  # not applied, or applied by a run that took it over (answers elsewhere)
+    return {
+        "claim": record.created_at,
+        "pause": dt.datetime.fromisoformat(record.answers["pause"]["confirmed_at"]),
+        "resume": dt.datetime.fromisoformat(record.answers["resume"]["confirmed_at"]),
+    }
+
+
+def rate_check(requests: list[dict]) -> dict[str, int]:
+    """The platform's answers during the storm: refusals and the densest second and minute."""
+    times = sorted(dt.datetime.fromisoformat(r["at"]).timestamp() for r in requests)
+
+    def densest(width: float) -> int:
+        most, start = 0, 0
+        for end, at in enumerate(times):
+            while at - times[start] >= width:
+                start += 1
+            most = max(most, end - start + 1)
+        return most
+
+    return {
+        "requests": len(times),
+        "refused_429": sum(1 for r in requests if r["status"] == 429),
+        "max_per_second": densest(1.0),
+        "max_per_minute": densest(60.0),
+    }
+
+
+def polled(requests: list[dict], sent: dict[str, dt.datetime]) -> dict[str, dt.datetime]:
+    """When each collapsed reading was first read from the platform (the dashboard's poll)."""
+    first: dict[str, dt.datetime] = {}
+    for entry in requests:
+        parts = entry["path"].rstrip("/").split("/")
+        if len(parts) >= 2 and parts[-1] == "summary" and parts[-2] in sent:
+            at = dt.datetime.fromisoformat(entry["at"])
+            if at >= sent[parts[-2]] and parts[-2] not in first:
+                first[parts[-2]] = at
+    return first
+
+
+def storm(platform: Platform, pairs: list[tuple[str, str]], label: str) -> dict[str, Any]:
+    """Collapse every primary within the same second; wait until every backup is active."""
+    backups = {backup for _, backup in pairs}
+    before = platform.changes()
+    platform.clear_requests()
+    platform.limit(TENANT_PER_MINUTE / 60)
+    started = dt.datetime.now(dt.UTC)
+    sent = dict(STORM_SENDERS.map(platform.collapse, [primary for primary, _ in pairs]))
+    spread = (max(sent.values()) - started).total_seconds()
+    begin = time.monotonic()
+    while not backups <= platform.active():
+        if time.monotonic() - begin > 300:
+            raise TimeoutError(f"{label}: backups not all active after 300 s")
+        time.sleep(0.05)
+    seen = time.monotonic() - begin
+    time.sleep(12)  # let late runs (and the safety net's, if any) finish before counting
+    platform.limit(None)
+    requests = platform.requests()
+    rates = rate_check(requests)
+    changes = platform.changes() - before
+    wanted = Counter({(p, "paused"): 1 for p, _ in pairs} | {(b, "active"): 1 for b in backups})
+    lows = asyncio.run(low_events(started - dt.timedelta(seconds=1)))
+    starts = sent if platform.name == "described" else polled(requests, sent)
+    activated = {c: at for c, status, at in platform.transitions() if status == "active"}
+    per_pair: list[dict[str, float]] = []
+    unapplied = []
+    deadline = time.monotonic() + 60
+    for primary, backup in pairs:
+        marks = asyncio.run(failover_marks(primary, backup, deadline))
+        if marks is None:  # timed from the platform's own record of the backup's start
+            unapplied.append(primary)
+            start, done = starts[primary], activated[backup]
+            per_pair.append(
+                {
+                    "total": (done - start).total_seconds(),
+                    "confirmed": done.timestamp(),
+                    "from_collapse": (done - sent[primary]).total_seconds(),
+                }
+            )
+            continue
+        start = starts[primary]
+        event = lows.get(primary)
+        if event is None or not start <= event <= marks["claim"]:
+            event = start  # not (yet) stored by the server: counted with the next leg
+        points = [start, event, marks["claim"], marks["pause"], marks["resume"]]
+        legs = {leg: (points[i + 1] - points[i]).total_seconds() for i, leg in enumerate(LEGS)}
+        per_pair.append(
+            {
+                "total": (marks["resume"] - start).total_seconds(),
+                "confirmed": marks["resume"].timestamp(),
+                "from_collapse": (marks["resume"] - sent[primary]).total_seconds(),
+                **legs,
+            }
+        )
+    first_start = min(starts.values()).timestamp()
+    return {
+        "pairs": per_pair,
+        "collapse_spread": spread,
+        "seen_all_active": seen,
+        "all_done": max(p["confirmed"] for p in per_pair) - first_start,
+        "all_done_from_collapse": max(p["from_collapse"] for p in per_pair),
+        "exactly_once": changes == wanted,
+        "unapplied": unapplied,
+        "changes": sum(changes.values()),
+        **rates,
+    }
+
+
+def summarise(label: str, result: dict[str, Any]) -> dict[str, Any]:
+    totals = [p["total"] for p in result["pairs"]]
+    timed = [p for p in result["pairs"] if LEGS[0] in p]  # legs known from the record
+    summary = {
+        "p50": percentile(totals, 0.5),
+        "p90": percentile(totals, 0.9),
+        "p99": percentile(totals, 0.99),
+        "max": max(totals),
+        "legs": {leg: statistics.median(p[leg] for p in timed) for leg in LEGS},
+        "legs_p99": {leg: percentile([p[leg] for p in timed], 0.99) for leg in LEGS},
+        **{k: v for k, v in result.items() if k != "pairs"},
+    }
+    legs = "  ".join(f"{leg} {summary['legs'][leg]:.2f}" for leg in LEGS)
+    print(
+        f"{label}: p50 {summary['p50']:.2f}s  p90 {summary['p90']:.2f}s  "
+        f"p99 {summary['p99']:.2f}s  all done {summary['all_done']:.2f}s "
+        f"(from the first collapse {summary['all_done_from_collapse']:.2f}s)\n"
+        f"  median legs: {legs}\n"
+        f"  exactly once: {summary['exactly_once']} ({summary['changes']} status changes; "
+        f"taken over or not applied: {len(summary['unapplied'])}); "
+        f"requests {summary['requests']}, 429s {summary['refused_429']}, "
+        f"densest second {summary['max_per_second']}, densest minute "
+        f"{summary['max_per_minute']}; collapses sent within {summary['collapse_spread']:.2f}s",
+        flush=True,
+    )
+    return summary
+
+
+def figures(platform: str, runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The page's rows: the worst run of each figure against its target."""
+
+    def worst(key: str) -> float:
+        return max(run[key] for run in runs)
+
+    def spread(key: str) -> str:
+        values = [run[key] for run in runs]
+        return f"{min(values):.2f}-{max(values):.2f} s" if len(values) > 1 else f"{values[0]:.2f} s"
+
+    once = all(run["exactly_once"] for run in runs)
+    refused = sum(run["refused_429"] for run in runs)
+    per_minute = max(run["max_per_minute"] for run in runs)
+    return [
+        {"name": f"{platform}: p50", "measured": spread("p50"), "target": "", "passed": None},
+        {"name": f"{platform}: p90", "measured": spread("p90"), "target": "", "passed": None},
+        {
+            "name": f"{platform}: p99 to backup confirmed",
+            "measured": spread("p99"),
+            "target": f"<= {TARGET_P99:.0f} s",
+            "passed": worst("p99") <= TARGET_P99,
+        },
+        {
+            "name": f"{platform}: all pairs done",
+            "measured": spread("all_done"),
+            "target": f"<= {TARGET_ALL:.0f} s",
+            "passed": worst("all_done") <= TARGET_ALL,
+        },
+        {
+            "name": f"{platform}: each failover exactly once",
+            "measured": "yes" if once else "no",
+            "target": "yes",
+            "passed": once,
+        },
+        {
+            "name": f"{platform}: platform limit (429s; densest minute)",
+            "measured": f"{refused}; {per_minute}",
+            "target": f"0; <= {TENANT_PER_MINUTE}",
+            "passed": refused == 0 and per_minute <= TENANT_PER_MINUTE,
+        },
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pairs", type=int, default=50)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--platform", choices=["described", "nice", "both"], default="both")
+    parser.add_argument("--logs", type=Path, help="keep the services' logs in this directory")
+    _report.add_json_flag(parser)
+    args = parser.parse_args(argv)
+    names = ["described", "nice"] if args.platform == "both" else [args.platform]
+    print(f"load before: {os.getloadavg()}", flush=True)
+    page: dict[str, Any] = {"figures": [], "series": {}}
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chmod(tmp, 0o711)  # PostgreSQL's own user must reach its directory
+        with LocalStack(args.logs or Path(tmp) / "stack") as stack:
+            print("starting PostgreSQL, the Prefect server, simulator, dashboard ...", flush=True)
+            cluster = stack.start_postgres()
+            stack.start_prefect_server(cluster.url())
+            stack.start_simulator("--list", f"{LIST_ID}=50")
+            stack.start_dashboard()
+            with temporary_settings({PREFECT_API_URL: stack.prefect_api_url}):
+                asyncio.run(connect_to_simulator(stack))
+                asyncio.run(save_blocks(stack))
+                deploy_production(stack)
+                stack.start_worker(limit=8)
+                stack.start_responder()
+                for name in names:
+                    platform = platforms(stack)[name]
+                    runs = []
+                    for run in range(1, args.runs + 1):
+                        label = f"{name} {run}"
+                        pairs = asyncio.run(provision(platform, args.pairs, label))
+                        for primary, _ in pairs:
+                            platform.healthy(primary)
+                        asyncio.run(monitor_healthy(pairs, STORM_BLOCK[name]))
+                        # The dashboard lists pairs every pair_cache_seconds; NICE is polled.
+                        wait = DashboardSettings.model_fields["pair_cache_seconds"].default
+                        if name == "nice":
+                            wait += DashboardSettings.model_fields["poll_seconds"].default
+                        time.sleep(wait + 1)
+                        result = storm(platform, pairs, label)
+                        runs.append(summarise(f"{label} ({args.pairs} pairs)", result))
+                        page["series"].setdefault(f"storm_{name}", []).extend(
+                            p["total"] for p in result["pairs"]
+                        )
+                        asyncio.run(forget(pairs))
+                        # Each run's figures as they come: a later crash keeps what was measured.
+                        partial = page["figures"] + figures(name, runs)
+                        _report.write(
+                            args.json,
+                            partial,
+                            page["series"],
+                            runs={**page.get("runs", {}), name: runs},
+                        )
+                    page["figures"] += figures(name, runs)
+                    page.setdefault("runs", {})[name] = runs
+    print(f"load after: {os.getloadavg()}", flush=True)
+    passed = all(f["passed"] is not False for f in page["figures"])
+    _report.write(args.json, page["figures"], page["series"], runs=page.get("runs", {}))
+    return 0 if passed else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
