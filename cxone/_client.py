@@ -6,7 +6,7 @@ import asyncio
 import datetime as dt
 import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from typing import Any, TypeVar
 
 import httpx
@@ -312,6 +312,12 @@ class CXoneClient(SessionClient):
         )
         # Connected calls are the ones answered and handed to an agent.
         return metrics.model_copy(update={"calls_handled": metrics.calls_connected})
+
+    async def bulk_metrics(
+        self, campaign_ids: Collection[str], window_minutes: int
+    ) -> dict[str, CampaignMetrics]:
+        """Nothing: the described API reads metrics one campaign at a time (SPEC section 1)."""
+        return {}
 
     def _no_dial_lists(self) -> CXoneUnsupported:
         return CXoneUnsupported(

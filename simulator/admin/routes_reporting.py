@@ -2,8 +2,8 @@
 `/inContactAPI/services/v{N}.0`.
 
 - `GET /skills/{id}/summary?startDate=&endDate=` -> `{"skillSummaries": [row]}`.
-- `GET /skills/summary?startDate=&endDate=[&isOutbound=]` -> one row per skill, 204 when
-  none match.
+- `GET /skills/summary?startDate=&endDate=[&isOutbound=][&skip=&top=]` -> one row per skill,
+  paged like every listing, 204 when none match.
 - `GET /contacts/completed?skillId=&startDate=&endDate=&updatedSince=&skip=&top=` ->
   `{totalRecords, businessUnitId, lastPollTime, completedContacts: [...]}` (see
   `attempts`): the attempts whose `contactStartDate` is in [startDate, endDate) and whose
@@ -23,7 +23,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from ..clock import iso
-from .acd import no_content, paged, query_flag
+from .acd import paged, query_flag
 from .activity import summary_row
 from .dates import parse_utc_z
 from .errors import bad_request
@@ -69,7 +69,7 @@ async def all_summaries(request: Request) -> Response:
     if "isOutbound" in request.query_params:
         outbound = query_flag(request, "isOutbound")
         rows = [row for row in rows if row["isOutbound"] is outbound]
-    return JSONResponse({"skillSummaries": rows}) if rows else no_content()
+    return paged(request, rows, lambda page, _: {"skillSummaries": page})
 
 
 @router.get("/skills/{skill_id}/summary")
