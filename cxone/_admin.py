@@ -41,7 +41,7 @@ import asyncio
 import datetime as dt
 import logging
 import re
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -87,6 +87,7 @@ BASE_PATH = "/incontactapi/services"
 VERSION = 30  # what integrations verified live use for skills, lists and DNC
 CAMPAIGN_VERSION = 33  # POST /campaigns takes its flat body from v33.0 on
 PAGE = 100  # `top` is capped at 100
+_SUMMARIES = "skillSummaries"
 PHONE_MEDIA = 4
 PERSONAL_CONNECTION = "Personal Connection"
 SKILL_NAME_LIMIT = 30
@@ -488,26 +489,36 @@ class AdminClient(SessionClient):
 
     async def get_metrics(self, campaign_id: str, window_minutes: int = 30) -> CampaignMetrics:
         """Success rate = connects / dials over the window, from the skill's summary."""
+        params, end = self._window(window_minutes)
+        body = await self.call("GET", f"/skills/{campaign_id}/summary", params=params)
+        rows = unwrap(body, _SUMMARIES)
+        return _metrics(rows[0] if rows else {}, end)
+
+    async def bulk_metrics(
+        self, campaign_ids: Collection[str], window_minutes: int
+    ) -> dict[str, CampaignMetrics]:
+        """The outbound skills' summaries, a page of 100 skills a request, for the wanted ones.
+
+        A server that answers every skill whatever `skip` says ends the listing too: a page
+        that brings no new skill is the last.
+        """
+        params, end = self._window(window_minutes)
+        wanted, rows = set(campaign_ids), dict[str, dict[str, Any]]()
+        while wanted - rows.keys():
+            query = {**params, "isOutbound": "true", "skip": len(rows), "top": PAGE}
+            page = unwrap(await self.call("GET", "/skills/summary", params=query), _SUMMARIES)
+            fresh = {str(row.get("skillId")): row for row in page}.keys() - rows.keys()
+            rows.update((str(row.get("skillId")), row) for row in page)
+            if len(page) < PAGE or not fresh:
+                break
+        return {skill: _metrics(row, end) for skill, row in rows.items() if skill in wanted}
+
+    def _window(self, window_minutes: int) -> tuple[dict[str, str], dt.datetime]:
+        """The summary's dates for the last `window_minutes`, and its end."""
         # Dates go out in whole seconds; round the end up so this second's calls count.
         end = self._clock().replace(microsecond=0) + dt.timedelta(seconds=1)
         start = end - dt.timedelta(minutes=window_minutes)
-        body = await self.call(
-            "GET",
-            f"/skills/{campaign_id}/summary",
-            params={"startDate": utc_z(start), "endDate": utc_z(end)},
-        )
-        rows = unwrap(body, "skillSummaries")
-        row = rows[0] if rows else {}
-        dials, connects = as_int(row.get("dials")), as_int(row.get("connects"))
-        return CampaignMetrics(
-            success_rate=connects / dials if dials else 0.0,
-            calls_attempted=dials,
-            calls_connected=connects,
-            active_calls=as_int(row.get("contactsActive")),
-            calls_abandoned=as_int(row.get("abandonCount")),
-            calls_handled=as_int(row.get("contactsHandled")),
-            last_updated=end,
-        )
+        return {"startDate": utc_z(start), "endDate": utc_z(end)}, end
 
     def iter_contacts(self, list_id: str, *, query: str = "") -> AsyncIterator[list[Contact]]:
         raise CXoneUnsupported(self.lacks["contact_export"])
@@ -885,3 +896,17 @@ def _schedule(spec: CampaignSpec) -> dict[str, Any]:
             f"{day}IsActive": True,
         }
     return schedule
+
+
+def _metrics(row: dict[str, Any], end: dt.datetime) -> CampaignMetrics:
+    """A skill summary's row as metrics: success rate = connects / dials."""
+    dials, connects = as_int(row.get("dials")), as_int(row.get("connects"))
+    return CampaignMetrics(
+        success_rate=connects / dials if dials else 0.0,
+        calls_attempted=dials,
+        calls_connected=connects,
+        active_calls=as_int(row.get("contactsActive")),
+        calls_abandoned=as_int(row.get("abandonCount")),
+        calls_handled=as_int(row.get("contactsHandled")),
+        last_updated=end,
+    )

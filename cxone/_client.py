@@ -6,7 +6,7 @@ import asyncio
 import datetime as dt
 import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
 from typing import Any, ClassVar, TypeVar
 
 import httpx
@@ -316,6 +316,12 @@ class CXoneClient(SessionClient):
         )
         # Connected calls are the ones answered and handed to an agent.
         return metrics.model_copy(update={"calls_handled": metrics.calls_connected})
+
+    async def bulk_metrics(
+        self, campaign_ids: Collection[str], window_minutes: int
+    ) -> dict[str, CampaignMetrics]:
+        """Nothing: the described API reads metrics one campaign at a time (SPEC section 1)."""
+        return {}
 
     def _no_dial_lists(self) -> CXoneUnsupported:
         return CXoneUnsupported(self.lacks["dial_lists"])

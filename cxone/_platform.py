@@ -14,7 +14,7 @@ are the calling-list records' external ids, or the contact ids.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from typing import Protocol, runtime_checkable
 
 from ._dial_lists import CallingListColumns, DncAddResult, RemovalResult, UploadJob
@@ -64,6 +64,13 @@ class CampaignPlatform(Protocol):
         """Ask for the campaign to dial again; callers confirm by reading it back."""
 
     async def get_metrics(self, campaign_id: str, window_minutes: int = 30) -> CampaignMetrics: ...
+
+    async def bulk_metrics(
+        self, campaign_ids: Collection[str], window_minutes: int
+    ) -> dict[str, CampaignMetrics]:
+        """The metrics of those of `campaign_ids` that one listing of every campaign gives
+        (NICE's all-skills summary, a page per 100 skills); {} on a platform without such a
+        listing (the described API). Read the campaigns left out with `get_metrics`."""
 
     def iter_contacts(self, list_id: str, *, query: str = ...) -> AsyncIterator[list[Contact]]: ...
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from prefect import get_run_logger
@@ -49,6 +49,7 @@ from blocks import (
 )
 from cxone import CampaignMetrics
 from failover import (
+    AbandonmentReading,
     AbandonmentSummary,
     Action,
     Decision,
@@ -97,9 +98,10 @@ class FailoverIncomplete(RuntimeError):
 class PairRun:
     """What one evaluation works with.
 
-    A fleet reads the primary's `metrics` and the failover `record` in bulk beforehand (the
-    record stays `operation.UNREAD` otherwise); `in_fleet` also spreads first guard checks
-    over the interval and logs routine outcomes at debug level (the fleet's table shows them).
+    A fleet reads the primary's `metrics`, the failover `record` and the due guard's 30-day
+    `abandonment` (by campaign id) in bulk beforehand (the record stays `operation.UNREAD`
+    otherwise); `in_fleet` also spreads first guard checks over the interval and logs
+    routine outcomes at debug level (the fleet's table shows them).
     """
 
     pair: FailoverPair
@@ -108,6 +110,7 @@ class PairRun:
     metrics: CampaignMetrics | ReadFailure | None = None
     record: IdempotencyRecord | operation.Unread | None = operation.UNREAD
     in_fleet: bool = False
+    abandonment: dict[str, AbandonmentReading | ReadFailure] = field(default_factory=dict)
 
     @property
     def primary(self) -> str:
@@ -322,14 +325,25 @@ def _guard_due(run: PairRun, campaign_id: str, now: dt.datetime) -> bool:
     return now - state.abandonment_checked_at >= GUARD_INTERVAL
 
 
+def due_guard(run: PairRun, now: dt.datetime) -> str | None:
+    """The campaign whose abandonment the pair's guard is expected to read now, if any: the
+    backup once the failover record is applied, else the primary (a fleet reads these in
+    bulk; a guard that turns out to check another campaign reads it itself)."""
+    record = run.record
+    applied = isinstance(record, IdempotencyRecord) and record.status == "applied"
+    campaign_id = run.backup if applied else run.primary
+    return campaign_id if _guard_due(run, campaign_id, now) else None
+
+
 async def _guard(run: PairRun, campaign_id: str) -> AbandonmentSummary | None:
     """Check the dialling campaign's 30-day abandonment when due; pause it at 3% or more."""
     now = clock.now()
     state = run.state
     if _guard_due(run, campaign_id, now):
-        verdict = judge_abandonment(
-            await read_abandonment(run.platform, campaign_id), run.pair.abandonment_warning
-        )
+        reading = run.abandonment.pop(campaign_id, None)
+        if not isinstance(reading, AbandonmentReading):  # not read beforehand, or it failed
+            reading = await read_abandonment(run.platform, campaign_id)
+        verdict = judge_abandonment(reading, run.pair.abandonment_warning)
         await observe_state(
             state,
             abandonment_rate=verdict.rate,

@@ -46,6 +46,7 @@ from failover import Action, FleetRow, PairOutcome, fresh_window
 from tasks.failover import (
     ReadFailure,
     pause_campaign,
+    read_fleet_abandonment,
     read_fleet_metrics,
     read_status,
     resume_campaign,
@@ -53,7 +54,7 @@ from tasks.failover import (
 
 from . import _cli
 from ._events import EVALUATED, RESTORED, emit_pair_event
-from ._pairs import HOLDER_WAIT_SECONDS, FailoverIncomplete, PairRun, evaluate_pair
+from ._pairs import HOLDER_WAIT_SECONDS, FailoverIncomplete, PairRun, due_guard, evaluate_pair
 
 # Checked when a deployment is applied (it is in the parameter schema) and when a run starts.
 CampaignId = PlatformId
@@ -275,8 +276,14 @@ async def monitor_fleet(concurrency: int = 16) -> State[Any]:
             for run in group
         }
         readings = await read_fleet_metrics(credentials, windows, concurrency)
+        guards = {run.primary: due_guard(run, now) for run in group}
+        due = sorted({campaign for campaign in guards.values() if campaign})
+        abandonment = await read_fleet_abandonment(credentials, due, concurrency) if due else {}
         for run in group:
             run.credentials, run.metrics = credentials, readings[run.primary]
+            guarded = guards[run.primary]
+            if guarded in abandonment:
+                run.abandonment[guarded] = abandonment[guarded]
     gate = asyncio.Semaphore(concurrency)
 
     async def evaluate(run: PairRun) -> PairOutcome | None:

@@ -2,8 +2,8 @@
 `/inContactAPI/services/v{N}.0`.
 
 - `GET /skills/{id}/summary?startDate=&endDate=` -> `{"skillSummaries": [row]}`.
-- `GET /skills/summary?startDate=&endDate=[&isOutbound=]` -> one row per skill, 204 when
-  none match.
+- `GET /skills/summary?startDate=&endDate=[&isOutbound=][&skip=&top=]` -> one row per skill,
+  paged like every listing, 204 when none match.
 - `GET /contacts/completed?skillId=&startDate=&endDate=&updatedSince=&skip=&top=` ->
   `{totalRecords, businessUnitId, lastPollTime, completedContacts: [...]}` (see
   `attempts`): the attempts whose `contactStartDate` is in [startDate, endDate) and whose
@@ -23,7 +23,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from ..clock import iso
-from .acd import no_content, paged, query_flag
+from .acd import no_content, page_of, paged, query_flag
 from .activity import summary_row
 from .dates import parse_utc_z
 from .errors import bad_request
@@ -65,11 +65,15 @@ def _row(state: AdminState, skill_id: int, interval: tuple[datetime, datetime]) 
 async def all_summaries(request: Request) -> Response:
     state = admin_state(request)
     interval = _interval(request)
-    rows = [_row(state, skill_id, interval) for skill_id in state.skills.all()]
+    skills = state.skills.all()
     if "isOutbound" in request.query_params:
         outbound = query_flag(request, "isOutbound")
-        rows = [row for row in rows if row["isOutbound"] is outbound]
-    return JSONResponse({"skillSummaries": rows}) if rows else no_content()
+        skills = [skill for skill in skills if state.skills.get(skill)["isOutbound"] is outbound]
+    # Only the page's rows are summed: a fleet pages through thousands of skills.
+    page = page_of(request, skills)
+    if not page:
+        return no_content()
+    return JSONResponse({"skillSummaries": [_row(state, skill, interval) for skill in page]})
 
 
 @router.get("/skills/{skill_id}/summary")

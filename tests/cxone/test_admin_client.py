@@ -208,6 +208,40 @@ async def test_summary_numbers_as_strings_give_the_success_rate(sleep):
     assert query["startDate"].endswith("Z") and query["endDate"].endswith("Z")
 
 
+def summaries(first: int, count: int) -> httpx.Response:
+    rows = [{"skillId": str(skill), "dials": "100", "connects": str(skill % 100)}
+            for skill in range(first, first + count)]  # fmt: skip
+    return httpx.Response(200, json={"skillSummaries": rows}) if rows else httpx.Response(204)
+
+
+@respx.mock
+async def test_the_fleet_reads_every_skill_summary_a_page_of_100_at_a_time(sleep):
+    signed_in(respx)
+    route = respx.get(f"{BASE}/skills/summary").mock(
+        side_effect=lambda request: summaries(
+            int(request.url.params["skip"]) + 1, min(100, 150 - int(request.url.params["skip"]))
+        )
+    )
+    async with client(sleep) as admin:
+        metrics = await admin.bulk_metrics(["7", "149", "999"], window_minutes=30)
+    assert sorted(metrics) == ["149", "7"]  # 999 is no skill: left to a read of its own
+    assert metrics["149"].success_rate == pytest.approx(0.49)
+    pages = [call.request.url.params for call in route.calls]
+    assert [(p["skip"], p["top"], p["isOutbound"]) for p in pages] == [
+        ("0", "100", "true"),
+        ("100", "100", "true"),
+    ]
+
+
+@respx.mock
+async def test_a_summary_listing_that_ignores_skip_ends_when_a_page_brings_nothing_new(sleep):
+    signed_in(respx)
+    route = respx.get(f"{BASE}/skills/summary").mock(return_value=summaries(1, 120))
+    async with client(sleep) as admin:
+        metrics = await admin.bulk_metrics(["3", "500"], window_minutes=30)
+    assert list(metrics) == ["3"] and route.call_count == 2
+
+
 @respx.mock
 async def test_empty_listings_are_204_and_result_sets_are_unwrapped(sleep):
     signed_in(respx)

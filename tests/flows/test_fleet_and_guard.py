@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import time
+import zlib
+
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.events.filters import EventFilter, EventNameFilter, EventResourceFilter
 
 from blocks import (
     FailoverPair,
+    clock,
     guard_identity,
     load_state,
     operation,
 )
+from flows import _pairs
 from flows.monitor import FleetIncomplete, monitor_campaigns, monitor_fleet
 
 from .conftest import create_campaign, save_pair, transitions
@@ -121,3 +127,29 @@ async def test_at_the_warning_level_an_event_and_no_pause(sim, credentials_block
     assert result["action"] == "none"
     assert result["abandonment"]["level"] == "warning"
     assert transitions(sim) == []
+
+
+async def test_a_fleet_reads_its_due_guards_together_and_pauses_over_the_safe_harbor(
+    sim, credentials_block, empty_fleet, monkeypatch
+):
+    primary = create_campaign(sim, "over p", "active")
+    backup = create_campaign(sim, "over b", "paused")
+    set_numbers(sim, primary, 0.05, 1800, abandoned=10)  # 10 of 100 answered: 10%
+    await save_pair(primary, backup, credentials_block)
+
+    async def no_read_of_its_own(*args: object) -> None:
+        raise AssertionError("a fleet's due guard reads with the fleet, not on its own")
+
+    monkeypatch.setattr(_pairs, "read_abandonment", no_read_of_its_own)
+    # A fleet checks a pair first in its own minute of five (by the campaign's id).
+    slot = zlib.crc32(primary.encode()) % 5
+    start, started = dt.datetime(2026, 12, 1, 12, slot, tzinfo=dt.UTC), time.monotonic()
+    with clock.using(lambda: start + dt.timedelta(seconds=time.monotonic() - started)):
+        result = await monitor_fleet()
+    [row] = result["pairs"]
+    assert row["action"] == "none" and row["abandonment"]["level"] == "over"
+    assert transitions(sim) == [(primary, "paused")]  # the backup stays paused
+    thirty_days = [
+        r for r in sim.get("/_sim/requests").json()["requests"] if "43200" in r.get("query", "")
+    ]
+    assert len(thirty_days) == 1
