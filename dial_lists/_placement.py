@@ -95,12 +95,11 @@ class RepeatFinder:
         seen = np.ones(len(keys), dtype=bool)
         for position in positions:
             seen &= (self._bits[position >> np.uint64(3)] >> (position & np.uint64(7))) & 1 == 1
-        for position in positions:
-            np.bitwise_or.at(
-                self._bits,
-                (position >> np.uint64(3)).astype(np.int64),
-                (np.uint8(1) << (position & np.uint64(7)).astype(np.uint8)),
-            )
+        every = np.concatenate(positions)
+        byte, bit = (every >> np.uint64(3)).astype(np.int64), (every & np.uint64(7))
+        for shift in range(8):  # one bit at a time: a byte listed twice gets the same value
+            chosen = byte[bit == shift]
+            self._bits[chosen] |= np.uint8(1 << shift)
         self._kept.append(keys[seen | (counts > 1)])
 
     def placement(self) -> Placement:
