@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import cache
 from numbers import Real
 from typing import cast, overload
 
@@ -40,6 +41,14 @@ def _distinct(values: pd.Series) -> tuple[np.ndarray, list[object]]:
         low, high = int(numbers.min()), int(numbers.max())
         if high - low < 1 << 16:
             return (numbers - low).astype(np.int64), list(range(low, high + 1))
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        # Arrow text: its own dictionary encoding (pandas' factorize wraps it, slower).
+        text = pa.array(values.array)
+        encoded = pc.dictionary_encode(
+            text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+        )
+        codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        return codes, encoded.dictionary.to_pylist()
     try:
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
     except TypeError:  # unhashable cells (lists, dicts): judge their text instead
@@ -247,6 +256,41 @@ def postal_places(values: pd.Series | None, n: int) -> tuple[np.ndarray, list[st
     """
     if values is None:
         return np.full(n, -1, dtype=np.int32), []
+    if not isinstance(values.dtype, pd.StringDtype):
+        return _postal_places(values)
+    # A text column: its clean 5-digit ZIPs (most cells) found in one hash lookup; the rest
+    # (ZIP+4, Canadian codes, damaged cells) read one distinct cell at a time.
+    text = pa.array(values.array)
+    text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+    at = pc.index_in(text, value_set=_zip_codes()).to_numpy(zero_copy_only=False)
+    clean = ~np.isnan(at)
+    zip_index = np.where(clean, at, 0).astype(np.int64)
+    seen = np.zeros(len(_zip_codes()), dtype=bool)  # which ZIPs occur: no sort of the rows
+    seen[zip_index[clean]] = True
+    present = np.flatnonzero(seen)
+    renumber = np.zeros(len(seen), dtype=np.int32)
+    renumber[present] = np.arange(len(present), dtype=np.int32)
+    keys = ["Z:" + code for code in _zip_codes().take(pa.array(present)).to_pylist()]
+    ids = np.full(n, -1, dtype=np.int32)
+    ids[clean] = renumber[zip_index[clean]]
+    rest = np.flatnonzero(~clean)
+    if len(rest):
+        rest_ids, rest_keys = _postal_places(values.iloc[rest])
+        known = {key: i for i, key in enumerate(keys)}
+        recode = np.array([known.setdefault(key, len(known)) for key in rest_keys] + [-1])
+        ids[rest] = recode[rest_ids]
+        keys = list(known)
+    return ids, keys
+
+
+@cache
+def _zip_codes() -> pa.Array:
+    """The known ZIP codes, as text for `pc.index_in`."""
+    return pa.array(sorted(zip_table()), pa.large_string())
+
+
+def _postal_places(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """`postal_places` one distinct cell at a time."""
     codes, uniques = _distinct(values)
     keys: dict[str, int] = {}
     table = zip_table()  # most cells are clean 5-digit ZIPs: no call for those
