@@ -258,3 +258,25 @@ def test_instants_are_written_as_formatting_each_one_would():
         ]
         assert written == one_by_one
     assert _csv_ready(pa.table({"at": pa.array([], pa.timestamp("us", "UTC"))})).num_rows == 0
+
+
+def test_id_keys_tell_ids_apart_and_agree_across_chunks():
+    rng = np.random.default_rng(8)
+    alphabet = np.array(list("abcXYZ019-_ é🙂"))
+    ids = ["".join(rng.choice(alphabet, rng.integers(1, 12))) for _ in range(20000)]
+    ids += ["ab", "ba", "c1", "c10", "c01", "C1", "x" * 300, "x" * 299 + "y", "é", "e\u0301"]
+    trimmed = [cid.strip() for cid in ids]
+    keys = id_keys(pa.array(ids))
+    by_key: dict[int, str] = {}
+    for key, cid in zip(keys.tolist(), trimmed, strict=True):
+        if cid:
+            assert by_key.setdefault(key, cid) == cid  # one key, one id
+        else:
+            assert key == 0
+    assert len(by_key) == len({cid for cid in trimmed if cid})
+    chunked = pa.chunked_array([pa.array(ids[:700]), pa.array(ids[700:]).slice(0)])
+    assert np.array_equal(id_keys(chunked), keys)
+    assert np.array_equal(id_keys(pa.array(ids[5:9])), keys[5:9])
+    before = id_keys(pa.array(["abc"]))
+    id_keys(pa.array(["z" * 5000]))  # longer than any id before: more multipliers drawn
+    assert np.array_equal(id_keys(pa.array(["abc"])), before)
