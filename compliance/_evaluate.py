@@ -33,11 +33,11 @@ from ._inputs import (
     group_keys,
     is_true,
     per_distinct,
-    postal_places,
+    postal_cells,
     state_index,
 )
 from ._phones import OTHER_COUNTRY, Phones, concat_phones, parse_phones, zone_sets
-from ._places import candidates_for, postal_id, said, said_count
+from ._places import candidates_for, said, said_count, said_rows
 from ._policy import REASONS, CallingPolicy
 from ._rules import Rule
 from ._windows import CallingGrid, Status, calling_grid
@@ -241,7 +241,7 @@ def _read(
     cut = int(len(column) * _PHONES_ON_THE_SIDE) if text else len(column)
     with ThreadPoolExecutor(1) as pool:
         reading = pool.submit(parse_phones, column.iloc[:cut])
-        postal_row, postal_keys = postal_places(_column(contacts, "postal_code"), n)
+        postal = postal_cells(_column(contacts, "postal_code"), n)
         declared = per_distinct(_column(contacts, "state"), n, state_index, -1, np.int16)
         consent = per_distinct(_column(contacts, "consent_call"), n, is_true, False, bool)
         row_24h, last = row_attempts(contacts)
@@ -251,8 +251,7 @@ def _read(
         del reading  # the halves: only their concatenation is needed from here
     candidates = candidates_for(policy)
     # Postal codes are many (42,000 ZIPs) but say few things: judge what they say, not them.
-    said_ids = np.array([postal_id(key) for key in postal_keys], dtype=np.int64)
-    said_row = np.append(said_ids, -1)[postal_row]
+    said_row = said_rows(postal)
     n_places, n_said = len(state_codes()), said_count()
 
     zone_codes, zone_keys = _distinct_rows(

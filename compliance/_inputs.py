@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from numbers import Real
@@ -249,44 +250,97 @@ def postal_key(value: object) -> str | None:
     return f"F:{fsa}" if fsa else None
 
 
+@dataclass(frozen=True)
+class PostalCells:
+    """What a postal code column says, row by row (`postal_cells`).
+
+    Attributes:
+        zip_row: Index into `zip_codes()` of a cell that is a clean known 5-digit ZIP; -1 for
+            other cells.
+        row: Id into `keys` of what another cell says (`postal_key`); -1 for a clean ZIP
+            cell and for unknown or unreadable codes.
+        keys: The `postal_key` of each id.
+    """
+
+    zip_row: np.ndarray
+    row: np.ndarray
+    keys: list[str]
+
+
 def postal_places(values: pd.Series | None, n: int) -> tuple[np.ndarray, list[str]]:
     """Per row: an id of what its postal code says, and per id the `postal_key`.
 
     Unknown or unreadable codes (and an absent column) give -1.
     """
-    if values is None:
-        return np.full(n, -1, dtype=np.int32), []
-    if not isinstance(values.dtype, pd.StringDtype):
-        return _postal_places(values)
-    # A text column: its clean 5-digit ZIPs (most cells) found in one hash lookup; the rest
-    # (ZIP+4, Canadian codes, damaged cells) read one distinct cell at a time.
-    text = pa.array(values.array)
-    text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
-    at = pc.index_in(text, value_set=_zip_codes()).to_numpy(zero_copy_only=False)
-    clean = ~np.isnan(at)
-    zip_index = np.where(clean, at, 0).astype(np.int64)
-    seen = np.zeros(len(_zip_codes()), dtype=bool)  # which ZIPs occur: no sort of the rows
-    seen[zip_index[clean]] = True
-    present = np.flatnonzero(seen)
-    renumber = np.zeros(len(seen), dtype=np.int32)
+    cells = postal_cells(values, n)
+    clean = cells.zip_row >= 0
+    present = np.flatnonzero(np.bincount(cells.zip_row[clean], minlength=len(zip_codes())))
+    renumber = np.zeros(len(zip_codes()), dtype=np.int32)
     renumber[present] = np.arange(len(present), dtype=np.int32)
-    keys = ["Z:" + code for code in _zip_codes().take(pa.array(present)).to_pylist()]
-    ids = np.full(n, -1, dtype=np.int32)
-    ids[clean] = renumber[zip_index[clean]]
-    rest = np.flatnonzero(~clean)
-    if len(rest):
-        rest_ids, rest_keys = _postal_places(values.iloc[rest])
-        known = {key: i for i, key in enumerate(keys)}
-        recode = np.array([known.setdefault(key, len(known)) for key in rest_keys] + [-1])
-        ids[rest] = recode[rest_ids]
-        keys = list(known)
-    return ids, keys
+    keys = ["Z:" + code for code in zip_codes().take(pa.array(present)).to_pylist()]
+    known = {key: i for i, key in enumerate(keys)}
+    recode = np.array([known.setdefault(key, len(known)) for key in cells.keys] + [-1])
+    ids = np.where(clean, renumber[np.maximum(cells.zip_row, 0)], recode[cells.row])
+    return ids.astype(np.int32), list(known)
+
+
+def postal_cells(values: pd.Series | None, n: int) -> PostalCells:
+    """Read a postal code column: clean 5-digit ZIPs from the text's bytes at once (most
+    cells), the other cells (ZIP+4, Canadian codes, damaged cells) one distinct cell at a
+    time. Unknown or unreadable codes (and an absent column) give -1 in both."""
+    if values is None:
+        return PostalCells(np.full(n, -1, np.int64), np.full(n, -1, np.int32), [])
+    zip_row = _clean_zips(values) if isinstance(values.dtype, pd.StringDtype) else None
+    if zip_row is None:
+        return PostalCells(np.full(n, -1, np.int64), *_postal_places(values))
+    row = np.full(n, -1, dtype=np.int32)
+    rest = np.flatnonzero(zip_row < 0)
+    if not len(rest):
+        return PostalCells(zip_row, row, [])
+    row[rest], keys = _postal_places(values.iloc[rest])
+    return PostalCells(zip_row, row, keys)
+
+
+def _clean_zips(values: pd.Series) -> np.ndarray:
+    """Per row of a text column: the index into `zip_codes()` of a cell that is exactly a
+    known 5-digit ZIP, else -1 (read from Arrow's buffers: no string per cell)."""
+    text = pa.array(values.array, pa.large_string())
+    text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+    if text.offset:  # a slice: its own buffers
+        text = pa.concat_arrays([text])
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[: len(text) + 1]
+    data = text.buffers()[2]
+    padded = np.frombuffer(data, dtype=np.uint8) if data is not None and data.size else _NO_BYTES
+    padded = np.concatenate([padded, np.full(5, ord("0"), dtype=np.uint8)])
+    starts = offsets[:-1]
+    five = np.diff(offsets) == 5
+    if text.null_count:
+        five &= text.is_valid().to_numpy(zero_copy_only=False)
+    number = np.zeros(len(starts), dtype=np.int64)
+    for k in range(5):  # five gathers of one byte per row
+        digit = padded[np.where(five, starts + k, len(padded) - 1)].astype(np.int64) - ord("0")
+        five &= (digit >= 0) & (digit <= 9)
+        number = number * 10 + np.clip(digit, 0, 9)
+    return np.where(five, _zip_by_number()[number], -1)
+
+
+_NO_BYTES = np.zeros(0, dtype=np.uint8)
 
 
 @cache
-def _zip_codes() -> pa.Array:
-    """The known ZIP codes, as text for `pc.index_in`."""
+def zip_codes() -> pa.Array:
+    """The known ZIP codes, sorted, as text (indexes of `PostalCells.zip_row`)."""
     return pa.array(sorted(zip_table()), pa.large_string())
+
+
+@cache
+def _zip_by_number() -> np.ndarray:
+    """The 5-digit number of a ZIP -> its index in `zip_codes()`; -1 for no known ZIP."""
+    table = np.full(100_000, -1, dtype=np.int64)
+    for index, code in enumerate(zip_codes().to_pylist()):
+        if len(code) == 5 and code.isascii() and code.isdigit():
+            table[int(code)] = index
+    return table
 
 
 def _postal_places(values: pd.Series) -> tuple[np.ndarray, list[str]]:

@@ -10,6 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
+import numpy as np
+import pyarrow as pa
+
+from ._inputs import PostalCells, zip_codes
 from ._phones import CANADA, NO_COUNTRY, US, province_zones, zone_sets
 from ._policy import CallingPolicy
 from ._rules import CANADA_WIDE, Rule, enforced_rules, federal_rule
@@ -111,6 +115,32 @@ def postal_id(key: str) -> int:
         _SAID[found] = len(_SAID_LIST)
         _SAID_LIST.append(found)
     return _SAID[found]
+
+
+@cache
+def _zip_said() -> np.ndarray:
+    """Per index of `zip_codes()`: its `postal_id`, -2 until a cell of it is read."""
+    return np.full(len(zip_codes()), -2, dtype=np.int64)
+
+
+def said_rows(cells: PostalCells) -> np.ndarray:
+    """Per row: the `postal_id` of what its postal code says, -1 for nothing.
+
+    Each ZIP is resolved once per process (a list read in chunks meets the same ZIPs again);
+    threads may resolve one at once: they write the same id.
+    """
+    table = _zip_said()
+    clean = cells.zip_row >= 0
+    found = table[cells.zip_row[clean]]
+    new = np.unique(cells.zip_row[clean][found == -2])
+    if len(new):
+        codes = zip_codes().take(pa.array(new)).to_pylist()
+        table[new] = [postal_id("Z:" + code) for code in codes]
+        found = table[cells.zip_row[clean]]
+    others = np.array([*(postal_id(key) for key in cells.keys), -1], dtype=np.int64)
+    said_row: np.ndarray = others[cells.row]
+    said_row[clean] = found
+    return said_row
 
 
 def said(index: int) -> Postal:

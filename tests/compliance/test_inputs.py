@@ -558,3 +558,16 @@ def test_text_cells_are_numbered_as_pandas_numbers_them(dtype):
     expected_codes, expected = pd.factorize(cells, use_na_sentinel=True)
     assert codes.tolist() == expected_codes.tolist()
     assert uniques == expected.tolist()
+
+
+@pytest.mark.parametrize("dtype", ["str", "object"])
+def test_each_row_says_what_its_postal_code_says_cell_by_cell(dtype):
+    from compliance._inputs import _postal_places, postal_cells
+    from compliance._places import postal_id, said_rows
+
+    rng = np.random.default_rng(6)
+    cells = pd.Series(rng.choice(np.array(MESSY_POSTAL, dtype=object), 300), dtype=dtype)
+    ids, keys = _postal_places(cells)
+    expected = [postal_id(keys[i]) if i >= 0 else -1 for i in ids]
+    for _ in range(2):  # the second time from the per-ZIP table
+        assert said_rows(postal_cells(cells, len(cells))).tolist() == expected
