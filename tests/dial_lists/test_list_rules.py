@@ -280,3 +280,16 @@ def test_id_keys_tell_ids_apart_and_agree_across_chunks():
     before = id_keys(pa.array(["abc"]))
     id_keys(pa.array(["z" * 5000]))  # longer than any id before: more multipliers drawn
     assert np.array_equal(id_keys(pa.array(["abc"])), before)
+
+
+def test_the_control_character_look_at_the_bytes_changes_no_answer():
+    import pyarrow.compute as pc
+
+    from dial_lists._records import _CONTROL, _has_control
+
+    clean = pa.array(["Ana", "Zoë 🙂", None, "", "Bo Diaz"])
+    dirty = pa.array(["Ana", "Jo\nJo", None, "a\x7f", "tab\there", "ok"])
+    for field in (clean, dirty, dirty.slice(1, 3), dirty.slice(4), clean.slice(0, 2),
+                  pa.chunked_array([clean, dirty]), pa.nulls(3, pa.string())):  # fmt: skip
+        regex = pc.fill_null(pc.match_substring_regex(field, _CONTROL), False)
+        assert _has_control(field).tolist() == regex.to_pylist()
