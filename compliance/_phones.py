@@ -633,8 +633,9 @@ def _exchange_table() -> np.ndarray:
     return np.zeros(10 ** _decisive_digits(), dtype=np.uint8)
 
 
-def _exchange_flags(numbers: np.ndarray) -> np.ndarray:
-    """`_VALID` and `_GEOGRAPHIC` flags of well-shaped national numbers (ten digits as ints).
+def _exchange_flags(numbers: np.ndarray, digits: np.ndarray) -> np.ndarray:
+    """`_VALID` and `_GEOGRAPHIC` flags of well-shaped national numbers: ten digits as ints,
+    and as ASCII bytes (one row of `digits` each).
 
     Each exchange (the decisive leading digits: NPA-NXX and one more) is run through the
     patterns once per process, the first time a number of it is seen; later numbers of it
@@ -646,8 +647,9 @@ def _exchange_flags(numbers: np.ndarray) -> np.ndarray:
     flags = table[prefix]
     unknown = flags == 0
     if unknown.any():
-        new = np.unique(prefix[unknown])
-        text = pc.utf8_lpad(pc.cast(pa.array(new * width), pa.string()), 10, "0")
+        # Judged as they come (no sort): a repeated new exchange is judged twice, alike.
+        new = prefix[unknown]
+        text = _strings(digits[unknown], np.ones(len(new), dtype=bool))
         valid, geographic = _judged(text, np.ones(len(new), dtype=bool))
         table[new] = _KNOWN | np.where(valid, _VALID, 0) | np.where(geographic, _GEOGRAPHIC, 0)
         flags[unknown] = table[prefix[unknown]]
@@ -676,7 +678,7 @@ def parse_phones(values: pd.Series) -> Phones:
     digits, numbers = _last_ten_digits(offsets, data, shaped)
     if _decisive_digits() <= _MAX_CACHED_DIGITS:  # what each exchange is, judged once
         flags = np.zeros(len(numbers), dtype=np.uint8)
-        flags[shaped] = _exchange_flags(numbers[shaped])
+        flags[shaped] = _exchange_flags(numbers[shaped], digits[shaped])
         valid = flags & _VALID > 0
         geographic = flags & _GEOGRAPHIC > 0
     else:  # the patterns look deeper than the cache: every number through them
