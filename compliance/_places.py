@@ -171,6 +171,7 @@ class Candidates:
         self._zones: dict[tuple[int, int, Postal | None, int], frozenset[str]] = {}
         self._local: dict[tuple[int, Postal | None, int], str | None] = {}
         self._rules: dict[tuple[tuple[int, ...], int], tuple[Rule, ...]] = {}
+        self._places: dict[tuple[int, int, int], tuple[int, ...]] = {}
 
     def zones(
         self, phone_set: int, phone_country: int, code: Postal | None, declared: int
@@ -217,8 +218,12 @@ class Candidates:
 
     def places(self, declared: int, code_place: int, npa_place: int) -> tuple[int, ...]:
         """Applicable places without repeats: declared first (the report files under it)."""
-        found = (declared, code_place, npa_place)
-        return tuple(dict.fromkeys(place for place in found if place >= 0))
+        key = (declared, code_place, npa_place)
+        found = self._places.get(key)
+        if found is None:
+            found = tuple(dict.fromkeys(place for place in key if place >= 0))
+            self._places[key] = found
+        return found
 
     def rules(self, places: tuple[int, ...], phone_country: int) -> tuple[Rule, ...]:
         """The country rules of every country present and every place's own rules, in rule id

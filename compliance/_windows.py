@@ -81,6 +81,7 @@ class CallingGrid:
         # What each combination was judged (one entry per question asked).
         self._judged: dict[tuple[frozenset[str], tuple[Rule, ...]], tuple[Status, int]] = {}
         self._days: dict[tuple[object, ...], DayWindow] = {}
+        self._allowed_minutes: dict[tuple[frozenset[str], tuple[Rule, ...]], np.ndarray] = {}
         # Evaluations in several threads may share a grid (`calling_grid`): each table entry
         # is computed under the lock, and read without it once there.
         self._lock = threading.RLock()
@@ -184,6 +185,15 @@ class CallingGrid:
     def allowed(self, zones: frozenset[str], rules: tuple[Rule, ...]) -> np.ndarray:
         """Minutes every rule allows in every zone."""
         return self._combined(zones, rules)[0]
+
+    def allowed_minutes(self, zones: frozenset[str], rules: tuple[Rule, ...]) -> np.ndarray:
+        """The grid minutes every rule allows in every zone, in order (kept per combination)."""
+        key = (zones, rules)
+        found = self._allowed_minutes.get(key)
+        if found is None:
+            found = np.flatnonzero(self.allowed(zones, rules))
+            found = self._allowed_minutes.setdefault(key, found)
+        return found
 
     def judge(self, zones: frozenset[str], rules: tuple[Rule, ...]) -> tuple[Status, int]:
         """Status at the first minute when every rule must allow the call in every zone.
