@@ -25,6 +25,9 @@ _EPOCH_ORDINAL = pd.Timestamp("1970-01-01").toordinal()
 # Grids kept for reuse (`calling_grid`): a list judged chunk by chunk, or evaluated again for
 # the same minute, judges each combination once. Two: one run's grid, and a neighbour's.
 _KEPT_GRIDS = 2
+# Combined masks (23 kB each) kept per grid: recombining one from its rules' masks is quick,
+# while a grid kept for a whole list would otherwise hold a few thousand (~80 MB).
+_KEPT_ZONE_MASKS = 256
 
 
 class Status(IntEnum):
@@ -81,7 +84,6 @@ class CallingGrid:
         # What each combination was judged (one entry per question asked).
         self._judged: dict[tuple[frozenset[str], tuple[Rule, ...]], tuple[Status, int]] = {}
         self._days: dict[tuple[object, ...], DayWindow] = {}
-        self._allowed_minutes: dict[tuple[frozenset[str], tuple[Rule, ...]], np.ndarray] = {}
         # Evaluations in several threads may share a grid (`calling_grid`): each table entry
         # is computed under the lock, and read without it once there.
         self._lock = threading.RLock()
@@ -165,6 +167,8 @@ class CallingGrid:
                 rule_allowed, rule_closed = self.rule_masks(rule, zone)
                 allowed &= rule_allowed
                 closed |= rule_closed
+            if len(self._zone_rules) >= _KEPT_ZONE_MASKS:  # a kept grid stays small
+                self._zone_rules.clear()
             found = self._zone_rules.setdefault(key, (allowed, closed))
         return found
 
@@ -185,15 +189,6 @@ class CallingGrid:
     def allowed(self, zones: frozenset[str], rules: tuple[Rule, ...]) -> np.ndarray:
         """Minutes every rule allows in every zone."""
         return self._combined(zones, rules)[0]
-
-    def allowed_minutes(self, zones: frozenset[str], rules: tuple[Rule, ...]) -> np.ndarray:
-        """The grid minutes every rule allows in every zone, in order (kept per combination)."""
-        key = (zones, rules)
-        found = self._allowed_minutes.get(key)
-        if found is None:
-            found = np.flatnonzero(self.allowed(zones, rules))
-            found = self._allowed_minutes.setdefault(key, found)
-        return found
 
     def judge(self, zones: frozenset[str], rules: tuple[Rule, ...]) -> tuple[Status, int]:
         """Status at the first minute when every rule must allow the call in every zone.

@@ -883,15 +883,9 @@ def test_a_canadian_number_gets_canadian_rules_not_us_ones(judge):
     assert (row.states, row.time_zones) == ("ON", "America/Toronto")
 
 
-def test_evaluations_sharing_a_grid_answer_as_a_fresh_one():
-    """Evaluations of one minute share the grid and the candidates' answers (`calling_grid`,
-    `candidates_for`): policies with other windows or rules must not see each other's."""
-    from datetime import UTC, date, datetime, time
-
-    import compliance
-    from compliance import _places, _windows
-
-    contacts = pd.DataFrame(
+def _contacts_in_many_zones() -> pd.DataFrame:
+    """Consenting contacts across zones and states with their own rules."""
+    return pd.DataFrame(
         {
             "contact_id": [f"c{i}" for i in range(6)],
             "phone": [
@@ -906,6 +900,17 @@ def test_evaluations_sharing_a_grid_answer_as_a_fresh_one():
             "consent_call": True,
         }
     )
+
+
+def test_evaluations_sharing_a_grid_answer_as_a_fresh_one():
+    """Evaluations of one minute share the grid and the candidates' answers (`calling_grid`,
+    `candidates_for`): policies with other windows or rules must not see each other's."""
+    from datetime import UTC, date, datetime, time
+
+    import compliance
+    from compliance import _places, _windows
+
+    contacts = _contacts_in_many_zones()
     at = datetime(2026, 12, 1, 14, 30, tzinfo=UTC)
     policies = [
         CallingPolicy(),
@@ -926,3 +931,19 @@ def test_evaluations_sharing_a_grid_answer_as_a_fresh_one():
     for a, b in zip(shared + shared_days, fresh + fresh_days, strict=True):
         pd.testing.assert_frame_equal(a, b)
     assert shared[0]["next_callable_at"].tolist() != shared[1]["next_callable_at"].tolist()
+
+
+def test_a_grid_that_lets_go_of_its_combined_masks_answers_alike(monkeypatch):
+    from datetime import UTC, datetime
+
+    import compliance
+    from compliance import _windows
+
+    contacts = _contacts_in_many_zones()
+    at = datetime(2026, 12, 1, 14, 30, tzinfo=UTC)
+    _windows._GRIDS.clear()
+    kept = compliance.evaluate(contacts, at)
+    _windows._GRIDS.clear()
+    monkeypatch.setattr(_windows, "_KEPT_ZONE_MASKS", 1)  # every new combination clears them
+    pd.testing.assert_frame_equal(compliance.evaluate(contacts, at), kept)
+    _windows._GRIDS.clear()
