@@ -610,20 +610,20 @@ def _decisive_digits() -> int:
         >>> _decisive_digits()
         7
     """
-    try:  # CPython's own regex parser: without it, no digit is trusted free
-        parser, sre = (importlib.import_module(f"re._{name}") for name in ("parser", "constants"))
-    except ImportError:
-        return 10
     patterns = _patterns()
-    free = min(
-        _free_tail(list(parser.parse(pattern)), sre)[0]
-        for pattern in (
-            patterns.any_type,
-            patterns.non_geographic,
-            patterns.split_mobile,
-            patterns.split_fixed,
+    try:  # CPython's own regex parser: without it (or its opcodes), no digit is trusted free
+        parser, sre = (importlib.import_module(f"re._{name}") for name in ("parser", "constants"))
+        free = min(
+            _free_tail(list(parser.parse(pattern)), sre)[0]
+            for pattern in (
+                patterns.any_type,
+                patterns.non_geographic,
+                patterns.split_mobile,
+                patterns.split_fixed,
+            )
         )
-    )
+    except (ImportError, AttributeError):
+        return 10
     return 10 - min(free, 10)
 
 

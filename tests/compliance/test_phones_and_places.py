@@ -348,3 +348,17 @@ def test_the_free_trailing_digits_of_a_pattern(pattern, free):
 
     parser, sre = (importlib.import_module(f"re._{name}") for name in ("parser", "constants"))
     assert _free_tail(list(parser.parse(pattern)), sre)[0] == free
+
+
+def test_without_the_exchange_cache_every_number_is_read_alike(monkeypatch):
+    from compliance import _phones
+
+    rng = np.random.default_rng(12)
+    randoms = [f"{n:010d}" for n in rng.integers(2_000_000_000, 10_000_000_000, 2000)]
+    cells = pd.Series([*MESSY_PHONES, *randoms], dtype="str")
+    cached = parse_phones(cells)
+    monkeypatch.setattr(_phones, "_decisive_digits", lambda: 10)  # patterns deeper than 7
+    direct = parse_phones(cells)
+    for name in ("valid", "country", "zone_set", "zone_origin", "npa_state", "national"):
+        assert np.array_equal(getattr(cached, name), getattr(direct, name)), name
+    assert cached.e164.equals(direct.e164)
