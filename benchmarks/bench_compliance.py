@@ -1,10 +1,15 @@
 """Benchmark of `compliance.evaluate` and `evaluate_day` on 1,000,000 contacts.
 
 Run: `.venv/bin/python -m benchmarks.bench_compliance [rows]`. Prints the measured numbers
-next to the targets (2-core machine): `evaluate` at most 0.6 s for 1,000,000 rows (median of
-3 warm runs; issue 18, after 0.8 s in the compliance issue), peak memory at most 800 MB, at
-least 25x the per-row version, which runs on a 20,000-row sample in the same process and must
-agree with it.
+next to the targets (2-core machine): `evaluate` at most 0.5 s for 1,000,000 rows (median of
+3 warm runs; issue 22, after 0.6 s in issue 18), the engine's memory at most 600 MB, at least
+25x the per-row version, which runs on a 20,000-row sample in the same process and must agree
+with it.
+
+Memory is reported in two parts: the process before the runs (the interpreter, the libraries
+and the input frame, with freed memory handed back first), and the engine's peak above that
+during the warm runs (its working memory and its result). The target is on the second; the
+sum is the process's peak.
 The timed input has the columns the export gives; the same contacts with a `person_id` (two
 numbers per person) are timed as well and reported (no target), and so is `evaluate_day`.
 
@@ -19,6 +24,8 @@ from __future__ import annotations
 
 import argparse
 import csv
+import ctypes
+import ctypes.util
 import gc
 import math
 import multiprocessing
@@ -28,6 +35,7 @@ import statistics
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from importlib import resources
@@ -38,6 +46,7 @@ import holidays
 import numpy as np
 import pandas as pd
 import phonenumbers
+import pyarrow as pa
 import zipcodes
 from dateutil.easter import easter
 from phonenumbers import geocoder
@@ -51,8 +60,8 @@ ROWS = 1_000_000
 SAMPLE = 20_000
 AT = datetime(2026, 12, 1, 14, 30, tzinfo=UTC)  # a Tuesday: 09:30 ET, 08:30 CT, 06:30 PT
 DAY = date(2026, 12, 1)
-TARGET_SECONDS = 0.6
-TARGET_PEAK_GB = 0.8
+TARGET_SECONDS = 0.5
+TARGET_ENGINE_MB = 600
 TARGET_SPEEDUP = 25.0
 WHOLE_CONTINENT = set(TIMEZONE_DATA["1"])  # what libphonenumber says when it knows nothing
 TERRITORIES = {"PR", "GU", "VI", "AS", "MP"}
@@ -430,6 +439,28 @@ def _reset_peak_rss() -> bool:
     return True
 
 
+def _status_gb(field: str) -> float | None:
+    try:
+        with open("/proc/self/status") as handle:
+            for line in handle:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) / 1024**2
+    except OSError:
+        pass
+    return None
+
+
+def _settled_rss_gb() -> float | None:
+    """Resident memory now, after freed memory (Arrow's pool, malloc's arenas) is handed back:
+    what the process holds before a run, the input included. None where unknown."""
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    trim = getattr(ctypes.CDLL(ctypes.util.find_library("c") or None), "malloc_trim", None)
+    if trim is not None:
+        trim(0)
+    return _status_gb("VmRSS")
+
+
 def _peak_rss_gb() -> float:
     """Peak resident memory: VmHWM since the last reset, else the process lifetime peak."""
     try:
@@ -442,21 +473,58 @@ def _peak_rss_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
 
-def _timed(run: Callable[[], pd.DataFrame]) -> tuple[pd.DataFrame, float, list[float], float, str]:
-    """A cold run, then three warm runs; the peak RSS of the warm runs (input included)."""
-    gc.collect()
-    scope = "input included" if _reset_peak_rss() else "whole process"
+@dataclass(frozen=True)
+class Timed:
+    """A cold run and three warm ones: their seconds and memory.
+
+    `before_gb`: the process's resident memory before the warm runs (input included, freed
+    memory handed back); `peak_gb`: its peak during them; None where the kernel does not say
+    (then `peak_gb` is the process's lifetime peak).
+    """
+
+    cold: float
+    times: list[float]
+    before_gb: float | None
+    peak_gb: float
+
+    @property
+    def engine_gb(self) -> float | None:
+        """The engine's peak above what the process held before the run."""
+        return None if self.before_gb is None else self.peak_gb - self.before_gb
+
+
+def _timed(run: Callable[[], pd.DataFrame]) -> tuple[pd.DataFrame, Timed]:
+    """A cold run, then three warm runs, each from the same state, as one flow run would be."""
     started = time.perf_counter()
     result = run()
     cold = time.perf_counter() - started
+    del result
+    before = _settled_rss_gb()
+    if not _reset_peak_rss():
+        before = None
     times = []
     for _ in range(3):
-        del result  # each run starts from the same state, as one flow run would
         gc.collect()
         started = time.perf_counter()
         result = run()
         times.append(time.perf_counter() - started)
-    return result, cold, times, _peak_rss_gb(), scope
+        if len(times) < 3:
+            del result
+    return result, Timed(cold, times, before, _peak_rss_gb())
+
+
+def _print_memory(name: str, timed: Timed, target: bool = True) -> None:
+    """The process before the runs (input included), the engine's peak above it, the sum."""
+    if timed.before_gb is None or timed.engine_gb is None:
+        print(f"{name}, peak RSS (whole process, input included)  {timed.peak_gb:.2f} GB")
+        return
+    held = f"{timed.engine_gb * 1024:.0f} MB"
+    if target:
+        ok = timed.engine_gb * 1024 <= TARGET_ENGINE_MB
+        held += f"   target <= {TARGET_ENGINE_MB} MB   {'PASS' if ok else 'MISS'}"
+    print(f"{name}, process before the runs   {timed.before_gb * 1024:.0f} MB (input included)")
+    print(f"{name}, engine's peak above it    {held}")
+    print(f"{name}, process peak              {timed.peak_gb * 1024:.0f} MB")
 
 
 def main(rows: int = ROWS, json_path: Path | None = None) -> None:
@@ -469,34 +537,29 @@ def main(rows: int = ROWS, json_path: Path | None = None) -> None:
         return "PASS" if ok else "MISS"
 
     scale = rows / ROWS
-    result, cold, times, peak, scope = _timed(lambda: compliance.evaluate(contacts, AT))
-    median = statistics.median(times)
+    result, timed = _timed(lambda: compliance.evaluate(contacts, AT))
+    median = statistics.median(timed.times)
     print(f"rows                       {rows:,}")
-    print(f"evaluate, first call       {cold:.2f} s (loads ZIP, phone and rule tables)")
-    print(f"evaluate, runs             {', '.join(f'{t:.2f}' for t in times)} s")
+    print(f"evaluate, first call       {timed.cold:.2f} s (loads ZIP, phone and rule tables)")
+    print(f"evaluate, runs             {', '.join(f'{t:.2f}' for t in timed.times)} s")
     print(
         f"evaluate, median of 3      {median:.2f} s   target <= {TARGET_SECONDS * scale:.2f} s"
         f"   {verdict(median <= TARGET_SECONDS * scale)}"
     )
-    print(
-        f"evaluate, peak RSS ({scope})  {peak:.2f} GB   target <= {TARGET_PEAK_GB:.2f} GB"
-        f"   {verdict(peak <= TARGET_PEAK_GB)}"
-    )
-    day_result, day_cold, day_times, day_peak, _ = _timed(
-        lambda: compliance.evaluate_day(contacts, DAY)
-    )
+    _print_memory("evaluate", timed)
+    day_result, day = _timed(lambda: compliance.evaluate_day(contacts, DAY))
     del day_result
     print(
-        f"evaluate_day, median of 3  {statistics.median(day_times):.2f} s of "
-        f"{', '.join(f'{t:.2f}' for t in day_times)} s (first {day_cold:.2f} s; no target)"
+        f"evaluate_day, median of 3  {statistics.median(day.times):.2f} s of "
+        f"{', '.join(f'{t:.2f}' for t in day.times)} s (first {day.cold:.2f} s; no target)"
     )
-    print(f"evaluate_day, peak RSS     {day_peak:.2f} GB (input included; no target)")
+    _print_memory("evaluate_day", day, target=False)
     print(f"peak RSS while building the input  {input_gb:.2f} GB (not part of the target)")
     people = contacts.assign(person_id=make_contacts(rows, people=True)["person_id"])
-    people_result, _, people_times, _, _ = _timed(lambda: compliance.evaluate(people, AT))
+    people_result, with_people = _timed(lambda: compliance.evaluate(people, AT))
     print(
-        f"evaluate with person_id    {statistics.median(people_times):.2f} s median of "
-        f"{', '.join(f'{t:.2f}' for t in people_times)} s (no target; caps per person)"
+        f"evaluate with person_id    {statistics.median(with_people.times):.2f} s median of "
+        f"{', '.join(f'{t:.2f}' for t in with_people.times)} s (no target; caps per person)"
     )
 
     per_row_seconds = 0.0

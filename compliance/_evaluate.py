@@ -9,6 +9,7 @@ from collections.abc import Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import TypeVar, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -32,14 +33,14 @@ from ._inputs import (
     group_keys,
     is_true,
     per_distinct,
-    postal_places,
+    postal_cells,
     state_index,
 )
 from ._phones import OTHER_COUNTRY, Phones, concat_phones, parse_phones, zone_sets
-from ._places import Candidates, postal_id, said, said_count
+from ._places import candidates_for, said, said_count, said_rows
 from ._policy import REASONS, CallingPolicy
 from ._rules import Rule
-from ._windows import CallingGrid, Status
+from ._windows import CallingGrid, Status, calling_grid
 from ._zones import state_codes
 
 REQUIRED = ("contact_id", "phone")
@@ -240,7 +241,7 @@ def _read(
     cut = int(len(column) * _PHONES_ON_THE_SIDE) if text else len(column)
     with ThreadPoolExecutor(1) as pool:
         reading = pool.submit(parse_phones, column.iloc[:cut])
-        postal_row, postal_keys = postal_places(_column(contacts, "postal_code"), n)
+        postal = postal_cells(_column(contacts, "postal_code"), n)
         declared = per_distinct(_column(contacts, "state"), n, state_index, -1, np.int16)
         consent = per_distinct(_column(contacts, "consent_call"), n, is_true, False, bool)
         row_24h, last = row_attempts(contacts)
@@ -248,10 +249,9 @@ def _read(
         own = own_blocks(contacts)
         phones = concat_phones(reading.result(), parse_phones(column.iloc[cut:]))
         del reading  # the halves: only their concatenation is needed from here
-    candidates = Candidates(policy)
+    candidates = candidates_for(policy)
     # Postal codes are many (42,000 ZIPs) but say few things: judge what they say, not them.
-    said_ids = np.array([postal_id(key) for key in postal_keys], dtype=np.int64)
-    said_row = np.append(said_ids, -1)[postal_row]
+    said_row = said_rows(postal)
     n_places, n_said = len(state_codes()), said_count()
 
     zone_codes, zone_keys = _distinct_rows(
@@ -398,9 +398,13 @@ def _local_text(
     texts = []
     for pair in pairs:
         stamp, zone = int(stamps[pair // (len(zones) + 1)]), zones[pair % (len(zones) + 1)]
-        usable = stamp != NAT and zone is not None
-        texts.append(pd.Timestamp(stamp, tz="UTC").tz_convert(zone).isoformat() if usable else None)
+        texts.append(_iso_local(stamp, zone) if stamp != NAT and zone is not None else None)
     return _categorical(codes, texts)
+
+
+@lru_cache(maxsize=1 << 16)  # the chunks of a list share their few instants and zones
+def _iso_local(stamp: int, zone: str) -> str:
+    return pd.Timestamp(stamp, tz="UTC").tz_convert(zone).isoformat()
 
 
 def _instant(value: object, name: str) -> pd.Timestamp:
@@ -473,7 +477,7 @@ def evaluate(
     at_utc = _instant(at, "at")
     policy = policy or CallingPolicy()
     data = _read(contacts, policy, (at_utc + _EARLIEST_OFFSET).date(), people, blocked)
-    grid = CallingGrid(at_utc.floor("min"))
+    grid = calling_grid(at_utc.floor("min"))
 
     judged = np.array([grid.judge(*data.time_combination(i)) for i in range(len(data.time_keys))])
     status, first = judged[data.time_row].T if len(judged) else np.zeros((2, 0), dtype=np.int64)
@@ -574,7 +578,7 @@ def evaluate_day(
     _check_contacts(contacts)
     start, day_minutes = _day_bounds(day, zone)
     policy = policy or CallingPolicy()
-    grid = CallingGrid(start.floor("min"))
+    grid = calling_grid(start.floor("min"))
     earliest = later = 0
     if not_before is not None:  # the grid minute it falls in, rounded up, within the day
         wanted = int(grid.minute_of(_instant(not_before, "not_before").value))

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from numbers import Real
 from typing import cast, overload
 
@@ -40,6 +42,14 @@ def _distinct(values: pd.Series) -> tuple[np.ndarray, list[object]]:
         low, high = int(numbers.min()), int(numbers.max())
         if high - low < 1 << 16:
             return (numbers - low).astype(np.int64), list(range(low, high + 1))
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        # Arrow text: its own dictionary encoding (pandas' factorize wraps it, slower).
+        text = pa.array(values.array)
+        encoded = pc.dictionary_encode(
+            text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+        )
+        codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        return codes, encoded.dictionary.to_pylist()
     try:
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
     except TypeError:  # unhashable cells (lists, dicts): judge their text instead
@@ -240,13 +250,101 @@ def postal_key(value: object) -> str | None:
     return f"F:{fsa}" if fsa else None
 
 
+@dataclass(frozen=True)
+class PostalCells:
+    """What a postal code column says, row by row (`postal_cells`).
+
+    Attributes:
+        zip_row: Index into `zip_codes()` of a cell that is a clean known 5-digit ZIP; -1 for
+            other cells.
+        row: Id into `keys` of what another cell says (`postal_key`); -1 for a clean ZIP
+            cell and for unknown or unreadable codes.
+        keys: The `postal_key` of each id.
+    """
+
+    zip_row: np.ndarray
+    row: np.ndarray
+    keys: list[str]
+
+
 def postal_places(values: pd.Series | None, n: int) -> tuple[np.ndarray, list[str]]:
     """Per row: an id of what its postal code says, and per id the `postal_key`.
 
     Unknown or unreadable codes (and an absent column) give -1.
     """
+    cells = postal_cells(values, n)
+    clean = cells.zip_row >= 0
+    present = np.flatnonzero(np.bincount(cells.zip_row[clean], minlength=len(zip_codes())))
+    renumber = np.zeros(len(zip_codes()), dtype=np.int32)
+    renumber[present] = np.arange(len(present), dtype=np.int32)
+    keys = ["Z:" + code for code in zip_codes().take(pa.array(present)).to_pylist()]
+    known = {key: i for i, key in enumerate(keys)}
+    recode = np.array([known.setdefault(key, len(known)) for key in cells.keys] + [-1])
+    ids = np.where(clean, renumber[np.maximum(cells.zip_row, 0)], recode[cells.row])
+    return ids.astype(np.int32), list(known)
+
+
+def postal_cells(values: pd.Series | None, n: int) -> PostalCells:
+    """Read a postal code column: clean 5-digit ZIPs from the text's bytes at once (most
+    cells), the other cells (ZIP+4, Canadian codes, damaged cells) one distinct cell at a
+    time. Unknown or unreadable codes (and an absent column) give -1 in both."""
     if values is None:
-        return np.full(n, -1, dtype=np.int32), []
+        return PostalCells(np.full(n, -1, np.int64), np.full(n, -1, np.int32), [])
+    zip_row = _clean_zips(values) if isinstance(values.dtype, pd.StringDtype) else None
+    if zip_row is None:
+        return PostalCells(np.full(n, -1, np.int64), *_postal_places(values))
+    row = np.full(n, -1, dtype=np.int32)
+    rest = np.flatnonzero(zip_row < 0)
+    if not len(rest):
+        return PostalCells(zip_row, row, [])
+    row[rest], keys = _postal_places(values.iloc[rest])
+    return PostalCells(zip_row, row, keys)
+
+
+def _clean_zips(values: pd.Series) -> np.ndarray:
+    """Per row of a text column: the index into `zip_codes()` of a cell that is exactly a
+    known 5-digit ZIP, else -1 (read from Arrow's buffers: no string per cell)."""
+    text = pa.array(values.array, pa.large_string())
+    text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+    if text.offset:  # a slice: its own buffers
+        text = pa.concat_arrays([text])
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[: len(text) + 1]
+    data = text.buffers()[2]
+    padded = np.frombuffer(data, dtype=np.uint8) if data is not None and data.size else _NO_BYTES
+    padded = np.concatenate([padded, np.full(5, ord("0"), dtype=np.uint8)])
+    starts = offsets[:-1]
+    five = np.diff(offsets) == 5
+    if text.null_count:
+        five &= text.is_valid().to_numpy(zero_copy_only=False)
+    number = np.zeros(len(starts), dtype=np.int64)
+    for k in range(5):  # five gathers of one byte per row
+        digit = padded[np.where(five, starts + k, len(padded) - 1)].astype(np.int64) - ord("0")
+        five &= (digit >= 0) & (digit <= 9)
+        number = number * 10 + np.clip(digit, 0, 9)
+    return np.where(five, _zip_by_number()[number], -1)
+
+
+_NO_BYTES = np.zeros(0, dtype=np.uint8)
+
+
+@cache
+def zip_codes() -> pa.Array:
+    """The known ZIP codes, sorted, as text (indexes of `PostalCells.zip_row`)."""
+    return pa.array(sorted(zip_table()), pa.large_string())
+
+
+@cache
+def _zip_by_number() -> np.ndarray:
+    """The 5-digit number of a ZIP -> its index in `zip_codes()`; -1 for no known ZIP."""
+    table = np.full(100_000, -1, dtype=np.int64)
+    for index, code in enumerate(zip_codes().to_pylist()):
+        if len(code) == 5 and code.isascii() and code.isdigit():
+            table[int(code)] = index
+    return table
+
+
+def _postal_places(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """`postal_places` one distinct cell at a time."""
     codes, uniques = _distinct(values)
     keys: dict[str, int] = {}
     table = zip_table()  # most cells are clean 5-digit ZIPs: no call for those

@@ -9,13 +9,14 @@ NPA-NXX, and the region and geocoder give the country and state or province of e
 from __future__ import annotations
 
 import csv
+import importlib
 import io
 import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from numbers import Integral, Real
-from typing import cast
+from typing import Any, cast
 from zoneinfo import available_timezones
 
 import numpy as np
@@ -509,6 +510,152 @@ def _problems(cells: _Cells, valid: np.ndarray) -> tuple[np.ndarray, tuple[str, 
     return problem, (NO_NUMBER, SCIENTIFIC, NOT_VALID, *map(not_text, cells.kinds))
 
 
+def _matches(national: pa.Array, pattern: str, rows: np.ndarray) -> np.ndarray:
+    """Whether the chosen rows' national numbers match (False for the other rows)."""
+    found = np.zeros(len(rows), dtype=bool)
+    if rows.any():
+        chosen = national.filter(pa.array(rows)) if rows.mean() < 0.5 else national
+        hits = pc.fill_null(pc.match_substring_regex(chosen, pattern), False)
+        found[rows] = hits.to_numpy(zero_copy_only=False)[rows if chosen is national else ...]
+    return found
+
+
+def _judged(national: pa.Array, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Valid and geographic, per row, of national numbers (ten digits as text): the chosen
+    rows through the +1 regions' patterns, False for the others."""
+    patterns = _patterns()
+
+    def matches(pattern: str, chosen: np.ndarray) -> np.ndarray:
+        return _matches(national, pattern, chosen)
+
+    numbers = np.zeros(len(rows), dtype=np.int64)
+    valid = matches(patterns.any_type, rows)
+    if valid.any():
+        text = pc.cast(pc.fill_null(national, "0"), pa.int64()).to_numpy(zero_copy_only=False)
+        numbers = np.where(valid, text, 0)
+    npa = numbers // 10**7
+    # Non-geographic numbers live only in area codes that name no place (a test checks it),
+    # and mobile and fixed patterns differ only in some regions: test just those rows.
+    non_geographic = matches(patterns.non_geographic, valid & (npa_states()[npa] < 0))
+    split = valid & _split_npas()[npa]
+    mobile_only = matches(patterns.split_mobile, split) & ~matches(patterns.split_fixed, split)
+    return valid, valid & ~non_geographic & ~mobile_only
+
+
+# What `_exchange_flags` knows of a number's leading digits: judged yet, valid, geographic.
+_KNOWN, _VALID, _GEOGRAPHIC = 1, 2, 4
+_MAX_CACHED_DIGITS = 7  # a table of 10**7 bytes, touched only where numbers fall
+
+
+def _free_tail(items: list[tuple[Any, Any]], sre: Any) -> tuple[int, int | None]:
+    """Of a parsed regex (`re._parser`): the fewest trailing characters that every match
+    leaves to any digit, and the length when the whole of it is such digits (else None).
+
+    Anything but literals, classes, groups, alternations and counted repeats gives (0, None):
+    the caller then trusts no digit to be free. `sre`: the parser's opcodes (`re._constants`).
+    """
+    tail, whole = 0, 0
+    for op, arg in reversed(items):
+        part = _free_part(op, arg, sre)
+        if part is None:  # an anchor: matches no character
+            continue
+        free, length = part
+        if length is None:
+            return tail + free, None
+        tail, whole = tail + length, whole + length
+    return tail, whole
+
+
+def _free_part(op: Any, arg: Any, sre: Any) -> tuple[int, int | None] | None:
+    if op is sre.AT:
+        return None
+    if op is sre.LITERAL:
+        return 0, None
+    if op is sre.IN:
+        digits = set()
+        for kind, value in arg:
+            if kind is sre.LITERAL:
+                digits.add(value)
+            elif kind is sre.RANGE:
+                digits.update(range(value[0], value[1] + 1))
+            elif kind is sre.CATEGORY and value is sre.CATEGORY_DIGIT:
+                digits.update(b"0123456789")
+            else:
+                return 0, None
+        return (1, 1) if digits >= set(b"0123456789") else (0, None)
+    if op is sre.SUBPATTERN:
+        return _free_tail(arg[-1], sre)
+    if op is sre.BRANCH:
+        parts = [_free_tail(branch, sre) for branch in arg[1]]
+        lengths = {length for _, length in parts}
+        return min(free for free, _ in parts), lengths.pop() if len(lengths) == 1 else None
+    if op is sre.MAX_REPEAT:
+        low, high, body = arg
+        free, length = _free_tail(body, sre)
+        if length is not None:
+            return length * low, length * low if low == high else None
+        return (free if low >= 1 else 0), None
+    return 0, None
+
+
+@cache
+def _decisive_digits() -> int:
+    """How many leading digits of a national number decide whether it is valid and
+    geographic: every +1 pattern leaves its last digits free (`\\d{4}`, `\\d{3}`).
+
+    Read from the patterns themselves, so a `phonenumbers` upgrade that looks deeper makes
+    the cache wider, or unused.
+
+    Example:
+        >>> _decisive_digits()
+        7
+    """
+    patterns = _patterns()
+    try:  # CPython's own regex parser: without it (or its opcodes), no digit is trusted free
+        parser, sre = (importlib.import_module(f"re._{name}") for name in ("parser", "constants"))
+        free = min(
+            _free_tail(list(parser.parse(pattern)), sre)[0]
+            for pattern in (
+                patterns.any_type,
+                patterns.non_geographic,
+                patterns.split_mobile,
+                patterns.split_fixed,
+            )
+        )
+    except (ImportError, AttributeError):
+        return 10
+    return 10 - min(free, 10)
+
+
+@cache
+def _exchange_table() -> np.ndarray:
+    """Flags per leading digits (`_decisive_digits` of them); 0 until judged."""
+    return np.zeros(10 ** _decisive_digits(), dtype=np.uint8)
+
+
+def _exchange_flags(numbers: np.ndarray, digits: np.ndarray) -> np.ndarray:
+    """`_VALID` and `_GEOGRAPHIC` flags of well-shaped national numbers: ten digits as ints,
+    and as ASCII bytes (one row of `digits` each).
+
+    Each exchange (the decisive leading digits: NPA-NXX and one more) is run through the
+    patterns once per process, the first time a number of it is seen; later numbers of it
+    are a table lookup. Threads may fill the table at once: they write the same flags.
+    """
+    table = _exchange_table()
+    width = 10 ** (10 - _decisive_digits())
+    prefix = numbers // width
+    flags = table[prefix]
+    unknown = flags == 0
+    if unknown.any():
+        # Judged as they come (no sort): a repeated new exchange is judged twice, alike.
+        new = prefix[unknown]
+        text = _strings(digits[unknown], np.ones(len(new), dtype=bool))
+        valid, geographic = _judged(text, np.ones(len(new), dtype=bool))
+        table[new] = _KNOWN | np.where(valid, _VALID, 0) | np.where(geographic, _GEOGRAPHIC, 0)
+        flags[unknown] = table[prefix[unknown]]
+    return cast(np.ndarray, flags)  # numpy's stubs: Any for a gather
+
+
 def parse_phones(values: pd.Series) -> Phones:
     """Normalise any common format and look up validity, country, zones and area-code place.
 
@@ -525,30 +672,17 @@ def parse_phones(values: pd.Series) -> Phones:
         >>> [phones.problems[i] for i in parse_phones(pd.Series(["1.21274E+10", None])).problem]
         ['scientific notation: the digits were lost', 'no number']
     """
-    patterns = _patterns()
     cells = _read_cells(values)
     offsets, data, present = _without_separators(cells.text)
     shaped = _well_shaped(offsets, data, present)
     digits, numbers = _last_ten_digits(offsets, data, shaped)
-    national = _strings(digits, shaped)
-
-    def matches(pattern: str, rows: np.ndarray) -> np.ndarray:
-        """Whether the chosen rows' national numbers match (False for the other rows)."""
-        found = np.zeros(len(rows), dtype=bool)
-        if rows.any():
-            chosen = national.filter(pa.array(rows)) if rows.mean() < 0.5 else national
-            hits = pc.fill_null(pc.match_substring_regex(chosen, pattern), False)
-            found[rows] = hits.to_numpy(zero_copy_only=False)[rows if chosen is national else ...]
-        return found
-
-    valid = matches(patterns.any_type, shaped)
-    npa = np.where(valid, numbers // 10**7, 0)
-    # Non-geographic numbers live only in area codes that name no place (a test checks it),
-    # and mobile and fixed patterns differ only in some regions: test just those rows.
-    non_geographic = matches(patterns.non_geographic, valid & (npa_states()[npa] < 0))
-    split = valid & _split_npas()[npa]
-    mobile_only = matches(patterns.split_mobile, split) & ~matches(patterns.split_fixed, split)
-    geographic = valid & ~non_geographic & ~mobile_only
+    if _decisive_digits() <= _MAX_CACHED_DIGITS:  # what each exchange is, judged once
+        flags = np.zeros(len(numbers), dtype=np.uint8)
+        flags[shaped] = _exchange_flags(numbers[shaped], digits[shaped])
+        valid = flags & _VALID > 0
+        geographic = flags & _GEOGRAPHIC > 0
+    else:  # the patterns look deeper than the cache: every number through them
+        valid, geographic = _judged(_strings(digits, shaped), shaped)
     numbers = np.where(valid, numbers, 0)
     prefix_table, _, origins = _prefix_zone_sets()
     prefix = numbers // 10 ** (10 - _PREFIX_DIGITS)

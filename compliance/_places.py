@@ -8,8 +8,12 @@ any of them brings in (47 CFR 64.1200(c)(1) measures the called party's local ti
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
+import numpy as np
+import pyarrow as pa
+
+from ._inputs import PostalCells, zip_codes
 from ._phones import CANADA, NO_COUNTRY, US, province_zones, zone_sets
 from ._policy import CallingPolicy
 from ._rules import CANADA_WIDE, Rule, enforced_rules, federal_rule
@@ -113,6 +117,32 @@ def postal_id(key: str) -> int:
     return _SAID[found]
 
 
+@cache
+def _zip_said() -> np.ndarray:
+    """Per index of `zip_codes()`: its `postal_id`, -2 until a cell of it is read."""
+    return np.full(len(zip_codes()), -2, dtype=np.int64)
+
+
+def said_rows(cells: PostalCells) -> np.ndarray:
+    """Per row: the `postal_id` of what its postal code says, -1 for nothing.
+
+    Each ZIP is resolved once per process (a list read in chunks meets the same ZIPs again);
+    threads may resolve one at once: they write the same id.
+    """
+    table = _zip_said()
+    clean = cells.zip_row >= 0
+    found = table[cells.zip_row[clean]]
+    new = np.unique(cells.zip_row[clean][found == -2])
+    if len(new):
+        codes = zip_codes().take(pa.array(new)).to_pylist()
+        table[new] = [postal_id("Z:" + code) for code in codes]
+        found = table[cells.zip_row[clean]]
+    others = np.array([*(postal_id(key) for key in cells.keys), -1], dtype=np.int64)
+    said_row: np.ndarray = others[cells.row]
+    said_row[clean] = found
+    return said_row
+
+
 def said(index: int) -> Postal:
     """What a postal code says, from its `postal_id`; -1 gives nothing."""
     return _SAID_LIST[index] if index >= 0 else postal(None)
@@ -128,12 +158,20 @@ def _rule_id(rule: Rule) -> str:
 
 
 class Candidates:
-    """Zones and rules of distinct combinations of a contact's candidate locations."""
+    """Zones and rules of distinct combinations of a contact's candidate locations.
+
+    Each answer is kept: `candidates_for` shares one instance per policy between
+    evaluations (the chunks of a list meet the same combinations again).
+    """
 
     def __init__(self, policy: CallingPolicy):
         self.policy = policy
         self.us_federal = federal_rule(policy)
         self.by_place = enforced_rules(policy.enforced_confidence)
+        self._zones: dict[tuple[int, int, Postal | None, int], frozenset[str]] = {}
+        self._local: dict[tuple[int, Postal | None, int], str | None] = {}
+        self._rules: dict[tuple[tuple[int, ...], int], tuple[Rule, ...]] = {}
+        self._places: dict[tuple[int, int, int], tuple[int, ...]] = {}
 
     def zones(
         self, phone_set: int, phone_country: int, code: Postal | None, declared: int
@@ -147,6 +185,15 @@ class Candidates:
         judges the contact in every zone of its countries (all US zones, Alaska, Hawaii and
         territories included).
         """
+        key = (phone_set, phone_country, code, declared)
+        found = self._zones.get(key)
+        if found is None:
+            found = self._zones.setdefault(key, self._new_zones(*key))
+        return found
+
+    def _new_zones(
+        self, phone_set: int, phone_country: int, code: Postal | None, declared: int
+    ) -> frozenset[str]:
         code = code or postal(None)
         stated = place_zones(declared) if declared != code.place or not code.zones else ()
         zones = frozenset((*zone_sets()[phone_set], *code.zones, *stated))
@@ -160,18 +207,35 @@ class Candidates:
     def local_zone(self, phone_set: int, code: Postal | None, declared: int) -> str | None:
         """The primary local zone: the number's, else the postal code's, else the declared
         place's most common one (first in sorted order where a set has no order)."""
-        number = sorted(zone_sets()[phone_set])
-        return next(iter((*number, *(code.zones if code else ()), *place_zones(declared))), None)
+        key = (phone_set, code, declared)
+        if key not in self._local:
+            number = sorted(zone_sets()[phone_set])
+            found = next(
+                iter((*number, *(code.zones if code else ()), *place_zones(declared))), None
+            )
+            self._local[key] = found
+        return self._local[key]
 
     def places(self, declared: int, code_place: int, npa_place: int) -> tuple[int, ...]:
         """Applicable places without repeats: declared first (the report files under it)."""
-        found = (declared, code_place, npa_place)
-        return tuple(dict.fromkeys(place for place in found if place >= 0))
+        key = (declared, code_place, npa_place)
+        found = self._places.get(key)
+        if found is None:
+            found = tuple(dict.fromkeys(place for place in key if place >= 0))
+            self._places[key] = found
+        return found
 
     def rules(self, places: tuple[int, ...], phone_country: int) -> tuple[Rule, ...]:
         """The country rules of every country present and every place's own rules, in rule id
         order: the order of the places does not change what is allowed, so contacts whose
         places differ only in order share one combination to judge."""
+        key = (places, phone_country)
+        found = self._rules.get(key)
+        if found is None:
+            found = self._rules.setdefault(key, self._new_rules(places, phone_country))
+        return found
+
+    def _new_rules(self, places: tuple[int, ...], phone_country: int) -> tuple[Rule, ...]:
         countries = {phone_country, *(place_country(place) for place in places)}
         rules: list[Rule] = []
         if US in countries:
@@ -181,3 +245,14 @@ class Candidates:
         for place in places:
             rules += self.by_place.get(state_codes()[place], ())
         return tuple(sorted(rules, key=_rule_id))
+
+
+@lru_cache(maxsize=8)
+def candidates_for(policy: CallingPolicy) -> Candidates:
+    """The `Candidates` of a policy, shared by the evaluations under it (a few policies kept).
+
+    Example:
+        >>> candidates_for(CallingPolicy()) is candidates_for(CallingPolicy())
+        True
+    """
+    return Candidates(policy)

@@ -7,6 +7,8 @@ come from the zone database through pandas, so DST, Arizona, Hawaii and the rest
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import overload
@@ -20,6 +22,12 @@ from ._rules import Rule
 GRID_DAYS = 8
 GRID_MINUTES = GRID_DAYS * 24 * 60
 _EPOCH_ORDINAL = pd.Timestamp("1970-01-01").toordinal()
+# Grids kept for reuse (`calling_grid`): a list judged chunk by chunk, or evaluated again for
+# the same minute, judges each combination once. Two: one run's grid, and a neighbour's.
+_KEPT_GRIDS = 2
+# Combined masks (23 kB each) kept per grid: recombining one from its rules' masks is quick,
+# while a grid kept for a whole list would otherwise hold a few thousand (~80 MB).
+_KEPT_ZONE_MASKS = 256
 
 
 class Status(IntEnum):
@@ -68,10 +76,17 @@ class CallingGrid:
         # Zones whose clocks agree over the grid (New York, Detroit, Toronto ...) share masks.
         self._clock_names: dict[str, str] = {}
         self._signatures: dict[tuple[int, ...], str] = {}
-        # Keyed by rule id: ids are unique among the rules of one evaluation.
-        self._masks: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+        # Keyed by the rule itself (rules hash by identity): a grid shared by evaluations of
+        # different policies never mixes their rules of one id.
+        self._masks: dict[tuple[Rule, str], tuple[np.ndarray, np.ndarray]] = {}
         # Many combinations share a zone and a set of rules: combine those once.
         self._zone_rules: dict[tuple[str, tuple[Rule, ...]], tuple[np.ndarray, np.ndarray]] = {}
+        # What each combination was judged (one entry per question asked).
+        self._judged: dict[tuple[frozenset[str], tuple[Rule, ...]], tuple[Status, int]] = {}
+        self._days: dict[tuple[object, ...], DayWindow] = {}
+        # Evaluations in several threads may share a grid (`calling_grid`): each table entry
+        # is computed under the lock, and read without it once there.
+        self._lock = threading.RLock()
 
     @overload
     def minute_of(self, ns: int) -> int: ...
@@ -83,16 +98,24 @@ class CallingGrid:
 
     def _clock_name(self, zone: str) -> str:
         """The first zone seen with the same local clock over the whole grid."""
+        name = self._clock_names.get(zone)
+        if name is not None:
+            return name
+        with self._lock:
+            return self._new_clock(zone)
+
+    def _new_clock(self, zone: str) -> str:
         if zone not in self._clock_names:
             local = self._utc.tz_convert(zone).tz_localize(None)
             offsets = (local.to_numpy() - self._utc.tz_localize(None).to_numpy()).astype(np.int64)
             shift = np.flatnonzero(np.diff(offsets))
             signature = (int(offsets[0]), *shift.tolist(), *offsets[shift + 1].tolist())
-            self._clock_names[zone] = self._signatures.setdefault(signature, zone)
-            if self._clock_names[zone] == zone:
+            name = self._signatures.setdefault(signature, zone)
+            if name == zone:
                 minute = (local.hour * 60 + local.minute).to_numpy()
                 days = local.to_numpy().astype("datetime64[D]").astype(np.int64)
                 self._clocks[zone] = minute, local.day_of_week.to_numpy(), days
+            self._clock_names[zone] = name  # last: a reader without the lock finds the clock
         return self._clock_names[zone]
 
     def _clock(self, zone: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -110,7 +133,15 @@ class CallingGrid:
     def rule_masks(self, rule: Rule, zone: str) -> tuple[np.ndarray, np.ndarray]:
         """Minutes the rule allows in `zone`, and minutes on a local day the rule closes."""
         zone = self._clock_name(rule.clock_zone or zone)
-        key = (rule.rule_id, zone)
+        key = (rule, zone)
+        found = self._masks.get(key)
+        if found is not None:
+            return found
+        with self._lock:
+            return self._new_rule_masks(rule, zone)
+
+    def _new_rule_masks(self, rule: Rule, zone: str) -> tuple[np.ndarray, np.ndarray]:
+        key = (rule, zone)
         if key not in self._masks:
             minute, weekday, days = self._clock(zone)
             starts = np.array([window[0] if window else 0 for window in rule.week])
@@ -128,15 +159,18 @@ class CallingGrid:
 
     def _zone_masks(self, zone: str, rules: tuple[Rule, ...]) -> tuple[np.ndarray, np.ndarray]:
         key = (zone, rules)
-        if key not in self._zone_rules:
+        found = self._zone_rules.get(key)
+        if found is None:
             allowed = np.ones(GRID_MINUTES, dtype=bool)
             closed = np.zeros(GRID_MINUTES, dtype=bool)
             for rule in rules:
                 rule_allowed, rule_closed = self.rule_masks(rule, zone)
                 allowed &= rule_allowed
                 closed |= rule_closed
-            self._zone_rules[key] = allowed, closed
-        return self._zone_rules[key]
+            if len(self._zone_rules) >= _KEPT_ZONE_MASKS:  # a kept grid stays small
+                self._zone_rules.clear()
+            found = self._zone_rules.setdefault(key, (allowed, closed))
+        return found
 
     def _combined(
         self, zones: frozenset[str], rules: tuple[Rule, ...]
@@ -162,11 +196,20 @@ class CallingGrid:
         Returns:
             The status and the index of the first allowed minute (-1 if none in the grid).
         """
-        allowed, closed = self._combined(zones, rules)
-        first = _first(allowed)
-        if first == 0:
-            return Status.OK, 0
-        return (Status.RESTRICTED_DAY if closed[0] else Status.OUTSIDE_HOURS), first
+        key = (zones, rules)
+        found = self._judged.get(key)
+        if found is None:
+            allowed, closed = self._combined(zones, rules)
+            first = _first(allowed)
+            status = (
+                Status.OK
+                if first == 0
+                else Status.RESTRICTED_DAY
+                if closed[0]
+                else Status.OUTSIDE_HOURS
+            )
+            found = self._judged.setdefault(key, (status, first))
+        return found
 
     def judge_day(
         self,
@@ -191,6 +234,22 @@ class CallingGrid:
             >>> grid.judge_day(frozenset({"America/New_York"}), (rule,), 1440, 1230).first
             1230
         """
+        key = (zones, rules, day_minutes, earliest, next_from)
+        found = self._days.get(key)
+        if found is None:
+            found = self._days.setdefault(
+                key, self._judge_day(zones, rules, day_minutes, earliest, next_from)
+            )
+        return found
+
+    def _judge_day(
+        self,
+        zones: frozenset[str],
+        rules: tuple[Rule, ...],
+        day_minutes: int,
+        earliest: int,
+        next_from: int,
+    ) -> DayWindow:
         allowed, closed = self._combined(zones, rules)
         in_day = allowed[:day_minutes]
         first = _first(in_day[earliest:])
@@ -207,3 +266,27 @@ class CallingGrid:
             closed=bool(closed[:day_minutes].any()),
             next_after=after + start if after >= 0 else -1,
         )
+
+
+_GRIDS: OrderedDict[int, CallingGrid] = OrderedDict()
+_GRIDS_LOCK = threading.Lock()
+
+
+def calling_grid(start: pd.Timestamp) -> CallingGrid:
+    """The grid from `start` (a UTC timestamp on a whole minute), shared with earlier callers.
+
+    A grid's answers depend only on its start, the zones and the rules (rules are immutable
+    and hashed by identity), so evaluations of the same minute, such as the chunks of one
+    list, reuse its clocks, masks and judged combinations. The last `_KEPT_GRIDS` are kept.
+
+    Example:
+        >>> start = pd.Timestamp("2026-07-01 12:00", tz="UTC")
+        >>> calling_grid(start) is calling_grid(start)
+        True
+    """
+    with _GRIDS_LOCK:
+        grid = _GRIDS.pop(start.value, None) or CallingGrid(start)
+        _GRIDS[start.value] = grid
+        while len(_GRIDS) > _KEPT_GRIDS:
+            _GRIDS.popitem(last=False)
+    return grid

@@ -321,7 +321,11 @@ def _csv_ready(table: pa.Table) -> pa.Table:
         if pa.types.is_timestamp(f.type):
             seconds = table.column(i).cast(pa.timestamp("s", f.type.tz), safe=False)
             fmt = "%Y-%m-%dT%H:%M:%S" + ("" if f.type.tz is None else "%z")
-            text = pc.replace_substring_regex(pc.strftime(seconds, fmt), r"\+0000$", "Z")
+            # A list's instants are few: each distinct one is formatted once.
+            encoded = pc.dictionary_encode(seconds.combine_chunks())
+            words = pc.strftime(encoded.dictionary, fmt)
+            words = pc.replace_substring_regex(words, r"\+0000$", "Z")
+            text = words.take(encoded.indices).cast(_TEXT)
             table = table.set_column(i, pa.field(f.name, _TEXT), text)
     return neutralise_table(table)
 

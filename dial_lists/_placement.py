@@ -23,7 +23,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -54,16 +53,69 @@ def number_keys(numbers: np.ndarray) -> np.ndarray:
 def id_keys(ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """Keys of contact ids (text, trimmed); blank or null ids give key 0.
 
+    The key is a 64-bit hash of the id's bytes, computed on Arrow's buffers (no Python string
+    per id): each byte times a fixed random odd multiplier of its position, summed, with the
+    length, then mixed. Two ids differing in one byte never share a key (an odd multiplier
+    times a difference under 256 is never 0 modulo 2**64); other pairs do with a chance of
+    about 2**-56.
+
     Example:
         >>> keys = id_keys(pa.array(["C007", " C007 ", None, "", "C008"]))
         >>> keys[0] == keys[1] != keys[4], keys[2], keys[3]
         (np.True_, np.uint64(0), np.uint64(0))
     """
-    text = pc.utf8_trim_whitespace(ids.cast(pa.string()))
-    blank = pc.fill_null(pc.equal(text, ""), True).to_numpy(zero_copy_only=False)
-    hashed = pd.util.hash_array(np.asarray(text.to_numpy(zero_copy_only=False), dtype=object))
+    text = pc.utf8_trim_whitespace(ids.cast(pa.large_string()))
+    text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+    if text.offset:  # a slice: its own buffers
+        text = pa.concat_arrays([text])
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[: len(text) + 1]
+    data = text.buffers()[2]
+    content = np.frombuffer(data, dtype=np.uint8) if data is not None and data.size else _NO_BYTES
+    content = content[offsets[0] : offsets[-1]]
+    starts, lengths = offsets[:-1] - offsets[0], np.diff(offsets)
+    longest = int(lengths.max()) if len(lengths) else 0
+    with np.errstate(over="ignore"):
+        spread = np.zeros(len(lengths), dtype=np.uint64)
+        if len(content):
+            position = np.arange(len(content), dtype=np.int64) - np.repeat(starts, lengths)
+            weighted = content.astype(np.uint64) * _position_multipliers(longest)[position]
+            # A running sum read at each id's end: sums of empty ids come out 0 as well.
+            running = np.concatenate([np.zeros(1, np.uint64), np.cumsum(weighted, dtype=np.uint64)])
+            spread = running[starts + lengths] - running[starts]
+        hashed = _mix(spread ^ (lengths.astype(np.uint64) * _LENGTH_TAG))
+    blank = lengths == 0
+    if text.null_count:
+        blank |= ~text.is_valid().to_numpy(zero_copy_only=False)
     hashed[hashed == NO_KEY] = 1
     return np.where(blank, NO_KEY, hashed)
+
+
+_NO_BYTES = np.zeros(0, dtype=np.uint8)
+_LENGTH_TAG = np.uint64(0x9FB21C651E98DF25)
+
+
+def _position_multipliers(length: int) -> np.ndarray:
+    """Odd 64-bit multipliers for byte positions 0 .. length - 1 (fixed: one seed)."""
+    global _MULTIPLIERS
+    if len(_MULTIPLIERS) < length:
+        size = max(length, 2 * len(_MULTIPLIERS))
+        drawn = np.random.default_rng(0x1D5).integers(0, 1 << 64, size, dtype=np.uint64)
+        _MULTIPLIERS = drawn | np.uint64(1)
+    return _MULTIPLIERS
+
+
+_MULTIPLIERS = np.zeros(0, dtype=np.uint64)
+
+
+def _mix(keys: np.ndarray) -> np.ndarray:
+    """A bijection of 64-bit keys that spreads every input bit (the murmur3 finaliser)."""
+    with np.errstate(over="ignore"):
+        keys = keys ^ (keys >> np.uint64(33))
+        keys = keys * np.uint64(0xFF51AFD7ED558CCD)
+        keys = keys ^ (keys >> np.uint64(33))
+        keys = keys * np.uint64(0xC4CEB9FE1A85EC53)
+        mixed: np.ndarray = keys ^ (keys >> np.uint64(33))
+    return mixed
 
 
 class RepeatFinder:
@@ -95,12 +147,11 @@ class RepeatFinder:
         seen = np.ones(len(keys), dtype=bool)
         for position in positions:
             seen &= (self._bits[position >> np.uint64(3)] >> (position & np.uint64(7))) & 1 == 1
-        for position in positions:
-            np.bitwise_or.at(
-                self._bits,
-                (position >> np.uint64(3)).astype(np.int64),
-                (np.uint8(1) << (position & np.uint64(7)).astype(np.uint8)),
-            )
+        every = np.concatenate(positions)
+        byte, bit = (every >> np.uint64(3)).astype(np.int64), (every & np.uint64(7))
+        for shift in range(8):  # one bit at a time: a byte listed twice gets the same value
+            chosen = byte[bit == shift]
+            self._bits[chosen] |= np.uint8(1 << shift)
         self._kept.append(keys[seen | (counts > 1)])
 
     def placement(self) -> Placement:

@@ -65,6 +65,22 @@ def upload_fields(columns: Mapping[str, pa.Array | pa.ChunkedArray], rows: int) 
     return [made.get(name) or neutralise(column(name)) for name in UPLOAD_COLUMNS]
 
 
+def _has_control(field: pa.Array) -> np.ndarray:
+    """Per cell: whether it holds a control character (False for null). Most columns hold
+    none in any cell: one look at their bytes says so, without a regex per cell."""
+    if isinstance(field, pa.ChunkedArray):
+        field = field.combine_chunks()
+    text = field.buffers()[2] if len(field.buffers()) > 2 else None
+    if text is not None and not field.offset:  # a whole array: its bytes are its cells'
+        data = np.frombuffer(text, dtype=np.uint8)
+        if not ((data < 0x20) | (data == 0x7F)).any():
+            return np.zeros(len(field), dtype=bool)
+    found: np.ndarray = pc.fill_null(pc.match_substring_regex(field, _CONTROL), False).to_numpy(
+        zero_copy_only=False
+    )
+    return found
+
+
 def invalid_records(fields: list[pa.Array]) -> tuple[np.ndarray, list[str]]:
     """The records the platform cannot take, and why (one detail per such record, in order).
 
@@ -97,14 +113,7 @@ def invalid_records(fields: list[pa.Array]) -> tuple[np.ndarray, list[str]]:
     )
     record = lengths.sum(axis=1) + max(len(fields) - 1, 0)
     control = (
-        np.column_stack(
-            [
-                pc.fill_null(pc.match_substring_regex(field, _CONTROL), False).to_numpy(
-                    zero_copy_only=False
-                )
-                for field in fields
-            ]
-        )
+        np.column_stack([_has_control(field) for field in fields])
         if rows
         else np.zeros((0, len(fields)), dtype=bool)
     )

@@ -528,3 +528,46 @@ def test_arrow_chunked_and_nullable_columns_match_object_columns():
 
     pd.testing.assert_frame_equal(got, expected)
     assert list(got["reason"]) == ["ok", "invalid_phone", "no_consent", "invalid_phone"]
+
+
+MESSY_POSTAL = ["10001", None, "ABCDE", "10001-1234", "m5v 3l9", "85001", " 10001", "", "00000",
+                "02134", "2134", "K1A0B1", "x0a 0h0", "99999", "nan", "86045", "M5V"]  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype", ["str", "string[pyarrow]", "string[python]", "object"])
+def test_postal_codes_read_at_once_say_what_each_cell_says(dtype):
+    from compliance._inputs import _postal_places, postal_places
+
+    rng = np.random.default_rng(4)
+    cells = pd.Series(rng.choice(np.array(MESSY_POSTAL, dtype=object), 500), dtype=dtype)
+    cells = cells.iloc[7:]  # a column that does not start at its buffer's start
+    ids, keys = postal_places(cells, len(cells))
+    one_ids, one_keys = _postal_places(cells)
+    assert [keys[i] if i >= 0 else None for i in ids] == [
+        one_keys[i] if i >= 0 else None for i in one_ids
+    ]
+    assert sorted(keys) == sorted(one_keys)
+
+
+@pytest.mark.parametrize("dtype", ["str", "string[pyarrow]"])
+def test_text_cells_are_numbered_as_pandas_numbers_them(dtype):
+    from compliance._inputs import _distinct
+
+    cells = pd.Series(["b", None, "a", "b", "", "a", " b", None], dtype=dtype).iloc[1:]
+    codes, uniques = _distinct(cells)
+    expected_codes, expected = pd.factorize(cells, use_na_sentinel=True)
+    assert codes.tolist() == expected_codes.tolist()
+    assert uniques == expected.tolist()
+
+
+@pytest.mark.parametrize("dtype", ["str", "object"])
+def test_each_row_says_what_its_postal_code_says_cell_by_cell(dtype):
+    from compliance._inputs import _postal_places, postal_cells
+    from compliance._places import postal_id, said_rows
+
+    rng = np.random.default_rng(6)
+    cells = pd.Series(rng.choice(np.array(MESSY_POSTAL, dtype=object), 300), dtype=dtype)
+    ids, keys = _postal_places(cells)
+    expected = [postal_id(keys[i]) if i >= 0 else -1 for i in ids]
+    for _ in range(2):  # the second time from the per-ZIP table
+        assert said_rows(postal_cells(cells, len(cells))).tolist() == expected

@@ -265,3 +265,100 @@ def test_zone_overrides_are_well_formed():
     for code, zones in zone_overrides().items():
         assert code in zip_table() and zip_table()[code][1] in {"AZ", "NV"}
         assert zones <= available_timezones()
+
+
+MESSY_PHONES = [
+    "(212) 736-5000", "212.736.5000", "+1-212-736-5000", "12127365000", "2127365000",
+    "+1 (212) 736-5000", "212/736/5000", "\t212 736 5000 ", "212-736-5000 x123",
+    "212-736-5000 ext. 12", "2127365000#12", "+12127365000;ext=1", "1-800-FLOWERS",
+    "212-SHOPNOW", "+44 20 7946 0958", "+52 55 1234 5678", "011 44 20 7946 0958",
+    "+2 212 736 5000", "212-111-5000", "212-011-5000", "212-911-5000", "411-555-1234",
+    "911", "212-555-0100", "212-555-1234", "555-1234", "(555) 555-5555", "800-555-0100",
+    "(876) 555-1234", "(876) 927-1234", "(416) 555-0199", "(604) 681-1234", "(787) 555-1234",
+    "(671) 555-1234", "(900) 555-1234", "(500) 555-1234", "(600) 555-1234", "(246) 521-0012",
+    "(246) 521-1012", "(658) 295-0000", "(658) 296-0000", "0212736500", "1212736500",
+    "112127365000", "++12127365000", "+1+2127365000", "1.21274E+10", "", " ", "n/a",
+    "２１２７３６５０００", "212 736 50000", "21273650", "(212)) 736-5000", "+1 212 736 5000 1",
+]  # fmt: skip
+
+
+def _phonenumbers_reading(cell: object) -> phonenumbers.PhoneNumber | None:
+    """The per-cell reading with `phonenumbers`: separators dropped, an optional leading 1
+    or +1, ten digits that make a valid +1 number."""
+    import re
+
+    text = re.sub(r"[ \t().\-/]", "", cell) if isinstance(cell, str) else ""
+    text = re.sub(r"^\+?1(?=[0-9]{10}$)", "", text)
+    if not re.fullmatch(r"[0-9]{10}", text):  # ASCII digits: full-width ones are no number
+        return None
+    number = phonenumbers.parse("+1" + text)
+    return number if phonenumbers.is_valid_number(number) else None
+
+
+_PLACED_TYPES = (phonenumbers.PhoneNumberType.FIXED_LINE,
+                 phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)  # fmt: skip
+
+
+def test_the_exchange_cache_reads_messy_cells_as_phonenumbers_does():
+    rng = np.random.default_rng(9)
+    randoms = [f"{n:010d}" for n in rng.integers(2_000_000_000, 10_000_000_000, 3000)]
+    cells = [*MESSY_PHONES, *randoms, *(f"+1 {r}" for r in randoms[:300])]
+    phones = parse_phones(pd.Series(cells, dtype="str"))
+    for i, cell in enumerate(cells):
+        number = _phonenumbers_reading(cell)
+        assert phones.valid[i] == (number is not None), cell
+        assert phones.national[i] == (number.national_number if number else 0), cell
+        if number is not None:
+            placed = phonenumbers.number_type(number) in _PLACED_TYPES
+            assert (phones.zone_set[i] > 0) == (placed and phones.country[i] != OTHER_COUNTRY)
+
+
+def test_the_exchange_cache_agrees_with_the_patterns_on_every_number():
+    """The cached flags (one judgement per exchange) equal the patterns run on each number,
+    also for numbers of one exchange that differ only in their last digits."""
+    from compliance._phones import _GEOGRAPHIC, _VALID, _exchange_flags, _judged
+
+    rng = np.random.default_rng(10)
+    exchanges = rng.integers(200_000_0, 1_000_000_0, 400)  # NPA-NXX-X
+    numbers = (exchanges[:, None] * 1000 + rng.integers(0, 1000, (400, 6))).ravel()
+    numbers = np.concatenate([numbers, [2465210012, 2465211012, 6582950000, 6582960000]])
+    text = pa.array([f"{n:010d}" for n in numbers], pa.string())
+    valid, geographic = _judged(text, np.ones(len(numbers), dtype=bool))
+    digits = np.frombuffer("".join(f"{n:010d}" for n in numbers).encode(), np.uint8)
+    flags = _exchange_flags(numbers, digits.reshape(-1, 10))
+    assert np.array_equal(flags & _VALID > 0, valid)
+    assert np.array_equal(flags & _GEOGRAPHIC > 0, geographic & valid)
+    assert valid.any() and (~valid).any() and (valid & ~geographic).any()
+
+
+@pytest.mark.parametrize(
+    ("pattern", "free"),
+    [
+        (r"^(?:1\d{4}|2[0-4]\d\d)$", 2),
+        (r"^(?:(?:1|2)\d{3})$", 3),
+        (r"^[2-9]\d{2}[0-9]{4}$", 6),
+        (r"^(?:12[3-5]\d\d|3\d*)$", 0),  # an open repeat: no digit is trusted free
+        (r"^12345$", 0),
+    ],
+)
+def test_the_free_trailing_digits_of_a_pattern(pattern, free):
+    import importlib
+
+    from compliance._phones import _free_tail
+
+    parser, sre = (importlib.import_module(f"re._{name}") for name in ("parser", "constants"))
+    assert _free_tail(list(parser.parse(pattern)), sre)[0] == free
+
+
+def test_without_the_exchange_cache_every_number_is_read_alike(monkeypatch):
+    from compliance import _phones
+
+    rng = np.random.default_rng(12)
+    randoms = [f"{n:010d}" for n in rng.integers(2_000_000_000, 10_000_000_000, 2000)]
+    cells = pd.Series([*MESSY_PHONES, *randoms], dtype="str")
+    cached = parse_phones(cells)
+    monkeypatch.setattr(_phones, "_decisive_digits", lambda: 10)  # patterns deeper than 7
+    direct = parse_phones(cells)
+    for name in ("valid", "country", "zone_set", "zone_origin", "npa_state", "national"):
+        assert np.array_equal(getattr(cached, name), getattr(direct, name)), name
+    assert cached.e164.equals(direct.e164)

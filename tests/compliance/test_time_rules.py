@@ -881,3 +881,69 @@ def test_a_canadian_number_gets_canadian_rules_not_us_ones(judge):
     row = judge("2026-11-30T18:00Z", phone="4165551234")
 
     assert (row.states, row.time_zones) == ("ON", "America/Toronto")
+
+
+def _contacts_in_many_zones() -> pd.DataFrame:
+    """Consenting contacts across zones and states with their own rules."""
+    return pd.DataFrame(
+        {
+            "contact_id": [f"c{i}" for i in range(6)],
+            "phone": [
+                "(212) 736-5000",
+                "(808) 586-1234",
+                "(406) 444-1234",
+                "(305) 555-0100",
+                "(907) 465-1234",
+                "(702) 455-1234",
+            ],
+            "state": [None, "HI", "MT", "FL", None, "UT"],
+            "consent_call": True,
+        }
+    )
+
+
+def test_evaluations_sharing_a_grid_answer_as_a_fresh_one():
+    """Evaluations of one minute share the grid and the candidates' answers (`calling_grid`,
+    `candidates_for`): policies with other windows or rules must not see each other's."""
+    from datetime import UTC, date, datetime, time
+
+    import compliance
+    from compliance import _places, _windows
+
+    contacts = _contacts_in_many_zones()
+    at = datetime(2026, 12, 1, 14, 30, tzinfo=UTC)
+    policies = [
+        CallingPolicy(),
+        CallingPolicy(federal_start=time(10, 0), federal_end=time(20, 0)),
+        CallingPolicy(enforced_confidence=frozenset({"high"})),
+        CallingPolicy(),
+    ]
+    shared = [compliance.evaluate(contacts, at, p) for p in policies]
+    shared_days = [compliance.evaluate_day(contacts, date(2026, 12, 1), policy=p) for p in policies]
+    fresh, fresh_days = [], []
+    for policy in policies:
+        _windows._GRIDS.clear()
+        _places.candidates_for.cache_clear()
+        fresh.append(compliance.evaluate(contacts, at, policy))
+        _windows._GRIDS.clear()
+        _places.candidates_for.cache_clear()
+        fresh_days.append(compliance.evaluate_day(contacts, date(2026, 12, 1), policy=policy))
+    for a, b in zip(shared + shared_days, fresh + fresh_days, strict=True):
+        pd.testing.assert_frame_equal(a, b)
+    assert shared[0]["next_callable_at"].tolist() != shared[1]["next_callable_at"].tolist()
+
+
+def test_a_grid_that_lets_go_of_its_combined_masks_answers_alike(monkeypatch):
+    from datetime import UTC, datetime
+
+    import compliance
+    from compliance import _windows
+
+    contacts = _contacts_in_many_zones()
+    at = datetime(2026, 12, 1, 14, 30, tzinfo=UTC)
+    _windows._GRIDS.clear()
+    kept = compliance.evaluate(contacts, at)
+    _windows._GRIDS.clear()
+    monkeypatch.setattr(_windows, "_KEPT_ZONE_MASKS", 1)  # every new combination clears them
+    pd.testing.assert_frame_equal(compliance.evaluate(contacts, at), kept)
+    _windows._GRIDS.clear()

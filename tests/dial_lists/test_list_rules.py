@@ -184,3 +184,112 @@ def test_the_schema_pattern_and_the_check_agree_on_every_url(url, allowed):
             check_source_url(url)
         for secret in ("password", "abc/def", "SECRET", "=abc"):
             assert secret not in str(refused.value)
+
+
+def _neutralised_by_regex_alone(values: pa.Array) -> list[str | None]:
+    """The reading before the first-byte filter: both regexes on every cell."""
+    import pyarrow.compute as pc
+
+    from dial_lists._cells import _FORMULA_START, _INERT
+
+    risky = pc.and_(
+        pc.match_substring_regex(values, _FORMULA_START),
+        pc.invert(pc.match_substring_regex(values, _INERT)),
+    ).to_pylist()
+    return [
+        ("'" + v if r else v) if v is not None else None
+        for v, r in zip(values.to_pylist(), risky, strict=True)
+    ]
+
+
+def test_the_first_byte_filter_changes_no_cell():
+    rng = np.random.default_rng(11)
+    full_width = ["\uff1d", "\uff0b", "\uff0d", "\uff20", "\uff10"]
+    alphabet = [*"=+-@\t\r 0123456789.()eE/aZ|!'\"", *full_width, "é", "🙂"]
+    cells = ["".join(rng.choice(alphabet, rng.integers(0, 6))) for _ in range(3000)]
+    cells = [
+        *(None if i % 17 == 0 else cell for i, cell in enumerate(cells)),
+        *(c for c, _ in CELLS),
+    ]
+    for type_ in (pa.string(), pa.large_string()):
+        values = pa.array(cells, type_)
+        assert neutralise(values).to_pylist() == _neutralised_by_regex_alone(values)
+        sliced = values.slice(5, 2000)  # an array that starts inside its buffers
+        assert neutralise(sliced).to_pylist() == _neutralised_by_regex_alone(sliced)
+        chunked = pa.chunked_array([values.slice(0, 1000), values.slice(1000)])
+        assert neutralise(chunked).to_pylist() == _neutralised_by_regex_alone(values)
+    assert neutralise(pa.array(["Ana", "Bo"])).to_pylist() == ["Ana", "Bo"]
+
+
+def test_the_filter_sets_the_bits_one_at_a_time_would():
+    rng = np.random.default_rng(5)
+    bits = 1 << 12
+    finder = RepeatFinder(bits)
+    expected = np.zeros(bits // 8, dtype=np.uint8)
+    for _ in range(4):
+        keys = rng.integers(1, 1 << 63, 3000, dtype=np.uint64)
+        keys[::7] = keys[0]  # keys repeated within a chunk
+        finder.add(keys)
+        for position in finder._positions(np.unique(keys)):
+            np.bitwise_or.at(expected, (position >> np.uint64(3)).astype(np.int64),
+                             np.uint8(1) << (position & np.uint64(7)).astype(np.uint8))  # fmt: skip
+    assert np.array_equal(finder._bits, expected)
+
+
+def test_instants_are_written_as_formatting_each_one_would():
+    import pyarrow.compute as pc
+
+    from dial_lists._build import _csv_ready
+
+    seconds = np.array([1_773_061_200, 1_773_061_200, 0, -86_400 * 400, 1_773_061_259], np.int64)
+    for tz in ("UTC", "America/New_York", None):
+        type_ = pa.timestamp("us", tz)
+        values = pa.array([*(seconds * 1_000_000 + 999).tolist(), None], type_)
+        column = pa.chunked_array([values.slice(0, 2), values.slice(2)])
+        written = _csv_ready(pa.table({"at": column})).column("at").to_pylist()
+        fmt = "%Y-%m-%dT%H:%M:%S" + ("" if tz is None else "%z")
+        one_by_one = [
+            None
+            if v is None
+            else re.sub(
+                r"\+0000$", "Z", pc.strftime(pa.scalar(v, pa.timestamp("s", tz)), fmt).as_py()
+            )
+            for v in values.cast(pa.timestamp("s", tz), safe=False).to_pylist()
+        ]
+        assert written == one_by_one
+    assert _csv_ready(pa.table({"at": pa.array([], pa.timestamp("us", "UTC"))})).num_rows == 0
+
+
+def test_id_keys_tell_ids_apart_and_agree_across_chunks():
+    rng = np.random.default_rng(8)
+    alphabet = np.array(list("abcXYZ019-_ é🙂"))
+    ids = ["".join(rng.choice(alphabet, rng.integers(1, 12))) for _ in range(20000)]
+    ids += ["ab", "ba", "c1", "c10", "c01", "C1", "x" * 300, "x" * 299 + "y", "é", "e\u0301"]
+    trimmed = [cid.strip() for cid in ids]
+    keys = id_keys(pa.array(ids))
+    by_key: dict[int, str] = {}
+    for key, cid in zip(keys.tolist(), trimmed, strict=True):
+        if cid:
+            assert by_key.setdefault(key, cid) == cid  # one key, one id
+        else:
+            assert key == 0
+    assert len(by_key) == len({cid for cid in trimmed if cid})
+    chunked = pa.chunked_array([pa.array(ids[:700]), pa.array(ids[700:]).slice(0)])
+    assert np.array_equal(id_keys(chunked), keys)
+    assert np.array_equal(id_keys(pa.array(ids[5:9])), keys[5:9])
+    before = id_keys(pa.array(["abc"]))
+    id_keys(pa.array(["z" * 5000]))  # longer than any id before: more multipliers drawn
+    assert np.array_equal(id_keys(pa.array(["abc"])), before)
+
+
+def test_the_control_character_look_at_the_bytes_changes_no_answer():
+    import pyarrow.compute as pc
+
+    from dial_lists._records import _CONTROL, _has_control
+
+    clean = pa.array(["Ana", "Zoë 🙂", None, "", "Bo Diaz"])
+    dirty = pa.array(["Ana", "Jo\nJo", None, "a\x7f", "tab\there", "ok"])
+    for field in (clean, dirty, dirty.slice(1, 3), dirty.slice(4), clean.slice(0, 2),
+                  pa.chunked_array([clean, dirty]), pa.nulls(3, pa.string())):  # fmt: skip
+        regex = pc.fill_null(pc.match_substring_regex(field, _CONTROL), False)
+        assert _has_control(field).tolist() == regex.to_pylist()
