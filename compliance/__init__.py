@@ -3,6 +3,7 @@
 Pure pandas and numpy on plain data. Never imports Prefect or the API client: tasks wrap it.
 """
 
+from ._arrow import string_buffers
 from ._blocked import Blocked
 from ._caps import PersonAttempts
 from ._evaluate import OPTIONAL as OPTIONAL_COLUMNS
@@ -22,5 +23,6 @@ __all__ = [
     "evaluate",
     "evaluate_day",
     "national_numbers",
+    "string_buffers",
     "suppression_report",
 ]

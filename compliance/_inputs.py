@@ -21,6 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ._arrow import string_buffers
 from ._zones import canadian_fsa, normalise_state, normalise_zip, state_codes, zip_table
 
 _TRUE = frozenset({"true", "t", "yes", "y", "1"})
@@ -306,12 +307,8 @@ def _clean_zips(values: pd.Series) -> np.ndarray:
     known 5-digit ZIP, else -1 (read from Arrow's buffers: no string per cell)."""
     text = pa.array(values.array, pa.large_string())
     text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
-    if text.offset:  # a slice: its own buffers
-        text = pa.concat_arrays([text])
-    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[: len(text) + 1]
-    data = text.buffers()[2]
-    padded = np.frombuffer(data, dtype=np.uint8) if data is not None and data.size else _NO_BYTES
-    padded = np.concatenate([padded, np.full(5, ord("0"), dtype=np.uint8)])
+    offsets, data = string_buffers(text)
+    padded = np.concatenate([data, np.full(5, ord("0"), dtype=np.uint8)])
     starts = offsets[:-1]
     five = np.diff(offsets) == 5
     if text.null_count:
@@ -322,9 +319,6 @@ def _clean_zips(values: pd.Series) -> np.ndarray:
         five &= (digit >= 0) & (digit <= 9)
         number = number * 10 + np.clip(digit, 0, 9)
     return np.where(five, _zip_by_number()[number], -1)
-
-
-_NO_BYTES = np.zeros(0, dtype=np.uint8)
 
 
 @cache

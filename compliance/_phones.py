@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from phonenumbers import PhoneMetadata, PhoneNumberDesc, tzdata
 
+from ._arrow import string_buffers
 from ._inputs import blank_text
 from ._zones import (
     AREA_CODE_ZONES_FILE,
@@ -416,19 +417,9 @@ def concat_phones(first: Phones, second: Phones) -> Phones:
     )
 
 
-def _buffers(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """Offsets (int64, n + 1) and bytes of a string array, read in place where possible."""
-    if text.offset:  # a slice: copy into an array of its own
-        text = pa.concat_arrays([text])
-    wide = pa.types.is_large_string(text.type)
-    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64 if wide else np.int32)
-    offsets = offsets[: len(text) + 1].astype(np.int64, copy=False)
-    return offsets, np.frombuffer(text.buffers()[2] or b"", dtype=np.uint8)[: offsets[-1]]
-
-
 def _without_separators(text: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Offsets, bytes and validity of the strings with separator bytes removed (numpy only)."""
-    offsets, data = _buffers(text)
+    offsets, data = string_buffers(text)
     separator = _SEPARATOR_BYTES[data]
     # Each offset moves back by the separators before it (a search, not a running sum: faster).
     kept_offsets = offsets - np.searchsorted(np.flatnonzero(separator), offsets)

@@ -26,6 +26,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from compliance import string_buffers
+
 _BLOOM_BITS = 1 << 27  # 16 MiB, whatever the file's size: ~0.2% false repeats at 10M keys
 _PROBES = np.array(  # odd multipliers: one probe each (multiply-shift hashing)
     [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93],
@@ -66,13 +68,8 @@ def id_keys(ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """
     text = pc.utf8_trim_whitespace(ids.cast(pa.large_string()))
     text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
-    if text.offset:  # a slice: its own buffers
-        text = pa.concat_arrays([text])
-    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[: len(text) + 1]
-    data = text.buffers()[2]
-    content = np.frombuffer(data, dtype=np.uint8) if data is not None and data.size else _NO_BYTES
-    content = content[offsets[0] : offsets[-1]]
-    starts, lengths = offsets[:-1] - offsets[0], np.diff(offsets)
+    offsets, content = string_buffers(text)
+    starts, lengths = offsets[:-1], np.diff(offsets)
     longest = int(lengths.max()) if len(lengths) else 0
     with np.errstate(over="ignore"):
         spread = np.zeros(len(lengths), dtype=np.uint64)
@@ -90,7 +87,6 @@ def id_keys(ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return np.where(blank, NO_KEY, hashed)
 
 
-_NO_BYTES = np.zeros(0, dtype=np.uint8)
 _LENGTH_TAG = np.uint64(0x9FB21C651E98DF25)
 
 
