@@ -10,19 +10,26 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import datetime as dt
 import os
 import secrets
 import signal
 import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
 from .postgres import Cluster
+from .readiness import (
+    Probe,
+    command_succeeds,
+    file_exists,
+    http_ok,
+    wait_ready,
+    worker_heartbeat,
+)
+from .readiness import StackError as StackError  # callers catch it here, as before
 
 HOST = "127.0.0.1"
 SIMULATOR = ("-m", "simulator")
@@ -34,10 +41,8 @@ PORT_FIELDS = (
     "dashboard_port",
     "runner_port",
 )
-
-
-class StackError(RuntimeError):
-    """A service did not start; the message names it and its log file."""
+# The server stamps a worker's heartbeat with its own clock: the same machine, but allow some.
+CLOCK_SKEW = dt.timedelta(seconds=5)
 
 
 def free_port() -> int:
@@ -81,6 +86,8 @@ class LocalStack:
     issuer_port: int = 0
     dashboard_port: int = 0
     runner_port: int = 0
+    # Reaches every service (e.g. PREFECT_LOGGING_LEVEL=WARNING, as in production).
+    service_env: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Ports left at 0 get distinct free ones.
@@ -122,6 +129,7 @@ class LocalStack:
             "PREFECT_HOME": str(self.run_dir / "prefect-home"),
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
             "CXONE_WEBHOOK_SECRET": self.webhook_secret,
+            **self.service_env,
             **extra,
         }
 
@@ -136,14 +144,18 @@ class LocalStack:
         self,
         name: str,
         args: list[str],
-        health_url: str | None = None,
+        ready: Probe,
         timeout: float = 90.0,
-        ready_line: str | None = None,
         program: list[str] | None = None,
         **env: str,
     ) -> Service:
         """Start `python args...` (or `program + args`), log to `<run_dir>/<name>.log`, and
-        wait until it is ready: `health_url` answers 200, or its log shows `ready_line`."""
+        wait until `ready` says it is serving (a health endpoint, a ready file: never a log
+        line, which a log level may hide).
+
+        Raises:
+            StackError: It exited, or was not ready within `timeout` seconds.
+        """
         log_path = self.run_dir / f"{name}.log"
         log = open(log_path, "wb")  # noqa: SIM115 - the child writes to it for its lifetime
         process = subprocess.Popen(
@@ -156,22 +168,8 @@ class LocalStack:
         log.close()
         service = Service(name, process, log_path)
         self.services.append(service)
-        deadline = time.monotonic() + timeout
-        while True:
-            if process.poll() is not None:
-                raise StackError(f"{name} exited with {process.returncode}; see {log_path}")
-            if ready_line is not None:
-                if ready_line in log_path.read_text(errors="replace"):
-                    return service
-            else:
-                try:
-                    if httpx.get(health_url, timeout=2).status_code == 200:
-                        return service
-                except httpx.HTTPError:
-                    pass
-            if time.monotonic() > deadline:
-                raise StackError(f"{name} not healthy after {timeout:.0f}s; see {log_path}")
-            time.sleep(0.25)
+        wait_ready(name, process, ready, log_path, timeout)
+        return service
 
     def start_prefect_server(self, database_url: str | None = None) -> Service:
         """Prefect's server, on SQLite under the run directory or on `database_url`."""
@@ -179,7 +177,7 @@ class LocalStack:
         return self.start(
             "prefect-server",
             ["-m", "prefect", "server", "start", "--host", HOST, "--port", str(self.prefect_port)],
-            f"{self.prefect_api_url}/health",
+            http_ok(f"{self.prefect_api_url}/health"),
             timeout=180,
             **database,
         )
@@ -191,8 +189,8 @@ class LocalStack:
         self.start(
             "postgres",
             [],
+            command_succeeds(cluster.ready_command()),
             program=cluster.server_command(),
-            ready_line="database system is ready to accept connections",
             timeout=60,
         )
         cluster.create_database()
@@ -202,7 +200,7 @@ class LocalStack:
         return self.start(
             "simulator",
             [*SIMULATOR, *self._simulator_ports(), *args],
-            f"{self.simulator_url}/_sim/config",
+            http_ok(f"{self.simulator_url}/_sim/config"),
         )
 
     def _simulator_ports(self) -> list[str]:
@@ -215,7 +213,8 @@ class LocalStack:
         return self.start(
             "dashboard",
             ["-m", "dashboard", "--host", HOST, "--port", str(self.dashboard_port)],
-            f"{self.dashboard_url}/healthz",
+            # /livez: the unauthenticated liveness answer; /healthz on dashboards before it.
+            http_ok(f"{self.dashboard_url}/livez", f"{self.dashboard_url}/healthz"),
             CXONE_CREDENTIALS_BLOCK=credentials_block,
             **env,
         )
@@ -225,7 +224,7 @@ class LocalStack:
         return self.start(
             "serve",
             ["-m", "deployments.serve", *args],
-            f"http://{HOST}:{self.runner_port}/health",
+            http_ok(f"http://{HOST}:{self.runner_port}/health"),
             timeout=120,
             PREFECT_RUNNER_SERVER_ENABLE="true",
             PREFECT_RUNNER_SERVER_HOST=HOST,
@@ -233,9 +232,15 @@ class LocalStack:
         )
 
     def start_responder(self) -> Service:
-        """The low-success responder as its own long-lived service (the production shape)."""
+        """The low-success responder as its own long-lived service (the production shape);
+        ready once it has subscribed to the events (it writes its ready file then)."""
+        ready_file = self.run_dir / "responder.ready"
+        ready_file.unlink(missing_ok=True)  # an earlier responder's
         return self.start(
-            "responder", ["-m", "deployments.responder"], ready_line="Listening for", timeout=120
+            "responder",
+            ["-m", "deployments.responder", "--ready-file", str(ready_file)],
+            file_exists(ready_file),
+            timeout=120,
         )
 
     def start_worker(
@@ -246,12 +251,15 @@ class LocalStack:
         **env: str,
     ) -> Service:
         """A process worker on `pool` (create the pool first) running at most `limit` flow runs
-        at once; `env` reaches its flow runs."""
+        at once; `env` reaches its flow runs. Ready once the Prefect API has its heartbeat: the
+        server knows it and hands it runs (its own healthcheck server answers 200 before it
+        has even reached the server)."""
         command = ["-m", "prefect", "worker", "start", "--pool", pool, "--name", name]
+        since = dt.datetime.now(dt.UTC) - CLOCK_SKEW
         return self.start(
             name,
             command + (["--limit", str(limit)] if limit else []),
-            ready_line="started!",
+            worker_heartbeat(self.prefect_api_url, pool, name, since),
             timeout=120,
             **env,
         )

@@ -117,6 +117,10 @@ class Cluster:
             "listen_addresses=127.0.0.1",
         ]
 
+    def ready_command(self) -> list[str]:
+        """`pg_isready` for this cluster: exits 0 once the server accepts connections."""
+        return [str(binaries() / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port), "-q"]
+
     def create_database(self) -> None:
         """Create Prefect's database unless it exists."""
         env = {**os.environ, "PGPASSWORD": self.password_file.read_text().strip()}

@@ -15,7 +15,9 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import os
 import signal
+from pathlib import Path
 
 from prefect.client.orchestration import get_client
 from prefect.events.clients import get_events_subscriber
@@ -30,6 +32,7 @@ from flows.revocations import RECEIVED_EVENT, apply_revocations
 from .definitions import FAILOVER_PARAMETERS, LOW_SUCCESS_EVENT
 
 REVOCATIONS_DEPLOYMENT = "apply-revocations/apply-revocations"
+READY_FILE_ENV = "CXONE_RESPONDER_READY_FILE"
 
 # Prefect's logger tree: its console handler shows INFO lines in the service's log.
 logger = get_logger("responder")
@@ -108,10 +111,15 @@ async def revocation_settings() -> dict | None:
     return {key: value for key, value in deployment.parameters.items() if key != "batch"}
 
 
-async def respond_to_low_success() -> None:
+async def respond_to_low_success(ready_file: Path | None = None) -> None:
     """Listen for low-success events from now on and run the failover for each pair; apply
     each revocation the dashboard announces (when `apply-revocations` is deployed by then:
-    `serve` starts this before its deployments are registered)."""
+    `serve` starts this before its deployments are registered).
+
+    Args:
+        ready_file: Written once subscribed (what a supervisor waits for, whatever the log
+            level), removed when the responder stops.
+    """
     await register_block_types()  # before the first event: keeps it off the hot path
     names = [LOW_SUCCESS_EVENT, RECEIVED_EVENT]
     events = EventFilter(
@@ -122,28 +130,46 @@ async def respond_to_low_success() -> None:
     try:
         async with get_events_subscriber(filter=events) as subscriber:
             logger.info("Listening for %s", ", ".join(names))
+            if ready_file is not None:
+                write_ready_file(ready_file)
             async for event in subscriber:
                 if event.event == RECEIVED_EVENT:
                     responder.handle_revocation(event.payload)
                 else:
                     responder.handle(event.payload)
     finally:
+        if ready_file is not None:
+            ready_file.unlink(missing_ok=True)
         await responder.wait()
+
+
+def write_ready_file(path: Path) -> None:
+    """Write `path` (this process's id) whole: renamed into place, never seen half written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
+    partial.write_text(f"{os.getpid()}\n")
+    partial.replace(path)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m deployments.responder", description=__doc__.splitlines()[0]
     )
-    parser.parse_args(argv)
+    parser.add_argument(
+        "--ready-file",
+        type=Path,
+        default=os.environ.get(READY_FILE_ENV) or None,
+        help=f"write this file once subscribed to the events (default: ${READY_FILE_ENV})",
+    )
+    args = parser.parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how one stops it
-        asyncio.run(_until_terminated())
+        asyncio.run(_until_terminated(args.ready_file))
 
 
-async def _until_terminated() -> None:
+async def _until_terminated(ready_file: Path | None = None) -> None:
     """Respond until SIGTERM, then finish the failovers already started (a service manager
     stopping the responder must not leave a failover half done or a run Crashed)."""
-    listening = asyncio.create_task(respond_to_low_success())
+    listening = asyncio.create_task(respond_to_low_success(ready_file))
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, listening.cancel)
     with contextlib.suppress(asyncio.CancelledError):
         await listening

@@ -80,3 +80,20 @@ async def test_a_revocation_is_applied_with_the_deployment_as_it_is_when_it_arri
     assert applied == [
         {"credentials_block": "c", "calling_lists": ["Renewals"], "batch": "msg_later"}
     ]
+
+
+async def test_the_ready_file_appears_once_subscribed_and_goes_when_stopped(tmp_path):
+    ready = tmp_path / "run" / "responder.ready"
+    listener = asyncio.create_task(respond_to_low_success(ready_file=ready))
+    deadline = asyncio.get_running_loop().time() + 60
+    try:
+        while not ready.exists():
+            assert not listener.done(), listener
+            assert asyncio.get_running_loop().time() < deadline, "no ready file within 60 s"
+            await asyncio.sleep(0.05)
+        assert ready.read_text().strip().isdigit()  # this process's id, written whole
+        assert [p.name for p in ready.parent.iterdir()] == ["responder.ready"]
+    finally:
+        listener.cancel()
+        await asyncio.gather(listener, return_exceptions=True)
+    assert not ready.exists()  # a stopped responder is not ready
