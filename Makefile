@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: install browser postgres test stack-test interleave lint sim demo stack stack-down
+.PHONY: install browser postgres test stack-test interleave lint sim demo demo-down stack stack-down
 
 install: $(STAMP)
 
@@ -55,6 +55,10 @@ sim: install
 
 demo: install
 	$(BIN)/python scripts/demo.py
+
+# Stops a running or kept (KEEP=1) demo and every service it started (.demo/demo.json).
+demo-down: install
+	$(BIN)/python scripts/demo.py down
 
 stack: install postgres
 	$(BIN)/python scripts/stack.py up

@@ -86,11 +86,14 @@ def build_deployments(
     dial_list_credentials: str = "cxone-access-key/prod",
     dnc_group: str | None = None,
     revocation_lists: Sequence[str] | None = None,
+    dial_list_output_dir: str = "dial-lists",
+    outcomes_output_dir: str = "outcomes",
 ) -> list[RunnerDeployment]:
     """Every deployment of the product; each shows its flow's docstring as its description.
 
     The fleet is every saved `FailoverPair`: adding a pair needs no deployment change. A
-    revocation leaves `revocation_lists` (default: the daily sync's `calling_list`).
+    revocation leaves `revocation_lists` (default: the daily sync's `calling_list`). The
+    output directories are relative to the serving process's working directory.
     """
     return [
         provision_campaign.to_deployment(
@@ -114,7 +117,7 @@ def build_deployments(
                 "source": dial_list_source,
                 "calling_list": calling_list,
                 "credentials_block": dial_list_credentials,
-                "output_dir": "dial-lists",
+                "output_dir": dial_list_output_dir,
                 "for_day": "today",
             },
         ),
@@ -122,7 +125,11 @@ def build_deployments(
             name="collect-outcomes",
             schedules=[Interval(OUTCOMES_EVERY)],
             concurrency_limit=ONE_AT_A_TIME,
-            parameters={"credentials_block": dial_list_credentials, "dnc_group": dnc_group},
+            parameters={
+                "credentials_block": dial_list_credentials,
+                "dnc_group": dnc_group,
+                "output_dir": outcomes_output_dir,
+            },
         ),
         apply_revocations.to_deployment(
             name="apply-revocations",

@@ -351,3 +351,39 @@ async def connect_to_stand_in(stack: LocalStack, name: str = "demo") -> str:
     await register_block_types()
     await stand_in_access_key(stack.issuer_url).asave(name, overwrite=True)
     return f"cxone-access-key/{name}"
+
+
+async def outputs_under(directory: Path) -> dict[str, str]:
+    """Point each deployment's relative `output_dir` at the same name under `directory`
+    (`exports` -> `<directory>/exports`): a worker runs them in the directory `prefect deploy`
+    ran in, the repository, which a local stack must leave clean. Runs already scheduled with
+    the old directory are deleted (the server schedules the next ones with the new one). Call
+    it before starting the workers. Returns deployment name -> output directory."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import DeploymentUpdate
+    from prefect.client.schemas.filters import (
+        DeploymentFilter,
+        DeploymentFilterId,
+        FlowRunFilter,
+        FlowRunFilterStateType,
+    )
+
+    moved = {}
+    async with get_client() as client:
+        for deployment in await client.read_deployments():
+            output_dir = deployment.parameters.get("output_dir")
+            if not isinstance(output_dir, str) or Path(output_dir).is_absolute():
+                continue
+            parameters = {**deployment.parameters, "output_dir": str(directory / output_dir)}
+            await client.update_deployment(deployment.id, DeploymentUpdate(parameters=parameters))
+            moved[deployment.name] = parameters["output_dir"]
+            scheduled = await client.read_flow_runs(
+                deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment.id])),
+                flow_run_filter=FlowRunFilter(
+                    state={"type": FlowRunFilterStateType(any_=["SCHEDULED"])}
+                ),
+            )
+            for run in scheduled:
+                if run.parameters.get("output_dir") != parameters["output_dir"]:
+                    await client.delete_flow_run(run.id)
+    return moved

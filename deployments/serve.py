@@ -29,7 +29,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--contact-list", required=True, help="contact list to export daily")
     parser.add_argument("--credentials-block", default="cxone")
-    parser.add_argument("--output-dir", default="exports")
+    parser.add_argument("--output-dir", default="exports", help="the export's directory")
+    parser.add_argument("--dial-list-output-dir", default="dial-lists")
+    parser.add_argument("--outcomes-output-dir", default="outcomes")
     parser.add_argument("--monitor-seconds", type=float, default=60.0)
     parser.add_argument("--dial-list-source", default="contacts.parquet", help="daily CRM file")
     parser.add_argument("--calling-list", default="Daily dial list")
@@ -58,6 +60,8 @@ def main(argv: list[str] | None = None) -> None:
         dial_list_credentials=args.dial_list_credentials,
         dnc_group=args.dnc_group,
         revocation_lists=args.revocation_lists,
+        dial_list_output_dir=args.dial_list_output_dir,
+        outcomes_output_dir=args.outcomes_output_dir,
     )
 
     async def run() -> None:

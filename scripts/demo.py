@@ -21,10 +21,12 @@ dashboard polls the skills' summaries, as it must on a real tenant.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import os
 import shutil
+import signal
 import sys
 import time
 import uuid
@@ -54,7 +56,10 @@ from flows.provision import provision_campaign
 from ledger import ledger_url
 from simulator.admin.dispositions import DISPOSITIONS
 
-RUN_DIR = Path(".demo")
+RUN_DIR = Path(".demo").resolve()  # everything the demo writes; removed at its start
+STATE = RUN_DIR / "demo.json"  # what `make demo-down` stops
+SETTLE_TIMEOUT = 90.0  # for the demo's flow runs to finish before its services stop
+QUIET_SECONDS = 1.0  # no run going for this long: an event in flight has started its run
 LIST_ID = "CL-DEMO"  # the described API's contact list
 CALLING_LIST = "Demo renewals"  # NICE CXone: the calling list the skills dial
 DNC_GROUP = "Demo internal DNC"
@@ -237,6 +242,8 @@ def fail_over(stack: LocalStack, platform: str, primary: dict, backup: dict) -> 
     with Step("Serving the deployments", logs=str(stack.run_dir / "serve.log")):
         stack.start_serve(
             *("--contact-list", LIST_ID, "--output-dir", str(RUN_DIR / "exports")),
+            *("--dial-list-output-dir", str(RUN_DIR / "dial-lists")),
+            *("--outcomes-output-dir", str(RUN_DIR / "outcomes")),
             *("--dial-list-source", str(RUN_DIR / "crm" / "contacts.parquet")),
             *("--calling-list", CALLING_LIST, "--dial-list-credentials", CREDENTIALS[platform]),
             *("--revocation-lists", *lists),
@@ -451,77 +458,216 @@ async def daily_loop(stack: LocalStack, platform: str, revocation_secret: str) -
     }
 
 
-async def runs_settled(timeout: float = 30.0) -> None:
-    """Wait until no flow run is running: one stopped mid-flight would show as Crashed. Then
-    send this process's queued flow-run logs and events: left for exit, with the server
-    gone, they would be retried for a minute or more."""
+async def quiesce(stack: LocalStack, timeout: float = SETTLE_TIMEOUT) -> None:
+    """End the demo's flow runs cleanly before its services stop: one cut off would end
+    Crashed. Pauses every deployment (no scheduled run starts; `monitor-fleet` runs every
+    minute), stops the dashboard (no more low-success or revocation events for the responder
+    or the triggers), then waits until no run is going or due for `QUIET_SECONDS`. Then sends
+    this process's queued flow-run logs and events: left for exit, with the server gone, they
+    would be retried for a minute or more.
+
+    Raises:
+        TimeoutError: A run was still going after `timeout` seconds; the message names it.
+    """
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterStateType
     from prefect.events.worker import EventsWorker
     from prefect.logging.handlers import APILogHandler
 
-    busy = FlowRunFilter(state={"type": FlowRunFilterStateType(any_=["RUNNING", "PENDING"])})
-    deadline = time.monotonic() + timeout
     async with get_client() as client:
-        while await client.read_flow_runs(flow_run_filter=busy, limit=1):
-            if time.monotonic() > deadline:
-                break
+        for deployment in await client.read_deployments():
+            await client.pause_deployment(deployment.id)
+        for service in [s for s in stack.services if s.name == "dashboard"]:
+            stack.stop_service(service)
+        deadline = time.monotonic() + timeout
+        quiet_since = time.monotonic()
+        while time.monotonic() - quiet_since < QUIET_SECONDS:
+            going = await runs_going(client)
+            if going:
+                quiet_since = time.monotonic()
+                if quiet_since > deadline:
+                    names = ", ".join(f"{r.name!r} ({r.state_name})" for r in going)
+                    raise TimeoutError(f"flow runs still going after {timeout:.0f}s: {names}")
             await asyncio.sleep(0.2)
     await APILogHandler.aflush()
     await EventsWorker.drain_all(timeout=10)  # in a running loop: a coroutine
 
 
-def main() -> int:
+async def runs_going(client) -> list:
+    """The flow runs running, starting, being cancelled, or scheduled and already due (a
+    triggered run about to be picked up)."""
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterExpectedStartTime,
+        FlowRunFilterStateType,
+    )
+
+    busy = FlowRunFilterStateType(any_=["RUNNING", "PENDING", "CANCELLING"])
+    due = FlowRunFilter(
+        state={"type": FlowRunFilterStateType(any_=["SCHEDULED"])},
+        expected_start_time=FlowRunFilterExpectedStartTime(before_=dt.datetime.now(dt.UTC)),
+    )
+    return [
+        *await client.read_flow_runs(flow_run_filter=FlowRunFilter(state={"type": busy})),
+        *await client.read_flow_runs(flow_run_filter=due),
+    ]
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM stops the demo as Ctrl-C does: every service it started, then exit."""
+    raise KeyboardInterrupt
+
+
+def _stopping() -> None:
+    """Stopping has begun: a second Ctrl-C or SIGTERM must not cut it short (and leave
+    services running)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def save_state(stack: LocalStack | None = None) -> None:
+    """What `make demo-down` stops: this process, and its services' process groups, each with
+    its start time (a pid reused by another process after a crash is not signalled)."""
+    state = {
+        "demo": _identity(os.getpid()),
+        "services": {s.name: _identity(s.process.pid) for s in stack.services} if stack else {},
+    }
+    STATE.write_text(json.dumps(state, indent=2))
+
+
+def _identity(pid: int) -> list:
+    """[pid, its start time since boot]; None for the time where /proc does not say, and
+    "exited" for a process that has exited but is not yet reaped (a zombie)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return [pid, None]
+    return [pid, "exited" if fields[0] == "Z" else fields[19]]  # state; starttime (field 22)
+
+
+def _signal(identity: list, sent: int, group: bool = False) -> bool:
+    """Send `sent` to the process (or its group) if it is still the one recorded; False if
+    it is gone."""
+    pid = identity[0]
+    if _identity(pid) != identity:
+        return False
+    try:
+        (os.killpg if group else os.kill)(pid, sent)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def down(timeout: float = 180.0) -> int:
+    """`make demo-down`: stop a running (or kept, KEEP=1) demo and every service it started.
+
+    Sends SIGTERM to the demo, which ends its runs cleanly and stops its services; the
+    process groups of services still up after `timeout` seconds (the demo was killed) are
+    then stopped, SIGTERM first and SIGKILL after 10 s."""
+    if not STATE.exists():
+        print(f"No demo is running (no {os.path.relpath(STATE)}).")
+        return 0
+    state = json.loads(STATE.read_text())
+    if _signal(state["demo"], signal.SIGTERM):
+        print(f"Stopping the demo (pid {state['demo'][0]}) and its services ...", flush=True)
+        _wait_gone(state["demo"], timeout)
+    for name, service in reversed(list(state["services"].items())):
+        for sent, wait in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 0.0)):
+            if _signal(service, sent, group=True):
+                print(f"  {name}: {sent.name}", flush=True)
+                _wait_gone(service, wait)
+    STATE.unlink(missing_ok=True)
+    print("The demo is stopped.")
+    return 0
+
+
+def _wait_gone(identity: list, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while _identity(identity[0]) == identity and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
+def main(argv: list[str] | None = None) -> int:
+    if (argv if argv is not None else sys.argv[1:]) == ["down"]:
+        return down()
     keep = os.environ.get("KEEP") == "1"
     platform = os.environ.get("PLATFORM", "described")
     if platform not in ("described", "admin"):
         print(f"PLATFORM must be 'described' or 'admin', not {platform!r}", file=sys.stderr)
         return 2
+    if STATE.exists() and _signal(json.loads(STATE.read_text())["demo"], 0):
+        print("A demo is running already: `make demo-down` stops it.", file=sys.stderr)
+        return 1
     # Each demo starts clean: no Prefect database, flow runs, ledger or files from an earlier one.
     shutil.rmtree(RUN_DIR, ignore_errors=True)
     RUN_DIR.mkdir(mode=0o700)
+    signal.signal(signal.SIGTERM, _interrupt)  # `make demo-down`, a service manager, kill
+    save_state()
     revocation_secret = new_webhook_secret()  # the SMS platform's, shared with the dashboard
     stack = LocalStack(RUN_DIR / "logs")
-    print(f"Platform: {platform} (PLATFORM=described or admin); state under {RUN_DIR}/")
+    print(f"Platform: {platform} (PLATFORM=described or admin); "
+          f"state under {os.path.relpath(RUN_DIR)}/")  # fmt: skip
     try:
         with stack:
-            with Step("Starting the Prefect server", logs=f"{stack.run_dir}/prefect-server.log"):
-                stack.start_prefect_server()
-            with Step("Starting the simulator and the dashboard", logs=f"{stack.run_dir}/*.log"):
-                # A fake clock (from now): the daily loop's dialer moves it through a day.
-                stack.start_simulator("--list", f"{LIST_ID}={CONTACTS}", "--fake-clock")
-                stack.start_dashboard(
-                    CXONE_POLL_SECONDS=POLL_SECONDS,
-                    CXONE_REVOCATION_SECRET=revocation_secret,
-                    CXONE_LEDGER_URL=ledger_url(ledger_path()),
-                )
-            with temporary_settings({PREFECT_API_URL: stack.prefect_api_url}):
-                primary, backup, made = asyncio.run(provision_and_export(stack, platform))
-                latency = fail_over(stack, platform, primary, backup)
-                day = asyncio.run(daily_loop(stack, platform, revocation_secret))
-                asyncio.run(runs_settled())  # before shutting down, so that none is cut off
-            final = statuses(stack, platform)
-            following = day["next"]
-            print(f"\nSummary ({dt.datetime.now():%Y-%m-%d %H:%M})")
-            print(f"  primary {primary['id']}: {final[primary['id']]}")
-            print(f"  backup  {backup['id']}: {final[backup['id']]}")
-            print(f"  contacts: {made['dialable']} dialable, {made['suppressed']} suppressed")
-            print(f"  failover latency: {latency:.2f}s (low reading to backup active)")
-            print(f"  daily loop: {day['calls']} calls, {day['optouts']} opt-out to an agent, "
-                  f"1 revocation by webhook; the next day: {following['dialable']} dialable, "
-                  f"{following['suppressed']} suppressed")  # fmt: skip
-            if keep:
-                print(f"  Prefect UI: {stack.prefect_ui_url}   dashboard: {stack.dashboard_url}")
-                print("\nKEEP=1: services stay up; press Ctrl-C to stop them.")
-                while True:
-                    time.sleep(3600)
+            try:
+                run_demo(stack, platform, revocation_secret, keep)
+            finally:
+                _stopping()  # then `with stack` stops every service, newest first
     except (StackError, TimeoutError, RuntimeError, httpx.HTTPError) as error:
         print(f"demo failed: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         pass
+    finally:
+        STATE.unlink(missing_ok=True)
     print("Stopped every service the demo started.")
     return 0
+
+
+def run_demo(stack: LocalStack, platform: str, revocation_secret: str, keep: bool) -> None:
+    """Start the services, run the demo, print the summary; with `keep`, wait for Ctrl-C or
+    SIGTERM (`make demo-down`). Ends the demo's flow runs before returning."""
+    with Step("Starting the Prefect server", logs=f"{stack.run_dir}/prefect-server.log"):
+        stack.start_prefect_server()
+    with Step("Starting the simulator and the dashboard", logs=f"{stack.run_dir}/*.log"):
+        # A fake clock (from now): the daily loop's dialer moves it through a day.
+        stack.start_simulator("--list", f"{LIST_ID}={CONTACTS}", "--fake-clock")
+        stack.start_dashboard(
+            CXONE_POLL_SECONDS=POLL_SECONDS,
+            CXONE_REVOCATION_SECRET=revocation_secret,
+            CXONE_LEDGER_URL=ledger_url(ledger_path()),
+        )
+    save_state(stack)
+    with temporary_settings({PREFECT_API_URL: stack.prefect_api_url}):
+        primary, backup, made = asyncio.run(provision_and_export(stack, platform))
+        latency = fail_over(stack, platform, primary, backup)
+        save_state(stack)  # with the serving process
+        day = asyncio.run(daily_loop(stack, platform, revocation_secret))
+        if not keep:
+            with Step("Ending the flow runs before stopping the services"):
+                asyncio.run(quiesce(stack))
+        final = statuses(stack, platform)
+        following = day["next"]
+        print(f"\nSummary ({dt.datetime.now():%Y-%m-%d %H:%M})")
+        print(f"  primary {primary['id']}: {final[primary['id']]}")
+        print(f"  backup  {backup['id']}: {final[backup['id']]}")
+        print(f"  contacts: {made['dialable']} dialable, {made['suppressed']} suppressed")
+        print(f"  failover latency: {latency:.2f}s (low reading to backup active)")
+        print(f"  daily loop: {day['calls']} calls, {day['optouts']} opt-out to an agent, "
+              f"1 revocation by webhook; the next day: {following['dialable']} dialable, "
+              f"{following['suppressed']} suppressed")  # fmt: skip
+        if keep:
+            print(f"  Prefect UI: {stack.prefect_ui_url}   dashboard: {stack.dashboard_url}")
+            with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C, or SIGTERM (_interrupt)
+                print(
+                    f"\nKEEP=1: services stay up. Stop them with Ctrl-C here, or `make "
+                    f"demo-down` (or kill {os.getpid()}) from another shell.",
+                    flush=True,
+                )
+                while True:
+                    time.sleep(3600)
+            _stopping()
+            print("Ending the flow runs, then stopping the services ...", flush=True)
+            asyncio.run(quiesce(stack))
 
 
 if __name__ == "__main__":

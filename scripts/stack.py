@@ -40,6 +40,7 @@ from deployments.local_stack import (  # noqa: E402
     StackError,
     connect_to_simulator,
     connect_to_stand_in,
+    outputs_under,
 )
 
 STACK_DIR = ROOT / ".stack"
@@ -56,6 +57,7 @@ CONTACT_LIST = "CL-DEMO"
 CRM_FILE = STACK_DIR / "crm" / "contacts.parquet"  # the daily dial-list sync's source
 CALLING_LIST = "Stack renewals"
 WORKERS = ("worker-1", "worker-2")
+OUTPUTS = STACK_DIR / "outputs"  # the deployments' output directories (exports, dial-lists ...)
 
 
 def _alive(pid: int) -> bool:
@@ -113,6 +115,9 @@ def up() -> int:
         print("Applying deployments/prefect.yaml and starting two workers ...", flush=True)
         _prefect(stack, "work-pool", "create", "cxone-process", "--type", "process", "--overwrite")
         _prefect(stack, "deploy", "--all", "--prefect-file", "deployments/prefect.yaml")
+        with temporary_settings({PREFECT_API_URL: stack.prefect_api_url}):
+            # The deployments' files under .stack/outputs/, not the repository's root.
+            asyncio.run(outputs_under(OUTPUTS))
         for worker in WORKERS:
             stack.start_worker(worker)
         with temporary_settings({PREFECT_API_URL: stack.prefect_api_url}):

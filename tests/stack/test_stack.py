@@ -25,7 +25,7 @@ from prefect.deployments import run_deployment
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from blocks import CXoneCredentials, FailoverPair, failover_identity, operation
-from deployments.local_stack import LocalStack, stand_in_access_key
+from deployments.local_stack import LocalStack, outputs_under, stand_in_access_key
 
 pytestmark = pytest.mark.stack
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,6 +79,10 @@ def stack() -> Iterator[LocalStack]:
                 subprocess.run(
                     [*prefect, *command], cwd=ROOT, env=env, check=True, capture_output=True
                 )
+            with temporary_settings({PREFECT_API_URL: stack.prefect_api_url}):
+                # Before the workers: the runs' files under the stack, not the repository.
+                moved = asyncio.run(outputs_under(Path(tmp) / "outputs"))
+            assert set(moved) == {"export-segmented-contacts", "sync-dial-list", "collect-outcomes"}
             for worker in WORKERS:
                 # Each takes at most half of the sixteen racing runs, so both take some.
                 stack.start_worker(worker, limit=8, CXONE_OPERATION_LEASE_SECONDS=LEASE_SECONDS)
@@ -215,6 +219,9 @@ async def test_a_worker_killed_mid_failover_is_finished_by_the_other(stack):
 async def test_the_export_runs_from_the_pool(stack):
     run = await run_deployment("export-segmented-contacts/export-segmented-contacts", timeout=240)
     assert run.state.is_completed(), run.state.message
+    # Under the stack's own directory: nothing in the repository the workers run in.
+    assert run.parameters["output_dir"] == str(stack.run_dir.parent / "outputs" / "exports")
+    assert (stack.run_dir.parent / "outputs" / "exports" / "dialable.csv").exists()
 
 
 async def test_the_dial_list_sync_runs_from_the_pool(stack):
