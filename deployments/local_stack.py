@@ -2,8 +2,10 @@
 
 Used by `make demo` and the benchmarks: a Prefect server (SQLite, UI on), the simulator, the
 dashboard and the deployments' `serve` process, each logging to its own file under the run
-directory, each waited for on its health endpoint. `connect_to_simulator` and
-`provision_pair` then configure Prefect for that stack.
+directory, each waited for until it is ready (a health endpoint, the responder's ready file,
+a worker's heartbeat: see `deployments/readiness.py`; never a log line, whatever
+PREFECT_LOGGING_LEVEL says). `connect_to_simulator` and `provision_pair` then configure
+Prefect for that stack.
 """
 
 from __future__ import annotations
