@@ -120,8 +120,9 @@ class DialFiles:
         lines: Data lines of a CSV source (the header not counted); rows of other sources.
         first_unreadable: The first `FIRST_UNREADABLE` unreadable lines (line, why).
         for_day, at, not_before, zone: What the list was evaluated for.
-        dialable_path, dialable_parquet_path, suppressed_path, suppressed_parquet_path,
-            unreadable_path: The files (the plain names are the CSV files).
+        dialable_path, dialable_parquet_path: The dialable contacts (CSV, Parquet).
+        suppressed_path, suppressed_parquet_path: The suppressed contacts (CSV, Parquet).
+        unreadable_path: The lines that are not one contact each (CSV).
         marker_path: `run.json` (empty in the summary it holds).
     """
 
