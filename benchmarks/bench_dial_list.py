@@ -178,7 +178,7 @@ def list_holds_exactly(stack, run: dict) -> bool:
 
 
 def spread(values: list[float], unit: str, digits: int = 1) -> str:
-    """The median and the range of three (or more) runs, as the README's tables give them."""
+    """The median and the range of three (or more) runs, as the benchmark tables give them."""
     return (
         f"median {statistics.median(values):,.{digits}f} {unit} "
         f"(min {min(values):,.{digits}f}, max {max(values):,.{digits}f})"

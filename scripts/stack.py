@@ -148,7 +148,7 @@ The stack is running (logs in {stack.run_dir}):
   Prefect UI   {urls["prefect_ui"]}        (export PREFECT_API_URL={urls["prefect_api"]})
   dashboard    {urls["dashboard"]}
   simulator    {urls["simulator"]}  (NICE CXone stand-in: issuer {urls["nice_issuer"]})
-Next: the README's "First run on the stack". Stop it all with `make stack-down`."""
+Next: docs/production.md, "The shape, on one machine first". Stop it all with `make stack-down`."""
     )
     return 0
 
