@@ -552,7 +552,7 @@ def main(argv: list[str] | None = None) -> None:
         "--concurrency",
         type=int,
         default=16,
-        help="pairs evaluated (and API reads in flight) at once",
+        help="pairs evaluated (and API reads in flight) at once (default: %(default)s)",
     )
     args = cli.parse_args(argv)
     options = _cli.options(args)
