@@ -12,7 +12,7 @@ from .abandonment import (
     judge_abandonment,
 )
 from .decision import Decision, FailoverPolicy, History, Reading, decide, fresh_window
-from .outcome import AbandonmentSummary, Action, FleetRow, PairOutcome, campaign_label, plural
+from .outcome import AbandonmentSummary, Action, FleetRow, PairOutcome, campaign_label
 
 __all__ = [
     "DEFAULT_WARNING",
@@ -31,5 +31,4 @@ __all__ = [
     "decide",
     "fresh_window",
     "judge_abandonment",
-    "plural",
 ]

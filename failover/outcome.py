@@ -40,16 +40,6 @@ def campaign_label(campaign_id: str, name: str | None) -> str:
     return f"{name} ({campaign_id})" if name else campaign_id
 
 
-def plural(count: int, noun: str) -> str:
-    """`count` and `noun`, in the plural unless there is one.
-
-    Example:
-        >>> plural(1, "pair"), plural(2, "pair"), plural(0, "contact")
-        ('1 pair', '2 pairs', '0 contacts')
-    """
-    return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
 @dataclass(frozen=True)
 class AbandonmentSummary:
     """The dialling campaign's 30-day abandonment, as last read."""

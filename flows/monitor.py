@@ -40,7 +40,7 @@ from blocks import (
     restore_identity,
 )
 from cxone import PlatformId
-from failover import Action, FleetRow, PairOutcome, fresh_window, plural
+from failover import Action, FleetRow, PairOutcome, fresh_window
 from tasks.failover import (
     ReadFailure,
     pause_campaign,
@@ -55,6 +55,7 @@ from ._events import EVALUATED, RESTORED, emit_pair_event
 from ._names import named_outcomes, rename_run
 from ._pairs import HOLDER_WAIT_SECONDS, FailoverIncomplete, PairRun, due_guard, evaluate_pair
 from ._user_errors import UserError, fails_cleanly
+from ._words import plural
 
 # Checked when a deployment is applied (it is in the parameter schema) and when a run starts.
 CampaignId = PlatformId
