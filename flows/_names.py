@@ -30,6 +30,7 @@ async def rename_run(name: str) -> None:
     if context and context.flow_run and context.flow_run.name != name:
         async with get_client() as client:
             await client.update_flow_run(context.flow_run.id, name=name)
+        context.flow_run.name = name  # the run as this process knows it
 
 
 def _known(outcome: PairOutcome) -> dict[str, str]:

@@ -19,7 +19,7 @@ from blocks import (
     register_block_types,
 )
 from blocks.idempotency import legacy_record_name
-from flows.monitor import monitor_campaigns, monitor_fleet
+from flows.monitor import monitor_campaigns, monitor_fleet, reset_failover, restore_primary
 
 from .conftest import add_fault, create_campaign, save_pair, set_metrics, set_status, transitions
 
@@ -155,3 +155,18 @@ async def test_a_failover_in_flight_under_the_legacy_name_is_finished_under_it(
     assert finished is not None and finished.status == "applied"
     assert _documents.name_of(finished) == identity.legacy_name
     assert await _documents.read(IdempotencyRecord, identity.name) is None
+
+
+async def test_restore_and_reset_runs_are_named_for_the_pair(sim, pair, credentials_block):
+    primary, backup = pair
+    set_metrics(sim, primary, 0.05, 200)
+    await monitor_campaigns(primary, backup, credentials_block=credentials_block)
+    restored = await restore_primary(primary, return_state=True)
+    reset = await reset_failover(primary, return_state=True)
+    async with get_client() as client:
+        names = [
+            (await client.read_flow_run(state.state_details.flow_run_id)).name
+            for state in (restored, reset)
+        ]
+    assert names == [f"restore primary ({primary})", f"reset primary ({primary})"]
+    assert restored.message.startswith(f"restored primary ({primary}); episode 2 open")
