@@ -52,6 +52,7 @@ from .failover import (
     read_claim,
     release_backup,
     restore_identity,
+    save_names,
     state_block_name,
 )
 from .idempotency import IdempotencyRecord, OperationTakeover, digest, document_name, record_name
@@ -136,6 +137,7 @@ __all__ = [
     "register_block_types",
     "release_backup",
     "restore_identity",
+    "save_names",
     "state",
     "state_block_name",
     "storage_options_of",

@@ -1,7 +1,8 @@
 """A failover pair's configuration (what people save) and its runtime state (what flows keep).
 
 `FailoverPair` is configuration: operators save and edit it, from Python or the Prefect UI,
-under any name; the pair blocks are the registry of monitored pairs. Flows never write it.
+under any name; the pair blocks are the registry of monitored pairs. Flows never write its
+settings; they only add the campaigns' display names, field by field (`save_names`).
 `FailoverState` is runtime state (the episode, the breach count, the guard's trips): flows
 change it field group by field group, by compare-and-set (`blocks.state`), so a run never
 writes back a value it read earlier and episode numbers only move forward. Both carry the
@@ -19,9 +20,9 @@ from typing import Any, ClassVar, Self
 from prefect.blocks.core import Block
 from pydantic import Field, HttpUrl, model_validator
 
-from failover import DEFAULT_WARNING, SAFE_HARBOR
+from failover import DEFAULT_WARNING, SAFE_HARBOR, campaign_label
 
-from . import _documents, clock, state
+from . import _documents, _prefect, clock, state
 from .idempotency import document_name
 from .operation import OperationIdentity
 from .state import VersionedState
@@ -67,7 +68,9 @@ class FailoverPair(Block):
 
     The monitoring flows, the dashboard (which raises the low-success event) and the
     event-triggered failover all read this one block, so they cannot disagree. Saving one
-    adds the pair to the fleet; flows never change it.
+    adds the pair to the fleet; flows never change its settings. `campaign_names` is for
+    people only (run names, artifacts, the fleet's table): the monitor fills in what is
+    missing, and nothing ever finds a campaign by it.
 
     Example:
         ```python
@@ -129,6 +132,27 @@ print(pair.primary_campaign_id, pair.backup_campaign_id, pair.threshold)
         lt=SAFE_HARBOR,
         description="Warn at this 30-day abandonment rate; at 3% the campaign is paused.",
     )
+    campaign_names: dict[str, str] = Field(
+        default_factory=dict,
+        description="Display only: the campaigns' names by id, as the platform gave them "
+        "(filled in by the monitor when missing). Never used to find a campaign.",
+    )
+
+    def label(self, campaign_id: str) -> str:
+        """A campaign of the pair as people read it: its name, then its id.
+
+        Example:
+            >>> pair = FailoverPair(primary_campaign_id="cmp_a", backup_campaign_id="cmp_b",
+            ...                     campaign_names={"cmp_a": "Renewals"})
+            >>> pair.label("cmp_a"), pair.label("cmp_b")
+            ('Renewals (cmp_a)', 'cmp_b')
+        """
+        return campaign_label(campaign_id, self.campaign_names.get(campaign_id))
+
+    def unnamed(self) -> list[str]:
+        """The pair's campaigns whose names are not kept yet."""
+        ids = (self.primary_campaign_id, self.backup_campaign_id)
+        return [campaign_id for campaign_id in ids if not self.campaign_names.get(campaign_id)]
 
     @model_validator(mode="after")
     def _primary_is_not_its_backup(self) -> Self:
@@ -318,6 +342,25 @@ async def find_pair(primary_campaign_id: str) -> FailoverPair | None:
             "delete all but one"
         )
     return found[0][1] if found else None
+
+
+async def save_names(pair: FailoverPair, names: dict[str, str]) -> bool:
+    """Keep the names of the pair's campaigns among `names` in its block (only the
+    `campaign_names` field is written: an operator's concurrent edit of a setting stands).
+    A pair that is not saved, or that knows these names already, is not written.
+
+    Returns:
+        Whether the block was written.
+    """
+    ids = (pair.primary_campaign_id, pair.backup_campaign_id)
+    new = {cid: name for cid, name in names.items() if cid in ids and name}
+    if _prefect.document_id(pair) is None or all(
+        pair.campaign_names.get(cid) == name for cid, name in new.items()
+    ):
+        return False
+    pair.campaign_names = {**pair.campaign_names, **new}
+    await _documents.update(pair, "campaign_names")
+    return True
 
 
 async def load_state(primary_campaign_id: str) -> FailoverState:

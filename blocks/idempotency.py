@@ -61,16 +61,50 @@ def document_name(kind: str, label: str, identity: Any) -> str:
     return "-".join(part for part in (kind, slug, digest(identity)) if part)
 
 
+# Subject keys a record's label shows first, in this order, so that a failover's record
+# reads "<primary> <backup>"; any other key follows, by key.
+_LABEL_ORDER = ("primary_campaign_id", "backup_campaign_id", "campaign_id")
+
+
+def _label_rank(key: str) -> tuple[int, str]:
+    return (_LABEL_ORDER.index(key) if key in _LABEL_ORDER else len(_LABEL_ORDER), key)
+
+
 def record_name(kind: str, subject: Mapping[str, str], episode: int | None = None) -> str:
-    """The name of the record of one operation.
+    """The name of the record of one operation; its label names the primary first.
 
     Example:
         >>> record_name("failover", {"primary_campaign_id": "cmp_a"}, 1) != record_name(
         ...     "failover", {"primary_campaign_id": "cmp_a"}, 2)
         True
+        >>> record_name(
+        ...     "failover", {"backup_campaign_id": "cmp_b", "primary_campaign_id": "cmp_a"}, 1
+        ... ).startswith("failover-cmp-a-cmp-b-")
+        True
     """
-    # The label comes from the ids in key order, so one identity always has one name.
+    # A fixed key order, so one identity always has one name.
+    label = " ".join(subject[key] for key in sorted(subject, key=_label_rank))
+    return _record_name(kind, label, subject, episode)
+
+
+def legacy_record_name(kind: str, subject: Mapping[str, str], episode: int | None = None) -> str:
+    """The name `record_name` gave before labels named the primary first (values by key, so
+    a failover's began with its backup). Records saved then keep that name, and are still
+    found by it (`blocks.operation.load`); only the label differs, never the digest.
+
+    Example:
+        >>> subject = {"backup_campaign_id": "cmp_b", "primary_campaign_id": "cmp_a"}
+        >>> legacy_record_name("failover", subject, 1).startswith("failover-cmp-b-cmp-a-")
+        True
+        >>> one = {"name": "x"}
+        >>> legacy_record_name("provision", one) == record_name("provision", one)
+        True
+    """
     label = " ".join(value for _, value in sorted(subject.items()))
+    return _record_name(kind, label, subject, episode)
+
+
+def _record_name(kind: str, label: str, subject: Mapping[str, str], episode: int | None) -> str:
     return document_name(kind, label, {"kind": kind, "subject": dict(subject), "ep": episode})
 
 

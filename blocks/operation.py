@@ -47,7 +47,13 @@ from prefect.exceptions import ObjectNotFound
 from prefect.states import Crashed
 
 from . import _documents, _prefect, clock, pause_points
-from .idempotency import IdempotencyRecord, OperationTakeover, record_name, takeover_name
+from .idempotency import (
+    IdempotencyRecord,
+    OperationTakeover,
+    legacy_record_name,
+    record_name,
+    takeover_name,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +117,15 @@ class OperationIdentity:
 
     @property
     def name(self) -> str:
+        """Where a new claim of the operation is saved."""
         return record_name(self.kind, self.subject, self.episode)
+
+    @property
+    def legacy_name(self) -> str | None:
+        """Where a record claimed before record labels named the primary first is saved, when
+        that differs from `name`: such a record (applied, or in flight) is the operation's."""
+        legacy = legacy_record_name(self.kind, self.subject, self.episode)
+        return legacy if legacy != self.name else None
 
 
 def _this_run() -> tuple[str | None, str | None]:
@@ -126,14 +140,32 @@ def _stamp(text: str) -> str:
 
 
 async def load(identity: OperationIdentity) -> IdempotencyRecord | None:
-    """The operation's record, or None while nobody has claimed it."""
-    return await _documents.read(IdempotencyRecord, identity.name)
+    """The operation's record, or None while nobody has claimed it.
+
+    A record saved under the operation's legacy name (`OperationIdentity.legacy_name`) is
+    the operation's too: found there, it is worked on under that name (taken over, applied),
+    so an upgrade never claims an operation applied or in flight a second time. New claims
+    are made under `name` only, after this read found no record under either.
+    """
+    record = await _documents.read(IdempotencyRecord, identity.name)
+    if record is None and identity.legacy_name is not None:
+        record = await _documents.read(IdempotencyRecord, identity.legacy_name)
+    return record
 
 
 async def load_many(identities: Iterable[OperationIdentity]) -> dict[str, IdempotencyRecord]:
-    """The records of the claimed ones among `identities`, by name, read together (a fleet's
-    in a few calls instead of one each)."""
-    return await _documents.read_named(IdempotencyRecord, (i.name for i in identities))
+    """The records of the claimed ones among `identities`, by `name`, read together (a
+    fleet's in a few calls instead of one each); a record under an identity's legacy name
+    counts, as in `load`."""
+    wanted = list(identities)
+    legacy = [i.legacy_name for i in wanted if i.legacy_name is not None]
+    found = await _documents.read_named(IdempotencyRecord, [*(i.name for i in wanted), *legacy])
+    records: dict[str, IdempotencyRecord] = {}
+    for identity in wanted:
+        record = found.get(identity.name) or found.get(identity.legacy_name or identity.name)
+        if record is not None:
+            records[identity.name] = record
+    return records
 
 
 def _lease_lapsed(record: IdempotencyRecord) -> bool:

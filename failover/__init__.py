@@ -12,7 +12,7 @@ from .abandonment import (
     judge_abandonment,
 )
 from .decision import Decision, FailoverPolicy, History, Reading, decide, fresh_window
-from .outcome import AbandonmentSummary, Action, FleetRow, PairOutcome
+from .outcome import AbandonmentSummary, Action, FleetRow, PairOutcome, campaign_label
 
 __all__ = [
     "DEFAULT_WARNING",
@@ -27,6 +27,7 @@ __all__ = [
     "History",
     "PairOutcome",
     "Reading",
+    "campaign_label",
     "decide",
     "fresh_window",
     "judge_abandonment",

@@ -30,6 +30,16 @@ class Action(StrEnum):
     NOTHING_TO_RESTORE = "nothing_to_restore"
 
 
+def campaign_label(campaign_id: str, name: str | None) -> str:
+    """A campaign as people read it: its name with its id beside, or the id alone.
+
+    Example:
+        >>> campaign_label("cmp_381b4dd415", "Renewals"), campaign_label("cmp_381b4dd415", None)
+        ('Renewals (cmp_381b4dd415)', 'cmp_381b4dd415')
+    """
+    return f"{name} ({campaign_id})" if name else campaign_id
+
+
 @dataclass(frozen=True)
 class AbandonmentSummary:
     """The dialling campaign's 30-day abandonment, as last read."""
@@ -68,6 +78,18 @@ class PairOutcome:
     success_rate: float | None = None
     calls: int | None = None
     abandonment: AbandonmentSummary | None = None
+    primary_name: str | None = None
+    backup_name: str | None = None
+
+    @property
+    def primary(self) -> str:
+        """The primary as people read it ("Renewals (cmp_a)")."""
+        return campaign_label(self.primary_campaign_id, self.primary_name)
+
+    @property
+    def backup(self) -> str:
+        """The backup as people read it."""
+        return campaign_label(self.backup_campaign_id, self.backup_name)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready, with the keys the flows have always returned (unknown ones left out).
@@ -89,6 +111,8 @@ class PairOutcome:
             "success_rate": self.success_rate,
             "calls": self.calls,
             "abandonment": self.abandonment.as_dict() if self.abandonment else None,
+            "primary_name": self.primary_name,
+            "backup_name": self.backup_name,
         }
         values.update({key: value for key, value in optional.items() if value is not None})
         return values
@@ -117,8 +141,8 @@ class FleetRow:
         """
         rate, abandonment = outcome.success_rate, outcome.abandonment
         return cls(
-            primary=outcome.primary_campaign_id,
-            backup=outcome.backup_campaign_id,
+            primary=outcome.primary,
+            backup=outcome.backup,
             action=outcome.action.value,
             success_rate=f"{rate:.1%}" if rate is not None else "",
             calls=str(outcome.calls) if outcome.calls is not None else "",

@@ -36,6 +36,7 @@ from blocks import (
     FailoverState,
     IdempotencyRecord,
     PlatformCredentials,
+    _documents,
     change_state,
     check_pair,
     claim_backup,
@@ -57,6 +58,7 @@ from failover import (
     History,
     PairOutcome,
     Reading,
+    campaign_label,
     decide,
     fresh_window,
     judge_abandonment,
@@ -134,23 +136,60 @@ class _Evaluation:
     run: PairRun
     identity: operation.OperationIdentity
     reason: str | None = None  # why it fails over, once decided
+    record_name: str | None = None  # the record's own name (a legacy one, if saved so)
+    names: dict[str, str] = field(default_factory=dict)  # campaign names known so far
     committed: bool = False  # the primary is paused by this episode's failover
     success_rate: float | None = None
     calls: int | None = None
     abandonment: AbandonmentSummary | None = None
 
+    def __post_init__(self) -> None:
+        self.names = {**self.run.pair.campaign_names, **self.names}
+
+    def label(self, campaign_id: str) -> str:
+        return campaign_label(campaign_id, self.names.get(campaign_id))
+
     def outcome(self, action: Action, reason: str) -> PairOutcome:
+        names = self.names
         return PairOutcome(
             primary_campaign_id=self.run.primary,
             backup_campaign_id=self.run.backup,
             action=action,
             reason=reason,
             episode=self.run.state.episode,
-            record=self.identity.name,
+            record=self.record_name or self.identity.name,
             success_rate=self.success_rate,
             calls=self.calls,
             abandonment=self.abandonment,
+            primary_name=names.get(self.run.primary),
+            backup_name=names.get(self.run.backup),
         )
+
+    def already(self, record: IdempotencyRecord) -> PairOutcome:
+        """The outcome of a pair failed over earlier in this episode: when, and the primary's
+        reading if a fleet read it (a lone run reads nothing: the primary is paused)."""
+        resumed = record.answers.get("resume") or {}
+        at = resumed.get("confirmed_at") or record.updated_at.isoformat()
+        reason = f"failed over earlier, at {_minute(at)}"
+        metrics = self.run.metrics
+        if isinstance(metrics, CampaignMetrics):
+            self.success_rate, self.calls = metrics.success_rate, metrics.calls_attempted
+        else:
+            reason += "; the primary is paused since, so its calls were not read"
+        return self.outcome(Action.ALREADY_FAILED_OVER, reason)
+
+
+def _minute(instant: str) -> str:
+    """An ISO instant to the minute, in UTC, as the tables show it.
+
+    Example:
+        >>> _minute("2026-11-30T10:04:59.5-05:00")
+        '2026-11-30 15:04 UTC'
+    """
+    try:
+        return f"{dt.datetime.fromisoformat(instant).astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
+    except ValueError:
+        return instant
 
 
 async def evaluate_pair(run: PairRun) -> PairOutcome:
@@ -195,10 +234,11 @@ async def _settled(
 ) -> operation.Outcome[PairOutcome] | None:
     """What the settled failover record means: done already, nothing to do, or go on."""
     run = evaluation.run
+    if record is not None:
+        evaluation.record_name = _documents.name_of(record) or None
     if record is not None and record.status == "applied":
         evaluation.abandonment = await _guard(run, run.backup)
-        done = evaluation.outcome(Action.ALREADY_FAILED_OVER, record.operation)
-        return operation.Outcome(record, done)
+        return operation.Outcome(record, evaluation.already(record))
     evaluation.committed = record is not None and (
         record.status == "pending" or await _paused_by_failover(record, run)
     )
@@ -283,14 +323,24 @@ async def _count_low(run: PairRun, low: int) -> None:
 async def _fail_over(evaluation: _Evaluation, held: operation.HeldOperation) -> PairOutcome:
     run = evaluation.run
     credentials = run.platform
-    await held.step("pause", lambda key: pause_campaign(credentials, run.primary, key))
+    paused = await held.step("pause", lambda key: pause_campaign(credentials, run.primary, key))
     try:
-        await held.step("resume", lambda key: resume_campaign(credentials, run.backup, key))
+        resumed = await held.step(
+            "resume", lambda key: resume_campaign(credentials, run.backup, key)
+        )
     except operation.LeaseLost:
         raise
     except Exception as exc:
         raise _incomplete(run, exc) from exc
-    return evaluation.outcome(Action.FAILOVER, evaluation.reason or "")
+    # The steps' answers name the campaigns: the labels need no read of their own.
+    for campaign_id, answer in ((run.primary, paused), (run.backup, resumed)):
+        if isinstance(answer.get("name"), str) and answer["name"]:
+            evaluation.names.setdefault(campaign_id, answer["name"])
+    evaluation.reason = (
+        f"failed over {evaluation.label(run.primary)} to {evaluation.label(run.backup)}: "
+        f"{evaluation.reason or 'no reason recorded'}"
+    )
+    return evaluation.outcome(Action.FAILOVER, evaluation.reason)
 
 
 async def _paused_by_failover(record: IdempotencyRecord, run: PairRun) -> bool:
@@ -439,15 +489,24 @@ async def _announce(
         episode=record.episode,
         reason=reason,
     )
+    value = outcome.value
+    primary = value.primary if value else pair.primary_campaign_id
+    backup = value.backup if value else pair.backup_campaign_id
     await acreate_markdown_artifact(
         key="failover",
         markdown=(
-            f"## Failover of `{pair.primary_campaign_id}` to `{pair.backup_campaign_id}`\n\n"
+            f"## Failover of {primary} to {backup}\n\n"
             f"{reason}\n\n| step | campaign | status | confirmed at |\n|---|---|---|---|\n"
-            f"| pause | `{pause['id']}` | {pause['status']} | {pause['confirmed_at']} |\n"
-            f"| resume | `{resume['id']}` | {resume['status']} | {resume['confirmed_at']} |\n"
+            f"{_step_row('pause', pause)}{_step_row('resume', resume)}"
             f"\nRecord `{name}` (episode {record.episode}). Run `restore_primary` "
             "to fail back once the primary is fixed.\n"
         ),
-        description=f"Failover {pair.primary_campaign_id} -> {pair.backup_campaign_id}",
+        description=f"Failover {primary} -> {backup}",
     )
+
+
+def _step_row(step: str, answer: dict[str, Any]) -> str:
+    """A step's line in the failover's table: the campaign it confirmed, named."""
+    name = answer.get("name")
+    campaign = campaign_label(str(answer["id"]), name if isinstance(name, str) else None)
+    return f"| {step} | {campaign} | {answer['status']} | {answer['confirmed_at']} |\n"

@@ -21,6 +21,8 @@ from prefect.artifacts import acreate_table_artifact
 from dial_lists import neutralise
 from tasks.masking import mask_phone
 
+from ._words import plural
+
 SAMPLE_ROWS = 200
 COLUMNS = ("contact_id", "phone", "reason", "detail", "next_callable_local")
 
@@ -151,6 +153,6 @@ async def publish_rnd_evidence(suppressed_path: str, answers: dict[str, int]) ->
         "reassigned-numbers",
         rows,
         f"Reassigned Numbers Database answers: {counts or 'none asked'}; the "
-        f"first {len(rows)} contacts it suppressed (answer and query time on every row of the "
-        "dialable and suppressed files)",
+        f"first {plural(len(rows), 'contact')} it suppressed (answer and query time on every "
+        "row of the dialable and suppressed files)",
     )

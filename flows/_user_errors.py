@@ -21,7 +21,7 @@ from prefect.exceptions import ParameterTypeError
 from prefect.states import Failed
 from pydantic import ValidationError
 
-from blocks import MissingBlock
+from blocks import BackupInUse, MissingBlock
 from cxone import (
     CampaignSpecMismatch,
     CXoneAuthError,
@@ -31,8 +31,14 @@ from cxone import (
 )
 from tasks.campaigns import ProvisionedCampaignGone
 
+
+class UserError(Exception):
+    """A flow's own error whose message tells the user what to fix (a refused restore)."""
+
+
 # Errors whose message tells the user what to fix; anything else is a bug or an outage.
 USER_ERRORS: tuple[type[BaseException], ...] = (
+    UserError,
     ValidationError,
     ParameterTypeError,
     ValueError,
@@ -44,6 +50,7 @@ USER_ERRORS: tuple[type[BaseException], ...] = (
     CXoneUnsupported,
     CampaignSpecMismatch,
     ProvisionedCampaignGone,
+    BackupInUse,  # two pairs share a backup: give one a backup of its own
 )
 # LookupErrors that are bugs rather than something the user named that does not exist.
 _BUGS: tuple[type[BaseException], ...] = (KeyError, IndexError)

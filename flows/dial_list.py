@@ -91,6 +91,7 @@ from ._checked import checked_flow
 from ._run_names import for_day_run_name
 from ._suppressed import publish_reasons, publish_rnd_evidence, publish_suppressed_file
 from ._user_errors import fails_cleanly
+from ._words import plural
 
 # Suppressed for these reasons, a number belongs in the DNC group (the FCC's 2024 revocation
 # rule gives ten business days; the sync sends it the day it is synced).
@@ -271,7 +272,7 @@ async def _upload(sync: _Sync, plan: UploadPlan) -> UploadOutcome:
     """Make the list hold exactly the plan's records, once (see the module's docstring)."""
     state = await load_sync_state(sync.list_id, sync.credentials_block, sync.calling_list)
     parts = [f"part-{number}" for number in range(1, plan.parts + 1)]
-    description = f"upload {plan.records} records to calling list {sync.calling_list!r}"
+    description = f"upload {plural(plan.records, 'record')} to calling list {sync.calling_list!r}"
     while True:
         identity = upload_identity(sync.list_id, sync.credentials_block, state.episode)
 
@@ -434,7 +435,7 @@ def _refusal(
         shrink = 1 - files.dialable / before
         if shrink > max_shrink:
             return (
-                f"the list would shrink from {before:,} contacts (last sync "
+                f"the list would shrink from {plural(before, 'contact')} (last sync "
                 f"{last.get('synced_at', 'unknown')}) to {files.dialable:,} ({shrink:.0%} "
                 f"fewer), more than max_shrink={max_shrink} allows; if that is intended, run "
                 f"again with max_shrink={min(1.0, round(shrink + 0.005, 2))}"
@@ -588,7 +589,9 @@ async def sync_dial_list(
         start, end = (0.0, TALLIED_AT) if step.phase == "tally" else (TALLIED_AT, EVALUATED_AT)
         verb = "Read" if step.phase == "tally" else "Evaluated"
         update_progress_artifact(
-            progress, start + (end - start) * share, description=f"{verb} {step.read:,} contacts"
+            progress,
+            start + (end - start) * share,
+            description=f"{verb} {plural(step.read, 'contact')}",
         )
 
     view, ledger_shown = await read_ledger(ledger, now)
@@ -716,7 +719,7 @@ def _dnc_sentence(summary: SyncSummary) -> str:
     if not summary.dnc_group:
         return "No DNC group named: revoked and DNC numbers went to no group."
     sentence = (
-        f"DNC group {summary.dnc_group!r}: {summary.dnc_added:,} numbers added, "
+        f"DNC group {summary.dnc_group!r}: {plural(summary.dnc_added, 'number')} added, "
         f"{summary.dnc_already:,} already there"
     )
     if summary.dnc_failures:
@@ -754,7 +757,7 @@ async def _publish(summary: SyncSummary, message: str) -> None:
         files.by_reason,
         files.read,
         key="dial-list-reasons",
-        description=f"{files.read:,} contacts read for {summary.calling_list!r}",
+        description=f"{plural(files.read, 'contact')} read for {summary.calling_list!r}",
     )
     if summary.rnd is not None:
         await publish_rnd_evidence(files.suppressed_parquet_path, summary.rnd)

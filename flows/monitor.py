@@ -13,9 +13,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
-from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import State
-from prefect.context import FlowRunContext
 from prefect.states import Completed
 
 from blocks import (
@@ -54,7 +52,10 @@ from tasks.failover import (
 
 from . import _cli
 from ._events import EVALUATED, RESTORED, emit_pair_event
+from ._names import named_outcomes, rename_run
 from ._pairs import HOLDER_WAIT_SECONDS, FailoverIncomplete, PairRun, due_guard, evaluate_pair
+from ._user_errors import UserError, fails_cleanly
+from ._words import plural
 
 # Checked when a deployment is applied (it is in the parameter schema) and when a run starts.
 CampaignId = PlatformId
@@ -75,7 +76,7 @@ class FleetIncomplete(RuntimeError):
     """Some pairs of the fleet could not be evaluated; the message names them."""
 
 
-class RestoreRefused(RuntimeError):
+class RestoreRefused(UserError, RuntimeError):
     """The pair is not in a state that can be restored or reset."""
 
 
@@ -127,13 +128,6 @@ async def pair_for_run(
     return pair.model_copy(update=explicit)
 
 
-async def _rename_run(name: str) -> None:
-    context = FlowRunContext.get()
-    if context and context.flow_run:
-        async with get_client() as client:
-            await client.update_flow_run(context.flow_run.id, name=name)
-
-
 def _evaluated(outcome: PairOutcome) -> None:
     """Tell the safety-net trigger (and anyone listening) that the pair was evaluated."""
     emit_pair_event(
@@ -150,6 +144,7 @@ def _evaluated(outcome: PairOutcome) -> None:
     flow_run_name="monitor {primary_campaign_id}",
     timeout_seconds=MONITOR_TIMEOUT_SECONDS,
 )
+@fails_cleanly
 async def monitor_campaigns(
     primary_campaign_id: CampaignId,
     backup_campaign_id: CampaignId,
@@ -191,6 +186,10 @@ async def monitor_campaigns(
         InvalidPair: the primary is its own backup.
         BackupInUse: the backup serves another pair's failover (an event says so too).
 
+    A user error (these last three, a missing credentials block, an unknown campaign) ends
+    the run Failed with its message and no traceback in the run's log (`fails_cleanly`); a
+    platform failure (`FailoverIncomplete`) keeps its traceback.
+
     Example:
         ```python
         import asyncio
@@ -206,21 +205,27 @@ async def monitor_campaigns(
         credentials_block,
         {"threshold": threshold, "window_minutes": window_minutes, "min_calls": min_calls},
     )
+    if not pair.unnamed():  # names kept: the list of runs shows them from the start
+        await rename_run(f"monitor {pair.label(primary_campaign_id)}")
     run = PairRun(
         pair,
         await load_state(primary_campaign_id),
         await load_credentials(pair.credentials_block),
     )
     outcome = await evaluate_pair(run)
+    [outcome] = await named_outcomes([(pair, run.credentials, outcome)], concurrency=2)
     _evaluated(outcome)
     if outcome.action == Action.FAILOVER:
-        get_run_logger().info("Failed over %s to %s", primary_campaign_id, backup_campaign_id)
-        await _rename_run(f"failover {primary_campaign_id} → {backup_campaign_id}")
+        get_run_logger().info("Failed over %s to %s", outcome.primary, outcome.backup)
+        await rename_run(f"failover {outcome.primary} → {outcome.backup}")
+    else:
+        await rename_run(f"monitor {outcome.primary}")
     message = f"{outcome.action.value}: {outcome.reason}"
     return Completed(message=message, data=outcome.as_dict())
 
 
 @flow(name="monitor-fleet", flow_run_name="monitor fleet", timeout_seconds=FLEET_TIMEOUT_SECONDS)
+@fails_cleanly
 async def monitor_fleet(concurrency: int = 16) -> State[Any]:
     """Evaluate every configured pair once, and fail over each that needs it.
 
@@ -242,8 +247,10 @@ async def monitor_fleet(concurrency: int = 16) -> State[Any]:
         a table artifact.
 
     Raises:
+        ValueError: `concurrency` is below 1 (the run fails cleanly, see `fails_cleanly`).
         FleetIncomplete: some pairs could not be evaluated (the artifact lists them all).
     """
+    check_concurrency(concurrency)
     await register_block_types()
     pairs, unreadable = await _documents.read_all_checked(FailoverPair)
     states = await load_states()
@@ -299,16 +306,20 @@ async def monitor_fleet(concurrency: int = 16) -> State[Any]:
         _evaluated(outcome)
         return outcome
 
-    rows += [row for row in await asyncio.gather(*(evaluate(run) for run in runs)) if row]
+    outcomes = await asyncio.gather(*(evaluate(run) for run in runs))
+    evaluated = [(run.pair, run.credentials, row) for run, row in zip(runs, outcomes, strict=True)]
+    rows += await named_outcomes([entry for entry in evaluated if entry[2]], concurrency)
     await acreate_table_artifact(
         key="fleet",
         table=[FleetRow.of(row).as_dict() for row in rows],
-        description=f"{len(rows)} pairs: " + _fleet_counts(rows),
+        description=f"{plural(len(rows), 'pair')}: " + _fleet_counts(rows),
     )
     errors = [row for row in rows if row.action == Action.ERROR]
     if errors:
-        names = ", ".join(f"{row.primary_campaign_id} ({row.reason})" for row in errors)
-        raise FleetIncomplete(f"{len(errors)} of {len(rows)} pairs could not be evaluated: {names}")
+        names = ", ".join(f"{row.primary} ({row.reason})" for row in errors)
+        raise FleetIncomplete(
+            f"{len(errors)} of {plural(len(rows), 'pair')} could not be evaluated: {names}"
+        )
     return Completed(message=_fleet_counts(rows), data={"pairs": [row.as_dict() for row in rows]})
 
 
@@ -319,8 +330,27 @@ def _by_credentials(runs: list[PairRun]) -> dict[str, list[PairRun]]:
     return groups
 
 
+def check_concurrency(concurrency: int) -> None:
+    """Refuse a fleet run that could evaluate nothing.
+
+    Raises:
+        ValueError: `concurrency` is below 1.
+    """
+    if concurrency < 1:
+        raise ValueError(f"concurrency must be at least 1, not {concurrency}")
+
+
 def _fleet_error(pair: FailoverPair, reason: str) -> PairOutcome:
-    return PairOutcome(pair.primary_campaign_id, pair.backup_campaign_id, Action.ERROR, reason)
+    primary, backup = pair.primary_campaign_id, pair.backup_campaign_id
+    names = pair.campaign_names
+    return PairOutcome(
+        primary,
+        backup,
+        Action.ERROR,
+        reason,
+        primary_name=names.get(primary),
+        backup_name=names.get(backup),
+    )
 
 
 def _unreadable_pair(name: str, data: dict[str, Any], error: str) -> PairOutcome:
@@ -342,6 +372,7 @@ def _fleet_counts(rows: list[PairOutcome]) -> str:
     flow_run_name="restore {primary_campaign_id}",
     timeout_seconds=MONITOR_TIMEOUT_SECONDS,
 )
+@fails_cleanly
 async def restore_primary(
     primary_campaign_id: CampaignId, credentials_block: str = "cxone"
 ) -> State[Any]:
@@ -371,6 +402,7 @@ async def restore_primary(
     nothing = Action.NOTHING_TO_RESTORE.value
     if pair is None:
         return Completed(message="nothing to restore: no pair", data={**result, "action": nothing})
+    await rename_run(f"restore {pair.label(primary_campaign_id)}")
     failover = await operation.load(failover_identity(pair, state.episode))
 
     async def settled(
@@ -430,14 +462,15 @@ async def restore_primary(
         await acreate_markdown_artifact(
             key="restore",
             markdown=(
-                f"## Restored `{primary}`; `{backup}` paused again\n\n"
+                f"## Restored {pair.label(primary)}; {pair.label(backup)} paused again\n\n"
                 f"Episode {state.episode} closed; episode {closed['episode']} open since "
                 f"{closed['opened_at']}. Record `{name}`.\n"
             ),
-            description=f"Restore {primary} from {backup}",
+            description=f"Restore {pair.label(primary)} from {pair.label(backup)}",
         )
     result.update(action=Action.RESTORED.value, episode=closed["episode"], record=name)
-    return Completed(message=f"restored {primary}; episode {closed['episode']} open", data=result)
+    message = f"restored {pair.label(primary)}; episode {closed['episode']} open"
+    return Completed(message=message, data=result)
 
 
 @flow(
@@ -445,6 +478,7 @@ async def restore_primary(
     flow_run_name="reset {primary_campaign_id}",
     timeout_seconds=MONITOR_TIMEOUT_SECONDS,
 )
+@fails_cleanly
 async def reset_failover(primary_campaign_id: CampaignId, force: bool = False) -> dict[str, Any]:
     """Open a new failover episode without failing back (after a restore done by hand).
 
@@ -466,6 +500,7 @@ async def reset_failover(primary_campaign_id: CampaignId, force: bool = False) -
     pair = await find_pair(primary_campaign_id)
     if pair is None:
         raise RestoreRefused(f"no FailoverPair names primary {primary_campaign_id!r}")
+    await rename_run(f"reset {pair.label(primary_campaign_id)}")
     credentials = await load_credentials(pair.credentials_block)
     if not force and await read_status(credentials, primary_campaign_id) == "paused":
         raise RestoreRefused(
@@ -513,13 +548,30 @@ def main(argv: list[str] | None = None) -> None:
     )
     reset.add_argument("primary_campaign_id", help="the primary whose pair to reset")
     reset.add_argument("--force", action="store_true", help="even though the primary is paused")
+    fleet = commands.add_parser("fleet", help="evaluate every configured pair once (monitor_fleet)")
+    fleet.add_argument(
+        "--concurrency",
+        type=int,
+        default=16,
+        help="pairs evaluated (and API reads in flight) at once (default: %(default)s)",
+    )
     args = cli.parse_args(argv)
     options = _cli.options(args)
-    flows = {"run": monitor_campaigns, "restore": restore_primary, "reset": reset_failover}
+    flows = {
+        "run": monitor_campaigns,
+        "restore": restore_primary,
+        "reset": reset_failover,
+        "fleet": monitor_fleet,
+    }
 
     async def check() -> None:
         """The pair the command names, and its credentials: a primary that no pair names
-        was never monitored, so there is nothing to restore or reset (a mistyped id)."""
+        was never monitored, so there is nothing to restore or reset (a mistyped id). A
+        fleet's pairs each name their own credentials: one that is missing is that pair's
+        error row, not a reason to evaluate none."""
+        if args.command == "fleet":
+            check_concurrency(args.concurrency)
+            return
         primary = args.primary_campaign_id
         if args.command == "run":
             check_pair(primary, args.backup_campaign_id)
@@ -538,6 +590,7 @@ def main(argv: list[str] | None = None) -> None:
         operation.RetryLater,
         InvalidPair,
         BackupInUse,
+        FleetIncomplete,
     )
     _cli.run(args, lambda: flows[args.command](**options), errors, check)
 

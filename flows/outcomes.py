@@ -55,6 +55,7 @@ from . import _cli
 from ._checked import checked_flow
 from ._suppressed import table_artifact
 from ._user_errors import fails_cleanly
+from ._words import plural
 
 WINDOW = dt.timedelta(minutes=15)
 # A first collection reaches back this far (a cursor continues from where it stopped).
@@ -310,7 +311,7 @@ async def _collect(
             )
             await aupdate_progress_artifact(
                 progress, 90 * number / max(len(campaigns), 1),
-                description=f"Collected {number} of {len(campaigns)} campaigns",
+                description=f"Collected {number} of {plural(len(campaigns), 'campaign')}",
             )  # fmt: skip
         earliest = min((dt.datetime.fromisoformat(c["from"]) for c in done.values()), default=until)
         optouts = await ledger.optouts(earliest, until)
@@ -327,7 +328,7 @@ async def _collect(
     await table_artifact(
         "optouts",
         [_masked(o) for o in optouts[:200]],
-        f"{len(optouts):,} opt-out(s) up to {until.isoformat()}; the file is {path}",
+        f"{plural(len(optouts), 'opt-out')} up to {until.isoformat()}; the file is {path}",
     )
     await aupdate_progress_artifact(progress, 100, description="Collected")
     if not contributing["supported"] and dnc_group and campaigns:
@@ -403,8 +404,8 @@ async def _enforce(
             continue
         removed[state.calling_list] = result.removed
         logger.info(
-            "Took %d record(s) out of %r: capped, opted out or revoked since the list was made",
-            result.removed,
+            "Took %s out of %r: capped, opted out or revoked since the list was made",
+            plural(result.removed, "record"),
             state.calling_list,
         )
     return removed
@@ -429,8 +430,8 @@ def _masked(optout: OptOutRow) -> dict:
 def _message(summary: dict) -> str:
     return (
         f"{summary['attempts']:,} attempts read ({summary['new_attempts']:,} new) from "
-        f"{len(summary['campaigns'])} campaign(s) up to {summary['window']['until']}; "
-        f"{summary['optouts']:,} opt-out(s)"
+        f"{plural(len(summary['campaigns']), 'campaign')} up to {summary['window']['until']}; "
+        f"{plural(summary['optouts'], 'opt-out')}"
         + (f", {summary['dnc_added']:,} added to {summary['dnc_group']!r}" if summary["dnc_group"]
            else "")
         + (" (already collected)" if summary.get("already_collected") else "")

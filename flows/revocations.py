@@ -43,6 +43,7 @@ from tasks.masking import mask_phone
 from . import _cli
 from ._checked import checked_flow
 from ._user_errors import fails_cleanly
+from ._words import plural
 
 HOLDER_WAIT_SECONDS = 60.0
 APPLIED_EVENT = "cxone.revocation.applied"
@@ -201,7 +202,7 @@ async def apply_revocations(
     outcome = await operation.run_once(
         identity,
         steps or ["none"],
-        f"revoke {len(digits)} number(s)",
+        f"revoke {plural(len(digits), 'number')}",
         work,
         max_wait=HOLDER_WAIT_SECONDS,
         backoff=False,
@@ -228,9 +229,10 @@ async def apply_revocations(
         payload={key: value for key, value in summary.items() if key != "ledger_path"},
     )
     message = (
-        f"{summary['numbers']} number(s) revoked: {summary['added']} added to the DNC group "
-        f"({summary['already']} already there), {summary['removed']} record(s) removed"
-        + (f"; {summary['invalid']} entries were no number" if invalid else "")
+        f"{plural(summary['numbers'], 'number')} revoked: {summary['added']} added to the DNC "
+        f"group ({summary['already']} already there), {plural(summary['removed'], 'record')} "
+        "removed"
+        + (f"; {plural(summary['invalid'], 'entry', 'entries')} were no number" if invalid else "")
         + (" (already applied)" if already else "")
     )
     logger.info("%s", message)

@@ -124,6 +124,33 @@ async def read_abandonment(
     return AbandonmentReading(metrics.calls_abandoned, metrics.calls_handled)
 
 
+@task(name="read-campaign-names", timeout_seconds=ONE_CALL_SECONDS)
+async def read_names(
+    credentials: PlatformCredentials, campaign_ids: list[str], concurrency: int
+) -> dict[str, str]:
+    """The campaigns' names, for people (run names, artifacts, the fleet's table).
+
+    Names never hold up a failover: no retries, and a campaign whose name cannot be read is
+    left out (its id stands in for it until a later run reads it).
+
+    Returns:
+        Campaign id -> name, for the campaigns that could be read.
+    """
+    gate = asyncio.Semaphore(concurrency)
+    names: dict[str, str] = {}
+
+    async def read(client: CampaignPlatform, campaign_id: str) -> None:
+        async with gate:
+            try:
+                names[campaign_id] = (await client.get_campaign(campaign_id)).name
+            except CXoneError as exc:
+                get_run_logger().debug("No name for %s: %s", campaign_id, type(exc).__name__)
+
+    async with credentials.get_client() as client:
+        await asyncio.gather(*(read(client, campaign_id) for campaign_id in campaign_ids))
+    return {campaign_id: name for campaign_id, name in names.items() if name}
+
+
 @task(name="read-campaign-status", timeout_seconds=ONE_CALL_SECONDS, **CXONE_TASK_OPTIONS)
 async def read_status(credentials: PlatformCredentials, campaign_id: str) -> str:
     """The campaign's status as the platform reports it now."""

@@ -18,7 +18,7 @@ from prefect.settings import PREFECT_API_URL
 from blocks import CXoneCredentials, FailoverPair, pair_block_name
 from flows import dial_list, export, monitor, outcomes, provision, revocations, webhooks
 
-from .conftest import create_campaign
+from .conftest import create_campaign, set_metrics
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -209,6 +209,9 @@ CASES = {
     "reset an unknown campaign": (
         monitor.main, ["reset", "cmp_nope"], "no FailoverPair names primary 'cmp_nope'"
     ),
+    "fleet with no concurrency": (
+        monitor.main, ["fleet", "--concurrency", "0"], "concurrency must be at least 1, not 0"
+    ),
 }  # fmt: skip
 
 
@@ -256,3 +259,30 @@ def test_end_to_end_the_error_is_all_a_terminal_shows(prefect_harness, tmp_path)
         out, err = process.communicate(timeout=120)
         assert (process.returncode, out) == (2, "")
         assert err.startswith("error: ") and err.count("\n") == 1, err
+
+
+def test_the_fleet_command_evaluates_every_pair_and_prints_the_rows(
+    sim, credentials_block, empty_fleet, capsys
+):
+    primary, backup = (
+        create_campaign(sim, "Renewals", "active"),
+        create_campaign(sim, "b", "paused"),
+    )
+    set_metrics(sim, primary, 0.4, 200)
+    pair = FailoverPair(
+        primary_campaign_id=primary, backup_campaign_id=backup, credentials_block=credentials_block
+    )
+    asyncio.run(pair.asave(pair_block_name(primary), overwrite=True))
+    monitor.main(["fleet", "--concurrency", "2"])
+    [row] = json.loads(capsys.readouterr().out)["pairs"]
+    assert (row["primary_campaign_id"], row["primary_name"], row["action"]) == (
+        primary,
+        "Renewals",
+        "none",
+    )
+
+
+def test_the_fleet_command_has_help_for_its_option(capsys):
+    code, out, _ = run_cli(monitor.main, ["fleet", "--help"], capsys)
+    assert code == 0 and out.startswith("usage: python -m flows.monitor fleet")
+    assert "--concurrency CONCURRENCY" in out and "(default: 16)" in out

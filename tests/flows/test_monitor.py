@@ -70,11 +70,25 @@ async def test_runs_are_named_for_their_pair_and_say_what_they_did(sim, pair, cr
             (await client.read_flow_run(state.state_details.flow_run_id)).name
             for state in (healthy, failed_over)
         ]
-    # A run that fails the pair over is renamed so, to stand out in the list of runs.
-    assert names == [f"monitor {primary}", f"failover {primary} → {backup}"]
+    # Campaign names beside the ids; a run that fails the pair over is renamed so, to stand
+    # out in the list of runs.
+    named_primary, named_backup = f"primary ({primary})", f"backup ({backup})"
+    assert names == [f"monitor {named_primary}", f"failover {named_primary} → {named_backup}"]
     assert healthy.message.startswith("none: ")
-    assert failed_over.message.startswith("failover: success rate 5.0% below 15.0%")
-    assert again.message.startswith("already_failed_over: ")
+    assert failed_over.message.startswith(
+        f"failover: failed over {named_primary} to {named_backup}: success rate 5.0% below 15.0%"
+    )
+    # What happened, and why no calls were read: the primary is paused since.
+    assert again.message.startswith("already_failed_over: failed over earlier, at ")
+    assert again.message.endswith("the primary is paused since, so its calls were not read")
+    # The names are kept in the pair's block (display only), so later runs read none.
+    pair_block = await find_pair(primary)
+    assert pair_block.campaign_names == {primary: "primary", backup: "backup"}
+    assert pair_block.label(backup) == named_backup
+    sim.delete("/_sim/requests")
+    later = await monitor(pair, credentials_block)
+    gets = [r["path"] for r in sim.get("/_sim/requests").json()["requests"] if r["method"] == "GET"]
+    assert later["primary_name"] == "primary" and not any(p.endswith(backup) for p in gets)
 
 
 async def test_low_rate_pauses_primary_then_resumes_backup_once(sim, pair, credentials_block):

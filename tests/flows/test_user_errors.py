@@ -13,7 +13,16 @@ from blocks import MissingBlock
 from cxone import CXoneUnsupported
 from flows._user_errors import fails_cleanly
 from flows.dial_list import sync_dial_list
+from flows.monitor import (
+    PairMismatch,
+    RestoreRefused,
+    monitor_campaigns,
+    monitor_fleet,
+    reset_failover,
+)
 from flows.provision import provision_campaign
+
+from .conftest import add_fault, set_metrics
 
 
 async def run_log(state) -> list[str]:
@@ -64,3 +73,40 @@ async def test_a_bug_is_not_taken_for_a_user_error(prefect_harness):
     assert any("Traceback" in line for line in await run_log(state))
     clean = await buggy("other", return_state=True)
     assert clean.is_failed() and clean.message == "kind must be 'bug'"
+
+
+async def test_the_monitor_flows_fail_cleanly_on_user_errors(sim, pair, credentials_block):
+    primary, backup = pair
+    await monitor_campaigns(primary, backup, credentials_block=credentials_block)
+    cases = [
+        (  # the saved pair has another backup
+            monitor_campaigns(primary, "cmp_other", return_state=True),
+            PairMismatch,
+            f"the FailoverPair of {primary!r} has backup {backup!r}",
+        ),
+        (  # a credentials block nobody saved
+            monitor_campaigns("cmp_new", "cmp_new_b", credentials_block="nope", return_state=True),
+            MissingBlock,
+            "no cxone-credentials block named 'nope'",
+        ),
+        (reset_failover("cmp_nope", return_state=True), RestoreRefused, "no FailoverPair names"),
+        (monitor_fleet(concurrency=0, return_state=True), ValueError, "concurrency must be"),
+    ]
+    for call, error, message in cases:
+        state = await call
+        assert state.is_failed() and state.message.startswith(message), state.message
+        assert not any("Traceback" in line for line in await run_log(state))
+        with pytest.raises(error):
+            await state.result()
+
+
+async def test_a_platform_failure_of_a_monitor_keeps_its_traceback(sim, pair, credentials_block):
+    primary, backup = pair
+    set_metrics(sim, primary, 0.05, 200)
+    # The backup never resumes: the primary is paused and nothing dials, which an operator
+    # investigates with the traceback.
+    add_fault(sim, kind="server_error", status=503, method="PUT", path=backup, count=4)
+    options = {"credentials_block": credentials_block, "return_state": True}
+    state = await monitor_campaigns(primary, backup, **options)
+    assert state.is_failed() and "FailoverIncomplete" in state.message
+    assert any("Traceback" in line for line in await run_log(state))
