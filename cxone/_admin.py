@@ -353,6 +353,16 @@ class AdminClient(SessionClient):
             and "skillId" in skill
         ]
 
+    async def bulk_campaigns(self, campaign_ids: Collection[str]) -> dict[str, Campaign]:
+        wanted = set(campaign_ids)
+        skills = await self._all(
+            "/skills",
+            "skills",
+            {"mediaTypeId": PHONE_MEDIA, "outboundStrategy": PERSONAL_CONNECTION},
+        )
+        found = (_campaign(skill) for skill in skills if "skillId" in skill)
+        return {campaign.id: campaign for campaign in found if campaign.id in wanted}
+
     async def get_campaign(self, campaign_id: str) -> Campaign:
         body = await self.call("GET", f"/skills/{campaign_id}")
         skills = unwrap(body, "skills") or ([body] if isinstance(body, dict) else [])
