@@ -213,9 +213,12 @@ async def overview(
         (_dial_list(sync) for sync in failovers.dial_lists if sync.last_sync),
         key=lambda entry: entry.calling_list,
     )
-    # The skills the DNC groups scrub are campaigns (NICE skills) too.
-    mentioned.update(dict.fromkeys(e.scrubbed_skill for e in dial_lists if e.scrubbed_skill))
     names.want(mentioned)
+    # The skills the DNC groups scrub are campaigns (NICE skills) too, of the list's tenant.
+    for sync in failovers.dial_lists:
+        if skill := str(sync.last_sync.get("scrubbed_skill") or ""):
+            names.want([skill], credentials=sync.tenant or None)
+            mentioned[skill] = None
     known = {cid: name for cid in mentioned if (name := names.name(cid)) is not None}
     return Overview(
         campaigns=rows, failovers=entries, dial_lists=dial_lists, names=known, warnings=warnings

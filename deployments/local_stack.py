@@ -8,6 +8,7 @@ directory, each waited for on its health endpoint. `connect_to_simulator` and
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import os
@@ -26,6 +27,7 @@ from .postgres import Cluster
 
 HOST = "127.0.0.1"
 SIMULATOR = ("-m", "simulator")
+DASHBOARD_TOKEN_BLOCK = "dashboard-token"
 PORT_FIELDS = (
     "prefect_port",
     "simulator_port",
@@ -75,6 +77,8 @@ class LocalStack:
     run_dir: Path
     services: list[Service] = field(default_factory=list)
     webhook_secret: str = field(default_factory=new_webhook_secret)
+    # The dashboard's login: any user name, this as the password (or a Bearer token).
+    dashboard_token: str = field(default_factory=secrets.token_urlsafe, repr=False)
     prefect_port: int = 0
     simulator_port: int = 0
     admin_api_port: int = 0
@@ -211,12 +215,21 @@ class LocalStack:
             *("--admin-port", str(self.admin_api_port), "--issuer-port", str(self.issuer_port)),
         ]
 
+    @property
+    def dashboard_auth(self) -> dict[str, str]:
+        """The header that lets a client read the dashboard."""
+        return {"Authorization": f"Bearer {self.dashboard_token}"}
+
     def start_dashboard(self, credentials_block: str = "cxone", **env: str) -> Service:
+        """The dashboard, once its token is saved in the `dashboard-token` Secret block (the
+        Prefect server must be up)."""
+        save_dashboard_token(self.prefect_api_url, self.dashboard_token)
         return self.start(
             "dashboard",
             ["-m", "dashboard", "--host", HOST, "--port", str(self.dashboard_port)],
-            f"{self.dashboard_url}/healthz",
+            f"{self.dashboard_url}/livez",
             CXONE_CREDENTIALS_BLOCK=credentials_block,
+            CXONE_DASHBOARD_TOKEN_BLOCK=DASHBOARD_TOKEN_BLOCK,
             **env,
         )
 
@@ -282,6 +295,15 @@ class LocalStack:
         """Stop every service, newest first."""
         while self.services:
             self.stop_service(self.services[-1])
+
+
+def save_dashboard_token(prefect_api_url: str, token: str) -> None:
+    """Save `token` as the dashboard's `Secret` block on that Prefect server."""
+    from prefect.blocks.system import Secret
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings({PREFECT_API_URL: prefect_api_url}):
+        asyncio.run(Secret(value=token).asave(DASHBOARD_TOKEN_BLOCK, overwrite=True))
 
 
 async def connect_to_simulator(stack: LocalStack) -> dict:

@@ -40,6 +40,7 @@ from standardwebhooks import Webhook
 
 from blocks import AttemptsLedger, clock
 from deployments.local_stack import (
+    DASHBOARD_TOKEN_BLOCK,
     LocalStack,
     StackError,
     connect_to_simulator,
@@ -109,6 +110,14 @@ class Step:
         print(f"\nFAILED at step {Step.number} ({self.title}): {error}", file=sys.stderr)
         print(f"Read {self.logs}.", file=sys.stderr)
         return False
+
+
+def dashboard_login(stack: LocalStack) -> str:
+    """How to log in to the demo's dashboard (its token is made afresh for each run)."""
+    return (
+        f"log in with any user name and the password {stack.dashboard_token} "
+        f"(kept in the Prefect Secret block {DASHBOARD_TOKEN_BLOCK!r})"
+    )
 
 
 def statuses(stack: LocalStack, platform: str) -> dict[str, str]:
@@ -495,6 +504,7 @@ def main() -> int:
                     CXONE_REVOCATION_SECRET=revocation_secret,
                     CXONE_LEDGER_URL=ledger_url(ledger_path()),
                 )
+            print(f"    dashboard {stack.dashboard_url}: {dashboard_login(stack)}")
             with temporary_settings({PREFECT_API_URL: stack.prefect_api_url}):
                 primary, backup, made = asyncio.run(provision_and_export(stack, platform))
                 latency = fail_over(stack, platform, primary, backup)
@@ -512,6 +522,7 @@ def main() -> int:
                   f"{following['suppressed']} suppressed")  # fmt: skip
             if keep:
                 print(f"  Prefect UI: {stack.prefect_ui_url}   dashboard: {stack.dashboard_url}")
+                print(f"  dashboard login: {dashboard_login(stack)}")
                 print("\nKEEP=1: services stay up; press Ctrl-C to stop them.")
                 while True:
                     time.sleep(3600)

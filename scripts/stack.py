@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))  # run as a script from the repository root
 from crm_file import write_crm_file  # noqa: E402
 
 from deployments.local_stack import (  # noqa: E402
+    DASHBOARD_TOKEN_BLOCK,
     LocalStack,
     StackError,
     connect_to_simulator,
@@ -141,7 +142,8 @@ def up() -> int:
         f"""
 The stack is running (logs in {stack.run_dir}):
   Prefect UI   {urls["prefect_ui"]}        (export PREFECT_API_URL={urls["prefect_api"]})
-  dashboard    {urls["dashboard"]}
+  dashboard    {urls["dashboard"]}  (any user name, password {stack.dashboard_token};
+               kept in the Prefect Secret block {DASHBOARD_TOKEN_BLOCK!r})
   simulator    {urls["simulator"]}  (NICE CXone stand-in: issuer {urls["nice_issuer"]})
 Next: the README's "First run on the stack". Stop it all with `make stack-down`."""
     )

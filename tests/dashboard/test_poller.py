@@ -8,7 +8,7 @@ import uuid
 import httpx
 import pytest
 
-from blocks import FailoverPair, load_credentials, pair_block_name
+from blocks import DialListSync, FailoverPair, load_credentials, pair_block_name, sync_state_name
 from cxone import CampaignSpec
 
 LOW = "cxone.campaign.success_rate.low"
@@ -170,3 +170,23 @@ async def test_a_polled_pair_shows_both_campaigns_and_their_statuses(
     [backup_update] = about(dash.events.named(UPDATED), backup)
     assert backup_update["payload"]["source"] == "poll"
     assert about(dash.events.named(LOW), backup) == []
+
+
+async def test_a_scrubbed_skill_is_named_with_its_lists_tenant(make_dashboard, nice_credentials):
+    """No pair names the skill a DNC group scrubs: its name is read with the credentials of
+    the list's tenant, not the dashboard's default block (here the described API's)."""
+    skill = await new_skill(nice_credentials)
+    list_id = str(uuid.uuid4().int % 10**9)
+    await DialListSync(
+        calling_list_id=list_id,
+        calling_list="Scrubbed",
+        tenant=nice_credentials,
+        last_sync={"dialable": 1, "dnc_group": "DNC", "scrubbed_skill": skill},
+    ).asave(sync_state_name(list_id, nice_credentials), overwrite=True)
+    dash = await make_dashboard()
+    for _ in range(200):  # names are read in the background
+        names = (await dash.http.get("/api/campaigns")).json()["names"]
+        if skill in names:
+            break
+        await asyncio.sleep(0.05)
+    assert names[skill].startswith("Poll ")
