@@ -126,9 +126,10 @@ async def send_all(
         return sent
 
 
-def stored_campaigns(url: str) -> dict[str, int]:
-    """Campaign id -> points the dashboard stored."""
-    rows = httpx.get(f"{url}/api/campaigns", timeout=60).json()["campaigns"]
+def stored_campaigns(url: str, auth: dict[str, str]) -> dict[str, int]:
+    """Campaign id -> points the dashboard stored (read with the `auth` header)."""
+    answer = httpx.get(f"{url}/api/campaigns", headers=auth, timeout=60)
+    rows = answer.raise_for_status().json()["campaigns"]
     return {row["campaign_id"]: len(row["points"]) for row in rows}
 
 
@@ -206,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
                     args.clients,
                 )
             )
-            stored = stored_campaigns(stack.dashboard_url)
+            stored = stored_campaigns(stack.dashboard_url, stack.dashboard_auth)
             updated = asyncio.run(
                 wait_for_events(METRICS_UPDATED, since, f"bench_{run}_", len(campaigns))
             )

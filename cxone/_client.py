@@ -259,6 +259,10 @@ class CXoneClient(SessionClient):
     async def get_campaign(self, campaign_id: str) -> Campaign:
         return await self._call_model(Campaign, "GET", f"{API}/campaigns/{campaign_id}")
 
+    async def bulk_campaigns(self, campaign_ids: Collection[str]) -> dict[str, Campaign]:
+        wanted = set(campaign_ids)
+        return {c.id: c for c in (await self.list_campaigns()).campaigns if c.id in wanted}
+
     async def set_campaign_status(
         self, campaign_id: str, status: CampaignStatus, *, idempotency_key: str | None = None
     ) -> Campaign:

@@ -63,6 +63,10 @@ class CampaignPlatform(Protocol):
     async def resume_campaign(self, campaign_id: str, *, idempotency_key: str) -> None:
         """Ask for the campaign to dial again; callers confirm by reading it back."""
 
+    async def bulk_campaigns(self, campaign_ids: Collection[str]) -> dict[str, Campaign]:
+        """Those of `campaign_ids` that one listing of every outbound campaign shows, with
+        their names and statuses (a page per 100 skills on NICE CXone)."""
+
     async def get_metrics(self, campaign_id: str, window_minutes: int = 30) -> CampaignMetrics: ...
 
     async def bulk_metrics(

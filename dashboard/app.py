@@ -4,6 +4,10 @@
 when the app starts. Its lifespan starts the background work (the pair listing, the event
 pipeline, the poller and the name reader) and stops it; a server must run the lifespan
 (uvicorn does by default), and until it has, the data routes answer 503.
+
+Every route but the signed webhooks and `GET /livez` needs the dashboard's token (see
+`dashboard.access`); the lifespan refuses to start without one unless
+`CXONE_DASHBOARD_AUTH=localhost`. There are no `/docs` or `/redoc` pages.
 """
 
 from __future__ import annotations
@@ -17,13 +21,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from prefect.events import emit_event
 
 from blocks.ids import CAMPAIGN_ID_PATTERN
 from blocks.ledger import embedded_path
 from ledger import ledger_url
 
+from .access import Access, RequireAccess, resolve_access
 from .clients import PlatformClients
 from .events import Emit, EventSender
 from .favicon import FAVICON
@@ -97,7 +102,13 @@ class Dashboard:
                 settings.name_cache_seconds,
             ),
             poller=MetricsPoller(
-                pairs, clients, readings, settings.poll_seconds, settings.poll_concurrency, clock
+                pairs,
+                clients,
+                readings,
+                store,
+                settings.poll_seconds,
+                settings.poll_concurrency,
+                clock,
             ),
             revocations=RevocationReceiver(
                 settings.revocation_secret.get_secret_value()
@@ -169,25 +180,39 @@ def create_app(
         emit: called like `prefect.events.emit_event` for every event; default that function.
             Tests pass a recorder.
         clock: UTC now, for timestamps and their tolerance; tests pass a fake one.
+
+    The app's lifespan raises `AccessNotConfigured` (and the server does not start) when
+    the settings give neither a token (its Secret block) nor localhost mode.
     """
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        dashboard = Dashboard.build(settings or DashboardSettings.from_env(), emit, clock)
+        configured = settings or DashboardSettings.from_env()
+        # Before anything starts: without credentials or localhost mode it must not serve.
+        access = await resolve_access(configured)
+        dashboard = Dashboard.build(configured, emit, clock)
         await dashboard.start()
-        app.state.dashboard = dashboard
+        app.state.dashboard, app.state.access = dashboard, access
         try:
             yield
         finally:
-            del app.state.dashboard
+            del app.state.dashboard, app.state.access
             await dashboard.stop()
 
+    # No /docs or /redoc (they load assets from a CDN); /openapi.json needs the token.
     app = FastAPI(
         title="CXone campaign dashboard",
         summary="Receives CXone metrics webhooks, emits Prefect events, shows campaign health.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
-    app.add_middleware(SecurityHeaders)
+
+    def access() -> Access | None:
+        return getattr(app.state, "access", None)
+
+    app.add_middleware(RequireAccess, access=access)
+    app.add_middleware(SecurityHeaders)  # the outer one: refusals carry the headers too
 
     def running() -> Dashboard:
         dashboard = getattr(app.state, "dashboard", None)
@@ -256,9 +281,9 @@ def create_app(
             FAVICON, media_type="image/x-icon", headers={"Cache-Control": "max-age=86400"}
         )
 
-    @app.get("/healthz", summary="Liveness")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    @app.get("/livez", response_class=PlainTextResponse, summary="Liveness (no credentials)")
+    async def livez() -> PlainTextResponse:
+        return PlainTextResponse("ok")
 
     return app
 

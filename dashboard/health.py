@@ -1,6 +1,7 @@
 """One campaign's health, from recent readings or, failing that, a cached platform read.
 
-The endpoint is unauthenticated, so what it may make the tenant do is bounded:
+Whoever holds the dashboard's token (or, in localhost mode, any local process) may ask, so
+what it may make the tenant do is bounded:
 
 - **Known campaigns** are those the dashboard has readings of (webhooks or polls), those a
   FailoverPair names (primary or backup), and those a platform read has found. Their reads

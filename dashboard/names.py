@@ -52,18 +52,22 @@ class CampaignNames:
         self._due: dict[str, float] = {}  # campaign id -> when to read it (again)
         self._wanted: dict[str, None] = {}  # an ordered set: first asked, first read
         self._asked = asyncio.Event()
+        self._tenants: dict[str, str] = {}  # campaign id -> credentials, when a caller knew
 
     def name(self, campaign_id: str) -> str | None:
         """The kept name, or None when none was read (yet)."""
         return self._names.get(campaign_id)
 
-    def want(self, campaign_ids: Iterable[str]) -> None:
+    def want(self, campaign_ids: Iterable[str], credentials: str | None = None) -> None:
         """Ask for the names of these campaigns that are missing or due; returns at once.
 
-        Values that are not campaign ids are ignored.
+        Values that are not campaign ids are ignored. `credentials` names the credentials
+        reference to read them with, for campaigns no pair names (a scrubbed skill's tenant).
         """
         now = self._clock()
         for campaign_id in campaign_ids:
+            if credentials:
+                self._tenants[campaign_id] = credentials
             # Ids from pair blocks and records are typed by people: only ids go into paths.
             if is_campaign_id(campaign_id) and self._due.get(campaign_id, now) <= now:
                 self._wanted[campaign_id] = None
@@ -100,7 +104,7 @@ class CampaignNames:
 
     async def _read(self, campaign_id: str) -> str | None:
         """Read one name; returns a description of the failure, or None."""
-        reference = self._credentials_for(campaign_id)
+        reference = self._tenants.get(campaign_id) or self._credentials_for(campaign_id)
         try:
             client = await self._clients.get(reference)
             self._names[campaign_id] = (await client.get_campaign(campaign_id)).name

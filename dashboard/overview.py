@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from pathlib import PurePath
 
 from pydantic import BaseModel
 
@@ -20,6 +21,7 @@ logger = logging.getLogger(__name__)
 class Point(BaseModel):
     at: dt.datetime
     success_rate: float
+    calls_attempted: int  # 0 before any dial: the page draws no point for those
 
 
 class PairInfo(BaseModel):
@@ -55,7 +57,8 @@ class CampaignRow(BaseModel):
 
 
 class DialListEntry(BaseModel):
-    """A calling list's last dial-list sync: when, counts by reason, and where its files are."""
+    """A calling list's last dial-list sync: when, counts by reason, and its files' names
+    (never where they are on the server)."""
 
     calling_list: str
     calling_list_id: str
@@ -70,8 +73,8 @@ class DialListEntry(BaseModel):
     dnc_group: str | None = None
     scrubbed_skill: str | None = None  # the skill the DNC group scrubs, confirmed by the sync
     unreadable: int | None = None
-    dialable_path: str | None
-    suppressed_path: str | None
+    dialable_file: str | None
+    suppressed_file: str | None
 
 
 class FailoverEntry(BaseModel):
@@ -92,8 +95,8 @@ class FailoverEntry(BaseModel):
 class Overview(BaseModel):
     """The `/api/campaigns` answer.
 
-    `names` maps the campaign ids mentioned (rows, backups, failovers) to the platform's
-    names, for those read so far; `warnings` says which Prefect reads failed.
+    `names` maps the campaign ids mentioned (rows, backups, failovers, scrubbed skills) to the
+    platform's names, for those read so far; `warnings` says which Prefect reads failed.
     """
 
     campaigns: list[CampaignRow]
@@ -116,7 +119,10 @@ def _row(
         calls_attempted=latest.calls_attempted if latest else None,
         active_calls=latest.active_calls if latest else None,
         last_metric_update=latest.at if latest else None,
-        points=[Point(at=p.at, success_rate=p.success_rate) for p in store.history(campaign_id)],
+        points=[
+            Point(at=p.at, success_rate=p.success_rate, calls_attempted=p.calls_attempted)
+            for p in store.history(campaign_id)
+        ],
         pair=PairInfo.model_validate(pair, from_attributes=True) if pair else None,
         failover_triggered=status in ("failed_over", "failover_incomplete"),
         failover_status=status,
@@ -149,11 +155,16 @@ def _dial_list(sync: DialListSync) -> DialListEntry:
                 "dnc_group",
                 "scrubbed_skill",
                 "unreadable",
-                "dialable_path",
-                "suppressed_path",
             )
         },
+        dialable_file=_file_name(last.get("dialable_path")),
+        suppressed_file=_file_name(last.get("suppressed_path")),
     )
+
+
+def _file_name(path: str | None) -> str | None:
+    """A file's name without its directory: the answer must not show server paths."""
+    return PurePath(path).name if path else None
 
 
 def _entry(name: str, record: IdempotencyRecord) -> FailoverEntry:
@@ -198,12 +209,17 @@ async def overview(
             *(cid for e in entries for cid in (e.primary_campaign_id, e.backup_campaign_id) if cid),
         ]
     )
-    names.want(mentioned)
-    known = {cid: name for cid in mentioned if (name := names.name(cid)) is not None}
     dial_lists = sorted(
         (_dial_list(sync) for sync in failovers.dial_lists if sync.last_sync),
         key=lambda entry: entry.calling_list,
     )
+    names.want(mentioned)
+    # The skills the DNC groups scrub are campaigns (NICE skills) too, of the list's tenant.
+    for sync in failovers.dial_lists:
+        if skill := str(sync.last_sync.get("scrubbed_skill") or ""):
+            names.want([skill], credentials=sync.tenant or None)
+            mentioned[skill] = None
+    known = {cid: name for cid in mentioned if (name := names.name(cid)) is not None}
     return Overview(
         campaigns=rows, failovers=entries, dial_lists=dial_lists, names=known, warnings=warnings
     )

@@ -3,11 +3,11 @@
 It polls `/api/campaigns` and redraws. Stable hooks for browser tests: `#campaigns` (table
 body, one `tr[data-campaign-id]` per campaign with `.campaign-name`, `.status`,
 `.success-rate`, `.abandonment`, `.failover-status` and an inline `svg.sparkline` whose
-`polyline` has one point per reading), `#failovers` (table body, one `tr[data-failover]` per
-record), `#dial-lists` (table body, one `tr[data-calling-list-id]` per synced calling list),
-`#warnings` and `#updated`. Text goes in through `textContent` only, so no API value is
-parsed as HTML. `CONTENT_SECURITY_POLICY` allows exactly the inline style and script below
-(by hash) and requests to this app.
+`polyline` has one point per reading from the first with dials on), `#failovers` (table
+body, one `tr[data-failover]` per record), `#dial-lists` (table body, one
+`tr[data-calling-list-id]` per synced calling list), `#warnings` and `#updated`. Text goes
+in through `textContent` only, so no API value is parsed as HTML. `CONTENT_SECURITY_POLICY`
+allows exactly the inline style and script below (by hash) and requests to this app.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ STYLE = """
   .failover-restored { color: #067647; }
   .abandonment-warning { color: #93370d; font-weight: 600; }
   .abandonment-over { color: #b42318; font-weight: 600; }
-  .path { font-family: ui-monospace, monospace; font-size: .85em; white-space: pre-line; }
+  .files { font-family: ui-monospace, monospace; font-size: .85em; white-space: pre-line; }
   .sparkline { width: 120px; height: 28px; display: block; }
   .sparkline polyline { fill: none; stroke: #2e5aac; stroke-width: 1.5; }
   .sparkline circle { fill: #2e5aac; }
@@ -84,9 +84,12 @@ function when(iso) {
 // under the threshold's dashes. A dot marks the latest reading, so a single one shows too.
 // Coordinates are computed numbers, never API text, so building the SVG as markup is safe
 // (and, parsed as HTML, it needs no namespace URL).
+// Readings before the campaign's first dial say 0% without meaning it: they are not drawn,
+// so a collapse after them draws as the fall it is, not as a rise from zero.
 function sparkline(points, threshold) {
   const width = 120, height = 28, pad = 3;
-  const rates = points.map((p) => Number(p.success_rate));
+  const first = points.findIndex((p) => p.calls_attempted > 0);
+  const rates = (first < 0 ? [] : points.slice(first)).map((p) => Number(p.success_rate));
   const span = typeof threshold === "number" ? rates.concat([threshold]) : rates;
   let low = span.length ? Math.min(...span) : 0, high = span.length ? Math.max(...span) : 1;
   if (high - low < 0.02) {  // a flat series sits mid-height instead of on an edge
@@ -178,17 +181,20 @@ function renderFailovers(failovers, names) {
   }
 }
 
-function dncText(l) {
+function dncText(l, names) {
   if (!l.dnc_group) return "none named";
   const added = l.dnc_added == null ? "" : " (+" + l.dnc_added + ")";
-  const scrub = l.scrubbed_skill ? "; scrubs skill " + l.scrubbed_skill : "; scrubs no skill";
+  const skill = l.scrubbed_skill;
+  const scrub = skill
+    ? "; scrubs skill " + (names[skill] ? names[skill] + " " : "") + skill
+    : "; scrubs no skill";
   return l.dnc_group + added + scrub;
 }
 
-function renderDialLists(lists) {
+function renderDialLists(lists, names) {
   const body = document.getElementById("dial-lists");
   body.replaceChildren();
-  if (!lists.length) return emptyRow(body, 7, "No dial list synced yet.");
+  if (!lists.length) return emptyRow(body, 8, "No dial list synced yet.");
   for (const l of lists) {
     const row = body.insertRow();
     row.dataset.callingListId = l.calling_list_id;
@@ -199,8 +205,8 @@ function renderDialLists(lists) {
     cell(row, l.suppressed, "suppressed num");
     const reasons = Object.entries(l.by_reason).sort((a, b) => b[1] - a[1]);
     cell(row, reasons.map(([reason, n]) => reason + " " + n).join(", "), "by-reason");
-    cell(row, dncText(l), "dnc-group");
-    cell(row, [l.dialable_path, l.suppressed_path].filter(Boolean).join("\\n"), "path");
+    cell(row, dncText(l, names), "dnc-group");
+    cell(row, [l.dialable_file, l.suppressed_file].filter(Boolean).join("\\n"), "files");
   }
 }
 
@@ -211,7 +217,7 @@ async function refresh() {
     const data = await response.json();
     renderCampaigns(data.campaigns, data.names);
     renderFailovers(data.failovers, data.names);
-    renderDialLists(data.dial_lists);
+    renderDialLists(data.dial_lists, data.names);
     document.getElementById("warnings").textContent = data.warnings.join(" ");
     document.getElementById("updated").textContent =
       "Updated " + new Date().toLocaleTimeString();

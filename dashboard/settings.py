@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 SECRET_ENV = "CXONE_WEBHOOK_SECRET"
 CREDENTIALS_ENV = "CXONE_CREDENTIALS_BLOCK"
 POLL_ENV = "CXONE_POLL_SECONDS"
+TOKEN_BLOCK_ENV = "CXONE_DASHBOARD_TOKEN_BLOCK"
+AUTH_ENV = "CXONE_DASHBOARD_AUTH"
 
 
 class DashboardSettings(BaseModel):
@@ -40,6 +43,11 @@ class DashboardSettings(BaseModel):
         ledger_url: where revocations are kept (`CXONE_LEDGER_URL`, a SQLAlchemy async URL);
             default the embedded ledger file (`CXONE_LEDGER_PATH` or
             attempts-ledger/attempts.db).
+        token_block: the Prefect `Secret` block holding the token every route but the
+            signed webhooks and `/livez` needs (`CXONE_DASHBOARD_TOKEN_BLOCK`).
+        auth: "token" (the default), or "localhost" (`CXONE_DASHBOARD_AUTH=localhost`): no
+            credentials, and only loopback clients are answered.
+        token: the token itself, instead of reading `token_block` (tests); never logged.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -59,17 +67,23 @@ class DashboardSettings(BaseModel):
     poll_seconds: float = Field(default=15.0, ge=0)
     poll_concurrency: int = Field(default=8, ge=1)
     event_queue_capacity: int = Field(default=100_000, ge=1)
+    token_block: str = Field(default="dashboard-token", min_length=1)
+    auth: Literal["token", "localhost"] = "token"
+    token: SecretStr | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> DashboardSettings:
-        """Settings from `CXONE_WEBHOOK_SECRET`, `CXONE_CREDENTIALS_BLOCK` and
-        `CXONE_POLL_SECONDS`; an empty variable means the default.
+        """Settings from `CXONE_WEBHOOK_SECRET`, `CXONE_REVOCATION_SECRET`,
+        `CXONE_LEDGER_URL`, `CXONE_CREDENTIALS_BLOCK`, `CXONE_POLL_SECONDS`,
+        `CXONE_DASHBOARD_TOKEN_BLOCK` and `CXONE_DASHBOARD_AUTH`; an empty variable means the
+        default.
 
         Args:
             environ: the variables to read; default `os.environ`.
 
         Raises:
-            pydantic.ValidationError: a value is out of range (say, a negative poll interval).
+            pydantic.ValidationError: a value is out of range (say, a negative poll interval,
+                or `CXONE_DASHBOARD_AUTH` other than "localhost" or "token").
 
         Example:
             >>> DashboardSettings.from_env({"CXONE_POLL_SECONDS": "5"}).poll_seconds
@@ -82,5 +96,7 @@ class DashboardSettings(BaseModel):
             "CXONE_LEDGER_URL": "ledger_url",
             CREDENTIALS_ENV: "credentials_block",
             POLL_ENV: "poll_seconds",
+            TOKEN_BLOCK_ENV: "token_block",
+            AUTH_ENV: "auth",
         }
         return cls(**{field: environ[env] for env, field in names.items() if environ.get(env)})

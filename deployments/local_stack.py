@@ -10,6 +10,7 @@ Prefect for that stack.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import datetime as dt
@@ -35,6 +36,7 @@ from .readiness import StackError as StackError  # callers catch it here, as bef
 
 HOST = "127.0.0.1"
 SIMULATOR = ("-m", "simulator")
+DASHBOARD_TOKEN_BLOCK = "dashboard-token"
 PORT_FIELDS = (
     "prefect_port",
     "simulator_port",
@@ -82,6 +84,8 @@ class LocalStack:
     run_dir: Path
     services: list[Service] = field(default_factory=list)
     webhook_secret: str = field(default_factory=new_webhook_secret)
+    # The dashboard's login: any user name, this as the password (or a Bearer token).
+    dashboard_token: str = field(default_factory=secrets.token_urlsafe, repr=False)
     prefect_port: int = 0
     simulator_port: int = 0
     admin_api_port: int = 0
@@ -211,13 +215,22 @@ class LocalStack:
             *("--admin-port", str(self.admin_api_port), "--issuer-port", str(self.issuer_port)),
         ]
 
+    @property
+    def dashboard_auth(self) -> dict[str, str]:
+        """The header that lets a client read the dashboard."""
+        return {"Authorization": f"Bearer {self.dashboard_token}"}
+
     def start_dashboard(self, credentials_block: str = "cxone", **env: str) -> Service:
+        """The dashboard, once its token is saved in the `dashboard-token` Secret block (the
+        Prefect server must be up)."""
+        save_dashboard_token(self.prefect_api_url, self.dashboard_token)
         return self.start(
             "dashboard",
             ["-m", "dashboard", "--host", HOST, "--port", str(self.dashboard_port)],
-            # /livez: the unauthenticated liveness answer; /healthz on dashboards before it.
-            http_ok(f"{self.dashboard_url}/livez", f"{self.dashboard_url}/healthz"),
+            # /livez: the one unauthenticated answer, and it holds nothing but "ok".
+            http_ok(f"{self.dashboard_url}/livez"),
             CXONE_CREDENTIALS_BLOCK=credentials_block,
+            CXONE_DASHBOARD_TOKEN_BLOCK=DASHBOARD_TOKEN_BLOCK,
             **env,
         )
 
@@ -292,6 +305,29 @@ class LocalStack:
         """Stop every service, newest first."""
         while self.services:
             self.stop_service(self.services[-1])
+
+
+def save_dashboard_token(prefect_api_url: str, token: str) -> None:
+    """Save `token` as the dashboard's `Secret` block on that Prefect server."""
+    from prefect.blocks.system import Secret
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings({PREFECT_API_URL: prefect_api_url}):
+        asyncio.run(Secret(value=token).asave(DASHBOARD_TOKEN_BLOCK, overwrite=True))
+
+
+def dashboard_login(stack: LocalStack, directory: Path) -> str:
+    """How to log in to the stack's dashboard, for a terminal: the token goes to a private file
+    (mode 0600) in `directory`, never to the screen, where logs and scrollback would keep it."""
+    path = directory / "dashboard-token"
+    path.unlink(missing_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(stack.dashboard_token + "\n")
+    return (
+        f"any user name, the password in {os.path.relpath(path)} "
+        f"(also the Prefect Secret block {DASHBOARD_TOKEN_BLOCK!r})"
+    )
 
 
 async def connect_to_simulator(stack: LocalStack) -> dict:

@@ -46,6 +46,7 @@ from deployments.local_stack import (
     StackError,
     connect_to_simulator,
     connect_to_stand_in,
+    dashboard_login,
     new_webhook_secret,
     provision_pair,
 )
@@ -636,6 +637,7 @@ def run_demo(stack: LocalStack, platform: str, revocation_secret: str, keep: boo
             CXONE_REVOCATION_SECRET=revocation_secret,
             CXONE_LEDGER_URL=ledger_url(ledger_path()),
         )
+    print(f"    dashboard {stack.dashboard_url}: {dashboard_login(stack, RUN_DIR)}")
     save_state(stack)
     with temporary_settings({PREFECT_API_URL: stack.prefect_api_url}):
         primary, backup, made = asyncio.run(provision_and_export(stack, platform))
@@ -657,6 +659,7 @@ def run_demo(stack: LocalStack, platform: str, revocation_secret: str, keep: boo
               f"{following['suppressed']} suppressed")  # fmt: skip
         if keep:
             print(f"  Prefect UI: {stack.prefect_ui_url}   dashboard: {stack.dashboard_url}")
+            print(f"  dashboard login: {dashboard_login(stack, RUN_DIR)}")
             with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C, or SIGTERM (_interrupt)
                 print(
                     f"\nKEEP=1: services stay up. Stop them with Ctrl-C here, or `make "

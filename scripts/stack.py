@@ -40,6 +40,7 @@ from deployments.local_stack import (  # noqa: E402
     StackError,
     connect_to_simulator,
     connect_to_stand_in,
+    dashboard_login,
     outputs_under,
 )
 
@@ -146,7 +147,7 @@ def up() -> int:
         f"""
 The stack is running (logs in {stack.run_dir}):
   Prefect UI   {urls["prefect_ui"]}        (export PREFECT_API_URL={urls["prefect_api"]})
-  dashboard    {urls["dashboard"]}
+  dashboard    {urls["dashboard"]}  (log in: {dashboard_login(stack, STACK_DIR)})
   simulator    {urls["simulator"]}  (NICE CXone stand-in: issuer {urls["nice_issuer"]})
 Next: docs/production.md, "The shape, on one machine first". Stop it all with `make stack-down`."""
     )

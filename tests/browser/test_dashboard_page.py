@@ -3,29 +3,37 @@
 The simulator delivers real signed webhooks to a dashboard served on a socket; a real
 monitor run fails the pair over and a real restore fails it back, so the page shows the
 campaigns with their names, their success-rate sparklines (one point per reading) and the
-failover history from live state, under the page's own Content Security Policy. Needs
+failover history from live state, under the page's own Content Security Policy. On NICE
+CXone (the stand-in) the dashboard polls: the page shows the primary's status, a row for
+the backup, both names, and a sparkline from the first reading with dials. The browser logs
+in with the dashboard's token (HTTP Basic, any user); without it the API answers 401. Needs
 Debian's chromium (`make browser`, which `.ci/run` runs, installs it).
 """
 
 from __future__ import annotations
 
 import asyncio
+import secrets
 import shutil
+import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
-from playwright.async_api import async_playwright
+from playwright.async_api import Browser, async_playwright
+from prefect.blocks.system import Secret
 from prefect.settings import get_current_settings
 
 from blocks import (
     CXoneCredentials,
     DialListSync,
     FailoverPair,
+    load_credentials,
     load_state,
     pair_block_name,
     sync_state_name,
 )
-from cxone import CampaignPayload
+from cxone import CampaignPayload, CampaignSpec
 from dashboard.app import create_app
 from dashboard.settings import DashboardSettings
 from flows.monitor import monitor_campaigns, restore_primary
@@ -46,6 +54,45 @@ CHROMIUM_ARGS = [
 ]
 
 
+async def paired_dashboard(
+    primary: str, backup: str, credentials_block: str, **settings: Any
+) -> tuple[DashboardSettings, str]:
+    """Save the pair and, as the scripts do, a random token in a fresh Secret block; returns
+    the dashboard's settings (pairs listed often, history read afresh) and the token."""
+    await FailoverPair(
+        primary_campaign_id=primary, backup_campaign_id=backup, credentials_block=credentials_block
+    ).asave(pair_block_name(primary), overwrite=True)
+    name, token = f"dashboard-token-{uuid.uuid4().hex[:8]}", secrets.token_urlsafe()
+    await Secret(value=token).asave(name, overwrite=True)
+    configured = DashboardSettings(
+        token_block=name,
+        credentials_block=credentials_block,
+        pair_cache_seconds=0.5,
+        history_cache_seconds=0,
+        **settings,
+    )
+    return configured, token
+
+
+async def logged_in(browser: Browser, token: str):
+    """A page that logs in as the browser's prompt would: Basic auth, any user, the token."""
+    context = await browser.new_context(http_credentials={"username": "any", "password": token})
+    return await context.new_page()
+
+
+async def refused_without_credentials(browser: Browser, url: str) -> dict[str, int]:
+    """What the browser and a plain client get without the token."""
+    context = await browser.new_context()
+    answers = {
+        path: (await context.request.get(url + path)).status for path in ("/", "/api/campaigns")
+    }
+    await context.close()
+    async with httpx.AsyncClient(base_url=url, timeout=10) as anonymous:
+        for path in ("/openapi.json", "/dashboard/health?campaign_id=1"):
+            answers[path] = (await anonymous.get(path)).status_code
+    return answers
+
+
 async def test_page_shows_campaigns_names_sparklines_and_failover_history(
     sim, credentials_block, monkeypatch, tmp_path
 ):
@@ -64,24 +111,18 @@ async def test_page_shows_campaigns_names_sparklines_and_failover_history(
                 ("Win-back", "active"),
             ]
         ]
-    await FailoverPair(
-        primary_campaign_id=primary.id,
-        backup_campaign_id=backup.id,
-        credentials_block=credentials_block,
-    ).asave(pair_block_name(primary.id), overwrite=True)
-    settings = DashboardSettings(
-        webhook_secret=DEV_WEBHOOK_SECRET,
-        credentials_block=credentials_block,
-        pair_cache_seconds=0.5,
-        history_cache_seconds=0,
-        poll_seconds=0,
+    settings, token = await paired_dashboard(
+        primary.id, backup.id, credentials_block, webhook_secret=DEV_WEBHOOK_SECRET, poll_seconds=0
     )
     rates = (0.42, 0.35, 0.22, 0.08)
     with serve_in_thread(create_app(settings, emit=lambda **_: None)) as dashboard_url:
         await register_metrics_webhook(
             f"{dashboard_url}/webhooks/cxone", credentials_block=credentials_block
         )
-        async with httpx.AsyncClient(base_url=dashboard_url, timeout=10) as dashboard:
+        authorized = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(
+            base_url=dashboard_url, timeout=10, headers=authorized
+        ) as dashboard:
             for count, rate in enumerate(rates, start=1):
                 sim.put(
                     f"/_sim/campaigns/{primary.id}/metrics",
@@ -89,7 +130,7 @@ async def test_page_shows_campaigns_names_sparklines_and_failover_history(
                 ).raise_for_status()
                 await readings_reached(dashboard, primary.id, count)  # in order, one each
         sim.put(
-            f"/_sim/campaigns/{single.id}/metrics", json={"successRate": 0.3}
+            f"/_sim/campaigns/{single.id}/metrics", json={"successRate": 0.3, "callsAttempted": 40}
         ).raise_for_status()
         result = await monitor_campaigns(primary.id, backup.id, credentials_block=credentials_block)
         assert result["action"] == "failover"
@@ -115,7 +156,8 @@ async def test_page_shows_campaigns_names_sparklines_and_failover_history(
 
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = await browser.new_page()
+            anonymous = await refused_without_credentials(browser, dashboard_url)
+            page = await logged_in(browser, token)
             failed, errors = [], []
             page.on("requestfailed", lambda request: failed.append(request.url))
             page.on(
@@ -207,12 +249,110 @@ async def test_page_shows_campaigns_names_sparklines_and_failover_history(
     )
     for shown in shown_texts:
         assert shown in dial_list_text
-    assert "/srv/dial-lists/dialable.csv" in dial_list_text
+    assert "dialable.csv" in dial_list_text and "/srv" not in dial_list_text  # names, no paths
     assert "Renewals" in history_text and primary.id in history_text
     assert "failover" in history_text and "applied" in history_text
     assert favicon.status == 200 and favicon.headers["content-type"] == "image/x-icon"
     assert failed == []  # nothing external, nothing broken, no 404 (the icon included)
     assert errors == []  # the page's own policy blocks none of its code or styles
+    assert set(anonymous.values()) == {401}, anonymous
+
+
+async def test_nice_page_shows_names_statuses_the_backup_and_a_fall_from_the_first_dial(
+    nice_credentials, admin_urls, monkeypatch
+):
+    """NICE CXone pushes nothing: the dashboard polls the pair, and the page shows what the
+    described platform's webhooks would give, and no 0% before the first dial."""
+    assert Path(CHROMIUM).exists(), "Chromium is missing: run `make browser` (apt chromium)"
+    monkeypatch.setenv("PREFECT_API_URL", get_current_settings().api.url)
+    label = uuid.uuid4().hex[:6]
+    async with (await load_credentials(nice_credentials)).get_client() as client:
+        primary, backup = [
+            await client.create_campaign(
+                CampaignSpec(name=name, contact_list_id="CL-1"), idempotency_key=str(uuid.uuid4())
+            )
+            for name in (f"Renew {label}", f"Renew {label} bk")
+        ]
+        await client.resume_campaign(primary.id, idempotency_key=str(uuid.uuid4()))
+        await client.pause_campaign(backup.id, idempotency_key=str(uuid.uuid4()))
+    settings, token = await paired_dashboard(
+        primary.id, backup.id, nice_credentials, poll_seconds=0.2
+    )
+    with (
+        serve_in_thread(create_app(settings, emit=lambda **_: None)) as dashboard_url,
+        httpx.Client(base_url=admin_urls.api, timeout=10) as stand_in,
+    ):
+        async with httpx.AsyncClient(
+            base_url=dashboard_url, timeout=10, headers={"Authorization": f"Bearer {token}"}
+        ) as dashboard:
+            # Polls before the first dial read 0%; then a healthy start, then a collapse.
+            await points_where(dashboard, primary.id, lambda ps: len(ps) >= 2)
+            for dials, connects in ((100, 40), (200, 0)):
+                stand_in.post(
+                    f"/_sim/admin/skills/{primary.id}/activity",
+                    json={"dials": dials, "connects": connects, "handled": connects},
+                ).raise_for_status()
+                total = 100 if connects else 300
+                points = await points_where(
+                    dashboard, primary.id, lambda ps, n=total: ps[-1]["calls_attempted"] == n
+                )
+        dialled = [p for p in points if p["calls_attempted"] > 0]
+
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            anonymous = await refused_without_credentials(browser, dashboard_url)
+            page = await logged_in(browser, token)
+            errors: list[str] = []
+            page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+            await page.goto(dashboard_url)
+            row = page.locator(f'#campaigns tr[data-campaign-id="{primary.id}"]')
+            backup_row = page.locator(f'#campaigns tr[data-campaign-id="{backup.id}"]')
+            for campaign in (primary, backup):  # names are read in the background
+                await page.wait_for_function(
+                    """id => document.querySelector(`tr[data-campaign-id="${id}"] .campaign-name`)
+                            ?.textContent.length > 0""",
+                    arg=campaign.id,
+                    timeout=15_000,
+                )
+            await page.wait_for_function(
+                """id => document
+                        .querySelector(`tr[data-campaign-id="${id}"] .backup .campaign-name`)
+                        ?.textContent.length > 0""",
+                arg=primary.id,
+                timeout=15_000,
+            )
+            campaign_text = await row.locator(".campaign").inner_text()
+            backup_text = await row.locator(".backup").inner_text()
+            status_text = await row.locator(".status").inner_text()
+            backup_row_text = await backup_row.locator(".campaign").inner_text()
+            backup_status = await backup_row.locator(".status").inner_text()
+            sparkline = await row.locator("svg.sparkline").evaluate(SPARKLINE)
+            await browser.close()
+
+    assert set(anonymous.values()) == {401}, anonymous
+    assert campaign_text.split() == ["Renew", label, primary.id]
+    assert backup_text.split() == ["Renew", label, "bk", backup.id]
+    assert backup_row_text.split() == ["Renew", label, "bk", backup.id]
+    assert (status_text, backup_status) == ("active", "paused")
+    # Points only from the first reading with dials on: 40%, then the collapse, a fall (SVG
+    # y grows downwards). Drawn from 0% before the first dial, it would start lowest.
+    assert len(points) > len(dialled) >= 2
+    ys = [float(point.split(",")[1]) for point in sparkline["points"].split()]
+    assert len(ys) >= len(dialled)  # more polls may have come by the time the page drew
+    assert ys[0] == min(ys) < ys[-1] == max(ys)
+    assert errors == []
+
+
+async def points_where(dashboard: httpx.AsyncClient, campaign_id: str, condition) -> list[dict]:
+    """The campaign's points once `condition(points)` holds (an awaited condition: the
+    dashboard's own polls bring them)."""
+    async with asyncio.timeout(30):
+        while True:
+            rows = (await dashboard.get("/api/campaigns")).json()["campaigns"]
+            row = next((r for r in rows if r["campaign_id"] == campaign_id), None)
+            if row is not None and row["points"] and condition(row["points"]):
+                return row["points"]
+            await asyncio.sleep(0.05)  # polling an awaited condition, not sequencing
 
 
 async def readings_reached(dashboard: httpx.AsyncClient, campaign_id: str, count: int) -> None:

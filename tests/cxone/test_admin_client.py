@@ -243,6 +243,35 @@ async def test_a_summary_listing_that_ignores_skip_ends_when_a_page_brings_nothi
 
 
 @respx.mock
+async def test_the_poller_reads_skills_statuses_and_names_a_page_at_a_time(sleep):
+    signed_in(respx)
+
+    def skills(request: httpx.Request) -> httpx.Response:
+        first = int(request.url.params["skip"]) + 1
+        rows = [
+            {
+                "skillId": skill,
+                "skillName": f"S{skill}",
+                **({"isRunning": True} if skill % 2 else {}),
+            }
+            for skill in range(first, min(first + 100, 151))
+        ]
+        return httpx.Response(200, json={"skills": rows}) if rows else httpx.Response(204)
+
+    route = respx.get(f"{BASE}/skills").mock(side_effect=skills)
+    async with client(sleep) as admin:
+        found = await admin.bulk_campaigns(["7", "120", "999"])
+        early = await admin.bulk_campaigns(["3"])
+    assert {k: (c.name, c.status) for k, c in found.items()} == {
+        "7": ("S7", "active"),
+        "120": ("S120", "paused"),  # isRunning absent: not running
+    }
+    assert list(early) == ["3"]
+    params = [call.request.url.params for call in route.calls]
+    assert [(p["skip"], p["mediaTypeId"]) for p in params] == [("0", "4"), ("100", "4"), ("0", "4")]
+
+
+@respx.mock
 async def test_empty_listings_are_204_and_result_sets_are_unwrapped(sleep):
     signed_in(respx)
     respx.get(f"{BASE}/skills").mock(return_value=httpx.Response(204))

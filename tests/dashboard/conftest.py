@@ -28,10 +28,14 @@ from deployments.local_stack import stand_in_access_key
 from simulator import AdminUrls
 
 SECRET = "whsec_" + base64.b64encode(b"dashboard-tests-shared-secret-32b").decode()
+TOKEN = "dashboard-tests-token-0123456789"
+AUTHORIZED = {"Authorization": f"Bearer {TOKEN}"}
 # Pairs listed often, so a reading waiting for a fresh listing waits a moment, not seconds;
-# the failover history read afresh each time; no polling unless a test asks for it.
+# the failover history read afresh each time; no polling unless a test asks for it; the token
+# given directly (no Secret block), and sent by every test client unless a test says not.
 TEST_SETTINGS = {
     "webhook_secret": SECRET,
+    "token": TOKEN,
     "pair_cache_seconds": 0.1,
     "history_cache_seconds": 0,
     "poll_seconds": 0,
@@ -156,7 +160,9 @@ async def make_dashboard(
             )
             await stack.enter_async_context(app.router.lifespan_context(app))
             http = await stack.enter_async_context(
-                httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://dash")
+                httpx.AsyncClient(
+                    transport=httpx.ASGITransport(app), base_url="http://dash", headers=AUTHORIZED
+                )
             )
             return DashboardClient(app, http, events)
 

@@ -13,7 +13,7 @@ from dashboard.app import create_app
 from dashboard.settings import DashboardSettings
 from simulator import METRICS_UPDATE, STATE_CHANGE, SimulatorConfig, serve_in_thread
 
-from .conftest import Recorder
+from .conftest import AUTHORIZED, TOKEN, Recorder
 
 LOW = "cxone.campaign.success_rate.low"
 
@@ -41,7 +41,9 @@ async def test_simulator_webhook_reaches_the_dashboard_and_raises_the_low_event(
     monkeypatch.setenv("PREFECT_API_URL", get_current_settings().api.url)
     events = Recorder()
     # The session simulator signs with its default secret; share it.
-    settings = DashboardSettings(webhook_secret=SimulatorConfig().webhook_secret, poll_seconds=0)
+    settings = DashboardSettings(
+        webhook_secret=SimulatorConfig().webhook_secret, poll_seconds=0, token=TOKEN
+    )
     block = await CXoneCredentials.aload(credentials_block)
     async with block.get_client() as client:
         campaign = await client.create_campaign(
@@ -65,7 +67,7 @@ async def test_simulator_webhook_reaches_the_dashboard_and_raises_the_low_event(
             await eventually(lambda: events.named(LOW))
             await client.set_campaign_status(campaign.id, "paused")
             deliveries = await eventually(lambda: delivered(sim, 2))
-            async with httpx.AsyncClient(base_url=dash_url) as http:
+            async with httpx.AsyncClient(base_url=dash_url, headers=AUTHORIZED) as http:
                 health = await http.get("/dashboard/health", params={"campaign_id": campaign.id})
 
     [updated] = events.named("cxone.campaign.metrics.updated")

@@ -30,7 +30,7 @@ from cxone import CampaignPayload
 from dashboard.app import create_app
 from dashboard.settings import DashboardSettings
 
-from .conftest import SECRET, Recorder, metrics_message, sign_headers, state_message
+from .conftest import SECRET, TOKEN, Recorder, metrics_message, sign_headers, state_message
 
 
 async def test_page_is_self_contained_html_with_stable_hooks(dash):
@@ -74,7 +74,7 @@ async def test_page_carries_security_headers_allowing_only_its_own_inline_code(d
     assert response.headers["x-content-type-options"] == "nosniff"
 
 
-@pytest.mark.parametrize("path", ["/api/campaigns", "/healthz", "/favicon.ico", "/nowhere"])
+@pytest.mark.parametrize("path", ["/api/campaigns", "/livez", "/favicon.ico", "/nowhere"])
 async def test_every_answer_forbids_sniffing_and_framing(dash, path):
     response = await dash.http.get(path)
     assert response.headers["x-content-type-options"] == "nosniff"
@@ -93,9 +93,9 @@ async def test_favicon_is_a_small_inline_icon(dash):
     assert offset + size == len(icon) < 2048
 
 
-async def test_healthz(dash):
-    response = await dash.http.get("/healthz")
-    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+async def test_livez_answers_ok_without_credentials_and_nothing_else(dash):
+    response = await dash.http.get("/livez", headers={"Authorization": ""})
+    assert (response.status_code, response.text) == (200, "ok")
 
 
 async def test_api_campaigns_lists_webhook_campaigns_pairs_and_failovers(dash, campaign_id):
@@ -184,6 +184,7 @@ async def test_settings_are_read_from_the_environment_when_the_app_starts(
     events = Recorder()
     monkeypatch.delenv("CXONE_WEBHOOK_SECRET", raising=False)
     monkeypatch.setenv("CXONE_POLL_SECONDS", "0")
+    monkeypatch.setenv("CXONE_DASHBOARD_AUTH", "localhost")
     app = create_app(emit=events)  # reads nothing yet
     monkeypatch.setenv("CXONE_WEBHOOK_SECRET", SECRET)
     async with (
@@ -193,6 +194,7 @@ async def test_settings_are_read_from_the_environment_when_the_app_starts(
         body = json.dumps(metrics_message(campaign_id()))
         response = await http.post("/webhooks/cxone", content=body, headers=sign_headers(body))
         assert app.state.dashboard.settings.poll_seconds == 0
+        assert (await http.get("/api/campaigns")).status_code == 200  # a loopback client
         for _ in range(200):  # the event follows the answer; the low check may wait longer
             if events.calls:
                 break
@@ -201,23 +203,22 @@ async def test_settings_are_read_from_the_environment_when_the_app_starts(
     assert [call["event"] for call in events.calls] == ["cxone.campaign.metrics.updated"]
 
 
-async def test_data_routes_answer_503_until_the_app_has_started(campaign_id):
-    app = create_app(DashboardSettings(webhook_secret=SECRET))
+async def test_routes_answer_503_until_the_app_has_started(campaign_id):
+    app = create_app(DashboardSettings(webhook_secret=SECRET, token=TOKEN))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://d") as http:
         responses = [
             await http.post("/webhooks/cxone", content=b"{}"),
             await http.get("/dashboard/health", params={"campaign_id": campaign_id()}),
             await http.get("/api/campaigns"),
+            await http.get("/"),  # who may see it is not known yet either
         ]
-        page = await http.get("/")
-    assert [r.status_code for r in responses] == [503, 503, 503]
-    assert "lifespan" in responses[0].json()["detail"]
-    assert page.status_code == 200
+    assert [r.status_code for r in responses] == [503, 503, 503, 503]
+    assert all("lifespan" in r.json()["detail"] for r in responses)
 
 
 async def test_startup_logs_an_error_when_the_secret_is_missing(prefect_harness, caplog):
     caplog.set_level(logging.ERROR)
-    app = create_app(DashboardSettings(poll_seconds=0))
+    app = create_app(DashboardSettings(poll_seconds=0, token=TOKEN))
     async with app.router.lifespan_context(app):
         [record] = [r for r in caplog.records if r.name == "dashboard.app"]
         assert "CXONE_WEBHOOK_SECRET is not set" in record.getMessage()
@@ -245,6 +246,7 @@ def test_settings_from_env():
 
 
 def test_cli_runs_uvicorn_with_the_app(monkeypatch):
+    monkeypatch.setenv("CXONE_DASHBOARD_AUTH", "localhost")
     calls = []
     monkeypatch.setattr(cli.uvicorn, "run", lambda *args, **kwargs: calls.append((args, kwargs)))
     cli.main(["--host", "127.0.0.1", "--port", "8780"])
@@ -260,6 +262,7 @@ def test_cli_help_names_the_environment(capsys):
     out = capsys.readouterr().out
     assert "--port" in out and "CXONE_WEBHOOK_SECRET" in out and "CXONE_CREDENTIALS_BLOCK" in out
     assert "CXONE_POLL_SECONDS" in out
+    assert "CXONE_DASHBOARD_TOKEN_BLOCK" in out and "CXONE_DASHBOARD_AUTH" in out
 
 
 async def test_names_are_read_in_the_background_and_kept(

@@ -8,7 +8,7 @@ import uuid
 import httpx
 import pytest
 
-from blocks import FailoverPair, load_credentials, pair_block_name
+from blocks import DialListSync, FailoverPair, load_credentials, pair_block_name, sync_state_name
 from cxone import CampaignSpec
 
 LOW = "cxone.campaign.success_rate.low"
@@ -34,10 +34,10 @@ def activity(stand_in, skill_id: str, dials: int, connects: int) -> None:
     stand_in.post(f"/_sim/admin/skills/{skill_id}/activity", json=body).raise_for_status()
 
 
-async def save_pair(primary: str, credentials: str) -> None:
+async def save_pair(primary: str, credentials: str, backup: str | None = None) -> None:
     await FailoverPair(
         primary_campaign_id=primary,
-        backup_campaign_id=f"{primary}9",
+        backup_campaign_id=backup or f"{primary}9",
         credentials_block=credentials,
     ).asave(pair_block_name(primary), overwrite=True)
 
@@ -136,6 +136,55 @@ async def test_names_of_polled_campaigns_are_read_with_the_pairs_credentials(
     dash = await make_dashboard()
     await dash.parts.poller.poll_once()
     for _ in range(200):
+        names = (await dash.http.get("/api/campaigns")).json()["names"]
+        if skill in names:
+            break
+        await asyncio.sleep(0.05)
+    assert names[skill].startswith("Poll ")
+
+
+async def test_a_polled_pair_shows_both_campaigns_and_their_statuses(
+    make_dashboard, nice_credentials, stand_in
+):
+    """NICE sends no state changes and no backup readings: the poll reads both, so the page
+    shows the primary's status and a row for the backup, as webhooks give on the other
+    platform."""
+    primary, backup = await new_skill(nice_credentials), await new_skill(nice_credentials)
+    block = await load_credentials(nice_credentials)
+    async with block.get_client() as client:
+        await client.resume_campaign(primary, idempotency_key=str(uuid.uuid4()))
+        await client.pause_campaign(backup, idempotency_key=str(uuid.uuid4()))
+    activity(stand_in, primary, dials=100, connects=30)
+    await save_pair(primary, nice_credentials, backup)
+    dash = await make_dashboard()
+    await dash.parts.poller.poll_once()
+    await dash.parts.readings.settled()
+    rows = {
+        row["campaign_id"]: row
+        for row in (await dash.http.get("/api/campaigns")).json()["campaigns"]
+    }
+    assert (rows[primary]["status"], rows[primary]["success_rate"]) == ("active", 0.3)
+    assert rows[backup]["status"] == "paused"
+    assert rows[backup]["calls_attempted"] == 0 and len(rows[backup]["points"]) == 1
+    assert rows[backup]["pair"] is None  # a backup, not a monitored primary
+    [backup_update] = about(dash.events.named(UPDATED), backup)
+    assert backup_update["payload"]["source"] == "poll"
+    assert about(dash.events.named(LOW), backup) == []
+
+
+async def test_a_scrubbed_skill_is_named_with_its_lists_tenant(make_dashboard, nice_credentials):
+    """No pair names the skill a DNC group scrubs: its name is read with the credentials of
+    the list's tenant, not the dashboard's default block (here the described API's)."""
+    skill = await new_skill(nice_credentials)
+    list_id = str(uuid.uuid4().int % 10**9)
+    await DialListSync(
+        calling_list_id=list_id,
+        calling_list="Scrubbed",
+        tenant=nice_credentials,
+        last_sync={"dialable": 1, "dnc_group": "DNC", "scrubbed_skill": skill},
+    ).asave(sync_state_name(list_id, nice_credentials), overwrite=True)
+    dash = await make_dashboard()
+    for _ in range(200):  # names are read in the background
         names = (await dash.http.get("/api/campaigns")).json()["names"]
         if skill in names:
             break

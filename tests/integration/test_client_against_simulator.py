@@ -41,6 +41,8 @@ async def test_campaign_lifecycle(client):
     assert (await client.set_campaign_status(created.id, "active")).status == "active"
     # The second identical change is a 409 on the wire and "already applied" here.
     assert (await client.set_campaign_status(created.id, "active")).status == "active"
+    [listed] = (await client.bulk_campaigns([created.id, "cmp_missing"])).values()
+    assert (listed.id, listed.name, listed.status) == (created.id, "Renewals", "active")
     metrics = await client.get_metrics(created.id, window_minutes=30)
     assert metrics.calls_attempted == 0
     hook = await client.register_webhook(
