@@ -172,7 +172,7 @@ def report_figures(path: str, results: list[dict]) -> list[dict]:
 
 
 def deploy_production(stack: LocalStack) -> None:
-    """`prefect deploy --all` from prefect.yaml, as the production path (docs/production.md) does."""
+    """`prefect deploy --all` from prefect.yaml, as docs/production.md does."""
     env = stack.env(CXONE_CONTACT_LIST_ID=LIST_ID)
     prefect = [sys.executable, "-m", "prefect", "--no-prompt"]
     for command in (
