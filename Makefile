@@ -52,9 +52,10 @@ interleave: install
 	INTERLEAVING_ROUNDS=50 $(BIN)/python -m pytest -n 2 -m interleaving tests/flows/test_interleavings.py
 
 # The production topology end to end (PostgreSQL, a server, two workers), and `make demo` on
-# both platforms (tests/test_demo.py); CI runs it too.
+# both platforms (tests/test_demo.py), and the README's first failover as written
+# (tests/test_readme.py); CI runs it too.
 stack-test: install postgres
-	$(BIN)/python -m pytest -m stack tests/stack tests/test_demo.py
+	$(BIN)/python -m pytest -m stack tests/stack tests/test_demo.py tests/test_readme.py
 
 sim: install
 	$(BIN)/python -m simulator --host 127.0.0.1 --port 8765

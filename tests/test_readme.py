@@ -70,6 +70,9 @@ def test_the_readme_marks_its_first_hour():
     assert DOCUMENTED_PREFECT_API in README  # the export the block relies on
 
 
+# A server, the simulator and a script of its own (about 30 s): in `make stack-test`, which CI
+# runs, beside the demo.
+@pytest.mark.stack
 def test_the_first_failover_runs_as_written(tmp_path):
     script = tmp_path / "first_failover.py"
     with LocalStack(tmp_path / "stack") as stack:
