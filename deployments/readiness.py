@@ -22,17 +22,14 @@ class StackError(RuntimeError):
     """A service did not start; the message names it and its log file."""
 
 
-def http_ok(*urls: str) -> Probe:
-    """Ready when any of `urls` answers 200 (several: an endpoint being renamed)."""
+def http_ok(url: str) -> Probe:
+    """Ready when `url` answers 200."""
 
     def probe() -> bool:
-        for url in urls:
-            try:
-                if httpx.get(url, timeout=2).status_code == 200:
-                    return True
-            except httpx.HTTPError:
-                continue
-        return False
+        try:
+            return httpx.get(url, timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
 
     return probe
 

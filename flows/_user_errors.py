@@ -31,6 +31,8 @@ from cxone import (
 )
 from tasks.campaigns import ProvisionedCampaignGone
 
+from ._words import plural
+
 
 class UserError(Exception):
     """A flow's own error whose message tells the user what to fix (a refused restore)."""
@@ -90,8 +92,7 @@ def describe(exc: BaseException) -> str:
         f"  {'.'.join(str(part) for part in error['loc']) or 'input'}: {error['msg']}"
         for error in exc.errors()
     ]
-    count = len(lines)
-    return f"{count} problem{'s' if count > 1 else ''}:\n" + "\n".join(lines)
+    return f"{plural(len(lines), 'problem')}:\n" + "\n".join(lines)
 
 
 def fails_cleanly(fn: Callable[P, Awaitable[Any]]) -> Callable[P, Awaitable[Any]]:

@@ -736,10 +736,7 @@ def _message(summary: SyncSummary) -> str:
         held = f"{name!r} already held this file's {dialable:,} dialable contacts: nothing changed."
     else:
         jobs = len(summary.job_ids)
-        held = (
-            f"{name!r} holds {dialable:,} dialable contacts ({jobs} upload job"
-            f"{'s' if jobs != 1 else ''})."
-        )
+        held = f"{name!r} holds {dialable:,} dialable contacts ({plural(jobs, 'upload job')})."
     counted = f" {files.suppressed:,} suppressed of {files.read:,} read"
     if files.unreadable:
         counted += f"; {files.unreadable:,} unreadable lines"
