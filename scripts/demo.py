@@ -50,6 +50,7 @@ from deployments.local_stack import (
     new_webhook_secret,
     provision_pair,
 )
+from flows._words import plural
 from flows.dial_list import sync_dial_list
 from flows.export import export_segmented_contacts
 from flows.outcomes import collect_outcomes
@@ -408,12 +409,13 @@ async def daily_loop(stack: LocalStack, platform: str, revocation_secret: str) -
                 ledger=LEDGER, dnc_group=DNC_GROUP if nice else None,
                 output_dir=str(out / "outcomes"), calling_lists=[LOOP_NAME] if nice else None,
             )  # fmt: skip
-            print(f"    {collected['attempts']} attempts, {collected['optouts']} opt-out(s) "
+            attempts = plural(collected["attempts"], "attempt")
+            print(f"    {attempts}, {plural(collected['optouts'], 'opt-out')} "
                   f"into the ledger {os.path.relpath(ledger_path())}")  # fmt: skip
             print(f"    opt-outs file (for the CRM): {os.path.relpath(collected['optouts_path'])}")
             if nice:
-                print(f"    {collected['dnc_added']} number(s) added to {DNC_GROUP!r}; "
-                      f"{sum(collected['removed'].values())} record(s) taken out of "
+                print(f"    {plural(collected['dnc_added'], 'number')} added to {DNC_GROUP!r}; "
+                      f"{plural(sum(collected['removed'].values()), 'record')} taken out of "
                       f"{LOOP_NAME!r} (called today, or opted out)")  # fmt: skip
         logs = f"{stack.run_dir}/dashboard.log and {stack.run_dir}/serve.log"
         with Step("A revocation by signed webhook to the dashboard, then applied", logs=logs):

@@ -96,7 +96,8 @@ def flow_runs(workdir: Path) -> list[tuple[str, str, str | None]]:
 def assert_daily_loop(output: str, platform: str) -> None:
     (calls,) = re.findall(r"dial-until .* New York: (\d+) calls", output)
     assert int(calls) == 20  # the loop's small list, each number once
-    attempts, optouts = re.findall(r"(\d+) attempts, (\d+) opt-out\(s\) into the ledger", output)[0]
+    loop = r"(\d+) attempts?, (\d+) opt-outs? into the ledger"
+    attempts, optouts = re.findall(loop, output)[0]
     assert (int(attempts), int(optouts)) == (int(calls), 1)  # the agent's opt-out, collected
     assert "opt-outs file (for the CRM): .demo/daily-loop/outcomes/optouts-" in output
     assert re.search(r"POST /webhooks/revocations \(.*\): accepted, kept in the ledger", output)
