@@ -5,6 +5,7 @@ Both judge per distinct combination of candidate locations and broadcast back to
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -65,6 +66,9 @@ _RESTRICTED_DAY = REASONS.index("state_restricted_day")
 _OUTSIDE_HOURS = REASONS.index("outside_calling_hours")
 _TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
 _MINUTE_NS = 60_000_000_000
+_AT = -2  # a grid minute that stands for the instant of `evaluate`'s call (not on the grid)
+# Integer keys below this many are factorised through a table (a byte and a word each).
+_DIRECT_KEYS = 1 << 24
 # Why a row is DNC or revoked when its own cells do not say so (ids 0-3 of `detail`).
 _FROM_OTHER_ROWS = (
     "the number is do-not-call on another row",
@@ -94,15 +98,40 @@ def _check_contacts(contacts: object) -> None:
         raise ValueError(f"contacts has duplicated columns: {', '.join(duplicated)}")
 
 
+def _first_appearance(key: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
+    """Codes per row and the distinct keys in order of first appearance (`pd.factorize`) of
+    non-negative integer keys below `space`.
+
+    A small space is indexed directly, without hashing: a table of what is present, then the
+    first row of each present key orders them.
+    """
+    if space > _DIRECT_KEYS or not len(key):
+        codes, keys = pd.factorize(key)
+        return codes, np.asarray(keys)
+    present = np.zeros(space, dtype=bool)
+    present[key] = True
+    keys = np.flatnonzero(present)
+    sorted_code = np.zeros(space, dtype=np.intp)
+    sorted_code[keys] = np.arange(len(keys))
+    codes = sorted_code[key]
+    first = np.full(len(keys), len(key))
+    np.minimum.at(first, codes, np.arange(len(key)))
+    order = np.argsort(first)
+    rank = np.empty(len(keys), dtype=np.intp)
+    rank[order] = np.arange(len(keys))
+    return rank[codes], keys[order]
+
+
 def _distinct_rows(
     parts: list[np.ndarray], sizes: list[int]
 ) -> tuple[np.ndarray, list[tuple[int, ...]]]:
     """Codes per row and the distinct tuples of small non-negative-or--1 integer columns."""
     key = np.zeros(len(parts[0]), dtype=np.int64)
     for part, size in zip(parts, sizes, strict=True):
-        key = key * (size + 1) + (part.astype(np.int64) + 1)  # +1: -1 means "none"
-    codes, keys = pd.factorize(key)
-    keys = np.asarray(keys)  # numpy arithmetic below, not pandas Index arithmetic
+        key *= size + 1
+        key += part
+        key += 1  # -1 means "none"
+    codes, keys = _first_appearance(key, math.prod(size + 1 for size in sizes))
     columns = []
     for size in reversed(sizes):
         keys, column = np.divmod(keys, size + 1)
@@ -258,19 +287,12 @@ def _read(
         [phones.zone_set, phones.country, said_row, declared],
         [len(zone_sets()), OTHER_COUNTRY + 1, n_said, n_places],
     )
-    zone_ids, zone_list = _ids(
-        [
-            candidates.zones(phone_set, country, said(code), place)
-            for phone_set, country, code, place in zone_keys
-        ]
-    )
+    zone_found = [candidates.zone_ids(*key) for key in zone_keys]
+    zone_ids, zone_numbers = _ids([zone for zone, _ in zone_found])
+    zone_list = [candidates.candidate_zones[number] for number in zone_numbers]
     zone_row = zone_ids[zone_codes]
-    local_ids, local_list = _ids(
-        [
-            candidates.local_zone(phone_set, said(code), place)
-            for phone_set, _, code, place in zone_keys
-        ]
-    )
+    local_ids, local_numbers = _ids([local for _, local in zone_found])
+    local_list = [candidates.local_zones[number] for number in local_numbers]
 
     # Places need only the postal code's place, not its zones: fewer combinations.
     code_place = np.array([said(i).place for i in range(n_said)] + [-1], dtype=np.int64)
@@ -278,17 +300,11 @@ def _read(
         [declared, code_place[said_row], phones.npa_state, phones.country],
         [n_places, n_places, n_places, OTHER_COUNTRY + 1],
     )
-    place_tuples = [
-        candidates.places(stated, postal_place, npa_place)
-        for stated, postal_place, npa_place, _ in place_keys
-    ]
-    rule_ids, rule_list = _ids(
-        [
-            candidates.rules(places, key[3])
-            for places, key in zip(place_tuples, place_keys, strict=True)
-        ]
-    )
-    place_ids, place_index_lists = _ids(place_tuples)
+    place_found = [candidates.place_ids(*key) for key in place_keys]
+    rule_ids, rule_numbers = _ids([rules for _, rules in place_found])
+    rule_list = [candidates.rule_lists[number] for number in rule_numbers]
+    place_ids, place_numbers = _ids([places for places, _ in place_found])
+    place_index_lists = [candidates.place_lists[number] for number in place_numbers]
     rule_row = rule_ids[place_codes]
     time_row, time_keys = _distinct_rows([zone_row, rule_row], [len(zone_list), len(rule_list)])
 
@@ -369,8 +385,10 @@ def _after_caps(
     return minute
 
 
-def _grid_ns(grid: CallingGrid, minute: np.ndarray) -> np.ndarray:
-    return np.where(minute >= 0, grid.start.value + minute * _MINUTE_NS, NAT)
+def _grid_ns(grid: CallingGrid, minute: np.ndarray, at: int = NAT) -> np.ndarray:
+    """UTC nanoseconds of grid minutes; NaT for -1, `at` for `_AT`."""
+    ns = np.where(minute >= 0, grid.start.value + minute * _MINUTE_NS, NAT)
+    return np.where(minute == _AT, at, ns) if at != NAT else ns
 
 
 def _categorical(codes: np.ndarray, texts: Sequence[str | None]) -> pd.Categorical[str]:
@@ -387,17 +405,27 @@ def _categorical(codes: np.ndarray, texts: Sequence[str | None]) -> pd.Categoric
 
 
 def _local_text(
-    ns: np.ndarray, zone_ids: np.ndarray, zones: list[str | None]
+    grid: CallingGrid,
+    minute: np.ndarray,
+    zone_ids: np.ndarray,
+    zones: list[str | None],
+    at: int = NAT,
 ) -> pd.Categorical[str]:
-    """ISO-8601 text with offset of each instant in its row's zone; missing for NaT or no zone.
+    """ISO-8601 text with offset of each row's grid minute (`_AT`: the instant `at`) in its
+    row's zone; missing for -1 or no zone.
 
     Few distinct values: a categorical, built without writing a string per row.
     """
-    instants, stamps = pd.factorize(ns)
-    codes, pairs = pd.factorize(instants.astype(np.int64) * (len(zones) + 1) + zone_ids)
+    width = len(zones) + 1
+    space = (int(minute.max(initial=0)) + 3) * width  # minutes from _AT (-2) on
+    codes, pairs = _first_appearance((minute + 2) * width + zone_ids, space)
     texts = []
-    for pair in pairs:
-        stamp, zone = int(stamps[pair // (len(zones) + 1)]), zones[pair % (len(zones) + 1)]
+    for pair in pairs.tolist():
+        at_minute, zone = pair // width - 2, zones[pair % width]
+        if at_minute >= 0:
+            stamp = grid.start.value + at_minute * _MINUTE_NS
+        else:
+            stamp = at if at_minute == _AT else NAT
         texts.append(_iso_local(stamp, zone) if stamp != NAT and zone is not None else None)
     return _categorical(codes, texts)
 
@@ -479,8 +507,12 @@ def evaluate(
     data = _read(contacts, policy, (at_utc + _EARLIEST_OFFSET).date(), people, blocked)
     grid = calling_grid(at_utc.floor("min"))
 
-    judged = np.array([grid.judge(*data.time_combination(i)) for i in range(len(data.time_keys))])
-    status, first = judged[data.time_row].T if len(judged) else np.zeros((2, 0), dtype=np.int64)
+    judged = np.array(
+        [grid.judge(*data.time_combination(i)) for i in range(len(data.time_keys))],
+        dtype=np.int64,
+    ).reshape(-1, 2)
+    # Per column (contiguous), not per row: the columns are what is read next.
+    status, first = np.ascontiguousarray(judged.T)[:, data.time_row]
     reason = data.reason.copy()
     open_rows = reason == _OK
     reason[open_rows & (status == Status.RESTRICTED_DAY)] = _RESTRICTED_DAY
@@ -490,13 +522,13 @@ def evaluate(
     timed = (reason == _RESTRICTED_DAY) | (reason == _OUTSIDE_HOURS)
     minute = np.where(timed, first, -1)
     minute = np.where(reason == _CAPPED, _after_caps(data, grid, reason), minute)
-    next_ns = _grid_ns(grid, minute)
-    next_ns[reason == _OK] = at_utc.as_unit("ns").value
+    minute[reason == _OK] = _AT
+    at_ns = at_utc.as_unit("ns").value
     return data.output(
         contacts,
         reason,
-        next_callable_at=_utc(next_ns),
-        next_callable_local=_local_text(next_ns, data.local_row, data.local_list),
+        next_callable_at=_utc(_grid_ns(grid, minute, at_ns)),
+        next_callable_local=_local_text(grid, minute, data.local_row, data.local_list, at_ns),
     )
 
 
@@ -593,26 +625,26 @@ def evaluate_day(
     table = np.array(
         [(w.first, w.until, w.closed, w.next_after) for w in windows], dtype=np.int64
     ).reshape(-1, 4)
-    first, until, closed, after = table[data.time_row].T
+    first, until, closed, after = np.ascontiguousarray(table.T)[:, data.time_row]
     reason = data.reason.copy()
     shut = (reason == _OK) & (first < 0)
     reason[shut] = np.where(closed[shut] == 1, _RESTRICTED_DAY, _OUTSIDE_HOURS)
 
     dialable = reason == _OK
-    from_ns = _grid_ns(grid, np.where(dialable, first, -1))
-    until_ns = _grid_ns(grid, np.where(dialable, until, -1))
+    from_minute = np.where(dialable, first, -1)
+    until_minute = np.where(dialable, until, -1)
     timed = (reason == _RESTRICTED_DAY) | (reason == _OUTSIDE_HOURS)
     minute = np.where(timed, after, -1)
     minute = np.where(reason == _CAPPED, _after_caps(data, grid, reason, earliest), minute)
-    next_ns = np.where(dialable, from_ns, _grid_ns(grid, minute))
+    next_minute = np.where(dialable, from_minute, minute)
     local_row, local_names = data.local_row, data.local_list
     return data.output(
         contacts,
         reason,
-        next_callable_at=_utc(next_ns),
-        next_callable_local=_local_text(next_ns, local_row, local_names),
-        callable_from=_utc(from_ns),
-        callable_until=_utc(until_ns),
-        callable_from_local=_local_text(from_ns, local_row, local_names),
-        callable_until_local=_local_text(until_ns, local_row, local_names),
+        next_callable_at=_utc(_grid_ns(grid, next_minute)),
+        next_callable_local=_local_text(grid, next_minute, local_row, local_names),
+        callable_from=_utc(_grid_ns(grid, from_minute)),
+        callable_until=_utc(_grid_ns(grid, until_minute)),
+        callable_from_local=_local_text(grid, from_minute, local_row, local_names),
+        callable_until_local=_local_text(grid, until_minute, local_row, local_names),
     )

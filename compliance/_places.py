@@ -7,8 +7,10 @@ any of them brings in (47 CFR 64.1200(c)(1) measures the called party's local ti
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from typing import Generic, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -28,6 +30,8 @@ from ._zones import (
     zip_table,
     zip_zone_set,
 )
+
+_Value = TypeVar("_Value")
 
 
 @cache
@@ -157,6 +161,31 @@ def _rule_id(rule: Rule) -> str:
     return rule.rule_id
 
 
+class Numbered(Generic[_Value]):
+    """Distinct values numbered as they come (0, 1, ...), for the life of the process.
+
+    Threads may number at once: a lock keeps one number per value.
+    """
+
+    def __init__(self) -> None:
+        self._ids: dict[_Value, int] = {}
+        self._values: list[_Value] = []
+        self._lock = threading.Lock()
+
+    def id(self, value: _Value) -> int:
+        """The value's number (a new one the first time it is seen)."""
+        found = self._ids.get(value)
+        if found is None:
+            with self._lock:
+                found = self._ids.setdefault(value, len(self._values))
+                if found == len(self._values):
+                    self._values.append(value)
+        return found
+
+    def __getitem__(self, number: int) -> _Value:
+        return self._values[number]
+
+
 class Candidates:
     """Zones and rules of distinct combinations of a contact's candidate locations.
 
@@ -172,6 +201,47 @@ class Candidates:
         self._local: dict[tuple[int, Postal | None, int], str | None] = {}
         self._rules: dict[tuple[tuple[int, ...], int], tuple[Rule, ...]] = {}
         self._places: dict[tuple[int, int, int], tuple[int, ...]] = {}
+        # The answers numbered, by keys of small integers (cheap to hash, unlike rules and
+        # postal codes): an evaluation looks up its few thousand combinations in a dict.
+        self.candidate_zones: Numbered[frozenset[str]] = Numbered()
+        self.local_zones: Numbered[str | None] = Numbered()
+        self.place_lists: Numbered[tuple[int, ...]] = Numbered()
+        self.rule_lists: Numbered[tuple[Rule, ...]] = Numbered()
+        self._zone_ids: dict[tuple[int, int, int, int], tuple[int, int]] = {}
+        self._place_ids: dict[tuple[int, int, int, int], tuple[int, int]] = {}
+
+    def zone_ids(
+        self, phone_set: int, phone_country: int, code: int, declared: int
+    ) -> tuple[int, int]:
+        """Numbers in `candidate_zones` and `local_zones` of `zones` and `local_zone` for a postal
+        code's `postal_id` (-1: none)."""
+        key = (phone_set, phone_country, code, declared)
+        found = self._zone_ids.get(key)
+        if found is None:
+            postal_code = said(code)
+            found = (
+                self.candidate_zones.id(
+                    self.zones(phone_set, phone_country, postal_code, declared)
+                ),
+                self.local_zones.id(self.local_zone(phone_set, postal_code, declared)),
+            )
+            self._zone_ids[key] = found
+        return found
+
+    def place_ids(
+        self, declared: int, code_place: int, npa_place: int, phone_country: int
+    ) -> tuple[int, int]:
+        """Numbers in `place_lists` and `rule_lists` of `places` and their `rules`."""
+        key = (declared, code_place, npa_place, phone_country)
+        found = self._place_ids.get(key)
+        if found is None:
+            places = self.places(declared, code_place, npa_place)
+            found = (
+                self.place_lists.id(places),
+                self.rule_lists.id(self.rules(places, phone_country)),
+            )
+            self._place_ids[key] = found
+        return found
 
     def zones(
         self, phone_set: int, phone_country: int, code: Postal | None, declared: int
