@@ -24,10 +24,9 @@ import pandas as pd
 import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
-from numpy.lib.stride_tricks import sliding_window_view
 from phonenumbers import PhoneMetadata, PhoneNumberDesc, tzdata
 
-from ._arrow import string_buffers
+from ._arrow import eight_digits, last_bytes, string_buffers
 from ._inputs import blank_text
 from ._zones import (
     AREA_CODE_ZONES_FILE,
@@ -528,8 +527,7 @@ def _short_cells(
         ten digits as an integer (0 when not well shaped).
     """
     n, lengths = len(offsets) - 1, np.diff(offsets)
-    padded = np.concatenate([np.zeros(_WINDOW, dtype=np.uint8), data])
-    window = sliding_window_view(padded, _WINDOW)[offsets[1:]]  # each row ends with its cell
+    window = last_bytes(offsets, data, _WINDOW)
     packed = (_not_separators(window).view("<u8") * _PACK_BITS) >> np.uint64(56)
     masks = (packed[:, 0] | (packed[:, 1] << np.uint64(8))).astype(np.intp)
     masks &= _own_columns()[np.minimum(lengths, _WINDOW)]
@@ -556,13 +554,8 @@ def _short_cells(
             | (((count == 11) | ((count == 12) & (head == ord("+")))) & (second == ord("1")))
         )
     )
-    # The last eight digits as one number, in three steps of pairs (SWAR: bytes of a word).
-    low = digits.view("<u8")[:, 1]
-    low = (low * np.uint64(10) + (low >> np.uint64(8))) & np.uint64(0x00FF00FF00FF00FF)
-    low = (low * np.uint64(100) + (low >> np.uint64(16))) & np.uint64(0x0000FFFF0000FFFF)
-    low = (low * np.uint64(10_000) + (low >> np.uint64(32))) & np.uint64(0xFFFFFFFF)
     high = digits[:, _WINDOW - 10].astype(np.int64) * 10 + digits[:, _WINDOW - 9]
-    numbers = np.where(shaped, high * 10**8 + low.astype(np.int64), 0)
+    numbers = np.where(shaped, high * 10**8 + eight_digits(digits.view("<u8")[:, 1]), 0)
     return cast(np.ndarray, shaped), kept, numbers
 
 

@@ -531,7 +531,8 @@ def test_arrow_chunked_and_nullable_columns_match_object_columns():
 
 
 MESSY_POSTAL = ["10001", None, "ABCDE", "10001-1234", "m5v 3l9", "85001", " 10001", "", "00000",
-                "02134", "2134", "K1A0B1", "x0a 0h0", "99999", "nan", "86045", "M5V"]  # fmt: skip
+                "02134", "2134", "K1A0B1", "x0a 0h0", "99999", "nan", "86045", "M5V", "1000/",
+                "/0001", "1:001", "１0001", "10001 ", "100010", "9500", "95014"]  # fmt: skip
 
 
 @pytest.mark.parametrize("dtype", ["str", "string[pyarrow]", "string[python]", "object"])
