@@ -572,3 +572,16 @@ def test_each_row_says_what_its_postal_code_says_cell_by_cell(dtype):
     expected = [postal_id(keys[i]) if i >= 0 else -1 for i in ids]
     for _ in range(2):  # the second time from the per-ZIP table
         assert said_rows(postal_cells(cells, len(cells))).tolist() == expected
+
+
+@pytest.mark.parametrize(("rows", "space"), [(5000, 60), (5000, 19_000), (300, 1 << 20), (0, 10)])
+def test_small_keys_are_numbered_as_pandas_numbers_them(rows, space):
+    """By a table when the keys' space is small next to the rows, else by hashing: the same
+    codes and the same order of first appearance either way."""
+    from compliance._evaluate import _first_appearance
+
+    keys = np.random.default_rng(rows + space).integers(0, space, rows)
+    codes, distinct = _first_appearance(keys, space)
+    expected_codes, expected = pd.factorize(keys)
+    assert codes.tolist() == expected_codes.tolist()
+    assert distinct.tolist() == expected.tolist()
