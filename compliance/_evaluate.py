@@ -38,7 +38,7 @@ from ._inputs import (
     state_index,
 )
 from ._phones import OTHER_COUNTRY, Phones, concat_phones, parse_phones, zone_sets
-from ._places import candidates_for, said, said_count, said_rows
+from ._places import Numbered, candidates_for, said, said_count, said_rows
 from ._policy import REASONS, CallingPolicy
 from ._rules import Rule
 from ._windows import CallingGrid, Status, calling_grid
@@ -131,8 +131,9 @@ def _first_appearance(key: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarr
 
 def _distinct_rows(
     parts: list[np.ndarray], sizes: list[int]
-) -> tuple[np.ndarray, list[tuple[int, ...]]]:
-    """Codes per row and the distinct tuples of small non-negative-or--1 integer columns."""
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Codes per row and the columns of the distinct tuples (in order of first appearance) of
+    small non-negative-or--1 integer columns."""
     key = np.zeros(len(parts[0]), dtype=np.int64)
     for part, size in zip(parts, sizes, strict=True):
         key *= size + 1
@@ -142,16 +143,19 @@ def _distinct_rows(
     columns = []
     for size in reversed(sizes):
         keys, column = np.divmod(keys, size + 1)
-        columns.append((column - 1).tolist())
-    return codes, list(zip(*reversed(columns), strict=True))
+        columns.append(column - 1)
+    return codes, columns[::-1]
 
 
-def _ids(values: Sequence[_Key]) -> tuple[np.ndarray, list[_Key]]:
-    """Id of each value among the distinct values (in order of first appearance)."""
-    ids: dict[_Key, int] = {}
-    return np.array([ids.setdefault(value, len(ids)) for value in values], dtype=np.int64), list(
-        ids
-    )
+def _tuples(columns: list[np.ndarray], rows: np.ndarray | slice) -> list[tuple[int, ...]]:
+    """The chosen rows of integer columns as tuples of Python integers."""
+    return list(zip(*(column[rows].tolist() for column in columns), strict=True))
+
+
+def _numbered(numbers: np.ndarray, values: Numbered[_Key]) -> tuple[np.ndarray, list[_Key]]:
+    """Ids (in order of first appearance) of numbers of `values`, and the values of the ids."""
+    ids, distinct = pd.factorize(numbers)
+    return ids, [values[number] for number in distinct.tolist()]
 
 
 def _text(values: pa.Array) -> pd.api.extensions.ExtensionArray:
@@ -290,30 +294,39 @@ def _read(
     said_row = said_rows(postal)
     n_places, n_said = len(state_codes()), said_count()
 
-    zone_codes, zone_keys = _distinct_rows(
+    zone_codes, (phone_set, country, code, place) = _distinct_rows(
         [phones.zone_set, phones.country, said_row, declared],
         [len(zone_sets()), OTHER_COUNTRY + 1, n_said, n_places],
     )
-    zone_found = [candidates.zone_ids(*key) for key in zone_keys]
-    zone_ids, zone_numbers = _ids([zone for zone, _ in zone_found])
-    zone_list = [candidates.candidate_zones[number] for number in zone_numbers]
+    # Keys that stay the same as postal codes add what they say (`n_said` grows).
+    zone_key = ((phone_set * (OTHER_COUNTRY + 1) + country) * (n_places + 1) + place + 1) << 32
+    zone_columns = [phone_set, country, code, place]
+    zone_found = candidates.zone_table.rows(
+        zone_key + code + 1,
+        lambda new: [candidates.zone_ids(*key) for key in _tuples(zone_columns, new)],
+    )
+    zone_ids, zone_list = _numbered(zone_found[:, 0], candidates.candidate_zones)
     zone_row = zone_ids[zone_codes]
-    local_ids, local_numbers = _ids([local for _, local in zone_found])
-    local_list = [candidates.local_zones[number] for number in local_numbers]
+    local_ids, local_list = _numbered(zone_found[:, 1], candidates.local_zones)
 
     # Places need only the postal code's place, not its zones: fewer combinations.
     code_place = np.array([said(i).place for i in range(n_said)] + [-1], dtype=np.int64)
-    place_codes, place_keys = _distinct_rows(
-        [declared, code_place[said_row], phones.npa_state, phones.country],
-        [n_places, n_places, n_places, OTHER_COUNTRY + 1],
+    place_sizes = [n_places, n_places, n_places, OTHER_COUNTRY + 1]
+    place_codes, place_columns = _distinct_rows(
+        [declared, code_place[said_row], phones.npa_state, phones.country], place_sizes
     )
-    place_found = [candidates.place_ids(*key) for key in place_keys]
-    rule_ids, rule_numbers = _ids([rules for _, rules in place_found])
-    rule_list = [candidates.rule_lists[number] for number in rule_numbers]
-    place_ids, place_numbers = _ids([places for places, _ in place_found])
-    place_index_lists = [candidates.place_lists[number] for number in place_numbers]
+    place_key = np.zeros(len(place_columns[0]), dtype=np.int64)
+    for part, size in zip(place_columns, place_sizes, strict=True):
+        place_key = place_key * (size + 1) + part + 1
+    place_found = candidates.place_table.rows(
+        place_key,
+        lambda new: [candidates.place_ids(*key) for key in _tuples(place_columns, new)],
+    )
+    rule_ids, rule_list = _numbered(place_found[:, 1], candidates.rule_lists)
+    place_ids, place_numbers = pd.factorize(place_found[:, 0])
     rule_row = rule_ids[place_codes]
-    time_row, time_keys = _distinct_rows([zone_row, rule_row], [len(zone_list), len(rule_list)])
+    time_row, time_columns = _distinct_rows([zone_row, rule_row], [len(zone_list), len(rule_list)])
+    time_keys = _tuples(time_columns, slice(None))
 
     person = None
     if people is None:
@@ -353,10 +366,10 @@ def _read(
         local_list=local_list,
         rule_row=rule_row,
         rule_list=rule_list,
-        place_lists=[tuple(state_codes()[p] for p in group) for group in place_index_lists],
+        place_lists=[candidates.place_codes(number) for number in place_numbers.tolist()],
         place_row=place_ids[place_codes],
         time_row=time_row,
-        time_keys=cast("list[tuple[int, int]]", time_keys),  # of two parts: pairs
+        time_keys=cast("list[tuple[int, int]]", time_keys),  # of two columns: pairs
         detail_row=detail_row,
         detail_list=detail_list,
     )

@@ -585,3 +585,21 @@ def test_small_keys_are_numbered_as_pandas_numbers_them(rows, space):
     expected_codes, expected = pd.factorize(keys)
     assert codes.tolist() == expected_codes.tolist()
     assert distinct.tolist() == expected.tolist()
+
+
+def test_a_key_table_computes_each_key_once_and_keeps_it():
+    from compliance._places import KeyTable
+
+    table, asked = KeyTable(2), []
+
+    def compute(keys):
+        def rows(new):
+            asked.extend(keys[new].tolist())
+            return [(int(key) * 2, -int(key)) for key in keys[new]]
+
+        return rows
+
+    for keys in ([5, 3, 5, 9], [3, 7, 5, 1 << 40], [9, 9, 1]):
+        keys = np.array(keys, dtype=np.int64)
+        assert table.rows(keys, compute(keys)).tolist() == [[k * 2, -k] for k in keys.tolist()]
+    assert sorted(asked) == [1, 3, 5, 7, 9, 1 << 40]
