@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._arrow import string_buffers
+from ._arrow import eight_digits, last_bytes, string_buffers
 from ._zones import canadian_fsa, normalise_state, normalise_zip, state_codes, zip_table
 
 _TRUE = frozenset({"true", "t", "yes", "y", "1"})
@@ -308,17 +308,14 @@ def _clean_zips(values: pd.Series) -> np.ndarray:
     text = pa.array(values.array, pa.large_string())
     text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
     offsets, data = string_buffers(text)
-    padded = np.concatenate([data, np.full(5, ord("0"), dtype=np.uint8)])
-    starts = offsets[:-1]
     five = np.diff(offsets) == 5
     if text.null_count:
         five &= text.is_valid().to_numpy(zero_copy_only=False)
-    number = np.zeros(len(starts), dtype=np.int64)
-    for k in range(5):  # five gathers of one byte per row
-        digit = padded[np.where(five, starts + k, len(padded) - 1)].astype(np.int64) - ord("0")
-        five &= (digit >= 0) & (digit <= 9)
-        number = number * 10 + np.clip(digit, 0, 9)
-    return np.where(five, _zip_by_number()[number], -1)
+    # Each cell's last eight bytes as a word: the ZIP's five digits are its last five bytes.
+    digits = last_bytes(offsets, data, 8) - np.uint8(ord("0"))
+    five &= (digits <= 9).view("<u8")[:, 0] >> np.uint64(24) == np.uint64(0x0101010101)
+    number = eight_digits(digits.view("<u8")[:, 0] & np.uint64(0xFFFFFFFFFF000000))
+    return np.where(five, _zip_by_number()[np.where(five, number, 0)], -1)
 
 
 @cache

@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from phonenumbers import PhoneMetadata, PhoneNumberDesc, tzdata
 
-from ._arrow import string_buffers
+from ._arrow import eight_digits, last_bytes, string_buffers
 from ._inputs import blank_text
 from ._zones import (
     AREA_CODE_ZONES_FILE,
@@ -469,6 +469,112 @@ def _last_ten_digits(
     return digits, np.where(shaped, numbers, 0)
 
 
+# Most cells are read through a window of their last `_WINDOW` bytes, a row of a byte matrix
+# each (every common format fits): a few passes over the matrix, none per separator. Longer
+# cells take the general pass above.
+_WINDOW = 16
+_KEPT = 12  # the most bytes a well-shaped cell keeps: "+1" and ten digits
+_BLOCK_ROWS = 1 << 16  # rows compacted at once: numpy's index arrays stay a few MB
+# Separators from "(" on as bits: ( ) - . / are "(" + 0, 1, 5, 6, 7.
+_PUNCTUATION_BITS = np.uint8(0b11100011)
+# Multiplying eight bytes of 0 or 1 by this puts byte k's bit at bit 56 + k (no carries).
+_PACK_BITS = np.uint64(0x0102040810204080)
+_ONES = np.uint64(0x0101010101010101)
+
+
+@cache
+def _compaction() -> tuple[np.ndarray, np.ndarray]:
+    """Per mask of kept bytes (bit k: column k of a window): the columns of its last `_KEPT`
+    kept bytes, in order (0 where it keeps fewer), and how many bytes it keeps.
+
+    The columns are native integers (6 MB), the type numpy gathers by: converting them per
+    call costs more than the gather.
+    """
+    bits = (np.arange(1 << _WINDOW)[:, None] >> np.arange(_WINDOW)) & 1 == 1
+    rank = np.cumsum(bits[:, ::-1], axis=1)[:, ::-1]  # kept bytes at or after each column
+    columns = np.zeros((1 << _WINDOW, _KEPT), dtype=np.intp)
+    masks, kept = np.nonzero(bits & (rank <= _KEPT))
+    columns[masks, _KEPT - rank[masks, kept]] = kept
+    return columns, bits.sum(axis=1).astype(np.uint8)
+
+
+@cache
+def _own_columns() -> np.ndarray:
+    """Per cell length (up to `_WINDOW`): the mask of the window's columns that are the cell's
+    (the last ones; earlier columns hold the cells before it)."""
+    full = (1 << _WINDOW) - 1
+    return np.array([full ^ ((1 << (_WINDOW - k)) - 1) for k in range(_WINDOW + 1)])
+
+
+def _not_separators(window: np.ndarray) -> np.ndarray:
+    """1 for each byte that is not a separator, 0 for one (arithmetic: a lookup in a table of
+    256 is slower, numpy widening the bytes to index it)."""
+    # numpy gives 0 for shifts by the width or more: bytes outside "(" to "/" are no punctuation.
+    separator = (_PUNCTUATION_BITS >> (window - np.uint8(ord("(")))) & np.uint8(1)
+    separator |= (window == ord(" ")).view(np.uint8)
+    separator |= (window == ord("\t")).view(np.uint8)
+    return cast(np.ndarray, separator ^ np.uint8(1))
+
+
+def _short_cells(
+    offsets: np.ndarray, data: np.ndarray, present: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Well-shaped cells of at most `_WINDOW` bytes, each cell's kept bytes and number.
+
+    Returns:
+        Per row whether it is well shaped, its last `_KEPT` bytes without separators
+        right-aligned in a row of `_WINDOW` (the ten digits in the last ten columns), and its
+        ten digits as an integer (0 when not well shaped).
+    """
+    n, lengths = len(offsets) - 1, np.diff(offsets)
+    window = last_bytes(offsets, data, _WINDOW)
+    packed = (_not_separators(window).view("<u8") * _PACK_BITS) >> np.uint64(56)
+    masks = (packed[:, 0] | (packed[:, 1] << np.uint64(8))).astype(np.intp)
+    masks &= _own_columns()[np.minimum(lengths, _WINDOW)]
+    columns, counts = _compaction()
+    kept = np.empty_like(window)  # the first columns stay unset: only the last `_KEPT` count
+    flat = window.reshape(-1)
+    row_starts = np.arange(0, _BLOCK_ROWS * _WINDOW, _WINDOW)[:, None]
+    for start in range(0, n, _BLOCK_ROWS):
+        rows = slice(start, start + _BLOCK_ROWS)
+        at = columns[masks[rows]]
+        at += row_starts[: len(at)] + start * _WINDOW
+        kept[rows, _WINDOW - _KEPT :] = flat.take(at)
+    digits = kept - np.uint8(ord("0"))
+    ten = (digits <= 9).view(np.uint8).view("<u8")  # per 8 columns: 1 per digit byte
+    count = counts[masks]
+    head, second = kept[:, _WINDOW - _KEPT], kept[:, _WINDOW - _KEPT + 1]
+    shaped = (
+        present
+        & (lengths <= _WINDOW)
+        & (ten[:, 1] == _ONES)
+        & (ten[:, 0] >> np.uint64(48) == 0x0101)
+        & (
+            (count == 10)
+            | (((count == 11) | ((count == 12) & (head == ord("+")))) & (second == ord("1")))
+        )
+    )
+    high = digits[:, _WINDOW - 10].astype(np.int64) * 10 + digits[:, _WINDOW - 9]
+    numbers = np.where(shaped, high * 10**8 + eight_digits(digits.view("<u8")[:, 1]), 0)
+    return cast(np.ndarray, shaped), kept, numbers
+
+
+def _read_numbers(text: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per cell: whether it is well shaped (`_well_shaped`), its kept bytes (`_short_cells`:
+    the ten digits in the last ten columns) and its ten digits as an integer (0 if not)."""
+    offsets, data = string_buffers(text)
+    present = text.is_valid().to_numpy(zero_copy_only=False)
+    shaped, kept, numbers = _short_cells(offsets, data, present)
+    long = np.flatnonzero(present & (np.diff(offsets) > _WINDOW))
+    if len(long):  # rare: the general pass, on those cells only
+        long_offsets, long_data, long_present = _without_separators(text.take(pa.array(long)))
+        long_shaped = _well_shaped(long_offsets, long_data, long_present)
+        digits, long_numbers = _last_ten_digits(long_offsets, long_data, long_shaped)
+        shaped[long], numbers[long] = long_shaped, long_numbers
+        kept[long, _WINDOW - 10 :] = digits
+    return shaped, kept, numbers
+
+
 def _strings(characters: np.ndarray, present: np.ndarray) -> pa.Array:
     """Fixed-width strings (one row of `characters` each) as Arrow text, null where not present."""
     n, width = characters.shape
@@ -624,9 +730,8 @@ def _exchange_table() -> np.ndarray:
     return np.zeros(10 ** _decisive_digits(), dtype=np.uint8)
 
 
-def _exchange_flags(numbers: np.ndarray, digits: np.ndarray) -> np.ndarray:
-    """`_VALID` and `_GEOGRAPHIC` flags of well-shaped national numbers: ten digits as ints,
-    and as ASCII bytes (one row of `digits` each).
+def _exchange_flags(numbers: np.ndarray) -> np.ndarray:
+    """`_VALID` and `_GEOGRAPHIC` flags of well-shaped national numbers (ten digits as ints).
 
     Each exchange (the decisive leading digits: NPA-NXX and one more) is run through the
     patterns once per process, the first time a number of it is seen; later numbers of it
@@ -640,7 +745,7 @@ def _exchange_flags(numbers: np.ndarray, digits: np.ndarray) -> np.ndarray:
     if unknown.any():
         # Judged as they come (no sort): a repeated new exchange is judged twice, alike.
         new = prefix[unknown]
-        text = _strings(digits[unknown], np.ones(len(new), dtype=bool))
+        text = pc.utf8_lpad(pc.cast(pa.array(numbers[unknown]), pa.string()), 10, "0")
         valid, geographic = _judged(text, np.ones(len(new), dtype=bool))
         table[new] = _KNOWN | np.where(valid, _VALID, 0) | np.where(geographic, _GEOGRAPHIC, 0)
         flags[unknown] = table[prefix[unknown]]
@@ -664,32 +769,29 @@ def parse_phones(values: pd.Series) -> Phones:
         ['scientific notation: the digits were lost', 'no number']
     """
     cells = _read_cells(values)
-    offsets, data, present = _without_separators(cells.text)
-    shaped = _well_shaped(offsets, data, present)
-    digits, numbers = _last_ten_digits(offsets, data, shaped)
+    shaped, kept, numbers = _read_numbers(cells.text)
     if _decisive_digits() <= _MAX_CACHED_DIGITS:  # what each exchange is, judged once
-        flags = np.zeros(len(numbers), dtype=np.uint8)
-        flags[shaped] = _exchange_flags(numbers[shaped], digits[shaped])
+        flags = _exchange_flags(numbers) * shaped  # numbers not shaped are 0: no exchange
         valid = flags & _VALID > 0
         geographic = flags & _GEOGRAPHIC > 0
     else:  # the patterns look deeper than the cache: every number through them
+        digits = np.ascontiguousarray(kept[:, _WINDOW - 10 :])
         valid, geographic = _judged(_strings(digits, shaped), shaped)
     numbers = np.where(valid, numbers, 0)
     prefix_table, _, origins = _prefix_zone_sets()
     prefix = numbers // 10 ** (10 - _PREFIX_DIGITS)
+    npa = prefix // 10 ** (_PREFIX_DIGITS - 3)
     zone_set = np.where(geographic, prefix_table[prefix], 0)
     zone_origin = np.where(geographic, origins[prefix], NO_ORIGIN)
-    e164 = np.empty((len(valid), 12), dtype=np.uint8)
-    e164[:, :2] = np.frombuffer(b"+1", dtype=np.uint8)
-    e164[:, 2:] = digits
+    kept[:, _WINDOW - _KEPT : _WINDOW - 10] = np.frombuffer(b"+1", dtype=np.uint8)
     problem, problems = _problems(cells, valid)
     return Phones(
         valid=valid,
-        country=_countries(valid, numbers // 10**7),
+        country=_countries(valid, npa),
         zone_set=zone_set.astype(np.int16),
         zone_origin=zone_origin.astype(np.int8),
-        npa_state=npa_states()[numbers // 10**7],
-        e164=_strings(e164, valid),
+        npa_state=npa_states()[npa],
+        e164=_strings(np.ascontiguousarray(kept[:, _WINDOW - _KEPT :]), valid),
         national=numbers,
         problem=problem,
         problems=problems,

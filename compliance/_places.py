@@ -7,8 +7,11 @@ any of them brings in (47 CFR 64.1200(c)(1) measures the called party's local ti
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from typing import Generic, TypeVar, cast
 
 import numpy as np
 import pyarrow as pa
@@ -28,6 +31,8 @@ from ._zones import (
     zip_table,
     zip_zone_set,
 )
+
+_Value = TypeVar("_Value")
 
 
 @cache
@@ -157,6 +162,69 @@ def _rule_id(rule: Rule) -> str:
     return rule.rule_id
 
 
+class Numbered(Generic[_Value]):
+    """Distinct values numbered as they come (0, 1, ...), for the life of the process.
+
+    Threads may number at once: a lock keeps one number per value.
+    """
+
+    def __init__(self) -> None:
+        self._ids: dict[_Value, int] = {}
+        self._values: list[_Value] = []
+        self._lock = threading.Lock()
+
+    def id(self, value: _Value) -> int:
+        """The value's number (a new one the first time it is seen)."""
+        found = self._ids.get(value)
+        if found is None:
+            with self._lock:
+                found = self._ids.setdefault(value, len(self._values))
+                if found == len(self._values):
+                    self._values.append(value)
+        return found
+
+    def __getitem__(self, number: int) -> _Value:
+        return self._values[number]
+
+
+class KeyTable:
+    """Integer keys to rows of integers, looked up many keys at once (sorted arrays), each
+    row computed once for the life of the process.
+
+    Threads may add at once: a lock keeps one row per key.
+    """
+
+    def __init__(self, width: int) -> None:
+        self._known = (np.zeros(0, dtype=np.int64), np.zeros((0, width), dtype=np.int64))
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _find(known: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        at = np.minimum(np.searchsorted(known, keys), max(len(known) - 1, 0))
+        found = known[at] == keys if len(known) else np.zeros(len(keys), dtype=bool)
+        return at, found
+
+    def rows(
+        self, keys: np.ndarray, compute: Callable[[np.ndarray], list[tuple[int, ...]]]
+    ) -> np.ndarray:
+        """The row of each key; `compute` gives the rows of the keys at some positions (an
+        index array into `keys`) that are not known yet."""
+        known, values = self._known
+        at, found = self._find(known, keys)
+        if not found.all():
+            with self._lock:
+                known, values = self._known
+                _, found = self._find(known, keys)
+                new = np.flatnonzero(~found)
+                new = new[np.unique(keys[new], return_index=True)[1]]  # once per key
+                merged = np.concatenate([known, keys[new]])
+                order = np.argsort(merged, kind="stable")
+                added = np.array(compute(new), dtype=np.int64).reshape(len(new), -1)
+                self._known = known, values = merged[order], np.concatenate([values, added])[order]
+            at, _ = self._find(known, keys)
+        return cast(np.ndarray, values[at])
+
+
 class Candidates:
     """Zones and rules of distinct combinations of a contact's candidate locations.
 
@@ -172,6 +240,40 @@ class Candidates:
         self._local: dict[tuple[int, Postal | None, int], str | None] = {}
         self._rules: dict[tuple[tuple[int, ...], int], tuple[Rule, ...]] = {}
         self._places: dict[tuple[int, int, int], tuple[int, ...]] = {}
+        # The answers numbered, by keys of small integers (cheap to hash, unlike rules and
+        # postal codes): an evaluation looks up its few thousand combinations in a dict.
+        self.candidate_zones: Numbered[frozenset[str]] = Numbered()
+        self.local_zones: Numbered[str | None] = Numbered()
+        self.place_lists: Numbered[tuple[int, ...]] = Numbered()
+        self.rule_lists: Numbered[tuple[Rule, ...]] = Numbered()
+        self.zone_table = KeyTable(2)  # zone_key -> (candidate_zones, local_zones) numbers
+        self.place_table = KeyTable(2)  # place_key -> (place_lists, rule_lists) numbers
+        self._place_codes: dict[int, tuple[str, ...]] = {}
+
+    def place_codes(self, number: int) -> tuple[str, ...]:
+        """The state and province codes of the places numbered `number` in `place_lists`."""
+        found = self._place_codes.get(number)
+        if found is None:
+            found = tuple(state_codes()[place] for place in self.place_lists[number])
+            self._place_codes[number] = found
+        return found
+
+    def zone_ids(
+        self, phone_set: int, phone_country: int, code: int, declared: int
+    ) -> tuple[int, int]:
+        """Numbers in `candidate_zones` and `local_zones` of `zones` and `local_zone` for a
+        postal code's `postal_id` (-1: none)."""
+        postal_code = said(code)
+        zones = self.zones(phone_set, phone_country, postal_code, declared)
+        local = self.local_zone(phone_set, postal_code, declared)
+        return self.candidate_zones.id(zones), self.local_zones.id(local)
+
+    def place_ids(
+        self, declared: int, code_place: int, npa_place: int, phone_country: int
+    ) -> tuple[int, int]:
+        """Numbers in `place_lists` and `rule_lists` of `places` and their `rules`."""
+        places = self.places(declared, code_place, npa_place)
+        return self.place_lists.id(places), self.rule_lists.id(self.rules(places, phone_country))
 
     def zones(
         self, phone_set: int, phone_country: int, code: Postal | None, declared: int

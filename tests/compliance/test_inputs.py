@@ -531,7 +531,8 @@ def test_arrow_chunked_and_nullable_columns_match_object_columns():
 
 
 MESSY_POSTAL = ["10001", None, "ABCDE", "10001-1234", "m5v 3l9", "85001", " 10001", "", "00000",
-                "02134", "2134", "K1A0B1", "x0a 0h0", "99999", "nan", "86045", "M5V"]  # fmt: skip
+                "02134", "2134", "K1A0B1", "x0a 0h0", "99999", "nan", "86045", "M5V", "1000/",
+                "/0001", "1:001", "１0001", "10001 ", "100010", "9500", "95014"]  # fmt: skip
 
 
 @pytest.mark.parametrize("dtype", ["str", "string[pyarrow]", "string[python]", "object"])
@@ -571,3 +572,34 @@ def test_each_row_says_what_its_postal_code_says_cell_by_cell(dtype):
     expected = [postal_id(keys[i]) if i >= 0 else -1 for i in ids]
     for _ in range(2):  # the second time from the per-ZIP table
         assert said_rows(postal_cells(cells, len(cells))).tolist() == expected
+
+
+@pytest.mark.parametrize(("rows", "space"), [(5000, 60), (5000, 19_000), (300, 1 << 20), (0, 10)])
+def test_small_keys_are_numbered_as_pandas_numbers_them(rows, space):
+    """By a table when the keys' space is small next to the rows, else by hashing: the same
+    codes and the same order of first appearance either way."""
+    from compliance._evaluate import _first_appearance
+
+    keys = np.random.default_rng(rows + space).integers(0, space, rows)
+    codes, distinct = _first_appearance(keys, space)
+    expected_codes, expected = pd.factorize(keys)
+    assert codes.tolist() == expected_codes.tolist()
+    assert distinct.tolist() == expected.tolist()
+
+
+def test_a_key_table_computes_each_key_once_and_keeps_it():
+    from compliance._places import KeyTable
+
+    table, asked = KeyTable(2), []
+
+    def compute(keys):
+        def rows(new):
+            asked.extend(keys[new].tolist())
+            return [(int(key) * 2, -int(key)) for key in keys[new]]
+
+        return rows
+
+    for keys in ([5, 3, 5, 9], [3, 7, 5, 1 << 40], [9, 9, 1]):
+        keys = np.array(keys, dtype=np.int64)
+        assert table.rows(keys, compute(keys)).tolist() == [[k * 2, -k] for k in keys.tolist()]
+    assert sorted(asked) == [1, 3, 5, 7, 9, 1 << 40]

@@ -313,6 +313,48 @@ def test_the_exchange_cache_reads_messy_cells_as_phonenumbers_does():
             assert (phones.zone_set[i] > 0) == (placed and phones.country[i] != OTHER_COUNTRY)
 
 
+def _regex_reading(cell: str) -> int | None:
+    """Ten ASCII digits after dropping separators and an optional 1 or +1, else None."""
+    import re
+
+    found = re.fullmatch(r"(?:\+?1)?([0-9]{10})", re.sub(r"[ \t().\-/]", "", cell))
+    return int(found.group(1)) if found else None
+
+
+def test_cells_of_every_length_read_as_the_regex_does():
+    """Cells up to the byte window and past it (the general pass), with separators, padding,
+    "+", letters and multi-byte characters anywhere, and their neighbours of any length."""
+    from compliance._phones import _WINDOW, _read_numbers
+
+    rng = np.random.default_rng(14)
+    pieces = np.array(list("0123456789" * 6 + " \t().-/+1" * 2 + "x#é２"))
+    cells = []
+    for length in range(0, _WINDOW + 8):
+        for _ in range(300):
+            cells.append("".join(rng.choice(pieces, length)))
+            digits = "".join(rng.choice(list("0123456789"), 10))
+            prefix = rng.choice(["", "1", "+1", "+ 1", "1-", "(1)", "2", "+"])
+            cuts = sorted(rng.choice(11, rng.integers(0, 5)))
+            spaced = "".join(
+                rng.choice(list(" \t().-/")) * int(rng.integers(1, 3)) + digits[a:b]
+                for a, b in zip([0, *cuts], [*cuts, 10], strict=True)
+            )
+            cells.append(prefix + spaced + " " * int(rng.integers(0, 4)))
+    text = pa.array([*cells, None], pa.large_string())
+    shaped, kept, numbers = _read_numbers(text)
+    wanted = [_regex_reading(cell) for cell in cells]
+    assert any(
+        len(cell.encode()) > _WINDOW and found for cell, found in zip(cells, wanted, strict=True)
+    )
+    assert sum(found is not None for found in wanted) > 1000
+    for i, (cell, found) in enumerate(zip(cells, wanted, strict=True)):
+        assert shaped[i] == (found is not None), cell
+        assert numbers[i] == (found or 0), cell
+        if found is not None:
+            assert bytes(kept[i, -10:]).decode() == f"{found:010d}", cell
+    assert not shaped[-1] and numbers[-1] == 0
+
+
 def test_the_exchange_cache_agrees_with_the_patterns_on_every_number():
     """The cached flags (one judgement per exchange) equal the patterns run on each number,
     also for numbers of one exchange that differ only in their last digits."""
@@ -324,8 +366,7 @@ def test_the_exchange_cache_agrees_with_the_patterns_on_every_number():
     numbers = np.concatenate([numbers, [2465210012, 2465211012, 6582950000, 6582960000]])
     text = pa.array([f"{n:010d}" for n in numbers], pa.string())
     valid, geographic = _judged(text, np.ones(len(numbers), dtype=bool))
-    digits = np.frombuffer("".join(f"{n:010d}" for n in numbers).encode(), np.uint8)
-    flags = _exchange_flags(numbers, digits.reshape(-1, 10))
+    flags = _exchange_flags(numbers)
     assert np.array_equal(flags & _VALID > 0, valid)
     assert np.array_equal(flags & _GEOGRAPHIC > 0, geographic & valid)
     assert valid.any() and (~valid).any() and (valid & ~geographic).any()
