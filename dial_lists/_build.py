@@ -45,7 +45,7 @@ from ._outside import ANSWERS, Outside, Reassigned, consent_days, pair_keys
 from ._placement import Placement, RepeatFinder, id_keys, number_keys
 from ._records import invalid_records, upload_fields
 from ._registry import RegistrySnapshot
-from ._sources import CHUNK_ROWS, ContactSource, ReadTally, open_source
+from ._sources import CHUNK_ROWS, Chunk, ContactSource, ReadTally, open_source
 from ._text import _TEXT
 
 _UTC = pa.timestamp("us", tz="UTC")
@@ -386,11 +386,6 @@ class _Behind:
             pending.result()
 
 
-def _write_all(pieces: tuple[tuple[_SegmentWriter, pa.Table], ...]) -> None:
-    for writer, table in pieces:
-        writer.write(table)
-
-
 def _unreadable_table(lines: tuple[UnreadableLine, ...]) -> pa.Table:
     return pa.table(
         [
@@ -428,29 +423,37 @@ def _first_pass(
     repeats = RepeatFinder()
     read = 0
 
-    def frames() -> Iterator[pd.DataFrame]:
+    def repeated(ids: pa.ChunkedArray, numbers: np.ndarray) -> None:
+        repeats.add(id_keys(ids))
+        repeats.add(number_keys(numbers))
+
+    def frames(behind: _Behind) -> Iterator[pd.DataFrame]:
         nonlocal read
         for chunk in source.chunks(rows, columns):
             frame = chunk.table.to_pandas(ignore_metadata=True)
             numbers = compliance.national_numbers(frame["phone"])
+            # The repeats are looked for in the background thread while the next chunk is read.
+            behind.submit(partial(repeated, chunk.table.column("contact_id"), numbers))
             if ledger is not None:  # the dialer's attempts and opt-outs count too
                 frame, _ = ledger.adjust(frame, numbers)
             blocked.add(frame, numbers=numbers)
-            repeats.add(id_keys(chunk.table.column("contact_id")))
-            repeats.add(number_keys(numbers))
             if consent_pairs:
                 pairs.append(np.unique(_consented(chunk.table, numbers)))
             read += len(frame)
             if on_progress is not None:
                 on_progress(Progress(read, source.rows, {}, "tally"))
             yield frame
+        behind.wait()
 
-    if "person_id" in columns:
-        people = compliance.PersonAttempts.tally(frames())
-    else:
-        people = None
-        for _ in frames():
-            pass
+    with ThreadPoolExecutor(1, "dial-repeats") as pool:
+        behind = _Behind(pool)
+        if "person_id" in columns:
+            people = compliance.PersonAttempts.tally(frames(behind))
+        else:
+            people = None
+            for _ in frames(behind):
+                pass
+        behind.wait()
     consented = np.unique(np.concatenate(pairs)) if pairs else np.zeros(0, dtype=np.int64)
     return _ListFacts(blocked.build(), people, repeats.placement(), consented[consented > 0])
 
@@ -607,34 +610,51 @@ def build_dial_files(
         )
         # Last in, first out: the writing ends (shutdown waits for it) before the files close.
         behind = _Behind(files.enter_context(ThreadPoolExecutor(1, "dial-files")))
+
+        def file_chunk(chunk: Chunk, evaluated: pd.DataFrame | None, known: Notes | None) -> None:
+            """The list-level reasons, placement and files of one evaluated chunk (in order:
+            placement is first come, first placed)."""
+            if evaluated is not None:
+                judged = _judge(
+                    chunk.table, evaluated, chunk.lines, facts.placement, day, known, outside
+                )
+                dialable_rows, suppressed_rows = _segments(chunk.table, judged, schemas)
+                kept.write(dialable_rows)
+                held.write(suppressed_rows)
+                counts.update(_counts(judged.reason))
+            if chunk.unreadable:
+                unreadable.write(_unreadable_table(chunk.unreadable))
+
+        def filed(through: int | None) -> None:
+            """Wait for the chunk in the background; report it (`through` rows read)."""
+            behind.wait()
+            if through is not None and on_progress is not None:
+                on_progress(Progress(through, opened.rows, dict(counts)))
+
+        # A chunk is evaluated here while the one before it is judged, placed and written in
+        # the background thread (the engine's tables and the files' Arrow work overlap).
+        waiting: int | None = None  # rows read through the chunk in the background
         for chunk in opened.chunks(chunk_rows, tally=tally):
+            evaluated = known = None
             if chunk.table.num_rows:
                 contacts = chunk.table.select(judged_columns).to_pandas(ignore_metadata=True)
-                known = None
                 if ledger is not None:
                     numbers = compliance.national_numbers(contacts["phone"])
                     contacts, known = ledger.adjust(contacts, numbers)
-                judged = _judge(
-                    chunk.table, evaluate(contacts), chunk.lines, facts.placement, day, known,
-                    outside,
-                )  # fmt: skip
-                dialable_rows, suppressed_rows = _segments(chunk.table, judged, schemas)
-                behind.submit(
-                    partial(_write_all, ((kept, dialable_rows), (held, suppressed_rows)))
-                )
-                counts.update(_counts(judged.reason))
-                del judged, dialable_rows, suppressed_rows
+                evaluated = evaluate(contacts)
+                del contacts
+            filed(waiting)
+            behind.submit(partial(file_chunk, chunk, evaluated, known))
+            del evaluated, known
             if chunk.unreadable:
-                behind.submit(partial(unreadable.write, _unreadable_table(chunk.unreadable)))
                 room = FIRST_UNREADABLE - len(first_unreadable)
                 first_unreadable += [{"line": u.line, "why": u.why} for u in chunk.unreadable][
                     : max(room, 0)
                 ]
             read += chunk.table.num_rows
             repairs += chunk.text_repairs
-            if on_progress is not None:
-                on_progress(Progress(read, opened.rows, dict(counts)))
-        behind.wait()
+            waiting = read
+        filed(waiting)
     release_memory()  # the upload comes next, in this process
     result = DialFiles(
         read=read,
