@@ -43,7 +43,7 @@ from ._files import (
 from ._memory import release_memory
 from ._outside import ANSWERS, Outside, Reassigned, consent_days, pair_keys
 from ._placement import Placement, RepeatFinder, id_keys, number_keys
-from ._records import invalid_records, upload_fields
+from ._records import UPLOAD_COLUMNS, invalid_records, upload_fields
 from ._registry import RegistrySnapshot
 from ._sources import CHUNK_ROWS, Chunk, ContactSource, ReadTally, open_source
 from ._text import _TEXT
@@ -252,7 +252,10 @@ def _judge(
     }
     if day:
         added |= {f.name: _arrow(kept[f.name], f.type) for f in _DAY_ADDED}
-    cells = {name: raw.column(name).take(picked) for name in raw.column_names}
+    # Only the cells `upload_fields` reads (the added columns replace theirs).
+    cells = {
+        name: raw.column(name).take(picked) for name in UPLOAD_COLUMNS if name in raw.column_names
+    }
     fields = upload_fields({**cells, **added}, len(rows))
     bad, bad_details = invalid_records(fields)
     invalid = np.zeros(len(wanted), dtype=bool)
