@@ -333,7 +333,13 @@ def _csv_ready(table: pa.Table) -> pa.Table:
             words = pc.replace_substring_regex(words, r"\+0000$", "Z")
             text = words.take(encoded.indices).cast(_TEXT)
             table = table.set_column(i, pa.field(f.name, _TEXT), text)
-    return neutralise_table(table)
+    # The engine's E.164 numbers ("+1" and ten digits) are inert: a third of the cells that
+    # start with a formula's first character, not looked at again.
+    e164 = table.schema.get_field_index("phone_e164")
+    if e164 < 0:
+        return neutralise_table(table)
+    inert = table.column(e164)
+    return neutralise_table(table.remove_column(e164)).add_column(e164, table.field(e164), inert)
 
 
 # Parquet without dictionaries or statistics: most columns are ids, numbers and instants,
