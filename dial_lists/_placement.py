@@ -139,15 +139,17 @@ class RepeatFinder:
         keys, counts = np.unique(keys[keys != NO_KEY], return_counts=True)
         if not len(keys):
             return
-        positions = self._positions(keys)
-        seen = np.ones(len(keys), dtype=bool)
-        for position in positions:
-            seen &= (self._bits[position >> np.uint64(3)] >> (position & np.uint64(7))) & 1 == 1
-        every = np.concatenate(positions)
-        byte, bit = (every >> np.uint64(3)).astype(np.int64), (every & np.uint64(7))
-        for shift in range(8):  # one bit at a time: a byte listed twice gets the same value
-            chosen = byte[bit == shift]
-            self._bits[chosen] |= np.uint8(1 << shift)
+        every = np.concatenate(self._positions(keys))
+        byte = (every >> np.uint64(3)).astype(np.intp)
+        bit = np.left_shift(np.uint8(1), (every & np.uint64(7)).astype(np.uint8))
+        before = self._bits[byte]  # one pass over the filter's memory (random reads are slow)
+        seen = ((before & bit) != 0).reshape(len(_PROBES), len(keys)).all(axis=0)
+        # A byte listed twice keeps only one of its writes: the lost bits are written again.
+        self._bits[byte] = before | bit
+        while len(byte):
+            lost = (self._bits[byte] & bit) == 0
+            byte, bit = byte[lost], bit[lost]
+            self._bits[byte] |= bit
         self._kept.append(keys[seen | (counts > 1)])
 
     def placement(self) -> Placement:
