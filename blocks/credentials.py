@@ -24,10 +24,16 @@ from cxone import (
     Operation,
 )
 
+PER_MINUTE = (
+    "At most this many requests in any 60 seconds from every client of this block in a "
+    "process (token requests included); a burst of all of them may go out at once."
+)
+
 
 class _CallLimits(Block):
-    """How long one API call may take, and how often it is retried: shared by both
-    credentials blocks, so a hung server fails a run within a bounded time."""
+    """How long one API call may take, how often it is retried, and the optional per-second
+    pace: shared by both credentials blocks, so a hung server fails a run within a bounded
+    time."""
 
     timeout_seconds: float = Field(
         default=10.0,
@@ -43,6 +49,14 @@ class _CallLimits(Block):
         gt=0,
         le=60,
         description="Deadline of one API call with all its retries and waits, in seconds.",
+    )
+    requests_per_second: float | None = Field(
+        default=None,
+        gt=0,
+        description="Optional: also pace to this many requests a second (a bucket of one "
+        "second's worth), for a tenant that enforces a per-second limit. Empty (the default): "
+        "no per-second pace, only requests_per_minute, so a burst such as a failover storm "
+        "goes out at once; neither platform documents a per-second limit.",
     )
 
 
@@ -87,9 +101,7 @@ async with credentials.get_client() as client:
     scopes: str = Field(
         default=DEFAULT_SCOPES, description="Space-separated OAuth2 scopes to request."
     )
-    requests_per_minute: int = Field(
-        default=100, gt=0, description="Client-side request rate limit for this tenant."
-    )
+    requests_per_minute: int = Field(default=100, gt=0, description=PER_MINUTE)
 
     def get_config(self) -> CXoneConfig:
         """The client configuration these credentials describe."""
@@ -99,6 +111,7 @@ async with credentials.get_client() as client:
             client_secret=self.client_secret,
             scopes=self.scopes,
             requests_per_minute=self.requests_per_minute,
+            requests_per_second=self.requests_per_second,
             timeout_seconds=self.timeout_seconds,
             max_retries=self.max_retries,
             deadline_seconds=self.deadline_seconds,
@@ -237,9 +250,7 @@ async with credentials.get_client() as client:
     api_base_url: str | None = Field(
         default=None, description="The tenant's API host; leave empty to discover it."
     )
-    requests_per_minute: int = Field(
-        default=600, gt=0, description="Client-side request rate limit for this tenant."
-    )
+    requests_per_minute: int = Field(default=600, gt=0, description=PER_MINUTE)
 
     def get_config(self) -> AccessKeyConfig:
         """The client configuration these credentials describe."""
@@ -251,6 +262,7 @@ async with credentials.get_client() as client:
             issuer=self.issuer,
             api_base_url=self.api_base_url,
             requests_per_minute=self.requests_per_minute,
+            requests_per_second=self.requests_per_second,
             timeout_seconds=self.timeout_seconds,
             max_retries=self.max_retries,
             deadline_seconds=self.deadline_seconds,
