@@ -19,10 +19,13 @@ from cxone import (
     SHARED_TOKENS,
     AccessKeyConfig,
     AdminClient,
+    BucketRegistry,
     CXoneClient,
     CXoneConfig,
     Operation,
 )
+
+from .rate_limit import shared_buckets
 
 PER_MINUTE = (
     "At most this many requests in any 60 seconds from every client of this block in a "
@@ -31,9 +34,9 @@ PER_MINUTE = (
 
 
 class _CallLimits(Block):
-    """How long one API call may take, how often it is retried, and the optional per-second
-    pace: shared by both credentials blocks, so a hung server fails a run within a bounded
-    time."""
+    """How long one API call may take, how often it is retried, the optional per-second
+    pace and whether the limit is shared across processes: common to both credentials
+    blocks, so a hung server fails a run within a bounded time."""
 
     timeout_seconds: float = Field(
         default=10.0,
@@ -58,6 +61,20 @@ class _CallLimits(Block):
         "no per-second pace, only requests_per_minute, so a burst such as a failover storm "
         "goes out at once; neither platform documents a per-second limit.",
     )
+    share_rate_limit: bool = Field(
+        default=True,
+        description="Keep requests_per_minute across every process using this saved block "
+        "(the responder, flow runs, the dashboard) through a rate limit the Prefect server "
+        "keeps: two thirds of it at once, the rest over the minute. Off: each process keeps "
+        "it alone.",
+    )
+
+    def buckets(self, requests_per_minute: float) -> BucketRegistry:
+        """What this block's clients pace with: the process's limits, and the one shared
+        across processes when `share_rate_limit` is on (see `blocks.rate_limit`)."""
+        if not self.share_rate_limit:
+            return SHARED_BUCKETS
+        return shared_buckets(self, requests_per_minute, SHARED_BUCKETS)
 
 
 class CXoneCredentials(_CallLimits):
@@ -121,13 +138,14 @@ async with credentials.get_client() as client:
         """A new `CXoneClient`; open it inside the task that uses it (clients are loop-bound).
 
         Clients of the same credentials share their access token and their rate limit within
-        the process.
+        the process; with `share_rate_limit`, a saved block's limit also holds across
+        processes (see `blocks.rate_limit`).
         """
         return CXoneClient(
             self.get_config(),
             transport=transport,
             token_cache=SHARED_TOKENS,
-            buckets=SHARED_BUCKETS,
+            buckets=self.buckets(self.requests_per_minute),
         )
 
 
@@ -272,13 +290,14 @@ async with credentials.get_client() as client:
         """A new `AdminClient`; open it inside the task that uses it (clients are loop-bound).
 
         Clients of the same credentials share their access token and their rate limit within
-        the process.
+        the process; with `share_rate_limit`, a saved block's limit also holds across
+        processes (see `blocks.rate_limit`).
         """
         return AdminClient(
             self.get_config(),
             transport=transport,
             token_cache=SHARED_TOKENS,
-            buckets=SHARED_BUCKETS,
+            buckets=self.buckets(self.requests_per_minute),
         )
 
 

@@ -60,7 +60,14 @@ from ._models import (
     WebhookRegistration,
 )
 from ._platform import CampaignPlatform
-from ._ratelimit import SHARED_BUCKETS, BucketRegistry, Limiter, RateLimit, TokenBucket
+from ._ratelimit import (
+    SHARED_BUCKETS,
+    BucketRegistry,
+    ChainedLimiter,
+    Limiter,
+    RateLimit,
+    TokenBucket,
+)
 from ._session import Operation, network_transport
 from ._spec import CampaignSettings, CampaignSpec, CampaignSpecMismatch, DialingWindow
 from ._tokens import SHARED_TOKENS, TokenCache
@@ -111,6 +118,7 @@ __all__ = [
     "CampaignSpec",
     "CampaignSpecMismatch",
     "CampaignStatus",
+    "ChainedLimiter",
     "ComplianceConfig",
     "Contact",
     "ContactPage",

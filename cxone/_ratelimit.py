@@ -28,6 +28,10 @@ class Limiter(Protocol):
         """Send nothing for `seconds`, e.g. after the server said Retry-After."""
         ...
 
+    async def aclose(self) -> None:
+        """Let go of what the limiter holds for the client that closes (e.g. a connection)."""
+        ...
+
 
 class TokenBucket:
     """Admit at most `rate` requests per second on average, with bursts up to `capacity`.
@@ -84,6 +88,9 @@ class TokenBucket:
     def pause(self, seconds: float) -> None:
         """Send nothing for `seconds`, e.g. after the server said Retry-After."""
         self._next_slot = max(self._next_slot, self._clock() + seconds)
+
+    async def aclose(self) -> None:
+        """Nothing to let go of: the bucket outlives its clients (see `BucketRegistry`)."""
 
 
 class RateLimit:
@@ -171,6 +178,36 @@ class RateLimit:
         with self._lock:
             self._paused_until = max(self._paused_until, self._clock() + seconds)
 
+    async def aclose(self) -> None:
+        """Nothing to let go of: the limit outlives its clients (see `BucketRegistry`)."""
+
+
+class ChainedLimiter:
+    """The process's own limit first, then one shared with other processes (e.g. kept by a
+    coordinating server), which is the last thing a request waits for before it is sent.
+
+    Example:
+        >>> limiter = ChainedLimiter(RateLimit(600), RateLimit(600))
+        >>> asyncio.run(limiter.acquire())
+    """
+
+    def __init__(self, local: Limiter, shared: Limiter) -> None:
+        self.local = local
+        self.shared = shared
+
+    async def acquire(self) -> None:
+        """Wait for the process's limit, then for the shared one."""
+        await self.local.acquire()
+        await self.shared.acquire()
+
+    def pause(self, seconds: float) -> None:
+        """Hold off every request of this process (the shared limit is told too)."""
+        self.local.pause(seconds)
+        self.shared.pause(seconds)
+
+    async def aclose(self) -> None:
+        await self.shared.aclose()
+
 
 class BucketRegistry:
     """The pacing shared by every client of one process that talks to one tenant: the
@@ -203,7 +240,7 @@ class BucketRegistry:
         per_minute: float,
         per_second: float | None = None,
         burst: float | None = None,
-    ) -> RateLimit:
+    ) -> Limiter:
         """The `RateLimit` for `key`; a new one when the configured limits changed."""
         with self._lock:
             limit = self._limits.get(key)

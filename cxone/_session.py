@@ -134,7 +134,10 @@ class ApiSession:
         )
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        try:
+            await self._http.aclose()
+        finally:
+            await self.limiter.aclose()
 
     async def send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         """Send one request; return the successful response or raise its `CXoneError`.
