@@ -62,11 +62,11 @@ class _CallLimits(Block):
         "goes out at once; neither platform documents a per-second limit.",
     )
     share_rate_limit: bool = Field(
-        default=True,
+        default=False,
         description="Keep requests_per_minute across every process using this saved block "
         "(the responder, flow runs, the dashboard) through a rate limit the Prefect server "
-        "keeps: two thirds of it at once, the rest over the minute. Off: each process keeps "
-        "it alone.",
+        "keeps: two thirds of it at once, the rest over the minute, a Prefect write per "
+        "batch of requests. Off (the default): each process keeps it alone.",
     )
 
     def buckets(self, requests_per_minute: float) -> BucketRegistry:

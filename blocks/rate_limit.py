@@ -21,10 +21,12 @@ a minute on top of the burst. When the server cannot be asked (unreachable, slow
 CALL_TIMEOUT_SECONDS, an error such as SQLite's 503), the process paces for OUTAGE_SECONDS at
 FALLBACK_SHARE of the block's limit on its own window, says so once, and then asks again.
 
-Off (each process paces alone) when the block is not saved (nothing names it to other
-processes), when no Prefect API is configured (each process would start its own ephemeral
-server), when the block's `share_rate_limit` is off, or when the environment sets
-`CXONE_SHARE_RATE_LIMIT=0` (the test suite does: most of its tests need no second process).
+On only where the block's `share_rate_limit` is set (off by default: a burst of two thirds
+and a third a minute after it would hold back a storm or a fleet run that the window alone
+lets through), and then off (each process paces alone) when the block is not saved (nothing
+names it to other processes), when no Prefect API is configured (each process would start
+its own ephemeral server), or when the environment sets `CXONE_SHARE_RATE_LIMIT=0` (the test
+suite does: most of its tests need no second process).
 """
 
 from __future__ import annotations

@@ -258,17 +258,26 @@ def shared_name(client) -> str | None:
     [
         (saved(credentials()), "http://127.0.0.1:9/api", "1", "cxone-rate:cxone-credentials:prod"),
         (
-            saved(CXoneAccessKey(access_key_id="AK", access_key_secret=SECRET), "nice"),
+            saved(
+                CXoneAccessKey(access_key_id="AK", access_key_secret=SECRET, share_rate_limit=True),
+                "nice",
+            ),
             "http://127.0.0.1:9/api",
             "1",
             "cxone-rate:cxone-access-key:nice",
+        ),
+        (  # off unless asked for
+            saved(CXoneCredentials(client_id="app", client_secret=SECRET)),
+            "http://127.0.0.1:9/api",
+            "1",
+            None,
         ),
         (credentials(), "http://127.0.0.1:9/api", "1", None),  # never saved: nothing names it
         (saved(credentials(share=False)), "http://127.0.0.1:9/api", "1", None),
         (saved(credentials()), "", "1", None),  # no Prefect API: nothing to share through
         (saved(credentials()), "http://127.0.0.1:9/api", "0", None),  # the test suite's switch
     ],
-    ids=["described", "nice", "unsaved", "turned-off", "no-api", "switched-off"],
+    ids=["described", "nice", "default", "unsaved", "turned-off", "no-api", "switched-off"],
 )
 def test_which_clients_share_the_limit(block, api, switch, expected, monkeypatch) -> None:
     monkeypatch.setenv(rl.SWITCH, switch)
@@ -336,6 +345,7 @@ async def test_what_another_process_took_holds_a_saved_blocks_clients_back(
         client_secret="sim-secret",
         base_url=str(sim.base_url).rstrip("/"),
         requests_per_minute=600,
+        share_rate_limit=True,
     ).asave("shared-limit", overwrite=True)
     name = "cxone-rate:cxone-credentials:shared-limit"
     size, decay = rl.server_limits(600)
