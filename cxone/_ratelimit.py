@@ -33,7 +33,24 @@ class Limiter(Protocol):
         ...
 
 
-class TokenBucket:
+class _Scheduled:
+    """A limiter whose callers reserve their send times, in arrival order, and sleep until
+    them."""
+
+    _sleep: Callable[[float], Awaitable[None]]
+
+    def _reserve(self) -> float:
+        """Take the next send time; returns how long to wait for it."""
+        raise NotImplementedError
+
+    async def acquire(self) -> None:
+        """Wait until one request may be sent."""
+        wait = self._reserve()
+        if wait > 0:
+            await self._sleep(wait)
+
+
+class TokenBucket(_Scheduled):
     """Admit at most `rate` requests per second on average, with bursts up to `capacity`.
 
     Implemented in its virtual-scheduling form (GCRA): each caller reserves the next send slot
@@ -79,12 +96,6 @@ class TokenBucket:
         self.take(slot)
         return slot - now
 
-    async def acquire(self) -> None:
-        """Wait until one request may be sent."""
-        wait = self._reserve()
-        if wait > 0:
-            await self._sleep(wait)
-
     def pause(self, seconds: float) -> None:
         """Send nothing for `seconds`, e.g. after the server said Retry-After."""
         self._next_slot = max(self._next_slot, self._clock() + seconds)
@@ -93,7 +104,7 @@ class TokenBucket:
         """Nothing to let go of: the bucket outlives its clients (see `BucketRegistry`)."""
 
 
-class RateLimit:
+class RateLimit(_Scheduled):
     """At most `per_minute` requests in any trailing 60 seconds, bursts up to all of them;
     with `per_second`, also a token bucket of that rate holding `burst` (default: one
     second's worth).
@@ -166,12 +177,6 @@ class RateLimit:
             slot = max(slot, now)
             self._sent.append(slot)
             return slot - now
-
-    async def acquire(self) -> None:
-        """Wait until one request may be sent."""
-        wait = self._reserve()
-        if wait > 0:
-            await self._sleep(wait)
 
     def pause(self, seconds: float) -> None:
         """Send nothing for `seconds`, e.g. after the server said Retry-After."""
