@@ -221,6 +221,12 @@ class HeldOperation:
         self._lease = lease
         self._lost = False
         self._current: str | None = None  # the step in progress, named in a failure
+        # Whether no step's action ran since the last takeover check (a claim or takeover
+        # just made counts as one): a fence then has nothing new to guard.
+        self._fenced = True
+        # The last step's confirmation, written with the record's end (applied or failed)
+        # in one update instead of two: nothing is sent to the platform in between.
+        self._unwritten: list[str] = []
 
     @property
     def name(self) -> str:
@@ -241,18 +247,25 @@ class HeldOperation:
             answer: dict[str, Any] = self.record.answers[name]
             return answer
         await self._fence()  # a holder that stalled stops here
-        self._current = name
+        self._current, self._fenced = name, False
         answer = await action(self.record.keys[name])
         await pause_points.point(pause_points.STEP_DONE, record=self.name, step=name)
         await self._fence()  # taken over meanwhile: the new holder's answers stand
         self._current = None
         self.record.answers = {**self.record.answers, name: answer}
-        await self._write(f"{name} confirmed", "answers")
+        if name == self.record.steps[-1]:
+            self._unwritten.append(f"{name} confirmed")  # written with the end, below
+        else:
+            await self._write(f"{name} confirmed", "answers")
         return answer
 
     async def _fence(self) -> None:
-        if self._lost or await self._taken_over():
+        """Stop a holder taken over. The server is asked only when a step's action ran
+        since the last check: between a check and the next one there was nothing but this
+        run's own record writes (the lease renewer checks meanwhile too)."""
+        if self._lost or (not self._fenced and await self._taken_over()):
             raise LeaseLost(f"{self.record.operation}: another run took over")
+        self._fenced = True
 
     async def note(self, text: str) -> None:
         """Add a line to the record's history."""
@@ -261,8 +274,12 @@ class HeldOperation:
     async def _write(self, event: str, *fields: str, **changes: Any) -> None:
         for key, value in changes.items():
             setattr(self.record, key, value)
-        self.record.history = [*self.record.history, _stamp(event)]
+        events, unwritten = [*self._unwritten, event], bool(self._unwritten)
+        self.record.history = [*self.record.history, *(_stamp(line) for line in events)]
         self.record.updated_at = clock.now()
+        if unwritten:  # the last step's answer goes with this write
+            fields = (*fields, "answers")
+            self._unwritten = []
         await _documents.update(self.record, *fields, *changes, "history", "updated_at")
 
     async def _taken_over(self) -> bool:

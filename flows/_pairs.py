@@ -102,8 +102,9 @@ class PairRun:
 
     A fleet reads the primary's `metrics`, the failover `record` and the due guard's 30-day
     `abandonment` (by campaign id) in bulk beforehand (the record stays `operation.UNREAD`
-    otherwise); `in_fleet` also spreads first guard checks over the interval and logs
-    routine outcomes at debug level (the fleet's table shows them).
+    otherwise); `in_fleet` also spreads first guard checks over the interval, logs routine
+    outcomes at debug level (the fleet's table shows them), and leaves the failover's
+    markdown in `report` for the fleet's one artifact.
     """
 
     pair: FailoverPair
@@ -113,6 +114,9 @@ class PairRun:
     record: IdempotencyRecord | operation.Unread | None = operation.UNREAD
     in_fleet: bool = False
     abandonment: dict[str, AbandonmentReading | ReadFailure] = field(default_factory=dict)
+    # A fleet run publishes its failovers in one artifact (each is a write to the server):
+    # the pair's section of it, once this evaluation failed it over.
+    report: str | None = None
 
     @property
     def primary(self) -> str:
@@ -225,7 +229,14 @@ async def evaluate_pair(run: PairRun) -> PairOutcome:
         raise
     assert outcome.value is not None
     if outcome.held:
-        await _announce(outcome, run.pair, evaluation.reason or "")
+        report = _announce(outcome, run.pair, evaluation.reason or "")
+        if run.in_fleet:
+            run.report = report
+        else:
+            primary, backup = outcome.value.primary, outcome.value.backup
+            await acreate_markdown_artifact(
+                key="failover", markdown=report, description=f"Failover {primary} -> {backup}"
+            )
     return outcome.value
 
 
@@ -474,9 +485,8 @@ async def _count_trip(run: PairRun, trip: int) -> None:
     await change_state(run.state, "guard", forward)
 
 
-async def _announce(
-    outcome: operation.Outcome[PairOutcome], pair: FailoverPair, reason: str
-) -> None:
+def _announce(outcome: operation.Outcome[PairOutcome], pair: FailoverPair, reason: str) -> str:
+    """Emit the failover's event; its markdown (what the failover artifact shows)."""
     record = outcome.record
     assert record is not None
     pause, resume = record.answers["pause"], record.answers["resume"]
@@ -492,16 +502,12 @@ async def _announce(
     value = outcome.value
     primary = value.primary if value else pair.primary_campaign_id
     backup = value.backup if value else pair.backup_campaign_id
-    await acreate_markdown_artifact(
-        key="failover",
-        markdown=(
-            f"## Failover of {primary} to {backup}\n\n"
-            f"{reason}\n\n| step | campaign | status | confirmed at |\n|---|---|---|---|\n"
-            f"{_step_row('pause', pause)}{_step_row('resume', resume)}"
-            f"\nRecord `{name}` (episode {record.episode}). Run `restore_primary` "
-            "to fail back once the primary is fixed.\n"
-        ),
-        description=f"Failover {primary} -> {backup}",
+    return (
+        f"## Failover of {primary} to {backup}\n\n"
+        f"{reason}\n\n| step | campaign | status | confirmed at |\n|---|---|---|---|\n"
+        f"{_step_row('pause', pause)}{_step_row('resume', resume)}"
+        f"\nRecord `{name}` (episode {record.episode}). Run `restore_primary` "
+        "to fail back once the primary is fixed.\n"
     )
 
 
