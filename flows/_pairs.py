@@ -21,6 +21,7 @@ The pair's state is never written back whole: each field group changes by compar
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import zlib
@@ -63,6 +64,7 @@ from failover import (
     fresh_window,
     judge_abandonment,
 )
+from tasks.errors import THREE_CALLS_SECONDS
 from tasks.failover import (
     ReadFailure,
     pause_campaign,
@@ -114,6 +116,9 @@ class PairRun:
     record: IdempotencyRecord | operation.Unread | None = operation.UNREAD
     in_fleet: bool = False
     abandonment: dict[str, AbandonmentReading | ReadFailure] = field(default_factory=dict)
+    # When the fleet judged which guards are due (and read those): the evaluation keeps to
+    # that judgement, so that a run crossing a minute does not read each other slot's itself.
+    guards_due_at: dt.datetime | None = None
     # A fleet run publishes its failovers in one artifact (each is a write to the server):
     # the pair's section of it, once this evaluation failed it over.
     report: str | None = None
@@ -331,13 +336,25 @@ async def _count_low(run: PairRun, low: int) -> None:
     await change_state(run.state, "low", count)
 
 
+async def _change(run: PairRun, change: Any, campaign_id: str, key: str) -> dict[str, Any]:
+    """Pause or resume (`change`: the task) with the step's key. A fleet run calls the task's
+    function under the task's own timeout: a task run is a few writes to the Prefect server,
+    which a fleet failing many pairs over at once waits for; its table and artifact say what
+    each failover did."""
+    if not run.in_fleet:
+        answer: dict[str, Any] = await change(run.platform, campaign_id, key)
+        return answer
+    async with asyncio.timeout(THREE_CALLS_SECONDS):
+        answer = await change.fn(run.platform, campaign_id, key)
+    return answer
+
+
 async def _fail_over(evaluation: _Evaluation, held: operation.HeldOperation) -> PairOutcome:
     run = evaluation.run
-    credentials = run.platform
-    paused = await held.step("pause", lambda key: pause_campaign(credentials, run.primary, key))
+    paused = await held.step("pause", lambda key: _change(run, pause_campaign, run.primary, key))
     try:
         resumed = await held.step(
-            "resume", lambda key: resume_campaign(credentials, run.backup, key)
+            "resume", lambda key: _change(run, resume_campaign, run.backup, key)
         )
     except operation.LeaseLost:
         raise
@@ -400,7 +417,7 @@ async def _guard(run: PairRun, campaign_id: str) -> AbandonmentSummary | None:
     """Check the dialling campaign's 30-day abandonment when due; pause it at 3% or more."""
     now = clock.now()
     state = run.state
-    if _guard_due(run, campaign_id, now):
+    if _guard_due(run, campaign_id, run.guards_due_at or now):
         reading = run.abandonment.pop(campaign_id, None)
         if not isinstance(reading, AbandonmentReading):  # not read beforehand, or it failed
             reading = await read_abandonment(run.platform, campaign_id)

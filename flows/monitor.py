@@ -288,6 +288,7 @@ async def monitor_fleet(concurrency: int = 16) -> State[Any]:
         abandonment = await read_fleet_abandonment(credentials, due, concurrency) if due else {}
         for run in group:
             run.credentials, run.metrics = credentials, readings[run.primary]
+            run.guards_due_at = now
             guarded = guards[run.primary]
             if guarded in abandonment:
                 run.abandonment[guarded] = abandonment[guarded]
