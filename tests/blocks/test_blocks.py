@@ -205,3 +205,18 @@ async def test_reading_every_document_pages_through_them_all_once(prefect_harnes
     assert [(name, block.value) for name, block in found] == [
         (f"paged-{value}", value) for value in range(5)
     ]
+
+
+async def test_reading_by_names_pages_through_the_documents_found(prefect_harness, monkeypatch):
+    for value in range(5):
+        await _documents.create(Paged(value=value), f"named-{value}")
+    monkeypatch.setattr(_documents, "PAGE_SIZE", 2)  # more found than a page holds
+    monkeypatch.setattr(_documents, "NAMES_PER_FILTER", 4)  # and more names than a filter
+    wanted = [f"named-{value}" for value in (0, 1, 3, 4)] + [f"absent-{n}" for n in range(3)]
+    found = await asyncio.wait_for(_documents.read_named(Paged, wanted), timeout=30)
+    assert {name: block.value for name, block in found.items()} == {
+        "named-0": 0,
+        "named-1": 1,
+        "named-3": 3,
+        "named-4": 4,
+    }
