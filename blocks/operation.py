@@ -221,9 +221,9 @@ class HeldOperation:
         self._lease = lease
         self._lost = False
         self._current: str | None = None  # the step in progress, named in a failure
-        # Whether no step's action ran since the last takeover check (a claim or takeover
-        # just made counts as one): a fence then has nothing new to guard.
-        self._fenced = True
+        # When (event-loop time) this run last found the operation still its own (a claim or
+        # takeover just made counts), None once a step's action ran since: see `_fence`.
+        self._checked_at: float | None = asyncio.get_running_loop().time()
         # The last step's confirmation, written with the record's end (applied or failed)
         # in one update instead of two: nothing is sent to the platform in between.
         self._unwritten: list[str] = []
@@ -247,25 +247,29 @@ class HeldOperation:
             answer: dict[str, Any] = self.record.answers[name]
             return answer
         await self._fence()  # a holder that stalled stops here
-        self._current, self._fenced = name, False
+        self._current, self._checked_at = name, None
         answer = await action(self.record.keys[name])
         await pause_points.point(pause_points.STEP_DONE, record=self.name, step=name)
         await self._fence()  # taken over meanwhile: the new holder's answers stand
         self._current = None
         self.record.answers = {**self.record.answers, name: answer}
-        if name == self.record.steps[-1]:
+        if self.record.steps and name == self.record.steps[-1]:
             self._unwritten.append(f"{name} confirmed")  # written with the end, below
         else:
             await self._write(f"{name} confirmed", "answers")
         return answer
 
     async def _fence(self) -> None:
-        """Stop a holder taken over. The server is asked only when a step's action ran
-        since the last check: between a check and the next one there was nothing but this
-        run's own record writes (the lease renewer checks meanwhile too)."""
-        if self._lost or (not self._fenced and await self._taken_over()):
+        """Stop a holder taken over. The server is not asked again when no step's action ran
+        since the last check and that check is recent (a tenth of the lease): a takeover
+        needs the lease to lapse or this run to end, and the lease renewer checks meanwhile
+        too. So a step's check after its action also serves the next step, or the end."""
+        now = asyncio.get_running_loop().time()
+        recent = self._checked_at is not None and now - self._checked_at < self._lease / 10
+        if self._lost or (not recent and await self._taken_over()):
             raise LeaseLost(f"{self.record.operation}: another run took over")
-        self._fenced = True
+        if not recent:
+            self._checked_at = now
 
     async def note(self, text: str) -> None:
         """Add a line to the record's history."""
