@@ -12,7 +12,10 @@ nothing else changed. Repeats for growing fleets, on each platform:
   time: at 100 requests a second, N pairs cost at least N / 100 seconds a run.
 
     python -m benchmarks.bench_fleet [--sizes 100,500,1000,2000] [--platforms cxone,described]
-                                     [--json PATH]
+                                     [--json PATH] [--requests]
+
+`--requests` also prints, for each run, the requests the fleet run sent to the Prefect server
+by route (count and time until the answer's headers) and the events it emitted by kind.
 
 Targets (issue 22): 500 pairs within 5 s on the first run, 2,000 within 15 s.
 """
@@ -22,13 +25,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import tempfile
+import threading
 import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
 from prefect.client.orchestration import get_client
+from prefect.events.clients import EventsClient
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from benchmarks import _report
@@ -157,6 +166,80 @@ class NiceTenant:
         return [(str(change["skillId"]), status[change["action"]]) for change in changes]
 
 
+class Traffic:
+    """The requests a run sends to the Prefect server (by route) and the events it emits."""
+
+    UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+    def __init__(self, api_url: str) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.requests: Counter[str] = Counter()
+        self.seconds: Counter[str] = Counter()
+        self.events: Counter[str] = Counter()
+        self.lock = threading.Lock()
+
+    @contextmanager
+    def recording(self) -> Iterator[None]:
+        """Count while inside (wraps httpx's transport and the events client's `emit`)."""
+        traffic, send, emit = self, httpx.AsyncHTTPTransport.handle_async_request, EventsClient.emit
+
+        async def counted_send(transport: Any, request: httpx.Request) -> httpx.Response:
+            started = time.perf_counter()
+            try:
+                return await send(transport, request)
+            finally:
+                url = str(request.url)
+                if url.startswith(traffic.api_url):
+                    route = traffic.UUID.sub("{id}", url[len(traffic.api_url) :].split("?")[0])
+                    route = re.sub(r"/name/[^/]+$", "/name/{name}", route)
+                    with traffic.lock:
+                        traffic.requests[f"{request.method} {route}"] += 1
+                        traffic.seconds[f"{request.method} {route}"] += (
+                            time.perf_counter() - started
+                        )
+
+        async def counted_emit(client: Any, event: Any) -> None:
+            with traffic.lock:
+                traffic.events[event.event] += 1
+            await emit(client, event)
+
+        httpx.AsyncHTTPTransport.handle_async_request = counted_send  # type: ignore[method-assign]
+        EventsClient.emit = counted_emit  # type: ignore[method-assign]
+        try:
+            yield
+        finally:
+            httpx.AsyncHTTPTransport.handle_async_request = send  # type: ignore[method-assign]
+            EventsClient.emit = emit  # type: ignore[method-assign]
+
+    def report(self, title: str) -> None:
+        total = sum(self.requests.values())
+        print(f"    {title}: {total} Prefect API requests, {sum(self.events.values())} events")
+        for route, count in self.requests.most_common():
+            print(f"      {count:6d} {self.seconds[route]:7.2f}s  {route}")
+        for kind, count in self.events.most_common():
+            print(f"      {count:6d}   event  {kind}")
+
+
+def _stack_cpu() -> float:
+    """CPU seconds used so far by this process's children and theirs (the Prefect server,
+    PostgreSQL, the simulator): the server's share of a run, whatever the load."""
+    ticks, pending, seen = 0, [os.getpid()], set()
+    while pending:
+        pid = pending.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        try:
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                pending += [int(child) for child in (task / "children").read_text().split()]
+            if pid != os.getpid():
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 async def replace_fleet(pairs: list[tuple[str, str]], credentials_block: str) -> None:
     """Delete every saved pair, then save these."""
     async with get_client() as client:
@@ -179,7 +262,7 @@ async def replace_fleet(pairs: list[tuple[str, str]], credentials_block: str) ->
     await asyncio.gather(*(save(*pair) for pair in pairs))
 
 
-def measure(tenant: Tenant, size: int) -> dict[str, Any]:
+def measure(tenant: Tenant, size: int, api_url: str | None = None) -> dict[str, Any]:
     tenant.limit(None)  # set up quickly; measure at the tenant's limit
     primaries = tenant.campaigns(f"p{size}", size, "active")
     backups = tenant.campaigns(f"b{size}", size, "paused")
@@ -191,10 +274,22 @@ def measure(tenant: Tenant, size: int) -> dict[str, Any]:
     before = len(tenant.transitions())
     tenant.limit(SERVER_RATE)
     timings = []
+    traffic = []
     for _ in range(2):
-        started = time.monotonic()
-        result = asyncio.run(monitor_fleet(concurrency=16))
+        recorder = Traffic(api_url) if api_url else None
+        started, cpu, stack_cpu = time.monotonic(), time.process_time(), _stack_cpu()
+        if recorder:
+            with recorder.recording():
+                result = asyncio.run(monitor_fleet(concurrency=16))
+        else:
+            result = asyncio.run(monitor_fleet(concurrency=16))
         timings.append(time.monotonic() - started)
+        if recorder:
+            time.sleep(1.0)  # the server's handling of the run's events belongs to it
+        traffic.append((recorder, time.process_time() - cpu, _stack_cpu() - stack_cpu))
+    for (recorder, cpu, stack), run in zip(traffic, ("first run", "next run"), strict=True):
+        if recorder:
+            recorder.report(f"{size} pairs, {run}: CPU {cpu:.2f}s here, {stack:.2f}s in the stack")
     changes = tenant.transitions()[before:]
     wanted = sorted(
         [(p, "paused") for p in collapsing] + [(b, "active") for p, b in pairs if p in collapsing]
@@ -262,6 +357,11 @@ def main(argv: list[str] | None = None) -> int:
         default="postgres",
         help="the Prefect server's database (production runs PostgreSQL)",
     )
+    parser.add_argument(
+        "--requests",
+        action="store_true",
+        help="print each run's Prefect API requests by route and its events by kind",
+    )
     _report.add_json_flag(parser)
     args = parser.parse_args(argv)
     sizes = [int(size) for size in args.sizes.split(",")]
@@ -283,12 +383,14 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 tenant.save_credentials()
                 for size in sizes:
-                    result = measure(tenant, size)
+                    api = stack.prefect_api_url if args.requests else None
+                    result = measure(tenant, size, api)
                     results.setdefault(platform, []).append(result)
                     print(
                         f"{platform:>9} {size:>5} pairs: first run {result['first']:6.2f}s "
                         f"(fails over {result['collapsing']}), next run {result['next']:6.2f}s, "
-                        f"exactly once: {result['exactly_once']}, actions {result['actions']}",
+                        f"exactly once: {result['exactly_once']}, actions {result['actions']}, "
+                        f"load {os.getloadavg()[0]:.1f}",
                         flush=True,
                     )
     figures = [figure for platform in platforms for figure in report(platform, results[platform])]

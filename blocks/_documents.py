@@ -31,6 +31,10 @@ B = TypeVar("B", bound=Block)
 # The Prefect server's default maximum page: it refuses a larger one rather than truncating,
 # so a shorter page is the last.
 PAGE_SIZE = 200
+# Names asked for in one filter: the answer holds only the documents that exist (paged as
+# any other), so a fleet's few records among thousands of names take one or two requests,
+# not one per `PAGE_SIZE` names. SQLite binds each name as a parameter (its limit: 32,766).
+NAMES_PER_FILTER = 1000
 _REGISTRATION_TRIES = 3
 
 # On SQLite, a write that meets a concurrent writer answers 503 at once (its read snapshot is
@@ -223,8 +227,8 @@ async def read_named(block_type: type[B], names: Iterable[str]) -> dict[str, B]:
     """
     wanted = sorted(set(names))
     found: dict[str, B] = {}
-    for start in range(0, len(wanted), PAGE_SIZE):
-        chunk = {"name": {"any_": wanted[start : start + PAGE_SIZE]}}
+    for start in range(0, len(wanted), NAMES_PER_FILTER):
+        chunk = {"name": {"any_": wanted[start : start + NAMES_PER_FILTER]}}
         found.update(await _read_filtered(block_type, chunk))
     return found
 

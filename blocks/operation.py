@@ -221,6 +221,12 @@ class HeldOperation:
         self._lease = lease
         self._lost = False
         self._current: str | None = None  # the step in progress, named in a failure
+        # When (event-loop time) this run last found the operation still its own (a claim or
+        # takeover just made counts), None once a step's action ran since: see `_fence`.
+        self._checked_at: float | None = asyncio.get_running_loop().time()
+        # The last step's confirmation, written with the record's end (applied or failed)
+        # in one update instead of two: nothing is sent to the platform in between.
+        self._unwritten: list[str] = []
 
     @property
     def name(self) -> str:
@@ -241,18 +247,29 @@ class HeldOperation:
             answer: dict[str, Any] = self.record.answers[name]
             return answer
         await self._fence()  # a holder that stalled stops here
-        self._current = name
+        self._current, self._checked_at = name, None
         answer = await action(self.record.keys[name])
         await pause_points.point(pause_points.STEP_DONE, record=self.name, step=name)
         await self._fence()  # taken over meanwhile: the new holder's answers stand
         self._current = None
         self.record.answers = {**self.record.answers, name: answer}
-        await self._write(f"{name} confirmed", "answers")
+        if self.record.steps and name == self.record.steps[-1]:
+            self._unwritten.append(f"{name} confirmed")  # written with the end, below
+        else:
+            await self._write(f"{name} confirmed", "answers")
         return answer
 
     async def _fence(self) -> None:
-        if self._lost or await self._taken_over():
+        """Stop a holder taken over. The server is not asked again when no step's action ran
+        since the last check and that check is recent (a tenth of the lease): a takeover
+        needs the lease to lapse or this run to end, and the lease renewer checks meanwhile
+        too. So a step's check after its action also serves the next step, or the end."""
+        now = asyncio.get_running_loop().time()
+        recent = self._checked_at is not None and now - self._checked_at < self._lease / 10
+        if self._lost or (not recent and await self._taken_over()):
             raise LeaseLost(f"{self.record.operation}: another run took over")
+        if not recent:
+            self._checked_at = now
 
     async def note(self, text: str) -> None:
         """Add a line to the record's history."""
@@ -261,8 +278,12 @@ class HeldOperation:
     async def _write(self, event: str, *fields: str, **changes: Any) -> None:
         for key, value in changes.items():
             setattr(self.record, key, value)
-        self.record.history = [*self.record.history, _stamp(event)]
+        events, unwritten = [*self._unwritten, event], bool(self._unwritten)
+        self.record.history = [*self.record.history, *(_stamp(line) for line in events)]
         self.record.updated_at = clock.now()
+        if unwritten:  # the last step's answer goes with this write
+            fields = (*fields, "answers")
+            self._unwritten = []
         await _documents.update(self.record, *fields, *changes, "history", "updated_at")
 
     async def _taken_over(self) -> bool:

@@ -44,9 +44,11 @@ def _known(outcome: PairOutcome) -> dict[str, str]:
 async def named_outcomes(
     evaluated: Sequence[tuple[FailoverPair, PlatformCredentials | None, PairOutcome]],
     concurrency: int,
+    read: bool = True,
 ) -> list[PairOutcome]:
     """The outcomes with their campaigns' names: those kept or learnt during the evaluation,
-    and those read now (at most `MAX_NAMES_PER_RUN`); new names are kept in the pairs' blocks.
+    and those read now (at most `MAX_NAMES_PER_RUN`; none when not `read`); new names are
+    kept in the pairs' blocks.
 
     Names are for people: a failure to read or keep them is logged, never raised. Ids are
     only compared within one credentials block (two platforms may use the same id).
@@ -56,7 +58,7 @@ async def named_outcomes(
         names = known.setdefault(pair.credentials_block, {})
         names |= pair.campaign_names | _known(outcome)
     wanted: dict[str, tuple[PlatformCredentials, list[str]]] = {}
-    budget = MAX_NAMES_PER_RUN
+    budget = MAX_NAMES_PER_RUN if read else 0
     for pair, credentials, _ in evaluated:
         for campaign_id in pair.unnamed():
             if credentials is None or campaign_id in known[pair.credentials_block] or not budget:

@@ -21,6 +21,7 @@ The pair's state is never written back whole: each field group changes by compar
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import zlib
@@ -63,6 +64,7 @@ from failover import (
     fresh_window,
     judge_abandonment,
 )
+from tasks.errors import THREE_CALLS_SECONDS
 from tasks.failover import (
     ReadFailure,
     pause_campaign,
@@ -102,8 +104,9 @@ class PairRun:
 
     A fleet reads the primary's `metrics`, the failover `record` and the due guard's 30-day
     `abandonment` (by campaign id) in bulk beforehand (the record stays `operation.UNREAD`
-    otherwise); `in_fleet` also spreads first guard checks over the interval and logs
-    routine outcomes at debug level (the fleet's table shows them).
+    otherwise); `in_fleet` also spreads first guard checks over the interval, logs routine
+    outcomes at debug level (the fleet's table shows them), and leaves the failover's
+    markdown in `report` for the fleet's one artifact.
     """
 
     pair: FailoverPair
@@ -113,6 +116,12 @@ class PairRun:
     record: IdempotencyRecord | operation.Unread | None = operation.UNREAD
     in_fleet: bool = False
     abandonment: dict[str, AbandonmentReading | ReadFailure] = field(default_factory=dict)
+    # When the fleet judged which guards are due (and read those): the evaluation keeps to
+    # that judgement, so that a run crossing a minute does not read each other slot's itself.
+    guards_due_at: dt.datetime | None = None
+    # A fleet run publishes its failovers in one artifact (each is a write to the server):
+    # the pair's section of it, once this evaluation failed it over.
+    report: str | None = None
 
     @property
     def primary(self) -> str:
@@ -225,7 +234,14 @@ async def evaluate_pair(run: PairRun) -> PairOutcome:
         raise
     assert outcome.value is not None
     if outcome.held:
-        await _announce(outcome, run.pair, evaluation.reason or "")
+        report = _announce(outcome, run.pair, evaluation.reason or "")
+        if run.in_fleet:
+            run.report = report
+        else:
+            primary, backup = outcome.value.primary, outcome.value.backup
+            await acreate_markdown_artifact(
+                key="failover", markdown=report, description=f"Failover {primary} -> {backup}"
+            )
     return outcome.value
 
 
@@ -320,13 +336,25 @@ async def _count_low(run: PairRun, low: int) -> None:
     await change_state(run.state, "low", count)
 
 
+async def _change(run: PairRun, change: Any, campaign_id: str, key: str) -> dict[str, Any]:
+    """Pause or resume (`change`: the task) with the step's key. A fleet run calls the task's
+    function under the task's own timeout: a task run is a few writes to the Prefect server,
+    which a fleet failing many pairs over at once waits for; its table and artifact say what
+    each failover did."""
+    if not run.in_fleet:
+        answer: dict[str, Any] = await change(run.platform, campaign_id, key)
+        return answer
+    async with asyncio.timeout(THREE_CALLS_SECONDS):
+        answer = await change.fn(run.platform, campaign_id, key)
+    return answer
+
+
 async def _fail_over(evaluation: _Evaluation, held: operation.HeldOperation) -> PairOutcome:
     run = evaluation.run
-    credentials = run.platform
-    paused = await held.step("pause", lambda key: pause_campaign(credentials, run.primary, key))
+    paused = await held.step("pause", lambda key: _change(run, pause_campaign, run.primary, key))
     try:
         resumed = await held.step(
-            "resume", lambda key: resume_campaign(credentials, run.backup, key)
+            "resume", lambda key: _change(run, resume_campaign, run.backup, key)
         )
     except operation.LeaseLost:
         raise
@@ -389,7 +417,7 @@ async def _guard(run: PairRun, campaign_id: str) -> AbandonmentSummary | None:
     """Check the dialling campaign's 30-day abandonment when due; pause it at 3% or more."""
     now = clock.now()
     state = run.state
-    if _guard_due(run, campaign_id, now):
+    if _guard_due(run, campaign_id, run.guards_due_at or now):
         reading = run.abandonment.pop(campaign_id, None)
         if not isinstance(reading, AbandonmentReading):  # not read beforehand, or it failed
             reading = await read_abandonment(run.platform, campaign_id)
@@ -474,9 +502,8 @@ async def _count_trip(run: PairRun, trip: int) -> None:
     await change_state(run.state, "guard", forward)
 
 
-async def _announce(
-    outcome: operation.Outcome[PairOutcome], pair: FailoverPair, reason: str
-) -> None:
+def _announce(outcome: operation.Outcome[PairOutcome], pair: FailoverPair, reason: str) -> str:
+    """Emit the failover's event; its markdown (what the failover artifact shows)."""
     record = outcome.record
     assert record is not None
     pause, resume = record.answers["pause"], record.answers["resume"]
@@ -492,16 +519,12 @@ async def _announce(
     value = outcome.value
     primary = value.primary if value else pair.primary_campaign_id
     backup = value.backup if value else pair.backup_campaign_id
-    await acreate_markdown_artifact(
-        key="failover",
-        markdown=(
-            f"## Failover of {primary} to {backup}\n\n"
-            f"{reason}\n\n| step | campaign | status | confirmed at |\n|---|---|---|---|\n"
-            f"{_step_row('pause', pause)}{_step_row('resume', resume)}"
-            f"\nRecord `{name}` (episode {record.episode}). Run `restore_primary` "
-            "to fail back once the primary is fixed.\n"
-        ),
-        description=f"Failover {primary} -> {backup}",
+    return (
+        f"## Failover of {primary} to {backup}\n\n"
+        f"{reason}\n\n| step | campaign | status | confirmed at |\n|---|---|---|---|\n"
+        f"{_step_row('pause', pause)}{_step_row('resume', resume)}"
+        f"\nRecord `{name}` (episode {record.episode}). Run `restore_primary` "
+        "to fail back once the primary is fixed.\n"
     )
 
 

@@ -39,7 +39,7 @@ from blocks import (
     release_backup,
     restore_identity,
 )
-from cxone import PlatformId
+from cxone import CampaignMetrics, PlatformId
 from failover import Action, FleetRow, PairOutcome, fresh_window
 from tasks.failover import (
     ReadFailure,
@@ -288,6 +288,7 @@ async def monitor_fleet(concurrency: int = 16) -> State[Any]:
         abandonment = await read_fleet_abandonment(credentials, due, concurrency) if due else {}
         for run in group:
             run.credentials, run.metrics = credentials, readings[run.primary]
+            run.guards_due_at = now
             guarded = guards[run.primary]
             if guarded in abandonment:
                 run.abandonment[guarded] = abandonment[guarded]
@@ -306,14 +307,28 @@ async def monitor_fleet(concurrency: int = 16) -> State[Any]:
         _evaluated(outcome)
         return outcome
 
-    outcomes = await asyncio.gather(*(evaluate(run) for run in runs))
+    # The pairs likely to act start first: a failover's steps take longest, and must not
+    # wait behind hundreds of quick evaluations for a place.
+    started = {id(run): asyncio.ensure_future(evaluate(run)) for run in sorted(runs, key=_calm)}
+    outcomes = await asyncio.gather(*(started[id(run)] for run in runs))
     evaluated = [(run.pair, run.credentials, row) for run, row in zip(runs, outcomes, strict=True)]
-    rows += await named_outcomes([entry for entry in evaluated if entry[2]], concurrency)
+    # A run that failed pairs over reads no names: it ends sooner (the next run is due within
+    # the minute), and the names learnt from the failovers' answers are kept all the same.
+    failed_over = any(row is not None and row.action == Action.FAILOVER for row in outcomes)
+    named = [entry for entry in evaluated if entry[2]]
+    rows += await named_outcomes(named, concurrency, read=not failed_over)
     await acreate_table_artifact(
         key="fleet",
         table=[FleetRow.of(row).as_dict() for row in rows],
         description=f"{plural(len(rows), 'pair')}: " + _fleet_counts(rows),
     )
+    reports = [run.report for run in runs if run.report]
+    if reports:
+        await acreate_markdown_artifact(
+            key="failover",
+            markdown="\n".join(reports),
+            description=f"{plural(len(reports), 'failover')} in this fleet run",
+        )
     errors = [row for row in rows if row.action == Action.ERROR]
     if errors:
         names = ", ".join(f"{row.primary} ({row.reason})" for row in errors)
@@ -321,6 +336,16 @@ async def monitor_fleet(concurrency: int = 16) -> State[Any]:
             f"{len(errors)} of {plural(len(rows), 'pair')} could not be evaluated: {names}"
         )
     return Completed(message=_fleet_counts(rows), data={"pairs": [row.as_dict() for row in rows]})
+
+
+def _calm(run: PairRun) -> bool:
+    """Whether the pair likely has nothing to do: no failover record in its episode and a
+    reading at or above its threshold (False sorts first)."""
+    metrics = run.metrics
+    if run.record is not None or not isinstance(metrics, CampaignMetrics):
+        return False
+    pair = run.pair
+    return metrics.success_rate >= pair.threshold or metrics.calls_attempted < pair.min_calls
 
 
 def _by_credentials(runs: list[PairRun]) -> dict[str, list[PairRun]]:

@@ -224,3 +224,18 @@ def test_the_blocks_pass_both_rates_and_share_one_limit_per_tenant() -> None:
     first, second = described.get_client(), described.get_client()
     assert first._session.limiter is second._session.limiter
     assert first._session.limiter.settings == (600, 50, None)  # type: ignore[attr-defined]
+
+
+async def test_reading_by_names_pages_through_the_documents_found(prefect_harness, monkeypatch):
+    for value in range(5):
+        await _documents.create(Paged(value=value), f"named-{value}")
+    monkeypatch.setattr(_documents, "PAGE_SIZE", 2)  # more found than a page holds
+    monkeypatch.setattr(_documents, "NAMES_PER_FILTER", 4)  # and more names than a filter
+    wanted = [f"named-{value}" for value in (0, 1, 3, 4)] + [f"absent-{n}" for n in range(3)]
+    found = await asyncio.wait_for(_documents.read_named(Paged, wanted), timeout=30)
+    assert {name: block.value for name, block in found.items()} == {
+        "named-0": 0,
+        "named-1": 1,
+        "named-3": 3,
+        "named-4": 4,
+    }

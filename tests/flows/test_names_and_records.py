@@ -66,6 +66,36 @@ async def test_the_fleet_table_names_campaigns_and_reads_failed_over_pairs(
     assert len(transitions(sim)) == 2
 
 
+async def test_a_fleet_run_publishes_its_failovers_in_one_artifact(
+    sim, credentials_block, empty_fleet
+):
+    pairs = []
+    for name in ("Renewals", "Winback"):
+        primary = create_campaign(sim, name, "active")
+        backup = create_campaign(sim, f"{name} backup", "paused")
+        set_metrics(sim, primary, 0.04, 250)
+        await save_pair(primary, backup, credentials_block)
+        pairs.append((name, primary, backup))
+
+    state = await monitor_fleet(return_state=True)
+    async with get_client() as client:
+        artifacts = await client.read_artifacts(
+            artifact_filter=ArtifactFilter(
+                flow_run_id=ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id])
+            )
+        )
+    [report] = [artifact for artifact in artifacts if artifact.key == "failover"]
+    assert report.description == "2 failovers in this fleet run"
+    for name, primary, backup in pairs:
+        heading = f"## Failover of {name} ({primary}) to {name} backup ({backup})"
+        assert report.data.count(heading) == 1
+    assert report.data.count("| pause | ") == 2 and report.data.count("| resume | ") == 2
+    assert sorted(transitions(sim)) == sorted(
+        [(primary, "paused") for _, primary, _ in pairs]
+        + [(backup, "active") for _, _, backup in pairs]
+    )
+
+
 async def test_a_pair_whose_names_cannot_be_read_shows_its_ids(sim, credentials_block, empty_fleet):
     primary = create_campaign(sim, "Renewals", "active")
     backup = create_campaign(sim, "Renewals backup", "paused")
