@@ -3,7 +3,8 @@
 The simulator runs in its own process with a limit of R requests per second (a token bucket
 holding one second's worth, the usual meaning of "R per second"; a refusal says Retry-After in
 whole seconds, as HTTP does) and 20 ms of latency per call. The client is configured with the
-same R and paces evenly (burst 1), so its rate is its own and not the server's opening burst.
+same R a second (`requests_per_second`) and paces evenly (burst 1), so its rate is its own
+and not the server's opening burst.
 Both exports read every contact with `query=true`; duplicates and misses are counted against
 the simulator's own generator.
 
@@ -39,7 +40,10 @@ async def client_export(base_url: str, rate: float) -> list[str]:
         client_id="sim-client",
         client_secret="sim-secret",
         requests_per_minute=rate * 60,
-        burst=1,  # pace evenly: no opening burst for the server to refuse
+        # The server's limit is per second: pace to it evenly (burst 1), with no opening
+        # burst for it to refuse (requests_per_minute alone would allow a minute's worth).
+        requests_per_second=rate,
+        burst=1,
     )
     ids: list[str] = []
     async with CXoneClient(config) as client:

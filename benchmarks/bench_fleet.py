@@ -79,6 +79,7 @@ class DescribedTenant:
             client_secret="sim-secret",
             base_url=str(self.http.base_url),
             requests_per_minute=SERVER_RATE * 60,
+            requests_per_second=SERVER_RATE,  # the server's limit here is per second
         )
         asyncio.run(credentials.asave(self.credentials_block, overwrite=True))
 
@@ -114,6 +115,7 @@ class NiceTenant:
 
     def __init__(self, stack: LocalStack):
         self.block = stand_in_access_key(stack.issuer_url, SERVER_RATE * 60)
+        self.block.requests_per_second = SERVER_RATE  # the server's limit here is per second
         self.http = httpx.Client(base_url=stack.admin_api_url, timeout=30)
 
     def save_credentials(self) -> None:

@@ -9,8 +9,9 @@ them, and outcomes read back from the NICE stand-in at the platform's rate limit
    a child process like `bench_dial_list`) with that ledger as its default: peak memory
    against the dial-list target (1M <= 600 MB) and how many contacts the ledger capped.
 4. **Collect**: a skill of 20,000 records dialled for a day by the stand-in, read back with
-   `call_attempts` into a ledger at the access key's default 600 requests a minute (100
-   attempts a request): attempts a second, which the rate limit sets.
+   `call_attempts` into a ledger at the access key's default 600 requests a minute, paced
+   10 a second (`requests_per_second`; 100 attempts a request): attempts a second, which
+   that pace sets (600 a minute alone would let the first 600 requests go at once).
 
     python -m benchmarks.bench_ledger [--attempts 10000000] [--contacts 1000000] [--runs 3]
 """
@@ -94,7 +95,7 @@ async def collect(records: int) -> tuple[int, float]:
         config = AccessKeyConfig(
             access_key_id="sim-access-key", access_key_secret="sim-access-secret",
             client_id="sim-app", client_secret="sim-app-secret", issuer=urls.issuer,
-            requests_per_minute=600,
+            requests_per_minute=600, requests_per_second=10,  # paced as measured before
         )  # fmt: skip
         async with AdminClient(config) as client:
             spec = CampaignSpec(name="Bench", contact_list_id="Bench", initial_status="active")

@@ -19,15 +19,24 @@ from cxone import (
     SHARED_TOKENS,
     AccessKeyConfig,
     AdminClient,
+    BucketRegistry,
     CXoneClient,
     CXoneConfig,
     Operation,
 )
 
+from .rate_limit import shared_buckets
+
+PER_MINUTE = (
+    "At most this many requests in any 60 seconds from every client of this block in a "
+    "process (token requests included); a burst of all of them may go out at once."
+)
+
 
 class _CallLimits(Block):
-    """How long one API call may take, and how often it is retried: shared by both
-    credentials blocks, so a hung server fails a run within a bounded time."""
+    """How long one API call may take, how often it is retried, the optional per-second
+    pace and whether the limit is shared across processes: common to both credentials
+    blocks, so a hung server fails a run within a bounded time."""
 
     timeout_seconds: float = Field(
         default=10.0,
@@ -44,6 +53,28 @@ class _CallLimits(Block):
         le=60,
         description="Deadline of one API call with all its retries and waits, in seconds.",
     )
+    requests_per_second: float | None = Field(
+        default=None,
+        gt=0,
+        description="Optional: also pace to this many requests a second (a bucket of one "
+        "second's worth), for a tenant that enforces a per-second limit. Empty (the default): "
+        "no per-second pace, only requests_per_minute, so a burst such as a failover storm "
+        "goes out at once; neither platform documents a per-second limit.",
+    )
+    share_rate_limit: bool = Field(
+        default=False,
+        description="Keep requests_per_minute across every process using this saved block "
+        "(the responder, flow runs, the dashboard) through a rate limit the Prefect server "
+        "keeps: two thirds of it at once, the rest over the minute, a Prefect write per "
+        "batch of requests. Off (the default): each process keeps it alone.",
+    )
+
+    def buckets(self, requests_per_minute: float) -> BucketRegistry:
+        """What this block's clients pace with: the process's limits, and the one shared
+        across processes when `share_rate_limit` is on (see `blocks.rate_limit`)."""
+        if not self.share_rate_limit:
+            return SHARED_BUCKETS
+        return shared_buckets(self, requests_per_minute, SHARED_BUCKETS)
 
 
 class CXoneCredentials(_CallLimits):
@@ -87,9 +118,7 @@ async with credentials.get_client() as client:
     scopes: str = Field(
         default=DEFAULT_SCOPES, description="Space-separated OAuth2 scopes to request."
     )
-    requests_per_minute: int = Field(
-        default=100, gt=0, description="Client-side request rate limit for this tenant."
-    )
+    requests_per_minute: int = Field(default=100, gt=0, description=PER_MINUTE)
 
     def get_config(self) -> CXoneConfig:
         """The client configuration these credentials describe."""
@@ -99,6 +128,7 @@ async with credentials.get_client() as client:
             client_secret=self.client_secret,
             scopes=self.scopes,
             requests_per_minute=self.requests_per_minute,
+            requests_per_second=self.requests_per_second,
             timeout_seconds=self.timeout_seconds,
             max_retries=self.max_retries,
             deadline_seconds=self.deadline_seconds,
@@ -108,13 +138,14 @@ async with credentials.get_client() as client:
         """A new `CXoneClient`; open it inside the task that uses it (clients are loop-bound).
 
         Clients of the same credentials share their access token and their rate limit within
-        the process.
+        the process; with `share_rate_limit`, a saved block's limit also holds across
+        processes (see `blocks.rate_limit`).
         """
         return CXoneClient(
             self.get_config(),
             transport=transport,
             token_cache=SHARED_TOKENS,
-            buckets=SHARED_BUCKETS,
+            buckets=self.buckets(self.requests_per_minute),
         )
 
 
@@ -237,9 +268,7 @@ async with credentials.get_client() as client:
     api_base_url: str | None = Field(
         default=None, description="The tenant's API host; leave empty to discover it."
     )
-    requests_per_minute: int = Field(
-        default=600, gt=0, description="Client-side request rate limit for this tenant."
-    )
+    requests_per_minute: int = Field(default=600, gt=0, description=PER_MINUTE)
 
     def get_config(self) -> AccessKeyConfig:
         """The client configuration these credentials describe."""
@@ -251,6 +280,7 @@ async with credentials.get_client() as client:
             issuer=self.issuer,
             api_base_url=self.api_base_url,
             requests_per_minute=self.requests_per_minute,
+            requests_per_second=self.requests_per_second,
             timeout_seconds=self.timeout_seconds,
             max_retries=self.max_retries,
             deadline_seconds=self.deadline_seconds,
@@ -260,13 +290,14 @@ async with credentials.get_client() as client:
         """A new `AdminClient`; open it inside the task that uses it (clients are loop-bound).
 
         Clients of the same credentials share their access token and their rate limit within
-        the process.
+        the process; with `share_rate_limit`, a saved block's limit also holds across
+        processes (see `blocks.rate_limit`).
         """
         return AdminClient(
             self.get_config(),
             transport=transport,
             token_cache=SHARED_TOKENS,
-            buckets=SHARED_BUCKETS,
+            buckets=self.buckets(self.requests_per_minute),
         )
 
 

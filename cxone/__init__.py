@@ -6,7 +6,8 @@ pacing, retries, deadlines, typed errors and wire models, and implement `Campaig
 Imports httpx and pydantic only: never Prefect, never `compliance`.
 
 The pacing and retrying transport (`ResilientTransport`, `TokenBucket`, `RetryPolicy`) also
-serves the product's other HTTP clients (`rnd`).
+serves the product's other HTTP clients (`rnd`); the platform clients pace with a
+`RateLimit` (a window of requests a minute, an optional per-second bucket).
 """
 
 from ._access_key_auth import AccessKeyAuth
@@ -59,7 +60,14 @@ from ._models import (
     WebhookRegistration,
 )
 from ._platform import CampaignPlatform
-from ._ratelimit import SHARED_BUCKETS, BucketRegistry, TokenBucket
+from ._ratelimit import (
+    SHARED_BUCKETS,
+    BucketRegistry,
+    ChainedLimiter,
+    Limiter,
+    RateLimit,
+    TokenBucket,
+)
 from ._session import Operation, network_transport
 from ._spec import CampaignSettings, CampaignSpec, CampaignSpecMismatch, DialingWindow
 from ._tokens import SHARED_TOKENS, TokenCache
@@ -110,6 +118,7 @@ __all__ = [
     "CampaignSpec",
     "CampaignSpecMismatch",
     "CampaignStatus",
+    "ChainedLimiter",
     "ComplianceConfig",
     "Contact",
     "ContactPage",
@@ -119,9 +128,11 @@ __all__ = [
     "DncAddResult",
     "FailoverConfig",
     "IanaZone",
+    "Limiter",
     "Operation",
     "PlatformId",
     "PredictiveSettings",
+    "RateLimit",
     "RateLimits",
     "RemovalResult",
     "ResilientTransport",

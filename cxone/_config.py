@@ -1,6 +1,8 @@
 """Connection settings for one CXone tenant."""
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from ._transport import RetryPolicy
 
@@ -9,6 +11,25 @@ DEFAULT_SCOPES = (
     "omnichannel:campaigns:write omnichannel:campaigns:read omnichannel:contactlists:read "
     "omnichannel:webhooks:write analytics:read"
 )
+
+
+# What the rate fields mean, shared by both configs (and the credentials blocks' docs).
+PER_MINUTE_HELP = (
+    "At most this many requests in any trailing 60 seconds (token requests included), from "
+    "every client of these credentials in the process; a burst of all of them is allowed."
+)
+PER_SECOND_HELP = (
+    "Also pace to this many requests a second (a token bucket holding `burst`); default None: "
+    "no per-second pace, because neither platform documents one and a pace of "
+    "requests_per_minute / 60 would hold a burst (a failover storm) to a few a second."
+)
+BURST_HELP = "Size of the requests_per_second bucket; default one second's worth."
+
+
+def _burst_needs_a_rate(burst: float | None, requests_per_second: float | None) -> None:
+    # Before the window, burst sized a bucket of requests_per_minute / 60: say it changed.
+    if burst is not None and requests_per_second is None:
+        raise ValueError("burst sizes the requests_per_second bucket: set requests_per_second")
 
 
 def _http_url(value: str) -> str:
@@ -35,12 +56,9 @@ class CXoneConfig(BaseModel):
     client_id: str = Field(min_length=1, description="OAuth2 client id.")
     client_secret: SecretStr = Field(description="OAuth2 client secret.")
     scopes: str = Field(DEFAULT_SCOPES, description="Space-separated OAuth2 scopes to request.")
-    requests_per_minute: float = Field(
-        100, gt=0, description="Client-side rate limit shared by all concurrent requests."
-    )
-    burst: float | None = Field(
-        None, gt=0, description="Token-bucket size; default one second's worth of requests."
-    )
+    requests_per_minute: float = Field(100, gt=0, description=PER_MINUTE_HELP)
+    requests_per_second: float | None = Field(None, gt=0, description=PER_SECOND_HELP)
+    burst: float | None = Field(None, gt=0, description=BURST_HELP)
     timeout_seconds: float = Field(
         10.0, gt=0, description="Deadline of one attempt: connect, send and the whole answer."
     )
@@ -63,6 +81,11 @@ class CXoneConfig(BaseModel):
         )
 
     _base_url = field_validator("base_url")(lambda value: _http_url(value))
+
+    @model_validator(mode="after")
+    def _burst(self) -> Self:
+        _burst_needs_a_rate(self.burst, self.requests_per_second)
+        return self
 
 
 DEFAULT_ISSUER = "https://cxone.niceincontact.com"
@@ -91,8 +114,9 @@ class AccessKeyConfig(BaseModel):
     client_secret: SecretStr | None = Field(None, description="The app's client secret.")
     issuer: str = Field(DEFAULT_ISSUER, description="The OpenID issuer, without a trailing /.")
     api_base_url: str | None = Field(None, description="The API host; skips tenant discovery.")
-    requests_per_minute: float = Field(600, gt=0, description="Client-side rate limit.")
-    burst: float | None = Field(None, gt=0, description="Token-bucket size.")
+    requests_per_minute: float = Field(600, gt=0, description=PER_MINUTE_HELP)
+    requests_per_second: float | None = Field(None, gt=0, description=PER_SECOND_HELP)
+    burst: float | None = Field(None, gt=0, description=BURST_HELP)
     timeout_seconds: float = Field(10.0, gt=0, description="Deadline of one attempt.")
     max_retries: int = Field(3, ge=0, description="Retries of one request.")
     deadline_seconds: float = Field(30.0, gt=0, description="Deadline of one call.")
@@ -111,3 +135,8 @@ class AccessKeyConfig(BaseModel):
     _urls = field_validator("issuer", "api_base_url")(
         lambda value: None if value is None else _http_url(value)
     )
+
+    @model_validator(mode="after")
+    def _burst(self) -> Self:
+        _burst_needs_a_rate(self.burst, self.requests_per_second)
+        return self

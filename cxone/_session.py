@@ -24,7 +24,7 @@ from ._exceptions import (
     CXoneUnsupported,
     CXoneValidationError,
 )
-from ._ratelimit import BucketRegistry, TokenBucket
+from ._ratelimit import BucketRegistry, Limiter, RateLimit
 from ._transport import ResilientTransport, RetryPolicy
 
 SCOPE_PATTERN = re.compile(r"\b[a-z]+(?::[a-z]+)+\b")
@@ -89,34 +89,40 @@ class ApiSession:
     """Paces, retries, authenticates and bounds every request to one API.
 
     Args:
-        requests_per_minute: the client-side rate shared by all requests, tokens included.
-        burst: token-bucket size; default one second's worth of requests.
+        requests_per_minute: at most this many requests in any trailing 60 s, tokens
+            included; bursts up to all of them.
+        requests_per_second: also pace to this many a second (a token bucket); None: no
+            per-second pace.
+        burst: the per-second bucket's size; default one second's worth of requests.
         timeout_seconds: deadline of one attempt (connect, send and the whole answer).
         deadline_seconds: deadline of one call, every retry and wait included.
         policy: retry count and backoff (tests inject a fake sleep).
         auth: builds the `httpx.Auth` from the paced, retrying send it must use.
         transport: what sits below the retry layer; default real sockets.
         headers: sent with every request.
-        bucket: a token bucket shared with other sessions to the same tenant, if any.
+        limiter: the pacing shared with other sessions to the same tenant, if any (it then
+            replaces the three rate settings).
     """
 
     def __init__(
         self,
         *,
         requests_per_minute: float,
-        burst: float | None,
+        requests_per_second: float | None = None,
+        burst: float | None = None,
         timeout_seconds: float,
         deadline_seconds: float,
         policy: RetryPolicy,
         auth: Callable[[Send], httpx.Auth],
         transport: httpx.AsyncBaseTransport | None = None,
         headers: dict[str, str] | None = None,
-        bucket: TokenBucket | None = None,
+        limiter: Limiter | None = None,
     ) -> None:
-        rate = requests_per_minute / 60
-        self.bucket = bucket or TokenBucket(rate, max(1.0, burst or rate), sleep=policy.sleep)
+        self.limiter = limiter or RateLimit(
+            requests_per_minute, requests_per_second, burst, sleep=policy.sleep
+        )
         self.transport = ResilientTransport(
-            transport or network_transport(), self.bucket, policy, timeout_seconds
+            transport or network_transport(), self.limiter, policy, timeout_seconds
         )
         self.auth = auth(self.transport.handle_async_request)
         self._deadline = deadline_seconds
@@ -128,7 +134,10 @@ class ApiSession:
         )
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        try:
+            await self._http.aclose()
+        finally:
+            await self.limiter.aclose()
 
     async def send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         """Send one request; return the successful response or raise its `CXoneError`.
@@ -182,11 +191,11 @@ class SessionClient:
     context manager that closes it.
 
     Args:
-        config: the platform's settings (rate, burst, timeouts, retry timing).
+        config: the platform's settings (rates, burst, timeouts, retry timing).
         auth: builds the platform's `httpx.Auth` from the session's paced send.
         transport: what sits below the retry layer; default real HTTP.
         retry_policy: override the retry timing (tests inject a fake sleep).
-        rate: a registry of buckets shared per tenant, and this client's key in it; None
+        rate: a registry of rate limits shared per tenant, and this client's key in it; None
             paces this client alone.
     """
 
@@ -211,15 +220,16 @@ class SessionClient:
         rate: tuple[BucketRegistry, str] | None = None,
     ) -> None:
         self.config = config
-        bucket = None
+        limits = (config.requests_per_minute, config.requests_per_second, config.burst)
+        limiter = None
         if rate is not None:
-            per_second = config.requests_per_minute / 60
             registry, key = rate
-            bucket = registry.get(key, per_second, max(1.0, config.burst or per_second))
+            limiter = registry.rate_limit(key, *limits)
         self._session = ApiSession(
-            bucket=bucket,
-            requests_per_minute=config.requests_per_minute,
-            burst=config.burst,
+            limiter=limiter,
+            requests_per_minute=limits[0],
+            requests_per_second=limits[1],
+            burst=limits[2],
             timeout_seconds=config.timeout_seconds,
             deadline_seconds=config.deadline_seconds,
             policy=retry_policy or config.retry_policy(),

@@ -1,8 +1,9 @@
 """The one place where requests are paced and retried.
 
 `ResilientTransport` wraps the network transport (a real socket pool, an in-process ASGI app,
-or respx in tests). Every request, the token request included, takes a token from the shared
-bucket first. Failures are retried only where a replay cannot do a second effect:
+or respx in tests). Every request, the token request included, waits for the shared limiter
+first (a `RateLimit`, or a `TokenBucket`). Failures are retried only where a replay cannot do
+a second effect:
 
 - 429 is always retried: the server refused the request, so nothing happened.
 - 5xx, timeouts and dropped connections are retried for GET/HEAD, for PUT/POST that carry an
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from ._ratelimit import TokenBucket
+from ._ratelimit import Limiter
 
 IDEMPOTENCY_HEADER = "X-Idempotency-Key"
 REPLAY_SAFE_EXTENSION = "cxone_replay_safe"
@@ -91,7 +92,7 @@ class ResilientTransport(httpx.AsyncBaseTransport):
     def __init__(
         self,
         inner: httpx.AsyncBaseTransport,
-        bucket: TokenBucket,
+        bucket: Limiter,
         policy: RetryPolicy,
         attempt_timeout: float = 10.0,
     ):

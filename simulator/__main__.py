@@ -48,6 +48,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--rate-limit", type=float, default=None, help="requests per second (default: off)"
     )
     parser.add_argument("--burst", type=float, default=None, help="bucket size (default: rate)")
+    parser.add_argument(
+        "--rate-limit-per-minute",
+        type=float,
+        default=None,
+        help="at most N requests in any trailing 60 s, bursts allowed, on both the described "
+        "API and the stand-in (default: off)",
+    )
     parser.add_argument("--latency-ms", type=float, default=0, help="added to every /api/ call")
     parser.add_argument("--token-ttl", type=float, default=3600, help="token lifetime, seconds")
     parser.add_argument(
@@ -78,12 +85,13 @@ def main(argv: list[str] | None = None) -> None:
         contact_lists=dict(args.lists) if args.lists else {"CL-DEMO": 500},
         rate_limit_per_second=args.rate_limit,
         rate_limit_burst=args.burst,
+        rate_limit_per_minute=args.rate_limit_per_minute,
         latency_ms=args.latency_ms,
         token_ttl_seconds=args.token_ttl,
     )
     clock: Clock = FakeClock() if args.fake_clock else SystemClock()
     app = create_app(config, clock)
-    admin = create_admin_apps(clock=clock)
+    admin = create_admin_apps(AdminConfig(rate_limit_per_minute=args.rate_limit_per_minute), clock)
     quiet_injected_drops()
     with serve_admin_in_thread(admin, args.host, args.admin_port, args.issuer_port) as urls:
         print(f"CXone simulator on http://{args.host}:{args.port}")

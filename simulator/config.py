@@ -29,6 +29,9 @@ class SimulatorConfig(BaseModel):
     rate_limit_per_second: float | None = Field(None, gt=0)
     # Bucket size; None means "same as the rate". Ignored while the rate limit is off.
     rate_limit_burst: float | None = Field(None, ge=1)
+    # At most this many requests in any trailing 60 s, bursts allowed (a window, not a
+    # bucket); off when None. Applies together with the per-second bucket when both are set.
+    rate_limit_per_minute: float | None = Field(None, ge=1)
     retry_after_header: bool = True
     latency_ms: float = Field(0, ge=0)
     max_page_size: int = Field(100, ge=1)
@@ -74,6 +77,7 @@ class ConfigPatch(BaseModel):
 
     rate_limit_per_second: float | None = None
     rate_limit_burst: float | None = None
+    rate_limit_per_minute: float | None = None
     retry_after_header: bool | None = None
     latency_ms: float | None = None
     token_ttl_seconds: float | None = None

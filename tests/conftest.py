@@ -13,6 +13,9 @@ os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="prefect-home-")
 os.environ["CXONE_LEDGER_PATH"] = os.path.join(
     tempfile.mkdtemp(prefix="attempts-ledger-"), "attempts.db"
 )
+# Each process paces a credentials block alone: the few tests of the limit shared across
+# processes (tests/blocks/test_rate_limit*.py) turn it on for themselves.
+os.environ["CXONE_SHARE_RATE_LIMIT"] = "0"
 os.environ.pop("PREFECT_API_URL", None)
 os.environ.pop("PREFECT_API_KEY", None)
 

@@ -36,6 +36,8 @@ class AdminConfig(BaseModel):
     token_ttl_seconds: float = Field(3600, gt=0)
     rate_limit_per_second: float | None = Field(None, gt=0)
     rate_limit_burst: float | None = Field(None, ge=1)
+    # At most this many requests in any trailing 60 s (see simulator.ratelimit); None: off.
+    rate_limit_per_minute: float | None = Field(None, ge=1)
     # The platform sends no reliable Retry-After; kept as a switch for the shared throttle.
     retry_after_header: bool = False
     latency_ms: float = Field(0, ge=0)
@@ -60,6 +62,7 @@ class AdminConfigPatch(BaseModel):
     token_ttl_seconds: float | None = None
     rate_limit_per_second: float | None = None
     rate_limit_burst: float | None = None
+    rate_limit_per_minute: float | None = None
     latency_ms: float | None = None
     listing_delay_seconds: float | None = None
     job_duration_seconds: float | None = None

@@ -8,6 +8,7 @@ from prefect.blocks.core import Block
 
 from blocks import (
     BLOCK_TYPES,
+    CXoneAccessKey,
     CXoneCredentials,
     MissingBlock,
     _documents,
@@ -205,3 +206,21 @@ async def test_reading_every_document_pages_through_them_all_once(prefect_harnes
     assert [(name, block.value) for name, block in found] == [
         (f"paged-{value}", value) for value in range(5)
     ]
+
+
+def test_the_blocks_pass_both_rates_and_share_one_limit_per_tenant() -> None:
+    described = CXoneCredentials(
+        client_id="app-rl",
+        client_secret="s3cret",
+        base_url="http://127.0.0.1:9",
+        requests_per_minute=600,
+        requests_per_second=50,
+    )
+    nice = CXoneAccessKey(access_key_id="AK-rl", access_key_secret="s3cret")
+    assert described.get_config().requests_per_second == 50
+    assert nice.get_config().requests_per_second is None  # by default no per-second pace
+    assert nice.get_config().requests_per_minute == 600  # SPEC's default for the NICE block
+    assert CXoneCredentials(client_id="x", client_secret="s3cret").requests_per_minute == 100
+    first, second = described.get_client(), described.get_client()
+    assert first._session.limiter is second._session.limiter
+    assert first._session.limiter.settings == (600, 50, None)  # type: ignore[attr-defined]

@@ -97,9 +97,14 @@ def test_cli_fake_clock_starts_now_and_is_shared_with_the_stand_in() -> None:
     port, admin_port, issuer_port = free_ports(3)
     before = dt.datetime.now(dt.UTC)
     process = start_cli("--port", str(port), "--admin-port", str(admin_port),
-                        "--issuer-port", str(issuer_port), "--fake-clock")  # fmt: skip
+                        "--issuer-port", str(issuer_port), "--fake-clock",
+                        "--rate-limit-per-minute", "600")  # fmt: skip
     try:
-        wait_for_config(f"http://127.0.0.1:{port}", process)
+        config = wait_for_config(f"http://127.0.0.1:{port}", process)
+        stand_in_config = httpx.get(f"http://127.0.0.1:{admin_port}/_sim/admin/config").json()
+        limits = [(c["rate_limit_per_minute"], c["rate_limit_per_second"])
+                  for c in (config, stand_in_config)]  # fmt: skip
+        assert limits == [(600, None), (600, None)]  # the window on both platforms
         described = f"http://127.0.0.1:{port}/_sim/clock"
         stand_in = f"http://127.0.0.1:{admin_port}/_sim/admin/clock"
         clock = httpx.get(described).json()
