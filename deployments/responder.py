@@ -23,7 +23,7 @@ from typing import Any
 
 from prefect import Flow
 from prefect.client.orchestration import get_client
-from prefect.context import AsyncClientContext, SyncClientContext
+from prefect.context import SyncClientContext
 from prefect.events.clients import get_events_subscriber
 from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter
 from prefect.exceptions import ObjectNotFound
@@ -134,7 +134,7 @@ async def respond_to_low_success(ready_file: Path | None = None) -> None:
         occurred=EventOccurredFilter(since=dt.datetime.now(dt.UTC)),  # no backlog replay
     )
     responder = Responder()
-    # The failovers still running when the listening stops finish on the shared clients.
+    # The failovers still running when the listening stops finish on the shared client.
     async with shared_clients():
         try:
             responder.failover = await with_result_settings(monitor_campaigns)
@@ -174,17 +174,15 @@ async def with_result_settings(failover: Flow[..., Any]) -> Flow[..., Any]:
 
 @contextlib.asynccontextmanager
 async def shared_clients() -> AsyncIterator[None]:
-    """One Prefect client of each kind for the service's lifetime, which every flow run it
-    starts (and every API call in one) uses.
+    """One synchronous Prefect client for the service's lifetime, which every flow run it
+    starts uses: Prefect builds one per flow run to resolve its result storage (a TLS context
+    apiece, tens of ms of CPU whatever the URL's scheme, on the event loop).
 
-    Without them each flow run builds its own clients: a TLS context apiece (tens of ms of
-    CPU, whatever the URL's scheme), a version check, and a synchronous client whose read of
-    the server's default result storage blocks the event loop, so in a storm of 50 failovers
-    each run held up all the others.
+    The asynchronous client stays one per flow run: shared, its pool of 16 connections
+    would queue the lease renewals of every failover behind the others' calls.
     """
     with SyncClientContext.get_or_create():
-        async with AsyncClientContext.get_or_create():
-            yield
+        yield
 
 
 def write_ready_file(path: Path) -> None:
