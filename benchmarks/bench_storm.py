@@ -11,11 +11,13 @@ collapses every primary at once:
 - `nice`: the NICE CXone stand-in; the dashboard polls the readings (every 15 s, its
   default) and emits the low event for each collapsed reading it polls.
 
-The platform enforces the tenant's limit server-side (a token bucket of 10 requests a second,
-burst 10: 600 a minute); its request log shows whether any request was refused (429) and the
-most requests in any second and any minute. Each failover's latency runs from the webhook
-(described) or the polled reading's low event (nice) to the backup confirmed active (the
-failover record's `resume.confirmed_at`), split into legs:
+The platform enforces the tenant's limit server-side (`--limit window`, the default: at most
+600 requests in any 60 s, bursts allowed; `bucket`: 10 a second after a burst of 10; `off`:
+none, and the block unpaced too: the path's own floor); its request log shows whether any
+request was refused (429) and the most requests in any second and any minute. Each
+failover's latency runs from the webhook (described) or the pair's first low event (nice:
+the poll that read the collapse emits it) to the backup confirmed active (the failover
+record's `resume.confirmed_at`), split into legs:
 
 - webhook -> event: the delivery reaches the dashboard, which emits the low event
   (described only; for nice the low event is the start);
@@ -27,7 +29,7 @@ Exactly once: the platform's status changes that took effect are counted per cam
 pause of each primary, one resume of each backup, nothing else.
 
     python -m benchmarks.bench_storm [--pairs 50] [--runs 3] [--platform described|nice|both]
-                                     [--json PATH]
+                                     [--limit window|bucket|off] [--json PATH]
 
 Target (issue 22): p99 <= 3 s and all pairs done <= 5 s, every backup active, each failover
 exactly once, the platform's limit never exceeded.
@@ -90,8 +92,15 @@ class Platform:
     http: httpx.Client
     control: str  # the control API's prefix
 
-    def limit(self, per_second: float | None) -> None:
-        body = {"rate_limit_per_second": per_second, "rate_limit_burst": per_second}
+    def limit(self, mode: str) -> None:
+        """The tenant's limit as the platform enforces it: `window` at most 600 requests in
+        any 60 s (bursts allowed), `bucket` 10 a second after a burst of 10, `off` none."""
+        per_second = TENANT_PER_MINUTE / 60 if mode == "bucket" else None
+        body = {
+            "rate_limit_per_second": per_second,
+            "rate_limit_burst": per_second,
+            "rate_limit_per_minute": TENANT_PER_MINUTE if mode == "window" else None,
+        }
         self.http.patch(f"{self.control}/config", json=body).raise_for_status()
 
     def clear_requests(self) -> None:
@@ -171,9 +180,14 @@ def platforms(stack: LocalStack) -> dict[str, Platform]:
     }
 
 
-async def save_blocks(stack: LocalStack) -> None:
+# `--limit off`: neither the platform nor the client paces the storm (what is left is the
+# path's own floor); otherwise the block is the tenant's 600 a minute.
+UNLIMITED_PER_MINUTE = 60_000
+
+
+async def save_blocks(stack: LocalStack, storm_per_minute: int = TENANT_PER_MINUTE) -> None:
     await register_block_types()
-    for name, per_minute in (("storm", TENANT_PER_MINUTE), ("storm-setup", 60_000)):
+    for name, per_minute in (("storm", storm_per_minute), ("storm-setup", UNLIMITED_PER_MINUTE)):
         await CXoneCredentials(
             client_id="sim-client",
             client_secret="sim-secret",
@@ -301,12 +315,14 @@ def polled(requests: list[dict], sent: dict[str, dt.datetime]) -> dict[str, dt.d
     return first
 
 
-def storm(platform: Platform, pairs: list[tuple[str, str]], label: str) -> dict[str, Any]:
+def storm(
+    platform: Platform, pairs: list[tuple[str, str]], label: str, limit: str = "window"
+) -> dict[str, Any]:
     """Collapse every primary within the same second; wait until every backup is active."""
     backups = {backup for _, backup in pairs}
     before = platform.changes()
     platform.clear_requests()
-    platform.limit(TENANT_PER_MINUTE / 60)
+    platform.limit(limit)
     started = dt.datetime.now(dt.UTC)
     sent = dict(STORM_SENDERS.map(platform.collapse, [primary for primary, _ in pairs]))
     spread = (max(sent.values()) - started).total_seconds()
@@ -317,13 +333,23 @@ def storm(platform: Platform, pairs: list[tuple[str, str]], label: str) -> dict[
         time.sleep(0.05)
     seen = time.monotonic() - begin
     time.sleep(12)  # let late runs (and the safety net's, if any) finish before counting
-    platform.limit(None)
+    platform.limit("off")
     requests = platform.requests()
     rates = rate_check(requests)
     changes = platform.changes() - before
     wanted = Counter({(p, "paused"): 1 for p, _ in pairs} | {(b, "active"): 1 for b in backups})
     lows = asyncio.run(low_events(started - dt.timedelta(seconds=1)))
-    starts = sent if platform.name == "described" else polled(requests, sent)
+    # NICE: each collapse is dated by its pair's first low event, which the poll that read
+    # it emitted (a later request for that skill's summary need not be the read that found
+    # it); a pair whose event the server does not show is dated by that request instead.
+    starts = (
+        sent
+        if platform.name == "described"
+        else {
+            **polled(requests, sent),
+            **{primary: lows[primary] for primary, _ in pairs if primary in lows},
+        }
+    )
     activated = {c: at for c, status, at in platform.transitions() if status == "active"}
     per_pair: list[dict[str, float]] = []
     unapplied = []
@@ -446,10 +472,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--platform", choices=["described", "nice", "both"], default="both")
     parser.add_argument("--logs", type=Path, help="keep the services' logs in this directory")
+    parser.add_argument(
+        "--limit",
+        choices=["window", "bucket", "off"],
+        default="window",
+        help="window: at most 600 requests in any 60 s, enforced by the platform and by the "
+        "shared block's client; bucket: the platform at 10 a second after a burst of 10; "
+        "off: no limit anywhere (the path's own floor)",
+    )
     _report.add_json_flag(parser)
     args = parser.parse_args(argv)
     names = ["described", "nice"] if args.platform == "both" else [args.platform]
-    print(f"load before: {os.getloadavg()}", flush=True)
+    print(f"load before: {os.getloadavg()}; limit: {args.limit}", flush=True)
     page: dict[str, Any] = {"figures": [], "series": {}}
     with tempfile.TemporaryDirectory() as tmp:
         os.chmod(tmp, 0o711)  # PostgreSQL's own user must reach its directory
@@ -461,7 +495,10 @@ def main(argv: list[str] | None = None) -> int:
             stack.start_dashboard()
             with temporary_settings({PREFECT_API_URL: stack.prefect_api_url}):
                 asyncio.run(connect_to_simulator(stack))
-                asyncio.run(save_blocks(stack))
+                limited = args.limit != "off"
+                asyncio.run(
+                    save_blocks(stack, TENANT_PER_MINUTE if limited else UNLIMITED_PER_MINUTE)
+                )
                 deploy_production(stack)
                 stack.start_worker(limit=8)
                 stack.start_responder()
@@ -479,7 +516,7 @@ def main(argv: list[str] | None = None) -> int:
                         if name == "nice":
                             wait += DashboardSettings.model_fields["poll_seconds"].default
                         time.sleep(wait + 1)
-                        result = storm(platform, pairs, label)
+                        result = storm(platform, pairs, label, args.limit)
                         runs.append(summarise(f"{label} ({args.pairs} pairs)", result))
                         page["series"].setdefault(f"storm_{name}", []).extend(
                             p["total"] for p in result["pairs"]

@@ -239,6 +239,9 @@ class AdminClient(SessionClient):
 
     # Metrics are only polled on this platform: there is no metrics webhook.
     pushes_metrics = False
+    # Start and stop carry no key and answer no skill: read before (a start of a running
+    # skill may answer an error) and after.
+    changes_by_key = False
     lacks: ClassVar[Mapping[Operation, str]] = {
         "contact_export": "NICE CXone keeps no consent data to segment: scrub contacts from "
         "your own systems with sync_dial_list, which uploads the dialable set to a calling list",
@@ -487,7 +490,8 @@ class AdminClient(SessionClient):
             await asyncio.sleep(LISTING_POLL_SECONDS)
 
     async def pause_campaign(self, campaign_id: str, *, idempotency_key: str) -> None:
-        """Stop the skill without `force`: live calls end normally (force would cut them)."""
+        """Stop the skill without `force`: live calls end normally (force would cut them).
+        The answer shows no skill (None): callers read it back."""
         await self._start_or_stop(campaign_id, "stop")
 
     async def resume_campaign(self, campaign_id: str, *, idempotency_key: str) -> None:

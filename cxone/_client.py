@@ -153,6 +153,9 @@ class CXoneClient(SessionClient):
 
     # The described API delivers metrics by webhook; nothing needs to poll it.
     pushes_metrics = True
+    # A status change carries X-Idempotency-Key, and one to a campaign already in that status
+    # is refused with 409 (nothing changes); its 200 answer is the campaign.
+    changes_by_key = True
     lacks: ClassVar[Mapping[Operation, str]] = {
         "dial_lists": "the described API has no calling lists, upload jobs or DNC groups; on "
         "this platform use export_segmented_contacts, which segments the platform's own lists"
@@ -238,11 +241,15 @@ class CXoneClient(SessionClient):
         # The API does not say which key created a campaign; an identical one is adopted.
         return False
 
-    async def pause_campaign(self, campaign_id: str, *, idempotency_key: str) -> None:
-        await self.set_campaign_status(campaign_id, "paused", idempotency_key=idempotency_key)
+    async def pause_campaign(self, campaign_id: str, *, idempotency_key: str) -> Campaign:
+        return await self.set_campaign_status(
+            campaign_id, "paused", idempotency_key=idempotency_key
+        )
 
-    async def resume_campaign(self, campaign_id: str, *, idempotency_key: str) -> None:
-        await self.set_campaign_status(campaign_id, "active", idempotency_key=idempotency_key)
+    async def resume_campaign(self, campaign_id: str, *, idempotency_key: str) -> Campaign:
+        return await self.set_campaign_status(
+            campaign_id, "active", idempotency_key=idempotency_key
+        )
 
     async def list_campaigns(self, name: str | None = None) -> CampaignList:
         params = {"name": name} if name is not None else None

@@ -35,6 +35,11 @@ class CampaignPlatform(Protocol):
     pushes_metrics: bool
     """True when the platform delivers metrics by webhook; False when they must be polled."""
 
+    changes_by_key: bool
+    """True when a status change is applied at most once per idempotency key and a change to
+    a campaign already in that status is answered as applied without acting: the change may
+    be sent without reading the campaign first. False: read first, send only if needed."""
+
     def check_supports(self, operation: Operation) -> None:
         """Raise `CXoneUnsupported` (saying what to use instead) when the platform lacks
         `operation`; no call is made."""
@@ -57,11 +62,13 @@ class CampaignPlatform(Protocol):
     async def get_campaign(self, campaign_id: str) -> Campaign:
         """The campaign, its `status` "active" (dialling) or "paused"."""
 
-    async def pause_campaign(self, campaign_id: str, *, idempotency_key: str) -> None:
-        """Ask for the campaign to stop dialling (live calls finish); callers confirm."""
+    async def pause_campaign(self, campaign_id: str, *, idempotency_key: str) -> Campaign | None:
+        """Ask for the campaign to stop dialling (live calls finish). Returns the campaign as
+        the platform's answer shows it, or None when the answer shows none: callers confirm
+        by reading it back."""
 
-    async def resume_campaign(self, campaign_id: str, *, idempotency_key: str) -> None:
-        """Ask for the campaign to dial again; callers confirm by reading it back."""
+    async def resume_campaign(self, campaign_id: str, *, idempotency_key: str) -> Campaign | None:
+        """Ask for the campaign to dial again; returns as `pause_campaign` does."""
 
     async def bulk_campaigns(self, campaign_ids: Collection[str]) -> dict[str, Campaign]:
         """Those of `campaign_ids` that one listing of every outbound campaign shows, with

@@ -35,8 +35,9 @@ class MetricsPoller:
     """Reads the primary's metrics of every pair whose platform must be polled.
 
     A round reads, for each listed pair whose credentials block's client has
-    `pushes_metrics == False`, the primary's metrics over the pair's window, at most
-    `concurrency` at a time. Rounds start every `interval_seconds` (a round that takes longer
+    `pushes_metrics == False`, the primary's metrics over the pair's window: in the
+    platform's bulk listing, then one by one for any it left out, at most `concurrency`
+    requests at a time. Rounds start every `interval_seconds` (a round that takes longer
     delays the next one, never overlaps it). A pair whose read fails is logged and skipped;
     the others go on.
 
@@ -80,15 +81,31 @@ class MetricsPoller:
             await asyncio.sleep(max(0.0, started + self._interval - time.monotonic()))
 
     async def poll_once(self) -> int:
-        """One round over the listed pairs; returns how many primaries' readings it recorded."""
+        """One round over the listed pairs; returns how many primaries' readings it recorded.
+
+        The primaries of one credentials block (and window) are read in the platform's bulk
+        listing first (NICE's all-skills summary: a request per 100 skills, not one per pair:
+        a storm's reads and the failovers share the tenant's rate limit), then one by one
+        for those it left out.
+        """
         limit = asyncio.Semaphore(self._concurrency)
         polled: dict[str, list[FailoverPair]] = defaultdict(list)  # by credentials block
+        clients: dict[str, CampaignPlatform] = {}
+        for pair in self._pairs.pairs():
+            client = await self._client_to_poll(pair)
+            if client is not None:
+                clients[pair.credentials_block] = client
+                polled[pair.credentials_block].append(pair)
 
-        async def poll(pair: FailoverPair) -> bool:
-            async with limit:
-                return await self._poll(pair, polled)
+        async def read(reference: str, window: int, pairs: list[FailoverPair]) -> int:
+            return await self._read(clients[reference], window, pairs, limit)
 
-        recorded = sum(await asyncio.gather(*(poll(pair) for pair in self._pairs.pairs())))
+        groups = [
+            (reference, window, [p for p in pairs if p.window_minutes == window])
+            for reference, pairs in polled.items()
+            for window in sorted({p.window_minutes for p in pairs})
+        ]
+        recorded = sum(await asyncio.gather(*(read(*group) for group in groups)))
 
         async def view(reference: str, pairs: list[FailoverPair]) -> None:
             async with limit:
@@ -97,22 +114,56 @@ class MetricsPoller:
         await asyncio.gather(*(view(ref, pairs) for ref, pairs in polled.items()))
         return recorded
 
-    async def _poll(self, pair: FailoverPair, polled: dict[str, list[FailoverPair]]) -> bool:
+    async def _client_to_poll(self, pair: FailoverPair) -> CampaignPlatform | None:
+        """The pair's client when its primary must be polled; None (logged when it is an
+        error) otherwise."""
         campaign_id = pair.primary_campaign_id
         if not is_campaign_id(campaign_id):
             logger.warning("not polling campaign %r: not a campaign id", campaign_id)
-            return False
+            return None
         try:
             client = await self._clients.get(pair.credentials_block)
-            if client.pushes_metrics:
-                return False  # its readings arrive by webhook
-            polled[pair.credentials_block].append(pair)
-            metrics = await client.get_metrics(campaign_id, window_minutes=pair.window_minutes)
-        except (ClientUnavailable, CXoneError) as exc:
+        except ClientUnavailable as exc:
             logger.error("could not poll campaign %s: %s: %s", campaign_id, type(exc).__name__, exc)
-            return False
-        self._record(campaign_id, metrics)
-        return True
+            return None
+        return None if client.pushes_metrics else client  # else its readings arrive by webhook
+
+    async def _read(
+        self,
+        client: CampaignPlatform,
+        window: int,
+        pairs: list[FailoverPair],
+        limit: asyncio.Semaphore,
+    ) -> int:
+        """Read and record these primaries' metrics: in bulk, then each one left out."""
+        wanted = [pair.primary_campaign_id for pair in pairs]
+        try:
+            async with limit:
+                readings = await client.bulk_metrics(wanted, window)
+        except CXoneError as exc:
+            logger.warning("the bulk metrics read failed (%s); reading each campaign", exc)
+            readings = {}
+
+        async def one(campaign_id: str) -> CampaignMetrics | None:
+            async with limit:
+                try:
+                    return await client.get_metrics(campaign_id, window_minutes=window)
+                except CXoneError as exc:
+                    logger.error(
+                        "could not poll campaign %s: %s: %s", campaign_id, type(exc).__name__, exc
+                    )
+                    return None
+
+        missing = [campaign_id for campaign_id in wanted if campaign_id not in readings]
+        for campaign_id, metrics in zip(
+            missing, await asyncio.gather(*map(one, missing)), strict=True
+        ):
+            if metrics is not None:
+                readings[campaign_id] = metrics
+        for campaign_id in wanted:  # in the listing's order, as the pairs were listed
+            if campaign_id in readings:
+                self._record(campaign_id, readings[campaign_id])
+        return sum(campaign_id in readings for campaign_id in wanted)
 
     async def _view(self, reference: str, pairs: list[FailoverPair]) -> None:
         """The statuses of the pairs' campaigns and the backups' metrics, in bulk."""

@@ -17,13 +17,19 @@ import contextlib
 import datetime as dt
 import os
 import signal
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
+from prefect import Flow
 from prefect.client.orchestration import get_client
+from prefect.context import SyncClientContext
 from prefect.events.clients import get_events_subscriber
 from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter
 from prefect.exceptions import ObjectNotFound
 from prefect.logging import get_logger
+from prefect.results import aget_default_result_storage, should_persist_result
+from prefect.settings import get_current_settings
 
 from blocks import register_block_types
 from flows.monitor import monitor_campaigns
@@ -45,8 +51,9 @@ class Responder:
     that pair is going, further events for it are dropped (the run reads fresh metrics).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, failover: Flow[..., Any] = monitor_campaigns) -> None:
         self._running: dict[str, asyncio.Task] = {}
+        self.failover = failover  # the flow each event runs
 
     def handle(self, payload: dict) -> asyncio.Task | None:
         """Start a run for the pair the event names, unless one is going."""
@@ -61,7 +68,7 @@ class Responder:
 
     async def _run(self, parameters: dict) -> None:
         try:
-            result = await monitor_campaigns(**parameters)
+            result = await self.failover(**parameters)
             logger.info(
                 "Responded to %s for %s: %s",
                 LOW_SUCCESS_EVENT,
@@ -127,20 +134,55 @@ async def respond_to_low_success(ready_file: Path | None = None) -> None:
         occurred=EventOccurredFilter(since=dt.datetime.now(dt.UTC)),  # no backlog replay
     )
     responder = Responder()
-    try:
-        async with get_events_subscriber(filter=events) as subscriber:
-            logger.info("Listening for %s", ", ".join(names))
+    # The failovers still running when the listening stops finish on the shared client.
+    async with shared_clients():
+        try:
+            responder.failover = await with_result_settings(monitor_campaigns)
+            async with get_events_subscriber(filter=events) as subscriber:
+                logger.info("Listening for %s", ", ".join(names))
+                if ready_file is not None:
+                    write_ready_file(ready_file)
+                async for event in subscriber:
+                    if event.event == RECEIVED_EVENT:
+                        responder.handle_revocation(event.payload)
+                    else:
+                        responder.handle(event.payload)
+        finally:
             if ready_file is not None:
-                write_ready_file(ready_file)
-            async for event in subscriber:
-                if event.event == RECEIVED_EVENT:
-                    responder.handle_revocation(event.payload)
-                else:
-                    responder.handle(event.payload)
-    finally:
-        if ready_file is not None:
-            ready_file.unlink(missing_ok=True)
-        await responder.wait()
+                ready_file.unlink(missing_ok=True)
+            await responder.wait()
+
+
+async def with_result_settings(failover: Flow[..., Any]) -> Flow[..., Any]:
+    """`failover` with the result storage and persistence Prefect would pick for each of its
+    runs, picked once: otherwise every run reads the server's default result storage with a
+    synchronous client on the event loop, and in a storm each such read (slow while the
+    server is busy) holds up every other failover."""
+    async with get_client() as client:
+        server = await client.read_server_default_result_storage()
+    persist = failover.persist_result
+    if persist is None:  # Prefect's default: persist when a default storage block is set
+        settings = get_current_settings().results
+        persist = should_persist_result() or bool(
+            settings.default_storage_block or server.default_result_storage_block_id
+        )
+    storage = failover.result_storage or await aget_default_result_storage()
+    if getattr(storage, "_block_document_id", None) is None:  # not a saved block: Prefect's
+        storage = Path(get_current_settings().results.local_storage_path)  # local default
+    return failover.with_options(result_storage=storage, persist_result=persist)
+
+
+@contextlib.asynccontextmanager
+async def shared_clients() -> AsyncIterator[None]:
+    """One synchronous Prefect client for the service's lifetime, which every flow run it
+    starts uses: Prefect builds one per flow run to resolve its result storage (a TLS context
+    apiece, tens of ms of CPU whatever the URL's scheme, on the event loop).
+
+    The asynchronous client stays one per flow run: shared, its pool of 16 connections
+    would queue the lease renewals of every failover behind the others' calls.
+    """
+    with SyncClientContext.get_or_create():
+        yield
 
 
 def write_ready_file(path: Path) -> None:

@@ -1,8 +1,9 @@
 """Tasks of the monitor: read a campaign's metrics and status, pause it, resume it.
 
-`pause_campaign` only ever pauses and `resume_campaign` only ever resumes. Each reads the
-campaign before it writes (nothing is sent when it is already there) and after (the change
-counts only once the campaign is seen in its new status).
+`pause_campaign` only ever pauses and `resume_campaign` only ever resumes. Nothing is sent
+to a campaign already in the target status (read first, unless the platform applies a change
+once per key and refuses one to a campaign already there), and the change counts only once
+the platform shows the campaign in its new status (the change's answer, else a read-back).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from prefect import get_run_logger, task
 
 from blocks import PlatformCredentials, clock
-from cxone import CampaignMetrics, CampaignPlatform, CampaignStatus, CXoneError
+from cxone import Campaign, CampaignMetrics, CampaignPlatform, CampaignStatus, CXoneError
 from failover import AbandonmentReading
 from failover.abandonment import WINDOW as ABANDONMENT_WINDOW
 
@@ -161,20 +162,29 @@ async def read_status(credentials: PlatformCredentials, campaign_id: str) -> str
 async def _change_status(
     credentials: PlatformCredentials, campaign_id: str, status: CampaignStatus, idempotency_key: str
 ) -> dict:
-    """Read, send the change with the operation's key if needed, read back.
+    """Send the change with the operation's key if needed, and confirm it.
 
-    The read-back is what counts: an answer can be lost after the platform applied the
-    change, and "already in that status" is success only if the campaign really is there.
+    Nothing is sent to a campaign already in that status: where the platform applies a change
+    once per key and answers one to a campaign already there as applied without acting
+    (`changes_by_key`), the change goes out at once; elsewhere the campaign is read first.
+    The confirmation is the platform's own answer: the read that found the campaign there
+    already, or the change's answer when it shows the new status, else a read-back (an answer
+    can be lost after the platform applied the change, and "already in that status" is
+    success only if the campaign really is there).
     On NICE CXone a pause is a stop without force: live calls end normally.
 
     Raises:
         StatusNotConfirmed: the campaign is in another status after the change.
     """
     async with credentials.get_client() as platform:
-        if (await platform.get_campaign(campaign_id)).status != status:
-            change = platform.pause_campaign if status == "paused" else platform.resume_campaign
-            await change(campaign_id, idempotency_key=idempotency_key)
-        campaign = await platform.get_campaign(campaign_id)
+        change = platform.pause_campaign if status == "paused" else platform.resume_campaign
+        campaign: Campaign | None = None
+        if not platform.changes_by_key:
+            campaign = await platform.get_campaign(campaign_id)
+        if campaign is None or campaign.status != status:
+            campaign = await change(campaign_id, idempotency_key=idempotency_key)
+        if campaign is None or campaign.status != status:
+            campaign = await platform.get_campaign(campaign_id)
     if campaign.status != status:
         raise StatusNotConfirmed(f"campaign {campaign_id} is {campaign.status!r}, not {status!r}")
     get_run_logger().info("Campaign %s confirmed %s", campaign_id, status)

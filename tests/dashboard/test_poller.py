@@ -84,6 +84,11 @@ async def test_each_pair_on_a_platform_without_webhooks_is_polled_into_the_webho
     assert about(updated, pushed) == [] and about(updated, unknown_skill) == []
     assert not [r for r in sim.get("/_sim/requests").json()["requests"] if pushed in r["path"]]
     assert f"could not poll campaign {unknown_skill}: CXoneNotFound" in caplog.text
+    # The primaries come from the bulk listing of every skill's summary; only the skill it
+    # left out (the unknown one) is asked for alone.
+    paths = [r["path"] for r in stand_in.get("/_sim/admin/requests").json()["requests"]]
+    alone = {p.split("/")[-2] for p in paths if p.endswith("/summary") and "/skills/" in p}
+    assert low not in alone and healthy not in alone and unknown_skill in alone
     rows = {
         row["campaign_id"]: row
         for row in (await dash.http.get("/api/campaigns")).json()["campaigns"]

@@ -2,13 +2,22 @@
 
 import asyncio
 
+import prefect.results
+from prefect import flow
+from prefect.client.orchestration import get_client
+from prefect.context import SyncClientContext
 from prefect.events import emit_event
 
 from blocks import CXoneCredentials
 from cxone import CampaignPayload
 from deployments import responder as responder_module
 from deployments.definitions import LOW_SUCCESS_EVENT
-from deployments.responder import Responder, respond_to_low_success
+from deployments.responder import (
+    Responder,
+    respond_to_low_success,
+    shared_clients,
+    with_result_settings,
+)
 
 
 async def test_low_success_event_fails_the_pair_over(sim, credentials_block):
@@ -97,3 +106,46 @@ async def test_the_ready_file_appears_once_subscribed_and_goes_when_stopped(tmp_
         listener.cancel()
         await asyncio.gather(listener, return_exceptions=True)
     assert not ready.exists()  # a stopped responder is not ready
+
+
+async def test_the_responders_flow_runs_share_its_synchronous_prefect_client():
+    """Each flow run the responder starts uses the service's synchronous client instead of
+    building its own (a TLS context per run); each keeps its own asynchronous client."""
+    seen: list[tuple[object, object]] = []
+
+    @flow
+    async def note_clients() -> None:
+        seen.append((get_client(), get_client(sync_client=True)))
+
+    async with shared_clients():
+        shared = SyncClientContext.get().client
+        await note_clients()
+        await note_clients()
+    [(first, first_sync), (second, second_sync)] = seen
+    assert first_sync is shared and second_sync is shared
+    assert first is not second
+
+
+async def test_the_responders_flow_runs_read_no_result_settings_from_the_server(monkeypatch):
+    """Prefect reads the server's default result storage for every flow run, with a blocking
+    client on the event loop; the responder picks the same settings once instead."""
+    reads: list[int] = []
+    original = prefect.results._read_server_default_result_storage_block_id
+
+    def counted():
+        reads.append(1)
+        return original()
+
+    monkeypatch.setattr(prefect.results, "_read_server_default_result_storage_block_id", counted)
+
+    @flow
+    async def answer() -> int:
+        return 42
+
+    async with shared_clients():
+        picked = await with_result_settings(answer)
+        assert await picked() == 42 and await picked() == 42
+        assert reads == []
+        assert picked.persist_result is False  # as Prefect's default: no storage configured
+        assert await answer() == 42
+    assert reads == [1]  # the flow as it is reads them on each run
