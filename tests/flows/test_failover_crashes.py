@@ -77,19 +77,22 @@ def make_scenarios(primary: str, backup: str) -> dict[str, tuple[list[dict], Cal
     async def resume_applied(sim) -> bool:
         return (backup, "active") in transitions(sim)
 
-    hold_get = {"kind": "slow", "method": "GET", "delay_ms": HOLD_MS}
+    # A step's first request to its campaign is held before it takes effect, whatever it is:
+    # a read of the campaign, or the change itself where the platform takes changes unread
+    # (changes_by_key). Metrics reads of that campaign pass (a no-op fault takes each one, in
+    # whatever order the readings and the guards come), and so do other pairs' requests.
+    def hold_first(campaign: str) -> list[dict]:
+        passes = {"kind": "slow", "method": "GET", "path": f"{campaign}/metrics", "count": 10}
+        return [passes, {"kind": "slow", "path": campaign, "delay_ms": HOLD_MS}]
+
     hold_answer = {"kind": "slow_after_commit", "method": "PUT", "delay_ms": HOLD_MS}
     return {
-        # The metrics read passes (a no-op fault takes it); the pause's first read is held.
-        "after the claim": (
-            [{**hold_get, "path": "/metrics", "delay_ms": 0}, {**hold_get, "path": primary}],
-            claimed,
-        ),
+        "after the claim": (hold_first(primary), claimed),
         "after the pause is sent, before its answer is recorded": (
             [{**hold_answer, "path": primary}],
             pause_applied,
         ),
-        "after the pause is recorded": ([{**hold_get, "path": backup}], pause_recorded),
+        "after the pause is recorded": (hold_first(backup), pause_recorded),
         "after the resume is sent": ([{**hold_answer, "path": backup}], resume_applied),
     }
 
