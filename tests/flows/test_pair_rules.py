@@ -3,6 +3,8 @@ serves one failover at a time."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.events.filters import EventFilter, EventNameFilter, EventResourceFilter
@@ -66,15 +68,21 @@ async def claim_on(backup: str, primary: str, credentials_block: str):
     return await read_claim(pair)
 
 
-async def backup_events(campaign_id: str) -> list:
+async def backup_events(campaign_id: str, seconds: float = 30.0) -> list:
+    """The backup-in-use events about the campaign, waiting for the first: the server stores
+    events a moment after they are emitted (longer on a busy machine)."""
     async with get_client() as client:
-        events = await client.read_events(
-            EventFilter(
-                event=EventNameFilter(name=[BACKUP_IN_USE]),
-                resource=EventResourceFilter(id=[f"cxone.campaign.{campaign_id}"]),
-            ),
-            limit=10,
-        )
+        for _ in range(int(seconds / 0.2)):
+            events = await client.read_events(
+                EventFilter(
+                    event=EventNameFilter(name=[BACKUP_IN_USE]),
+                    resource=EventResourceFilter(id=[f"cxone.campaign.{campaign_id}"]),
+                ),
+                limit=10,
+            )
+            if events.events:
+                break
+            await asyncio.sleep(0.2)
     return events.events
 
 
