@@ -178,10 +178,14 @@ async def test_sixteen_runs_over_two_workers_fail_over_exactly_once(stack):
 async def test_a_worker_killed_mid_failover_is_finished_by_the_other(stack):
     tenant = Tenant(stack.simulator_url)
     primary, backup = tenant.pair()
-    # The resume's first read is held, so the run is mid-failover (primary paused) when killed.
-    tenant.http.post(
-        "/_sim/faults", json={"kind": "slow", "method": "GET", "path": backup, "delay_ms": 60_000}
-    ).raise_for_status()
+    # The resume's first request (a read, or the change itself where changes go out unread)
+    # is held, so the run is mid-failover (primary paused) when killed; the backup's metrics
+    # reads pass.
+    for fault in (
+        {"kind": "slow", "method": "GET", "path": f"{backup}/metrics", "count": 10},
+        {"kind": "slow", "path": backup, "delay_ms": 60_000},
+    ):
+        tenant.http.post("/_sim/faults", json=fault).raise_for_status()
     (first,) = await start_runs(primary, backup, 1)
     identity = failover_identity(
         FailoverPair(primary_campaign_id=primary, backup_campaign_id=backup), 1
