@@ -64,7 +64,6 @@ from failover import (
     fresh_window,
     judge_abandonment,
 )
-from tasks.errors import THREE_CALLS_SECONDS
 from tasks.failover import (
     ReadFailure,
     pause_campaign,
@@ -344,7 +343,7 @@ async def _change(run: PairRun, change: Any, campaign_id: str, key: str) -> dict
     if not run.in_fleet:
         answer: dict[str, Any] = await change(run.platform, campaign_id, key)
         return answer
-    async with asyncio.timeout(THREE_CALLS_SECONDS):
+    async with asyncio.timeout(change.timeout_seconds):
         answer = await change.fn(run.platform, campaign_id, key)
     return answer
 

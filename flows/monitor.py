@@ -8,6 +8,7 @@ holder) is `blocks.operation`.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections import Counter
 from typing import Any
 
@@ -40,7 +41,16 @@ from blocks import (
     restore_identity,
 )
 from cxone import CampaignMetrics, PlatformId
-from failover import Action, FleetRow, PairOutcome, fresh_window
+from failover import (
+    Action,
+    FailoverPolicy,
+    FleetRow,
+    History,
+    PairOutcome,
+    Reading,
+    decide,
+    fresh_window,
+)
 from tasks.failover import (
     ReadFailure,
     pause_campaign,
@@ -309,7 +319,8 @@ async def monitor_fleet(concurrency: int = 16) -> State[Any]:
 
     # The pairs likely to act start first: a failover's steps take longest, and must not
     # wait behind hundreds of quick evaluations for a place.
-    started = {id(run): asyncio.ensure_future(evaluate(run)) for run in sorted(runs, key=_calm)}
+    first = sorted(runs, key=lambda run: _calm(run, now))
+    started = {id(run): asyncio.ensure_future(evaluate(run)) for run in first}
     outcomes = await asyncio.gather(*(started[id(run)] for run in runs))
     evaluated = [(run.pair, run.credentials, row) for run, row in zip(runs, outcomes, strict=True)]
     # A run that failed pairs over reads no names: it ends sooner (the next run is due within
@@ -338,14 +349,16 @@ async def monitor_fleet(concurrency: int = 16) -> State[Any]:
     return Completed(message=_fleet_counts(rows), data={"pairs": [row.as_dict() for row in rows]})
 
 
-def _calm(run: PairRun) -> bool:
+def _calm(run: PairRun, now: dt.datetime) -> bool:
     """Whether the pair likely has nothing to do: no failover record in its episode and a
-    reading at or above its threshold (False sorts first)."""
+    reading the decision's own rule would not fail over on at once (False sorts first)."""
     metrics = run.metrics
     if run.record is not None or not isinstance(metrics, CampaignMetrics):
         return False
     pair = run.pair
-    return metrics.success_rate >= pair.threshold or metrics.calls_attempted < pair.min_calls
+    reading = Reading(metrics.success_rate, metrics.calls_attempted, now)
+    policy = FailoverPolicy(threshold=pair.threshold, min_calls=pair.min_calls)
+    return decide(reading, policy, History()).action != Action.FAILOVER
 
 
 def _by_credentials(runs: list[PairRun]) -> dict[str, list[PairRun]]:
