@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Awaitable, Callable
 
 import pytest
 from prefect.client.orchestration import get_client
@@ -64,6 +65,16 @@ def transitions(sim) -> list[tuple[str, str]]:
 
 def statuses(sim) -> dict[str, str]:
     return {c["id"]: c["status"] for c in sim.get("/_sim/campaigns").json()["campaigns"]}
+
+
+async def until(condition: Callable[[], Awaitable[object]], what: str, seconds: float = 90) -> None:
+    """Wait until `condition` answers something true (a run getting somewhere, the server
+    storing what was emitted); TimeoutError naming `what` after `seconds`."""
+    for _ in range(int(seconds / 0.1)):
+        if await condition():
+            return
+        await asyncio.sleep(0.1)
+    raise TimeoutError(f"never saw: {what}")
 
 
 def add_fault(sim, **fault) -> None:

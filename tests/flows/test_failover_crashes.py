@@ -14,7 +14,7 @@ import os
 import signal
 import sys
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 from prefect.client.orchestration import get_client
@@ -24,12 +24,11 @@ from blocks import CXoneCredentials, FailoverPair, failover_identity, operation
 from deployments.local_stack import LocalStack
 from flows.monitor import monitor_campaigns
 
-from .conftest import add_fault, create_campaign, set_metrics, transitions
+from .conftest import add_fault, create_campaign, set_metrics, transitions, until
 
 ROOT = Path(__file__).resolve().parents[2]
 LEASE_SECONDS = "2"
 HOLD_MS = 30_000  # how long the simulator holds the request a process is killed in
-WAIT_SECONDS = 90
 
 
 def monitor_process(
@@ -46,14 +45,6 @@ def monitor_process(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-
-
-async def until(condition: Callable[[], Awaitable[bool]], what: str) -> None:
-    for _ in range(int(WAIT_SECONDS / 0.1)):
-        if await condition():
-            return
-        await asyncio.sleep(0.1)
-    raise TimeoutError(f"never saw: {what}")
 
 
 def identity(primary: str, backup: str) -> operation.OperationIdentity:
