@@ -391,11 +391,9 @@ def _after_caps(
     for chosen in np.split(rows, np.flatnonzero(np.diff(data.time_row[rows])) + 1):
         if not len(chosen):
             continue
-        allowed = np.flatnonzero(grid.allowed(*data.time_combination(data.time_row[chosen[0]])))
         wanted = np.maximum(grid.minute_of(data.caps.lifts_at[chosen]), earliest)
-        position = np.searchsorted(allowed, wanted)
-        found = position < len(allowed)
-        minute[chosen] = np.where(found, allowed[np.minimum(position, len(allowed) - 1)], -1)
+        combination = data.time_combination(data.time_row[chosen[0]])
+        minute[chosen] = grid.first_allowed(*combination, wanted)
     return minute
 
 

@@ -84,6 +84,9 @@ class CallingGrid:
         # What each combination was judged (one entry per question asked).
         self._judged: dict[tuple[frozenset[str], tuple[Rule, ...]], tuple[Status, int]] = {}
         self._days: dict[tuple[object, ...], DayWindow] = {}
+        # The runs of allowed minutes of each combination (a few bytes each, unlike a mask):
+        # a list's chunks ask the same combinations when their frequency caps lift.
+        self._spans: dict[tuple[frozenset[str], tuple[Rule, ...]], tuple[np.ndarray, ...]] = {}
         # Evaluations in several threads may share a grid (`calling_grid`): each table entry
         # is computed under the lock, and read without it once there.
         self._lock = threading.RLock()
@@ -186,9 +189,39 @@ class CallingGrid:
             np.logical_or.reduce([closed for _, closed in masks]),
         )
 
-    def allowed(self, zones: frozenset[str], rules: tuple[Rule, ...]) -> np.ndarray:
-        """Minutes every rule allows in every zone."""
-        return self._combined(zones, rules)[0]
+    def _allowed_spans(
+        self, zones: frozenset[str], rules: tuple[Rule, ...]
+    ) -> tuple[np.ndarray, ...]:
+        """Starts and ends (exclusive) of the runs of minutes `allowed` gives, ascending."""
+        key = (zones, rules)
+        found = self._spans.get(key)
+        if found is None:
+            allowed = self._combined(zones, rules)[0].view(np.int8)
+            edges = np.flatnonzero(np.diff(allowed, prepend=0, append=0))
+            found = self._spans.setdefault(key, (edges[0::2], edges[1::2]))
+        return found
+
+    def first_allowed(
+        self, zones: frozenset[str], rules: tuple[Rule, ...], wanted: np.ndarray
+    ) -> np.ndarray:
+        """For each grid minute in `wanted` (not negative), the first minute at or after it
+        that every rule allows in every zone; -1 where there is none within the grid.
+
+        Example:
+            >>> from compliance._rules import Rule
+            >>> grid = CallingGrid(pd.Timestamp("2026-11-30 05:00", tz="UTC"))  # 00:00 ET
+            >>> rule = Rule("US-FED", "US", week=((480, 1260),) * 7)
+            >>> zones = frozenset({"America/New_York"})
+            >>> grid.first_allowed(zones, (rule,), np.array([0, 500, 1260, 99_999])).tolist()
+            [480, 500, 1920, -1]
+        """
+        starts, ends = self._allowed_spans(zones, rules)
+        if not len(starts):
+            return np.full(len(wanted), -1, dtype=np.int64)
+        span = np.searchsorted(ends, wanted, side="right")  # the first run ending after it
+        found = span < len(ends)
+        first = np.maximum(starts[np.minimum(span, len(starts) - 1)], wanted)
+        return np.where(found, first, -1).astype(np.int64)
 
     def judge(self, zones: frozenset[str], rules: tuple[Rule, ...]) -> tuple[Status, int]:
         """Status at the first minute when every rule must allow the call in every zone.

@@ -947,3 +947,38 @@ def test_a_grid_that_lets_go_of_its_combined_masks_answers_alike(monkeypatch):
     monkeypatch.setattr(_windows, "_KEPT_ZONE_MASKS", 1)  # every new combination clears them
     pd.testing.assert_frame_equal(compliance.evaluate(contacts, at), kept)
     _windows._GRIDS.clear()
+
+
+@pytest.mark.parametrize(
+    ("zones", "states"),
+    [
+        ({"America/New_York"}, ()),
+        ({"America/New_York"}, ("FL",)),
+        ({"America/Chicago", "America/Denver"}, ("TX",)),
+        ({"Pacific/Honolulu", "America/Anchorage"}, ()),
+        ({"America/New_York", "Pacific/Honolulu"}, ("NY", "MA")),  # barely any overlap
+    ],
+)
+def test_first_allowed_minute_is_the_first_allowed_minute_of_the_mask(zones, states):
+    """A capped contact's next minute comes from the combination's allowed runs, kept per
+    grid: it must be the first minute of the combined mask at or after the one wanted."""
+    import numpy as np
+
+    from compliance._rules import federal_rule, state_rules
+    from compliance._windows import GRID_MINUTES, CallingGrid
+
+    rules = (
+        federal_rule(CallingPolicy()),
+        *(rule for rule in state_rules() if rule.state in states),
+    )
+    grid = CallingGrid(pd.Timestamp("2026-11-27 05:00", tz="UTC"))  # a Friday before a Sunday
+    zones = frozenset(zones)
+    allowed = np.flatnonzero(grid._combined(zones, rules)[0])
+    wanted = np.arange(0, GRID_MINUTES + 60)
+    position = np.searchsorted(allowed, wanted)
+    expected = np.where(
+        position < len(allowed), allowed[np.minimum(position, len(allowed) - 1)], -1
+    )
+    assert len(allowed) and (expected == -1).any()
+    np.testing.assert_array_equal(grid.first_allowed(zones, rules, wanted), expected)
+    np.testing.assert_array_equal(grid.first_allowed(zones, rules, wanted[::-1]), expected[::-1])
