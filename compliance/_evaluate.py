@@ -387,13 +387,13 @@ def _after_caps(
     rows = np.flatnonzero(
         (reason == _CAPPED) & (data.caps.lifts_at != NAT) & zone_known[data.zone_row]
     )
-    rows = rows[np.argsort(data.time_row[rows], kind="stable")]
-    for chosen in np.split(rows, np.flatnonzero(np.diff(data.time_row[rows])) + 1):
-        if not len(chosen):
-            continue
-        wanted = np.maximum(grid.minute_of(data.caps.lifts_at[chosen]), earliest)
-        combination = data.time_combination(data.time_row[chosen[0]])
-        minute[chosen] = grid.first_allowed(*combination, wanted)
+    time_row = data.time_row[rows]
+    asked = np.zeros(len(data.time_keys), dtype=bool)
+    asked[time_row] = True  # the combinations of capped rows, in a dense numbering
+    which = (np.cumsum(asked) - 1)[time_row]
+    chosen = [data.time_combination(i) for i in np.flatnonzero(asked).tolist()]
+    wanted = np.maximum(grid.minute_of(data.caps.lifts_at[rows]), earliest)
+    minute[rows] = grid.first_allowed(chosen, which, wanted)
     return minute
 
 

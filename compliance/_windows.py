@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import overload
@@ -202,25 +203,40 @@ class CallingGrid:
         return found
 
     def first_allowed(
-        self, zones: frozenset[str], rules: tuple[Rule, ...], wanted: np.ndarray
+        self,
+        combinations: Sequence[tuple[frozenset[str], tuple[Rule, ...]]],
+        which: np.ndarray,
+        wanted: np.ndarray,
     ) -> np.ndarray:
-        """For each grid minute in `wanted` (not negative), the first minute at or after it
-        that every rule allows in every zone; -1 where there is none within the grid.
+        """For each row, the first minute at or after `wanted` (not negative) that every rule
+        of its combination (`combinations[which]`) allows in every zone of it; -1 where
+        there is none within the grid. One search for all rows, whatever their combination.
 
         Example:
             >>> from compliance._rules import Rule
             >>> grid = CallingGrid(pd.Timestamp("2026-11-30 05:00", tz="UTC"))  # 00:00 ET
             >>> rule = Rule("US-FED", "US", week=((480, 1260),) * 7)
             >>> zones = frozenset({"America/New_York"})
-            >>> grid.first_allowed(zones, (rule,), np.array([0, 500, 1260, 99_999])).tolist()
+            >>> wanted = np.array([0, 500, 1260, 99_999])
+            >>> grid.first_allowed([(zones, (rule,))], np.zeros(4, int), wanted).tolist()
             [480, 500, 1920, -1]
         """
-        starts, ends = self._allowed_spans(zones, rules)
-        if not len(starts):
+        spans = [self._allowed_spans(zones, rules) for zones, rules in combinations]
+        # Each combination's runs in a span of minutes of its own, one after the other.
+        width = GRID_MINUTES + 1
+        shift = np.arange(len(spans), dtype=np.int64) * width
+        sizes = np.array([len(starts) for starts, _ in spans], dtype=np.int64)
+        owner = np.repeat(np.arange(len(spans)), sizes)
+        starts = np.concatenate([s for s, _ in spans] + [np.zeros(0, np.int64)]) + shift[owner]
+        ends = np.concatenate([e for _, e in spans] + [np.zeros(0, np.int64)]) + shift[owner]
+        if not len(ends):
             return np.full(len(wanted), -1, dtype=np.int64)
-        span = np.searchsorted(ends, wanted, side="right")  # the first run ending after it
-        found = span < len(ends)
-        first = np.maximum(starts[np.minimum(span, len(starts) - 1)], wanted)
+        at = np.minimum(wanted, GRID_MINUTES) + shift[which]
+        run = np.searchsorted(ends, at, side="right")  # the first run ending after it
+        found = run < len(ends)
+        run = np.minimum(run, len(ends) - 1)
+        found &= owner[run] == which  # not a run of the next combination
+        first = np.maximum(starts[run], at) - shift[which]
         return np.where(found, first, -1).astype(np.int64)
 
     def judge(self, zones: frozenset[str], rules: tuple[Rule, ...]) -> tuple[Status, int]:

@@ -949,36 +949,43 @@ def test_a_grid_that_lets_go_of_its_combined_masks_answers_alike(monkeypatch):
     _windows._GRIDS.clear()
 
 
-@pytest.mark.parametrize(
-    ("zones", "states"),
-    [
-        ({"America/New_York"}, ()),
-        ({"America/New_York"}, ("FL",)),
-        ({"America/Chicago", "America/Denver"}, ("TX",)),
-        ({"Pacific/Honolulu", "America/Anchorage"}, ()),
-        ({"America/New_York", "Pacific/Honolulu"}, ("NY", "MA")),  # barely any overlap
-    ],
-)
-def test_first_allowed_minute_is_the_first_allowed_minute_of_the_mask(zones, states):
-    """A capped contact's next minute comes from the combination's allowed runs, kept per
-    grid: it must be the first minute of the combined mask at or after the one wanted."""
+def test_first_allowed_minute_is_the_first_allowed_minute_of_each_rows_mask():
+    """A capped contact's next minute comes from its combination's runs of allowed minutes,
+    all rows in one search: each must be the first minute of its own combined mask at or
+    after the one wanted (never one of the next combination's), -1 when there is none."""
     import numpy as np
 
-    from compliance._rules import federal_rule, state_rules
+    from compliance._rules import Rule, federal_rule, state_rules
     from compliance._windows import GRID_MINUTES, CallingGrid
 
-    rules = (
-        federal_rule(CallingPolicy()),
-        *(rule for rule in state_rules() if rule.state in states),
-    )
+    federal = federal_rule(CallingPolicy())
+    never = Rule("NEVER", "US", week=(None,) * 7)
+    combinations = [
+        (frozenset(zones), (federal, *(r for r in state_rules() if r.state in states)))
+        for zones, states in [
+            ({"America/New_York"}, ()),
+            ({"America/New_York"}, ("FL",)),
+            ({"America/Chicago", "America/Denver"}, ("TX",)),
+            ({"Pacific/Honolulu", "America/Anchorage"}, ()),
+            ({"America/New_York", "Pacific/Honolulu"}, ("NY", "MA")),  # barely any overlap
+        ]
+    ] + [(frozenset({"America/New_York"}), (federal, never))]
     grid = CallingGrid(pd.Timestamp("2026-11-27 05:00", tz="UTC"))  # a Friday before a Sunday
-    zones = frozenset(zones)
-    allowed = np.flatnonzero(grid._combined(zones, rules)[0])
-    wanted = np.arange(0, GRID_MINUTES + 60)
-    position = np.searchsorted(allowed, wanted)
-    expected = np.where(
-        position < len(allowed), allowed[np.minimum(position, len(allowed) - 1)], -1
+    wanted = np.tile(np.arange(0, GRID_MINUTES + 60), len(combinations))
+    which = np.repeat(np.arange(len(combinations)), GRID_MINUTES + 60)
+    expected = np.full(len(wanted), -1)
+    for i, (zones, rules) in enumerate(combinations):
+        allowed = np.flatnonzero(grid._combined(zones, rules)[0])
+        position = np.searchsorted(allowed, wanted[which == i])
+        found = position < len(allowed)
+        if len(allowed):
+            expected[which == i] = np.where(
+                found, allowed[np.minimum(position, len(allowed) - 1)], -1
+            )
+    assert (expected >= 0).any() and (expected == -1).any()
+    np.testing.assert_array_equal(grid.first_allowed(combinations, which, wanted), expected)
+    mixed = np.random.default_rng(5).permutation(len(wanted))  # rows of all combinations
+    np.testing.assert_array_equal(
+        grid.first_allowed(combinations, which[mixed], wanted[mixed]), expected[mixed]
     )
-    assert len(allowed) and (expected == -1).any()
-    np.testing.assert_array_equal(grid.first_allowed(zones, rules, wanted), expected)
-    np.testing.assert_array_equal(grid.first_allowed(zones, rules, wanted[::-1]), expected[::-1])
+    assert (grid.first_allowed(combinations[-1:], which[:3] * 0, wanted[:3]) == -1).all()
