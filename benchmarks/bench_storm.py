@@ -52,6 +52,7 @@ from typing import Any
 
 import httpx
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterExpectedStartTime
 from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
@@ -283,6 +284,29 @@ async def failover_marks(
     }
 
 
+async def storm_runs(since: dt.datetime) -> dict[str, Any]:
+    """The flow runs the storm started: the responder's by flow (and the pairs each of its
+    `monitor-pairs` runs named), and the safety net's (`failover-on-low-success`, on the
+    worker: any at all means some pair had no evaluation within the trigger's window)."""
+    window = FlowRunFilter(expected_start_time=FlowRunFilterExpectedStartTime(after_=since))
+    async with get_client() as client:
+        runs = await client.read_flow_runs(flow_run_filter=window, limit=200)
+        flows = {flow.id: flow.name for flow in await client.read_flows(limit=200)}
+    responder = Counter(flows.get(run.flow_id, "?") for run in runs if run.deployment_id is None)
+    return {
+        "responder_runs": dict(responder),
+        "batch_sizes": sorted(
+            (
+                len(run.parameters.get("primary_campaign_ids") or [])
+                for run in runs
+                if run.deployment_id is None and flows.get(run.flow_id) == "monitor-pairs"
+            ),
+            reverse=True,
+        ),
+        "safety_net_runs": sum(1 for run in runs if run.deployment_id is not None),
+    }
+
+
 def rate_check(requests: list[dict]) -> dict[str, int]:
     """The platform's answers during the storm: refusals and the densest second and minute."""
     times = sorted(dt.datetime.fromisoformat(r["at"]).timestamp() for r in requests)
@@ -339,6 +363,7 @@ def storm(
     changes = platform.changes() - before
     wanted = Counter({(p, "paused"): 1 for p, _ in pairs} | {(b, "active"): 1 for b in backups})
     lows = asyncio.run(low_events(started - dt.timedelta(seconds=1)))
+    runs = asyncio.run(storm_runs(started))
     # NICE: each collapse is dated by its pair's first low event, which the poll that read
     # it emitted (a later request for that skill's summary need not be the read that found
     # it); a pair whose event the server does not show is dated by that request instead.
@@ -392,6 +417,7 @@ def storm(
         "unapplied": unapplied,
         "changes": sum(changes.values()),
         **rates,
+        **runs,
     }
 
 
@@ -417,7 +443,9 @@ def summarise(label: str, result: dict[str, Any]) -> dict[str, Any]:
         f"taken over or not applied: {len(summary['unapplied'])}); "
         f"requests {summary['requests']}, 429s {summary['refused_429']}, "
         f"densest second {summary['max_per_second']}, densest minute "
-        f"{summary['max_per_minute']}; collapses sent within {summary['collapse_spread']:.2f}s",
+        f"{summary['max_per_minute']}; collapses sent within {summary['collapse_spread']:.2f}s\n"
+        f"  flow runs: responder {summary['responder_runs']} (batches of "
+        f"{summary['batch_sizes']}), safety net {summary['safety_net_runs']}",
         flush=True,
     )
     return summary
