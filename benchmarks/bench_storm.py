@@ -284,26 +284,30 @@ async def failover_marks(
     }
 
 
+SAFETY_NET_DEPLOYMENT = "monitor-campaigns/failover-on-low-success"
+
+
 async def storm_runs(since: dt.datetime) -> dict[str, Any]:
     """The flow runs the storm started: the responder's by flow (and the pairs each of its
-    `monitor-pairs` runs named), and the safety net's (`failover-on-low-success`, on the
-    worker: any at all means some pair had no evaluation within the trigger's window)."""
+    `monitor-pairs` runs named), and the safety net's (`failover-on-low-success`, run on the
+    worker: any at all means some pair had no evaluation within the trigger's window). Runs
+    the schedules created ahead (the fleet's, every minute) are neither."""
     window = FlowRunFilter(expected_start_time=FlowRunFilterExpectedStartTime(after_=since))
     async with get_client() as client:
         runs = await client.read_flow_runs(flow_run_filter=window, limit=200)
         flows = {flow.id: flow.name for flow in await client.read_flows(limit=200)}
-    responder = Counter(flows.get(run.flow_id, "?") for run in runs if run.deployment_id is None)
+        safety_net = (await client.read_deployment_by_name(SAFETY_NET_DEPLOYMENT)).id
+    ours = [run for run in runs if run.deployment_id is None]
+    batches = [run for run in ours if flows.get(run.flow_id) == "monitor-pairs"]
+    caught = [run for run in runs if run.deployment_id == safety_net]
     return {
-        "responder_runs": dict(responder),
+        "responder_runs": dict(Counter(flows.get(run.flow_id, "?") for run in ours)),
         "batch_sizes": sorted(
-            (
-                len(run.parameters.get("primary_campaign_ids") or [])
-                for run in runs
-                if run.deployment_id is None and flows.get(run.flow_id) == "monitor-pairs"
-            ),
+            (len(run.parameters.get("primary_campaign_ids") or []) for run in batches),
             reverse=True,
         ),
-        "safety_net_runs": sum(1 for run in runs if run.deployment_id is not None),
+        "safety_net_runs": len(caught),
+        "safety_net_states": dict(Counter(str(run.state_name) for run in caught)),
     }
 
 
@@ -445,7 +449,8 @@ def summarise(label: str, result: dict[str, Any]) -> dict[str, Any]:
         f"densest second {summary['max_per_second']}, densest minute "
         f"{summary['max_per_minute']}; collapses sent within {summary['collapse_spread']:.2f}s\n"
         f"  flow runs: responder {summary['responder_runs']} (batches of "
-        f"{summary['batch_sizes']}), safety net {summary['safety_net_runs']}",
+        f"{summary['batch_sizes']}), safety net {summary['safety_net_runs']} "
+        f"{summary['safety_net_states']}",
         flush=True,
     )
     return summary
