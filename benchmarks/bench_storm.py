@@ -21,12 +21,16 @@ record's `resume.confirmed_at`), split into legs:
 
 - webhook -> event: the delivery reaches the dashboard, which emits the low event
   (described only; for nice the low event is the start);
-- event -> claim: the responder receives the event, creates the flow run, which loads the
-  pair, reads the metrics, decides and claims the failover record (`created_at`);
+- event -> claim: the responder receives the event, creates the flow run (the pair's own, or
+  the `monitor-pairs` run of the events it gathered with it), which loads the pair, reads
+  the metrics, decides and claims the failover record (`created_at`: the same instant
+  whichever run claims it, so the leg needs no knowledge of the runs);
 - pause: pause sent and confirmed; resume: resume sent and confirmed.
 
 Exactly once: the platform's status changes that took effect are counted per campaign: one
-pause of each primary, one resume of each backup, nothing else.
+pause of each primary, one resume of each backup, nothing else. The flow runs the storm
+started are counted too: the responder's (by flow, and how many pairs each batch named) and
+the safety net's (`failover-on-low-success` runs: a pair not evaluated within its window).
 
     python -m benchmarks.bench_storm [--pairs 50] [--runs 3] [--platform described|nice|both]
                                      [--limit window|bucket|off] [--json PATH]

@@ -116,6 +116,9 @@ class Responder:
 
         Returns:
             The task that runs the pair's batch, or None when the event is dropped.
+
+        Raises:
+            KeyError: the payload lacks one of `FAILOVER_PARAMETERS`.
         """
         parameters = {name: payload[name] for name in FAILOVER_PARAMETERS}
         primary = parameters["primary_campaign_id"]

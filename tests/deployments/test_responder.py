@@ -156,12 +156,13 @@ class Storm:
     """A responder with recorded flows, a clock the test sets and a window that ends only
     when the test says (`end_window`): the batching is driven step by step, never slept."""
 
-    def __init__(self, saved: dict[str, str] | None = None) -> None:
+    def __init__(self, saved: dict[str, str] | None = None, unreadable: bool = False) -> None:
         self.now = 100.0
         self.runs: list[tuple[str, list[str]]] = []  # (flow, primaries), in start order
         self.finish = asyncio.Event()  # the flows return once set
         self.window_over = asyncio.Event()
         self.saved = saved  # primary -> backup of the saved pairs; None: every pair's own
+        self.unreadable = unreadable  # the pairs cannot be read (the server is down)
         self.responder = Responder(
             failover=self.monitor_campaigns,
             batch=self.monitor_pairs,
@@ -192,6 +193,8 @@ class Storm:
         self.window_over.clear()
 
     async def batchable(self, pairs: dict[str, str]) -> set[str]:
+        if self.unreadable:
+            raise RuntimeError("the Prefect server is down")
         if self.saved is None:
             return set(pairs)
         return {p for p, backup in pairs.items() if self.saved.get(p) == backup}
@@ -303,12 +306,7 @@ async def test_a_pair_the_batch_cannot_evaluate_gets_monitor_campaigns(saved, to
 
 
 async def test_a_batch_whose_pairs_cannot_be_read_runs_each_pair_alone():
-    storm = Storm()
-
-    async def unreadable(pairs: dict[str, str]) -> set[str]:
-        raise RuntimeError("the Prefect server is down")
-
-    storm.responder._batchable = unreadable
+    storm = Storm(unreadable=True)
     storm.low("p1")
     await storm.settle()
     storm.low("p2")
