@@ -61,7 +61,7 @@ from tasks.failover import (
 )
 
 from . import _cli
-from ._events import EVALUATED, RESTORED, emit_pair_event
+from ._events import EVALUATED, EVALUATING, RESTORED, emit_pair_event
 from ._names import named_outcomes, rename_run
 from ._pairs import HOLDER_WAIT_SECONDS, FailoverIncomplete, PairRun, due_guard, evaluate_pair
 from ._run_names import pairs_run_name
@@ -282,7 +282,8 @@ async def monitor_pairs(
     for low events that arrive together (a storm), so that fifty collapses cost one flow
     run and a few bulk reads instead of fifty runs of their own. Each pair is evaluated as
     `monitor_campaigns` evaluates it, with the same exactly-once failover. A primary no
-    `FailoverPair` names (deleted meanwhile) is an error row.
+    `FailoverPair` names (deleted meanwhile) is an error row. Each pair taken up is announced
+    with `cxone.campaign.evaluating` at the start, which the safety net counts as an answer.
 
     Args:
         primary_campaign_ids: The primaries of the pairs to evaluate.
@@ -309,6 +310,11 @@ async def monitor_pairs(
         PairOutcome(primary, "", Action.ERROR, "no FailoverPair names this primary")
         for primary in sorted(wanted - named)
     ]
+    # Tells the safety-net trigger the pairs are taken up: in a storm a batch's last pairs
+    # are evaluated more than its 10 s after their low events, and a worker run started for
+    # each would only wait for this run's claim, on the same CPU.
+    for _, pair in pairs:
+        emit_pair_event(EVALUATING, pair.primary_campaign_id, pair.backup_campaign_id)
     return await _evaluate_all(pairs, unreadable, concurrency, artifact_key="pairs", rows=missing)
 
 

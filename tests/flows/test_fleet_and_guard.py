@@ -26,7 +26,7 @@ from flows.monitor import (
     monitor_pairs,
 )
 
-from .conftest import create_campaign, save_pair, transitions
+from .conftest import create_campaign, save_pair, transitions, until
 
 
 def set_numbers(sim, campaign_id: str, rate: float, calls: int, abandoned: int = 0) -> None:
@@ -102,6 +102,20 @@ async def test_monitor_pairs_evaluates_the_named_pairs_only_and_fails_each_over_
         [(pairs[n][0], "paused") for n in ("low-1", "low-2")]
         + [(pairs[n][1], "active") for n in ("low-1", "low-2")]
     )
+
+    # Each pair taken up was announced at the start: the safety net need not start a run.
+    async def announced() -> bool:
+        async with get_client() as client:
+            found = await client.read_events(
+                EventFilter(
+                    event=EventNameFilter(name=["cxone.campaign.evaluating"]),
+                    resource=EventResourceFilter(id=[f"cxone.campaign.{p}" for p in named]),
+                ),
+                limit=50,
+            )
+        return {event.payload["primary_campaign_id"] for event in found.events} == set(named)
+
+    await until(announced, "the evaluating events")
     again = await monitor_pairs(named, concurrency=2)
     assert {row["action"] for row in again["pairs"]} == {"already_failed_over"}
     assert len(transitions(sim)) == 4  # exactly once; low-3 was not named
