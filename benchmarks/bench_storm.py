@@ -21,12 +21,16 @@ record's `resume.confirmed_at`), split into legs:
 
 - webhook -> event: the delivery reaches the dashboard, which emits the low event
   (described only; for nice the low event is the start);
-- event -> claim: the responder receives the event, creates the flow run, which loads the
-  pair, reads the metrics, decides and claims the failover record (`created_at`);
+- event -> claim: the responder receives the event, creates the flow run (the pair's own, or
+  the `monitor-pairs` run of the events it gathered with it), which loads the pair, reads
+  the metrics, decides and claims the failover record (`created_at`: the same instant
+  whichever run claims it, so the leg needs no knowledge of the runs);
 - pause: pause sent and confirmed; resume: resume sent and confirmed.
 
 Exactly once: the platform's status changes that took effect are counted per campaign: one
-pause of each primary, one resume of each backup, nothing else.
+pause of each primary, one resume of each backup, nothing else. The flow runs the storm
+started are counted too: the responder's (by flow, and how many pairs each batch named) and
+the safety net's (`failover-on-low-success` runs: a pair not evaluated within its window).
 
     python -m benchmarks.bench_storm [--pairs 50] [--runs 3] [--platform described|nice|both]
                                      [--limit window|bucket|off] [--json PATH]
@@ -52,6 +56,7 @@ from typing import Any
 
 import httpx
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterExpectedStartTime
 from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
@@ -283,6 +288,33 @@ async def failover_marks(
     }
 
 
+SAFETY_NET_DEPLOYMENT = "monitor-campaigns/failover-on-low-success"
+
+
+async def storm_runs(since: dt.datetime) -> dict[str, Any]:
+    """The flow runs the storm started: the responder's by flow (and the pairs each of its
+    `monitor-pairs` runs named), and the safety net's (`failover-on-low-success`, run on the
+    worker: any at all means some pair had no evaluation within the trigger's window). Runs
+    the schedules created ahead (the fleet's, every minute) are neither."""
+    window = FlowRunFilter(expected_start_time=FlowRunFilterExpectedStartTime(after_=since))
+    async with get_client() as client:
+        runs = await client.read_flow_runs(flow_run_filter=window, limit=200)
+        flows = {flow.id: flow.name for flow in await client.read_flows(limit=200)}
+        safety_net = (await client.read_deployment_by_name(SAFETY_NET_DEPLOYMENT)).id
+    ours = [run for run in runs if run.deployment_id is None]
+    batches = [run for run in ours if flows.get(run.flow_id) == "monitor-pairs"]
+    caught = [run for run in runs if run.deployment_id == safety_net]
+    return {
+        "responder_runs": dict(Counter(flows.get(run.flow_id, "?") for run in ours)),
+        "batch_sizes": sorted(
+            (len(run.parameters.get("primary_campaign_ids") or []) for run in batches),
+            reverse=True,
+        ),
+        "safety_net_runs": len(caught),
+        "safety_net_states": dict(Counter(str(run.state_name) for run in caught)),
+    }
+
+
 def rate_check(requests: list[dict]) -> dict[str, int]:
     """The platform's answers during the storm: refusals and the densest second and minute."""
     times = sorted(dt.datetime.fromisoformat(r["at"]).timestamp() for r in requests)
@@ -339,6 +371,7 @@ def storm(
     changes = platform.changes() - before
     wanted = Counter({(p, "paused"): 1 for p, _ in pairs} | {(b, "active"): 1 for b in backups})
     lows = asyncio.run(low_events(started - dt.timedelta(seconds=1)))
+    runs = asyncio.run(storm_runs(started))
     # NICE: each collapse is dated by its pair's first low event, which the poll that read
     # it emitted (a later request for that skill's summary need not be the read that found
     # it); a pair whose event the server does not show is dated by that request instead.
@@ -392,6 +425,7 @@ def storm(
         "unapplied": unapplied,
         "changes": sum(changes.values()),
         **rates,
+        **runs,
     }
 
 
@@ -417,7 +451,10 @@ def summarise(label: str, result: dict[str, Any]) -> dict[str, Any]:
         f"taken over or not applied: {len(summary['unapplied'])}); "
         f"requests {summary['requests']}, 429s {summary['refused_429']}, "
         f"densest second {summary['max_per_second']}, densest minute "
-        f"{summary['max_per_minute']}; collapses sent within {summary['collapse_spread']:.2f}s",
+        f"{summary['max_per_minute']}; collapses sent within {summary['collapse_spread']:.2f}s\n"
+        f"  flow runs: responder {summary['responder_runs']} (batches of "
+        f"{summary['batch_sizes']}), safety net {summary['safety_net_runs']} "
+        f"{summary['safety_net_states']}",
         flush=True,
     )
     return summary

@@ -11,7 +11,7 @@ from prefect.events import DeploymentEventTrigger
 from prefect.events.schemas.automations import Posture
 from prefect.schedules import Cron, Interval
 
-from flows._events import EVALUATED
+from flows._events import EVALUATED, EVALUATING
 from flows.dial_list import sync_dial_list
 from flows.export import export_segmented_contacts
 from flows.monitor import monitor_campaigns, monitor_fleet, restore_primary
@@ -27,19 +27,21 @@ FAILOVER_PARAMETERS = {
     for name in ("primary_campaign_id", "backup_campaign_id", "credentials_block")
 }
 # The responder (deployments/responder.py) evaluates the pair within a second of the low
-# event and announces it with `cxone.campaign.evaluated`. The trigger is the safety net: it
-# starts a run only when no evaluation followed the low event within this window, so it does
-# not compete with the responder for the CPU when the responder is up.
+# event and announces it with `cxone.campaign.evaluated`; a storm's pairs, evaluated together
+# by one run, are announced with `cxone.campaign.evaluating` when that run takes them up. The
+# trigger is the safety net: it starts a run only when neither followed the low event within
+# this window, so it does not compete with the responder for the CPU when the responder is up.
 SAFETY_NET_SECONDS = 10
 FAILOVER_TRIGGER = DeploymentEventTrigger(
     name="Fail over when no responder evaluated a low success rate",
     description=(
-        "A low-success event for a campaign was not followed by an evaluation of its pair "
-        f"within {SAFETY_NET_SECONDS} s (the responder is down or busy): run the failover."
+        "A low-success event for a campaign was not followed by an evaluation of its pair, "
+        f"finished or under way, within {SAFETY_NET_SECONDS} s (the responder is down or "
+        "busy): run the failover."
     ),
     posture=Posture.Proactive,
     after={LOW_SUCCESS_EVENT},
-    expect={EVALUATED},
+    expect={EVALUATED, EVALUATING},
     for_each={"prefect.resource.id"},
     match={"prefect.resource.id": "cxone.campaign.*"},
     within=dt.timedelta(seconds=SAFETY_NET_SECONDS),

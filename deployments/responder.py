@@ -7,6 +7,13 @@ A deployment trigger would start a new flow-run process for each event (a runner
 poll plus a Python start-up: seconds); this warm process calls the flow directly. The
 `failover-on-low-success` trigger stays as the safety net: it fires only when no evaluation
 follows a low event within seconds (see `deployments/definitions.py`).
+
+A lone low event starts `monitor_campaigns` for its pair at once. Low events that arrive
+within `BATCH_WINDOW_SECONDS` of the last run's start (a storm: many primaries collapsing
+together) are gathered and evaluated together by one `monitor_pairs` run, with the fleet's
+bulk reads: fifty runs of their own would each make some 25 calls to the Prefect server, and
+the server, not the platform, would set the pace. A pair not saved as a `FailoverPair` (or
+saved with another backup) still gets a `monitor_campaigns` run of its own.
 """
 
 from __future__ import annotations
@@ -15,9 +22,12 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import math
 import os
 import signal
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +42,7 @@ from prefect.results import aget_default_result_storage, should_persist_result
 from prefect.settings import get_current_settings
 
 from blocks import register_block_types
-from flows.monitor import monitor_campaigns
+from flows.monitor import batchable, monitor_campaigns, monitor_pairs
 from flows.revocations import RECEIVED_EVENT, apply_revocations
 
 from .definitions import FAILOVER_PARAMETERS, LOW_SUCCESS_EVENT
@@ -44,27 +54,117 @@ READY_FILE_ENV = "CXONE_RESPONDER_READY_FILE"
 logger = get_logger("responder")
 
 
+# Low events this close after the start of the last run wait and start together in one
+# run. A storm's events reach the responder over a second or so; a run per pair costs the
+# Prefect server ~25 calls (it serves ~70 a second on two cores), a batch a few bulk reads
+# and the failover's own writes per pair. A quarter of a second is short beside a failover
+# (2-3 s) and gathers a storm into a handful of runs; an event with no run started within
+# the window (a lone collapse) is not delayed at all.
+BATCH_WINDOW_SECONDS = 0.25
+
+
+@dataclass
+class Batch:
+    """Low events gathered for one run: each pair's failover parameters, by primary."""
+
+    parameters: dict[str, dict[str, Any]] = field(default_factory=dict)
+    task: asyncio.Task[None] | None = None
+
+    @property
+    def primaries(self) -> list[str]:
+        return list(self.parameters)
+
+
 class Responder:
-    """Runs `monitor_campaigns` for each low-success event; one run per pair at a time.
+    """Runs the failover for each low-success event; one run per pair at a time.
 
     A low reading arrives with every metrics update while a campaign is low; while a run for
-    that pair is going, further events for it are dropped (the run reads fresh metrics).
+    that pair is going (or gathered to start), further events for it are dropped (the run
+    reads fresh metrics). An event with no run started within `window` seconds starts
+    `failover` for its pair at once; the others wait for the window to end and start as one
+    batch: `batch` (`monitor_pairs`) for the pairs `batchable` says it evaluates as
+    `failover` would, `failover` for each other pair.
+
+    Args:
+        failover: The flow run for one pair (`monitor_campaigns`'s parameters).
+        batch: The flow run for several pairs (`monitor_pairs`'s parameters).
+        window: Seconds after a run's start within which further events are gathered.
+        clock: Monotonic seconds (injected by tests).
+        sleep: Waits the given seconds (injected by tests, to start a batch when they say).
+        batchable: The primaries of a {primary: backup} the `batch` flow may evaluate.
     """
 
-    def __init__(self, failover: Flow[..., Any] = monitor_campaigns) -> None:
+    def __init__(
+        self,
+        failover: Flow[..., Any] = monitor_campaigns,
+        batch: Flow[..., Any] = monitor_pairs,
+        window: float = BATCH_WINDOW_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        batchable: Callable[[dict[str, str]], Awaitable[set[str]]] = batchable,
+    ) -> None:
         self._running: dict[str, asyncio.Task] = {}
-        self.failover = failover  # the flow each event runs
+        self.failover = failover  # the flow a lone event runs
+        self.batch = batch  # the flow a batch of events runs
+        self.window, self._clock, self._sleep, self._batchable = window, clock, sleep, batchable
+        self._gathering: Batch | None = None
+        self._last_start = -math.inf
 
     def handle(self, payload: dict) -> asyncio.Task | None:
-        """Start a run for the pair the event names, unless one is going."""
+        """Gather the event's pair into the batch about to start (a new one if none),
+        unless a run for it is going or gathered already.
+
+        Returns:
+            The task that runs the pair's batch, or None when the event is dropped.
+
+        Raises:
+            KeyError: the payload lacks one of `FAILOVER_PARAMETERS`.
+        """
         parameters = {name: payload[name] for name in FAILOVER_PARAMETERS}
         primary = parameters["primary_campaign_id"]
         if primary in self._running:
             return None
-        task = asyncio.create_task(self._run(parameters))
-        self._running[primary] = task
-        task.add_done_callback(lambda _: self._running.pop(primary, None))
-        return task
+        batch = self._gathering
+        if batch is None:
+            batch = self._gathering = Batch()
+            delay = self._last_start + self.window - self._clock()
+            batch.task = asyncio.create_task(self._start(batch, delay))
+        assert batch.task is not None
+        batch.parameters[primary] = parameters
+        self._running[primary] = batch.task
+        return batch.task
+
+    async def _start(self, batch: Batch, delay: float) -> None:
+        """Start the batch once the window since the last start is over."""
+        try:
+            if delay > 0:
+                await self._sleep(delay)
+            self._gathering = None  # later events gather for the next start
+            self._last_start = self._clock()
+            await self._evaluate(batch)
+        finally:
+            for primary in batch.primaries:
+                self._running.pop(primary, None)
+
+    async def _evaluate(self, batch: Batch) -> None:
+        """One `batch` run for the batchable pairs (two or more), a `failover` run each for
+        the others; a lone event runs `failover` with no bulk read first."""
+        events = list(batch.parameters.values())
+        together: set[str] = set()
+        if len(events) > 1:
+            named = {p["primary_campaign_id"]: p["backup_campaign_id"] for p in events}
+            try:
+                together = await self._batchable(named)
+            except Exception:
+                # Each pair alone then, as before batching: its run reports what is wrong.
+                logger.exception("Could not read the pairs of %s", ", ".join(named))
+        grouped = [p["primary_campaign_id"] for p in events if p["primary_campaign_id"] in together]
+        if len(grouped) < 2:
+            grouped = []
+        runs = [self._run(p) for p in events if p["primary_campaign_id"] not in grouped]
+        if grouped:
+            runs.append(self._run_batch(grouped))
+        await asyncio.gather(*runs)
 
     async def _run(self, parameters: dict) -> None:
         try:
@@ -78,6 +178,20 @@ class Responder:
         except Exception:
             # The flow run records its own failure; the listener must keep listening.
             logger.exception("Failover for %s failed", parameters["primary_campaign_id"])
+
+    async def _run_batch(self, primaries: list[str]) -> None:
+        try:
+            # Every pair of the batch at once, as a run of its own each would have been.
+            result = await self.batch(primary_campaign_ids=primaries, concurrency=len(primaries))
+            for row in result["pairs"]:
+                logger.info(
+                    "Responded to %s for %s: %s",
+                    LOW_SUCCESS_EVENT,
+                    row["primary_campaign_id"],
+                    row["action"],
+                )
+        except Exception:
+            logger.exception("Failover for %s failed", ", ".join(primaries))
 
     def handle_revocation(self, payload: dict) -> asyncio.Task:
         """Apply the revocation batch the dashboard announced, with the `apply-revocations`
@@ -119,9 +233,10 @@ async def revocation_settings() -> dict | None:
 
 
 async def respond_to_low_success(ready_file: Path | None = None) -> None:
-    """Listen for low-success events from now on and run the failover for each pair; apply
-    each revocation the dashboard announces (when `apply-revocations` is deployed by then:
-    `serve` starts this before its deployments are registered).
+    """Listen for low-success events from now on and run the failover for their pairs (a
+    storm's events together, see `Responder`); apply each revocation the dashboard announces
+    (when `apply-revocations` is deployed by then: `serve` starts this before its deployments
+    are registered).
 
     Args:
         ready_file: Written once subscribed (what a supervisor waits for, whatever the log
@@ -138,6 +253,7 @@ async def respond_to_low_success(ready_file: Path | None = None) -> None:
     async with shared_clients():
         try:
             responder.failover = await with_result_settings(monitor_campaigns)
+            responder.batch = await with_result_settings(monitor_pairs)
             async with get_events_subscriber(filter=events) as subscriber:
                 logger.info("Listening for %s", ", ".join(names))
                 if ready_file is not None:

@@ -13,6 +13,8 @@ from prefect.events import emit_event
 ABANDONMENT_HIGH = "cxone.campaign.abandonment.high"
 BACKUP_IN_USE = "cxone.campaign.backup.in-use"
 EVALUATED = "cxone.campaign.evaluated"
+# A run has taken the pair up with others (`monitor_pairs`): its evaluation is under way.
+EVALUATING = "cxone.campaign.evaluating"
 FAILOVER = "cxone.campaign.failover"
 FAILOVER_INCOMPLETE = "cxone.campaign.failover.incomplete"
 RESTORED = "cxone.campaign.restored"

@@ -10,6 +10,8 @@ from prefect.runtime import flow_run
 from blocks import clock
 from dial_lists import campaign_day
 
+from ._words import plural
+
 
 def _day(value: object, zone: str) -> dt.date | None:
     """The run's day: parameters from a deployment arrive as text ("today", "2026-11-30");
@@ -38,3 +40,11 @@ def for_day_run_name(verb: str, subject: str) -> Callable[[], str]:
         return f"{verb} {parameters.get(subject)}" + (f" for {day.isoformat()}" if day else "")
 
     return name
+
+
+def pairs_run_name() -> str:
+    """The `flow_run_name` of `monitor_pairs`: "monitor 12 pairs", or "monitor cmp_1" alone."""
+    primaries = list(flow_run.get_parameters().get("primary_campaign_ids") or [])
+    if len(primaries) == 1:
+        return f"monitor {primaries[0]}"
+    return f"monitor {plural(len(primaries), 'pair')}"

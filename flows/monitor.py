@@ -61,9 +61,10 @@ from tasks.failover import (
 )
 
 from . import _cli
-from ._events import EVALUATED, RESTORED, emit_pair_event
+from ._events import EVALUATED, EVALUATING, RESTORED, emit_pair_event
 from ._names import named_outcomes, rename_run
 from ._pairs import HOLDER_WAIT_SECONDS, FailoverIncomplete, PairRun, due_guard, evaluate_pair
+from ._run_names import pairs_run_name
 from ._user_errors import UserError, fails_cleanly
 from ._words import plural
 
@@ -263,9 +264,98 @@ async def monitor_fleet(concurrency: int = 16) -> State[Any]:
     check_concurrency(concurrency)
     await register_block_types()
     pairs, unreadable = await _documents.read_all_checked(FailoverPair)
+    return await _evaluate_all(pairs, unreadable, concurrency, artifact_key="fleet")
+
+
+@flow(
+    name="monitor-pairs",
+    flow_run_name=pairs_run_name,
+    timeout_seconds=MONITOR_TIMEOUT_SECONDS,
+)
+@fails_cleanly
+async def monitor_pairs(
+    primary_campaign_ids: list[CampaignId], concurrency: int = 16
+) -> State[Any]:
+    """Evaluate the named pairs once, together, and fail over each that needs it.
+
+    What `monitor_fleet` does, for the pairs whose primaries are named: the responder's run
+    for low events that arrive together (a storm), so that fifty collapses cost one flow
+    run and a few bulk reads instead of fifty runs of their own. Each pair is evaluated as
+    `monitor_campaigns` evaluates it, with the same exactly-once failover. A primary no
+    `FailoverPair` names (deleted meanwhile) is an error row. Each pair taken up is announced
+    with `cxone.campaign.evaluating` at the start, which the safety net counts as an answer.
+
+    Args:
+        primary_campaign_ids: The primaries of the pairs to evaluate.
+        concurrency: Pairs evaluated (and API reads in flight) at once.
+
+    Returns:
+        A `Completed` state whose data is `pairs`, as `monitor_fleet`'s (published as the
+        `pairs` table artifact).
+
+    Raises:
+        ValueError: `concurrency` is below 1 (the run fails cleanly, see `fails_cleanly`).
+        FleetIncomplete: some of the pairs could not be evaluated (the artifact lists them).
+    """
+    check_concurrency(concurrency)
+    await register_block_types()
+    wanted = set(primary_campaign_ids)
+    saved, unfit = await _documents.read_all_checked(FailoverPair)
+    pairs = [(name, pair) for name, pair in saved if pair.primary_campaign_id in wanted]
+    unreadable = [entry for entry in unfit if entry[1].get("primary_campaign_id") in wanted]
+    named = {pair.primary_campaign_id for _, pair in pairs} | {
+        str(data.get("primary_campaign_id")) for _, data, _ in unreadable
+    }
+    missing = [
+        PairOutcome(primary, "", Action.ERROR, "no FailoverPair names this primary")
+        for primary in sorted(wanted - named)
+    ]
+    # Tells the safety-net trigger the pairs are taken up: in a storm a batch's last pairs
+    # are evaluated more than its 10 s after their low events, and a worker run started for
+    # each would only wait for this run's claim, on the same CPU.
+    for _, pair in pairs:
+        emit_pair_event(EVALUATING, pair.primary_campaign_id, pair.backup_campaign_id)
+    return await _evaluate_all(pairs, unreadable, concurrency, artifact_key="pairs", rows=missing)
+
+
+async def batchable(pairs: dict[str, str]) -> set[str]:
+    """The primaries among `pairs` (primary -> backup, as low events name them) that
+    `monitor_pairs` evaluates as `monitor_campaigns` would: saved as exactly one
+    `FailoverPair`, with that backup. Any other (not saved yet, another backup saved, several
+    blocks, a block that does not load) needs `monitor_campaigns`, which saves a new pair or
+    fails the run saying what is wrong.
+
+    Raises:
+        httpx.HTTPError: the Prefect server could not be read.
+    """
+    saved, unfit = await _documents.read_all_checked(FailoverPair)
+    primaries = Counter(pair.primary_campaign_id for _, pair in saved)
+    primaries.update(str(data.get("primary_campaign_id")) for _, data, _ in unfit)
+    return {
+        pair.primary_campaign_id
+        for _, pair in saved
+        if primaries[pair.primary_campaign_id] == 1
+        and pairs.get(pair.primary_campaign_id) == pair.backup_campaign_id
+    }
+
+
+async def _evaluate_all(
+    pairs: list[tuple[str, FailoverPair]],
+    unreadable: list[tuple[str, dict[str, Any], str]],
+    concurrency: int,
+    artifact_key: str,
+    rows: list[PairOutcome] | None = None,
+) -> State[Any]:
+    """Evaluate `pairs` in bulk (a fleet run's body); `unreadable` blocks and `rows` given
+    are reported as errors beside them.
+
+    Raises:
+        FleetIncomplete: some pairs could not be evaluated (the artifact lists them all).
+    """
     states = await load_states()
-    rows: list[PairOutcome] = [
-        _unreadable_pair(name, data, error) for name, data, error in unreadable
+    rows = [
+        *(rows or []),
+        *(_unreadable_pair(name, data, error) for name, data, error in unreadable),
     ]
     primaries = Counter(pair.primary_campaign_id for _, pair in pairs)
     runs: list[PairRun] = []
@@ -329,7 +419,7 @@ async def monitor_fleet(concurrency: int = 16) -> State[Any]:
     named = [entry for entry in evaluated if entry[2]]
     rows += await named_outcomes(named, concurrency, read=not failed_over)
     await acreate_table_artifact(
-        key="fleet",
+        key=artifact_key,
         table=[FleetRow.of(row).as_dict() for row in rows],
         description=f"{plural(len(rows), 'pair')}: " + _fleet_counts(rows),
     )

@@ -130,7 +130,7 @@ async def test_prefect_deploy_all_against_a_local_server(prefect_harness):
     assert automation.name == FAILOVER_TRIGGER.name
     assert automation.description == FAILOVER_TRIGGER.description
     assert automation.trigger.posture.value == "Proactive"
-    assert automation.trigger.expect == {"cxone.campaign.evaluated"}
+    assert automation.trigger.expect == {"cxone.campaign.evaluated", "cxone.campaign.evaluating"}
     (action,) = automation.actions
     assert action.parameters == FAILOVER_TRIGGER.parameters
 

@@ -3,6 +3,7 @@
 import asyncio
 
 import prefect.results
+import pytest
 from prefect import flow
 from prefect.client.orchestration import get_client
 from prefect.context import SyncClientContext
@@ -149,3 +150,171 @@ async def test_the_responders_flow_runs_read_no_result_settings_from_the_server(
         assert picked.persist_result is False  # as Prefect's default: no storage configured
         assert await answer() == 42
     assert reads == [1]  # the flow as it is reads them on each run
+
+
+class Storm:
+    """A responder with recorded flows, a clock the test sets and a window that ends only
+    when the test says (`end_window`): the batching is driven step by step, never slept."""
+
+    def __init__(self, saved: dict[str, str] | None = None, unreadable: bool = False) -> None:
+        self.now = 100.0
+        self.runs: list[tuple[str, list[str]]] = []  # (flow, primaries), in start order
+        self.finish = asyncio.Event()  # the flows return once set
+        self.window_over = asyncio.Event()
+        self.saved = saved  # primary -> backup of the saved pairs; None: every pair's own
+        self.unreadable = unreadable  # the pairs cannot be read (the server is down)
+        self.responder = Responder(
+            failover=self.monitor_campaigns,
+            batch=self.monitor_pairs,
+            window=0.25,
+            clock=lambda: self.now,
+            sleep=self.sleep,
+            batchable=self.batchable,
+        )
+
+    async def monitor_campaigns(self, **parameters) -> dict:
+        self.runs.append(("monitor_campaigns", [parameters["primary_campaign_id"]]))
+        await self.finish.wait()
+        return {"action": "failover"}
+
+    async def monitor_pairs(self, primary_campaign_ids: list[str], concurrency: int) -> dict:
+        assert concurrency == len(primary_campaign_ids)  # each pair at once, as before
+        self.runs.append(("monitor_pairs", list(primary_campaign_ids)))
+        await self.finish.wait()
+        return {
+            "pairs": [
+                {"primary_campaign_id": p, "action": "failover"} for p in primary_campaign_ids
+            ]
+        }
+
+    async def sleep(self, seconds: float) -> None:
+        assert 0 < seconds <= 0.25
+        await self.window_over.wait()
+        self.window_over.clear()
+
+    async def batchable(self, pairs: dict[str, str]) -> set[str]:
+        if self.unreadable:
+            raise RuntimeError("the Prefect server is down")
+        if self.saved is None:
+            return set(pairs)
+        return {p for p, backup in pairs.items() if self.saved.get(p) == backup}
+
+    def low(self, primary: str, backup: str | None = None) -> asyncio.Task | None:
+        payload = {
+            "primary_campaign_id": primary,
+            "backup_campaign_id": backup or f"{primary}-b",
+            "credentials_block": "cxone",
+            "success_rate": 0.03,
+        }
+        return self.responder.handle(payload)
+
+    async def settle(self) -> None:
+        """Let every started task run up to its next wait (no time passes)."""
+        for _ in range(10):
+            await asyncio.sleep(0)
+
+    async def end_window(self) -> None:
+        self.now += 0.25
+        self.window_over.set()
+        await self.settle()
+
+    async def done(self) -> None:
+        self.finish.set()
+        await self.responder.wait()
+
+
+async def test_a_lone_low_event_runs_its_pairs_failover_at_once():
+    storm = Storm()
+    task = storm.low("p1")
+    await storm.settle()  # no window to wait for: nothing started within it
+    assert storm.runs == [("monitor_campaigns", ["p1"])]
+    await storm.done()
+    assert task is not None and task.done()
+    storm.now += 60  # a minute later, another lone event: at once again
+    storm.low("p2")
+    await storm.settle()
+    assert storm.runs[-1] == ("monitor_campaigns", ["p2"])
+    await storm.done()
+
+
+async def test_events_close_together_start_as_one_batch_when_the_window_ends():
+    """The storm: the first event starts at once; those within the window after it wait
+    and start as one `monitor_pairs` run naming them all; the next ones form the next."""
+    storm = Storm()
+    storm.low("p1")
+    await storm.settle()
+    for primary in ("p2", "p3", "p4"):
+        storm.now += 0.02
+        storm.low(primary)
+    await storm.settle()
+    assert storm.runs == [("monitor_campaigns", ["p1"])]  # the others wait for the window
+    await storm.end_window()
+    storm.low("p5")  # after the batch started: gathered for the next start
+    storm.low("p6")
+    await storm.settle()
+    assert storm.runs == [("monitor_campaigns", ["p1"]), ("monitor_pairs", ["p2", "p3", "p4"])]
+    await storm.end_window()
+    assert storm.runs[-1] == ("monitor_pairs", ["p5", "p6"])
+    await storm.done()
+
+
+async def test_an_event_for_a_pair_being_evaluated_or_gathered_is_dropped():
+    storm = Storm()
+    first = storm.low("p1")
+    await storm.settle()
+    assert storm.low("p1") is None  # running
+    gathered = storm.low("p2")
+    assert storm.low("p2") is None  # gathered for the next start
+    await storm.end_window()
+    assert storm.low("p2") is None  # running (a batch of one: its own run)
+    assert storm.runs == [("monitor_campaigns", ["p1"]), ("monitor_campaigns", ["p2"])]
+    assert first is not gathered
+    await storm.done()
+    storm.now += 60
+    storm.low("p1")  # evaluated: a new event for it runs again
+    await storm.settle()
+    assert storm.runs[-1] == ("monitor_campaigns", ["p1"])
+    await storm.done()
+
+
+@pytest.mark.parametrize(
+    ("saved", "together", "alone"),
+    [
+        # every pair saved with the events' backups: one batch
+        ({"p2": "p2-b", "p3": "p3-b", "p4": "p4-b"}, ["p2", "p3", "p4"], []),
+        # p3 not saved yet: its own run saves it (today's treatment)
+        ({"p2": "p2-b", "p4": "p4-b"}, ["p2", "p4"], ["p3"]),
+        # p4's saved backup is another: its own run fails saying so
+        ({"p2": "p2-b", "p3": "p3-b", "p4": "other"}, ["p2", "p3"], ["p4"]),
+        # one batchable pair left: no batch of one, a run of its own too
+        ({"p2": "p2-b"}, [], ["p2", "p3", "p4"]),
+    ],
+)
+async def test_a_pair_the_batch_cannot_evaluate_gets_monitor_campaigns(saved, together, alone):
+    storm = Storm(saved={**saved, "p1": "p1-b"})
+    storm.low("p1")
+    await storm.settle()
+    for primary in ("p2", "p3", "p4"):
+        storm.low(primary)
+    await storm.end_window()
+    started = storm.runs[1:]
+    assert [primaries for flow, primaries in started if flow == "monitor_pairs"] == (
+        [together] if together else []
+    )
+    assert sorted(ps[0] for flow, ps in started if flow == "monitor_campaigns") == alone
+    await storm.done()
+
+
+async def test_a_batch_whose_pairs_cannot_be_read_runs_each_pair_alone():
+    storm = Storm(unreadable=True)
+    storm.low("p1")
+    await storm.settle()
+    storm.low("p2")
+    storm.low("p3")
+    await storm.end_window()
+    assert sorted(storm.runs) == [
+        ("monitor_campaigns", ["p1"]),
+        ("monitor_campaigns", ["p2"]),
+        ("monitor_campaigns", ["p3"]),
+    ]
+    await storm.done()

@@ -18,9 +18,15 @@ from blocks import (
     operation,
 )
 from flows import _pairs
-from flows.monitor import FleetIncomplete, monitor_campaigns, monitor_fleet
+from flows.monitor import (
+    FleetIncomplete,
+    batchable,
+    monitor_campaigns,
+    monitor_fleet,
+    monitor_pairs,
+)
 
-from .conftest import create_campaign, save_pair, transitions
+from .conftest import create_campaign, save_pair, transitions, until
 
 
 def set_numbers(sim, campaign_id: str, rate: float, calls: int, abandoned: int = 0) -> None:
@@ -70,6 +76,72 @@ async def test_the_fleet_fails_over_the_collapsed_pairs_once_and_reports_the_bro
         await monitor_fleet(concurrency=4)
     assert len(transitions(sim)) == 4
     assert "cmp_gone" in str(again.value)
+
+
+async def test_monitor_pairs_evaluates_the_named_pairs_only_and_fails_each_over_once(
+    sim, credentials_block, empty_fleet
+):
+    """The responder's run for a storm: the named pairs as the fleet evaluates them, the
+    others left alone; a primary no pair names is an error row."""
+    pairs = {}
+    for name in ("low-1", "low-2", "low-3"):
+        primary = create_campaign(sim, f"{name} p", "active")
+        backup = create_campaign(sim, f"{name} b", "paused")
+        set_numbers(sim, primary, 0.04, 200)
+        await save_pair(primary, backup, credentials_block)
+        pairs[name] = (primary, backup)
+    named = [pairs["low-1"][0], pairs["low-2"][0]]
+
+    result = await monitor_pairs(named, concurrency=2)
+
+    assert sorted((row["primary_campaign_id"], row["action"]) for row in result["pairs"]) == sorted(
+        (primary, "failover") for primary in named
+    )
+    changes = transitions(sim)
+    assert sorted(changes) == sorted(
+        [(pairs[n][0], "paused") for n in ("low-1", "low-2")]
+        + [(pairs[n][1], "active") for n in ("low-1", "low-2")]
+    )
+
+    # Each pair taken up was announced at the start: the safety net need not start a run.
+    async def announced() -> bool:
+        async with get_client() as client:
+            found = await client.read_events(
+                EventFilter(
+                    event=EventNameFilter(name=["cxone.campaign.evaluating"]),
+                    resource=EventResourceFilter(id=[f"cxone.campaign.{p}" for p in named]),
+                ),
+                limit=50,
+            )
+        return {event.payload["primary_campaign_id"] for event in found.events} == set(named)
+
+    await until(announced, "the evaluating events")
+    again = await monitor_pairs(named, concurrency=2)
+    assert {row["action"] for row in again["pairs"]} == {"already_failed_over"}
+    assert len(transitions(sim)) == 4  # exactly once; low-3 was not named
+    with pytest.raises(FleetIncomplete, match=r"cmp_nobody \(no FailoverPair names this primary\)"):
+        await monitor_pairs([pairs["low-3"][0], "cmp_nobody"], concurrency=2)
+    assert len(transitions(sim)) == 6  # low-3 failed over all the same
+
+
+async def test_batchable_pairs_are_those_saved_once_with_the_events_backup(
+    prefect_harness, empty_fleet
+):
+    await save_pair("cmp_a", "cmp_a_b", "cxone")
+    await save_pair("cmp_c", "cmp_c_saved", "cxone")
+    await FailoverPair(primary_campaign_id="cmp_d", backup_campaign_id="cmp_d_b").asave(
+        "pair-d-one", overwrite=True
+    )
+    await FailoverPair(primary_campaign_id="cmp_d", backup_campaign_id="cmp_d_b").asave(
+        "pair-d-two", overwrite=True
+    )
+    events = {
+        "cmp_a": "cmp_a_b",  # saved with this backup: batchable
+        "cmp_c": "cmp_c_other",  # saved with another backup: its own run says so
+        "cmp_d": "cmp_d_b",  # two blocks name it: its own run says so
+        "cmp_e": "cmp_e_b",  # not saved: its own run saves it
+    }
+    assert await batchable(events) == {"cmp_a"}
 
 
 async def test_a_fleet_of_healthy_pairs_completes_with_a_row_per_pair(
