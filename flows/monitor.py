@@ -8,6 +8,7 @@ holder) is `blocks.operation`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 from collections import Counter
 from typing import Any
@@ -63,7 +64,14 @@ from tasks.failover import (
 from . import _cli
 from ._events import EVALUATED, RESTORED, emit_pair_event
 from ._names import named_outcomes, rename_run
-from ._pairs import HOLDER_WAIT_SECONDS, FailoverIncomplete, PairRun, due_guard, evaluate_pair
+from ._pairs import (
+    HOLDER_WAIT_SECONDS,
+    FailoverIncomplete,
+    PairRun,
+    due_guard,
+    evaluate_pair,
+    needs_no_call,
+)
 from ._user_errors import UserError, fails_cleanly
 from ._words import plural
 
@@ -309,7 +317,9 @@ async def monitor_fleet(concurrency: int = 16) -> State[Any]:
             return None  # its credentials could not be loaded: already reported
         if isinstance(run.metrics, ReadFailure):
             return _fleet_error(run.pair, run.metrics.error)
-        async with gate:
+        # A calm pair with nothing to send does not queue behind the failovers' calls.
+        place = contextlib.nullcontext() if needs_no_call(run, now) else gate
+        async with place:
             try:
                 outcome = await evaluate_pair(run)
             except Exception as exc:

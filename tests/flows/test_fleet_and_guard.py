@@ -12,11 +12,13 @@ from prefect.events.filters import EventFilter, EventNameFilter, EventResourceFi
 
 from blocks import (
     FailoverPair,
+    FailoverState,
     clock,
     guard_identity,
     load_state,
     operation,
 )
+from cxone import CampaignMetrics
 from flows import _pairs
 from flows.monitor import FleetIncomplete, monitor_campaigns, monitor_fleet
 
@@ -153,3 +155,25 @@ async def test_a_fleet_reads_its_due_guards_together_and_pauses_over_the_safe_ha
         r for r in sim.get("/_sim/requests").json()["requests"] if "43200" in r.get("query", "")
     ]
     assert len(thirty_days) == 1
+
+
+def test_only_a_calm_pair_with_its_guard_not_due_is_evaluated_without_a_place():
+    pair = FailoverPair(
+        primary_campaign_id="cmp_p", backup_campaign_id="cmp_b", consecutive_breaches=2
+    )
+    slot = zlib.crc32(b"cmp_p") % 5
+    due_at = dt.datetime(2026, 12, 1, 12, slot, tzinfo=dt.UTC)
+    later = due_at + dt.timedelta(minutes=1)
+
+    def run(rate: float, calls: int = 200, **state) -> _pairs.PairRun:
+        metrics = CampaignMetrics(success_rate=rate, calls_attempted=calls)
+        kept = FailoverState(primary_campaign_id="cmp_p", **state)
+        return _pairs.PairRun(pair, kept, None, metrics, None, in_fleet=True)
+
+    assert _pairs.needs_no_call(run(0.4), later)
+    assert not _pairs.needs_no_call(run(0.4), due_at)  # its guard reads and keeps a reading
+    assert not _pairs.needs_no_call(run(0.05), later)  # a first low reading is counted
+    assert not _pairs.needs_no_call(run(0.4, consecutive_low=1, low_episode=1), later)
+    unread = run(0.4)
+    unread.record = operation.UNREAD
+    assert not _pairs.needs_no_call(unread, later)
