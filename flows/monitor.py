@@ -324,7 +324,8 @@ async def monitor_fleet(concurrency: int = 16) -> State[Any]:
                 outcome = await evaluate_pair(run)
             except Exception as exc:
                 return _fleet_error(run.pair, f"{type(exc).__name__}: {exc}")
-        _evaluated(outcome)
+        if _announced(run.pair, outcome):
+            _evaluated(outcome)
         return outcome
 
     # The pairs likely to act start first: a failover's steps take longest, and must not
@@ -357,6 +358,16 @@ async def monitor_fleet(concurrency: int = 16) -> State[Any]:
             f"{len(errors)} of {plural(len(rows), 'pair')} could not be evaluated: {names}"
         )
     return Completed(message=_fleet_counts(rows), data={"pairs": [row.as_dict() for row in rows]})
+
+
+def _announced(pair: FailoverPair, outcome: PairOutcome) -> bool:
+    """Whether the fleet emits the pair's `cxone.campaign.evaluated`: not for a routine
+    outcome (nothing done, a success rate read at or above the pair's threshold). The event
+    is what the safety-net trigger waits for after a low-success event, which such a reading
+    does not answer, and each event is stored and matched against the automations by the
+    Prefect server (a fleet's calm pairs sent one a pair every run)."""
+    rate = outcome.success_rate
+    return outcome.action != Action.NONE or rate is None or rate < pair.threshold
 
 
 def _calm(run: PairRun, now: dt.datetime) -> bool:
