@@ -77,8 +77,8 @@ async def named_outcomes(
     gate = asyncio.Semaphore(concurrency)
 
     async def keep(pair: FailoverPair, names: dict[str, str]) -> None:
-        # A write a pair that learnt names, `concurrency` at a time: a fleet run that failed
-        # a hundred pairs over learnt two hundred, and wrote them one after the other.
+        # One write per pair that learnt names, `concurrency` at a time: a fleet run that
+        # failed a hundred pairs over learnt two hundred, and wrote them one after the other.
         async with gate:
             try:
                 await save_names(pair, names)

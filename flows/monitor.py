@@ -362,10 +362,11 @@ async def monitor_fleet(concurrency: int = 16) -> State[Any]:
 
 def _announced(pair: FailoverPair, outcome: PairOutcome) -> bool:
     """Whether the fleet emits the pair's `cxone.campaign.evaluated`: not for a routine
-    outcome (nothing done, a success rate read at or above the pair's threshold). The event
-    is what the safety-net trigger waits for after a low-success event, which such a reading
-    does not answer, and each event is stored and matched against the automations by the
-    Prefect server (a fleet's calm pairs sent one a pair every run)."""
+    outcome (nothing done, a success rate read at or above the pair's threshold). The
+    safety-net trigger waits for the event after a low-success event, and a reading at or
+    above the threshold is not an evaluation of that collapse (if one came, the trigger's
+    run evaluates the pair); each event is stored and matched against the automations by
+    the Prefect server, and the calm pairs sent one a pair every run."""
     rate = outcome.success_rate
     return outcome.action != Action.NONE or rate is None or rate < pair.threshold
 
