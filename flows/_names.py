@@ -8,6 +8,7 @@ the id alone in its place. Nothing ever finds a campaign by its name.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Sequence
 
@@ -73,20 +74,27 @@ async def named_outcomes(
             known[reference] |= await read_names(credentials, campaign_ids, concurrency)
         except Exception as exc:  # names never fail a run
             logger.warning("Could not read campaign names with %r: %s", reference, exc)
-    named: list[PairOutcome] = []
-    for pair, _, outcome in evaluated:
-        names = known[pair.credentials_block]
-        try:
-            await save_names(pair, names)
-        except Exception as exc:
-            logger.warning(
-                "Could not keep the campaign names of pair %s: %s", pair.primary_campaign_id, exc
-            )
-        named.append(
-            dataclasses.replace(
-                outcome,
-                primary_name=names.get(outcome.primary_campaign_id),
-                backup_name=names.get(outcome.backup_campaign_id),
-            )
+    gate = asyncio.Semaphore(concurrency)
+
+    async def keep(pair: FailoverPair, names: dict[str, str]) -> None:
+        # One write per pair that learnt names, `concurrency` at a time: a fleet run that
+        # failed a hundred pairs over learnt two hundred, and wrote them one after the other.
+        async with gate:
+            try:
+                await save_names(pair, names)
+            except Exception as exc:
+                logger.warning(
+                    "Could not keep the campaign names of pair %s: %s",
+                    pair.primary_campaign_id,
+                    exc,
+                )
+
+    await asyncio.gather(*(keep(pair, known[pair.credentials_block]) for pair, _, _ in evaluated))
+    return [
+        dataclasses.replace(
+            outcome,
+            primary_name=known[pair.credentials_block].get(outcome.primary_campaign_id),
+            backup_name=known[pair.credentials_block].get(outcome.backup_campaign_id),
         )
-    return named
+        for pair, _, outcome in evaluated
+    ]

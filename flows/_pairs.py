@@ -292,16 +292,7 @@ async def _decide(evaluation: _Evaluation) -> Decision:
     if isinstance(metrics, ReadFailure):
         raise RuntimeError(metrics.error)
     evaluation.success_rate, evaluation.calls = metrics.success_rate, metrics.calls_attempted
-    decision = decide(
-        Reading(metrics.success_rate, metrics.calls_attempted, now),
-        FailoverPolicy(
-            threshold=pair.threshold,
-            min_calls=pair.min_calls,
-            consecutive_breaches=pair.consecutive_breaches,
-            cooldown=dt.timedelta(minutes=pair.cooldown_minutes),
-        ),
-        History(state.low_readings, state.episode_started_at),
-    )
+    decision = judge(run, metrics, now)
     if window < pair.window_minutes and decision.action == Action.INSUFFICIENT_DATA:
         decision = Decision(
             decision.action,
@@ -320,6 +311,36 @@ async def _decide(evaluation: _Evaluation) -> Decision:
     if decision.action != Action.FAILOVER:
         await _count_low(run, decision.consecutive_low)
     return decision
+
+
+def judge(run: PairRun, metrics: CampaignMetrics, now: dt.datetime) -> Decision:
+    """`failover.decide` on the reading, with the pair's policy and the state's history."""
+    pair, state = run.pair, run.state
+    return decide(
+        Reading(metrics.success_rate, metrics.calls_attempted, now),
+        FailoverPolicy(
+            threshold=pair.threshold,
+            min_calls=pair.min_calls,
+            consecutive_breaches=pair.consecutive_breaches,
+            cooldown=dt.timedelta(minutes=pair.cooldown_minutes),
+        ),
+        History(state.low_readings, state.episode_started_at),
+    )
+
+
+def needs_no_call(run: PairRun, now: dt.datetime) -> bool:
+    """Whether the fleet's evaluation of the pair will likely send nothing anywhere: no
+    failover record in its episode, its reading read beforehand and not one to fail over on,
+    its low readings in a row unchanged, and its guard not due. Such an evaluation is CPU
+    work only; the fleet runs it without waiting for a place among the pairs that call.
+    A wrong guess costs nothing but that place: the evaluation itself decides as always."""
+    metrics = run.metrics
+    if run.record is not None or not isinstance(metrics, CampaignMetrics):
+        return False
+    if due_guard(run, now) is not None:
+        return False
+    decision = judge(run, metrics, now)
+    return decision.action != Action.FAILOVER and decision.consecutive_low == run.state.low_readings
 
 
 async def _count_low(run: PairRun, low: int) -> None:

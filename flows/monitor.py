@@ -8,6 +8,7 @@ holder) is `blocks.operation`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 from collections import Counter
 from typing import Any
@@ -63,7 +64,14 @@ from tasks.failover import (
 from . import _cli
 from ._events import EVALUATED, EVALUATING, RESTORED, emit_pair_event
 from ._names import named_outcomes, rename_run
-from ._pairs import HOLDER_WAIT_SECONDS, FailoverIncomplete, PairRun, due_guard, evaluate_pair
+from ._pairs import (
+    HOLDER_WAIT_SECONDS,
+    FailoverIncomplete,
+    PairRun,
+    due_guard,
+    evaluate_pair,
+    needs_no_call,
+)
 from ._run_names import pairs_run_name
 from ._user_errors import UserError, fails_cleanly
 from ._words import plural
@@ -399,12 +407,15 @@ async def _evaluate_all(
             return None  # its credentials could not be loaded: already reported
         if isinstance(run.metrics, ReadFailure):
             return _fleet_error(run.pair, run.metrics.error)
-        async with gate:
+        # A calm pair with nothing to send does not queue behind the failovers' calls.
+        place = contextlib.nullcontext() if needs_no_call(run, now) else gate
+        async with place:
             try:
                 outcome = await evaluate_pair(run)
             except Exception as exc:
                 return _fleet_error(run.pair, f"{type(exc).__name__}: {exc}")
-        _evaluated(outcome)
+        if _announced(run.pair, outcome):
+            _evaluated(outcome)
         return outcome
 
     # The pairs likely to act start first: a failover's steps take longest, and must not
@@ -437,6 +448,17 @@ async def _evaluate_all(
             f"{len(errors)} of {plural(len(rows), 'pair')} could not be evaluated: {names}"
         )
     return Completed(message=_fleet_counts(rows), data={"pairs": [row.as_dict() for row in rows]})
+
+
+def _announced(pair: FailoverPair, outcome: PairOutcome) -> bool:
+    """Whether the fleet emits the pair's `cxone.campaign.evaluated`: not for a routine
+    outcome (nothing done, a success rate read at or above the pair's threshold). The
+    safety-net trigger waits for the event after a low-success event, and a reading at or
+    above the threshold is not an evaluation of that collapse (if one came, the trigger's
+    run evaluates the pair); each event is stored and matched against the automations by
+    the Prefect server, and the calm pairs sent one a pair every run."""
+    rate = outcome.success_rate
+    return outcome.action != Action.NONE or rate is None or rate < pair.threshold
 
 
 def _calm(run: PairRun, now: dt.datetime) -> bool:

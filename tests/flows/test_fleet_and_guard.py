@@ -6,18 +6,22 @@ import datetime as dt
 import time
 import zlib
 
+import httpx
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.events.filters import EventFilter, EventNameFilter, EventResourceFilter
+from prefect.settings import PREFECT_API_URL
 
 from blocks import (
     FailoverPair,
+    FailoverState,
     clock,
     guard_identity,
     load_state,
     operation,
 )
-from flows import _pairs
+from cxone import CampaignMetrics
+from flows import _pairs, monitor
 from flows.monitor import (
     FleetIncomplete,
     batchable,
@@ -225,3 +229,98 @@ async def test_a_fleet_reads_its_due_guards_together_and_pauses_over_the_safe_ha
         r for r in sim.get("/_sim/requests").json()["requests"] if "43200" in r.get("query", "")
     ]
     assert len(thirty_days) == 1
+
+
+class PrefectCalls:
+    """The requests a test's flows send to the Prefect API, by method and route."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls: list[tuple[str, str]] = []
+        api, send = PREFECT_API_URL.value(), httpx.AsyncClient.send
+
+        async def counted(client: httpx.AsyncClient, request: httpx.Request, **kwargs):
+            if str(request.url).startswith(api):
+                self.calls.append((request.method, request.url.path[len("/api") :]))
+            return await send(client, request, **kwargs)
+
+        monkeypatch.setattr(httpx.AsyncClient, "send", counted)
+
+    def writes(self) -> list[tuple[str, str]]:
+        """The block documents created or updated."""
+        return [
+            (method, path)
+            for method, path in self.calls
+            if path.startswith("/block_documents/")
+            and method in ("POST", "PATCH")
+            and not path.endswith("/filter")
+        ]
+
+
+async def test_a_calm_pair_whose_guard_is_not_due_sends_nothing_and_emits_nothing(
+    sim, credentials_block, empty_fleet, monkeypatch
+):
+    primaries = []
+    for number in range(6):
+        primary = create_campaign(sim, f"calm p{number}", "active")
+        backup = create_campaign(sim, f"calm b{number}", "paused")
+        set_numbers(sim, primary, 0.4, 200)
+        await save_pair(primary, backup, credentials_block)
+        primaries.append(primary)
+    # The first pair's minute of five: its guard is due then (a fleet's first checks spread).
+    at = dt.datetime(2026, 12, 1, 12, zlib.crc32(primaries[0].encode()) % 5, tzinfo=dt.UTC)
+    due = [p for p in primaries if zlib.crc32(p.encode()) % 5 == at.minute % 5]
+    emitted: list[str] = []
+    monkeypatch.setattr(
+        monitor, "emit_pair_event", lambda event, primary, *args, **kw: emitted.append(primary)
+    )
+    with clock.using(lambda: at):
+        first = await monitor_fleet()  # reads the names (and keeps them): not counted
+        calls = PrefectCalls(monkeypatch)
+        second = await monitor_fleet()  # the same minute: the guards read in the first are kept
+    assert {row["action"] for row in [*first["pairs"], *second["pairs"]]} == {"none"}
+    assert emitted == []  # calm readings answer no low-success event
+    assert calls.writes() == []  # nothing to remember: no document written
+    for primary in due:  # the first run kept the due guards' readings
+        assert (await load_state(primary)).abandonment_checked_at == at
+    for primary in set(primaries) - set(due):
+        assert (await load_state(primary)).abandonment_checked_at is None
+
+
+async def test_a_low_reading_is_announced_even_when_nothing_is_done(
+    sim, credentials_block, empty_fleet, monkeypatch
+):
+    primary = create_campaign(sim, "few calls p", "active")
+    backup = create_campaign(sim, "few calls b", "paused")
+    set_numbers(sim, primary, 0.05, 20)  # low, over fewer calls than the pair's minimum
+    await save_pair(primary, backup, credentials_block)
+    emitted: list[tuple[str, str]] = []
+    monkeypatch.setattr(
+        monitor,
+        "emit_pair_event",
+        lambda event, primary, *args, **kw: emitted.append((event, primary)),
+    )
+    result = await monitor_fleet()
+    assert [row["action"] for row in result["pairs"]] == ["insufficient_data"]
+    assert emitted == [("cxone.campaign.evaluated", primary)]
+
+
+def test_only_a_calm_pair_with_its_guard_not_due_is_evaluated_without_a_place():
+    pair = FailoverPair(
+        primary_campaign_id="cmp_p", backup_campaign_id="cmp_b", consecutive_breaches=2
+    )
+    slot = zlib.crc32(b"cmp_p") % 5
+    due_at = dt.datetime(2026, 12, 1, 12, slot, tzinfo=dt.UTC)
+    later = due_at + dt.timedelta(minutes=1)
+
+    def run(rate: float, calls: int = 200, **state) -> _pairs.PairRun:
+        metrics = CampaignMetrics(success_rate=rate, calls_attempted=calls)
+        kept = FailoverState(primary_campaign_id="cmp_p", **state)
+        return _pairs.PairRun(pair, kept, None, metrics, None, in_fleet=True)
+
+    assert _pairs.needs_no_call(run(0.4), later)
+    assert not _pairs.needs_no_call(run(0.4), due_at)  # its guard reads and keeps a reading
+    assert not _pairs.needs_no_call(run(0.05), later)  # a first low reading is counted
+    assert not _pairs.needs_no_call(run(0.4, consecutive_low=1, low_episode=1), later)
+    unread = run(0.4)
+    unread.record = operation.UNREAD
+    assert not _pairs.needs_no_call(unread, later)
