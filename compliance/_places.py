@@ -30,8 +30,6 @@ from ._zones import (
     us_zones,
     zip_table,
     zip_zone_set,
-    zip_zones,
-    zone_overrides,
 )
 
 _Value = TypeVar("_Value")
@@ -155,11 +153,10 @@ _ZIP_SAYS: dict[tuple[frozenset[str], str], int] = {}  # (zones, state) -> posta
 def _zip_ids(codes: list[str]) -> list[int]:
     """`postal_id` of each ZIP ("Z:" key), resolved once per thing said: a whole list's
     42,000 ZIPs in a fresh process took 0.4-0.9 s one by one."""
-    places, overrides, boundaries = zip_table(), zone_overrides(), zip_zones()
+    places = zip_table()
     ids = []
     for code in codes:
-        zones = overrides[code] if code in overrides else boundaries.get(code, frozenset())
-        says = (zones, places[code][1])  # what `postal` reads of a ZIP
+        says = (zip_zone_set(code), places[code][1])  # what `postal` reads of a ZIP
         found = _ZIP_SAYS.get(says)
         if found is None:
             found = _ZIP_SAYS.setdefault(says, postal_id("Z:" + code))

@@ -52,6 +52,10 @@ class DayWindow:
     next_after: int  # first allowed minute at or after the day's end
 
 
+# Starts and ends (exclusive) of runs of minutes, as two arrays.
+_Spans = tuple[np.ndarray, np.ndarray]
+
+
 def _first(mask: np.ndarray) -> int:
     return int(mask.argmax()) if mask.any() else -1
 
@@ -87,7 +91,7 @@ class CallingGrid:
         self._days: dict[tuple[object, ...], DayWindow] = {}
         # The runs of allowed minutes of each combination (a few bytes each, unlike a mask):
         # a list's chunks ask the same combinations when their frequency caps lift.
-        self._spans: dict[tuple[frozenset[str], tuple[Rule, ...]], tuple[np.ndarray, ...]] = {}
+        self._spans: dict[tuple[frozenset[str], tuple[Rule, ...]], _Spans] = {}
         # Evaluations in several threads may share a grid (`calling_grid`): each table entry
         # is computed under the lock, and read without it once there.
         self._lock = threading.RLock()
@@ -190,10 +194,9 @@ class CallingGrid:
             np.logical_or.reduce([closed for _, closed in masks]),
         )
 
-    def _allowed_spans(
-        self, zones: frozenset[str], rules: tuple[Rule, ...]
-    ) -> tuple[np.ndarray, ...]:
-        """Starts and ends (exclusive) of the runs of minutes `allowed` gives, ascending."""
+    def _allowed_spans(self, zones: frozenset[str], rules: tuple[Rule, ...]) -> _Spans:
+        """Starts and ends (exclusive) of the runs of minutes every rule allows in every
+        zone, ascending."""
         key = (zones, rules)
         found = self._spans.get(key)
         if found is None:
