@@ -12,7 +12,7 @@ import csv
 import importlib
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from functools import cache
 from importlib import resources
 from numbers import Integral, Real
@@ -28,6 +28,7 @@ from phonenumbers import PhoneMetadata, PhoneNumberDesc, tzdata
 
 from ._arrow import eight_digits, last_bytes, string_buffers
 from ._inputs import blank_text
+from ._prefixes import PREFIX_KINDS_FILE, fill, patterns_digest, read_text, runs, write_text
 from ._zones import (
     AREA_CODE_ZONES_FILE,
     CANADIAN_PROVINCES,
@@ -641,7 +642,7 @@ def _judged(national: pa.Array, rows: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 # What `_exchange_flags` knows of a number's leading digits: judged yet, valid, geographic.
 _KNOWN, _VALID, _GEOGRAPHIC = 1, 2, 4
-_MAX_CACHED_DIGITS = 7  # a table of 10**7 bytes, touched only where numbers fall
+_MAX_CACHED_DIGITS = 7  # a table of 10**7 bytes
 
 
 def _free_tail(items: list[tuple[Any, Any]], sre: Any) -> tuple[int, int | None]:
@@ -724,18 +725,83 @@ def _decisive_digits() -> int:
     return 10 - min(free, 10)
 
 
+def _prefix_numbers(start: int, stop: int) -> pa.Array:
+    """The national numbers (ten digits as text) that begin with each prefix in the range and
+    end in zeros: any ending is judged alike, the patterns leaving those digits free."""
+    width = 10 ** (10 - _decisive_digits())
+    prefixes = pa.array(np.arange(start, stop, dtype=np.int64) * width)
+    return pc.utf8_lpad(pc.cast(prefixes, pa.string()), 10, "0")
+
+
+def prefix_kinds_from_patterns() -> np.ndarray:
+    """`_VALID` and `_GEOGRAPHIC` flags of every prefix of `_decisive_digits` digits, judged
+    through the patterns (all ten million of them: about 2 s); what
+    `python -m compliance.refresh_data` writes, as runs, to `data/number_prefixes.csv`.
+
+    Raises:
+        ValueError: the patterns look deeper than the cache (`_MAX_CACHED_DIGITS`).
+    """
+    digits = _decisive_digits()
+    if digits > _MAX_CACHED_DIGITS:
+        raise ValueError(f"the +1 patterns decide on {digits} digits: no prefix table")
+    flags = np.empty(10**digits, dtype=np.uint8)
+    for start in range(0, len(flags), 10**6):
+        stop = min(start + 10**6, len(flags))
+        valid, geographic = _judged(_prefix_numbers(start, stop), np.ones(stop - start, bool))
+        flags[start:stop] = np.where(valid, _VALID, 0) | np.where(geographic, _GEOGRAPHIC, 0)
+    return flags
+
+
+def patterns_meta() -> dict[str, str]:
+    """What the prefix table was judged by: digits, the patterns' digest, the package."""
+    return {
+        "digits": str(_decisive_digits()),
+        "patterns": patterns_digest(astuple(_patterns())),
+        "phonenumbers": phonenumbers.__version__,
+    }
+
+
+def prefix_kinds_text() -> str:
+    """`data/number_prefixes.csv` as the installed patterns give it (see `compliance._prefixes`)."""
+    starts, flags = runs(prefix_kinds_from_patterns())
+    return write_text(starts, flags & _VALID > 0, flags & _GEOGRAPHIC > 0, patterns_meta())
+
+
+def shipped_prefix_kinds() -> tuple[np.ndarray, np.ndarray] | None:
+    """The shipped runs (first prefixes, `_VALID` and `_GEOGRAPHIC` flags) when they were judged
+    by the installed patterns on as many digits; None otherwise, or without the file."""
+    try:
+        text = resources.files("compliance").joinpath(PREFIX_KINDS_FILE).read_text("utf-8")
+    except FileNotFoundError:
+        return None
+    meta, rows = read_text(text)
+    wanted = patterns_meta()
+    if any(meta.get(key) != wanted[key] for key in ("digits", "patterns")):
+        return None  # other patterns (a `phonenumbers` upgrade): judge as numbers come
+    valid, geographic = rows[:, 1] > 0, rows[:, 2] > 0
+    flags = np.where(valid, _VALID, 0) | np.where(valid & geographic, _GEOGRAPHIC, 0)
+    return rows[:, 0], flags.astype(np.uint8)
+
+
 @cache
 def _exchange_table() -> np.ndarray:
-    """Flags per leading digits (`_decisive_digits` of them); 0 until judged."""
-    return np.zeros(10 ** _decisive_digits(), dtype=np.uint8)
+    """Flags per leading digits (`_decisive_digits` of them); 0 until judged. Filled from the
+    shipped runs at once when they fit the installed patterns."""
+    table = np.zeros(10 ** _decisive_digits(), dtype=np.uint8)
+    shipped = shipped_prefix_kinds()
+    if shipped is not None:
+        starts, flags = shipped
+        fill(table, starts, flags | _KNOWN)
+    return table
 
 
 def _exchange_flags(numbers: np.ndarray) -> np.ndarray:
     """`_VALID` and `_GEOGRAPHIC` flags of well-shaped national numbers (ten digits as ints).
 
-    Each exchange (the decisive leading digits: NPA-NXX and one more) is run through the
-    patterns once per process, the first time a number of it is seen; later numbers of it
-    are a table lookup. Threads may fill the table at once: they write the same flags.
+    Each exchange (the decisive leading digits: NPA-NXX and one more) is a table lookup: the
+    table comes filled from the shipped runs when they were judged by the installed patterns;
+    otherwise an exchange is run through the patterns once per process, the first time a
+    number of it is seen. Threads may fill the table at once: they write the same flags.
     """
     table = _exchange_table()
     width = 10 ** (10 - _decisive_digits())

@@ -1,13 +1,15 @@
 """Rebuild the shipped lookup tables from the packages and boundaries they come from.
 
     python -m compliance.refresh_data            # every table (about two minutes)
-    python -m compliance.refresh_data --only-packages   # zip_places.csv and npa_states.csv
+    python -m compliance.refresh_data --only-packages   # zip_places, npa_states, number_prefixes
 
 `data/zip_places.csv` (ZIP -> state, and the `zipcodes` package's own zone) comes from the
 `zipcodes` package and `data/npa_states.csv` (area code -> country and state or province)
-from libphonenumber's region data and geocoder. Both packages take well over 100 MB each once
-loaded, which would count against every export; the shipped CSVs hold only the columns the
-engine uses. A test fails when an installed package no longer agrees with them: run this then.
+from libphonenumber's region data and geocoder, and `data/number_prefixes.csv` (whether a
+number is valid and geographic, by its first seven digits) from its number-type patterns.
+Both packages take well over 100 MB each once loaded, which would count against every export;
+the shipped CSVs hold only the columns the engine uses. A test fails when an installed package
+no longer agrees with them: run this then.
 
 The location tables come from the time-zone boundary polygons (see `compliance._boundaries`
 for the chain): `data/zip_zones.csv` (ZIP -> every zone its area touches),
@@ -25,7 +27,8 @@ from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 
-from ._phones import NPA_PLACES_FILE, npa_places_from_package
+from ._phones import NPA_PLACES_FILE, npa_places_from_package, prefix_kinds_text
+from ._prefixes import PREFIX_KINDS_FILE
 from ._zones import (
     AREA_CODE_ZONES_FILE,
     EXCHANGE_ZONES_FILE,
@@ -119,6 +122,7 @@ def write_tables(directory: Path) -> None:
         ["npa", "country", "place"],
         [[npa, *found] for npa, found in sorted(npa_places_from_package().items())],
     )
+    (directory / Path(PREFIX_KINDS_FILE).name).write_text(prefix_kinds_text(), "utf-8")
 
 
 def write_location_tables(directory: Path) -> None:

@@ -24,3 +24,14 @@ def test_area_code_places_match_the_geocoder():
         npa: country if country in ("US", "CA") else "other"
         for npa, (country, _) in derived.items()
     }
+
+
+def test_number_prefixes_match_the_patterns():
+    # If this fails after upgrading `phonenumbers`, run `python -m compliance.refresh_data`
+    # (until then the engine ignores the file and judges each exchange as it comes).
+    from importlib import resources
+
+    from compliance._phones import prefix_kinds_text
+
+    shipped = resources.files("compliance").joinpath("data/number_prefixes.csv").read_text()
+    assert shipped == prefix_kinds_text()
