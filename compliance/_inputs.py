@@ -7,13 +7,14 @@ empty is a revocation, and an attempt count that is not a clear count is over ev
 
 from __future__ import annotations
 
+import ctypes
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from numbers import Real
-from typing import cast, overload
+from typing import Any, cast, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -32,6 +33,11 @@ _BLANK = frozenset({"", "none", "null", "nan", "nat", "<na>"})
 _LATEST_READING = pd.Timedelta(hours=12)
 # pandas-stubs type NaT's value as np.int64; it is a Python int (the int64 minimum).
 _NAT_NS = cast(int, pd.NaT.value)
+# Object columns with at most this many distinct objects are numbered by identity.
+_FEW_OBJECTS = 1 << 14
+# The flag objects (singletons): a column holding them beside numbers keeps them apart.
+_TRUE_IDENTITIES = np.array([id(True), id(np.True_)], dtype=np.intp)
+_FLAG_IDENTITIES = np.array([*_TRUE_IDENTITIES, id(False), id(np.False_)], dtype=np.intp)
 
 
 def _distinct(values: pd.Series) -> tuple[np.ndarray, list[object]]:
@@ -51,11 +57,68 @@ def _distinct(values: pd.Series) -> tuple[np.ndarray, list[object]]:
         )
         codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
         return codes, encoded.dictionary.to_pylist()
+    if values.dtype == object:
+        return _distinct_objects(values.to_numpy())
+    return _distinct_values(values)
+
+
+def _distinct_values(values: pd.Series) -> tuple[np.ndarray, list[object]]:
     try:
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
     except TypeError:  # unhashable cells (lists, dicts): judge their text instead
         codes, uniques = pd.factorize(values.astype(str), use_na_sentinel=True)
     return codes, uniques.tolist()  # one conversion, not an iteration over Arrow scalars
+
+
+def _identities(cells: np.ndarray) -> np.ndarray:
+    """The identity (CPython's `id`: the address) of each cell's object, read from the
+    array's buffer of object pointers, without touching the objects."""
+    cells = np.ascontiguousarray(cells)
+    if not len(cells):
+        return np.zeros(0, dtype=np.intp)
+    pointers = ctypes.cast(cells.ctypes.data, ctypes.POINTER(ctypes.c_ssize_t))
+    return np.ctypeslib.as_array(pointers, shape=(len(cells),)).copy()  # while `cells` lives
+
+
+def _is_missing(value: object) -> bool:
+    """What `pd.factorize` numbers -1: None, NaN, NaT, pd.NA."""
+    found: object = pd.isna(cast(Any, value))  # a list cell gives an array: not missing
+    return isinstance(found, bool | np.bool_) and bool(found)
+
+
+def _distinct_objects(cells: np.ndarray) -> tuple[np.ndarray, list[object]]:
+    """Codes per cell (-1 for missing) and the distinct cells of an object column, each cell
+    described by its own value: a flag is never described by a number it equals (True == 1,
+    and `attempt_count(True)` is over every cap while `attempt_count(1)` is 1).
+
+    Most object columns are a few shared objects (True, small integers, repeated text): they
+    are told apart by identity, without hashing a value per cell (several times quicker).
+    Equal objects of one type are then judged once each, alike.
+    """
+    identities = _identities(cells)
+    codes, distinct = pd.factorize(identities)
+    if len(distinct) <= _FEW_OBJECTS:
+        # Codes count up in order of first appearance: the running maximum grows there.
+        first = np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0)
+        objects = cells[first].tolist()
+        try:
+            for value in objects:
+                hash(value)
+        except TypeError:  # unhashable cells: judged by their text, below
+            pass
+        else:
+            missing = np.array([_is_missing(value) for value in objects], dtype=bool)
+            if missing.any():
+                codes = np.where(missing[codes], -1, codes)
+            return codes, objects
+    flags = np.isin(identities, _FLAG_IDENTITIES)
+    if not flags.any():
+        return _distinct_values(pd.Series(cells, copy=False))
+    # Many objects, flags among them: number the others by value, the flags apart.
+    codes = np.empty(len(cells), dtype=np.int64)
+    codes[~flags], uniques = _distinct_values(pd.Series(cells[~flags], copy=False))
+    codes[flags] = len(uniques) + np.isin(identities[flags], _TRUE_IDENTITIES)
+    return codes, [*uniques, False, True]
 
 
 def _broadcast(

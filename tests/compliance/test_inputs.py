@@ -603,3 +603,72 @@ def test_a_key_table_computes_each_key_once_and_keeps_it():
         keys = np.array(keys, dtype=np.int64)
         assert table.rows(keys, compute(keys)).tolist() == [[k * 2, -k] for k in keys.tolist()]
     assert sorted(asked) == [1, 3, 5, 7, 9, 1 << 40]
+
+
+_MIXED_CELLS = [
+    0, False, 1, True, 1.0, np.True_, np.False_, np.int64(1), "1", "yes", " ", "x", None,
+    float("nan"), pd.NaT, 7, 7.0, 2**70, "2026-11-30T15:00Z", 1_700_000_000, -1,
+]  # fmt: skip
+
+
+def _judges():
+    from compliance._inputs import (
+        attempt_count,
+        instant_ns,
+        is_dnc,
+        is_revoked,
+        is_true,
+        state_index,
+    )
+
+    return [
+        (is_true, False, bool),
+        (is_dnc, False, bool),
+        (is_revoked, False, bool),
+        (attempt_count, 0.0, float),
+        (instant_ns, pd.NaT.value, np.int64),
+        (state_index, -1, np.int16),
+    ]
+
+
+@pytest.mark.parametrize("few", [True, False])
+@pytest.mark.parametrize("judge_index", range(6))
+def test_each_object_cell_is_judged_by_its_own_value(monkeypatch, few, judge_index):
+    """A flag is never judged as the number it equals (True == 1), whichever comes first:
+    `attempt_count(True)` is over every cap, `attempt_count(1)` is 1. Both ways of numbering
+    object cells: by identity (few distinct objects) and by value (many)."""
+    from compliance import _inputs
+
+    judge, missing, dtype = _judges()[judge_index]
+    if not few:
+        monkeypatch.setattr(_inputs, "_FEW_OBJECTS", 2)
+    rng = np.random.default_rng(judge_index)
+    for _ in range(5):
+        cells = [_MIXED_CELLS[i] for i in rng.permutation(len(_MIXED_CELLS))] * 3
+        expected = [missing if _inputs._is_missing(cell) else judge(cell) for cell in cells]
+        column = pd.Series(np.array(cells, dtype=object), dtype=object)
+        found = _inputs.per_distinct(column, len(cells), judge, missing, dtype)
+        assert found.tolist() == np.array(expected, dtype=dtype).tolist(), cells
+
+
+def test_unhashable_object_cells_are_judged_by_their_text():
+    from compliance._inputs import attempt_count, per_distinct
+
+    cells = [["1"], True, 1, None, {"a": 1}]
+    column = pd.Series(np.array(cells, dtype=object), dtype=object)
+    found = per_distinct(column, len(cells), attempt_count, 0.0, float).tolist()
+    assert found == [attempt_count(str(cell)) if cell is not None else 0.0 for cell in cells]
+
+
+@pytest.mark.parametrize("attempts", [[0, False], [False, 0], [1.0, True], [True, 1]])
+def test_a_flag_in_an_attempt_count_is_over_the_caps_whatever_comes_before_it(attempts):
+    contacts = pd.DataFrame({
+        "contact_id": ["a", "b"],
+        "phone": ["(212) 736-5000", "(212) 736-5001"],
+        "consent_call": [True, True],
+        "attempts_24h": pd.Series(attempts, dtype=object),
+    })  # fmt: skip
+    policy = CallingPolicy(max_attempts_24h=3)
+    result = compliance.evaluate(contacts, datetime.fromisoformat("2026-12-01T16:30Z"), policy)
+    flag = [isinstance(cell, bool) for cell in attempts]
+    assert result["reason"].tolist() == ["frequency_cap" if f else "ok" for f in flag]
