@@ -93,24 +93,12 @@ def _distinct_objects(cells: np.ndarray) -> tuple[np.ndarray, list[object]]:
 
     Most object columns are a few shared objects (True, small integers, repeated text): they
     are told apart by identity, without hashing a value per cell (several times quicker).
-    Equal objects of one type are then judged once each, alike.
+    Equal objects of one type are then judged once per object, alike.
     """
     identities = _identities(cells)
-    codes, distinct = pd.factorize(identities)
-    if len(distinct) <= _FEW_OBJECTS:
-        # Codes count up in order of first appearance: the running maximum grows there.
-        first = np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0)
-        objects = cells[first].tolist()
-        try:
-            for value in objects:
-                hash(value)
-        except TypeError:  # unhashable cells: judged by their text, below
-            pass
-        else:
-            missing = np.array([_is_missing(value) for value in objects], dtype=bool)
-            if missing.any():
-                codes = np.where(missing[codes], -1, codes)
-            return codes, objects
+    found = _by_identity(cells, identities)
+    if found is not None:
+        return found
     flags = np.isin(identities, _FLAG_IDENTITIES)
     if not flags.any():
         return _distinct_values(pd.Series(cells, copy=False))
@@ -119,6 +107,30 @@ def _distinct_objects(cells: np.ndarray) -> tuple[np.ndarray, list[object]]:
     codes[~flags], uniques = _distinct_values(pd.Series(cells[~flags], copy=False))
     codes[flags] = len(uniques) + np.isin(identities[flags], _TRUE_IDENTITIES)
     return codes, [*uniques, False, True]
+
+
+def _by_identity(
+    cells: np.ndarray, identities: np.ndarray
+) -> tuple[np.ndarray, list[object]] | None:
+    """`_distinct_objects` by identity; None when the cells are many objects (text read cell
+    by cell: already seen in the first cells) or one is unhashable (judged by its text)."""
+    if len(pd.unique(identities[: _FEW_OBJECTS // 4])) >= _FEW_OBJECTS // 16:
+        return None
+    codes, distinct = pd.factorize(identities)
+    if len(distinct) > _FEW_OBJECTS:
+        return None
+    # Codes count up in order of first appearance: the running maximum grows there.
+    first = np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0)
+    objects = cells[first].tolist()
+    try:
+        for value in objects:
+            hash(value)
+    except TypeError:
+        return None
+    missing = np.array([_is_missing(value) for value in objects], dtype=bool)
+    if missing.any():
+        codes = np.where(missing[codes], -1, codes)
+    return codes, objects
 
 
 def _broadcast(

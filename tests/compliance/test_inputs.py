@@ -672,3 +672,14 @@ def test_a_flag_in_an_attempt_count_is_over_the_caps_whatever_comes_before_it(at
     result = compliance.evaluate(contacts, datetime.fromisoformat("2026-12-01T16:30Z"), policy)
     flag = [isinstance(cell, bool) for cell in attempts]
     assert result["reason"].tolist() == ["frequency_cap" if f else "ok" for f in flag]
+
+
+def test_a_column_of_many_objects_after_few_keeps_its_flags_apart():
+    """Shared objects first, then more distinct objects than are numbered by identity: the
+    cells are numbered by value, the flags still apart from the numbers they equal."""
+    from compliance._inputs import _FEW_OBJECTS, attempt_count, per_distinct
+
+    cells = [0, False, 1, True] * 1000 + [f"{i}" for i in range(_FEW_OBJECTS + 10)] + [True, 0]
+    column = pd.Series(np.array(cells, dtype=object), dtype=object)
+    found = per_distinct(column, len(cells), attempt_count, 0.0, float)
+    assert found.tolist() == [attempt_count(cell) for cell in cells]
