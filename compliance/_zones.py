@@ -114,7 +114,18 @@ def zip_zones() -> dict[str, frozenset[str]]:
         >>> sorted(zip_zones()["32456"])  # Port St. Joe, Florida: the boundary is near
         ['America/Chicago', 'America/New_York']
     """
-    return {code: frozenset(zones.split(";")) for code, zones, _ in data_rows(ZIP_ZONES_FILE)}
+    # 42,000 ZIPs name a few hundred sets of zones: one set each, built once.
+    sets: dict[str, frozenset[str]] = {}
+    return {
+        code: sets.get(zones) or sets.setdefault(zones, frozenset(zones.split(";")))
+        for code, zones, _ in data_rows(ZIP_ZONES_FILE)
+    }
+
+
+@cache
+def _zip_zone_sets() -> dict[str, frozenset[str]]:
+    """ZIP code -> its override where there is one, else its boundary zones."""
+    return {**zip_zones(), **zone_overrides()}
 
 
 def zip_zone_set(code: str) -> frozenset[str]:
@@ -124,9 +135,7 @@ def zip_zone_set(code: str) -> frozenset[str]:
         >>> sorted(zip_zone_set("89883")), sorted(zip_zone_set("75201"))  # 64 FR 56705; Dallas
         (['America/Denver'], ['America/Chicago'])
     """
-    if code in zone_overrides():
-        return zone_overrides()[code]
-    return zip_zones().get(code, frozenset())
+    return _zip_zone_sets().get(code, frozenset())
 
 
 @cache
