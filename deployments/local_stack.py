@@ -47,6 +47,13 @@ PORT_FIELDS = (
 )
 # The server stamps a worker's heartbeat with its own clock: the same machine, but allow some.
 CLOCK_SKEW = dt.timedelta(seconds=5)
+# The Prefect server's connections to PostgreSQL. Its default pool keeps 5 and opens up to 10
+# more per burst, closing each as it is handed back: a fleet run's 16 concurrent calls (and a
+# storm's) then pay a new connection (PostgreSQL's process, SCRAM login, asyncpg's setup and a
+# cold statement cache) on most calls. Measured at 16 concurrent block-document calls: the
+# server's CPU per call 10-15% lower with 20 kept (docs/benchmarks.md). docs/production.md
+# sets the same.
+POSTGRES_POOL = {"PREFECT_SERVER_DATABASE_SQLALCHEMY_POOL_SIZE": "20"}
 
 
 def free_port() -> int:
@@ -179,7 +186,11 @@ class LocalStack:
 
     def start_prefect_server(self, database_url: str | None = None) -> Service:
         """Prefect's server, on SQLite under the run directory or on `database_url`."""
-        database = {"PREFECT_API_DATABASE_CONNECTION_URL": database_url} if database_url else {}
+        database = (
+            {"PREFECT_API_DATABASE_CONNECTION_URL": database_url, **POSTGRES_POOL}
+            if database_url
+            else {}
+        )
         return self.start(
             "prefect-server",
             ["-m", "prefect", "server", "start", "--host", HOST, "--port", str(self.prefect_port)],

@@ -239,3 +239,30 @@ async def test_reading_by_names_pages_through_the_documents_found(prefect_harnes
         "named-3": 3,
         "named-4": 4,
     }
+
+
+class Counted(Block):
+    """Another block type, for documents of one name under two types."""
+
+    value: int = 0
+
+
+class NeverSaved(Block):
+    """A block type with no document, never registered."""
+
+    value: int = 0
+
+
+async def test_a_document_exists_under_its_own_type_and_exact_name_only(prefect_harness):
+    await _documents.create(Paged(value=1), "exists-1")
+    await _documents.create(Counted(value=2), "exists-2")
+    assert await _documents.exists(Paged, "exists-1")
+    assert not await _documents.exists(Paged, "exists-2")  # another type's document
+    assert not await _documents.exists(Counted, "exists-1")
+    assert not await _documents.exists(Paged, "exists-")  # names match whole, not by prefix
+    assert not await _documents.exists(Paged, "exists-10")
+    assert not await _documents.exists(NeverSaved, "exists-1")  # a type the server never saw
+    stored = await _documents.read(Paged, "exists-1")
+    assert stored is not None
+    assert await _documents.delete(stored)
+    assert not await _documents.exists(Paged, "exists-1")
