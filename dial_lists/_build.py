@@ -209,18 +209,30 @@ def _with(values: pa.Array, mask: np.ndarray, replacements: list[str] | str) -> 
     return pc.replace_with_mask(values, pa.array(mask), pa.array(texts, _TEXT))
 
 
-def _judge(
-    raw: pa.Table,
-    evaluated: pd.DataFrame,
-    lines: np.ndarray,
-    placement: Placement,
-    day: bool,
-    known: Notes | None = None,
-    outside: Outside | None = None,
-) -> _Judged:
-    """Apply the list-level reasons to one evaluated chunk: outside registries
-    (`dnc_registry`, `reassigned`), records the platform cannot take (`invalid_record`),
-    then contact ids and numbers already placed (`duplicate`)."""
+@dataclass
+class _Prepared:
+    """What one chunk's list-level judgement needs before placement: everything that does
+    not depend on the chunks before it, so it is computed beside them (`_prepare`)."""
+
+    evaluated: pd.DataFrame
+    wanted: np.ndarray  # bool: dialable by the engine and the outside registries
+    reason: pa.Array  # the engine's reasons, and the registries'
+    detail: pa.Array
+    evidence: dict[str, pa.Array]  # columns every row carries (the RND's answers)
+    rows: np.ndarray  # the wanted rows
+    added: dict[str, pa.Array]  # the wanted rows' added columns
+    invalid: np.ndarray  # bool: records the platform cannot take
+    invalid_details: list[str]
+    ids: np.ndarray  # contact id keys
+    numbers: np.ndarray  # number keys
+
+
+def _prepare(
+    raw: pa.Table, evaluated: pd.DataFrame, day: bool, outside: Outside | None = None
+) -> _Prepared:
+    """The list-level reasons of one evaluated chunk that need no other chunk: outside
+    registries (`dnc_registry`, `reassigned`) and records the platform cannot take
+    (`invalid_record`); and the keys `_judge` places."""
     wanted = evaluated["dialable"].to_numpy(dtype=bool, copy=True)
     base_reason = pa.array(evaluated["reason"], _TEXT)
     base_detail = _arrow(evaluated["detail"], _TEXT)
@@ -260,27 +272,48 @@ def _judge(
     bad, bad_details = invalid_records(fields)
     invalid = np.zeros(len(wanted), dtype=bool)
     invalid[rows[bad]] = True
-
-    placeable = wanted & ~invalid
-    duplicate, duplicate_details = placement.place(
-        placeable, id_keys(raw.column("contact_id")), number_keys(national), lines
+    return _Prepared(
+        evaluated=evaluated,
+        wanted=wanted,
+        reason=base_reason,
+        detail=base_detail,
+        evidence=evidence,
+        rows=rows,
+        added=added,
+        invalid=invalid,
+        invalid_details=bad_details,
+        ids=id_keys(raw.column("contact_id")),
+        numbers=number_keys(national),
     )
+
+
+def _judge(
+    prepared: _Prepared, lines: np.ndarray, placement: Placement, known: Notes | None = None
+) -> _Judged:
+    """Place one prepared chunk, in file order: contact ids and numbers already placed are
+    `duplicate`; then what the attempts ledger knew, as the detail of the rows it holds."""
+    invalid, rows = prepared.invalid, prepared.rows
+    placeable = prepared.wanted & ~invalid
+    duplicate, duplicate_details = placement.place(placeable, prepared.ids, prepared.numbers, lines)
     dialable = placeable & ~duplicate
-    reason = _with(base_reason, invalid, "invalid_record")
+    reason = _with(prepared.reason, invalid, "invalid_record")
     reason = _with(reason, duplicate, "duplicate")
-    detail = base_detail
+    detail = prepared.detail
     if known is not None:  # what the attempts ledger knew, where it is why the contact waits
         told = known.rows() & pc.is_in(reason, pa.array(_LEDGER_REASONS)).to_numpy(
             zero_copy_only=False
         )
         told &= pc.fill_null(pc.equal(detail, ""), True).to_numpy(zero_copy_only=False)
         detail = _with(detail, told, [known.detail(int(i)) for i in np.flatnonzero(told)])
-    detail = _with(detail, invalid, bad_details)
+    detail = _with(detail, invalid, prepared.invalid_details)
     detail = _with(detail, duplicate, duplicate_details)
     keep = np.flatnonzero(dialable[rows])  # the placed rows among the wanted ones
-    added = {name: values.take(pa.array(keep, pa.int64())) for name, values in added.items()}
+    added = {
+        name: values.take(pa.array(keep, pa.int64())) for name, values in prepared.added.items()
+    }
+    evidence = prepared.evidence
     added |= {name: values.filter(pa.array(dialable)) for name, values in evidence.items()}
-    return _Judged(evaluated, dialable, reason, detail, added, evidence)
+    return _Judged(prepared.evaluated, dialable, reason, detail, added, evidence)
 
 
 def _segments(
@@ -638,13 +671,11 @@ def build_dial_files(
         # Last in, first out: the writing ends (shutdown waits for it) before the files close.
         behind = _Behind(files.enter_context(ThreadPoolExecutor(1, "dial-files")))
 
-        def file_chunk(chunk: Chunk, evaluated: pd.DataFrame | None, known: Notes | None) -> None:
-            """The list-level reasons, placement and files of one evaluated chunk (in order:
-            placement is first come, first placed)."""
-            if evaluated is not None:
-                judged = _judge(
-                    chunk.table, evaluated, chunk.lines, facts.placement, day, known, outside
-                )
+        def file_chunk(chunk: Chunk, prepared: _Prepared | None, known: Notes | None) -> None:
+            """The placement and files of one prepared chunk (in order: placement is first
+            come, first placed)."""
+            if prepared is not None:
+                judged = _judge(prepared, chunk.lines, facts.placement, known)
                 dialable_rows, suppressed_rows = _segments(chunk.table, judged, schemas)
                 kept.write(dialable_rows)
                 held.write(suppressed_rows)
@@ -658,21 +689,22 @@ def build_dial_files(
             if through is not None and on_progress is not None:
                 on_progress(Progress(through, opened.rows, dict(counts)))
 
-        # A chunk is evaluated here while the one before it is judged, placed and written in
-        # the background thread (the engine's tables and the files' Arrow work overlap).
+        # A chunk is evaluated and prepared here while the one before it is placed and
+        # written in the background thread (the engine's tables and the files' Arrow work
+        # overlap; preparing here balances the two: the writing thread was the slower).
         waiting: int | None = None  # rows read through the chunk in the background
         for chunk in opened.chunks(chunk_rows, tally=tally):
-            evaluated = known = None
+            prepared = known = None
             if chunk.table.num_rows:
                 contacts = chunk.table.select(judged_columns).to_pandas(ignore_metadata=True)
                 if ledger is not None:
                     numbers = compliance.national_numbers(contacts["phone"])
                     contacts, known = ledger.adjust(contacts, numbers)
-                evaluated = evaluate(contacts)
+                prepared = _prepare(chunk.table, evaluate(contacts), day, outside)
                 del contacts
             filed(waiting)
-            behind.submit(partial(file_chunk, chunk, evaluated, known))
-            del evaluated, known
+            behind.submit(partial(file_chunk, chunk, prepared, known))
+            del prepared, known
             if chunk.unreadable:
                 room = FIRST_UNREADABLE - len(first_unreadable)
                 first_unreadable += [{"line": u.line, "why": u.why} for u in chunk.unreadable][
