@@ -88,6 +88,7 @@ from tasks.rnd import reassigned_numbers
 
 from . import _cli
 from ._checked import checked_flow
+from ._progress import Throttle
 from ._run_names import for_day_run_name
 from ._suppressed import publish_reasons, publish_rnd_evidence, publish_suppressed_file
 from ._user_errors import fails_cleanly
@@ -584,7 +585,11 @@ async def sync_dial_list(
         0, key="dial-list-progress", description=f"Reading {shown}"
     )
 
+    throttle = Throttle()
+
     def evaluated(step: Progress) -> None:
+        if not throttle.ready():  # each update blocks the evaluation for a server call
+            return
         share = step.read / step.total if step.total else 0.0
         start, end = (0.0, TALLIED_AT) if step.phase == "tally" else (TALLIED_AT, EVALUATED_AT)
         verb = "Read" if step.phase == "tally" else "Evaluated"
