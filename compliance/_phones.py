@@ -725,12 +725,16 @@ def _decisive_digits() -> int:
     return 10 - min(free, 10)
 
 
-def _prefix_numbers(start: int, stop: int) -> pa.Array:
-    """The national numbers (ten digits as text) that begin with each prefix in the range and
-    end in zeros: any ending is judged alike, the patterns leaving those digits free."""
-    width = 10 ** (10 - _decisive_digits())
-    prefixes = pa.array(np.arange(start, stop, dtype=np.int64) * width)
-    return pc.utf8_lpad(pc.cast(prefixes, pa.string()), 10, "0")
+def _kind_flags(valid: np.ndarray, geographic: np.ndarray) -> np.ndarray:
+    """`_VALID` and `_GEOGRAPHIC` flags (geographic only where valid)."""
+    flags = np.where(valid, _VALID, 0) | np.where(valid & geographic, _GEOGRAPHIC, 0)
+    return flags.astype(np.uint8)
+
+
+def _kinds(numbers: np.ndarray) -> np.ndarray:
+    """`_kind_flags` of national numbers (ten digits as ints), run through the patterns."""
+    text = pc.utf8_lpad(pc.cast(pa.array(numbers), pa.string()), 10, "0")
+    return _kind_flags(*_judged(text, np.ones(len(numbers), dtype=bool)))
 
 
 def prefix_kinds_from_patterns() -> np.ndarray:
@@ -745,10 +749,10 @@ def prefix_kinds_from_patterns() -> np.ndarray:
     if digits > _MAX_CACHED_DIGITS:
         raise ValueError(f"the +1 patterns decide on {digits} digits: no prefix table")
     flags = np.empty(10**digits, dtype=np.uint8)
+    width = 10 ** (10 - digits)  # each prefix's number ending in zeros: its endings are free
     for start in range(0, len(flags), 10**6):
         stop = min(start + 10**6, len(flags))
-        valid, geographic = _judged(_prefix_numbers(start, stop), np.ones(stop - start, bool))
-        flags[start:stop] = np.where(valid, _VALID, 0) | np.where(geographic, _GEOGRAPHIC, 0)
+        flags[start:stop] = _kinds(np.arange(start, stop, dtype=np.int64) * width)
     return flags
 
 
@@ -778,9 +782,7 @@ def shipped_prefix_kinds() -> tuple[np.ndarray, np.ndarray] | None:
     wanted = patterns_meta()
     if any(meta.get(key) != wanted[key] for key in ("digits", "patterns")):
         return None  # other patterns (a `phonenumbers` upgrade): judge as numbers come
-    valid, geographic = rows[:, 1] > 0, rows[:, 2] > 0
-    flags = np.where(valid, _VALID, 0) | np.where(valid & geographic, _GEOGRAPHIC, 0)
-    return rows[:, 0], flags.astype(np.uint8)
+    return rows[:, 0], _kind_flags(rows[:, 1] > 0, rows[:, 2] > 0)
 
 
 @cache
@@ -811,9 +813,7 @@ def _exchange_flags(numbers: np.ndarray) -> np.ndarray:
     if unknown.any():
         # Judged as they come (no sort): a repeated new exchange is judged twice, alike.
         new = prefix[unknown]
-        text = pc.utf8_lpad(pc.cast(pa.array(numbers[unknown]), pa.string()), 10, "0")
-        valid, geographic = _judged(text, np.ones(len(new), dtype=bool))
-        table[new] = _KNOWN | np.where(valid, _VALID, 0) | np.where(geographic, _GEOGRAPHIC, 0)
+        table[new] = _KNOWN | _kinds(numbers[unknown])
         flags[unknown] = table[prefix[unknown]]
     return cast(np.ndarray, flags)  # numpy's stubs: Any for a gather
 
