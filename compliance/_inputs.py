@@ -35,9 +35,9 @@ _LATEST_READING = pd.Timedelta(hours=12)
 _NAT_NS = cast(int, pd.NaT.value)
 # Object columns with at most this many distinct objects are numbered by identity.
 _FEW_OBJECTS = 1 << 14
-# The flag objects (singletons): a column holding them beside numbers keeps them apart.
-_TRUE_IDENTITIES = np.array([id(True), id(np.True_)], dtype=np.intp)
-_FLAG_IDENTITIES = np.array([*_TRUE_IDENTITIES, id(False), id(np.False_)], dtype=np.intp)
+# What pandas infers for an object column whose equal cells the judges read alike (Python's
+# and numpy's scalars of one kind: tested); any other mix is split by type.
+_ONE_KIND = frozenset({"string", "integer", "floating", "boolean", "datetime", "date", "empty"})
 
 
 def _distinct(values: pd.Series) -> tuple[np.ndarray, list[object]]:
@@ -88,25 +88,43 @@ def _is_missing(value: object) -> bool:
 
 def _distinct_objects(cells: np.ndarray) -> tuple[np.ndarray, list[object]]:
     """Codes per cell (-1 for missing) and the distinct cells of an object column, each cell
-    described by its own value: a flag is never described by a number it equals (True == 1,
-    and `attempt_count(True)` is over every cap while `attempt_count(1)` is 1).
+    described by its own value: a flag or a `Decimal` is never described by a number of
+    another type it equals (True == 1 == Decimal(1), and `attempt_count(True)` is over every
+    cap while `attempt_count(1)` is 1).
 
     Most object columns are a few shared objects (True, small integers, repeated text): they
     are told apart by identity, without hashing a value per cell (several times quicker).
     Equal objects of one type are then judged once per object, alike.
     """
-    identities = _identities(cells)
-    found = _by_identity(cells, identities)
+    found = _by_identity(cells, _identities(cells))
     if found is not None:
         return found
-    flags = np.isin(identities, _FLAG_IDENTITIES)
-    if not flags.any():
-        return _distinct_values(pd.Series(cells, copy=False))
-    # Many objects, flags among them: number the others by value, the flags apart.
-    codes = np.empty(len(cells), dtype=np.int64)
-    codes[~flags], uniques = _distinct_values(pd.Series(cells[~flags], copy=False))
-    codes[flags] = len(uniques) + np.isin(identities[flags], _TRUE_IDENTITIES)
-    return codes, [*uniques, False, True]
+    try:
+        codes, uniques = pd.factorize(pd.Series(cells, copy=False), use_na_sentinel=True)
+    except TypeError:  # unhashable cells (lists, dicts): judge their text instead
+        return _distinct_values(pd.Series(cells, copy=False).astype(str))
+    if pd.api.types.infer_dtype(cells, skipna=True) in _ONE_KIND:
+        return codes, uniques.tolist()  # equal cells are of one kind, judged alike: no split
+    return _types_apart(cells, codes, uniques.tolist())
+
+
+def _types_apart(
+    cells: np.ndarray, codes: np.ndarray, uniques: list[object]
+) -> tuple[np.ndarray, list[object]]:
+    """Codes numbered by value, split where a cell's type differs from its distinct value's
+    (pandas numbers equal values as one: True, 1, 1.0 and Decimal(1)); each such (value,
+    type) becomes a distinct value of its own, described by its first cell."""
+    types = np.frompyfunc(type, 1, 1)(cells)
+    distinct_types = np.array([type(value) for value in uniques] + [None], dtype=object)
+    apart = np.flatnonzero((types != distinct_types[codes]) & (codes >= 0))
+    if not len(apart):
+        return codes, uniques
+    type_codes, kinds = pd.factorize(types[apart])
+    keys = codes[apart] * len(kinds) + type_codes
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    codes = codes.copy()
+    codes[apart] = len(uniques) + inverse
+    return codes, [*uniques, *cells[apart[first]].tolist()]
 
 
 def _by_identity(

@@ -1,6 +1,8 @@
 """Input handling: formats, odd cells, missing columns, caps, reason precedence."""
 
 from datetime import datetime
+from decimal import Decimal
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -608,6 +610,7 @@ def test_a_key_table_computes_each_key_once_and_keeps_it():
 _MIXED_CELLS = [
     0, False, 1, True, 1.0, np.True_, np.False_, np.int64(1), "1", "yes", " ", "x", None,
     float("nan"), pd.NaT, 7, 7.0, 2**70, "2026-11-30T15:00Z", 1_700_000_000, -1,
+    Decimal(1), Decimal("7.0"), Decimal("1.5"), Fraction(1), np.float64(7.0), np.uint8(1),
 ]  # fmt: skip
 
 
@@ -634,9 +637,10 @@ def _judges():
 @pytest.mark.parametrize("few", [True, False])
 @pytest.mark.parametrize("judge_index", range(6))
 def test_each_object_cell_is_judged_by_its_own_value(monkeypatch, few, judge_index):
-    """A flag is never judged as the number it equals (True == 1), whichever comes first:
-    `attempt_count(True)` is over every cap, `attempt_count(1)` is 1. Both ways of numbering
-    object cells: by identity (few distinct objects) and by value (many)."""
+    """A cell is never judged as an equal value of another type (True == 1 == Decimal(1)),
+    whichever comes first: `attempt_count(True)` and `attempt_count(Decimal(1))` are over
+    every cap, `attempt_count(1)` is 1. Both ways of numbering object cells: by identity (few
+    distinct objects) and by value (many)."""
     from compliance import _inputs
 
     judge, missing, dtype = _judges()[judge_index]
@@ -674,12 +678,39 @@ def test_a_flag_in_an_attempt_count_is_over_the_caps_whatever_comes_before_it(at
     assert result["reason"].tolist() == ["frequency_cap" if f else "ok" for f in flag]
 
 
-def test_a_column_of_many_objects_after_few_keeps_its_flags_apart():
+def test_a_column_of_many_objects_after_few_keeps_its_types_apart():
     """Shared objects first, then more distinct objects than are numbered by identity: the
-    cells are numbered by value, the flags still apart from the numbers they equal."""
-    from compliance._inputs import _FEW_OBJECTS, attempt_count, per_distinct
+    cells are numbered by value, each type apart from the equal values of others (a
+    `Decimal(1)` consent is not a 1, a `True` attempt count not a 1)."""
+    from compliance._inputs import _FEW_OBJECTS, attempt_count, is_true, per_distinct
 
-    cells = [0, False, 1, True] * 1000 + [f"{i}" for i in range(_FEW_OBJECTS + 10)] + [True, 0]
+    shared = [0, False, 1, True, Decimal(1), 1.0] * 1000
+    cells = shared + [f"{i}" for i in range(_FEW_OBJECTS + 10)] + [True, 0, Decimal(1)]
     column = pd.Series(np.array(cells, dtype=object), dtype=object)
-    found = per_distinct(column, len(cells), attempt_count, 0.0, float)
-    assert found.tolist() == [attempt_count(cell) for cell in cells]
+    for judge, dtype in ((attempt_count, float), (is_true, bool)):
+        found = per_distinct(column, len(cells), judge, judge(None), dtype)
+        assert found.tolist() == [judge(cell) for cell in cells], judge.__name__
+
+
+_ONE_KIND_CELLS = [
+    *([v, np.int64(v), np.int32(v)] for v in (0, 1, 7, -1, 1_700_000_000, 20261130)),
+    [1, np.uint8(1)],
+    *([v, np.float64(v), np.float32(v)] for v in (0.0, 1.0, 7.0, 1.5, -1.0, 1.7e9)),
+    [True, np.True_],
+    [False, np.False_],
+    ["CA", np.str_("CA")],
+    ["yes", np.str_("yes")],
+    [datetime(2026, 1, 1, 5), pd.Timestamp("2026-01-01 05:00")],
+]
+
+
+@pytest.mark.parametrize("cells", _ONE_KIND_CELLS, ids=repr)
+@pytest.mark.parametrize("judge_index", range(6))
+def test_equal_cells_of_one_kind_are_judged_alike(cells, judge_index):
+    """Why a column pandas infers as one kind is numbered by value without a split by type:
+    Python's and numpy's equal scalars of that kind get one judgement."""
+    from compliance import _inputs
+
+    judge = _judges()[judge_index][0]
+    assert pd.api.types.infer_dtype(np.array(cells, dtype=object)) in _inputs._ONE_KIND
+    assert len({judge(cell) for cell in cells}) == 1
