@@ -36,6 +36,9 @@ PAGE_SIZE = 200
 # not one per `PAGE_SIZE` names. SQLite binds each name as a parameter (its limit: 32,766).
 NAMES_PER_FILTER = 1000
 _REGISTRATION_TRIES = 3
+# Creates refused with a 409 while no document of their name exists (another constraint
+# broke: a fresh server's encryption key made by two creates at once) before giving up.
+CONFLICT_TRIES = 3
 
 # On SQLite, a write that meets a concurrent writer answers 503 at once (its read snapshot is
 # stale); the Prefect client would wait 2 s, then 4 s, before retrying. A record update on
@@ -149,16 +152,25 @@ async def create(block: Block, name: str) -> None:
 
     Raises:
         DocumentExists: a document of this type and name exists already.
+        httpx.HTTPStatusError: the server refused the create `CONFLICT_TRIES` times over a
+            conflict that was not this name (or refused it otherwise).
     """
     type_id, schema_id = await register(type(block))
     data = block.model_dump(mode="json", by_alias=True, context=_dump_context(type(block)))
     document = BlockDocumentCreate(
         name=name, block_schema_id=schema_id, block_type_id=type_id, data=data
     )
-    response = await _send("POST", "/block_documents/", document.model_dump(mode="json"))
-    if response.status_code == 409:
-        raise DocumentExists(f"{type(block).get_block_type_slug()}/{name}")
-    response.raise_for_status()
+    body = document.model_dump(mode="json")
+    for _ in range(CONFLICT_TRIES):
+        response = await _send("POST", "/block_documents/", body)
+        if response.status_code != 409:
+            break
+        # The server answers 409 for any broken constraint, not only a taken name: a fresh
+        # server's first creates race to make its encryption key. Only a document saved
+        # under this name is someone else's claim; otherwise the create is tried again.
+        if await exists(type(block), name):
+            raise DocumentExists(f"{type(block).get_block_type_slug()}/{name}")
+    response.raise_for_status()  # still refused, with no document of this name: say so
     _prefect.bind_document(block, name, response.json()["id"])
 
 

@@ -266,3 +266,51 @@ async def test_a_document_exists_under_its_own_type_and_exact_name_only(prefect_
     assert stored is not None
     assert await _documents.delete(stored)
     assert not await _documents.exists(Paged, "exists-1")
+
+
+def _conflicts_first(monkeypatch, refusals: int) -> list[str]:
+    """The next `refusals` creates answer the server's generic 409 (a constraint other than
+    the name broke) before reaching the server; returns the paths sent, in order."""
+    import httpx
+
+    send, sent = _documents._send, []
+
+    async def conflicted(method: str, path: str, body: dict) -> httpx.Response:
+        sent.append(f"{method} {path}")
+        if method == "POST" and sent.count("POST /block_documents/") <= refusals:
+            request = httpx.Request(method, f"http://127.0.0.1{path}")
+            return httpx.Response(409, json={"detail": "Data integrity conflict."}, request=request)
+        return await send(method, path, body)
+
+    monkeypatch.setattr(_documents, "_send", conflicted)
+    return sent
+
+
+async def test_a_conflict_that_is_not_the_name_is_tried_again(prefect_harness, monkeypatch):
+    """A fresh server's first creates can race to make its encryption key: the 409 names no
+    document, so the claim is not lost to a holder that does not exist."""
+    sent = _conflicts_first(monkeypatch, refusals=1)
+    await _documents.create(Paged(value=7), "conflicted-once")
+    assert sent.count("POST /block_documents/") == 2
+    stored = await _documents.read(Paged, "conflicted-once")
+    assert stored is not None and stored.value == 7
+
+
+async def test_a_conflict_over_a_saved_name_is_someone_elses_claim(prefect_harness, monkeypatch):
+    await _documents.create(Paged(value=1), "claimed-first")
+    sent = _conflicts_first(monkeypatch, refusals=0)
+    with pytest.raises(_documents.DocumentExists):
+        await _documents.create(Paged(value=2), "claimed-first")
+    assert sent.count("POST /block_documents/") == 1  # not tried again
+    stored = await _documents.read(Paged, "claimed-first")
+    assert stored is not None and stored.value == 1
+
+
+async def test_a_conflict_that_persists_without_the_name_is_an_error(prefect_harness, monkeypatch):
+    import httpx
+
+    sent = _conflicts_first(monkeypatch, refusals=_documents.CONFLICT_TRIES)
+    with pytest.raises(httpx.HTTPStatusError, match="409"):
+        await _documents.create(Paged(value=3), "never-created")
+    assert sent.count("POST /block_documents/") == _documents.CONFLICT_TRIES
+    assert await _documents.read(Paged, "never-created") is None
