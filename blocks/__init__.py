@@ -43,8 +43,11 @@ from .failover import (
     failover_identity,
     find_pair,
     guard_identity,
+    guard_reading,
+    load_fleet_states,
     load_state,
     load_states,
+    newest_readings,
     observe_state,
     open_episode,
     pair_block_name,
@@ -53,6 +56,7 @@ from .failover import (
     release_backup,
     restore_identity,
     save_names,
+    save_readings,
     state_block_name,
 )
 from .idempotency import IdempotencyRecord, OperationTakeover, digest, document_name, record_name
@@ -63,6 +67,7 @@ from .ledger import (
     ledger_for_writing,
     ledger_location,
 )
+from .readings import GuardReading, GuardReadings
 from .reassigned import ReassignedNumbersDatabase, load_reassigned_numbers_database
 from .state import StateChange
 from .storage import FileStorageCredentials, load_storage_options, storage_options_of
@@ -80,6 +85,7 @@ BLOCK_TYPES = (
     ReassignedNumbersDatabase,
     BackupClaim,
     StateChange,
+    GuardReadings,
 )
 
 __all__ = [
@@ -96,6 +102,8 @@ __all__ = [
     "FailoverPair",
     "FailoverState",
     "FileStorageCredentials",
+    "GuardReading",
+    "GuardReadings",
     "IdempotencyRecord",
     "InvalidPair",
     "MissingBlock",
@@ -115,14 +123,17 @@ __all__ = [
     "failover_identity",
     "find_pair",
     "guard_identity",
+    "guard_reading",
     "ledger_for_writing",
     "ledger_location",
     "load_credentials",
+    "load_fleet_states",
     "load_reassigned_numbers_database",
     "load_state",
     "load_states",
     "load_storage_options",
     "load_sync_state",
+    "newest_readings",
     "observe_state",
     "open_episode",
     "operation",
@@ -138,6 +149,7 @@ __all__ = [
     "release_backup",
     "restore_identity",
     "save_names",
+    "save_readings",
     "state",
     "state_block_name",
     "storage_options_of",

@@ -15,6 +15,8 @@ create-only `BackupClaim`, which the restore gives back.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from collections.abc import Iterable
 from typing import Any, ClassVar, Self
 
 from prefect.blocks.core import Block
@@ -25,6 +27,7 @@ from failover import DEFAULT_WARNING, SAFE_HARBOR, campaign_label
 from . import _documents, _prefect, clock, state
 from .idempotency import document_name
 from .operation import OperationIdentity
+from .readings import GuardReading, GuardReadings
 from .state import VersionedState
 
 DEFAULT_THRESHOLD = 0.15
@@ -205,7 +208,9 @@ class FailoverState(VersionedState):
     (`blocks.state`): `episode` (with when it started), `low` (the low readings in a row, for
     the episode they were counted in) and `guard` (the guard's trips). An episode ends when
     `restore_primary` (or `reset_failover`) opens the next one; each episode can fail over
-    once, and episode numbers only move forward.
+    once, and episode numbers only move forward. The guard's last reading is kept here too,
+    except a fleet run's routine readings, which `GuardReadings` documents hold: read a pair's
+    newest with `load_state`.
 
     Example:
         ```python
@@ -364,17 +369,113 @@ async def save_names(pair: FailoverPair, names: dict[str, str]) -> bool:
 
 
 async def load_state(primary_campaign_id: str) -> FailoverState:
-    """The primary's failover state, with every change made so far; a fresh (unsaved) one
-    at episode 1 if none is kept."""
+    """The primary's failover state, with every change made so far and the guard's newest
+    reading; a fresh (unsaved) one at episode 1 if none is kept."""
     kept = await state.load(FailoverState, state_block_name(primary_campaign_id))
     if kept is None or kept.primary_campaign_id != primary_campaign_id:
-        return FailoverState(primary_campaign_id=primary_campaign_id)
+        kept = FailoverState(primary_campaign_id=primary_campaign_id)
+    states = {primary_campaign_id: kept}
+    newest_readings(states, await read_readings(), primaries={primary_campaign_id})
     return kept
 
 
 async def load_states() -> dict[str, FailoverState]:
-    """Every pair's state by primary, with every change made so far (a fleet's in bulk)."""
-    return {kept.primary_campaign_id: kept for _, kept in await state.load_many(FailoverState)}
+    """Every pair's state by primary, with every change made so far and the guard's newest
+    readings (a fleet's in bulk). A pair whose only trace is a reading is a fresh (unsaved)
+    state holding it."""
+    return (await load_fleet_states())[0]
+
+
+async def load_fleet_states() -> tuple[dict[str, FailoverState], list[GuardReadings]]:
+    """`load_states()`, and the readings documents it read (for `save_readings`)."""
+    states = {kept.primary_campaign_id: kept for _, kept in await state.load_many(FailoverState)}
+    documents = await read_readings()
+    newest_readings(states, documents)
+    return states, documents
+
+
+async def read_readings() -> list[GuardReadings]:
+    """Every fleet run's routine guard readings still kept (see `blocks.readings`)."""
+    return [document for _, document in await _documents.read_all(GuardReadings)]
+
+
+def newest_readings(
+    states: dict[str, FailoverState],
+    documents: Iterable[GuardReadings],
+    primaries: set[str] | None = None,
+) -> None:
+    """Give each state the newest of its own reading and those in `documents`, by the time
+    read (in memory only: nothing is written). A primary with a reading and no state gets a
+    fresh one (only among `primaries`, when given).
+
+    Example:
+        >>> at = dt.datetime(2026, 12, 1, 15, 0, tzinfo=dt.UTC)
+        >>> states = {"a": FailoverState(primary_campaign_id="a", abandonment_level="over",
+        ...                              abandonment_checked_at=at)}
+        >>> newer = GuardReading(primary_campaign_id="a", campaign_id="a", rate=0.01,
+        ...                      level="ok", checked_at=at + dt.timedelta(minutes=5))
+        >>> newest_readings(states, [GuardReadings(readings=[newer])])
+        >>> states["a"].abandonment_level, states["a"].abandonment_rate
+        ('ok', 0.01)
+    """
+    for document in documents:
+        for reading in document.readings:
+            primary = reading.primary_campaign_id
+            if primaries is not None and primary not in primaries:
+                continue
+            kept = states.get(primary) or states.setdefault(
+                primary, FailoverState(primary_campaign_id=primary)
+            )
+            held = kept.abandonment_checked_at
+            if held is None or reading.checked_at > held:
+                kept.abandonment_rate = reading.rate
+                kept.abandonment_level = reading.level
+                kept.abandonment_campaign_id = reading.campaign_id
+                kept.abandonment_checked_at = reading.checked_at
+
+
+def guard_reading(kept: FailoverState) -> GuardReading | None:
+    """The state's reading (its abandonment fields), if it has one."""
+    if kept.abandonment_checked_at is None or kept.abandonment_campaign_id is None:
+        return None
+    return GuardReading(
+        primary_campaign_id=kept.primary_campaign_id,
+        campaign_id=kept.abandonment_campaign_id,
+        rate=kept.abandonment_rate,
+        level=kept.abandonment_level or "",
+        checked_at=kept.abandonment_checked_at,
+    )
+
+
+async def save_readings(
+    readings: list[GuardReading],
+    earlier: list[GuardReadings],
+    newest: dict[str, dt.datetime | None],
+    pairs: set[str] | None = None,
+) -> None:
+    """Keep a fleet run's routine guard readings in one new document, then delete the
+    `earlier` documents (as read at the run's start) whose every reading is superseded: a
+    newer one is kept (`newest`: each primary's newest reading time, this run's included),
+    or, when `pairs` names every configured pair, the pair is gone.
+
+    Raises:
+        httpx.HTTPStatusError: the Prefect server refused the new document (then nothing is
+            deleted: the earlier readings stay the newest kept).
+    """
+    if readings:
+        document = GuardReadings(readings=readings)
+        await _documents.create(document, f"guard-readings-{uuid.uuid4().hex}")
+
+    def superseded(reading: GuardReading) -> bool:
+        primary = reading.primary_campaign_id
+        if pairs is not None and primary not in pairs:
+            return True
+        at = newest.get(primary)
+        return at is not None and at > reading.checked_at
+
+    for document in earlier:
+        if all(superseded(reading) for reading in document.readings):
+            await _documents.delete(document)
 
 
 async def change_state(

@@ -12,7 +12,14 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal
 
-from blocks import DialListSync, FailoverState, IdempotencyRecord, read_blocks
+from blocks import (
+    DialListSync,
+    FailoverState,
+    GuardReadings,
+    IdempotencyRecord,
+    newest_readings,
+    read_blocks,
+)
 
 from .cache import TtlCache
 from .threads import off_the_loop
@@ -83,6 +90,8 @@ async def load_history() -> History:
         if record.kind in PAIR_KINDS
     ]
     states = {state.primary_campaign_id: state for _, state in await read_blocks(FailoverState)}
+    # A fleet's routine guard readings are kept apart (`blocks.readings`): the newest shows.
+    newest_readings(states, [readings for _, readings in await read_blocks(GuardReadings)])
     dial_lists = [sync for _, sync in await read_blocks(DialListSync)]
     return History(records, states, dial_lists)
 

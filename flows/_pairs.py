@@ -35,6 +35,7 @@ from blocks import (
     BackupInUse,
     FailoverPair,
     FailoverState,
+    GuardReading,
     IdempotencyRecord,
     PlatformCredentials,
     _documents,
@@ -44,6 +45,7 @@ from blocks import (
     clock,
     failover_identity,
     guard_identity,
+    guard_reading,
     observe_state,
     operation,
     pause_points,
@@ -89,6 +91,9 @@ HOLDER_WAIT_SECONDS = 60.0
 # The 30-day abandonment rate moves slowly: reading it every few minutes is enough, and it
 # keeps a fleet's reads within the API's rate limit.
 GUARD_INTERVAL = dt.timedelta(minutes=5)
+# Guard levels written into the pair's state at once, even by a fleet run: the next run,
+# whatever it is, must find them (a primary over the limit is never failed over).
+ALARMING_LEVELS = ("warning", "over")
 # Trips looked at in one run: each is a pause applied and then undone by someone.
 MAX_TRIPS_PER_RUN = 5
 
@@ -121,6 +126,9 @@ class PairRun:
     # A fleet run publishes its failovers in one artifact (each is a write to the server):
     # the pair's section of it, once this evaluation failed it over.
     report: str | None = None
+    # A fleet run keeps its routine guard readings in one document (`blocks.readings`):
+    # the pair's, once read.
+    reading: GuardReading | None = None
 
     @property
     def primary(self) -> str:
@@ -442,13 +450,19 @@ async def _guard(run: PairRun, campaign_id: str) -> AbandonmentSummary | None:
         if not isinstance(reading, AbandonmentReading):  # not read beforehand, or it failed
             reading = await read_abandonment(run.platform, campaign_id)
         verdict = judge_abandonment(reading, run.pair.abandonment_warning)
-        await observe_state(
-            state,
-            abandonment_rate=verdict.rate,
-            abandonment_level=verdict.level,
-            abandonment_campaign_id=campaign_id,
-            abandonment_checked_at=now,
-        )
+        values = {
+            "abandonment_rate": verdict.rate,
+            "abandonment_level": verdict.level,
+            "abandonment_campaign_id": campaign_id,
+            "abandonment_checked_at": now,
+        }
+        if run.in_fleet and verdict.level not in ALARMING_LEVELS:
+            # A routine reading: the fleet keeps its run's together (`save_readings`).
+            for key, value in values.items():
+                setattr(state, key, value)
+            run.reading = guard_reading(state)
+        else:  # a lone run's reading, or one that matters at once: in the pair's state now
+            await observe_state(state, **values)
         if verdict.level in ("warning", "over"):
             emit_pair_event(
                 ABANDONMENT_HIGH,

@@ -30,8 +30,8 @@ from blocks import (
     failover_identity,
     find_pair,
     load_credentials,
+    load_fleet_states,
     load_state,
-    load_states,
     open_episode,
     operation,
     pair_block_name,
@@ -40,6 +40,7 @@ from blocks import (
     register_block_types,
     release_backup,
     restore_identity,
+    save_readings,
 )
 from cxone import CampaignMetrics, PlatformId
 from failover import (
@@ -272,7 +273,7 @@ async def monitor_fleet(concurrency: int = 16) -> State[Any]:
     check_concurrency(concurrency)
     await register_block_types()
     pairs, unreadable = await _documents.read_all_checked(FailoverPair)
-    return await _evaluate_all(pairs, unreadable, concurrency, artifact_key="fleet")
+    return await _evaluate_all(pairs, unreadable, concurrency, artifact_key="fleet", everyone=True)
 
 
 @flow(
@@ -353,19 +354,21 @@ async def _evaluate_all(
     concurrency: int,
     artifact_key: str,
     rows: list[PairOutcome] | None = None,
+    everyone: bool = False,
 ) -> State[Any]:
     """Evaluate `pairs` in bulk (a fleet run's body); `unreadable` blocks and `rows` given
-    are reported as errors beside them.
+    are reported as errors beside them. `everyone`: `pairs` are every configured pair.
 
     Raises:
         FleetIncomplete: some pairs could not be evaluated (the artifact lists them all).
     """
-    states = await load_states()
+    states, guard_documents = await load_fleet_states()
     rows = [
         *(rows or []),
         *(_unreadable_pair(name, data, error) for name, data, error in unreadable),
     ]
     primaries = Counter(pair.primary_campaign_id for _, pair in pairs)
+    configured = {*primaries, *(str(data.get("primary_campaign_id")) for _, data, _ in unreadable)}
     runs: list[PairRun] = []
     for _, pair in pairs:
         if primaries[pair.primary_campaign_id] > 1:
@@ -423,6 +426,16 @@ async def _evaluate_all(
     first = sorted(runs, key=lambda run: _calm(run, now))
     started = {id(run): asyncio.ensure_future(evaluate(run)) for run in first}
     outcomes = await asyncio.gather(*(started[id(run)] for run in runs))
+    # The routine guard readings, one document for the run; the earlier documents that
+    # hold nothing newer go (`everyone`: these are all the pairs, so a gone pair's go too).
+    newest = {primary: kept.abandonment_checked_at for primary, kept in states.items()}
+    newest |= {run.primary: run.state.abandonment_checked_at for run in runs}
+    await save_readings(
+        [run.reading for run in runs if run.reading],
+        guard_documents,
+        newest,
+        pairs=configured if everyone else None,
+    )
     evaluated = [(run.pair, run.credentials, row) for run, row in zip(runs, outcomes, strict=True)]
     # A run that failed pairs over reads no names: it ends sooner (the next run is due within
     # the minute), and the names learnt from the failovers' answers are kept all the same.

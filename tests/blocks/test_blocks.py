@@ -1,6 +1,7 @@
 """Block standards (offline), the credentials block, and idempotency records as atomic claims."""
 
 import asyncio
+import datetime as dt
 import re
 
 import pytest
@@ -10,10 +11,15 @@ from blocks import (
     BLOCK_TYPES,
     CXoneAccessKey,
     CXoneCredentials,
+    FailoverState,
+    GuardReading,
+    GuardReadings,
     MissingBlock,
     _documents,
     clock,
+    guard_reading,
     load_credentials,
+    newest_readings,
     operation,
     record_name,
     register_block_types,
@@ -314,3 +320,54 @@ async def test_a_conflict_that_persists_without_the_name_is_an_error(prefect_har
         await _documents.create(Paged(value=3), "never-created")
     assert sent.count("POST /block_documents/") == _documents.CONFLICT_TRIES
     assert await _documents.read(Paged, "never-created") is None
+
+
+_AT = dt.datetime(2026, 12, 1, 15, 0, tzinfo=dt.UTC)
+
+
+def _reading(primary: str, minutes: int, level: str = "ok") -> GuardReading:
+    return GuardReading(
+        primary_campaign_id=primary,
+        campaign_id=f"{primary}-dialling",
+        rate=minutes / 1000,
+        level=level,
+        checked_at=_AT + dt.timedelta(minutes=minutes),
+    )
+
+
+@pytest.mark.parametrize(
+    ("held", "documents", "primaries", "expected"),
+    [
+        # the state's own reading is newer: it stands
+        ({"a": 10}, [[("a", 5)]], None, {"a": 10}),
+        # a document's newer reading wins, the newest of several documents
+        ({"a": 0}, [[("a", 5)], [("a", 9)], [("a", 7)]], None, {"a": 9}),
+        # a pair known only by a reading gets a fresh state holding it
+        ({}, [[("b", 3)]], None, {"b": 3}),
+        # ... only among the primaries asked for
+        ({"a": 0}, [[("a", 2), ("b", 3)]], {"a"}, {"a": 2}),
+        # a state never read takes the reading
+        ({"a": None}, [[("a", 1)]], None, {"a": 1}),
+    ],
+)
+def test_each_state_takes_the_newest_guard_reading(held, documents, primaries, expected):
+    states = {}
+    for primary, minutes in held.items():
+        states[primary] = FailoverState(primary_campaign_id=primary)
+        if minutes is not None:
+            reading = _reading(primary, minutes, level="warning")
+            states[primary].abandonment_level = reading.level
+            states[primary].abandonment_rate = reading.rate
+            states[primary].abandonment_campaign_id = reading.campaign_id
+            states[primary].abandonment_checked_at = reading.checked_at
+    kept = [GuardReadings(readings=[_reading(p, m) for p, m in doc]) for doc in documents]
+    newest_readings(states, kept, primaries)
+    found = {
+        primary: int((state.abandonment_checked_at - _AT).total_seconds() // 60)
+        for primary, state in states.items()
+    }
+    assert found == expected
+    for primary, state in states.items():
+        own = held.get(primary) == expected[primary]  # the state's own reading stood
+        level = "warning" if own else "ok"
+        assert guard_reading(state) == _reading(primary, expected[primary], level)

@@ -16,6 +16,7 @@ from blocks import (
     BackupClaim,
     FailoverPair,
     FailoverState,
+    GuardReadings,
     _documents,
     pair_block_name,
     pause_points,
@@ -190,7 +191,7 @@ def pauses():
 async def empty_fleet(prefect_harness):
     """No pair left from other tests: the fleet is every FailoverPair block there is."""
     async with get_client() as client:
-        for block in (FailoverPair, FailoverState, BackupClaim):
+        for block in (FailoverPair, FailoverState, BackupClaim, GuardReadings):
             found, unfit = await _documents.read_all_checked(block)
             for name in [name for name, _ in found] + [name for name, _, _ in unfit]:
                 document = await client.read_block_document_by_name(

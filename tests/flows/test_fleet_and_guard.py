@@ -15,10 +15,14 @@ from prefect.settings import PREFECT_API_URL
 from blocks import (
     FailoverPair,
     FailoverState,
+    GuardReadings,
+    _documents,
     clock,
     guard_identity,
     load_state,
+    load_states,
     operation,
+    state_block_name,
 )
 from cxone import CampaignMetrics
 from flows import _pairs, monitor
@@ -284,6 +288,52 @@ async def test_a_calm_pair_whose_guard_is_not_due_sends_nothing_and_emits_nothin
         assert (await load_state(primary)).abandonment_checked_at == at
     for primary in set(primaries) - set(due):
         assert (await load_state(primary)).abandonment_checked_at is None
+
+
+async def test_a_fleet_keeps_its_routine_readings_in_one_document_and_drops_the_superseded(
+    sim, credentials_block, empty_fleet
+):
+    """At 2,000 pairs a run reads some 400 guards: one document holds their routine
+    readings, not a state per pair. A warning goes into the pair's state at once (the next
+    run, whatever it is, must see it), and a document whose readings are all superseded goes.
+    """
+    primaries: list[str] = []
+    slot = lambda campaign: zlib.crc32(campaign.encode()) % 5  # noqa: E731
+    # Pairs until three share the first's minute of five (the others are not due then).
+    while len(primaries) < 6 or sum(slot(p) == slot(primaries[0]) for p in primaries) < 3:
+        primary = create_campaign(sim, f"kept p{len(primaries)}", "active")
+        backup = create_campaign(sim, f"kept b{len(primaries)}", "paused")
+        set_numbers(sim, primary, 0.4, 200)
+        await save_pair(primary, backup, credentials_block)
+        primaries.append(primary)
+    at = dt.datetime(2026, 12, 1, 12, slot(primaries[0]), tzinfo=dt.UTC)
+    due = {p for p in primaries if slot(p) == at.minute % 5}
+    warned = primaries[0]
+    set_numbers(sim, warned, 0.4, 1000, abandoned=11)  # 11 of 411 answered: 2.7%, a warning
+    with clock.using(lambda: at):
+        await monitor_fleet()
+    [(_, first)] = await _documents.read_all(GuardReadings)
+    assert {r.primary_campaign_id for r in first.readings} == due - {warned}
+    assert {r.level for r in first.readings} == {"ok"}
+    for primary in primaries:  # only the warning made a state
+        assert await _documents.exists(FailoverState, state_block_name(primary)) == (
+            primary == warned
+        )
+    states = await load_states()
+    assert {p for p, kept in states.items() if kept.abandonment_checked_at == at} == due
+    assert states[warned].abandonment_level == "warning"
+    assert (await load_state(sorted(due - {warned})[0])).abandonment_level == "ok"
+
+    later = at + dt.timedelta(minutes=5)  # the same minute of five: the same guards are due
+    set_numbers(sim, warned, 0.4, 1000)  # the warning is over
+    with clock.using(lambda: later):
+        await monitor_fleet()
+    [(_, second)] = await _documents.read_all(GuardReadings)  # the first is superseded: gone
+    assert {r.primary_campaign_id for r in second.readings} == due
+    assert {r.checked_at for r in second.readings} == {later}
+    assert (await load_state(warned)).abandonment_level == "ok"  # the newest reading wins
+    stored = await _documents.read(FailoverState, state_block_name(warned))
+    assert stored is not None and stored.abandonment_level == "warning"  # the head's, older
 
 
 async def test_a_low_reading_is_announced_even_when_nothing_is_done(
