@@ -46,10 +46,11 @@ async def named_outcomes(
     evaluated: Sequence[tuple[FailoverPair, PlatformCredentials | None, PairOutcome]],
     concurrency: int,
     read: bool = True,
+    keep: bool = True,
 ) -> list[PairOutcome]:
     """The outcomes with their campaigns' names: those kept or learnt during the evaluation,
     and those read now (at most `MAX_NAMES_PER_RUN`; none when not `read`); new names are
-    kept in the pairs' blocks.
+    kept in the pairs' blocks (when `keep`).
 
     Names are for people: a failure to read or keep them is logged, never raised. Ids are
     only compared within one credentials block (two platforms may use the same id).
@@ -76,7 +77,7 @@ async def named_outcomes(
             logger.warning("Could not read campaign names with %r: %s", reference, exc)
     gate = asyncio.Semaphore(concurrency)
 
-    async def keep(pair: FailoverPair, names: dict[str, str]) -> None:
+    async def kept(pair: FailoverPair, names: dict[str, str]) -> None:
         # One write per pair that learnt names, `concurrency` at a time: a fleet run that
         # failed a hundred pairs over learnt two hundred, and wrote them one after the other.
         async with gate:
@@ -89,7 +90,8 @@ async def named_outcomes(
                     exc,
                 )
 
-    await asyncio.gather(*(keep(pair, known[pair.credentials_block]) for pair, _, _ in evaluated))
+    if keep:
+        await asyncio.gather(*(kept(pair, known[pair.credentials_block]) for pair, *_ in evaluated))
     return [
         dataclasses.replace(
             outcome,

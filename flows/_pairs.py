@@ -181,10 +181,18 @@ class _Evaluation:
             backup_name=names.get(self.run.backup),
         )
 
+    def learn_names(self, paused: dict[str, Any], resumed: dict[str, Any]) -> None:
+        """Keep the names the pause's and the resume's answers give the campaigns."""
+        for campaign_id, answer in ((self.run.primary, paused), (self.run.backup, resumed)):
+            if isinstance(answer.get("name"), str) and answer["name"]:
+                self.names.setdefault(campaign_id, answer["name"])
+
     def already(self, record: IdempotencyRecord) -> PairOutcome:
         """The outcome of a pair failed over earlier in this episode: when, and the primary's
         reading if a fleet read it (a lone run reads nothing: the primary is paused)."""
         resumed = record.answers.get("resume") or {}
+        # The steps' answers name the campaigns (a fleet run that failed over kept no names).
+        self.learn_names(record.answers.get("pause") or {}, resumed)
         at = resumed.get("confirmed_at") or record.updated_at.isoformat()
         reason = f"failed over earlier, at {_minute(at)}"
         metrics = self.run.metrics
@@ -388,10 +396,7 @@ async def _fail_over(evaluation: _Evaluation, held: operation.HeldOperation) -> 
         raise
     except Exception as exc:
         raise _incomplete(run, exc) from exc
-    # The steps' answers name the campaigns: the labels need no read of their own.
-    for campaign_id, answer in ((run.primary, paused), (run.backup, resumed)):
-        if isinstance(answer.get("name"), str) and answer["name"]:
-            evaluation.names.setdefault(campaign_id, answer["name"])
+    evaluation.learn_names(paused, resumed)  # the labels need no read of their own
     evaluation.reason = (
         f"failed over {evaluation.label(run.primary)} to {evaluation.label(run.backup)}: "
         f"{evaluation.reason or 'no reason recorded'}"
