@@ -87,7 +87,7 @@ def plot_fleet(data: dict[str, Any], path: Path) -> bool:
         if points:
             sizes, seconds = zip(*sorted(points), strict=True)
             axes.plot(sizes, seconds, marker="o", label=label)
-    axes.axhline(FLEET_TARGET_SECONDS, color="red", linestyle="--", label="target (500 pairs)")
+    axes.axhline(FLEET_TARGET_SECONDS, color="red", linestyle="--", label="target (2,000 pairs)")
     axes.set(xlabel="pairs", ylabel="seconds a run", title="monitor_fleet as the fleet grows")
     axes.set_ylim(bottom=0)
     axes.grid(alpha=0.3)

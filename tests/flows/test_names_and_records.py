@@ -38,13 +38,24 @@ async def fleet_table(state) -> tuple[str, list[dict[str, str]]]:
 
 
 async def test_the_fleet_table_names_campaigns_and_reads_failed_over_pairs(
-    sim, credentials_block, empty_fleet
+    sim, credentials_block, empty_fleet, monkeypatch
 ):
+    """Also: the run that fails pairs over writes no names (a write per pair, a hundred at
+    2,000 pairs); the names its failovers learnt are in their records' answers, and the next
+    run keeps them from there, without reading them from the platform."""
+    from flows import _names
+
     primary = create_campaign(sim, "Renewals", "active")
     backup = create_campaign(sim, "Renewals backup", "paused")
     set_metrics(sim, primary, 0.04, 250)
     await save_pair(primary, backup, credentials_block)
+    asked: list[str] = []
 
+    async def read_names(credentials, campaign_ids, concurrency):
+        asked.extend(campaign_ids)
+        return {}
+
+    monkeypatch.setattr(_names, "read_names", read_names)
     first = await monitor_fleet(return_state=True)
     description, [row] = await fleet_table(first)
     assert description.startswith("1 pair: ")  # not "1 pairs"
@@ -55,6 +66,7 @@ async def test_the_fleet_table_names_campaigns_and_reads_failed_over_pairs(
         f"failed over Renewals ({primary}) to Renewals backup ({backup}): "
         "success rate 4.0% below 15.0% over 250 calls"
     )
+    assert (await find_pair(primary)).campaign_names == {}  # learnt, shown, but not written
 
     second = await monitor_fleet(return_state=True)
     _, [row] = await fleet_table(second)
@@ -64,6 +76,11 @@ async def test_the_fleet_table_names_campaigns_and_reads_failed_over_pairs(
     assert row["reason"].startswith("failed over earlier, at ") and row["reason"].endswith(" UTC")
     assert row["primary"] == f"Renewals ({primary})"
     assert len(transitions(sim)) == 2
+    assert (await find_pair(primary)).campaign_names == {
+        primary: "Renewals",
+        backup: "Renewals backup",
+    }  # kept by the second run, from the record
+    assert asked == []  # not read
 
 
 async def test_a_fleet_run_publishes_its_failovers_in_one_artifact(
@@ -204,36 +221,3 @@ async def test_restore_and_reset_runs_are_named_for_the_pair(sim, pair, credenti
         ]
     assert names == [f"restore primary ({primary})", f"reset primary ({primary})"]
     assert restored.message.startswith(f"restored primary ({primary}); episode 2 open")
-
-
-async def test_a_fleet_run_that_fails_over_keeps_no_names_and_the_next_keeps_the_records(
-    sim, credentials_block, empty_fleet, monkeypatch
-):
-    """The run that fails pairs over ends without a names write per pair (a hundred at
-    2,000 pairs); the names its failovers learnt are in their records' answers, and the next
-    run keeps them from there, without reading them from the platform."""
-    from flows import _names
-
-    primary = create_campaign(sim, "Renewals", "active")
-    backup = create_campaign(sim, "Renewals backup", "paused")
-    set_metrics(sim, primary, 0.04, 250)
-    await save_pair(primary, backup, credentials_block)
-    asked: list[str] = []
-
-    async def read_names(credentials, campaign_ids, concurrency):
-        asked.extend(campaign_ids)
-        return {}
-
-    monkeypatch.setattr(_names, "read_names", read_names)
-    _, [row] = await fleet_table(await monitor_fleet(return_state=True))
-    assert row["action"] == "failover"
-    assert row["primary"] == f"Renewals ({primary})"  # learnt from the answers, shown at once
-    assert (await find_pair(primary)).campaign_names == {}  # but not written
-    _, [row] = await fleet_table(await monitor_fleet(return_state=True))
-    assert row["action"] == "already_failed_over"
-    assert row["backup"] == f"Renewals backup ({backup})"
-    assert (await find_pair(primary)).campaign_names == {
-        primary: "Renewals",
-        backup: "Renewals backup",
-    }
-    assert asked == []  # from the record, not read
