@@ -45,12 +45,12 @@ def _known(outcome: PairOutcome) -> dict[str, str]:
 async def named_outcomes(
     evaluated: Sequence[tuple[FailoverPair, PlatformCredentials | None, PairOutcome]],
     concurrency: int,
-    read: bool = True,
-    keep: bool = True,
+    after_failover: bool = False,
 ) -> list[PairOutcome]:
     """The outcomes with their campaigns' names: those kept or learnt during the evaluation,
-    and those read now (at most `MAX_NAMES_PER_RUN`; none when not `read`); new names are
-    kept in the pairs' blocks (when `keep`).
+    and those read now (at most `MAX_NAMES_PER_RUN`); new names are kept in the pairs'
+    blocks. A run that failed pairs over (`after_failover`) neither reads nor keeps any: the
+    names its failovers learnt are in their records, where the next run finds them.
 
     Names are for people: a failure to read or keep them is logged, never raised. Ids are
     only compared within one credentials block (two platforms may use the same id).
@@ -60,7 +60,7 @@ async def named_outcomes(
         names = known.setdefault(pair.credentials_block, {})
         names |= pair.campaign_names | _known(outcome)
     wanted: dict[str, tuple[PlatformCredentials, list[str]]] = {}
-    budget = MAX_NAMES_PER_RUN if read else 0
+    budget = 0 if after_failover else MAX_NAMES_PER_RUN
     for pair, credentials, _ in evaluated:
         for campaign_id in pair.unnamed():
             if credentials is None or campaign_id in known[pair.credentials_block] or not budget:
@@ -77,7 +77,7 @@ async def named_outcomes(
             logger.warning("Could not read campaign names with %r: %s", reference, exc)
     gate = asyncio.Semaphore(concurrency)
 
-    async def kept(pair: FailoverPair, names: dict[str, str]) -> None:
+    async def keep(pair: FailoverPair, names: dict[str, str]) -> None:
         # One write per pair that learnt names, `concurrency` at a time: a fleet run that
         # failed a hundred pairs over learnt two hundred, and wrote them one after the other.
         async with gate:
@@ -90,8 +90,8 @@ async def named_outcomes(
                     exc,
                 )
 
-    if keep:
-        await asyncio.gather(*(kept(pair, known[pair.credentials_block]) for pair, *_ in evaluated))
+    if not after_failover:
+        await asyncio.gather(*(keep(pair, known[pair.credentials_block]) for pair, *_ in evaluated))
     return [
         dataclasses.replace(
             outcome,

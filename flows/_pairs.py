@@ -468,7 +468,7 @@ async def _guard(run: PairRun, campaign_id: str) -> AbandonmentSummary | None:
             run.reading = guard_reading(state)
         else:  # a lone run's reading, or one that matters at once: in the pair's state now
             await observe_state(state, **values)
-        if verdict.level in ("warning", "over"):
+        if verdict.level in ALARMING_LEVELS:
             emit_pair_event(
                 ABANDONMENT_HIGH,
                 run.primary,

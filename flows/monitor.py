@@ -442,7 +442,7 @@ async def _evaluate_all(
     # answers, where the next run finds and keeps them (a write per pair, 100 at 2,000 pairs).
     failed_over = any(row is not None and row.action == Action.FAILOVER for row in outcomes)
     named = [entry for entry in evaluated if entry[2]]
-    rows += await named_outcomes(named, concurrency, read=not failed_over, keep=not failed_over)
+    rows += await named_outcomes(named, concurrency, after_failover=failed_over)
     await acreate_table_artifact(
         key=artifact_key,
         table=[FleetRow.of(row).as_dict() for row in rows],
