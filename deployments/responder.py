@@ -42,6 +42,7 @@ from prefect.results import aget_default_result_storage, should_persist_result
 from prefect.settings import get_current_settings
 
 from blocks import register_block_types
+from flows._events import EVALUATING, emit_pair_event
 from flows.monitor import batchable, monitor_campaigns, monitor_pairs
 from flows.revocations import RECEIVED_EVENT, apply_revocations
 
@@ -63,6 +64,23 @@ logger = get_logger("responder")
 BATCH_WINDOW_SECONDS = 0.25
 
 
+def under_way(parameters: dict[str, Any]) -> None:
+    """Announce that the event's pair is being evaluated (`cxone.campaign.evaluating`), which
+    is what the safety-net trigger waits for."""
+    try:
+        emit_pair_event(
+            EVALUATING,
+            parameters["primary_campaign_id"],
+            parameters["backup_campaign_id"],
+            reason="an evaluation of the pair is under way in the responder",
+        )
+    except Exception:
+        # The safety net then starts a run of its own: slower, still exactly once.
+        logger.exception(
+            "Could not announce the evaluation of %s", parameters["primary_campaign_id"]
+        )
+
+
 @dataclass
 class Batch:
     """Low events gathered for one run: each pair's failover parameters, by primary."""
@@ -80,9 +98,12 @@ class Responder:
 
     A low reading arrives with every metrics update while a campaign is low; while a run for
     that pair is going (or gathered to start), further events for it are dropped (the run
-    reads fresh metrics). An event with no run started within `window` seconds starts
-    `failover` for its pair at once; the others wait for the window to end and start as one
-    batch: `batch` (`monitor_pairs`) for the pairs `batchable` says it evaluates as
+    reads fresh metrics) and acknowledged with `cxone.campaign.evaluating`: the safety-net
+    trigger waits for an evaluation after each low event, and a run slower than its window
+    (a storm on a busy server) would otherwise start a deployment run for every repeated
+    reading, which slows the server further. An event with no run started within `window`
+    seconds starts `failover` for its pair at once; the others wait for the window to end and
+    start as one batch: `batch` (`monitor_pairs`) for the pairs `batchable` says it evaluates as
     `failover` would, `failover` for each other pair.
 
     Args:
@@ -92,6 +113,8 @@ class Responder:
         clock: Monotonic seconds (injected by tests).
         sleep: Waits the given seconds (injected by tests, to start a batch when they say).
         batchable: The primaries of a {primary: backup} the `batch` flow may evaluate.
+        acknowledge: Announces that a dropped event's pair is being evaluated (its
+            parameters); by default emits `cxone.campaign.evaluating` about the pair.
     """
 
     def __init__(
@@ -102,11 +125,13 @@ class Responder:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         batchable: Callable[[dict[str, str]], Awaitable[set[str]]] = batchable,
+        acknowledge: Callable[[dict[str, Any]], None] = under_way,
     ) -> None:
         self._running: dict[str, asyncio.Task] = {}
         self.failover = failover  # the flow a lone event runs
         self.batch = batch  # the flow a batch of events runs
         self.window, self._clock, self._sleep, self._batchable = window, clock, sleep, batchable
+        self._acknowledge = acknowledge
         self._gathering: Batch | None = None
         self._last_start = -math.inf
 
@@ -115,7 +140,8 @@ class Responder:
         unless a run for it is going or gathered already.
 
         Returns:
-            The task that runs the pair's batch, or None when the event is dropped.
+            The task that runs the pair's batch, or None when the event is dropped (and
+            acknowledged).
 
         Raises:
             KeyError: the payload lacks one of `FAILOVER_PARAMETERS`.
@@ -123,6 +149,7 @@ class Responder:
         parameters = {name: payload[name] for name in FAILOVER_PARAMETERS}
         primary = parameters["primary_campaign_id"]
         if primary in self._running:
+            self._acknowledge(parameters)
             return None
         batch = self._gathering
         if batch is None:

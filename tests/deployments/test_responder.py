@@ -12,13 +12,15 @@ from prefect.events import emit_event
 from blocks import CXoneCredentials
 from cxone import CampaignPayload
 from deployments import responder as responder_module
-from deployments.definitions import LOW_SUCCESS_EVENT
+from deployments.definitions import FAILOVER_TRIGGER, LOW_SUCCESS_EVENT
 from deployments.responder import (
     Responder,
     respond_to_low_success,
     shared_clients,
+    under_way,
     with_result_settings,
 )
+from flows import _events as events_module
 
 
 async def test_low_success_event_fails_the_pair_over(sim, credentials_block):
@@ -163,6 +165,7 @@ class Storm:
         self.window_over = asyncio.Event()
         self.saved = saved  # primary -> backup of the saved pairs; None: every pair's own
         self.unreadable = unreadable  # the pairs cannot be read (the server is down)
+        self.acknowledged: list[str] = []  # primaries of the dropped events, acknowledged
         self.responder = Responder(
             failover=self.monitor_campaigns,
             batch=self.monitor_pairs,
@@ -170,6 +173,9 @@ class Storm:
             clock=lambda: self.now,
             sleep=self.sleep,
             batchable=self.batchable,
+            acknowledge=lambda parameters: self.acknowledged.append(
+                parameters["primary_campaign_id"]
+            ),
         )
 
     async def monitor_campaigns(self, **parameters) -> dict:
@@ -258,23 +264,47 @@ async def test_events_close_together_start_as_one_batch_when_the_window_ends():
     await storm.done()
 
 
-async def test_an_event_for_a_pair_being_evaluated_or_gathered_is_dropped():
+async def test_an_event_for_a_pair_being_evaluated_or_gathered_is_dropped_and_acknowledged():
+    """Each dropped event is acknowledged, so the safety net does not start a run for it
+    while the responder's is slow; an event that starts or joins a run is not."""
     storm = Storm()
     first = storm.low("p1")
     await storm.settle()
+    assert storm.acknowledged == []
     assert storm.low("p1") is None  # running
     gathered = storm.low("p2")
+    assert storm.acknowledged == ["p1"]
     assert storm.low("p2") is None  # gathered for the next start
     await storm.end_window()
     assert storm.low("p2") is None  # running (a batch of one: its own run)
     assert storm.runs == [("monitor_campaigns", ["p1"]), ("monitor_campaigns", ["p2"])]
+    assert storm.acknowledged == ["p1", "p2", "p2"]
     assert first is not gathered
     await storm.done()
     storm.now += 60
     storm.low("p1")  # evaluated: a new event for it runs again
     await storm.settle()
     assert storm.runs[-1] == ("monitor_campaigns", ["p1"])
+    assert storm.acknowledged == ["p1", "p2", "p2"]
     await storm.done()
+
+
+async def test_the_acknowledgment_is_an_evaluating_event_about_the_pair(monkeypatch):
+    """What the safety-net trigger expects (`FAILOVER_TRIGGER.expect`), about the low event's
+    resource; a failure to emit is logged, never raised into the listener."""
+    emitted: list[dict] = []
+    monkeypatch.setattr(events_module, "emit_event", lambda **event: emitted.append(event))
+    under_way({"primary_campaign_id": "p1", "backup_campaign_id": "b1", "credentials_block": "c"})
+    [event] = emitted
+    assert event["event"] in FAILOVER_TRIGGER.expect
+    assert event["resource"]["prefect.resource.id"] == "cxone.campaign.p1"
+    assert event["related"][0]["cxone.campaign.id"] == "b1"
+
+    def broken(**event):
+        raise RuntimeError("events client closed")
+
+    monkeypatch.setattr(events_module, "emit_event", broken)
+    under_way({"primary_campaign_id": "p1", "backup_campaign_id": "b1", "credentials_block": "c"})
 
 
 @pytest.mark.parametrize(
