@@ -44,9 +44,11 @@ docs: install
 
 # Three workers, a test file each at a time: each has its own Prefect server and simulator, and
 # most tests wait on servers and subprocesses, so three keep two cores busy (measured on this
-# 2-core machine: 264 s with three, 284 s with two, 279 s with four).
+# 2-core machine: 264 s with three, 284 s with two, 279 s with four). Files are handed out in
+# collection order, the longest first (tests/conftest.py's LONGEST_FILES), not xdist's default
+# of the most tests first, which left a minute-long file for last.
 test: lint docs browser
-	$(BIN)/python -m pytest -n 3 --dist loadfile
+	$(BIN)/python -m pytest -n 3 --dist loadfile --no-loadscope-reorder
 
 # Every interleaving scenario 50 times in a row (make test runs each once).
 interleave: install

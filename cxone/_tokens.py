@@ -41,6 +41,10 @@ class TokenCache:
     def put(self, key: str, token: str, refresh_at: float) -> None:
         self._tokens[key] = (token, refresh_at)
 
+    def clear(self) -> None:
+        """Forget every token (the issuer forgot them: a reset test tenant)."""
+        self._tokens.clear()
+
 
 # The process-wide cache the credentials blocks' clients share.
 SHARED_TOKENS = TokenCache()
