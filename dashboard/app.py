@@ -60,6 +60,22 @@ MAX_BODY_BYTES = 64 * 1024
 SHUTDOWN_LISTING_SECONDS = 5.0
 
 
+# Statuses read within this many poll rounds hold back the low events of a failed-over pair
+# (`ReadingPipeline`): a round reads them all, so two rounds leave room for a slow one.
+FRESH_STATUS_ROUNDS = 2
+
+
+def fresh_statuses(poll_seconds: float) -> dt.timedelta | None:
+    """How recent the statuses that hold back a failed-over pair's low events must be (None
+    when nothing is polled: a webhook platform pushes a status only when it changes).
+
+    Example:
+        >>> fresh_statuses(15.0), fresh_statuses(0)
+        (datetime.timedelta(seconds=30), None)
+    """
+    return dt.timedelta(seconds=FRESH_STATUS_ROUNDS * poll_seconds) if poll_seconds else None
+
+
 @dataclass
 class Dashboard:
     """The parts one running app shares between its routes and background tasks."""
@@ -83,7 +99,14 @@ class Dashboard:
     ) -> Dashboard:
         store = CampaignStore(settings.history_points)
         pairs = PairCache(settings.pair_cache_seconds)
-        readings = ReadingPipeline(store, pairs, EventSender(emit), settings.event_queue_capacity)
+        readings = ReadingPipeline(
+            store,
+            pairs,
+            EventSender(emit),
+            settings.event_queue_capacity,
+            fresh_statuses=fresh_statuses(settings.poll_seconds),
+            now=clock,
+        )
         receiver = WebhookReceiver(settings, store, readings, clock)
         clients = PlatformClients()
         history = HistoryCache(settings.history_cache_seconds)

@@ -7,15 +7,18 @@ the point and queues it (no await, no I/O), and the pipeline's task emits the ev
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import time
 from collections import deque
 from collections.abc import Callable
 from typing import Literal
 
+from blocks import FailoverPair
+
 from .events import EventSender, is_low, metrics_updated, success_rate_low
 from .pairs import Listing, PairCache
-from .store import CampaignStore, MetricsPoint, Reading
+from .store import CampaignStore, MetricsPoint, Reading, utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +40,14 @@ class ReadingPipeline:
       only the newest is checked. Every other low reading gets its own low event, whose id
       derives from the reading, so re-emitting one (after a restart) is a duplicate Prefect
       drops; the responder runs one failover per pair at a time.
+    - **Failed over already.** No low event is emitted for a pair whose primary the
+      platform showed paused and whose backup it showed active, both within `fresh_statuses`
+      before the check: that pair is failed over (or swapped by hand), and its primary's
+      numbers stay low for the whole window after it stopped dialling. Without this, a
+      platform whose metrics are polled raised every failed-over pair again at each round,
+      and a later collapse waited in a batch with all of them. Statuses are fresh on such a
+      platform (each round reads them); an older status (a webhook platform's, which pushes
+      changes only) is not trusted, so a lost status webhook can hold back no event.
     - **Bounded.** At most `capacity` readings queue; past that the oldest are dropped
       (their points stay stored, only their events are lost) with a warning.
 
@@ -46,6 +57,9 @@ class ReadingPipeline:
         sender: emits the events.
         capacity: most readings queued at once.
         clock: monotonic seconds, the same clock as the pair cache's.
+        fresh_statuses: how recent both statuses must be to hold a pair's low event back;
+            None: never held back.
+        now: UTC now, the clock the statuses were stamped with.
     """
 
     def __init__(
@@ -55,8 +69,11 @@ class ReadingPipeline:
         sender: EventSender,
         capacity: int,
         clock: Callable[[], float] = time.monotonic,
+        fresh_statuses: dt.timedelta | None = None,
+        now: Callable[[], dt.datetime] = utc_now,
     ) -> None:
         self._store = store
+        self._fresh_statuses, self._now = fresh_statuses, now
         self._pairs = pairs
         self._sender = sender
         self._capacity = capacity
@@ -132,6 +149,13 @@ class ReadingPipeline:
         pair = listing.pairs.get(reading.campaign_id)
         if pair is None or not self._is_newest(reading) or not is_low(pair, reading.point):
             return
+        if self._failed_over(pair):
+            logger.debug(
+                "campaign %s is low and paused, its backup %s active: no low event",
+                reading.campaign_id,
+                pair.backup_campaign_id,
+            )
+            return
         logger.warning(
             "campaign %s success rate %.3f is below %.3f over %d calls",
             reading.campaign_id,
@@ -140,6 +164,16 @@ class ReadingPipeline:
             reading.point.calls_attempted,
         )
         self._sender.send(success_rate_low(pair, reading))
+
+    def _failed_over(self, pair: FailoverPair) -> bool:
+        """The platform showed, recently enough, the primary paused and the backup active."""
+        if self._fresh_statuses is None:
+            return False
+        since = self._now() - self._fresh_statuses
+        return (
+            self._store.status_since(pair.primary_campaign_id, since) == "paused"
+            and self._store.status_since(pair.backup_campaign_id, since) == "active"
+        )
 
     def _is_newest(self, reading: Reading) -> bool:
         return self._store.latest(reading.campaign_id) is reading.point

@@ -101,3 +101,10 @@ class CampaignStore:
     def status(self, campaign_id: str) -> str | None:
         campaign = self._campaigns.get(campaign_id)
         return campaign.status if campaign else None
+
+    def status_since(self, campaign_id: str, since: dt.datetime) -> str | None:
+        """The latest status, when it was read or pushed at `since` or later (else None)."""
+        campaign = self._campaigns.get(campaign_id)
+        if campaign is None or campaign.status_at is None or campaign.status_at < since:
+            return None
+        return campaign.status

@@ -62,12 +62,24 @@ def point(rate: float, calls: int = 300, seconds: int = 0) -> MetricsPoint:
 class Parts:
     """A store, a pair cache on a fake clock, and a pipeline recording its events."""
 
-    def __init__(self, listing: GatedListing, capacity: int = 10_000) -> None:
+    def __init__(
+        self,
+        listing: GatedListing,
+        capacity: int = 10_000,
+        fresh_statuses: dt.timedelta | None = None,
+    ) -> None:
         self.clock, self.events, self.listing = Seconds(), Recorder(), listing
         self.store = CampaignStore(history_points=10)
         self.pairs = PairCache(refresh_seconds=5, load=listing, clock=self.clock)
+        self.now = NOW  # UTC now, for the statuses' freshness
         self.pipeline = ReadingPipeline(
-            self.store, self.pairs, EventSender(self.events), capacity, clock=self.clock
+            self.store,
+            self.pairs,
+            EventSender(self.events),
+            capacity,
+            clock=self.clock,
+            fresh_statuses=fresh_statuses,
+            now=lambda: self.now,
         )
 
     def record(self, campaign_id: str, reading: MetricsPoint, reading_id: str) -> None:
@@ -185,6 +197,70 @@ async def test_every_low_reading_of_a_listed_pair_gets_its_event(running):
     assert parts.low_ids() == ["msg_0", "msg_1", "msg_3"]
     [event] = [e for e in parts.events.named(LOW) if e["payload"]["reading_id"] == "msg_3"]
     assert event["payload"]["threshold"] == 0.2 and event["payload"]["source"] == "webhook"
+
+
+PAUSED_PRIMARY_ACTIVE_BACKUP = {"cmp_1": ("paused", 0), "cmp_1_b": ("active", 0)}
+
+
+@pytest.mark.parametrize(
+    ("fresh", "statuses", "held_back"),
+    [
+        # the platform showed the pair failed over, within the window: nothing to evaluate
+        (30, PAUSED_PRIMARY_ACTIVE_BACKUP, True),
+        (30, {"cmp_1": ("paused", -30), "cmp_1_b": ("active", -29)}, True),
+        # one status older than the window: not trusted (a lost webhook holds nothing back)
+        (30, {"cmp_1": ("paused", -31), "cmp_1_b": ("active", 0)}, False),
+        (30, {"cmp_1": ("paused", 0), "cmp_1_b": ("active", -31)}, False),
+        # the backup is not dialling (a failover half done): the run must finish it
+        (30, {"cmp_1": ("paused", 0), "cmp_1_b": ("paused", 0)}, False),
+        # the primary still dials
+        (30, {"cmp_1": ("active", 0), "cmp_1_b": ("active", 0)}, False),
+        (30, {"cmp_1": ("active", 0), "cmp_1_b": ("paused", 0)}, False),
+        # a status not known
+        (30, {"cmp_1": ("paused", 0)}, False),
+        (30, {}, False),
+        # nothing polled (no window): never held back
+        (None, PAUSED_PRIMARY_ACTIVE_BACKUP, False),
+    ],
+)
+async def test_a_pair_the_platform_shows_failed_over_gets_no_low_event(
+    running, fresh, statuses, held_back
+):
+    """A polled primary stays low for its whole window after its failover; its low events
+    would start an evaluation of a failed-over pair at every round."""
+    window = dt.timedelta(seconds=fresh) if fresh is not None else None
+    parts = await running(Parts(GatedListing(pair("cmp_1")), fresh_statuses=window))
+    await parts.pairs.refresh()
+    for campaign_id, (status, seconds) in statuses.items():
+        parts.store.record_status(campaign_id, status, NOW + dt.timedelta(seconds=seconds))
+    parts.record("cmp_1", point(0.05), "low-1")
+    await parts.pipeline.settled()
+    assert parts.low_ids() == ([] if held_back else ["low-1"])
+    assert len(parts.events.named(UPDATED)) == 1  # the page's update, either way
+
+
+async def test_a_restore_seen_by_the_platform_lets_the_low_events_through_again(running):
+    parts = await running(
+        Parts(GatedListing(pair("cmp_1")), fresh_statuses=dt.timedelta(seconds=30))
+    )
+    await parts.pairs.refresh()
+    for campaign_id, (status, _) in PAUSED_PRIMARY_ACTIVE_BACKUP.items():
+        parts.store.record_status(campaign_id, status, NOW)
+    parts.record("cmp_1", point(0.05, seconds=1), "while-failed-over")
+    await parts.pipeline.settled()
+    parts.now += dt.timedelta(seconds=15)  # the next round: restored
+    parts.store.record_status("cmp_1", "active", parts.now)
+    parts.store.record_status("cmp_1_b", "paused", parts.now)
+    parts.record("cmp_1", point(0.05, seconds=16), "after-the-restore")
+    await parts.pipeline.settled()
+    assert parts.low_ids() == ["after-the-restore"]
+    # The statuses age: a failed-over pair not read again for a window is not trusted.
+    parts.store.record_status("cmp_1", "paused", parts.now)
+    parts.store.record_status("cmp_1_b", "active", parts.now)
+    parts.now += dt.timedelta(seconds=31)
+    parts.record("cmp_1", point(0.05, seconds=47), "statuses-too-old")
+    await parts.pipeline.settled()
+    assert parts.low_ids() == ["after-the-restore", "statuses-too-old"]
 
 
 async def test_a_failed_listing_checks_waiting_readings_against_the_last_good_one(running, caplog):
