@@ -8,6 +8,7 @@ Such platforms send no state-change webhook either: each round also reads, per c
 block, every polled pair's primary and backup in one listing of the campaigns (their
 statuses) and the backups' metrics in one bulk summary, so the page shows both campaigns of
 a pair as the described platform's webhooks would (a few requests a round, not per pair).
+It reads them first, so that a pair it finds failed over raises no low event this round.
 """
 
 from __future__ import annotations
@@ -97,6 +98,14 @@ class MetricsPoller:
                 clients[pair.credentials_block] = client
                 polled[pair.credentials_block].append(pair)
 
+        async def view(reference: str, pairs: list[FailoverPair]) -> None:
+            async with limit:
+                await self._view(reference, pairs)
+
+        # The statuses first: a pair this round finds failed over raises no low event for
+        # the low numbers its primary keeps (ReadingPipeline), from this round on.
+        await asyncio.gather(*(view(ref, pairs) for ref, pairs in polled.items()))
+
         async def read(reference: str, window: int, pairs: list[FailoverPair]) -> int:
             return await self._read(clients[reference], window, pairs, limit)
 
@@ -105,14 +114,7 @@ class MetricsPoller:
             for reference, pairs in polled.items()
             for window in sorted({p.window_minutes for p in pairs})
         ]
-        recorded = sum(await asyncio.gather(*(read(*group) for group in groups)))
-
-        async def view(reference: str, pairs: list[FailoverPair]) -> None:
-            async with limit:
-                await self._view(reference, pairs)
-
-        await asyncio.gather(*(view(ref, pairs) for ref, pairs in polled.items()))
-        return recorded
+        return sum(await asyncio.gather(*(read(*group) for group in groups)))
 
     async def _client_to_poll(self, pair: FailoverPair) -> CampaignPlatform | None:
         """The pair's client when its primary must be polled; None (logged when it is an

@@ -99,6 +99,34 @@ async def test_each_pair_on_a_platform_without_webhooks_is_polled_into_the_webho
 FAILOVER_PARAMETERS = ("primary_campaign_id", "backup_campaign_id", "credentials_block")
 
 
+async def test_a_pair_the_round_finds_failed_over_raises_no_low_event(
+    make_dashboard, nice_credentials, stand_in
+):
+    """Its primary stays low for the window after its failover: the round reads the
+    statuses before the metrics, so not even the first round evaluates it again."""
+    failed_over, collapsed = await new_skill(nice_credentials), await new_skill(nice_credentials)
+    backups = {failed_over: await new_skill(nice_credentials)}
+    backups[collapsed] = await new_skill(nice_credentials)
+    block = await load_credentials(nice_credentials)
+    async with block.get_client() as client:
+        for paused, active in (
+            (failed_over, backups[failed_over]),
+            (backups[collapsed], collapsed),
+        ):
+            await client.pause_campaign(paused, idempotency_key=str(uuid.uuid4()))
+            await client.resume_campaign(active, idempotency_key=str(uuid.uuid4()))
+    for primary in (failed_over, collapsed):
+        activity(stand_in, primary, dials=200, connects=10)
+        await save_pair(primary, nice_credentials, backups[primary])
+    dash = await make_dashboard(poll_seconds=3600)  # one round at start; this test's next
+    await dash.parts.poller.poll_once()
+    await dash.parts.readings.settled()
+    assert about(dash.events.named(LOW), collapsed)  # still dialling: evaluate it
+    assert about(dash.events.named(LOW), failed_over) == []
+    [update, *_] = about(dash.events.named(UPDATED), failed_over)  # still stored and shown
+    assert update["payload"]["success_rate"] == 0.05
+
+
 async def test_a_pair_whose_credentials_are_missing_is_logged_and_skipped(
     make_dashboard, nice_credentials, stand_in, caplog
 ):
