@@ -374,11 +374,14 @@ def storm(
     runs = asyncio.run(storm_runs(started))
     # NICE: each collapse is dated by its pair's first low event, which the poll that read
     # it emitted (a later request for that skill's summary need not be the read that found
-    # it); a pair whose event the server does not show is dated by that request instead.
+    # it); a pair whose event the server does not show is dated by that request instead, and
+    # a pair with neither (the scheduled fleet run failed it over before the next poll, which
+    # then raised no event: it found the pair failed over) by the collapse itself.
     starts = (
         sent
         if platform.name == "described"
         else {
+            **sent,
             **polled(requests, sent),
             **{primary: lows[primary] for primary, _ in pairs if primary in lows},
         }
