@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: install browser postgres test stack-test interleave lint docs sim demo demo-down stack stack-down
+.PHONY: install browser postgres test stack-test interleave crash lint docs sim demo demo-down stack stack-down
 
 install: $(STAMP)
 
@@ -49,6 +49,12 @@ docs: install
 # of the most tests first, which left a minute-long file for last.
 test: lint docs browser
 	$(BIN)/python -m pytest -n 3 --dist loadfile --no-loadscope-reorder
+
+# Monitors killed with SIGKILL at every step boundary, and eight monitor processes racing on a
+# fresh server (tests/flows/test_failover_crashes.py): a minute of real processes, kept out of
+# `make test` to keep it under five minutes; CI runs it.
+crash: install
+	$(BIN)/python -m pytest -m crash tests/flows/test_failover_crashes.py
 
 # Every interleaving scenario 50 times in a row (make test runs each once).
 interleave: install

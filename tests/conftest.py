@@ -30,7 +30,6 @@ import pytest
 # crash tests for last: a 60 s tail).
 LONGEST_FILES = (
     "tests/flows/test_monitor.py",  # 64
-    "tests/flows/test_failover_crashes.py",  # 58
     "tests/dashboard/test_webhook.py",  # 48
     "tests/contract/test_platform_contract.py",  # 40
     "tests/flows/test_cli.py",  # 40

@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from prefect.client.orchestration import get_client
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
@@ -25,6 +26,10 @@ from deployments.local_stack import LocalStack
 from flows.monitor import monitor_campaigns
 
 from .conftest import add_fault, create_campaign, set_metrics, transitions, until
+
+# Real processes, each importing Prefect (about 2.5 s of CPU apiece), and a server of their
+# own: a minute of `make test`'s five, so they run in `make crash` (CI runs it).
+pytestmark = pytest.mark.crash
 
 ROOT = Path(__file__).resolve().parents[2]
 LEASE_SECONDS = "2"
