@@ -171,8 +171,8 @@ class ReadingPipeline:
             return False
         since = self._now() - self._fresh_statuses
         return (
-            self._store.status_since(pair.primary_campaign_id, since) == "paused"
-            and self._store.status_since(pair.backup_campaign_id, since) == "active"
+            self._store.status(pair.primary_campaign_id, since) == "paused"
+            and self._store.status(pair.backup_campaign_id, since) == "active"
         )
 
     def _is_newest(self, reading: Reading) -> bool:

@@ -98,13 +98,11 @@ class CampaignStore:
         campaign = self._campaigns.get(campaign_id)
         return list(campaign.points) if campaign else []
 
-    def status(self, campaign_id: str) -> str | None:
+    def status(self, campaign_id: str, since: dt.datetime | None = None) -> str | None:
+        """The latest status; with `since`, only when it was read or pushed then or later."""
         campaign = self._campaigns.get(campaign_id)
-        return campaign.status if campaign else None
-
-    def status_since(self, campaign_id: str, since: dt.datetime) -> str | None:
-        """The latest status, when it was read or pushed at `since` or later (else None)."""
-        campaign = self._campaigns.get(campaign_id)
-        if campaign is None or campaign.status_at is None or campaign.status_at < since:
+        if campaign is None:
+            return None
+        if since is not None and (campaign.status_at is None or campaign.status_at < since):
             return None
         return campaign.status
