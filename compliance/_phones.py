@@ -818,6 +818,18 @@ def _exchange_flags(numbers: np.ndarray) -> np.ndarray:
     return cast(np.ndarray, flags)  # numpy's stubs: Any for a gather
 
 
+def _kinds_of_shaped(
+    shaped: np.ndarray, kept: np.ndarray, numbers: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Valid and geographic, per row, of cells read by `_read_numbers`."""
+    if _decisive_digits() <= _MAX_CACHED_DIGITS:  # what each exchange is, judged once
+        flags = _exchange_flags(numbers) * shaped  # numbers not shaped are 0: no exchange
+        return flags & _VALID > 0, flags & _GEOGRAPHIC > 0
+    # The patterns look deeper than the cache: every number through them.
+    digits = np.ascontiguousarray(kept[:, _WINDOW - 10 :])
+    return _judged(_strings(digits, shaped), shaped)
+
+
 def parse_phones(values: pd.Series) -> Phones:
     """Normalise any common format and look up validity, country, zones and area-code place.
 
@@ -836,13 +848,7 @@ def parse_phones(values: pd.Series) -> Phones:
     """
     cells = _read_cells(values)
     shaped, kept, numbers = _read_numbers(cells.text)
-    if _decisive_digits() <= _MAX_CACHED_DIGITS:  # what each exchange is, judged once
-        flags = _exchange_flags(numbers) * shaped  # numbers not shaped are 0: no exchange
-        valid = flags & _VALID > 0
-        geographic = flags & _GEOGRAPHIC > 0
-    else:  # the patterns look deeper than the cache: every number through them
-        digits = np.ascontiguousarray(kept[:, _WINDOW - 10 :])
-        valid, geographic = _judged(_strings(digits, shaped), shaped)
+    valid, geographic = _kinds_of_shaped(shaped, kept, numbers)
     numbers = np.where(valid, numbers, 0)
     prefix_table, _, origins = _prefix_zone_sets()
     prefix = numbers // 10 ** (10 - _PREFIX_DIGITS)
@@ -880,4 +886,9 @@ def national_numbers(phones: pd.Series) -> np.ndarray:
         >>> national_numbers(pd.Series(["(212) 736-5803", "+12127365803", 2127365803, "x"]))
         array([2127365803, 2127365803,          0,          0])
     """
-    return parse_phones(phones).national
+    # `parse_phones(phones).national` without the zones, places and texts it also builds:
+    # a dial list's first pass reads every number, and needs only these.
+    shaped, kept, numbers = _read_numbers(_read_cells(phones).text)
+    valid, _ = _kinds_of_shaped(shaped, kept, numbers)
+    found: np.ndarray = np.where(valid, numbers, 0)
+    return found

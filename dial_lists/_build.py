@@ -256,7 +256,8 @@ def _prepare(
     start = "callable_from_local" if day else "next_callable_local"
     rows = np.flatnonzero(wanted)
     picked = pa.array(rows, pa.int64())
-    kept = evaluated.iloc[rows]
+    added_columns = ["phone_e164", "local_zone", start, *(f.name for f in _DAY_ADDED if day)]
+    kept = evaluated[list(dict.fromkeys(added_columns))].iloc[rows]  # only what is added
     added = {
         "phone_e164": _arrow(kept["phone_e164"], _TEXT),
         "time_zone": _arrow(kept["local_zone"], _TEXT),
@@ -322,18 +323,20 @@ def _segments(
     """The chunk's (dialable, suppressed) rows: cells as they came plus the added columns."""
     dialable = judged.dialable
     held = pa.array(~dialable)
-    timed = judged.evaluated.loc[~dialable, ["next_callable_at", "next_callable_local"]]
+    engine = judged.evaluated.loc[
+        ~dialable, ["phone_e164", "next_callable_at", "next_callable_local"]
+    ]
     # A record refused or already placed, or a number on a registry, is not cured by time.
     listed = pc.invert(pc.is_in(judged.reason.filter(held), pa.array(_TIMELESS)))
     suppressed = {
-        "phone_e164": _arrow(judged.evaluated.loc[~dialable, "phone_e164"], _TEXT),
+        "phone_e164": _arrow(engine["phone_e164"], _TEXT),
         "reason": judged.reason.filter(held),
         "detail": judged.detail.filter(held),
         "next_callable_at": pc.if_else(
-            listed, _arrow(timed["next_callable_at"], _UTC), pa.scalar(None, _UTC)
+            listed, _arrow(engine["next_callable_at"], _UTC), pa.scalar(None, _UTC)
         ),
         "next_callable_local": pc.if_else(
-            listed, _arrow(timed["next_callable_local"], _TEXT), pa.scalar(None, _TEXT)
+            listed, _arrow(engine["next_callable_local"], _TEXT), pa.scalar(None, _TEXT)
         ),
         **{name: values.filter(held) for name, values in judged.evidence.items()},
     }

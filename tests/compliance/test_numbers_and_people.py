@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 import compliance
 from compliance import Blocked, PersonAttempts, national_numbers
 from compliance import _blocked as blocked_module
+from compliance._phones import parse_phones
 
 MIDDAY = pd.Timestamp("2026-11-30T18:00:00Z")  # Monday, 13:00 ET: inside every US window
 NUMBER_DNC = "the number is do-not-call on another row"
@@ -285,6 +286,36 @@ def test_national_numbers():
     assert national_numbers(phones).tolist() == [2127365803] * 3 + [0] * 3
     assert national_numbers(pd.Series([2127365803.0])).tolist() == [0]
     assert national_numbers(pd.Series([], dtype="str")).dtype == np.int64
+
+
+# Cells of every kind the engine tells apart: valid and unassigned exchanges, toll-free,
+# Canadian and other +1 countries, other country codes, extensions past the short-cell
+# window, letters, blanks, and cells that are not text.
+_CELLS = [
+    "(212) 736-5803", "212-555-0100", "+1 800 555 0199", "416 555 0134", "+1 (876) 555-0123",
+    "+44 20 7946 0958", "212.736.5803 ext. 12", "  +1 (212)   736 - 5803  ", "911", "",
+    "212-736-580X", "(000) 736-5803", "1 212 136 5803", "12127365803", "+12127365803",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        pd.Series(_CELLS, dtype="str"),
+        pd.Series(_CELLS, dtype="string[pyarrow]"),
+        pd.Series([*_CELLS, None, 2127365803, 2127365803.0, True], dtype=object),
+        pd.Series([2127365803, 4165550134]),
+    ],
+    ids=["str", "arrow", "mixed objects", "integers"],
+)
+def test_national_numbers_read_as_the_engine_reads(cells):
+    # The lean reading of the first pass and the engine's own give the same number per cell.
+    expected = parse_phones(cells).national
+
+    found = national_numbers(cells)
+
+    assert found.tolist() == expected.tolist()
+    assert found.dtype == np.int64
 
 
 def test_evaluate_never_gives_the_list_level_reasons():
