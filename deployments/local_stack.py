@@ -193,7 +193,17 @@ class LocalStack:
         )
         return self.start(
             "prefect-server",
-            ["-m", "prefect", "server", "start", "--host", HOST, "--port", str(self.prefect_port)],
+            # `prefect server start`, its startup objects frozen (see `prefect_server`).
+            [
+                "-m",
+                "deployments.prefect_server",
+                "server",
+                "start",
+                "--host",
+                HOST,
+                "--port",
+                str(self.prefect_port),
+            ],
             http_ok(f"{self.prefect_api_url}/health"),
             timeout=180,
             **database,
