@@ -13,9 +13,6 @@ from pathlib import Path
 
 from prefect.blocks.core import Block
 from pydantic import Field, HttpUrl, SecretStr
-from sqlalchemy.engine import make_url
-
-from ledger import DEFAULT_PATH, ledger_url
 
 from .credentials import MissingBlock, load_block
 
@@ -60,11 +57,23 @@ print(ledger.shown())
 
     def shown(self) -> str:
         """The URL with its password hidden."""
+        from sqlalchemy.engine import make_url  # 0.13 s to import: only when a ledger is shown
+
         return make_url(self.url.get_secret_value()).render_as_string(hide_password=True)
+
+
+def _ledger_url(path: Path) -> str:
+    # The `ledger` package is imported when a ledger is used: it brings pandas (0.4 s), which
+    # every flow's process would otherwise import with `blocks`, a failover's among them.
+    from ledger import ledger_url
+
+    return ledger_url(path)
 
 
 def embedded_path() -> Path:
     """The embedded ledger's file: `CXONE_LEDGER_PATH`, else `attempts-ledger/attempts.db`."""
+    from ledger import DEFAULT_PATH  # see `_ledger_url`
+
     return Path(os.environ.get("CXONE_LEDGER_PATH") or DEFAULT_PATH)
 
 
@@ -87,7 +96,7 @@ async def ledger_location(reference: str | None = DEFAULT_LEDGER) -> tuple[str, 
         if reference != DEFAULT_LEDGER:
             raise
         path = embedded_path()
-        return (ledger_url(path), str(path)) if path.exists() else None
+        return (_ledger_url(path), str(path)) if path.exists() else None
     return block.url.get_secret_value(), block.shown()
 
 
@@ -97,4 +106,4 @@ async def ledger_for_writing(reference: str | None = DEFAULT_LEDGER) -> tuple[st
     if found is not None:
         return found
     path = embedded_path()
-    return ledger_url(path), str(path)
+    return _ledger_url(path), str(path)

@@ -25,7 +25,6 @@ from typing import Any
 from prefect import Flow
 from prefect.exceptions import ParameterTypeError
 
-from dial_lists import check_source_url, redact_url
 from tasks.masking import mask_phone
 
 
@@ -55,6 +54,8 @@ def _masked(value: Any) -> Any:
 
 def _redacted(value: Any) -> Any:
     if isinstance(value, str):
+        from dial_lists import redact_url  # see `CheckedFlow.check_call`
+
         return redact_url(value)
     if isinstance(value, list | tuple):
         return type(value)(_redacted(item) for item in value)
@@ -84,6 +85,11 @@ class CheckedFlow(Flow):
             given = {key: value for key, value in kwargs.items() if key not in prefect_options}
             bound = inspect.signature(self.fn).bind(*args, **given)
             bound.apply_defaults()
+            # Imported here: the flows that are checked read contact files, and `dial_lists`
+            # brings pandas and pyarrow (0.4 s), which a process with only the monitoring
+            # flows (`flows._cli` imports this module) would otherwise import.
+            from dial_lists import check_source_url
+
             # First of all: Prefect logs every parameter of a call its validation refuses.
             for value in bound.arguments.values():
                 for text in _texts(value):

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from prefect.runtime import flow_run
 
 from blocks import clock
-from dial_lists import campaign_day
 
 from ._words import plural
 
@@ -16,6 +15,10 @@ from ._words import plural
 def _day(value: object, zone: str) -> dt.date | None:
     """The run's day: parameters from a deployment arrive as text ("today", "2026-11-30");
     "today" by the flows' clock, as the run itself reads it."""
+    # Imported here: `dial_lists` brings pandas and pyarrow (0.4 s), which the monitoring
+    # flows' processes (this module names their runs too) never need.
+    from dial_lists import campaign_day
+
     if isinstance(value, str) and value != "today":
         try:
             value = dt.date.fromisoformat(value)
