@@ -33,10 +33,12 @@ def test_an_error_in_the_block_still_unfreezes():
 
 def test_what_someone_froze_before_stays_frozen():
     gc.freeze()  # as a pre-fork server does
-    theirs = gc.get_freeze_count()
+    assert gc.get_freeze_count() > 0
     with older_objects_frozen():
         pass
-    assert gc.get_freeze_count() >= theirs > 0
+    # Still frozen (unfreezing gives 0; frozen objects that were freed meanwhile leave the
+    # count, so it may be a little lower than before).
+    assert gc.get_freeze_count() > 0
 
 
 def test_objects_stay_frozen_while_another_run_goes_on():
