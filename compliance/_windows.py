@@ -200,8 +200,18 @@ class CallingGrid:
         key = (zones, rules)
         found = self._spans.get(key)
         if found is None:
-            allowed = self._combined(zones, rules)[0].view(np.int8)
-            edges = np.flatnonzero(np.diff(allowed, prepend=0, append=0))
+            found = self._keep_spans(key, self._combined(zones, rules)[0])
+        return found
+
+    def _keep_spans(
+        self, key: tuple[frozenset[str], tuple[Rule, ...]], allowed: np.ndarray
+    ) -> _Spans:
+        """Keep the runs of a combination's allowed minutes, from its combined mask: judging a
+        combination keeps them too, so that a later search for its first allowed minute
+        (the frequency caps') does not combine its masks again."""
+        found = self._spans.get(key)
+        if found is None:
+            edges = np.flatnonzero(np.diff(allowed.view(np.int8), prepend=0, append=0))
             found = self._spans.setdefault(key, (edges[0::2], edges[1::2]))
         return found
 
@@ -252,6 +262,7 @@ class CallingGrid:
         found = self._judged.get(key)
         if found is None:
             allowed, closed = self._combined(zones, rules)
+            self._keep_spans(key, allowed)
             first = _first(allowed)
             status = (
                 Status.OK
@@ -303,6 +314,7 @@ class CallingGrid:
         next_from: int,
     ) -> DayWindow:
         allowed, closed = self._combined(zones, rules)
+        self._keep_spans((zones, rules), allowed)
         in_day = allowed[:day_minutes]
         first = _first(in_day[earliest:])
         first = first + earliest if first >= 0 else -1

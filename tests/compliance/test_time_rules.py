@@ -989,3 +989,40 @@ def test_first_allowed_minute_is_the_first_allowed_minute_of_each_rows_mask():
         grid.first_allowed(combinations, which[mixed], wanted[mixed]), expected[mixed]
     )
     assert (grid.first_allowed(combinations[-1:], which[:3] * 0, wanted[:3]) == -1).all()
+
+
+def test_a_judged_combination_is_searched_without_combining_its_masks_again(monkeypatch):
+    """Judging a combination (a day list's windows, an instant's status) keeps the runs of its
+    allowed minutes: the frequency caps' search for its next minute reads those, and finds
+    what a grid that never judged it finds."""
+    import numpy as np
+
+    from compliance._rules import federal_rule, state_rules
+    from compliance._windows import GRID_MINUTES, CallingGrid
+
+    federal = federal_rule(CallingPolicy())
+    combinations = [
+        (frozenset(zones), (federal, *(r for r in state_rules() if r.state in states)))
+        for zones, states in [
+            ({"America/New_York"}, ("FL",)),
+            ({"America/Chicago", "America/Denver"}, ("TX",)),
+            ({"America/New_York", "Pacific/Honolulu"}, ("NY", "MA")),
+        ]
+    ]
+    start = pd.Timestamp("2026-11-27 05:00", tz="UTC")  # a Friday before a Sunday
+    wanted = np.tile(np.arange(0, GRID_MINUTES + 60, 7), len(combinations))
+    which = np.repeat(np.arange(len(combinations)), len(wanted) // len(combinations))
+    expected = CallingGrid(start).first_allowed(combinations, which, wanted)
+    for judge in ("day", "instant"):
+        grid = CallingGrid(start)
+        for zones, rules in combinations:
+            if judge == "day":
+                grid.judge_day(zones, rules, 1440)
+            else:
+                grid.judge(zones, rules)
+
+        def combined_again(*_args):
+            raise AssertionError("combined a judged combination's masks again")
+
+        monkeypatch.setattr(grid, "_combined", combined_again)
+        np.testing.assert_array_equal(grid.first_allowed(combinations, which, wanted), expected)
