@@ -29,9 +29,8 @@ import pyarrow.compute as pc
 from compliance import string_buffers
 
 _BLOOM_BITS = 1 << 27  # 16 MiB, whatever the file's size (see RepeatFinder)
-_PROBES = np.array(  # odd multipliers (multiply-shift hashing)
-    [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93],
-    dtype=np.uint64,
+_PROBES = np.array(  # odd multipliers (multiply-shift hashing): number keys, word, bits
+    [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9], dtype=np.uint64
 )
 # A key's four bits, as bit numbers 0-63 read from these places of a second hash.
 _BIT_FIELDS = tuple(np.uint64(shift) for shift in (58, 52, 46, 40))
@@ -137,9 +136,9 @@ class RepeatFinder:
     """
 
     def __init__(self, bits: int = _BLOOM_BITS) -> None:
-        words = max(bits // 64, 1)
-        self._shift = np.uint64(64 - (words.bit_length() - 1))
-        self._words = np.zeros(1 << (words.bit_length() - 1), dtype=np.uint64)
+        log_words = max(bits // 64, 1).bit_length() - 1  # a power of two words
+        self._shift = np.uint64(64 - log_words)
+        self._words = np.zeros(1 << log_words, dtype=np.uint64)
         self._kept: list[np.ndarray] = []
 
     def _slots(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
