@@ -60,6 +60,26 @@ def _first(mask: np.ndarray) -> int:
     return int(mask.argmax()) if mask.any() else -1
 
 
+def _runs(allowed: np.ndarray) -> _Spans:
+    """Starts and ends (exclusive) of the runs of True in a boolean mask.
+
+    Compares neighbours instead of `np.diff(..., prepend=0, append=0)`, which widens a
+    grid-long mask to 64 bits and copies it: 25 times slower, and a day list computes this
+    for each of its 1,000-2,000 combinations (measured).
+
+    Example:
+        >>> [s.tolist() for s in _runs(np.array([1, 1, 0, 1, 0, 1], bool))]
+        [[0, 3, 5], [2, 4, 6]]
+    """
+    flags = allowed.view(np.int8)
+    edges = np.flatnonzero(flags[1:] != flags[:-1]) + 1
+    if len(allowed) and allowed[0]:
+        edges = np.concatenate((np.zeros(1, edges.dtype), edges))
+    if len(allowed) and allowed[-1]:
+        edges = np.concatenate((edges, np.full(1, len(allowed), edges.dtype)))
+    return edges[0::2], edges[1::2]
+
+
 class CallingGrid:
     """Calling permission per UTC minute from `start` for `GRID_DAYS` days.
 
@@ -211,8 +231,7 @@ class CallingGrid:
         (the frequency caps') does not combine its masks again."""
         found = self._spans.get(key)
         if found is None:
-            edges = np.flatnonzero(np.diff(allowed.view(np.int8), prepend=0, append=0))
-            found = self._spans.setdefault(key, (edges[0::2], edges[1::2]))
+            found = self._spans.setdefault(key, _runs(allowed))
         return found
 
     def first_allowed(

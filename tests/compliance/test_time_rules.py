@@ -1026,3 +1026,28 @@ def test_a_judged_combination_is_searched_without_combining_its_masks_again(monk
 
         monkeypatch.setattr(grid, "_combined", combined_again)
         np.testing.assert_array_equal(grid.first_allowed(combinations, which, wanted), expected)
+
+
+@pytest.mark.parametrize(
+    "mask, starts, ends",
+    [
+        ("", [], []),
+        ("0", [], []),
+        ("1", [0], [1]),
+        ("0000", [], []),
+        ("1111", [0], [4]),
+        ("0110", [1], [3]),
+        ("1001", [0, 3], [1, 4]),
+        ("101010", [0, 2, 4], [1, 3, 5]),
+        ("010101", [1, 3, 5], [2, 4, 6]),
+    ],
+)
+def test_the_runs_of_a_mask_start_and_end_where_it_turns(mask, starts, ends):
+    """A combination's allowed minutes as runs [start, end): at the mask's first and last
+    minute too, where no neighbour marks the turn."""
+    import numpy as np
+
+    from compliance._windows import _runs
+
+    found = _runs(np.array([c == "1" for c in mask], dtype=bool))
+    assert [found[0].tolist(), found[1].tolist()] == [starts, ends]
