@@ -40,7 +40,7 @@ from ._files import (
     private_file,
     write_run_marker,
 )
-from ._memory import older_objects_frozen, release_memory
+from ._memory import arrow_on_malloc, older_objects_frozen, release_memory
 from ._outside import ANSWERS, Outside, Reassigned, consent_days, pair_keys
 from ._placement import Placement, RepeatFinder, id_keys, number_keys
 from ._records import UPLOAD_COLUMNS, invalid_records, upload_fields
@@ -537,6 +537,7 @@ def _consented(table: pa.Table, numbers: np.ndarray) -> np.ndarray:
 
 
 @older_objects_frozen()  # the run's full collections walk only its own objects
+@arrow_on_malloc()  # a lower peak and half the system time (see there)
 def build_dial_files(
     source: str | os.PathLike[str] | ContactSource,
     output_dir: str | os.PathLike[str],
