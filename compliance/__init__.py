@@ -10,6 +10,7 @@ from ._evaluate import OPTIONAL as OPTIONAL_COLUMNS
 from ._evaluate import REQUIRED as REQUIRED_COLUMNS
 from ._evaluate import evaluate, evaluate_day
 from ._phones import national_numbers
+from ._places import load_tables
 from ._policy import REASONS, CallingPolicy
 from ._report import suppression_report
 
@@ -22,6 +23,7 @@ __all__ = [
     "PersonAttempts",
     "evaluate",
     "evaluate_day",
+    "load_tables",
     "national_numbers",
     "string_buffers",
     "suppression_report",

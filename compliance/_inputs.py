@@ -408,7 +408,7 @@ def _clean_zips(values: pd.Series) -> np.ndarray:
     digits = last_bytes(offsets, data, 8) - np.uint8(ord("0"))
     five &= (digits <= 9).view("<u8")[:, 0] >> np.uint64(24) == np.uint64(0x0101010101)
     number = eight_digits(digits.view("<u8")[:, 0] & np.uint64(0xFFFFFFFFFF000000))
-    return np.where(five, _zip_by_number()[np.where(five, number, 0)], -1)
+    return np.where(five, zip_by_number()[np.where(five, number, 0)], -1)
 
 
 @cache
@@ -418,7 +418,7 @@ def zip_codes() -> pa.Array:
 
 
 @cache
-def _zip_by_number() -> np.ndarray:
+def zip_by_number() -> np.ndarray:
     """The 5-digit number of a ZIP -> its index in `zip_codes()`; -1 for no known ZIP."""
     table = np.full(100_000, -1, dtype=np.int64)
     for index, code in enumerate(zip_codes().to_pylist()):

@@ -16,7 +16,7 @@ from typing import Generic, TypeVar, cast
 import numpy as np
 import pyarrow as pa
 
-from ._inputs import PostalCells, zip_codes
+from ._inputs import PostalCells, zip_by_number, zip_codes
 from ._phones import CANADA, NO_COUNTRY, US, province_zones, zone_sets
 from ._policy import CallingPolicy
 from ._rules import CANADA_WIDE, Rule, enforced_rules, federal_rule
@@ -374,3 +374,27 @@ def candidates_for(policy: CallingPolicy) -> Candidates:
         True
     """
     return Candidates(policy)
+
+
+def load_tables(policy: CallingPolicy | None = None) -> None:
+    """Load the reference tables a process's first evaluation would otherwise load: the ZIP
+    codes' places and zones, each state's zones, what each ZIP says, and the candidates of
+    `policy` (the default policy when None).
+
+    Each is loaded once per process and does not depend on the contacts. A flow calls this in
+    a thread while it talks to the platform, so that its evaluation does not wait for the
+    tables (0.3-0.5 s of a fresh process's first evaluation, measured on a 1M list).
+    Evaluations may run beside it: they write the same values.
+
+    Example:
+        >>> load_tables()
+        >>> int(_zip_said().min()) >= 0  # every ZIP resolved
+        True
+    """
+    zip_by_number()
+    state_zones()
+    candidates_for(policy or CallingPolicy())
+    table = _zip_said()
+    pending = np.flatnonzero(table == -2)
+    if len(pending):
+        table[pending] = _zip_ids(zip_codes().take(pa.array(pending)).to_pylist())

@@ -79,6 +79,7 @@ from tasks.dial_lists import (
     find_calling_list,
     find_dnc_group,
     judge_contacts,
+    load_rule_tables,
     scrub_skill_with_group,
     settle_upload_jobs,
     upload_part,
@@ -565,6 +566,7 @@ async def sync_dial_list(
         ```
     """
     logger = get_run_logger()
+    load_rule_tables()  # while the flow talks to the server and the platform
     now = clock.now()
     check_settings(
         source, calling_list, at=at, for_day=for_day, zone=zone, output_dir=output_dir,

@@ -24,7 +24,7 @@ from dial_lists import (
     write_run_marker,
 )
 from tasks.contacts import fetch_contacts
-from tasks.dial_lists import judge_contacts
+from tasks.dial_lists import judge_contacts, load_rule_tables
 from tasks.ledger import read_ledger
 
 from . import _cli
@@ -129,6 +129,7 @@ async def export_segmented_contacts(
         ```
     """
     logger = get_run_logger()
+    load_rule_tables()  # while the contacts are fetched
     now = clock.now()
     check_settings(contact_list_id, output_dir, at=at, for_day=for_day, zone=zone)
     for_day = campaign_day(for_day, zone, now)

@@ -10,12 +10,16 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
+from contextlib import suppress
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+import compliance
 from blocks import PlatformCredentials
 from cxone import (
     CallingListColumns,
@@ -35,6 +39,34 @@ from .errors import CXONE_TASK_OPTIONS, THREE_CALLS_SECONDS, TWO_CALLS_SECONDS
 write_dial_files = task(name="write-dial-files", cache_policy=NO_CACHE)(build_dial_files)
 
 
+_tables: Future[None] | None = None
+_tables_lock = threading.Lock()
+
+
+def load_rule_tables() -> None:
+    """Start loading the rule engine's reference tables (`compliance.load_tables`) in a thread
+    of their own, once per process, and return at once: a flow calls this first, so that the
+    tables load while it talks to the Prefect server and the platform, and `judge_contacts`
+    waits for them. A flow run's process is new each time, and the tables took 0.3-0.5 s of
+    a 1M list's evaluation (measured).
+    """
+    global _tables
+    with _tables_lock:
+        if _tables is not None:
+            return
+        _tables = loading = Future()
+
+    def load() -> None:
+        try:
+            compliance.load_tables()
+        except BaseException as error:  # the evaluation loads them itself and says why not
+            loading.set_exception(error)
+        else:
+            loading.set_result(None)
+
+    threading.Thread(target=load, name="rule-tables", daemon=True).start()
+
+
 async def judge_contacts(
     source: ContactSource,
     output_dir: str | os.PathLike,
@@ -51,6 +83,9 @@ async def judge_contacts(
     """`write_dial_files` in a worker thread: a day list (`for_day`) whose windows start no
     earlier than `now`, else a list for the instant `at`; with what the attempts `ledger`
     knows."""
+    if _tables is not None:
+        with suppress(Exception):
+            await asyncio.wrap_future(_tables)
     return await asyncio.to_thread(
         write_dial_files,
         source,

@@ -403,3 +403,17 @@ def test_without_the_exchange_cache_every_number_is_read_alike(monkeypatch):
     for name in ("valid", "country", "zone_set", "zone_origin", "npa_state", "national"):
         assert np.array_equal(getattr(cached, name), getattr(direct, name)), name
     assert cached.e164.equals(direct.e164)
+
+
+def test_loaded_tables_say_of_every_zip_what_its_own_key_says():
+    """`load_tables` resolves every ZIP ahead of the contacts (a flow loads them while it
+    talks to the platform): each ZIP's entry says exactly what the ZIP's own key says."""
+    from compliance import load_tables
+    from compliance._inputs import zip_codes
+    from compliance._places import _zip_said, postal, said
+
+    load_tables()
+    table = _zip_said()
+    codes = zip_codes().to_pylist()
+    assert len(table) == len(codes) > 40_000
+    assert [said(int(i)) for i in table] == [postal("Z:" + code) for code in codes]
