@@ -104,6 +104,7 @@ def postal(key: str | None) -> Postal:
 
 _SAID: dict[Postal, int] = {}  # each distinct thing a postal code says, numbered once
 _SAID_LIST: list[Postal] = []
+_SAID_LOCK = threading.Lock()  # numbering is read-then-append: one thread at a time
 
 
 @cache
@@ -116,10 +117,14 @@ def postal_id(key: str) -> int:
         (True, 'ZIP')
     """
     found = postal(key)
-    if found not in _SAID:
-        _SAID[found] = len(_SAID_LIST)
-        _SAID_LIST.append(found)
-    return _SAID[found]
+    number = _SAID.get(found)
+    if number is None:
+        with _SAID_LOCK:  # two threads meeting new things must not take the same number
+            number = _SAID.get(found)
+            if number is None:
+                _SAID_LIST.append(found)  # first: a reader that finds the number finds it
+                number = _SAID[found] = len(_SAID_LIST) - 1
+    return number
 
 
 @cache

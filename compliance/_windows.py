@@ -63,9 +63,9 @@ def _first(mask: np.ndarray) -> int:
 def _runs(allowed: np.ndarray) -> _Spans:
     """Starts and ends (exclusive) of the runs of True in a boolean mask.
 
-    Compares neighbours instead of `np.diff(..., prepend=0, append=0)`, which widens a
-    grid-long mask to 64 bits and copies it: 25 times slower, and a day list computes this
-    for each of its 1,000-2,000 combinations (measured).
+    Compares neighbours instead of `np.diff(..., prepend=0, append=0)`, which widens the
+    mask to 64 bits and copies it: 36 µs against 5 µs on the grid's 11,520 minutes, for
+    each of a 1M list's 1,640 combinations (measured).
 
     Example:
         >>> [s.tolist() for s in _runs(np.array([1, 1, 0, 1, 0, 1], bool))]

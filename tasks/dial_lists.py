@@ -49,6 +49,10 @@ def load_rule_tables() -> None:
     tables load while it talks to the Prefect server and the platform, and `judge_contacts`
     waits for them. A flow run's process is new each time, and the tables took 0.3-0.5 s of
     a 1M list's evaluation (measured).
+
+    Example:
+        >>> load_rule_tables()  # returns at once; a second call starts nothing more
+        >>> load_rule_tables()
     """
     global _tables
     with _tables_lock:

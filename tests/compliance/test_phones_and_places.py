@@ -417,3 +417,46 @@ def test_loaded_tables_say_of_every_zip_what_its_own_key_says():
     codes = zip_codes().to_pylist()
     assert len(table) == len(codes) > 40_000
     assert [said(int(i)) for i in table] == [postal("Z:" + code) for code in codes]
+
+
+_NUMBERING_RACE = """
+import threading, time
+from compliance import _places
+from compliance._inputs import zip_codes
+
+class Slow(list):  # appends that let other threads run first: the race's window, wide
+    def append(self, item):
+        time.sleep(0.0001)
+        super().append(item)
+
+_places._SAID_LIST = Slow()
+codes = zip_codes().to_pylist()
+threads = [
+    threading.Thread(target=lambda part=part: [_places.postal_id("Z:" + c) for c in part])
+    for part in (codes[0::2], codes[1::2], codes[::-1])
+]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join(60)
+said, numbers = _places._SAID_LIST, _places._SAID
+assert len(set(said)) == len(said), "a thing said numbered twice"
+assert all(numbers[thing] == n for n, thing in enumerate(said)), "a number taken twice"
+assert all(said[_places.postal_id("Z:" + c)] == _places.postal("Z:" + c) for c in codes)
+print("numbered", len(said))
+"""
+
+
+def test_threads_meeting_new_postal_codes_at_once_number_each_thing_said_once():
+    """What postal codes say is numbered once per process; the reference tables load in a
+    thread beside evaluations, so two threads meeting new things at once must not take the
+    same number (a ZIP would then read as another's zones and place). In a fresh process:
+    the numbering is the process's own."""
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-c", _NUMBERING_RACE], capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.startswith("numbered ")
