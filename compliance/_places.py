@@ -144,12 +144,17 @@ def said_rows(cells: PostalCells) -> np.ndarray:
     found = table[cells.zip_row[clean]]
     new = np.unique(cells.zip_row[clean][found == -2])
     if len(new):
-        table[new] = _zip_ids(zip_codes().take(pa.array(new)).to_pylist())
+        _resolve_zips(new)
         found = table[cells.zip_row[clean]]
     others = np.array([*(postal_id(key) for key in cells.keys), -1], dtype=np.int64)
     said_row: np.ndarray = others[cells.row]
     said_row[clean] = found
     return said_row
+
+
+def _resolve_zips(indexes: np.ndarray) -> None:
+    """Write the `postal_id` of the ZIPs at `indexes` of `zip_codes()` into `_zip_said()`."""
+    _zip_said()[indexes] = _zip_ids(zip_codes().take(pa.array(indexes)).to_pylist())
 
 
 _ZIP_SAYS: dict[tuple[frozenset[str], str], int] = {}  # (zones, state) -> postal_id
@@ -399,7 +404,6 @@ def load_tables(policy: CallingPolicy | None = None) -> None:
     zip_by_number()
     state_zones()
     candidates_for(policy or CallingPolicy())
-    table = _zip_said()
-    pending = np.flatnonzero(table == -2)
+    pending = np.flatnonzero(_zip_said() == -2)
     if len(pending):
-        table[pending] = _zip_ids(zip_codes().take(pa.array(pending)).to_pylist())
+        _resolve_zips(pending)
