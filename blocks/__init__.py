@@ -13,6 +13,7 @@ from . import clock, operation, pause_points, state
 from ._documents import read as read_block
 from ._documents import read_all as read_blocks
 from ._documents import register
+from ._prefect import api_client
 from .credentials import (
     CXoneAccessKey,
     CXoneCredentials,
@@ -112,6 +113,7 @@ __all__ = [
     "ReassignedNumbersDatabase",
     "StateChange",
     "advance_episode",
+    "api_client",
     "change_state",
     "check_pair",
     "claim_backup",

@@ -18,7 +18,7 @@ from uuid import UUID
 
 import httpx
 from prefect.blocks.core import Block
-from prefect.client.orchestration import PrefectClient, get_client
+from prefect.client.orchestration import PrefectClient
 from prefect.client.schemas.actions import BlockDocumentCreate, BlockDocumentUpdate
 from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 from prefect.settings import PREFECT_API_URL
@@ -79,7 +79,8 @@ async def register(block_type: type[Block]) -> tuple[UUID, UUID]:
     if key not in _registered:
         for attempt in range(_REGISTRATION_TRIES):
             try:
-                await block_type.aregister_type_and_schema()
+                async with _prefect.api_client() as client:
+                    await block_type.aregister_type_and_schema(client=client)
                 break
             except ObjectAlreadyExists:
                 if attempt == _REGISTRATION_TRIES - 1:
@@ -109,7 +110,7 @@ async def _send(method: str, path: str, body: dict[str, Any]) -> httpx.Response:
     repeated create answers 409, which the claim's holder recognises as its own (its record
     names its flow run, and `operation.settle` hands a record held by this run back to it).
     """
-    async with get_client() as client:
+    async with _prefect.api_client() as client:
         request = _prefect.http_client(client).build_request(method, path, json=body)
         response = await _try_once(client, request)
         if response is not None:
@@ -197,7 +198,8 @@ async def read(block_type: type[B], name: str) -> B | None:
         pydantic.ValidationError: the stored document no longer fits the block.
     """
     try:
-        return await block_type.aload(name)
+        async with _prefect.api_client() as client:
+            return await block_type.aload(name, client=client)
     except ValueError as exc:  # Prefect wraps the API's ObjectNotFound in a ValueError
         if isinstance(exc.__cause__, ObjectNotFound):
             return None
@@ -216,7 +218,7 @@ async def exists(block_type: type[Block], name: str) -> bool:
         # As a read by name: anonymous documents are not left out.
         "block_documents": {"name": {"any_": [name]}, "is_anonymous": None},
     }
-    async with get_client() as client:
+    async with _prefect.api_client() as client:
         response = await client.request("POST", "/block_documents/count", json=query)
     return bool(response.json())
 
@@ -277,7 +279,7 @@ async def _read_filtered(
         "limit": PAGE_SIZE,
         "include_secrets": False,
     }
-    async with get_client() as client:
+    async with _prefect.api_client() as client:
         offset = 0
         while True:
             response = await client.request(
@@ -311,7 +313,7 @@ async def delete(block: Block) -> bool:
     document = _prefect.document_id(block)
     if document is None:
         return False
-    async with get_client() as client:
+    async with _prefect.api_client() as client:
         try:
             await client.delete_block_document(document)
         except ObjectNotFound:

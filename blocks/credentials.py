@@ -25,6 +25,7 @@ from cxone import (
     Operation,
 )
 
+from ._prefect import api_client
 from .rate_limit import shared_buckets
 
 PER_MINUTE = (
@@ -168,7 +169,8 @@ async def load_block(reference: str, default: type[Block], instead: str) -> Bloc
     slug, _, name = reference.rpartition("/")
     block_type = Block if slug else default
     try:
-        return await block_type.aload(reference)
+        async with api_client() as client:
+            return await block_type.aload(reference, client=client)
     except ValueError as exc:
         if not isinstance(exc.__cause__, ObjectNotFound):
             raise

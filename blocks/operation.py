@@ -41,7 +41,6 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 import anyio
-from prefect.client.orchestration import get_client
 from prefect.context import FlowRunContext
 from prefect.exceptions import ObjectNotFound
 from prefect.states import Crashed
@@ -178,7 +177,7 @@ async def _owner_run_ended(record: IdempotencyRecord) -> bool:
         return False
     if record.owner == _this_run()[0]:
         return True
-    async with get_client() as client:
+    async with _prefect.api_client() as client:
         try:
             run = await client.read_flow_run(uuid.UUID(record.owner))
         except ObjectNotFound:
@@ -356,7 +355,7 @@ async def _claim(
 async def _retire(owner: str, reason: str) -> None:
     """Mark a dead holder's flow run Crashed: a killed process never reports its own end."""
     try:
-        async with get_client() as client:
+        async with _prefect.api_client() as client:
             run = await client.read_flow_run(uuid.UUID(owner))
             if run.state is not None and not run.state.is_final():
                 await client.set_flow_run_state(run.id, Crashed(message=reason), force=True)

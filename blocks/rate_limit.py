@@ -45,7 +45,7 @@ from typing import Protocol
 
 import httpx
 from prefect.blocks.core import Block
-from prefect.client.orchestration import PrefectClient, get_client
+from prefect.client.orchestration import PrefectClient
 from prefect.client.schemas.actions import (
     GlobalConcurrencyLimitCreate,
     GlobalConcurrencyLimitUpdate,
@@ -55,7 +55,7 @@ from prefect.settings import get_current_settings
 
 from cxone import BucketRegistry, ChainedLimiter, Limiter, RateLimit, TokenBucket
 
-from ._prefect import document_name
+from ._prefect import api_client, document_name
 
 logger = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ class PrefectCoordinator:
     async def _prefect(self) -> PrefectClient:
         if self._client is None:
             stack = AsyncExitStack()
-            self._client = await stack.enter_async_context(get_client())
+            self._client = await stack.enter_async_context(api_client())
             self._stack = stack
         return self._client
 

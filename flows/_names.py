@@ -13,10 +13,9 @@ import dataclasses
 from collections.abc import Sequence
 
 from prefect import get_run_logger
-from prefect.client.orchestration import get_client
 from prefect.context import FlowRunContext
 
-from blocks import FailoverPair, PlatformCredentials, save_names
+from blocks import FailoverPair, PlatformCredentials, api_client, save_names
 from failover import PairOutcome
 from tasks.failover import read_names
 
@@ -29,7 +28,7 @@ async def rename_run(name: str) -> None:
     """Give this flow run a new name (outside a run: nothing)."""
     context = FlowRunContext.get()
     if context and context.flow_run and context.flow_run.name != name:
-        async with get_client() as client:
+        async with api_client() as client:
             await client.update_flow_run(context.flow_run.id, name=name)
         context.flow_run.name = name  # the run as this process knows it
 

@@ -4,15 +4,26 @@ before anything else does."""
 
 from __future__ import annotations
 
+import asyncio
 import inspect
+import ssl
+import threading
 import uuid
+from pathlib import Path
 
+import certifi
 import httpx
 import prefect
 import pytest
 from prefect import Flow
 from prefect.blocks.core import Block
 from prefect.client.orchestration import PrefectClient, get_client
+from prefect.context import AsyncClientContext
+from prefect.settings import (
+    PREFECT_API_SSL_CERT_FILE,
+    PREFECT_API_TLS_INSECURE_SKIP_VERIFY,
+    temporary_settings,
+)
 
 from blocks import FailoverPair, _prefect, register_block_types
 
@@ -74,3 +85,78 @@ def test_a_flow_starts_its_run_in_call_and_stores_serialize_parameters():
     assert serialize is not None
     parameters = list(inspect.signature(serialize).parameters)
     contract(parameters[:2] == ["self", "parameters"], "Flow.serialize_parameters' parameters")
+
+
+async def test_a_flow_runs_own_client_is_reused_on_its_event_loop(prefect_harness):
+    seen = {}
+
+    @prefect.flow
+    async def inside() -> None:
+        async with _prefect.api_client() as mine, get_client() as prefects:
+            seen["same"] = mine is prefects
+        # The run's client on another event loop (a thread's) is not this loop's to use.
+        seen["other loop"] = await asyncio.to_thread(asyncio.run, _client_is_the_runs())
+
+    await inside()
+
+    contract(
+        seen == {"same": True, "other loop": False}, "get_client()'s reuse of the run's client"
+    )
+
+
+async def _client_is_the_runs() -> bool:
+    context = AsyncClientContext.get()
+    async with _prefect.api_client() as client:
+        return context is not None and client is context.client
+
+
+async def test_a_client_outside_a_run_builds_no_tls_context_of_its_own(
+    prefect_harness, monkeypatch
+):
+    built = []  # by this thread: Prefect's log and event workers open clients in theirs
+    create, here = ssl.create_default_context, threading.get_ident()
+
+    def counted(*args, **kwargs):
+        built.extend([threading.get_ident()] if threading.get_ident() == here else [])
+        return create(*args, **kwargs)
+
+    monkeypatch.setattr(ssl, "create_default_context", counted)
+    _prefect._tls_context_for.cache_clear()
+
+    for _ in range(3):
+        async with _prefect.api_client() as client:
+            assert (await client.request("GET", "/health")).status_code == 200
+
+    assert len(built) == 1  # the process's one, built on first use
+    async with get_client():  # Prefect's own builds one per client: what this saves
+        pass
+    contract(len(built) == 2, "PrefectClient building its own TLS context")
+
+
+@pytest.mark.parametrize(
+    ("settings", "verify_mode", "check_hostname"),
+    [
+        ({}, ssl.CERT_REQUIRED, True),
+        ({PREFECT_API_TLS_INSECURE_SKIP_VERIFY: True}, ssl.CERT_NONE, False),
+    ],
+)
+def test_the_shared_tls_context_follows_prefects_tls_settings(
+    settings, verify_mode, check_hostname
+):
+    with temporary_settings(settings):
+        context = _prefect._tls_context()
+    assert (context.verify_mode, context.check_hostname) == (verify_mode, check_hostname)
+    assert _prefect._tls_context_for.cache_info().currsize >= 1
+
+
+def test_a_configured_certificate_file_is_the_one_trusted(tmp_path):
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text(
+        Path(certifi.where()).read_text().split("-----END CERTIFICATE-----")[0]
+        + "-----END CERTIFICATE-----\n"
+    )
+    with temporary_settings({PREFECT_API_SSL_CERT_FILE: str(bundle)}):
+        context = _prefect._tls_context()
+    assert context.cert_store_stats()["x509_ca"] == 1
+    with temporary_settings(restore_defaults={PREFECT_API_SSL_CERT_FILE}):  # (tests/conftest.py)
+        assert _prefect._tls_context().cert_store_stats()["x509_ca"] > 100  # certifi's bundle
