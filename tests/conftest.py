@@ -8,6 +8,10 @@ import os
 import tempfile
 from pathlib import Path
 
+import certifi
+import httpx
+import pytest
+
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="prefect-home-")
 # The embedded attempts ledger of flows run by the tests: never a file in the checkout.
@@ -20,8 +24,15 @@ os.environ["CXONE_SHARE_RATE_LIMIT"] = "0"
 os.environ.pop("PREFECT_API_URL", None)
 os.environ.pop("PREFECT_API_KEY", None)
 
-import httpx
-import pytest
+# Prefect builds a TLS context for every API client it makes, loading the whole CA bundle each
+# time (20-30 ms of CPU), even for an http:// API, and its engines make several per flow run.
+# Every Prefect server of the tests is plain HTTP on 127.0.0.1, so no certificate is ever
+# checked: the tests' clients load a bundle of one (certifi's first), in 0.3 ms.
+_PEM_END = "-----END CERTIFICATE-----"
+_BUNDLE = Path(os.environ["PREFECT_HOME"], "one-certificate.pem")
+_BUNDLE.write_text(Path(certifi.where()).read_text().split(_PEM_END)[0] + _PEM_END + "\n")
+os.environ["PREFECT_API_SSL_CERT_FILE"] = str(_BUNDLE)
+
 
 # The test files that take longest (measured: seconds on this 2-core machine, with three
 # workers), handed out first: `make test` distributes whole files (`--dist loadfile
@@ -57,6 +68,9 @@ SIM_CLIENT_SECRET = "sim-secret"
 # A test's control client opens a connection per request: uvicorn closes a connection idle
 # for five seconds, and a request sent on it at that moment is reset (a flaky test).
 CONTROL_LIMITS = httpx.Limits(max_keepalive_connections=0)
+# httpx builds a TLS context for every client made without one (about 20 ms of CPU loading the
+# CA bundle), even for an http:// URL: the control clients made for every test share one.
+CONTROL_TLS = httpx.create_ssl_context()
 
 
 @pytest.fixture(scope="session")
@@ -87,7 +101,9 @@ def sim(sim_url):
     a 401 that depends on which tests ran before it in this worker)."""
     from cxone import SHARED_TOKENS
 
-    with httpx.Client(base_url=sim_url, timeout=30, limits=CONTROL_LIMITS) as control:
+    with httpx.Client(
+        base_url=sim_url, timeout=30, limits=CONTROL_LIMITS, verify=CONTROL_TLS
+    ) as control:
         control.post("/_sim/reset").raise_for_status()
         SHARED_TOKENS.clear()
         yield control
@@ -96,14 +112,16 @@ def sim(sim_url):
 @pytest.fixture
 async def credentials_block(prefect_harness, sim) -> str:
     """A saved CXoneCredentials block pointing at the simulator; returns its name."""
-    from blocks import CXoneCredentials
+    from blocks import CXoneCredentials, api_client
 
-    await CXoneCredentials(
+    credentials = CXoneCredentials(
         client_id="sim-client",
         client_secret=SIM_CLIENT_SECRET,
         base_url=str(sim.base_url).rstrip("/"),
         requests_per_minute=6000,
-    ).asave("cxone-test", overwrite=True)
+    )
+    async with api_client() as client:
+        await credentials.asave("cxone-test", overwrite=True, client=client)
     return "cxone-test"
 
 
@@ -119,7 +137,11 @@ def admin_urls():
 @pytest.fixture
 async def nice_credentials(prefect_harness, admin_urls) -> str:
     """A saved CXoneAccessKey block for the NICE CXone stand-in; returns its reference."""
+    from blocks import api_client
     from deployments.local_stack import stand_in_access_key
 
-    await stand_in_access_key(admin_urls.issuer, 6000).asave("nice-test", overwrite=True)
+    async with api_client() as client:
+        await stand_in_access_key(admin_urls.issuer, 6000).asave(
+            "nice-test", overwrite=True, client=client
+        )
     return "cxone-access-key/nice-test"
