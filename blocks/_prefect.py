@@ -46,8 +46,12 @@ def api_client() -> PrefectClient:
     The running flow's own client when it serves this event loop, as `get_client()` gives it;
     otherwise a new client on the process's one TLS context. `get_client()` builds a TLS
     context for every client it makes (about 20 ms of CPU to load the CA bundle, even for an
-    http:// API), and the block documents open a client for each read and write: on a fleet's,
-    a storm's or the dashboard's many reads that was most of their cost.
+    http:// API), and the block documents open a client for each read and write: outside a
+    flow run (the dashboard's record listings, a credentials load) that was most of a read's
+    CPU on the client's side.
+
+    Raises:
+        ValueError: no Prefect API is set and the ephemeral server is off (as `get_client`).
 
     Example:
         >>> async def health() -> int:
@@ -62,8 +66,11 @@ def _context_client() -> PrefectClient | None:
     client = context.client if context is not None else None
     if client is None or getattr(context, "_httpx_settings", None) is not None:
         return None
-    loop = getattr(client, "_loop", None)
-    return client if loop is not None and loop is asyncio.get_running_loop() else None
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:  # outside an event loop: no run's client is this caller's to use
+        return None
+    return client if getattr(client, "_loop", None) is running else None
 
 
 def _tls_context() -> ssl.SSLContext:

@@ -104,6 +104,10 @@ async def test_a_flow_runs_own_client_is_reused_on_its_event_loop(prefect_harnes
     )
 
 
+def test_outside_an_event_loop_no_runs_client_is_offered():
+    assert _prefect._context_client() is None
+
+
 async def _client_is_the_runs() -> bool:
     context = AsyncClientContext.get()
     async with _prefect.api_client() as client:
