@@ -12,7 +12,7 @@ import ctypes
 import ctypes.util
 import gc
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from typing import Any
@@ -39,9 +39,42 @@ def release_memory() -> None:
         trim(0)
 
 
-_FREEZE_LOCK = threading.Lock()
-_freezing_runs = 0
-_unfreeze_after = False
+class _WhileAnyRun:
+    """A process-wide setting held while any run is inside `held()`: made by the first run to
+    enter (`make` answers how to undo it), undone by the last to leave; `each` runs on every
+    entry."""
+
+    def __init__(
+        self, make: Callable[[], Callable[[], None]], each: Callable[[], None] = lambda: None
+    ) -> None:
+        self._make, self._each = make, each
+        self._lock = threading.Lock()
+        self._runs = 0
+        self._undo: Callable[[], None] = lambda: None
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        with self._lock:
+            if not self._runs:
+                self._undo = self._make()
+            self._runs += 1
+            self._each()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._runs -= 1
+                if not self._runs:
+                    self._undo()
+
+
+def _start_freezing() -> Callable[[], None]:
+    # Objects someone else froze before the first run (a pre-fork server does) stay frozen.
+    return gc.unfreeze if gc.get_freeze_count() == 0 else lambda: None
+
+
+# A run that starts beside another one also freezes what it found.
+_FROZEN = _WhileAnyRun(_start_freezing, each=gc.freeze)
 
 
 @contextmanager
@@ -62,24 +95,17 @@ def older_objects_frozen() -> Iterator[None]:
         ...     gc.get_freeze_count() > 0
         True
     """
-    global _freezing_runs, _unfreeze_after
-    with _FREEZE_LOCK:
-        if not _freezing_runs:
-            _unfreeze_after = gc.get_freeze_count() == 0
-        _freezing_runs += 1
-        gc.freeze()  # a run that starts beside another one also freezes what it found
-    try:
+    with _FROZEN.held():
         yield
-    finally:
-        with _FREEZE_LOCK:
-            _freezing_runs -= 1
-            if not _freezing_runs and _unfreeze_after:
-                gc.unfreeze()
 
 
-_POOL_LOCK = threading.Lock()
-_pool_runs = 0
-_pool_before: pa.MemoryPool | None = None
+def _malloc_as_default() -> Callable[[], None]:
+    before = pa.default_memory_pool()
+    pa.set_memory_pool(pa.system_memory_pool())
+    return lambda: pa.set_memory_pool(before)
+
+
+_ON_MALLOC = _WhileAnyRun(_malloc_as_default)
 
 
 @contextmanager
@@ -99,17 +125,5 @@ def arrow_on_malloc() -> Iterator[None]:
         ...     pa.default_memory_pool().backend_name
         'system'
     """
-    global _pool_runs, _pool_before
-    with _POOL_LOCK:
-        if not _pool_runs:
-            _pool_before = pa.default_memory_pool()
-            pa.set_memory_pool(pa.system_memory_pool())
-        _pool_runs += 1
-    try:
+    with _ON_MALLOC.held():
         yield
-    finally:
-        with _POOL_LOCK:
-            _pool_runs -= 1
-            if not _pool_runs and _pool_before is not None:
-                pa.set_memory_pool(_pool_before)
-                _pool_before = None
