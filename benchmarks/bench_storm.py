@@ -121,11 +121,27 @@ class Platform:
     def collapse(self, campaign_id: str) -> tuple[str, dt.datetime]:
         """Collapse the campaign's success rate; returns it and when the collapse was sent."""
         at = dt.datetime.now(dt.UTC)
-        if self.name == "described":
-            self._reading(campaign_id, 300, 12)
-        else:  # 90 of 3,200 dials connected over the window: 2.8%
-            self._reading(campaign_id, 3000, 0)
+        self._reading(campaign_id, *COLLAPSED[self.name])
         return campaign_id, at
+
+    def collapse_all(self, campaign_ids: list[str]) -> dict[str, dt.datetime]:
+        """Collapse every campaign; returns when each collapse was sent.
+
+        Described: a signed delivery each, sent together (each is its own webhook). NICE: one
+        step of the stand-in for all of them, so that no poll reads some collapsed and the
+        others not (50 requests take 0.1 s or so, and a poll landing among them would date
+        the rest a whole round later: the poll's interval, not the failover's path).
+        """
+        if self.name == "described":
+            return dict(STORM_SENDERS.map(self.collapse, campaign_ids))
+        at = dt.datetime.now(dt.UTC)
+        calls, connected = COLLAPSED[self.name]
+        activity = [
+            {"skillId": int(campaign_id), **_activity(calls, connected)}
+            for campaign_id in campaign_ids
+        ]
+        self.http.post("/_sim/admin/activity", json={"activity": activity}).raise_for_status()
+        return dict.fromkeys(campaign_ids, at)
 
     def _reading(self, campaign_id: str, calls: int, connected: int) -> None:
         if self.name == "described":
@@ -136,9 +152,8 @@ class Platform:
             }
             self.http.put(f"/_sim/campaigns/{campaign_id}/metrics", json=body).raise_for_status()
         else:
-            body = {"dials": calls, "connects": connected, "handled": connected}
             url = f"/_sim/admin/skills/{campaign_id}/activity"
-            self.http.post(url, json=body).raise_for_status()
+            self.http.post(url, json=_activity(calls, connected)).raise_for_status()
 
     def active(self) -> set[str]:
         if self.name == "described":
@@ -159,6 +174,16 @@ class Platform:
     def changes(self) -> Counter[tuple[str, str]]:
         """(campaign, "paused"|"active") -> status changes that took effect."""
         return Counter((campaign, status) for campaign, status, _ in self.transitions())
+
+
+# A collapsed reading: 12 of 300 calls connected (described); on NICE 90 of 3,200 dials
+# connected over the window, 2.8% (the 200 healthy dials before and 3,000 new ones, none).
+COLLAPSED = {"described": (300, 12), "nice": (3000, 0)}
+
+
+def _activity(calls: int, connected: int) -> dict[str, int]:
+    """A NICE skill's activity: dials, and connects that were handled."""
+    return {"dials": calls, "connects": connected, "handled": connected}
 
 
 # The collapses go out together, as a storm's would: 50 at once within a second.
@@ -356,7 +381,7 @@ def storm(
     platform.clear_requests()
     platform.limit(limit)
     started = dt.datetime.now(dt.UTC)
-    sent = dict(STORM_SENDERS.map(platform.collapse, [primary for primary, _ in pairs]))
+    sent = platform.collapse_all([primary for primary, _ in pairs])
     spread = (max(sent.values()) - started).total_seconds()
     begin = time.monotonic()
     while not backups <= platform.active():

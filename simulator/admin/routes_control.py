@@ -9,6 +9,9 @@ this router adds:
 - `POST /_sim/admin/skills/{id}/activity` `{"at"?, "dials", "connects",
   "rightPartyConnects", "abandons", "handled", "offered"}` (counts default to 0, `at` to
   now) -> 201; `GET` lists what was recorded. Summaries sum it by `at`.
+- `POST /_sim/admin/activity` `{"activity": [{"skillId", ...the same counts}]}` -> 201: the
+  same for many skills in one step, so that no summary read sees some of them and not the
+  others (a storm's collapses, together); 404 naming an unknown skill, nothing recorded.
 - `GET /_sim/admin/transitions`: the starts and stops that took effect, oldest first,
   `{skillId, action: "start"|"stop", via: "api"|"upload", force, endedCalls, at}`.
 - `GET /_sim/admin/campaigns`.
@@ -90,6 +93,16 @@ class Activity(BaseModel):
     offered: int = Field(0, ge=0)
 
 
+class SkillActivity(Activity):
+    skillId: int
+
+
+class ManyActivities(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    activity: list[SkillActivity] = Field(min_length=1)
+
+
 class JobOutcome(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -152,15 +165,29 @@ async def set_active_calls(request: Request, skill_id: int, body: ActiveCalls) -
     return JSONResponse({"skillId": skill_id, "activeCalls": body.activeCalls})
 
 
+def _record_activity(state: AdminState, skill_id: int, body: Activity) -> None:
+    at = body.at or state.clock.now()
+    at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    state.activity.add(skill_id, at, {count: getattr(body, count) for count in COUNTS})
+
+
 @router.post("/skills/{skill_id}/activity", status_code=201)
 async def add_activity(request: Request, skill_id: int, body: Activity) -> JSONResponse:
     state = admin_state(request)
     state.skills.get(skill_id)
-    at = body.at or state.clock.now()
-    at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-    state.activity.add(skill_id, at, {count: getattr(body, count) for count in COUNTS})
+    _record_activity(state, skill_id, body)
     records = _activity_view(state.activity.records(skill_id))
     return JSONResponse({"skillId": skill_id, "activity": records}, status_code=201)
+
+
+@router.post("/activity", status_code=201)
+async def add_activities(request: Request, body: ManyActivities) -> JSONResponse:
+    state = admin_state(request)
+    for entry in body.activity:  # every skill known before anything is recorded
+        state.skills.get(entry.skillId)
+    for entry in body.activity:
+        _record_activity(state, entry.skillId, entry)
+    return JSONResponse({"recorded": len(body.activity)}, status_code=201)
 
 
 @router.get("/skills/{skill_id}/activity")

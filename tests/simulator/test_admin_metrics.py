@@ -115,3 +115,29 @@ async def test_activity_for_an_unknown_skill_is_404(acd: Acd, api: httpx.AsyncCl
     assert (await api.post("/_sim/admin/skills/42/activity", json={"dials": 1})).status_code == 404
     params = {"startDate": DAY_START, "endDate": DAY_END}
     assert (await acd.get("/skills/42/summary", params=params)).status_code == 404
+
+
+async def test_activity_for_many_skills_is_recorded_together_or_not_at_all(
+    acd: Acd, api: httpx.AsyncClient
+) -> None:
+    first, second = await acd.pc_skill("Storm 1"), await acd.pc_skill("Storm 2")
+    at = "2026-03-02T09:00:00Z"
+    refused = await api.post(
+        "/_sim/admin/activity",
+        json={"activity": [{"skillId": first, "at": at, "dials": 5}, {"skillId": 42, "dials": 1}]},
+    )
+    assert refused.status_code == 404, refused.text
+    params = {"startDate": DAY_START, "endDate": DAY_END}
+    assert (await summary(acd, first, DAY_START, DAY_END))["dials"] == "0"  # nothing recorded
+    both = [
+        {"skillId": first, "at": at, "dials": 300, "connects": 9},
+        {"skillId": second, "at": at, "dials": 200, "connects": 90},
+    ]
+    response = await api.post("/_sim/admin/activity", json={"activity": both})
+    assert response.status_code == 201, response.text
+    assert response.json() == {"recorded": 2}
+    rows = (await acd.get("/skills/summary", params=params)).json()["skillSummaries"]
+    counts = {row["skillId"]: (row["dials"], row["connects"]) for row in rows}
+    assert counts[str(first)] == ("300", "9") and counts[str(second)] == ("200", "90")
+    empty = await api.post("/_sim/admin/activity", json={"activity": []})
+    assert empty.status_code == 400  # the stand-in answers a bad body as NICE does
