@@ -8,7 +8,10 @@ module:
    second document of that name, so exactly one run holds it.
 2. **A key per step.** The record holds an idempotency key for each named step. A step is
    sent with its key and its answer is recorded once confirmed; a recorded step is never sent
-   again.
+   again. A short operation whose steps follow one another at once (a failover's pause and
+   resume) may record its answers with its end instead (`write_each_step=False`): one write
+   fewer per step on the failover's hot path, and a holder that dies between the steps leaves
+   them to be sent again with their keys.
 3. **A lease.** The holder renews `lease_expires_at` while it works. Nobody acts beside a live
    holder: other runs wait for it (`settle`).
 4. **Takeover.** A run may take over a record whose lease lapsed, whose holder's flow run has
@@ -213,18 +216,26 @@ async def settle(
 
 
 class HeldOperation:
-    """An operation this run holds: run its steps, keep the lease, finish it."""
+    """An operation this run holds: run its steps, keep the lease, finish it.
 
-    def __init__(self, record: IdempotencyRecord, lease: float) -> None:
+    `write_each_step`: a step's answer is written once confirmed (the default), or kept for
+    the next write of the record, its end or its failure (see `hold`).
+    """
+
+    def __init__(
+        self, record: IdempotencyRecord, lease: float, write_each_step: bool = True
+    ) -> None:
         self.record = record
         self._lease = lease
+        self._write_each_step = write_each_step
         self._lost = False
         self._current: str | None = None  # the step in progress, named in a failure
         # When (event-loop time) this run last found the operation still its own (a claim or
         # takeover just made counts), None once a step's action ran since: see `_fence`.
         self._checked_at: float | None = asyncio.get_running_loop().time()
-        # The last step's confirmation, written with the record's end (applied or failed)
-        # in one update instead of two: nothing is sent to the platform in between.
+        # Confirmations not written yet, stamped when confirmed: the last step's always goes
+        # with the record's end (applied or failed) in one update instead of two, as nothing
+        # is sent to the platform in between; every step's does without `write_each_step`.
         self._unwritten: list[str] = []
 
     @property
@@ -252,8 +263,9 @@ class HeldOperation:
         await self._fence()  # taken over meanwhile: the new holder's answers stand
         self._current = None
         self.record.answers = {**self.record.answers, name: answer}
-        if self.record.steps and name == self.record.steps[-1]:
-            self._unwritten.append(f"{name} confirmed")  # written with the end, below
+        last = bool(self.record.steps) and name == self.record.steps[-1]
+        if last or not self._write_each_step:
+            self._unwritten.append(_stamp(f"{name} confirmed"))  # written with the next write
         else:
             await self._write(f"{name} confirmed", "answers")
         return answer
@@ -277,10 +289,10 @@ class HeldOperation:
     async def _write(self, event: str, *fields: str, **changes: Any) -> None:
         for key, value in changes.items():
             setattr(self.record, key, value)
-        events, unwritten = [*self._unwritten, event], bool(self._unwritten)
-        self.record.history = [*self.record.history, *(_stamp(line) for line in events)]
+        unwritten = bool(self._unwritten)
+        self.record.history = [*self.record.history, *self._unwritten, _stamp(event)]
         self.record.updated_at = clock.now()
-        if unwritten:  # the last step's answer goes with this write
+        if unwritten:  # the answers of the steps confirmed since go with this write
             fields = (*fields, "answers")
             self._unwritten = []
         await _documents.update(self.record, *fields, *changes, "history", "updated_at")
@@ -404,12 +416,19 @@ async def hold(
     description: str,
     record: IdempotencyRecord | None = None,
     backoff: bool = True,
+    write_each_step: bool = True,
 ) -> AsyncIterator[HeldOperation]:
     """Claim the operation (no `record` yet) or take over `record`, and hold it.
 
     Inside the block, run the steps with `HeldOperation.step`. Leaving it normally marks the
     operation applied; an exception marks it failed with a backoff before the next attempt
     (`backoff=False`: an operator's re-run may retry at once), and is re-raised.
+
+    `write_each_step=False` writes the steps' answers with the end (applied, or failed: a
+    failed attempt records what it confirmed) instead of one update each. For an operation
+    whose steps follow one another at once; a holder that dies between them leaves them
+    unrecorded, and the next holder sends them again with the same keys (the platform
+    replays, or the step reads before it writes).
 
     Raises:
         OperationTaken: another run claimed or took it over first.
@@ -420,7 +439,7 @@ async def hold(
         record = await _claim(identity, steps, description, lease)
     else:
         record = await _take_over(record, lease, backoff)
-    held = HeldOperation(record, lease)
+    held = HeldOperation(record, lease, write_each_step)
     renewer = asyncio.create_task(held._renew())
     try:
         try:
@@ -496,6 +515,7 @@ async def run_once(
     backoff: bool = True,
     settled: Settled[T] = _applied,
     record: IdempotencyRecord | Unread | None = UNREAD,
+    write_each_step: bool = True,
 ) -> Outcome[T]:
     """Carry out an operation exactly once, however many runs race for it or died in it.
 
@@ -516,6 +536,8 @@ async def run_once(
         settled: Reads a settled record: an `Outcome` ends the run with it, None goes on.
         record: The record as read beforehand (a fleet reads many at once), for the first
             pass only.
+        write_each_step: Whether each step's answer is written once confirmed, or all of
+            them with the end (see `hold`).
 
     Returns:
         The outcome: `held` when this run carried out (or finished) the steps.
@@ -541,7 +563,9 @@ async def run_once(
         if done is not None:
             return done
         try:
-            async with hold(identity, list(steps), description, settled_record, backoff) as held:
+            async with hold(
+                identity, list(steps), description, settled_record, backoff, write_each_step
+            ) as held:
                 value = await work(held)
         except OperationTaken:
             continue  # another run holds it now: wait for its outcome

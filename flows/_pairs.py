@@ -242,6 +242,10 @@ async def evaluate_pair(run: PairRun) -> PairOutcome:
             max_wait=HOLDER_WAIT_SECONDS,
             settled=settled,
             record=first,
+            # The resume follows the pause at once: both answers go with the end, one write
+            # fewer on the way to the backup (a holder that dies between them leaves the
+            # pause to be sent again with its key, and a paused primary says it was sent).
+            write_each_step=False,
         )
     except operation.RetryLater as exc:
         if evaluation.committed:

@@ -129,6 +129,52 @@ async def test_steps_are_recorded_once_with_their_keys(prefect_harness):
     ]
 
 
+@pytest.mark.parametrize("write_each_step", [True, False])
+async def test_answers_are_stored_per_step_or_with_the_end(prefect_harness, write_each_step):
+    await register_block_types()
+    identity = operation.OperationIdentity("test", {"id": f"deferred-{write_each_step}"})
+    now = [dt.datetime(2026, 12, 7, 9, 0, tzinfo=dt.UTC)]
+
+    def act_at(minute: int):
+        async def act(key: str) -> dict:
+            now[0] = now[0].replace(minute=minute)  # confirmed at this minute
+            return {"ok": True}
+
+        return act
+
+    with clock.using(lambda: now[0]):
+        async with operation.hold(
+            identity, ["a", "b"], "deferred test", write_each_step=write_each_step
+        ) as held:
+            await held.step("a", act_at(1))
+            stored = await operation.load(identity)
+            assert stored.answers == ({"a": {"ok": True}} if write_each_step else {})
+            await held.step("b", act_at(2))
+            now[0] = now[0].replace(minute=3)
+    record = await operation.load(identity)
+    assert record.answers == {"a": {"ok": True}, "b": {"ok": True}}
+    # Each line is stamped when it happened, whenever it was written.
+    assert [line.split("Z ", 1) for line in record.history] == [
+        ["2026-12-07 09:00:00", "claimed by a process outside Prefect"],
+        ["2026-12-07 09:01:00", "a confirmed"],
+        ["2026-12-07 09:02:00", "b confirmed"],
+        ["2026-12-07 09:03:00", "applied"],
+    ]
+
+
+async def test_a_failure_after_a_deferred_step_records_its_answer(prefect_harness):
+    await register_block_types()
+    identity = operation.OperationIdentity("test", {"id": "deferred-failure"})
+    with pytest.raises(RuntimeError, match="platform down"):
+        async with operation.hold(identity, ["a", "b"], "deferred", write_each_step=False) as held:
+            await held.step("a", _succeed)
+            await held.step("b", _fail)
+    record = await operation.load(identity)
+    assert (record.status, record.answers) == ("failed", {"a": {"ok": True}})
+    assert record.done("a") and not record.done("b")
+    assert record.history[-2].endswith("a confirmed")
+
+
 async def test_a_failed_step_is_retried_after_a_backoff_by_one_taker(prefect_harness):
     await register_block_types()
     identity = operation.OperationIdentity("test", {"id": "backoff-1"})
