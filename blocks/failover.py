@@ -386,11 +386,29 @@ async def load_states() -> dict[str, FailoverState]:
     return (await load_fleet_states())[0]
 
 
-async def load_fleet_states() -> tuple[dict[str, FailoverState], list[GuardReadings]]:
-    """`load_states()`, and the readings documents it read (for `save_readings`)."""
-    states = {kept.primary_campaign_id: kept for _, kept in await state.load_many(FailoverState)}
+async def load_fleet_states(
+    primaries: Iterable[str] | None = None,
+) -> tuple[dict[str, FailoverState], list[GuardReadings]]:
+    """`load_states()`, and the readings documents it read (for `save_readings`).
+
+    `primaries`: only these pairs' states (a storm's batch of a large fleet reads its own
+    few, in one or two requests, instead of every pair's); a state found under a primary's
+    name is that primary's only when its field says so.
+    """
+    if primaries is None:
+        named = await state.load_many(FailoverState)
+        wanted = None
+    else:
+        wanted = set(primaries)
+        names = [state_block_name(primary) for primary in sorted(wanted)]
+        named = await state.load_named(FailoverState, names)
+    states = {
+        kept.primary_campaign_id: kept
+        for _, kept in named
+        if wanted is None or kept.primary_campaign_id in wanted
+    }
     documents = await read_readings()
-    newest_readings(states, documents)
+    newest_readings(states, documents, primaries=wanted)
     return states, documents
 
 

@@ -164,6 +164,14 @@ async def load_many(block_type: type[S]) -> list[tuple[str, S]]:
     return states
 
 
+async def load_named(block_type: type[S], names: Iterable[str]) -> list[tuple[str, S]]:
+    """The states saved under `names` (those that exist), each with every change made so
+    far: a few states of a large fleet in one or two reads instead of all of them."""
+    states = sorted((await _documents.read_named(block_type, names)).items())
+    await _catch_up(states)
+    return states
+
+
 async def catch_up(named: Iterable[tuple[str, VersionedState]]) -> None:
     """Bring states read by other means up to date with their changes."""
     await _catch_up(list(named))

@@ -362,7 +362,9 @@ async def _evaluate_all(
     Raises:
         FleetIncomplete: some pairs could not be evaluated (the artifact lists them all).
     """
-    states, guard_documents = await load_fleet_states()
+    # A batch (`monitor_pairs`) reads its pairs' states only, not the whole fleet's.
+    wanted = None if everyone else [pair.primary_campaign_id for _, pair in pairs]
+    states, guard_documents = await load_fleet_states(wanted)
     rows = [
         *(rows or []),
         *(_unreadable_pair(name, data, error) for name, data, error in unreadable),

@@ -19,6 +19,7 @@ from blocks import (
     _documents,
     clock,
     guard_identity,
+    load_fleet_states,
     load_state,
     load_states,
     operation,
@@ -323,6 +324,13 @@ async def test_a_fleet_keeps_its_routine_readings_in_one_document_and_drops_the_
     assert {p for p, kept in states.items() if kept.abandonment_checked_at == at} == due
     assert states[warned].abandonment_level == "warning"
     assert (await load_state(sorted(due - {warned})[0])).abandonment_level == "ok"
+    # A batch reads its own pairs' states: a saved one, one known by its reading, no other.
+    some, calm = sorted(due - {warned})[0], sorted(set(primaries) - due)[0]
+    batch, _ = await load_fleet_states([warned, some, calm, "4999999"])
+    # The other due pairs have readings too, and calm has neither a state nor a reading.
+    assert set(batch) == {warned, some}
+    assert batch[warned].abandonment_level == "warning"
+    assert (batch[some].abandonment_level, batch[some].abandonment_checked_at) == ("ok", at)
 
     later = at + dt.timedelta(minutes=5)  # the same minute of five: the same guards are due
     set_numbers(sim, warned, 0.4, 1000)  # the warning is over
