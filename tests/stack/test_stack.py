@@ -121,6 +121,14 @@ class Tenant:
         self.http.put(f"/_sim/campaigns/{ids[0]}/metrics", json=body).raise_for_status()
         return ids[0], ids[1]
 
+    def resume_held(self, primary: str, backup: str) -> bool:
+        """Whether the primary is paused and a request to the backup (not a metrics read)
+        has arrived and is not answered yet."""
+        log = self.http.get("/_sim/requests").json()["requests"]
+        return (primary, "paused") in self.changes(primary) and any(
+            entry["path"].endswith(f"/{backup}") and entry["status"] is None for entry in log
+        )
+
     def changes(self, *ids: str) -> list[tuple[str, str]]:
         found = self.http.get("/_sim/transitions").json()["transitions"]
         return [(t["campaignId"], t["status"]) for t in found if t["campaignId"] in ids]
@@ -191,12 +199,13 @@ async def test_a_worker_killed_mid_failover_is_finished_by_the_other(stack):
         FailoverPair(primary_campaign_id=primary, backup_campaign_id=backup), 1
     )
     deadline = time.monotonic() + 120
-    while True:
-        record = await operation.load(identity)
-        if record is not None and record.done("pause"):
-            break
-        assert time.monotonic() < deadline, "the failover never got to pausing the primary"
+    # A failover writes its answers with its end: mid-failover is the primary paused and the
+    # resume's request held at the platform, the record still pending.
+    while not tenant.resume_held(primary, backup):
+        assert time.monotonic() < deadline, "the failover never got to resuming the backup"
         await asyncio.sleep(0.5)
+    record = await operation.load(identity)
+    assert record is not None and record.status == "pending", record
     worker = submitted_by(stack, first.id)
     service = next(s for s in stack.services if s.name == worker)
     kill_tree(service.process.pid)  # as if its machine died: the worker and its flow runs
