@@ -73,6 +73,13 @@ CONTROL_LIMITS = httpx.Limits(max_keepalive_connections=0)
 CONTROL_TLS = httpx.create_ssl_context()
 
 
+def request_held(control: httpx.Client, campaign_id: str) -> bool:
+    """Whether a request to the campaign itself (a read or a status change, not its metrics)
+    has reached the simulator and is not answered yet: a step held by a `slow` fault."""
+    log = control.get("/_sim/requests").json()["requests"]
+    return any(e["path"].endswith(f"/{campaign_id}") and e["status"] is None for e in log)
+
+
 @pytest.fixture(scope="session")
 def prefect_harness():
     """One temporary Prefect server (SQLite) for every test that runs flows."""

@@ -25,6 +25,7 @@ from blocks import CXoneCredentials, FailoverPair, failover_identity, operation
 from deployments.local_stack import LocalStack
 from flows.monitor import monitor_campaigns
 
+from ..conftest import request_held
 from .conftest import add_fault, create_campaign, set_metrics, transitions, until
 
 # Real processes, each importing Prefect and the monitor (about 1.5 s of CPU apiece), and a
@@ -69,10 +70,7 @@ def make_scenarios(primary: str, backup: str) -> dict[str, tuple[list[dict], Cal
     async def resume_sent(sim) -> bool:
         # The pause is confirmed and the resume's first request is held at the simulator (a
         # failover writes both answers with its end: the pause is not recorded before it).
-        log = sim.get("/_sim/requests").json()["requests"]
-        return (primary, "paused") in transitions(sim) and any(
-            entry["path"].endswith(f"/{backup}") and entry["status"] is None for entry in log
-        )
+        return (primary, "paused") in transitions(sim) and request_held(sim, backup)
 
     async def resume_applied(sim) -> bool:
         return (backup, "active") in transitions(sim)

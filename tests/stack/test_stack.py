@@ -27,6 +27,8 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 from blocks import CXoneCredentials, FailoverPair, failover_identity, operation
 from deployments.local_stack import LocalStack, outputs_under, stand_in_access_key
 
+from ..conftest import request_held
+
 pytestmark = pytest.mark.stack
 ROOT = Path(__file__).resolve().parents[2]
 FAILOVER = "monitor-campaigns/failover-on-low-success"
@@ -122,12 +124,8 @@ class Tenant:
         return ids[0], ids[1]
 
     def resume_held(self, primary: str, backup: str) -> bool:
-        """Whether the primary is paused and a request to the backup (not a metrics read)
-        has arrived and is not answered yet."""
-        log = self.http.get("/_sim/requests").json()["requests"]
-        return (primary, "paused") in self.changes(primary) and any(
-            entry["path"].endswith(f"/{backup}") and entry["status"] is None for entry in log
-        )
+        """Whether the primary is paused and the resume's request to the backup is held."""
+        return (primary, "paused") in self.changes(primary) and request_held(self.http, backup)
 
     def changes(self, *ids: str) -> list[tuple[str, str]]:
         found = self.http.get("/_sim/transitions").json()["transitions"]
