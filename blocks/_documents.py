@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import random
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -44,17 +43,7 @@ CONFLICT_TRIES = 3
 # stale); the Prefect client would wait 2 s, then 4 s, before retrying. A record update on
 # the failover's hot path retries within milliseconds instead, with random waits so that the
 # writers that collided do not collide again, then falls back to the client.
-_QUICK_RETRY_FIRST, _QUICK_RETRY_CAP, _QUICK_RETRY_BUDGET = 0.005, 0.25, 10.0
-
-
-def _quick_retry_delays() -> Iterator[float]:
-    """Exponential backoff with full jitter, for about `_QUICK_RETRY_BUDGET` seconds."""
-    ceiling, spent = _QUICK_RETRY_FIRST, 0.0
-    while spent < _QUICK_RETRY_BUDGET:
-        delay = random.uniform(0, ceiling)
-        spent += delay
-        yield delay
-        ceiling = min(ceiling * 2, _QUICK_RETRY_CAP)
+_QUICK_RETRY_BUDGET = 10.0
 
 
 # (API URL, block class) -> (block type id, block schema id) on that API.
@@ -116,7 +105,7 @@ async def _send(method: str, path: str, body: dict[str, Any]) -> httpx.Response:
         if response is not None:
             return response
         async with _retry_gate():
-            for delay in _quick_retry_delays():
+            for delay in _prefect.quick_retry_delays(_QUICK_RETRY_BUDGET):
                 await asyncio.sleep(delay)
                 response = await _try_once(client, request)
                 if response is not None:

@@ -5,7 +5,7 @@ test_prefect_internals.py` checks each one against the installed Prefect and nam
 version when one moved):
 
 - `PrefectClient._client`, its `httpx.AsyncClient` subclass: writes on the failover's hot
-  path are built and sent on it directly.
+  path and the shared rate limit's calls are built and sent on it directly.
 - `httpx.AsyncClient.send` called unbound on that client: one try without the Prefect
   client's own slow retries.
 - A block's `_block_document_id` and `_block_document_name`: which stored document a block
@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import random
 import ssl
+from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
 
@@ -108,6 +110,47 @@ def http_client(client: PrefectClient) -> httpx.AsyncClient:
 async def send_once(client: PrefectClient, request: httpx.Request) -> httpx.Response:
     """Send `request` once, without the Prefect client's retries (httpx's own `send`)."""
     return await httpx.AsyncClient.send(http_client(client), request)
+
+
+def quick_retry_delays(budget: float, first: float = 0.005, cap: float = 0.25) -> Iterator[float]:
+    """Waits before each retry of a busy server: exponential backoff with full jitter (from
+    `first`, at most `cap` each), for about `budget` seconds in all.
+
+    Example:
+        >>> delays = list(quick_retry_delays(1.0))
+        >>> all(0 <= d <= 0.25 for d in delays) and 1.0 <= sum(delays) < 1.25
+        True
+    """
+    ceiling, spent = first, 0.0
+    while spent < budget:
+        delay = random.uniform(0, ceiling)
+        spent += delay
+        yield delay
+        ceiling = min(ceiling * 2, cap)
+
+
+async def send_busy_retrying(
+    client: PrefectClient, request: httpx.Request, budget: float
+) -> httpx.Response:
+    """Send `request` without the Prefect client's retries, and again within milliseconds
+    while the server answers 503 (busy: on SQLite, a write that met another writer), for about
+    `budget` seconds; the last answer (a 503 if the server stayed busy). The Prefect client
+    would wait 2 s, then 4 s, before its retries.
+
+    Only for requests safe to repeat after a 503 (the server did not apply them).
+
+    Raises:
+        httpx.TransportError: the server could not be reached (not retried here).
+    """
+    response = await send_once(client, request)
+    delays = quick_retry_delays(budget)
+    while response.status_code == 503:
+        delay = next(delays, None)
+        if delay is None:
+            break
+        await asyncio.sleep(delay)
+        response = await send_once(client, request)
+    return response
 
 
 async def send_with_retries(client: PrefectClient, request: httpx.Request) -> httpx.Response:

@@ -17,9 +17,10 @@ not once per request; a process sending one request at a time asks once per requ
 
 What it costs: C is two thirds of the block's limit (BURST_SHARE; a storm's burst), and the
 rest refills over 65 s, so sustained traffic shared this way gets about a third of the limit
-a minute on top of the burst. When the server cannot be asked (unreachable, slower than
-CALL_TIMEOUT_SECONDS, an error such as SQLite's 503), the process paces for OUTAGE_SECONDS at
-FALLBACK_SHARE of the block's limit on its own window, says so once, and then asks again.
+a minute on top of the burst. A busy server's 503 (SQLite's, a write that met another
+writer) is asked again within milliseconds. When the server cannot be asked (unreachable,
+slower than CALL_TIMEOUT_SECONDS in all, another error), the process paces for OUTAGE_SECONDS
+at FALLBACK_SHARE of the block's limit on its own window, says so once, and then asks again.
 
 On only where the block's `share_rate_limit` is set (off by default: a burst of two thirds
 and a third a minute after it would hold back a storm or a fleet run that the window alone
@@ -41,21 +42,18 @@ from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
+from urllib.parse import quote
 
 import httpx
 from prefect.blocks.core import Block
 from prefect.client.orchestration import PrefectClient
-from prefect.client.schemas.actions import (
-    GlobalConcurrencyLimitCreate,
-    GlobalConcurrencyLimitUpdate,
-)
-from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+from prefect.client.schemas.responses import GlobalConcurrencyLimitResponse
 from prefect.settings import get_current_settings
 
 from cxone import BucketRegistry, ChainedLimiter, Limiter, RateLimit, TokenBucket
 
-from ._prefect import api_client, document_name
+from ._prefect import api_client, document_name, http_client, send_busy_retrying
 
 logger = logging.getLogger(__name__)
 
@@ -139,7 +137,10 @@ class PrefectCoordinator:
     """A `Coordinator` on the configured Prefect server's global concurrency limits.
 
     The Prefect client opens on first use, inside the event loop that uses it, and closes
-    with the CXone client it paces; a process that leases nothing never opens it.
+    with the CXone client it paces; a process that leases nothing never opens it. Each call
+    is sent without the Prefect client's retries, which wait 2 s after a busy server's 503
+    (on SQLite, a write that met another writer): it is sent again within milliseconds
+    instead, inside the call's bound.
     """
 
     def __init__(self) -> None:
@@ -153,55 +154,62 @@ class PrefectCoordinator:
             self._stack = stack
         return self._client
 
+    async def _call(
+        self, method: str, path: str, body: dict[str, Any] | None = None
+    ) -> httpx.Response:
+        client = await self._prefect()
+        request = http_client(client).build_request(method, path, json=body)
+        return await send_busy_retrying(client, request, CALL_TIMEOUT_SECONDS)
+
+    async def _read(self, name: str) -> GlobalConcurrencyLimitResponse | None:
+        response = await self._call("GET", _limit_path(name))
+        if response.status_code == 404:
+            return None
+        response.raise_for_status()
+        return GlobalConcurrencyLimitResponse.model_validate(response.json())
+
     async def ensure(self, name: str, limit: int, slot_decay_per_second: float) -> None:
         async with _asking("reading the shared rate limit"):
-            client = await self._prefect()
-            try:
-                current = await client.read_global_concurrency_limit_by_name(name)
-            except ObjectNotFound:
-                try:
-                    await client.create_global_concurrency_limit(
-                        GlobalConcurrencyLimitCreate(
-                            name=name, limit=limit, slot_decay_per_second=slot_decay_per_second
-                        )
-                    )
+            current = await self._read(name)
+            if current is None:
+                wanted = {
+                    "name": name,
+                    "limit": limit,
+                    "slot_decay_per_second": slot_decay_per_second,
+                }
+                created = await self._call("POST", "/v2/concurrency_limits/", wanted)
+                if created.status_code != 409:  # 409: another process created it first: fine
+                    created.raise_for_status()
                     return
-                except ObjectAlreadyExists:  # another process created it first: fine
-                    current = await client.read_global_concurrency_limit_by_name(name)
+                current = await self._read(name)
+                if current is None:
+                    raise LimitMissing(f"the shared rate limit {name!r} went as it was made")
             if current.limit != limit or not math.isclose(
                 current.slot_decay_per_second, slot_decay_per_second
             ):
-                await client.update_global_concurrency_limit(
-                    name,
-                    GlobalConcurrencyLimitUpdate(
-                        limit=limit, slot_decay_per_second=slot_decay_per_second
-                    ),
-                )
+                changes = {"limit": limit, "slot_decay_per_second": slot_decay_per_second}
+                (await self._call("PATCH", _limit_path(name), changes)).raise_for_status()
 
     async def take(self, name: str, slots: int) -> float | None:
         async with _asking("taking slots of the shared rate limit"):
-            client = await self._prefect()
-            try:
-                response = await client.increment_concurrency_slots(
-                    names=[name], slots=slots, mode="rate_limit"
-                )
-            except httpx.HTTPStatusError as exc:
-                if exc.response.status_code != 423:
-                    raise
-                return float(exc.response.headers.get("Retry-After", 0.1))
-        if not response.json():
+            response = await self._call(
+                "POST",
+                "/v2/concurrency_limits/increment",
+                {"names": [name], "slots": slots, "mode": "rate_limit"},
+            )
+            if response.status_code == 423:
+                return float(response.headers.get("Retry-After", 0.1))
+            response.raise_for_status()
+            taken = response.json()
+        if not taken:
             raise LimitMissing(f"the shared rate limit {name!r} is not on the Prefect server")
         return None
 
     async def room(self, name: str, slots: int) -> float:
         async with _asking("reading the shared rate limit"):
-            client = await self._prefect()
-            try:
-                current = await client.read_global_concurrency_limit_by_name(name)
-            except ObjectNotFound:
-                raise LimitMissing(
-                    f"the shared rate limit {name!r} is not on the Prefect server"
-                ) from None
+            current = await self._read(name)
+        if current is None:
+            raise LimitMissing(f"the shared rate limit {name!r} is not on the Prefect server")
         if not current.active or current.slot_decay_per_second <= 0:
             return 0.0  # turned off on the server: taking will not wait
         excess = current.active_slots + slots - current.limit
@@ -211,6 +219,12 @@ class PrefectCoordinator:
         stack, self._stack, self._client = self._stack, None, None
         if stack is not None:
             await stack.aclose()
+
+
+def _limit_path(name: str) -> str:
+    """The API path of the global concurrency limit `name` (escaped: a name is the block's
+    reference, which may hold characters a path may not)."""
+    return f"/v2/concurrency_limits/{quote(name, safe='')}"
 
 
 def server_limits(requests_per_minute: float) -> tuple[int, float]:

@@ -8,7 +8,9 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
+import httpx
 import pytest
+import respx
 from prefect.client.orchestration import get_client
 from prefect.settings import PREFECT_API_URL, PREFECT_CLIENT_MAX_RETRIES, temporary_settings
 
@@ -368,3 +370,62 @@ async def test_what_another_process_took_holds_a_saved_blocks_clients_back(
     assert len(sim.get("/_sim/requests").json()["requests"]) == 4
     # The server frees a request's worth every 0.325 s (at 600), never faster.
     assert took >= 4 * rl.SCALE / decay * 0.95
+
+
+BUSY_API = "http://127.0.0.1:9/api"
+LIMIT_JSON = {
+    "id": "00000000-0000-0000-0000-000000000001",
+    "name": "cxone-rate:test:busy",
+    "limit": 2000,
+    "active": True,
+    "active_slots": 0,
+    "slot_decay_per_second": 1.0,
+    "created": "2026-12-07T00:00:00Z",
+    "updated": "2026-12-07T00:00:00Z",
+}
+
+
+@pytest.mark.parametrize(
+    "call, method, path, answer",
+    [
+        ("ensure", "GET", "/v2/concurrency_limits/cxone-rate%3Atest%3Abusy", LIMIT_JSON),
+        ("take", "POST", "/v2/concurrency_limits/increment", [{"name": "cxone-rate:test:busy"}]),
+        ("room", "GET", "/v2/concurrency_limits/cxone-rate%3Atest%3Abusy", LIMIT_JSON),
+    ],
+)
+async def test_a_busy_server_is_asked_again_at_once_not_after_the_clients_2_s(
+    call: str, method: str, path: str, answer: object
+) -> None:
+    """SQLite answers 503 to a write that met another writer; the Prefect client would wait
+    2 s before its retry, the coordinator's whole bound. The coordinator asks again within
+    milliseconds, so three busy answers in a row still end in the answer."""
+    coordinator = rl.PrefectCoordinator()
+    with temporary_settings({PREFECT_API_URL: BUSY_API}), respx.mock(assert_all_called=True) as api:
+        route = api.request(method, BUSY_API + path).mock(
+            side_effect=[httpx.Response(503)] * 3 + [httpx.Response(200, json=answer)]
+        )
+        try:
+            if call == "ensure":
+                await coordinator.ensure("cxone-rate:test:busy", 2000, 1.0)
+            elif call == "take":
+                assert await coordinator.take("cxone-rate:test:busy", 1000) is None
+            else:
+                assert await coordinator.room("cxone-rate:test:busy", 1000) == 0.0
+        finally:
+            await coordinator.aclose()
+    assert route.call_count == 4
+
+
+async def test_a_server_busy_throughout_the_bound_is_unavailable(monkeypatch) -> None:
+    monkeypatch.setattr(rl, "CALL_TIMEOUT_SECONDS", 0.2)
+    coordinator = rl.PrefectCoordinator()
+    with temporary_settings({PREFECT_API_URL: BUSY_API}), respx.mock() as api:
+        route = api.post(BUSY_API + "/v2/concurrency_limits/increment").mock(
+            return_value=httpx.Response(503)
+        )
+        try:
+            with pytest.raises(rl.CoordinatorUnavailable, match="slots of the shared rate limit"):
+                await coordinator.take("cxone-rate:test:busy", 1000)
+        finally:
+            await coordinator.aclose()
+    assert route.call_count > 3  # asked again and again within the bound, then given up
