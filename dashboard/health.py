@@ -179,16 +179,18 @@ class HealthReader:
                 active_calls=metrics.active_calls,
                 success_rate=metrics.success_rate,
                 failover_triggered=metrics.failover_triggered
-                or await self._failover_applied(campaign_id),
+                or await self._failover_applied(campaign_id, campaign.status),
                 last_metric_update=metrics.last_updated,
             )
+        status = self._store.status(campaign_id) or await self._statuses.get(
+            (campaign_id, credentials)
+        )
         return CampaignHealth(
             campaign_id=campaign_id,
-            status=self._store.status(campaign_id)
-            or await self._statuses.get((campaign_id, credentials)),
+            status=status,
             active_calls=latest.active_calls,
             success_rate=latest.success_rate,
-            failover_triggered=await self._failover_applied(campaign_id),
+            failover_triggered=await self._failover_applied(campaign_id, status),
             last_metric_update=latest.at,
         )
 
@@ -217,10 +219,11 @@ class HealthReader:
             logger.warning("no status for campaign %s: %s", campaign_id, type(exc).__name__)
             return None
 
-    async def _failover_applied(self, campaign_id: str) -> bool:
-        """Whether the pair of `campaign_id` failed over (or half did) in its episode."""
+    async def _failover_applied(self, campaign_id: str, campaign_status: str | None) -> bool:
+        """Whether the pair of `campaign_id` failed over (or half did) in its episode;
+        `campaign_status` is the campaign's own status, if known."""
         try:
-            status = (await self._history.get()).status(campaign_id)
+            status = (await self._history.get()).status(campaign_id, campaign_status)
         except Exception as exc:
             logger.error("could not read failover records: %s", type(exc).__name__)
             return False

@@ -110,7 +110,7 @@ def _row(
     campaign_id: str, store: CampaignStore, pair: FailoverPair | None, history: History
 ) -> CampaignRow:
     latest = store.latest(campaign_id)
-    status = history.status(campaign_id)
+    status = history.status(campaign_id, store.status(campaign_id))
     guarded = history.abandonment(campaign_id)
     return CampaignRow(
         campaign_id=campaign_id,

@@ -62,11 +62,14 @@ class History:
     def record(self, kind: str, primary: str, episode: int) -> IdempotencyRecord | None:
         return self._records.get((kind, primary, episode))
 
-    def status(self, primary: str) -> PairStatus | None:
-        """Where the pair of `primary` stands in its current episode.
+    def status(self, primary: str, primary_status: str | None = None) -> PairStatus | None:
+        """Where the pair of `primary` stands in its current episode; `primary_status` is the
+        primary's status as last read or pushed, if known.
 
         "failover_incomplete" means the primary was paused by a failover whose backup is not
-        confirmed active: possibly nothing is dialling.
+        confirmed active: possibly nothing is dialling. A failover writes its pause's answer
+        with its end or its failure, so a holder that died between the pause and the resume
+        left none: a paused primary beside the unfinished record says it instead.
         """
         state = self.states.get(primary)
         episode = state.episode if state else 1
@@ -74,7 +77,7 @@ class History:
         if failover is not None:
             if failover.status == "applied":
                 return "failed_over"
-            if failover.done("pause"):
+            if failover.done("pause") or primary_status == "paused":
                 return "failover_incomplete"
         restore = self.record("restore", primary, episode - 1)
         if restore is not None and restore.status == "applied":

@@ -191,6 +191,28 @@ def test_pair_status_comes_from_record_fields(records, episodes, campaign, statu
     assert History(records, states).status(campaign) == status
 
 
+@pytest.mark.parametrize(
+    ("record", "primary_status", "status"),
+    [
+        # A holder killed between the pause and the resume wrote no pause (its answers go
+        # with the end): the paused primary says the failover is half done.
+        (pair_record("failover", "cmp_k", "pending"), "paused", "failover_incomplete"),
+        (pair_record("failover", "cmp_k", "failed"), "paused", "failover_incomplete"),
+        # Not paused, or not known: nothing says the pause was sent.
+        (pair_record("failover", "cmp_k", "pending"), "active", None),
+        (pair_record("failover", "cmp_k", "pending"), None, None),
+        # Applied is applied, whatever the primary reads.
+        (pair_record("failover", "cmp_k", "applied"), "paused", "failed_over"),
+        # No failover this episode: a paused primary alone is not a failover (a guard's trip).
+        (pair_record("provision", "cmp_k", "applied"), "paused", None),
+    ],
+)
+def test_a_paused_primary_beside_an_unfinished_failover_is_incomplete(
+    record, primary_status, status
+):
+    assert History([record], {}).status("cmp_k", primary_status) == status
+
+
 async def test_failover_flag_from_the_api_is_reported(health_dash, sim, sim_campaign):
     sim.put(
         f"/_sim/campaigns/{sim_campaign}/metrics", json={"failoverTriggered": True}
