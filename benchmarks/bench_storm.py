@@ -372,6 +372,21 @@ def polled(requests: list[dict], sent: dict[str, dt.datetime]) -> dict[str, dt.d
     return first
 
 
+def bulk_read(requests: list[dict], sent: dict[str, dt.datetime]) -> dict[str, dt.datetime]:
+    """When each collapsed reading was first read by a bulk read of every skill's summary (a
+    fleet run's), counted from the read's first page: earlier than, or as early as, the page
+    that held it, so never a shorter latency than the product's."""
+    first: dict[str, dt.datetime] = {}
+    for entry in requests:
+        parts = entry["path"].rstrip("/").split("/")
+        if len(parts) >= 2 and parts[-2:] == ["skills", "summary"]:
+            at = dt.datetime.fromisoformat(entry["at"])
+            for skill, collapsed in sent.items():
+                if at >= collapsed and skill not in first:
+                    first[skill] = at
+    return first
+
+
 def storm(
     platform: Platform, pairs: list[tuple[str, str]], label: str, limit: str = "window"
 ) -> dict[str, Any]:
@@ -399,17 +414,19 @@ def storm(
     runs = asyncio.run(storm_runs(started))
     # NICE: each collapse is dated by its pair's first low event, which the poll that read
     # it emitted (a later request for that skill's summary need not be the read that found
-    # it); a pair whose event the server does not show is dated by that request instead, and
-    # a pair with neither (the scheduled fleet run failed it over before the next poll, which
-    # then raised no event: it found the pair failed over) by the collapse itself.
+    # it); a pair whose event the server does not show is dated by that request instead. A
+    # scheduled fleet run's bulk read may find the collapse first: then it dates the pair
+    # (the next poll raises no event for a pair failed over). A pair read by neither is
+    # dated by the collapse itself.
+    read = {
+        **polled(requests, sent),
+        **{primary: lows[primary] for primary, _ in pairs if primary in lows},
+    }
+    fleet = bulk_read(requests, sent)
     starts = (
         sent
         if platform.name == "described"
-        else {
-            **sent,
-            **polled(requests, sent),
-            **{primary: lows[primary] for primary, _ in pairs if primary in lows},
-        }
+        else {**sent, **fleet, **{p: min(at, fleet.get(p, at)) for p, at in read.items()}}
     )
     activated = {c: at for c, status, at in platform.transitions() if status == "active"}
     per_pair: list[dict[str, float]] = []
