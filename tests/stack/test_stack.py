@@ -162,10 +162,13 @@ def kill_tree(pid: int) -> None:
 
 
 def submitted_by(stack: LocalStack, run_id) -> str | None:
-    """Which worker picked a run up, from the line each worker logs when it does."""
+    """Which worker runs a flow run, from the lines the workers log: both may pick a run up
+    and log that they submit it, and the server lets one have it; the other logs that it
+    aborted the submission."""
     for worker in WORKERS:
-        line = f"Worker '{worker}' submitting flow run '{run_id}'"
-        if line in (stack.run_dir / f"{worker}.log").read_text(errors="replace"):
+        log = (stack.run_dir / f"{worker}.log").read_text(errors="replace")
+        submitting = f"Worker '{worker}' submitting flow run '{run_id}'" in log
+        if submitting and f"Aborted submission of flow run '{run_id}'" not in log:
             return worker
     return None
 
