@@ -43,7 +43,7 @@ from prefect.settings import get_current_settings
 
 from blocks import register_block_types
 from flows._events import EVALUATING, emit_pair_event
-from flows.monitor import batchable, monitor_campaigns, monitor_pairs
+from flows.monitor import SavedPairs, monitor_campaigns, monitor_pairs, read_saved_pairs
 from flows.revocations import RECEIVED_EVENT, apply_revocations
 
 from .definitions import FAILOVER_PARAMETERS, LOW_SUCCESS_EVENT
@@ -87,6 +87,8 @@ class Batch:
 
     parameters: dict[str, dict[str, Any]] = field(default_factory=dict)
     task: asyncio.Task[None] | None = None
+    # The saved pairs, read while the batch gathers (the window is not spent waiting on it).
+    saved: asyncio.Future[SavedPairs] | None = None
 
     @property
     def primaries(self) -> list[str]:
@@ -103,8 +105,9 @@ class Responder:
     (a storm on a busy server) would otherwise start a deployment run for every repeated
     reading, which slows the server further. An event with no run started within `window`
     seconds starts `failover` for its pair at once; the others wait for the window to end and
-    start as one batch: `batch` (`monitor_pairs`) for the pairs `batchable` says it evaluates as
-    `failover` would, `failover` for each other pair.
+    start as one batch: `batch` (`monitor_pairs`) for the pairs it evaluates as `failover`
+    would (`SavedPairs.batchable`, on the pairs read when the batch began gathering),
+    `failover` for each other pair.
 
     Args:
         failover: The flow run for one pair (`monitor_campaigns`'s parameters).
@@ -112,7 +115,8 @@ class Responder:
         window: Seconds after a run's start within which further events are gathered.
         clock: Monotonic seconds (injected by tests).
         sleep: Waits the given seconds (injected by tests, to start a batch when they say).
-        batchable: The primaries of a {primary: backup} the `batch` flow may evaluate.
+        saved_pairs: Reads the saved pairs (`read_saved_pairs`), which say what the `batch`
+            flow may evaluate.
         acknowledge: Announces that a dropped event's pair is being evaluated (its
             parameters); by default emits `cxone.campaign.evaluating` about the pair.
     """
@@ -124,13 +128,14 @@ class Responder:
         window: float = BATCH_WINDOW_SECONDS,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        batchable: Callable[[dict[str, str]], Awaitable[set[str]]] = batchable,
+        saved_pairs: Callable[[], Awaitable[SavedPairs]] = read_saved_pairs,
         acknowledge: Callable[[dict[str, Any]], None] = under_way,
     ) -> None:
         self._running: dict[str, asyncio.Task] = {}
         self.failover = failover  # the flow a lone event runs
         self.batch = batch  # the flow a batch of events runs
-        self.window, self._clock, self._sleep, self._batchable = window, clock, sleep, batchable
+        self.window, self._clock, self._sleep = window, clock, sleep
+        self._saved_pairs = saved_pairs
         self._acknowledge = acknowledge
         self._gathering: Batch | None = None
         self._last_start = -math.inf
@@ -155,6 +160,8 @@ class Responder:
         if batch is None:
             batch = self._gathering = Batch()
             delay = self._last_start + self.window - self._clock()
+            if delay > 0:  # a storm: read the pairs while the window lasts
+                batch.saved = asyncio.ensure_future(self._saved_pairs())
             batch.task = asyncio.create_task(self._start(batch, delay))
         assert batch.task is not None
         batch.parameters[primary] = parameters
@@ -170,6 +177,8 @@ class Responder:
             self._last_start = self._clock()
             await self._evaluate(batch)
         finally:
+            if batch.saved is not None:  # stopped before it started: nobody will read them
+                batch.saved.cancel()
             for primary in batch.primaries:
                 self._running.pop(primary, None)
 
@@ -177,14 +186,20 @@ class Responder:
         """One `batch` run for the batchable pairs (two or more), a `failover` run each for
         the others; a lone event runs `failover` with no bulk read first."""
         events = list(batch.parameters.values())
+        saved, batch.saved = batch.saved, None
         together: set[str] = set()
         if len(events) > 1:
             named = {p["primary_campaign_id"]: p["backup_campaign_id"] for p in events}
             try:
-                together = await self._batchable(named)
+                listing = saved if saved is not None else self._saved_pairs()
+                together = (await listing).batchable(named)
             except Exception:
                 # Each pair alone then, as before batching: its run reports what is wrong.
                 logger.exception("Could not read the pairs of %s", ", ".join(named))
+        elif saved is not None:  # one event after all: its own run, no listing needed
+            saved.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await saved
         grouped = [p["primary_campaign_id"] for p in events if p["primary_campaign_id"] in together]
         if len(grouped) < 2:
             grouped = []

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import datetime as dt
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 from prefect import flow, get_run_logger
@@ -22,8 +23,10 @@ from blocks import (
     BackupInUse,
     FailoverPair,
     FailoverState,
+    GuardReadings,
     IdempotencyRecord,
     InvalidPair,
+    PlatformCredentials,
     _documents,
     check_pair,
     clock,
@@ -272,8 +275,12 @@ async def monitor_fleet(concurrency: int = 16) -> State[Any]:
     """
     check_concurrency(concurrency)
     await register_block_types()
-    pairs, unreadable = await _documents.read_all_checked(FailoverPair)
-    return await _evaluate_all(pairs, unreadable, concurrency, artifact_key="fleet", everyone=True)
+    (pairs, unreadable), states = await asyncio.gather(
+        _documents.read_all_checked(FailoverPair), load_fleet_states()
+    )
+    return await _evaluate_all(
+        pairs, unreadable, states, concurrency, artifact_key="fleet", everyone=True
+    )
 
 
 @flow(
@@ -309,7 +316,11 @@ async def monitor_pairs(
     check_concurrency(concurrency)
     await register_block_types()
     wanted = set(primary_campaign_ids)
-    saved, unfit = await _documents.read_all_checked(FailoverPair)
+    # The named pairs' states are read beside the pairs, not after them: a storm's batch
+    # is waiting for both before it can decide anything.
+    (saved, unfit), (states, guard_documents) = await asyncio.gather(
+        _documents.read_all_checked(FailoverPair), load_fleet_states(sorted(wanted))
+    )
     pairs = [(name, pair) for name, pair in saved if pair.primary_campaign_id in wanted]
     unreadable = [entry for entry in unfit if entry[1].get("primary_campaign_id") in wanted]
     named = {pair.primary_campaign_id for _, pair in pairs} | {
@@ -324,15 +335,41 @@ async def monitor_pairs(
     # each would only wait for this run's claim, on the same CPU.
     for _, pair in pairs:
         emit_pair_event(EVALUATING, pair.primary_campaign_id, pair.backup_campaign_id)
-    return await _evaluate_all(pairs, unreadable, concurrency, artifact_key="pairs", rows=missing)
+    found = {pair.primary_campaign_id for _, pair in pairs}
+    # Only the pairs found: a named primary without a pair has no state to evaluate or keep.
+    states = {primary: kept for primary, kept in states.items() if primary in found}
+    return await _evaluate_all(
+        pairs,
+        unreadable,
+        (states, guard_documents),
+        concurrency,
+        artifact_key="pairs",
+        rows=missing,
+    )
 
 
-async def batchable(pairs: dict[str, str]) -> set[str]:
-    """The primaries among `pairs` (primary -> backup, as low events name them) that
-    `monitor_pairs` evaluates as `monitor_campaigns` would: saved as exactly one
-    `FailoverPair`, with that backup. Any other (not saved yet, another backup saved, several
-    blocks, a block that does not load) needs `monitor_campaigns`, which saves a new pair or
-    fails the run saying what is wrong.
+@dataclass(frozen=True)
+class SavedPairs:
+    """The saved pairs as read at one moment: what routes a storm's low events (`batchable`).
+
+    Attributes:
+        backups: primary -> backup, for each primary exactly one `FailoverPair` that loads
+            names.
+    """
+
+    backups: dict[str, str]
+
+    def batchable(self, pairs: dict[str, str]) -> set[str]:
+        """The primaries among `pairs` (primary -> backup, as low events name them) that
+        `monitor_pairs` evaluates as `monitor_campaigns` would: saved as exactly one
+        `FailoverPair`, with that backup. Any other (not saved yet, another backup saved,
+        several blocks, a block that does not load) needs `monitor_campaigns`, which saves a
+        new pair or fails the run saying what is wrong."""
+        return {primary for primary, backup in pairs.items() if self.backups.get(primary) == backup}
+
+
+async def read_saved_pairs() -> SavedPairs:
+    """Read every saved `FailoverPair` now.
 
     Raises:
         httpx.HTTPError: the Prefect server could not be read.
@@ -340,31 +377,33 @@ async def batchable(pairs: dict[str, str]) -> set[str]:
     saved, unfit = await _documents.read_all_checked(FailoverPair)
     primaries = Counter(pair.primary_campaign_id for _, pair in saved)
     primaries.update(str(data.get("primary_campaign_id")) for _, data, _ in unfit)
-    return {
-        pair.primary_campaign_id
-        for _, pair in saved
-        if primaries[pair.primary_campaign_id] == 1
-        and pairs.get(pair.primary_campaign_id) == pair.backup_campaign_id
-    }
+    return SavedPairs(
+        {
+            pair.primary_campaign_id: pair.backup_campaign_id
+            for _, pair in saved
+            if primaries[pair.primary_campaign_id] == 1
+        }
+    )
 
 
 async def _evaluate_all(
     pairs: list[tuple[str, FailoverPair]],
     unreadable: list[tuple[str, dict[str, Any], str]],
+    fleet_states: tuple[dict[str, FailoverState], list[GuardReadings]],
     concurrency: int,
     artifact_key: str,
     rows: list[PairOutcome] | None = None,
     everyone: bool = False,
 ) -> State[Any]:
     """Evaluate `pairs` in bulk (a fleet run's body); `unreadable` blocks and `rows` given
-    are reported as errors beside them. `everyone`: `pairs` are every configured pair.
+    are reported as errors beside them. `fleet_states`: `load_fleet_states` for the pairs
+    (a batch, `monitor_pairs`, reads its own pairs' only). `everyone`: `pairs` are every
+    configured pair.
 
     Raises:
         FleetIncomplete: some pairs could not be evaluated (the artifact lists them all).
     """
-    # A batch (`monitor_pairs`) reads its pairs' states only, not the whole fleet's.
-    wanted = None if everyone else [pair.primary_campaign_id for _, pair in pairs]
-    states, guard_documents = await load_fleet_states(wanted)
+    states, guard_documents = fleet_states
     rows = [
         *(rows or []),
         *(_unreadable_pair(name, data, error) for name, data, error in unreadable),
@@ -381,15 +420,18 @@ async def _evaluate_all(
         )
         runs.append(PairRun(pair, state, None, in_fleet=True))
     identities = {run.primary: failover_identity(run.pair, run.state.episode) for run in runs}
-    records = await operation.load_many(identities.values())
+    groups = _by_credentials(runs)
+    records, loaded = await asyncio.gather(
+        operation.load_many(identities.values()), _load_each_credentials(list(groups))
+    )
     for run in runs:
         run.record = records.get(identities[run.primary].name)
     now = clock.now()
-    for reference, group in _by_credentials(runs).items():
-        try:
-            credentials = await load_credentials(reference)
-        except Exception as exc:
-            rows += [_fleet_error(run.pair, f"{type(exc).__name__}: {exc}") for run in group]
+    for reference, group in groups.items():
+        credentials = loaded[reference]
+        if isinstance(credentials, Exception):
+            error = f"{type(credentials).__name__}: {credentials}"
+            rows += [_fleet_error(run.pair, error) for run in group]
             continue
         windows = {
             run.primary: fresh_window(run.pair.window_minutes, run.state.episode_started_at, now)
@@ -487,6 +529,22 @@ def _calm(run: PairRun, now: dt.datetime) -> bool:
     reading = Reading(metrics.success_rate, metrics.calls_attempted, now)
     policy = FailoverPolicy(threshold=pair.threshold, min_calls=pair.min_calls)
     return decide(reading, policy, History()).action != Action.FAILOVER
+
+
+async def _load_each_credentials(
+    references: list[str],
+) -> dict[str, PlatformCredentials | Exception]:
+    """Each credentials block, loaded at once, or the error that stopped it loading (its
+    pairs are reported with it; the others go on)."""
+
+    async def one(reference: str) -> PlatformCredentials | Exception:
+        try:
+            return await load_credentials(reference)
+        except Exception as exc:
+            return exc
+
+    loaded = await asyncio.gather(*(one(reference) for reference in references))
+    return dict(zip(references, loaded, strict=True))
 
 
 def _by_credentials(runs: list[PairRun]) -> dict[str, list[PairRun]]:

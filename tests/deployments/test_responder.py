@@ -1,6 +1,7 @@
 """The serving process's responder runs the failover as soon as the low-success event arrives."""
 
 import asyncio
+import dataclasses
 
 import prefect.results
 import pytest
@@ -166,13 +167,17 @@ class Storm:
         self.saved = saved  # primary -> backup of the saved pairs; None: every pair's own
         self.unreadable = unreadable  # the pairs cannot be read (the server is down)
         self.acknowledged: list[str] = []  # primaries of the dropped events, acknowledged
+        self.listings = 0  # reads of the saved pairs begun
+        self.listing_free = asyncio.Event()  # a read of the saved pairs answers once set
+        self.listing_free.set()
+        self.listings_cancelled = 0
         self.responder = Responder(
             failover=self.monitor_campaigns,
             batch=self.monitor_pairs,
             window=0.25,
             clock=lambda: self.now,
             sleep=self.sleep,
-            batchable=self.batchable,
+            saved_pairs=self.saved_pairs,
             acknowledge=lambda parameters: self.acknowledged.append(
                 parameters["primary_campaign_id"]
             ),
@@ -198,12 +203,26 @@ class Storm:
         await self.window_over.wait()
         self.window_over.clear()
 
-    async def batchable(self, pairs: dict[str, str]) -> set[str]:
+    async def saved_pairs(self) -> "Storm.Saved":
+        """The saved pairs as they are when read (a copy: later saves are not in it)."""
+        self.listings += 1
+        try:
+            await self.listing_free.wait()
+        except asyncio.CancelledError:
+            self.listings_cancelled += 1
+            raise
         if self.unreadable:
             raise RuntimeError("the Prefect server is down")
-        if self.saved is None:
-            return set(pairs)
-        return {p for p, backup in pairs.items() if self.saved.get(p) == backup}
+        return self.Saved(None if self.saved is None else dict(self.saved))
+
+    @dataclasses.dataclass
+    class Saved:
+        backups: dict[str, str] | None  # None: every pair saved with the events' backups
+
+        def batchable(self, pairs: dict[str, str]) -> set[str]:
+            if self.backups is None:
+                return set(pairs)
+            return {p for p, backup in pairs.items() if self.backups.get(p) == backup}
 
     def low(self, primary: str, backup: str | None = None) -> asyncio.Task | None:
         payload = {
@@ -347,4 +366,41 @@ async def test_a_batch_whose_pairs_cannot_be_read_runs_each_pair_alone():
         ("monitor_campaigns", ["p2"]),
         ("monitor_campaigns", ["p3"]),
     ]
+    await storm.done()
+
+
+async def test_a_batchs_pairs_are_read_while_its_window_lasts():
+    """The window is not spent idle: the saved pairs are read as soon as a batch begins
+    gathering, and that reading routes it. A pair saved after the reading is not in it, so
+    its event gets `monitor_campaigns` (which finds the saved pair), never a wrong batch."""
+    storm = Storm(saved={"p1": "p1-b", "p2": "p2-b", "p4": "p4-b"})
+    storm.low("p1")
+    await storm.settle()
+    assert storm.listings == 0  # a lone event reads nothing first
+    storm.low("p2")
+    await storm.settle()
+    assert storm.listings == 1  # read now, before the window ends
+    storm.saved = {**storm.saved, "p3": "p3-b"}  # saved after that reading
+    storm.low("p3")
+    storm.low("p4")
+    await storm.end_window()
+    assert storm.listings == 1  # the window's end reads nothing more
+    assert sorted(storm.runs[1:]) == [
+        ("monitor_campaigns", ["p3"]),
+        ("monitor_pairs", ["p2", "p4"]),
+    ]
+    await storm.done()
+
+
+async def test_a_gathering_that_ends_with_one_event_drops_its_reading_of_the_pairs():
+    storm = Storm()
+    storm.low("p1")
+    await storm.settle()
+    storm.listing_free.clear()  # the reading is slow: still going when the window ends
+    storm.low("p2")
+    await storm.settle()
+    assert storm.listings == 1
+    await storm.end_window()
+    assert storm.runs == [("monitor_campaigns", ["p1"]), ("monitor_campaigns", ["p2"])]
+    assert storm.listings_cancelled == 1
     await storm.done()

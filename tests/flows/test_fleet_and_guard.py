@@ -29,10 +29,10 @@ from cxone import CampaignMetrics
 from flows import _pairs, monitor
 from flows.monitor import (
     FleetIncomplete,
-    batchable,
     monitor_campaigns,
     monitor_fleet,
     monitor_pairs,
+    read_saved_pairs,
 )
 
 from .conftest import create_campaign, save_pair, transitions, until
@@ -133,6 +133,27 @@ async def test_monitor_pairs_evaluates_the_named_pairs_only_and_fails_each_over_
     assert len(transitions(sim)) == 6  # low-3 failed over all the same
 
 
+async def test_a_pair_whose_credentials_block_is_missing_is_reported_and_the_others_go_on(
+    sim, credentials_block, empty_fleet
+):
+    """The credentials blocks are loaded together: the one that is missing fails its own
+    pairs (named, with why), and the pairs of the block that loads are evaluated as ever."""
+    primary = create_campaign(sim, "low p", "active")
+    backup = create_campaign(sim, "low b", "paused")
+    set_numbers(sim, primary, 0.04, 200)
+    await save_pair(primary, backup, credentials_block)
+    orphan = create_campaign(sim, "orphan p", "active")
+    await save_pair(orphan, create_campaign(sim, "orphan b", "paused"), "nobody-saved-this")
+
+    reported = rf"1 of 2 pairs could not be evaluated: {orphan} \(MissingBlock: "
+    with pytest.raises(FleetIncomplete, match=reported):
+        await monitor_fleet(concurrency=4)
+    with pytest.raises(FleetIncomplete, match=reported):
+        await monitor_pairs([primary, orphan], concurrency=2)
+
+    assert transitions(sim) == [(primary, "paused"), (backup, "active")]  # once, by the first
+
+
 async def test_batchable_pairs_are_those_saved_once_with_the_events_backup(
     prefect_harness, empty_fleet
 ):
@@ -150,7 +171,7 @@ async def test_batchable_pairs_are_those_saved_once_with_the_events_backup(
         "cmp_d": "cmp_d_b",  # two blocks name it: its own run says so
         "cmp_e": "cmp_e_b",  # not saved: its own run saves it
     }
-    assert await batchable(events) == {"cmp_a"}
+    assert (await read_saved_pairs()).batchable(events) == {"cmp_a"}
 
 
 async def test_a_fleet_of_healthy_pairs_completes_with_a_row_per_pair(
