@@ -197,9 +197,9 @@ class Responder:
                 # Each pair alone then, as before batching: its run reports what is wrong.
                 logger.exception("Could not read the pairs of %s", ", ".join(named))
         elif saved is not None:  # one event after all: its own run, no listing needed
+            # Cancelling also takes the error of a reading that already failed: asyncio logs
+            # no "exception was never retrieved" for it, so nothing need await it.
             saved.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await saved
         grouped = [p["primary_campaign_id"] for p in events if p["primary_campaign_id"] in together]
         if len(grouped) < 2:
             grouped = []

@@ -275,11 +275,11 @@ async def monitor_fleet(concurrency: int = 16) -> State[Any]:
     """
     check_concurrency(concurrency)
     await register_block_types()
-    (pairs, unreadable), states = await asyncio.gather(
+    (pairs, unreadable), fleet_states = await asyncio.gather(
         _documents.read_all_checked(FailoverPair), load_fleet_states()
     )
     return await _evaluate_all(
-        pairs, unreadable, states, concurrency, artifact_key="fleet", everyone=True
+        pairs, unreadable, fleet_states, concurrency, artifact_key="fleet", everyone=True
     )
 
 

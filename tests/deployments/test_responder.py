@@ -2,6 +2,7 @@
 
 import asyncio
 import dataclasses
+import gc
 
 import prefect.results
 import pytest
@@ -404,3 +405,27 @@ async def test_a_gathering_that_ends_with_one_event_drops_its_reading_of_the_pai
     assert storm.runs == [("monitor_campaigns", ["p1"]), ("monitor_campaigns", ["p2"])]
     assert storm.listings_cancelled == 1
     await storm.done()
+
+
+async def test_a_dropped_reading_that_failed_leaves_no_unretrieved_error():
+    """A reading of the pairs that failed before the gathering ended with one event is
+    dropped with its error taken: asyncio logs no 'exception was never retrieved'."""
+    loop = asyncio.get_running_loop()
+    reported: list[dict] = []
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _, context: reported.append(context))
+    try:
+        storm = Storm(unreadable=True)
+        storm.low("p1")
+        await storm.settle()
+        storm.low("p2")
+        await storm.settle()  # the reading has failed by now
+        await storm.end_window()
+        await storm.done()
+        assert storm.runs == [("monitor_campaigns", ["p1"]), ("monitor_campaigns", ["p2"])]
+        del storm
+        gc.collect()
+        await asyncio.sleep(0)
+    finally:
+        loop.set_exception_handler(previous)
+    assert [context["message"] for context in reported] == []
