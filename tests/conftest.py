@@ -4,7 +4,9 @@ Fixtures that start servers start and stop them themselves: one temporary Prefec
 the whole session (started only when a test needs it) and one simulator on 127.0.0.1.
 """
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -13,11 +15,16 @@ import httpx
 import pytest
 
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
-os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="prefect-home-")
-# The embedded attempts ledger of flows run by the tests: never a file in the checkout.
-os.environ["CXONE_LEDGER_PATH"] = os.path.join(
-    tempfile.mkdtemp(prefix="attempts-ledger-"), "attempts.db"
+# Each test process's Prefect home and embedded attempts ledger (never a file in the
+# checkout), removed when the process ends: every fixture has stopped what used them by then.
+_HOME, _LEDGER = (
+    tempfile.mkdtemp(prefix="prefect-home-"),
+    tempfile.mkdtemp(prefix="attempts-ledger-"),
 )
+for _directory in (_HOME, _LEDGER):
+    atexit.register(shutil.rmtree, _directory, ignore_errors=True)
+os.environ["PREFECT_HOME"] = _HOME
+os.environ["CXONE_LEDGER_PATH"] = os.path.join(_LEDGER, "attempts.db")
 # Each process paces a credentials block alone: the few tests of the limit shared across
 # processes (tests/blocks/test_rate_limit*.py) turn it on for themselves.
 os.environ["CXONE_SHARE_RATE_LIMIT"] = "0"
