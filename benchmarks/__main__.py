@@ -31,6 +31,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "export": (["--contacts", "2000"], []),
     "export_flow": (["--contacts", "20000"], []),
     "dashboard": (["--deliveries", "200", "--seconds", "2"], []),
+    "poll": (["--pairs", "100", "--seconds", "90", "--intervals", "60"], []),
     "failover": (["--runs", "3", "--path", "production"], []),
     "storm": (["--pairs", "10", "--runs", "1"], ["--pairs", "50", "--runs", "3"]),
     "fleet": (["--sizes", "50,100"], []),

@@ -41,6 +41,7 @@ from prefect.events.clients import EventsClient
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from benchmarks import _report
+from benchmarks._processes import cpu_by_process
 from blocks import (
     CXoneCredentials,
     FailoverPair,
@@ -223,21 +224,7 @@ class Traffic:
 def _stack_cpu() -> float:
     """CPU seconds used so far by this process's children and theirs (the Prefect server,
     PostgreSQL, the simulator): the server's share of a run, whatever the load."""
-    ticks, pending, seen = 0, [os.getpid()], set()
-    while pending:
-        pid = pending.pop()
-        if pid in seen:
-            continue
-        seen.add(pid)
-        try:
-            for task in Path(f"/proc/{pid}/task").iterdir():
-                pending += [int(child) for child in (task / "children").read_text().split()]
-            if pid != os.getpid():
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                ticks += int(fields[11]) + int(fields[12])  # utime, stime
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-    return ticks / os.sysconf("SC_CLK_TCK")
+    return sum(cpu_by_process().values())
 
 
 async def replace_fleet(pairs: list[tuple[str, str]], credentials_block: str) -> None:

@@ -13,6 +13,7 @@ from .access import AccessNotConfigured, resolve_access
 from .settings import (
     AUTH_ENV,
     CREDENTIALS_ENV,
+    METRICS_EVENT_ENV,
     POLL_ENV,
     SECRET_ENV,
     TOKEN_BLOCK_ENV,
@@ -32,7 +33,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             f"required for webhooks), {CREDENTIALS_ENV} (credentials block for reads of "
             f"campaigns no FailoverPair names; default 'cxone'), {POLL_ENV} (how often pairs "
             "on platforms without metrics webhooks, such as NICE CXone, are polled; default "
-            f"15, 0 disables), {TOKEN_BLOCK_ENV} (the Prefect Secret block holding the token "
+            f"15, 0 disables), {METRICS_EVENT_ENV} (the least seconds between two "
+            "cxone.campaign.metrics.updated of one polled campaign; default 60, 0: one a "
+            f"reading), {TOKEN_BLOCK_ENV} (the Prefect Secret block holding the token "
             "every route but the signed webhooks and /livez needs, as a Bearer token or the "
             f"Basic auth password with any user; default 'dashboard-token'), {AUTH_ENV}="
             "localhost (no credentials, loopback clients only), and Prefect's own "

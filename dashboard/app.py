@@ -106,6 +106,7 @@ class Dashboard:
             settings.event_queue_capacity,
             fresh_statuses=fresh_statuses(settings.poll_seconds),
             now=clock,
+            metrics_event_seconds=settings.metrics_event_seconds,
         )
         receiver = WebhookReceiver(settings, store, readings, clock)
         clients = PlatformClients()

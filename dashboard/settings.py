@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 SECRET_ENV = "CXONE_WEBHOOK_SECRET"
 CREDENTIALS_ENV = "CXONE_CREDENTIALS_BLOCK"
 POLL_ENV = "CXONE_POLL_SECONDS"
+METRICS_EVENT_ENV = "CXONE_METRICS_EVENT_SECONDS"
 TOKEN_BLOCK_ENV = "CXONE_DASHBOARD_TOKEN_BLOCK"
 AUTH_ENV = "CXONE_DASHBOARD_AUTH"
 
@@ -37,6 +38,10 @@ class DashboardSettings(BaseModel):
         poll_seconds: how often the pairs on platforms without metrics webhooks are polled;
             0 disables polling.
         poll_concurrency: most metrics reads at once while polling.
+        metrics_event_seconds: the least time between two `cxone.campaign.metrics.updated`
+            of one polled campaign (`CXONE_METRICS_EVENT_SECONDS`; 0: one a reading); its
+            readings in between are stored, shown and checked, not announced. Webhook
+            deliveries always get theirs.
         event_queue_capacity: most readings waiting for their events.
         revocation_secret: the Standard Webhooks secret of `POST /webhooks/revocations`
             (`CXONE_REVOCATION_SECRET`); None leaves that route answering 503.
@@ -66,6 +71,7 @@ class DashboardSettings(BaseModel):
     name_cache_seconds: float = Field(default=600.0, gt=0)
     poll_seconds: float = Field(default=15.0, ge=0)
     poll_concurrency: int = Field(default=8, ge=1)
+    metrics_event_seconds: float = Field(default=60.0, ge=0)
     event_queue_capacity: int = Field(default=100_000, ge=1)
     token_block: str = Field(default="dashboard-token", min_length=1)
     auth: Literal["token", "localhost"] = "token"
@@ -75,8 +81,8 @@ class DashboardSettings(BaseModel):
     def from_env(cls, environ: Mapping[str, str] | None = None) -> DashboardSettings:
         """Settings from `CXONE_WEBHOOK_SECRET`, `CXONE_REVOCATION_SECRET`,
         `CXONE_LEDGER_URL`, `CXONE_CREDENTIALS_BLOCK`, `CXONE_POLL_SECONDS`,
-        `CXONE_DASHBOARD_TOKEN_BLOCK` and `CXONE_DASHBOARD_AUTH`; an empty variable means the
-        default.
+        `CXONE_METRICS_EVENT_SECONDS`, `CXONE_DASHBOARD_TOKEN_BLOCK` and
+        `CXONE_DASHBOARD_AUTH`; an empty variable means the default.
 
         Args:
             environ: the variables to read; default `os.environ`.
@@ -96,6 +102,7 @@ class DashboardSettings(BaseModel):
             "CXONE_LEDGER_URL": "ledger_url",
             CREDENTIALS_ENV: "credentials_block",
             POLL_ENV: "poll_seconds",
+            METRICS_EVENT_ENV: "metrics_event_seconds",
             TOKEN_BLOCK_ENV: "token_block",
             AUTH_ENV: "auth",
         }

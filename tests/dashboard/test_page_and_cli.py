@@ -243,6 +243,11 @@ def test_settings_from_env():
     assert DashboardSettings.from_env({"CXONE_POLL_SECONDS": "0"}).poll_seconds == 0
     with pytest.raises(ValidationError):
         DashboardSettings.from_env({"CXONE_POLL_SECONDS": "-1"})
+    assert defaults.metrics_event_seconds == 60
+    every = DashboardSettings.from_env({"CXONE_METRICS_EVENT_SECONDS": "0"})
+    assert every.metrics_event_seconds == 0
+    with pytest.raises(ValidationError, match="metrics_event_seconds"):
+        DashboardSettings.from_env({"CXONE_METRICS_EVENT_SECONDS": "-5"})
 
 
 def test_cli_runs_uvicorn_with_the_app(monkeypatch):
@@ -261,7 +266,7 @@ def test_cli_help_names_the_environment(capsys):
     assert exited.value.code == 0
     out = capsys.readouterr().out
     assert "--port" in out and "CXONE_WEBHOOK_SECRET" in out and "CXONE_CREDENTIALS_BLOCK" in out
-    assert "CXONE_POLL_SECONDS" in out
+    assert "CXONE_POLL_SECONDS" in out and "CXONE_METRICS_EVENT_SECONDS" in out
     assert "CXONE_DASHBOARD_TOKEN_BLOCK" in out and "CXONE_DASHBOARD_AUTH" in out
 
 

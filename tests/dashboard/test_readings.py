@@ -7,6 +7,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+from collections.abc import Callable
 
 import pytest
 
@@ -31,6 +32,7 @@ from .conftest import (
 LOW = "cxone.campaign.success_rate.low"
 UPDATED = "cxone.campaign.metrics.updated"
 NOW = dt.datetime(2026, 11, 27, 12, tzinfo=dt.UTC)
+START = Seconds().now  # where the pipeline's monotonic clock starts
 
 
 class GatedListing:
@@ -67,6 +69,8 @@ class Parts:
         listing: GatedListing,
         capacity: int = 10_000,
         fresh_statuses: dt.timedelta | None = None,
+        metrics_event_seconds: float = 0.0,
+        emit: Callable[..., None] | None = None,
     ) -> None:
         self.clock, self.events, self.listing = Seconds(), Recorder(), listing
         self.store = CampaignStore(history_points=10)
@@ -75,15 +79,29 @@ class Parts:
         self.pipeline = ReadingPipeline(
             self.store,
             self.pairs,
-            EventSender(self.events),
+            EventSender(emit or self.events),
             capacity,
             clock=self.clock,
             fresh_statuses=fresh_statuses,
             now=lambda: self.now,
+            metrics_event_seconds=metrics_event_seconds,
         )
 
     def record(self, campaign_id: str, reading: MetricsPoint, reading_id: str) -> None:
         self.pipeline.record(campaign_id, reading, reading_id, "webhook")
+
+    def poll(self, campaign_id: str, reading: MetricsPoint, at: int) -> None:
+        """A polled reading `at` seconds after the clock's start."""
+        self.clock.now = START + at
+        self.pipeline.record(campaign_id, reading, f"poll:{campaign_id}:{at}", "poll")
+
+    def announced(self, campaign_id: str) -> list[str]:
+        """The reading ids of the campaign's `metrics.updated`, in order."""
+        return [
+            e["payload"]["reading_id"]
+            for e in self.events.named(UPDATED)
+            if e["resource"]["cxone.campaign.id"] == campaign_id
+        ]
 
     async def processed(self, count: int) -> None:
         """Yield to the pipeline's task until it has reported `count` readings."""
@@ -261,6 +279,56 @@ async def test_a_restore_seen_by_the_platform_lets_the_low_events_through_again(
     parts.record("cmp_1", point(0.05, seconds=47), "statuses-too-old")
     await parts.pipeline.settled()
     assert parts.low_ids() == ["after-the-restore", "statuses-too-old"]
+
+
+@pytest.mark.parametrize(
+    ("every", "announced_at"),
+    [
+        (60, [0, 60, 120]),  # a round each 15 s: one reading in four announced
+        (40, [0, 45, 90]),  # the first reading at least 40 s after the last announced
+        (15, [0, 15, 30, 45, 60, 75, 90, 105, 120]),  # exactly the interval: announced
+        (0, [0, 15, 30, 45, 60, 75, 90, 105, 120]),  # 0: every reading
+    ],
+)
+async def test_a_polled_campaign_is_announced_once_an_interval_and_checked_at_every_reading(
+    running, every, announced_at
+):
+    """A poll re-reads every campaign each round: its readings are news for the page and the
+    failover, not for Prefect's event store."""
+    parts = await running(Parts(GatedListing(pair("cmp_a")), metrics_event_seconds=every))
+    await parts.pairs.refresh()
+    for at in range(0, 121, 15):
+        rate = 0.05 if at == 45 else 0.5  # low in one round only
+        parts.poll("cmp_a", point(rate, seconds=at), at)
+        await parts.pipeline.settled()
+    assert parts.announced("cmp_a") == [f"poll:cmp_a:{at}" for at in announced_at]
+    assert parts.low_ids() == ["poll:cmp_a:45"]  # never held back by the interval
+    assert [p.success_rate for p in parts.store.history("cmp_a")][-3:] == [0.5, 0.5, 0.5]
+    assert len(parts.store.history("cmp_a")) == 9  # every reading stored
+
+
+async def test_webhook_deliveries_are_all_announced_and_a_failed_poll_announcement_is_retried(
+    running, caplog
+):
+    failures = [ConnectionError("events endpoint down")]
+    recorder = Recorder()
+
+    def flaky(**event: object) -> None:
+        if failures and event["payload"]["source"] == "poll":  # type: ignore[index]
+            raise failures.pop()
+        recorder(**event)
+
+    parts = await running(Parts(GatedListing(pair("cmp_a")), metrics_event_seconds=60, emit=flaky))
+    parts.events = recorder
+    await parts.pairs.refresh()
+    for n in range(3):  # a platform that pushes: every delivery is news
+        parts.record("cmp_a", point(0.5, seconds=n), f"msg_{n}")
+    parts.poll("cmp_a", point(0.5, seconds=10), 10)  # not announced: the emit failed
+    parts.poll("cmp_a", point(0.5, seconds=25), 25)  # so the next one is
+    parts.poll("cmp_a", point(0.5, seconds=40), 40)
+    await parts.pipeline.settled()
+    assert parts.announced("cmp_a") == ["msg_0", "msg_1", "msg_2", "poll:cmp_a:25"]
+    assert "could not emit cxone.campaign.metrics.updated for campaign cmp_a" in caplog.text
 
 
 async def test_a_failed_listing_checks_waiting_readings_against_the_last_good_one(running, caplog):

@@ -161,7 +161,7 @@ async def test_pair_cache_lists_once_per_period_start_to_start():
     clock, slept = Seconds(), []
 
     async def slow_listing() -> list[FailoverPair]:
-        clock.now += 1.5  # a listing that takes 1.5 s
+        clock.now += 0.3  # a listing that takes 0.3 s (spacing: see the next test)
         return [PAIR_A]
 
     async def sleep(seconds: float) -> None:
@@ -174,7 +174,37 @@ async def test_pair_cache_lists_once_per_period_start_to_start():
     await pairs.refresh()
     with pytest.raises(asyncio.CancelledError):
         await pairs.run()
-    assert slept == [3.5, 3.5, 3.5]  # one listing every 5 s, however long each takes
+    assert slept == pytest.approx([4.7, 4.7, 4.7])  # one listing every 5 s, start to start
+
+
+@pytest.mark.parametrize(
+    ("durations", "spacings"),
+    [
+        ([0.1, 0.2], [5, 5]),  # a small fleet: every refresh_seconds
+        ([0.5, 0.6], [5, 6]),  # exactly ten times: 5 s, then longer
+        ([1.4, 1.4], [14, 14]),  # 2,000 pairs: about every 14 s
+        ([1.4, None, 0.2], [14, 14, 5]),  # a failed listing keeps the last good duration
+        ([None, 0.3], [5, 5]),  # nothing listed yet: on time
+    ],
+)
+async def test_a_slow_listing_spaces_the_next_ones(durations, spacings):
+    """Listings cost the Prefect server in proportion to the fleet: ten times the last good
+    one's duration apart, they hold it a tenth of the time at most."""
+    clock, outcomes = Seconds(), iter(durations)
+
+    async def listing() -> list[FailoverPair]:
+        took = next(outcomes)
+        if took is None:
+            raise ConnectionError("prefect down")
+        clock.now += took
+        return [PAIR_A]
+
+    pairs = PairCache(refresh_seconds=5, load=listing, clock=clock)
+    seen = []
+    for _ in durations:
+        await pairs.refresh()
+        seen.append(pairs.spacing())
+    assert seen == pytest.approx(spacings)
 
 
 async def test_a_listing_that_hangs_is_abandoned(monkeypatch):
@@ -188,15 +218,15 @@ async def test_a_listing_that_hangs_is_abandoned(monkeypatch):
     assert (listing.ok, listing.pairs) == (False, {})
 
 
-class NeverSaved(Block):
+class NeverListed(Block):
     """A block type no one registers."""
 
     value: int = 0
 
 
 async def test_reading_a_block_type_never_registered_finds_nothing(prefect_harness):
-    assert await read_blocks(NeverSaved) == []
-    assert await read_block(NeverSaved, "anything") is None
+    assert await read_blocks(NeverListed) == []
+    assert await read_block(NeverListed, "anything") is None
 
 
 async def test_the_pair_listing_parses_off_the_apps_event_loop(monkeypatch):
