@@ -15,8 +15,13 @@ from .threads import off_the_loop
 
 logger = logging.getLogger(__name__)
 
-# A listing that takes longer is abandoned (and counts as failed); the next one starts on time.
+# A listing that takes longer is abandoned (and counts as failed); the next one starts on time
+# and may take twice as long, up to MAX_LISTING_TIMEOUT_SECONDS: a fleet whose listing needs
+# more than 10 s (tens of thousands of pairs, or a busy server) is still listed, where a fixed
+# timeout abandoned every listing (each still loading the server in its thread) and never
+# saw a new pair. After a good listing the timeout is back to 10 s, or three times it.
 LISTING_TIMEOUT_SECONDS = 10.0
+MAX_LISTING_TIMEOUT_SECONDS = 120.0
 # Listings start at least this many times the last good one's duration apart. A listing's
 # cost grows with the fleet (2,000 pairs: 1.4 s, 1.1 s of the Prefect server's CPU, measured
 # by benchmarks.bench_poll): every 5 s it kept a fifth of a core of the server busy all day;
@@ -77,6 +82,7 @@ class PairCache:
         self._listeners: list[Callable[[Listing], None]] = []
         self._ambiguous: frozenset[str] = frozenset()
         self._took = 0.0  # the last good listing's seconds
+        self._timeout = LISTING_TIMEOUT_SECONDS  # the next listing's
 
     def on_listing(self, listener: Callable[[Listing], None]) -> None:
         """Call `listener` after every listing attempt, failed ones included."""
@@ -102,9 +108,11 @@ class PairCache:
         """List every pair now; returns (and announces) the new listing."""
         started = self._clock()
         try:
-            async with asyncio.timeout(LISTING_TIMEOUT_SECONDS):
+            async with asyncio.timeout(self._timeout):
                 pairs = await self._load()
         except Exception as exc:
+            if isinstance(exc, TimeoutError):
+                self._timeout = min(2 * self._timeout, MAX_LISTING_TIMEOUT_SECONDS)
             logger.error(
                 "could not list FailoverPairs (the last good listing stays in use): %s: %s",
                 type(exc).__name__,
@@ -114,6 +122,7 @@ class PairCache:
             self.listing = Listing(started, last.pairs, last.named, ok=False)
         else:
             self._took = self._clock() - started
+            self._timeout = max(LISTING_TIMEOUT_SECONDS, 3 * self._took)
             by_primary = self._by_primary(pairs)
             named = {pair.backup_campaign_id: pair for pair in by_primary.values()}
             named.update(by_primary)  # a campaign that is one pair's primary answers for it
@@ -146,6 +155,12 @@ class PairCache:
         while True:
             await self._sleep(max(0.0, self.listing.started + self.spacing() - self._clock()))
             await self.refresh()
+
+    def timeout(self) -> float:
+        """Seconds the next listing may take before it is abandoned: `LISTING_TIMEOUT_SECONDS`,
+        or three times the last good listing's; twice as long after each abandoned one, up to
+        `MAX_LISTING_TIMEOUT_SECONDS`."""
+        return self._timeout
 
     def spacing(self) -> float:
         """Seconds from one listing's start to the next one's: `refresh_seconds`, or

@@ -178,33 +178,60 @@ async def test_pair_cache_lists_once_per_period_start_to_start():
 
 
 @pytest.mark.parametrize(
-    ("durations", "spacings"),
+    ("outcomes", "spacings", "timeouts"),
     [
-        ([0.1, 0.2], [5, 5]),  # a small fleet: every refresh_seconds
-        ([0.5, 0.6], [5, 6]),  # exactly ten times: 5 s, then longer
-        ([1.4, 1.4], [14, 14]),  # 2,000 pairs: about every 14 s
-        ([1.4, None, 0.2], [14, 14, 5]),  # a failed listing keeps the last good duration
-        ([None, 0.3], [5, 5]),  # nothing listed yet: on time
+        # a small fleet: a listing every refresh_seconds, abandoned after 10 s
+        ([0.1, 0.2], [5, 5], [10, 10]),
+        ([0.5, 0.6], [5, 6], [10, 10]),  # ten times the duration when longer
+        ([1.4, 1.4], [14, 14], [10, 10]),  # 2,000 pairs: about every 14 s
+        ([4.0], [40], [12]),  # abandoned after three times the duration when longer
+        # a failed listing keeps the last good duration; a good one resets both
+        ([1.4, "error", 0.2], [14, 14, 5], [10, 10, 10]),
+        (["error", 0.3], [5, 5], [10, 10]),  # nothing listed yet: on time
+        # the next listing may take twice as long after each abandoned one, up to 120 s
+        (["timeout", "timeout", 25.0], [5, 5, 250], [20, 40, 75]),
+        (["timeout"] * 5, [5] * 5, [20, 40, 80, 120, 120]),
+        (["timeout", "error", 0.5], [5, 5, 5], [20, 20, 10]),
     ],
 )
-async def test_a_slow_listing_spaces_the_next_ones(durations, spacings):
+async def test_slow_listings_are_spaced_and_given_longer(outcomes, spacings, timeouts):
     """Listings cost the Prefect server in proportion to the fleet: ten times the last good
-    one's duration apart, they hold it a tenth of the time at most."""
-    clock, outcomes = Seconds(), iter(durations)
+    one's duration apart, they hold it a tenth of the time at most. A fleet whose listing
+    takes longer than the timeout is still listed: a fixed timeout abandoned every listing,
+    and the dashboard never saw a pair saved after it started."""
+    clock, results = Seconds(), iter(outcomes)
 
     async def listing() -> list[FailoverPair]:
-        took = next(outcomes)
-        if took is None:
+        outcome = next(results)
+        if outcome == "timeout":
+            raise TimeoutError
+        if outcome == "error":
             raise ConnectionError("prefect down")
-        clock.now += took
+        clock.now += outcome
         return [PAIR_A]
 
     pairs = PairCache(refresh_seconds=5, load=listing, clock=clock)
-    seen = []
-    for _ in durations:
+    seen_spacings, seen_timeouts = [], []
+    for _ in outcomes:
         await pairs.refresh()
-        seen.append(pairs.spacing())
-    assert seen == pytest.approx(spacings)
+        seen_spacings.append(pairs.spacing())
+        seen_timeouts.append(pairs.timeout())
+    assert seen_spacings == pytest.approx(spacings)
+    assert seen_timeouts == pytest.approx(timeouts)
+
+
+async def test_a_listing_slower_than_the_timeout_succeeds_on_a_later_try(monkeypatch):
+    monkeypatch.setattr("dashboard.pairs.LISTING_TIMEOUT_SECONDS", 0.05)
+
+    async def slow() -> list[FailoverPair]:
+        await asyncio.sleep(0.08)
+        return [PAIR_A]
+
+    pairs = PairCache(refresh_seconds=5, load=slow)
+    first = await pairs.refresh()
+    assert (first.ok, first.pairs) == (False, {})
+    second = await pairs.refresh()  # given 0.1 s
+    assert second.ok and pairs.pair_for("cmp_a") is PAIR_A
 
 
 async def test_a_listing_that_hangs_is_abandoned(monkeypatch):
