@@ -249,15 +249,26 @@ async def replace_fleet(pairs: list[tuple[str, str]], credentials_block: str) ->
     await asyncio.gather(*(save(*pair) for pair in pairs))
 
 
-def measure(tenant: Tenant, size: int, api_url: str | None = None) -> dict[str, Any]:
-    tenant.limit(None)  # set up quickly; measure at the tenant's limit
+def set_up_fleet(
+    tenant: Tenant, size: int, collapsing: int = 0
+) -> tuple[list[tuple[str, str]], set[str]]:
+    """`size` pairs saved as the whole fleet (primaries active, backups paused), the first
+    `collapsing` primaries low and the others healthy, set up with the tenant's limit off
+    (the caller turns it on to measure); returns the pairs and the collapsing primaries."""
+    tenant.limit(None)
     primaries = tenant.campaigns(f"p{size}", size, "active")
     backups = tenant.campaigns(f"b{size}", size, "paused")
-    collapsing = set(primaries[: max(1, round(size * COLLAPSING_SHARE))])
+    low = set(primaries[:collapsing])
     for primary in primaries:
-        tenant.numbers(primary, 0.04 if primary in collapsing else 0.35)
+        tenant.numbers(primary, 0.04 if primary in low else 0.35)
     pairs = list(zip(primaries, backups, strict=True))
     asyncio.run(replace_fleet(pairs, tenant.credentials_block))
+    return pairs, low
+
+
+def measure(tenant: Tenant, size: int, api_url: str | None = None) -> dict[str, Any]:
+    # Set up quickly; measure at the tenant's limit.
+    pairs, collapsing = set_up_fleet(tenant, size, max(1, round(size * COLLAPSING_SHARE)))
     before = len(tenant.transitions())
     tenant.limit(SERVER_RATE)
     timings = []

@@ -32,11 +32,10 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from benchmarks import _report
 from benchmarks._processes import cpu_by_process
-from benchmarks.bench_fleet import SERVER_RATE, NiceTenant, replace_fleet
+from benchmarks.bench_fleet import SERVER_RATE, NiceTenant, set_up_fleet
 from blocks import FailoverPair, read_blocks, register_block_types
 from deployments.local_stack import LocalStack
 
-HEALTHY = 0.35  # a success rate above every pair's threshold
 WARM_UP_SECONDS = 20  # the dashboard's first listing and round, not measured
 PROCESSES = ("prefect server", "postgres", "dashboard", "simulator")
 
@@ -104,14 +103,8 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(register_block_types())
             tenant = NiceTenant(stack)
             tenant.save_credentials()
-            tenant.limit(None)
             started = time.monotonic()
-            primaries = tenant.campaigns("p", args.pairs, "active")
-            backups = tenant.campaigns("b", args.pairs, "paused")
-            for primary in primaries:
-                tenant.numbers(primary, HEALTHY)
-            pairs = list(zip(primaries, backups, strict=True))
-            asyncio.run(replace_fleet(pairs, tenant.credentials_block))
+            set_up_fleet(tenant, args.pairs)  # all healthy: nothing fails over
             print(f"{args.pairs} pairs saved in {time.monotonic() - started:.0f} s", flush=True)
             tenant.limit(SERVER_RATE)  # a tenant's limit, as in service
             rows["no dashboard"] = measure(stack, min(args.seconds, 60))
