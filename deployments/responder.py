@@ -8,12 +8,12 @@ poll plus a Python start-up: seconds); this warm process calls the flow directly
 `failover-on-low-success` trigger stays as the safety net: it fires only when no evaluation
 follows a low event within seconds (see `deployments/definitions.py`).
 
-A lone low event starts `monitor_campaigns` for its pair at once. Low events that arrive
-within `BATCH_WINDOW_SECONDS` of the last run's start (a storm: many primaries collapsing
-together) are gathered and evaluated together by one `monitor_pairs` run, with the fleet's
-bulk reads: fifty runs of their own would each make some 25 calls to the Prefect server, and
-the server, not the platform, would set the pace. A pair not saved as a `FailoverPair` (or
-saved with another backup) still gets a `monitor_campaigns` run of its own.
+A low event opens a gathering that lasts `BATCH_WINDOW_SECONDS`; the events that arrive
+meanwhile (a storm: many primaries collapsing together) are evaluated together by one
+`monitor_pairs` run, with the fleet's bulk reads: fifty runs of their own would each make
+some 25 calls to the Prefect server, and the server, not the platform, would set the pace. A
+lone event gets a `monitor_campaigns` run of its own when the window ends, and so does a pair
+not saved as a `FailoverPair` (or saved with another backup).
 """
 
 from __future__ import annotations
@@ -22,10 +22,8 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
-import math
 import os
 import signal
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,12 +53,14 @@ READY_FILE_ENV = "CXONE_RESPONDER_READY_FILE"
 logger = get_logger("responder")
 
 
-# Low events this close after the start of the last run wait and start together in one
-# run. A storm's events reach the responder over a second or so; a run per pair costs the
-# Prefect server ~25 calls (it serves ~70 a second on two cores), a batch a few bulk reads
-# and the failover's own writes per pair. A quarter of a second is short beside a failover
-# (2-3 s) and gathers a storm into a handful of runs; an event with no run started within
-# the window (a lone collapse) is not delayed at all.
+# Low events this close after the first of a gathering start together in one run. A run per
+# pair costs the Prefect server ~25 calls (it serves ~70 a second on two cores), a batch a
+# few bulk reads and the failover's own writes per pair. A quarter of a second is short
+# beside a failover (2-3 s in a storm) and gathers a polled storm's events into one run.
+# The first event waits too: started at once, its run of its own cost the busy server those
+# ~25 calls beside the batch's, and the events behind it, slowed by them, split the rest
+# into two or three batches (NICE storms, docs/benchmarks.md: p99 3.8-4.5 s with one batch
+# against 4.1-6.6 s). A lone collapse is answered a quarter of a second later for it.
 BATCH_WINDOW_SECONDS = 0.25
 
 
@@ -103,17 +103,16 @@ class Responder:
     reads fresh metrics) and acknowledged with `cxone.campaign.evaluating`: the safety-net
     trigger waits for an evaluation after each low event, and a run slower than its window
     (a storm on a busy server) would otherwise start a deployment run for every repeated
-    reading, which slows the server further. An event with no run started within `window`
-    seconds starts `failover` for its pair at once; the others wait for the window to end and
-    start as one batch: `batch` (`monitor_pairs`) for the pairs it evaluates as `failover`
-    would (`SavedPairs.batchable`, on the pairs read when the batch began gathering),
-    `failover` for each other pair.
+    reading, which slows the server further. An event with no gathering open opens one, and
+    the events that arrive within `window` seconds join it; when the window ends they start
+    together: `batch` (`monitor_pairs`) for the pairs it evaluates as `failover` would
+    (`SavedPairs.batchable`, on the pairs read from the gathering's second event on),
+    `failover` for each other pair, and for a lone event.
 
     Args:
         failover: The flow run for one pair (`monitor_campaigns`'s parameters).
         batch: The flow run for several pairs (`monitor_pairs`'s parameters).
-        window: Seconds after a run's start within which further events are gathered.
-        clock: Monotonic seconds (injected by tests).
+        window: Seconds a gathering lasts from its first event.
         sleep: Waits the given seconds (injected by tests, to start a batch when they say).
         saved_pairs: Reads the saved pairs (`read_saved_pairs`), which say what the `batch`
             flow may evaluate.
@@ -126,7 +125,6 @@ class Responder:
         failover: Flow[..., Any] = monitor_campaigns,
         batch: Flow[..., Any] = monitor_pairs,
         window: float = BATCH_WINDOW_SECONDS,
-        clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         saved_pairs: Callable[[], Awaitable[SavedPairs]] = read_saved_pairs,
         acknowledge: Callable[[dict[str, Any]], None] = under_way,
@@ -134,11 +132,10 @@ class Responder:
         self._running: dict[str, asyncio.Task] = {}
         self.failover = failover  # the flow a lone event runs
         self.batch = batch  # the flow a batch of events runs
-        self.window, self._clock, self._sleep = window, clock, sleep
+        self.window, self._sleep = window, sleep
         self._saved_pairs = saved_pairs
         self._acknowledge = acknowledge
         self._gathering: Batch | None = None
-        self._last_start = -math.inf
 
     def handle(self, payload: dict) -> asyncio.Task | None:
         """Gather the event's pair into the batch about to start (a new one if none),
@@ -159,22 +156,19 @@ class Responder:
         batch = self._gathering
         if batch is None:
             batch = self._gathering = Batch()
-            delay = self._last_start + self.window - self._clock()
-            if delay > 0:  # a storm: read the pairs while the window lasts
-                batch.saved = asyncio.ensure_future(self._saved_pairs())
-            batch.task = asyncio.create_task(self._start(batch, delay))
+            batch.task = asyncio.create_task(self._start(batch))
+        elif batch.saved is None:  # a second event: a storm, read the pairs while it gathers
+            batch.saved = asyncio.ensure_future(self._saved_pairs())
         assert batch.task is not None
         batch.parameters[primary] = parameters
         self._running[primary] = batch.task
         return batch.task
 
-    async def _start(self, batch: Batch, delay: float) -> None:
-        """Start the batch once the window since the last start is over."""
+    async def _start(self, batch: Batch) -> None:
+        """Start the batch once its window is over."""
         try:
-            if delay > 0:
-                await self._sleep(delay)
+            await self._sleep(self.window)
             self._gathering = None  # later events gather for the next start
-            self._last_start = self._clock()
             await self._evaluate(batch)
         finally:
             if batch.saved is not None:  # stopped before it started: nobody will read them
@@ -184,22 +178,18 @@ class Responder:
 
     async def _evaluate(self, batch: Batch) -> None:
         """One `batch` run for the batchable pairs (two or more), a `failover` run each for
-        the others; a lone event runs `failover` with no bulk read first."""
+        the others; a lone event runs `failover` with no bulk read first (the pairs are read
+        from a gathering's second event on)."""
         events = list(batch.parameters.values())
         saved, batch.saved = batch.saved, None
         together: set[str] = set()
-        if len(events) > 1:
+        if saved is not None:
             named = {p["primary_campaign_id"]: p["backup_campaign_id"] for p in events}
             try:
-                listing = saved if saved is not None else self._saved_pairs()
-                together = (await listing).batchable(named)
+                together = (await saved).batchable(named)
             except Exception:
                 # Each pair alone then, as before batching: its run reports what is wrong.
                 logger.exception("Could not read the pairs of %s", ", ".join(named))
-        elif saved is not None:  # one event after all: its own run, no listing needed
-            # Cancelling also takes the error of a reading that already failed: asyncio logs
-            # no "exception was never retrieved" for it, so nothing need await it.
-            saved.cancel()
         grouped = [p["primary_campaign_id"] for p in events if p["primary_campaign_id"] in together]
         if len(grouped) < 2:
             grouped = []
