@@ -20,8 +20,11 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .postgres import Cluster
 from .readiness import (
@@ -77,6 +80,26 @@ def new_webhook_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(f"stopped by signal {signum}")
+
+
+def interrupt_on_sigterm() -> Callable[[], None]:
+    """Make SIGTERM (a `kill`, a CI job's timeout) interrupt this process as Ctrl-C does, so
+    that the `with LocalStack(...)` block unwinds and stops its services. By default SIGTERM
+    ends the process at once, and the services, each in its own session, keep running.
+
+    Only where nothing else handles SIGTERM (the demo has its own handler) and in the main
+    thread, where Python runs signal handlers. Returns what puts the handler back.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return lambda: None
+    signal.signal(signal.SIGTERM, _interrupt)
+    return lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 @dataclass
 class Service:
     name: str
@@ -101,6 +124,10 @@ class LocalStack:
     runner_port: int = 0
     # Reaches every service (e.g. PREFECT_LOGGING_LEVEL=WARNING, as in production).
     service_env: dict[str, str] = field(default_factory=dict)
+    # Puts back SIGTERM's handler as it was before the `with` block (`interrupt_on_sigterm`).
+    _restore_sigterm: Callable[[], None] = field(
+        default=lambda: None, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         # Ports left at 0 get distinct free ones.
@@ -148,10 +175,14 @@ class LocalStack:
 
     def __enter__(self) -> LocalStack:
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        self._restore_sigterm = interrupt_on_sigterm()
         return self
 
     def __exit__(self, *exc_info) -> None:
-        self.stop()
+        try:
+            self.stop()
+        finally:
+            self._restore_sigterm()
 
     def start(
         self,
