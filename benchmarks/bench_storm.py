@@ -32,6 +32,11 @@ pause of each primary, one resume of each backup, nothing else. The flow runs th
 started are counted too: the responder's (by flow, and how many pairs each batch named) and
 the safety net's (`failover-on-low-success` runs: a pair not evaluated within its window).
 
+Where the CPU went: each storm prints how busy all cores were from its first low event (or
+webhook) to its last backup confirmed, and what each process spent (`/proc`, sampled every
+0.2 s, so the stretch is up to 0.2 s wider on each side; a process tree counts its children
+that ended, such as PostgreSQL's backends; `other` is mostly a scheduled fleet run's process).
+
     python -m benchmarks.bench_storm [--pairs 50] [--runs 3] [--platform described|nice|both]
                                      [--limit window|bucket|off] [--json PATH]
 
@@ -61,6 +66,7 @@ from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFi
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from benchmarks import _report
+from benchmarks._processes import CpuSampler
 from benchmarks._report import percentile
 from benchmarks.bench_failover import deploy_production
 from blocks import (
@@ -395,16 +401,19 @@ def storm(
     before = platform.changes()
     platform.clear_requests()
     platform.limit(limit)
-    started = dt.datetime.now(dt.UTC)
-    sent = platform.collapse_all([primary for primary, _ in pairs])
-    spread = (max(sent.values()) - started).total_seconds()
-    begin = time.monotonic()
-    while not backups <= platform.active():
-        if time.monotonic() - begin > 300:
-            raise TimeoutError(f"{label}: backups not all active after 300 s")
-        time.sleep(0.05)
-    seen = time.monotonic() - begin
-    time.sleep(12)  # let late runs (and the safety net's, if any) finish before counting
+    with CpuSampler() as sampler:
+        started = dt.datetime.now(dt.UTC)
+        sent = platform.collapse_all([primary for primary, _ in pairs])
+        spread = (max(sent.values()) - started).total_seconds()
+        begin = time.monotonic()
+        while not backups <= platform.active():
+            if time.monotonic() - begin > 300:
+                raise TimeoutError(f"{label}: backups not all active after 300 s")
+            time.sleep(0.05)
+        seen = time.monotonic() - begin
+        # Late runs (and the safety net's, if any) finish before counting; the sampler goes
+        # on meanwhile: a record's confirmation is stamped after the platform shows it.
+        time.sleep(12)
     platform.limit("off")
     requests = platform.requests()
     rates = rate_check(requests)
@@ -460,11 +469,16 @@ def storm(
             }
         )
     first_start = min(starts.values()).timestamp()
+    # What each process spent from the first low event (or webhook) to the last backup: is
+    # the machine busy, or one process (the Prefect server's) the bound?
+    last_confirmed = max(p["confirmed"] for p in per_pair)
+    stretch = sampler.between(first_start, last_confirmed)
     return {
         "pairs": per_pair,
         "collapse_spread": spread,
         "seen_all_active": seen,
-        "all_done": max(p["confirmed"] for p in per_pair) - first_start,
+        "all_done": last_confirmed - first_start,
+        "cpu": {"seconds": stretch.seconds, "busy": stretch.busy, "by_process": stretch.cpu},
         "all_done_from_collapse": max(p["from_collapse"] for p in per_pair),
         "exactly_once": changes == wanted,
         "unapplied": unapplied,
@@ -499,10 +513,26 @@ def summarise(label: str, result: dict[str, Any]) -> dict[str, Any]:
         f"{summary['max_per_minute']}; collapses sent within {summary['collapse_spread']:.2f}s\n"
         f"  flow runs: responder {summary['responder_runs']} (batches of "
         f"{summary['batch_sizes']}), safety net {summary['safety_net_runs']} "
-        f"{summary['safety_net_states']}",
+        f"{summary['safety_net_states']}\n"
+        f"  {cpu_line(summary['cpu'])}",
         flush=True,
     )
     return summary
+
+
+def cpu_line(cpu: dict[str, Any]) -> str:
+    """The storm's CPU, from the first low event to the last backup, in a line.
+
+    Example:
+        >>> cpu_line({"seconds": 4.0, "busy": 0.7, "by_process": {"prefect server": 3.8}})
+        'CPU over 4.00 s: all cores 70% busy; prefect server 3.80 s (95% of a core)'
+    """
+    seconds = cpu["seconds"]
+    processes = ", ".join(
+        f"{name} {used:.2f} s ({used / seconds:.0%} of a core)"
+        for name, used in sorted(cpu["by_process"].items(), key=lambda item: -item[1])
+    )
+    return f"CPU over {seconds:.2f} s: all cores {cpu['busy']:.0%} busy; {processes}"
 
 
 def figures(platform: str, runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
