@@ -94,11 +94,14 @@ class CpuSampler:
         self._samples: list[tuple[float, Counter[str], tuple[int, int]]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="cpu-sampler", daemon=True)
-        self.started = time.time()  # the first sample's time, once sampling has started
+
+    @property
+    def started(self) -> float:
+        """The first sample's time (epoch seconds), taken on entering the `with` block."""
+        return self._samples[0][0]
 
     def __enter__(self) -> CpuSampler:
         self._sample()
-        self.started = self._samples[0][0]
         self._thread.start()
         return self
 
