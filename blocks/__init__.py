@@ -1,6 +1,7 @@
 """Prefect blocks: CXone credentials, failover pairs and their state, dial-list sync state,
 idempotency records, credentials for contact sources (`FileStorageCredentials`), and the
-Reassigned Numbers Database's API (`ReassignedNumbersDatabase`).
+Reassigned Numbers Database's API (`ReassignedNumbersDatabase`); and the backups' claims,
+kept as Prefect variables (`BackupClaim`).
 
 Wraps `cxone` configuration for storage in Prefect; imported by `tasks` and `flows`.
 `blocks.operation` is the one exactly-once mechanism every flow uses. Register the types with
@@ -14,6 +15,7 @@ from ._documents import read as read_block
 from ._documents import read_all as read_blocks
 from ._documents import register
 from ._prefect import api_client
+from .backup_claims import BackupClaim, BackupInUse, claim_backup, read_claim, release_backup
 from .credentials import (
     CXoneAccessKey,
     CXoneCredentials,
@@ -33,14 +35,11 @@ from .dial_lists import (
 from .failover import (
     DEFAULT_COOLDOWN_MINUTES,
     AmbiguousPair,
-    BackupClaim,
-    BackupInUse,
     FailoverPair,
     FailoverState,
     InvalidPair,
     change_state,
     check_pair,
-    claim_backup,
     failover_identity,
     find_pair,
     guard_identity,
@@ -53,8 +52,6 @@ from .failover import (
     open_episode,
     pair_block_name,
     pair_problem,
-    read_claim,
-    release_backup,
     restore_identity,
     save_names,
     save_readings,
@@ -84,7 +81,6 @@ BLOCK_TYPES = (
     DialListSync,
     FileStorageCredentials,
     ReassignedNumbersDatabase,
-    BackupClaim,
     StateChange,
     GuardReadings,
 )

@@ -89,15 +89,16 @@ def _has_secrets(block_type: type[Block]) -> bool:
     return bool(block_type.model_json_schema().get("secret_fields"))
 
 
-async def _send(method: str, path: str, body: dict[str, Any]) -> httpx.Response:
+async def send(method: str, path: str, body: dict[str, Any]) -> httpx.Response:
     """Send one write to the Prefect API, retrying a busy server within milliseconds.
 
     A write that met a busy server retries behind this process's other retrying writes, one
     at a time: on SQLite, writers that retry together collide again.
 
-    Both writes here are safe to repeat: a partial update writes the same fields again, and a
+    Only for writes safe to repeat: a partial update writes the same fields again, and a
     repeated create answers 409, which the claim's holder recognises as its own (its record
-    names its flow run, and `operation.settle` hands a record held by this run back to it).
+    names its flow run, and `operation.settle` hands a record held by this run back to it; a
+    backup's claim, a variable, names its pair).
     """
     async with _prefect.api_client() as client:
         request = _prefect.http_client(client).build_request(method, path, json=body)
@@ -123,18 +124,21 @@ async def _try_once(client: PrefectClient, request: httpx.Request) -> httpx.Resp
     return None if response.status_code == 503 else response
 
 
-# One gate per event loop: a lock belongs to the loop it first waited in, and every
-# `asyncio.run` (each flow called from a script) brings a new loop.
-_retry_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+# One lock per event loop and purpose: a lock belongs to the loop it first waited in, and
+# every `asyncio.run` (each flow called from a script) brings a new loop.
+_loop_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
     weakref.WeakKeyDictionary()
 )
 
 
+def loop_lock(purpose: str) -> asyncio.Lock:
+    """This event loop's lock for `purpose` (made on first use)."""
+    locks = _loop_locks.setdefault(asyncio.get_running_loop(), {})
+    return locks.setdefault(purpose, asyncio.Lock())
+
+
 def _retry_gate() -> asyncio.Lock:
-    loop = asyncio.get_running_loop()
-    if loop not in _retry_gates:
-        _retry_gates[loop] = asyncio.Lock()
-    return _retry_gates[loop]
+    return loop_lock("quick retries")
 
 
 async def create(block: Block, name: str) -> None:
@@ -152,7 +156,7 @@ async def create(block: Block, name: str) -> None:
     )
     body = document.model_dump(mode="json")
     for _ in range(CONFLICT_TRIES):
-        response = await _send("POST", "/block_documents/", body)
+        response = await send("POST", "/block_documents/", body)
         if response.status_code != 409:
             break
         # The server answers 409 for any broken constraint, not only a taken name: a fresh
@@ -176,7 +180,7 @@ async def update(block: B, *fields: str) -> None:
     )
     update = BlockDocumentUpdate(data=data, merge_existing_data=True)
     path = f"/block_documents/{_prefect.document_id(block)}"
-    response = await _send("PATCH", path, update.model_dump(mode="json", exclude_unset=True))
+    response = await send("PATCH", path, update.model_dump(mode="json", exclude_unset=True))
     response.raise_for_status()
 
 

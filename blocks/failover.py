@@ -8,8 +8,7 @@ change it field group by field group, by compare-and-set (`blocks.state`), so a 
 writes back a value it read earlier and episode numbers only move forward. Both carry the
 exact campaign ids as fields, and are found by those fields.
 
-A backup serves one failover at a time: a failover first claims its backup with a
-create-only `BackupClaim`, which the restore gives back.
+A backup serves one failover at a time: `blocks.backup_claims`.
 """
 
 from __future__ import annotations
@@ -41,10 +40,6 @@ DEFAULT_COOLDOWN_MINUTES = 15
 
 class InvalidPair(ValueError):
     """A pair that cannot work: its primary is its own backup."""
-
-
-class BackupInUse(RuntimeError):
-    """The pair's backup already serves another pair's failover."""
 
 
 def pair_block_name(primary_campaign_id: str) -> str:
@@ -284,45 +279,6 @@ print(state.primary_campaign_id, state.episode, state.consecutive_low)
         return self.consecutive_low
 
 
-class BackupClaim(Block):
-    """A backup campaign serving one pair's failover, until that pair is restored.
-
-    Created once (the server refuses a second of the same name), so two pairs sharing a
-    backup cannot both fail over onto it. Deleted by the restore of the pair that holds it.
-
-    Example:
-        ```python
-        from blocks import BackupClaim
-
-        claim = BackupClaim.load("BLOCK_NAME")
-        print(claim.backup_campaign_id, claim.primary_campaign_id, claim.episode)
-        ```
-    """
-
-    _block_type_name = "CXone Backup Claim"
-    _description = (
-        "A backup CXone campaign serving one failover pair's failover until that pair is "
-        "restored; a second pair sharing the backup is refused meanwhile."
-    )
-    _documentation_url = HttpUrl("https://docs.prefect.io/v3/develop/blocks")
-    _code_example = """```python
-from blocks import BackupClaim
-
-claim = BackupClaim.load("BLOCK_NAME")
-print(claim.backup_campaign_id, claim.primary_campaign_id, claim.episode)
-```"""
-
-    backup_campaign_id: str = Field(description="The backup campaign claimed.")
-    credentials_block: str = Field(description="The platform the backup lives on.")
-    primary_campaign_id: str = Field(description="The primary whose failover it serves.")
-    episode: int = Field(ge=1, description="The primary's episode of that failover.")
-    claimed_at: dt.datetime = Field(default_factory=clock.now, description="When.")
-
-    def held_by(self, pair: FailoverPair) -> bool:
-        """Whether `pair`'s failover holds this claim."""
-        return self.primary_campaign_id == pair.primary_campaign_id
-
-
 async def find_pair(primary_campaign_id: str) -> FailoverPair | None:
     """The pair whose primary is exactly `primary_campaign_id`, wherever it is saved.
 
@@ -506,66 +462,6 @@ async def change_state(
 async def observe_state(kept: FailoverState, **values: Any) -> None:
     """Write observations of a pair's state (the last abandonment reading), those only."""
     await state.observe(kept, state_block_name(kept.primary_campaign_id), values)
-
-
-def backup_claim_name(credentials_block: str, backup_campaign_id: str) -> str:
-    """Where the claim on a backup is kept (one per backup campaign and platform).
-
-    Example:
-        >>> backup_claim_name("cxone", "cmp_b") != backup_claim_name("cxone", "cmp_B")
-        True
-    """
-    return document_name(
-        "backup", backup_campaign_id, ["backup", credentials_block, backup_campaign_id]
-    )
-
-
-async def read_claim(pair: FailoverPair) -> BackupClaim | None:
-    """The claim on the pair's backup, whoever holds it."""
-    name = backup_claim_name(pair.credentials_block, pair.backup_campaign_id)
-    return await _documents.read(BackupClaim, name)
-
-
-async def claim_backup(pair: FailoverPair, episode: int) -> BackupClaim:
-    """Claim the pair's backup for its failover in `episode` (a repeat by the same pair is
-    its own claim).
-
-    Raises:
-        BackupInUse: another pair's failover holds the backup.
-    """
-    name = backup_claim_name(pair.credentials_block, pair.backup_campaign_id)
-    while True:
-        claim = BackupClaim(
-            backup_campaign_id=pair.backup_campaign_id,
-            credentials_block=pair.credentials_block,
-            primary_campaign_id=pair.primary_campaign_id,
-            episode=episode,
-        )
-        try:
-            await _documents.create(claim, name)  # the usual case: one call
-            return claim
-        except _documents.DocumentExists:
-            pass
-        held = await _documents.read(BackupClaim, name)
-        if held is None:
-            continue  # given back meanwhile: claim it again
-        if held.held_by(pair):
-            return held
-        raise BackupInUse(
-            f"backup {pair.backup_campaign_id} already serves the failover of "
-            f"{held.primary_campaign_id} (episode {held.episode}, since "
-            f"{held.claimed_at:%Y-%m-%d %H:%M} UTC); {pair.primary_campaign_id} cannot "
-            "fail over onto it until that pair is restored: give it a backup of its own"
-        )
-
-
-async def release_backup(pair: FailoverPair) -> bool:
-    """Give back the pair's claim on its backup (another pair's claim stays); True when one
-    was given back."""
-    claim = await read_claim(pair)
-    if claim is None or not claim.held_by(pair):
-        return False
-    return await _documents.delete(claim)
 
 
 def failover_identity(pair: FailoverPair, episode: int) -> OperationIdentity:

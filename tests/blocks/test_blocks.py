@@ -325,7 +325,7 @@ def _conflicts_first(monkeypatch, refusals: int) -> list[str]:
     the name broke) before reaching the server; returns the paths sent, in order."""
     import httpx
 
-    send, sent = _documents._send, []
+    send, sent = _documents.send, []
 
     async def conflicted(method: str, path: str, body: dict) -> httpx.Response:
         sent.append(f"{method} {path}")
@@ -334,7 +334,7 @@ def _conflicts_first(monkeypatch, refusals: int) -> list[str]:
             return httpx.Response(409, json={"detail": "Data integrity conflict."}, request=request)
         return await send(method, path, body)
 
-    monkeypatch.setattr(_documents, "_send", conflicted)
+    monkeypatch.setattr(_documents, "send", conflicted)
     return sent
 
 

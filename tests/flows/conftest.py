@@ -13,15 +13,16 @@ from prefect.client.orchestration import get_client
 from prefect.context import FlowRunContext
 
 from blocks import (
-    BackupClaim,
     FailoverPair,
     FailoverState,
     GuardReadings,
     _documents,
+    _variables,
     pair_block_name,
     pause_points,
 )
 from blocks import clock as flow_clock
+from blocks.backup_claims import CLAIM_TAG
 
 API = "/api/v2/omnichannel/campaigns"
 
@@ -190,8 +191,10 @@ def pauses():
 @pytest.fixture
 async def empty_fleet(prefect_harness):
     """No pair left from other tests: the fleet is every FailoverPair block there is."""
+    for claim in await _variables.read_tagged(CLAIM_TAG):
+        await _variables.delete(claim)
     async with get_client() as client:
-        for block in (FailoverPair, FailoverState, BackupClaim, GuardReadings):
+        for block in (FailoverPair, FailoverState, GuardReadings):
             found, unfit = await _documents.read_all_checked(block)
             for name in [name for name, _ in found] + [name for name, _, _ in unfit]:
                 document = await client.read_block_document_by_name(

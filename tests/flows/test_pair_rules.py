@@ -12,10 +12,12 @@ from blocks import (
     FailoverPair,
     InvalidPair,
     _documents,
+    _variables,
     operation,
     pair_block_name,
     read_claim,
 )
+from blocks.backup_claims import backup_claim_name
 from cxone import CXoneAuthError
 from flows._events import BACKUP_IN_USE
 from flows.monitor import FleetIncomplete, monitor_campaigns, monitor_fleet, restore_primary
@@ -122,7 +124,9 @@ async def test_a_restore_leaves_dialling_a_backup_another_pair_is_failed_over_to
     assert (await monitor_campaigns(first, backup, credentials_block))["action"] == "failover"
     # A failover from before backups were claimed: the first pair holds no claim, and the
     # second pair fails over onto the backup that is already dialling.
-    await _documents.delete(await claim_on(backup, first, credentials_block))
+    claim = await _variables.read(backup_claim_name(credentials_block, backup))
+    assert claim is not None and claim.value["primary_campaign_id"] == first
+    await _variables.delete(claim)
     set_metrics(sim, second, 0.05, 200)
     assert (await monitor_campaigns(second, backup, credentials_block))["action"] == "failover"
 
