@@ -63,7 +63,12 @@ LEASE_ENV = "CXONE_OPERATION_LEASE_SECONDS"
 DEFAULT_LEASE_SECONDS = 30.0
 FIRST_RETRY_SECONDS = 5.0
 MAX_RETRY_SECONDS = 300.0
+# A run waiting behind a live holder reads the record after POLL_SECONDS, then twice as long
+# each time, at most MAX_POLL_SECONDS: in a storm, a fleet run that meets the responder's
+# batch mid-failover waits on a dozen records at once, and reading each five times a second
+# took the Prefect server's time from the failovers it waited for.
 POLL_SECONDS = 0.2
+MAX_POLL_SECONDS = 1.0
 OWNER_CHECK_SECONDS = 1.0
 FINISH_TIMEOUT_SECONDS = 10.0
 
@@ -198,7 +203,7 @@ async def settle(
         OperationBusy: the holder stayed alive and busy for `max_wait` seconds.
     """
     deadline = asyncio.get_running_loop().time() + max_wait
-    next_owner_check = 0.0
+    next_owner_check, delay = 0.0, POLL_SECONDS
     while record is not None and record.status == "pending" and not _lease_lapsed(record):
         now = asyncio.get_running_loop().time()
         if now >= next_owner_check:
@@ -210,9 +215,13 @@ async def settle(
                 f"{record.operation} is still held by flow run "
                 f"{record.owner_name or record.owner} after {max_wait:.0f}s"
             )
-        await asyncio.sleep(POLL_SECONDS)
+        await _wait(delay)
+        delay = min(delay * 2, MAX_POLL_SECONDS)
         record = await load(identity)
     return record
+
+
+_wait = asyncio.sleep  # between a waiter's reads (a test counts them)
 
 
 class HeldOperation:

@@ -14,6 +14,7 @@ from blocks import (
     FailoverState,
     GuardReading,
     GuardReadings,
+    IdempotencyRecord,
     MissingBlock,
     _documents,
     clock,
@@ -417,3 +418,33 @@ def test_each_state_takes_the_newest_guard_reading(held, documents, primaries, e
         own = held.get(primary) == expected[primary]  # the state's own reading stood
         level = "warning" if own else "ok"
         assert guard_reading(state) == _reading(primary, expected[primary], level)
+
+
+async def test_a_waiter_reads_a_live_holders_record_less_often_as_it_waits(monkeypatch):
+    identity = operation.OperationIdentity("test", {"id": "waited-on"})
+    live = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
+
+    def record(status: str) -> IdempotencyRecord:
+        return IdempotencyRecord(
+            kind="test", operation="waited on", status=status, owner="x", lease_expires_at=live
+        )
+
+    # The holder finishes after the waiter's sixth read.
+    reads = iter([record("pending")] * 5 + [record("applied")])
+    waits: list[float] = []
+
+    async def load(_identity):
+        return next(reads)
+
+    async def wait(seconds: float) -> None:
+        waits.append(seconds)
+
+    async def alive(_record) -> bool:
+        return False
+
+    monkeypatch.setattr(operation, "load", load)
+    monkeypatch.setattr(operation, "_wait", wait)
+    monkeypatch.setattr(operation, "_owner_run_ended", alive)
+    settled = await operation.settle(identity, record("pending"), max_wait=60)
+    assert settled is not None and settled.status == "applied"
+    assert waits == [0.2, 0.4, 0.8, 1.0, 1.0, 1.0]
