@@ -110,7 +110,7 @@ async def save_old_claim(primary: str, backup: str, episode: int) -> str:
 async def test_claims_saved_as_block_documents_are_moved_into_variables(
     prefect_harness, monkeypatch
 ):
-    holder, other = pair(fresh("p"), fresh("b")), None
+    holder = pair(fresh("p"), fresh("b"))
     other = pair(fresh("p"), holder.backup_campaign_id)
     await save_old_claim(holder.primary_campaign_id, holder.backup_campaign_id, 4)
     monkeypatch.setattr(backup_claims, "_adopted", set())  # as a process started after
