@@ -65,25 +65,6 @@ async def read(name: str) -> StoredVariable | None:
     return None if variable is None else StoredVariable(variable.id, variable.name, variable.value)
 
 
-async def read_tagged(tag: str) -> list[StoredVariable]:
-    """Every variable tagged `tag`, by name (paged as the server's maximum page allows)."""
-    found: list[StoredVariable] = []
-    query: dict[str, Any] = {
-        "variables": {"tags": {"all_": [tag]}},
-        "sort": "NAME_ASC",
-        "limit": _documents.PAGE_SIZE,
-    }
-    async with _prefect.api_client() as client:
-        while True:
-            response = await client.request(
-                "POST", "/variables/filter", json={**query, "offset": len(found)}
-            )
-            page = [_stored(item) for item in response.json()]
-            found += page
-            if len(page) < _documents.PAGE_SIZE:
-                return found
-
-
 async def delete(variable: StoredVariable) -> bool:
     """Delete `variable` by its id; False when it was gone.
 

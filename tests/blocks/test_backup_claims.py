@@ -7,6 +7,7 @@ import asyncio
 import uuid
 
 import pytest
+from prefect.client.orchestration import get_client
 
 from blocks import (
     BackupClaim,
@@ -49,8 +50,11 @@ async def test_pairs_racing_for_one_backup_leave_exactly_one_holder(prefect_harn
     assert variable is not None
     assert variable.value["primary_campaign_id"] == winner
     assert variable.value["episode"] == 1
-    tagged = {v.name for v in await _variables.read_tagged(CLAIM_TAG)}
-    assert backup_claim_name("claims", backup) in tagged
+    name = backup_claim_name("claims", backup)
+    tagged = {"tags": {"all_": [CLAIM_TAG]}, "name": {"any_": [name]}}
+    async with get_client() as client:
+        found = await client.request("POST", "/variables/filter", json={"variables": tagged})
+    assert [v["name"] for v in found.json()] == [name]
 
 
 async def test_a_repeated_claim_by_its_holder_is_its_own(prefect_harness):
