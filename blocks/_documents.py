@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import weakref
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -216,6 +216,81 @@ async def exists(block_type: type[Block], name: str) -> bool:
     return bool(response.json())
 
 
+# Per event loop and block type: the existence checks waiting for the next request.
+_asked: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[type[Block], _AskedTogether]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def exists_together(block_type: type[Block], name: str) -> bool:
+    """`exists`, in one request with the checks this event loop asks meanwhile.
+
+    A check asked while another request of these is at the server waits for it to answer
+    and goes with the next: one request at a time per block type, each for every name asked
+    since the last (a group commit). A storm's fifty failovers each check for a takeover
+    twice; asked one by one, those hundred counts queue at the Prefect server with the
+    failovers' own writes. The answer is as fresh as `exists`': the request is sent after
+    the check was asked.
+
+    Raises:
+        httpx.HTTPError: the request failed (every check in it gets the error).
+    """
+    groups = _asked.setdefault(asyncio.get_running_loop(), {})
+    group = groups.get(block_type)
+    if group is None:
+        group = groups[block_type] = _AskedTogether(block_type)
+    return await group.ask(name)
+
+
+class _AskedTogether:
+    """The existence checks of one block type on one event loop (see `exists_together`)."""
+
+    def __init__(self, block_type: type[Block]) -> None:
+        self._block_type = block_type
+        self._waiting: dict[str, list[asyncio.Future[bool]]] = {}
+        self._sender: asyncio.Task[None] | None = None
+
+    async def ask(self, name: str) -> bool:
+        answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting.setdefault(name, []).append(answer)
+        if self._sender is None or self._sender.done():
+            self._sender = asyncio.create_task(self._send())
+        return await answer
+
+    async def _send(self) -> None:
+        await asyncio.sleep(0)  # the checks asked in this turn of the loop go along
+        while self._waiting:
+            asked, self._waiting = self._waiting, {}
+            try:
+                saved = await _saved_names(self._block_type, list(asked))
+            except BaseException as exc:
+                for answer in (answer for answers in asked.values() for answer in answers):
+                    if answer.done():
+                        continue
+                    if isinstance(exc, asyncio.CancelledError):
+                        answer.cancel()  # a future takes no CancelledError as a result
+                    else:
+                        answer.set_exception(exc)
+                if not isinstance(exc, Exception):
+                    raise  # cancelled with its event loop
+                continue
+            for name, answers in asked.items():
+                for answer in answers:
+                    if not answer.done():  # a caller cancelled meanwhile is not told
+                        answer.set_result(name in saved)
+
+
+async def _saved_names(block_type: type[Block], names: list[str]) -> set[str]:
+    """Which of `names` a document of `block_type` is saved as (whatever its data holds)."""
+    saved: set[str] = set()
+    for start in range(0, len(names), NAMES_PER_FILTER):
+        # As `exists`: anonymous documents are not left out.
+        chunk = {"name": {"any_": names[start : start + NAMES_PER_FILTER]}, "is_anonymous": None}
+        async for page in _pages(block_type, chunk):
+            saved.update(document["name"] for document in page)
+    return saved
+
+
 async def read_all(block_type: type[B]) -> list[tuple[str, B]]:
     """Every saved document of `block_type` as (name, block), by name.
 
@@ -265,6 +340,22 @@ async def _read_filtered(
     """The documents of `block_type` matching the `documents` filter, page by page (those
     that do not validate are left out, or added to `unfit` when given)."""
     found: list[tuple[str, B]] = []
+    async for page in _pages(block_type, documents):
+        for document in page:
+            try:
+                block = block_type.model_validate(document["data"])
+            except ValidationError as exc:
+                if unfit is not None:
+                    why = "; ".join(error["msg"] for error in exc.errors())
+                    unfit.append((document["name"], document["data"], why))
+                continue
+            _prefect.bind_document(block, document["name"], document["id"])
+            found.append((document["name"], block))
+    return found
+
+
+async def _pages(block_type: type[Block], documents: dict[str, Any]) -> AsyncIterator[list[Any]]:
+    """The documents of `block_type` matching the `documents` filter, a page at a time."""
     query: dict[str, Any] = {
         "block_types": {"slug": {"any_": [block_type.get_block_type_slug()]}},
         "block_documents": documents,
@@ -280,20 +371,10 @@ async def _read_filtered(
             )
             # Each document carries its whole block schema (about 4 kB); only the name, id and
             # data are read, which keeps a listing of hundreds of documents cheap.
-            page = response.json()
-            for document in page:
-                try:
-                    block = block_type.model_validate(document["data"])
-                except ValidationError as exc:
-                    if unfit is not None:
-                        why = "; ".join(error["msg"] for error in exc.errors())
-                        unfit.append((document["name"], document["data"], why))
-                    continue
-                name = document["name"]
-                _prefect.bind_document(block, document["name"], document["id"])
-                found.append((name, block))
+            page: list[Any] = response.json()
+            yield page
             if len(page) < PAGE_SIZE:
-                return found
+                return
             offset += PAGE_SIZE
 
 

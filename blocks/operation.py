@@ -309,7 +309,7 @@ class HeldOperation:
     async def _taken_over(self) -> bool:
         """Whether another run took the operation over (then this one has lost it)."""
         successor = takeover_name(self.name, self.record.generation + 1)
-        if not self._lost and await _documents.exists(OperationTakeover, successor):
+        if not self._lost and await _documents.exists_together(OperationTakeover, successor):
             self._lost = True
             logger.warning("%s was taken over by another run", self.record.operation)
         return self._lost

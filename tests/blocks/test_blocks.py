@@ -306,19 +306,114 @@ class NeverSaved(Block):
     value: int = 0
 
 
-async def test_a_document_exists_under_its_own_type_and_exact_name_only(prefect_harness):
-    await _documents.create(Paged(value=1), "exists-1")
-    await _documents.create(Counted(value=2), "exists-2")
-    assert await _documents.exists(Paged, "exists-1")
-    assert not await _documents.exists(Paged, "exists-2")  # another type's document
-    assert not await _documents.exists(Counted, "exists-1")
-    assert not await _documents.exists(Paged, "exists-")  # names match whole, not by prefix
-    assert not await _documents.exists(Paged, "exists-10")
-    assert not await _documents.exists(NeverSaved, "exists-1")  # a type the server never saw
-    stored = await _documents.read(Paged, "exists-1")
+@pytest.mark.parametrize("exists", [_documents.exists, _documents.exists_together])
+async def test_a_document_exists_under_its_own_type_and_exact_name_only(prefect_harness, exists):
+    prefix = exists.__name__.replace("_", "-")
+    await _documents.create(Paged(value=1), f"{prefix}-1")
+    await _documents.create(Counted(value=2), f"{prefix}-2")
+    assert await exists(Paged, f"{prefix}-1")
+    assert not await exists(Paged, f"{prefix}-2")  # another type's document
+    assert not await exists(Counted, f"{prefix}-1")
+    assert not await exists(Paged, f"{prefix}-")  # names match whole, not by prefix
+    assert not await exists(Paged, f"{prefix}-10")
+    assert not await exists(NeverSaved, f"{prefix}-1")  # a type the server never saw
+    stored = await _documents.read(Paged, f"{prefix}-1")
     assert stored is not None
     assert await _documents.delete(stored)
-    assert not await _documents.exists(Paged, "exists-1")
+    assert not await exists(Paged, f"{prefix}-1")
+
+
+def _asked_names(monkeypatch) -> tuple[list[list[str]], asyncio.Event]:
+    """Each request `exists_together` sends, as the names it asks about; the requests wait
+    for the returned event before they go."""
+    asked: list[list[str]] = []
+    go = asyncio.Event()
+    saved_names = _documents._saved_names
+
+    async def recorded(block_type: type[Block], names: list[str]) -> set[str]:
+        asked.append(sorted(names))
+        await go.wait()
+        return await saved_names(block_type, names)
+
+    monkeypatch.setattr(_documents, "_saved_names", recorded)
+    return asked, go
+
+
+async def test_checks_asked_together_go_in_one_request_and_later_ones_in_the_next(
+    prefect_harness, monkeypatch
+):
+    for n in (1, 3, 5):
+        await _documents.create(Paged(value=n), f"together-{n}")
+    asked, go = _asked_names(monkeypatch)
+    first = [
+        asyncio.ensure_future(_documents.exists_together(Paged, f"together-{n}")) for n in (1, 2, 3)
+    ]
+    await asyncio.sleep(0.05)
+    assert asked == [["together-1", "together-2", "together-3"]]
+    # Asked while that request is at the server: they wait for it, then go together.
+    later = [
+        asyncio.ensure_future(_documents.exists_together(Paged, f"together-{n}")) for n in (3, 4, 5)
+    ]
+    await asyncio.sleep(0.05)
+    assert len(asked) == 1
+    go.set()
+    assert await asyncio.gather(*first, *later) == [True, False, True, True, False, True]
+    assert asked == [
+        ["together-1", "together-2", "together-3"],
+        ["together-3", "together-4", "together-5"],
+    ]
+    assert await _documents.exists_together(Paged, "together-5")  # a lone check goes alone
+    assert asked[-1] == ["together-5"]
+
+
+async def test_a_failed_request_fails_each_check_in_it_and_the_next_check_asks_again(
+    prefect_harness, monkeypatch
+):
+    await _documents.create(Paged(value=1), "failing-1")
+    saved_names, calls = _documents._saved_names, []
+
+    async def once_broken(block_type: type[Block], names: list[str]) -> set[str]:
+        calls.append(names)
+        if len(calls) == 1:
+            raise RuntimeError("the server went away")
+        return await saved_names(block_type, names)
+
+    monkeypatch.setattr(_documents, "_saved_names", once_broken)
+    answers = await asyncio.gather(
+        *(_documents.exists_together(Paged, f"failing-{n}") for n in (1, 2)),
+        return_exceptions=True,
+    )
+    assert [str(answer) for answer in answers] == ["the server went away"] * 2
+    assert await _documents.exists_together(Paged, "failing-1")
+    assert len(calls) == 2
+
+
+async def test_a_check_cancelled_while_waiting_leaves_the_others_answered(
+    prefect_harness, monkeypatch
+):
+    await _documents.create(Paged(value=1), "cancelled-1")
+    asked, go = _asked_names(monkeypatch)
+    kept = asyncio.ensure_future(_documents.exists_together(Paged, "cancelled-1"))
+    dropped = asyncio.ensure_future(_documents.exists_together(Paged, "cancelled-2"))
+    await asyncio.sleep(0.05)
+    dropped.cancel()
+    go.set()
+    assert await kept
+    assert dropped.cancelled()
+    assert asked == [["cancelled-1", "cancelled-2"]]
+
+
+async def test_checks_of_more_names_than_a_filter_or_a_page_holds_are_all_answered(
+    prefect_harness, monkeypatch
+):
+    saved = {f"paged-names-{n}" for n in range(5)}
+    for name in saved:
+        await _documents.create(Counted(value=1), name)
+    monkeypatch.setattr(_documents, "NAMES_PER_FILTER", 3)
+    monkeypatch.setattr(_documents, "PAGE_SIZE", 2)
+    names = [f"paged-names-{n}" for n in range(8)]
+    answers = await asyncio.gather(*(_documents.exists_together(Counted, n) for n in names))
+    assert dict(zip(names, answers, strict=True)) == {name: name in saved for name in names}
 
 
 def _conflicts_first(monkeypatch, refusals: int) -> list[str]:
