@@ -89,6 +89,10 @@ RESTORE_STEPS = ["pause-backup", "resume-primary", "close-episode"]
 MONITOR_TIMEOUT_SECONDS = 600
 # A fleet run reads every pair within the API's rate limit; past this the schedule goes on.
 FLEET_TIMEOUT_SECONDS = 900
+# A batch's pair still under way this long after the batch began is announced as taken up
+# (`cxone.campaign.evaluating`): well inside the safety net's 10 s from its low event, which
+# came at most a gathering window (and the run's start) before.
+TAKEN_UP_SECONDS = 4.0
 
 
 class PairMismatch(ValueError):
@@ -298,8 +302,9 @@ async def monitor_pairs(
     for low events that arrive together (a storm), so that fifty collapses cost one flow
     run and a few bulk reads instead of fifty runs of their own. Each pair is evaluated as
     `monitor_campaigns` evaluates it, with the same exactly-once failover. A primary no
-    `FailoverPair` names (deleted meanwhile) is an error row. Each pair taken up is announced
-    with `cxone.campaign.evaluating` at the start, which the safety net counts as an answer.
+    `FailoverPair` names (deleted meanwhile) is an error row. The safety net hears of each
+    pair taken up: by its `cxone.campaign.evaluated` when the run acts on it, otherwise by a
+    `cxone.campaign.evaluating` when it ends or after `TAKEN_UP_SECONDS` (`TakenUp`).
 
     Args:
         primary_campaign_ids: The primaries of the pairs to evaluate.
@@ -330,22 +335,62 @@ async def monitor_pairs(
         PairOutcome(primary, "", Action.ERROR, "no FailoverPair names this primary")
         for primary in sorted(wanted - named)
     ]
-    # Tells the safety-net trigger the pairs are taken up: in a storm a batch's last pairs
-    # are evaluated more than its 10 s after their low events, and a worker run started for
-    # each would only wait for this run's claim, on the same CPU.
-    for _, pair in pairs:
-        emit_pair_event(EVALUATING, pair.primary_campaign_id, pair.backup_campaign_id)
     found = {pair.primary_campaign_id for _, pair in pairs}
     # Only the pairs found: a named primary without a pair has no state to evaluate or keep.
     states = {primary: kept for primary, kept in states.items() if primary in found}
-    return await _evaluate_all(
-        pairs,
-        unreadable,
-        (states, guard_documents),
-        concurrency,
-        artifact_key="pairs",
-        rows=missing,
-    )
+    # The safety-net trigger must hear of each pair within its 10 s: see `TakenUp`.
+    taken_up = TakenUp([pair for _, pair in pairs])
+    late = asyncio.get_running_loop().call_later(TAKEN_UP_SECONDS, taken_up.announce)
+    try:
+        return await _evaluate_all(
+            pairs,
+            unreadable,
+            (states, guard_documents),
+            concurrency,
+            artifact_key="pairs",
+            rows=missing,
+            taken_up=taken_up,
+        )
+    finally:
+        late.cancel()
+        taken_up.announce()  # the pairs that ended without an evaluated event, or errors
+
+
+class TakenUp:
+    """A batch's pairs the safety-net trigger has not heard of yet.
+
+    The trigger starts a run for a pair when neither `cxone.campaign.evaluated` nor
+    `cxone.campaign.evaluating` follows its low event within 10 s. A pair the batch acts on
+    ends with its evaluated event (`answered`); the others (a routine outcome, an error) and
+    those still under way after `TAKEN_UP_SECONDS` get an evaluating event (`announce`), so
+    that a worker run does not start for a pair this run holds. Announcing every pair at the
+    batch's start, as before, sent a storm's fifty events to the Prefect server while the
+    failovers' claims queued there.
+
+    Example:
+        >>> taken_up = TakenUp([])
+        >>> taken_up.announce()  # nobody left: no event
+        >>> taken_up.waiting
+        []
+    """
+
+    def __init__(self, pairs: list[FailoverPair]) -> None:
+        self._pairs = {pair.primary_campaign_id: pair for pair in pairs}
+
+    @property
+    def waiting(self) -> list[str]:
+        """The primaries not announced either way yet."""
+        return list(self._pairs)
+
+    def answered(self, primary: str) -> None:
+        """The pair's evaluated event went out: the trigger needs nothing more."""
+        self._pairs.pop(primary, None)
+
+    def announce(self) -> None:
+        """Announce each pair still waiting as taken up (`cxone.campaign.evaluating`)."""
+        while self._pairs:
+            _, pair = self._pairs.popitem()
+            emit_pair_event(EVALUATING, pair.primary_campaign_id, pair.backup_campaign_id)
 
 
 @dataclass(frozen=True)
@@ -394,11 +439,12 @@ async def _evaluate_all(
     artifact_key: str,
     rows: list[PairOutcome] | None = None,
     everyone: bool = False,
+    taken_up: TakenUp | None = None,
 ) -> State[Any]:
     """Evaluate `pairs` in bulk (a fleet run's body); `unreadable` blocks and `rows` given
     are reported as errors beside them. `fleet_states`: `load_fleet_states` for the pairs
     (a batch, `monitor_pairs`, reads its own pairs' only). `everyone`: `pairs` are every
-    configured pair.
+    configured pair. `taken_up`: told of each pair whose evaluated event goes out.
 
     Raises:
         FleetIncomplete: some pairs could not be evaluated (the artifact lists them all).
@@ -463,6 +509,8 @@ async def _evaluate_all(
                 return _fleet_error(run.pair, f"{type(exc).__name__}: {exc}")
         if _announced(run.pair, outcome):
             _evaluated(outcome)
+            if taken_up is not None:
+                taken_up.answered(run.primary)
         return outcome
 
     # The pairs likely to act start first: a failover's steps take longest, and must not

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import time
 import zlib
+from collections.abc import Mapping
+from typing import Any
 
 import httpx
 import pytest
@@ -23,6 +26,7 @@ from blocks import (
     load_state,
     load_states,
     operation,
+    pause_points,
     state_block_name,
 )
 from cxone import CampaignMetrics
@@ -112,19 +116,19 @@ async def test_monitor_pairs_evaluates_the_named_pairs_only_and_fails_each_over_
         + [(pairs[n][1], "active") for n in ("low-1", "low-2")]
     )
 
-    # Each pair taken up was announced at the start: the safety net need not start a run.
+    # Each pair taken up was announced: the safety net need not start a run.
     async def announced() -> bool:
         async with get_client() as client:
             found = await client.read_events(
                 EventFilter(
-                    event=EventNameFilter(name=["cxone.campaign.evaluating"]),
+                    event=EventNameFilter(name=["cxone.campaign.evaluated"]),
                     resource=EventResourceFilter(id=[f"cxone.campaign.{p}" for p in named]),
                 ),
                 limit=50,
             )
         return {event.payload["primary_campaign_id"] for event in found.events} == set(named)
 
-    await until(announced, "the evaluating events")
+    await until(announced, "the evaluated events")
     again = await monitor_pairs(named, concurrency=2)
     assert {row["action"] for row in again["pairs"]} == {"already_failed_over"}
     assert len(transitions(sim)) == 4  # exactly once; low-3 was not named
@@ -403,3 +407,68 @@ def test_only_a_calm_pair_with_its_guard_not_due_is_evaluated_without_a_place():
     unread = run(0.4)
     unread.record = operation.UNREAD
     assert not _pairs.needs_no_call(unread, later)
+
+
+def _announcements(monkeypatch) -> list[tuple[str, str]]:
+    """The pair events `monitor` emits (evaluated, evaluating) as (event, primary), in order."""
+    emitted: list[tuple[str, str]] = []
+
+    def emit(event: str, primary: str, backup: str, **payload: object) -> None:
+        emitted.append((event, primary))
+
+    monkeypatch.setattr(monitor, "emit_pair_event", emit)
+    return emitted
+
+
+async def test_a_batch_announces_each_pair_once_acted_on_by_its_evaluated_event(
+    sim, credentials_block, empty_fleet, monkeypatch
+):
+    """No evaluating event for a pair the batch fails over in time: its evaluated event tells
+    the safety net; a pair it does not act on (healthy) is announced as taken up at its end."""
+    emitted = _announcements(monkeypatch)
+    monkeypatch.setattr(monitor, "TAKEN_UP_SECONDS", 600.0)
+    named = []
+    for name, rate in (("low-1", 0.04), ("low-2", 0.04), ("fine", 0.9)):
+        primary = create_campaign(sim, f"{name} p", "active")
+        set_numbers(sim, primary, rate, 200)
+        await save_pair(primary, create_campaign(sim, f"{name} b", "paused"), credentials_block)
+        named.append(primary)
+
+    await monitor_pairs(named, concurrency=3)
+
+    assert sorted(emitted) == sorted(
+        [
+            ("cxone.campaign.evaluated", named[0]),
+            ("cxone.campaign.evaluated", named[1]),
+            ("cxone.campaign.evaluating", named[2]),
+        ]
+    )
+
+
+async def test_a_batch_announces_a_pair_still_under_way_after_its_time_as_taken_up(
+    sim, credentials_block, empty_fleet, monkeypatch
+):
+    """A pair held past `TAKEN_UP_SECONDS` is announced (evaluating) while it is held, and
+    its evaluated event follows when it fails over."""
+    emitted = _announcements(monkeypatch)
+    monkeypatch.setattr(monitor, "TAKEN_UP_SECONDS", 0.01)
+    primary = create_campaign(sim, "held p", "active")
+    set_numbers(sim, primary, 0.04, 200)
+    await save_pair(primary, create_campaign(sim, "held b", "paused"), credentials_block)
+    announced = asyncio.Event()
+
+    async def hold(name: str, about: Mapping[str, Any]) -> None:
+        if name == pause_points.PAIR_EVALUATE and about["primary"] == primary:
+            async with asyncio.timeout(30):  # the announcement comes while the pair is held
+                while ("cxone.campaign.evaluating", primary) not in emitted:
+                    await asyncio.sleep(0.01)
+            announced.set()
+
+    with pause_points.installed(hold):
+        await monitor_pairs([primary], concurrency=1)
+
+    assert announced.is_set()
+    assert emitted == [
+        ("cxone.campaign.evaluating", primary),
+        ("cxone.campaign.evaluated", primary),
+    ]
