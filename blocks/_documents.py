@@ -258,7 +258,13 @@ class _AskedTogether:
         return await answer
 
     async def _send(self) -> None:
-        await asyncio.sleep(0)  # the checks asked in this turn of the loop go along
+        try:
+            await asyncio.sleep(0)  # the checks asked in this turn of the loop go along
+            await self._send_waiting()
+        finally:
+            self._sender = None  # a finished task would keep its event loop alive here
+
+    async def _send_waiting(self) -> None:
         while self._waiting:
             asked, self._waiting = self._waiting, {}
             try:

@@ -472,3 +472,26 @@ async def test_a_batch_announces_a_pair_still_under_way_after_its_time_as_taken_
         ("cxone.campaign.evaluating", primary),
         ("cxone.campaign.evaluated", primary),
     ]
+
+
+async def test_a_batch_whose_announcement_fails_still_reports_its_pairs(
+    sim, credentials_block, empty_fleet, monkeypatch
+):
+    """The evaluating event goes out after the pair's work: when it cannot be sent, the run's
+    outcome stands (the safety net would start a run of its own)."""
+    monkeypatch.setattr(monitor, "TAKEN_UP_SECONDS", 600.0)
+
+    def emit(event: str, primary: str, backup: str, **payload: object) -> None:
+        if event == "cxone.campaign.evaluating":
+            raise RuntimeError("the events client is gone")
+
+    monkeypatch.setattr(monitor, "emit_pair_event", emit)
+    primary = create_campaign(sim, "fine p", "active")
+    set_numbers(sim, primary, 0.9, 200)
+    await save_pair(primary, create_campaign(sim, "fine b", "paused"), credentials_block)
+
+    result = await monitor_pairs([primary], concurrency=1)
+
+    assert [(row["primary_campaign_id"], row["action"]) for row in result["pairs"]] == [
+        (primary, "none")
+    ]
