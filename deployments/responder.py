@@ -40,7 +40,7 @@ from prefect.results import aget_default_result_storage, should_persist_result
 from prefect.settings import get_current_settings
 
 from blocks import register_block_types
-from flows._events import EVALUATING, emit_pair_event
+from flows._events import announce_taken_up
 from flows.monitor import SavedPairs, monitor_campaigns, monitor_pairs, read_saved_pairs
 from flows.revocations import RECEIVED_EVENT, apply_revocations
 
@@ -67,18 +67,11 @@ BATCH_WINDOW_SECONDS = 0.25
 def under_way(parameters: dict[str, Any]) -> None:
     """Announce that the event's pair is being evaluated (`cxone.campaign.evaluating`), which
     is what the safety-net trigger waits for."""
-    try:
-        emit_pair_event(
-            EVALUATING,
-            parameters["primary_campaign_id"],
-            parameters["backup_campaign_id"],
-            reason="an evaluation of the pair is under way in the responder",
-        )
-    except Exception:
-        # The safety net then starts a run of its own: slower, still exactly once.
-        logger.exception(
-            "Could not announce the evaluation of %s", parameters["primary_campaign_id"]
-        )
+    announce_taken_up(
+        parameters["primary_campaign_id"],
+        parameters["backup_campaign_id"],
+        reason="an evaluation of the pair is under way in the responder",
+    )
 
 
 @dataclass

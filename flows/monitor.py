@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import logging
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -67,7 +66,7 @@ from tasks.failover import (
 )
 
 from . import _cli
-from ._events import EVALUATED, EVALUATING, RESTORED, emit_pair_event
+from ._events import EVALUATED, RESTORED, announce_taken_up, emit_pair_event
 from ._names import named_outcomes, rename_run
 from ._pairs import (
     HOLDER_WAIT_SECONDS,
@@ -90,8 +89,6 @@ RESTORE_STEPS = ["pause-backup", "resume-primary", "close-episode"]
 MONITOR_TIMEOUT_SECONDS = 600
 # A fleet run reads every pair within the API's rate limit; past this the schedule goes on.
 FLEET_TIMEOUT_SECONDS = 900
-logger = logging.getLogger(__name__)
-
 # A batch's pair still under way this long after the batch began is announced as taken up
 # (`cxone.campaign.evaluating`): well inside the safety net's 10 s from its low event, which
 # came at most a gathering window (and the run's start) before.
@@ -393,12 +390,8 @@ class TakenUp:
         """Announce each pair still waiting as taken up (`cxone.campaign.evaluating`)."""
         while self._pairs:
             _, pair = self._pairs.popitem()
-            try:
-                emit_pair_event(EVALUATING, pair.primary_campaign_id, pair.backup_campaign_id)
-            except Exception:
-                # After the pair's work: the run's outcome stands, and the safety net then
-                # starts a run of its own (slower, still exactly once).
-                logger.exception("Could not announce %s as taken up", pair.primary_campaign_id)
+            # After the pair's work: a failure to emit is logged, the run's outcome stands.
+            announce_taken_up(pair.primary_campaign_id, pair.backup_campaign_id)
 
 
 @dataclass(frozen=True)

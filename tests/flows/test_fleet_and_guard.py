@@ -30,7 +30,7 @@ from blocks import (
     state_block_name,
 )
 from cxone import CampaignMetrics
-from flows import _pairs, monitor
+from flows import _events, _pairs, monitor
 from flows.monitor import (
     FleetIncomplete,
     monitor_campaigns,
@@ -413,10 +413,11 @@ def _announcements(monkeypatch) -> list[tuple[str, str]]:
     """The pair events `monitor` emits (evaluated, evaluating) as (event, primary), in order."""
     emitted: list[tuple[str, str]] = []
 
-    def emit(event: str, primary: str, backup: str, **payload: object) -> None:
-        emitted.append((event, primary))
+    def emit(**event: Any) -> None:
+        if event["event"] in ("cxone.campaign.evaluated", "cxone.campaign.evaluating"):
+            emitted.append((event["event"], event["payload"]["primary_campaign_id"]))
 
-    monkeypatch.setattr(monitor, "emit_pair_event", emit)
+    monkeypatch.setattr(_events, "emit_event", emit)
     return emitted
 
 
@@ -481,11 +482,11 @@ async def test_a_batch_whose_announcement_fails_still_reports_its_pairs(
     outcome stands (the safety net would start a run of its own)."""
     monkeypatch.setattr(monitor, "TAKEN_UP_SECONDS", 600.0)
 
-    def emit(event: str, primary: str, backup: str, **payload: object) -> None:
-        if event == "cxone.campaign.evaluating":
+    def emit(**event: Any) -> None:
+        if event["event"] == "cxone.campaign.evaluating":
             raise RuntimeError("the events client is gone")
 
-    monkeypatch.setattr(monitor, "emit_pair_event", emit)
+    monkeypatch.setattr(_events, "emit_event", emit)
     primary = create_campaign(sim, "fine p", "active")
     set_numbers(sim, primary, 0.9, 200)
     await save_pair(primary, create_campaign(sim, "fine b", "paused"), credentials_block)
